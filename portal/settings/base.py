@@ -1,0 +1,230 @@
+"""Settings shared by every environment.
+
+Each environment module (local, test, production) imports this and then sets
+what differs: the database, the cache, the broker and the security switches.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .env import BASE_DIR, get_bool, get_int, get_list, get_str
+
+# --- Portal behaviour -------------------------------------------------------
+
+# Demo mode: the demo logins work and MFA is not required. Production refuses it.
+PORTAL_DEMO_MODE = get_bool("PORTAL_DEMO_MODE", False)
+PORTAL_REQUIRE_MFA = get_bool("PORTAL_REQUIRE_MFA", not PORTAL_DEMO_MODE)
+PORTAL_NAME = get_str("PORTAL_NAME", "Frontier Review Portal")
+PORTAL_SYSTEM_USE_NOTICE = get_str(
+    "PORTAL_SYSTEM_USE_NOTICE",
+    "You are accessing a U.S. Government information system, which includes this "
+    "computer, this network, and all attached devices and storage media. Use of this "
+    "system is restricted to authorized users for the voluntary frontier-model review "
+    "program. Usage may be monitored, recorded, and subject to audit. Unauthorized use "
+    "is prohibited and may be subject to criminal and civil penalties. By using this "
+    "system you consent to such monitoring and recording. Do not enter classified "
+    "information.",
+)
+# Sessions: logged out after this many idle minutes, and after this many hours in all.
+PORTAL_SESSION_IDLE_MINUTES = get_int("PORTAL_SESSION_IDLE_MINUTES", 15, minimum=1)
+PORTAL_SESSION_ABSOLUTE_HOURS = get_int("PORTAL_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+PORTAL_INVITATION_DAYS = get_int("PORTAL_INVITATION_DAYS", 7, minimum=1)
+# Review window length and how long agency access survives a closed review.
+PORTAL_REVIEW_WINDOW_DAYS = get_int("PORTAL_REVIEW_WINDOW_DAYS", 30, minimum=1)
+PORTAL_ACCESS_DAYS_AFTER_CLOSE = get_int("PORTAL_ACCESS_DAYS_AFTER_CLOSE", 30, minimum=0)
+PORTAL_ASSIGNMENT_ANSWER_DAYS = get_int("PORTAL_ASSIGNMENT_ANSWER_DAYS", 2, minimum=1)
+PORTAL_DEFAULT_ACCESS_TERMS = get_str(
+    "PORTAL_DEFAULT_ACCESS_TERMS",
+    "The material in this review is proprietary pre-release information of the "
+    "submitting company, shared voluntarily for a government cybersecurity evaluation. "
+    "You will use it only for this review, not copy it outside the portal except as the "
+    "handling marking allows, not disclose it to anyone who is not a participant in this "
+    "review, and return or destroy any copies when the review closes.",
+)
+
+# --- Django core ---------------------------------------------------------------
+
+DEBUG = False
+ALLOWED_HOSTS: list[str] = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS: list[str] = get_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    # third party
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "guardian",
+    "django_celery_beat",
+    "django_htmx",
+    # portal
+    "accounts",
+    "agencies",
+    "companies",
+    "reviews",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.RequireMFAMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+        },
+    }
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.PortalAuthenticationBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = get_str("PORTAL_TIME_ZONE", "America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = get_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+
+# Sessions live in the database so that a user can see and end them
+# (allauth.usersessions) and deactivation can end them all at once.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# One policy for every page; templates carry no inline script or style.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+# --- allauth ----------------------------------------------------------------
+
+ACCOUNT_ADAPTER = "accounts.adapters.PortalAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Frontier Review] "
+# The sixth failed login for one account within five minutes is refused.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+
+MFA_ADAPTER = "accounts.adapters.PortalMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = PORTAL_NAME
+MFA_RATE_LIMITS = {"authenticate": "5/5m/user"}
+USERSESSIONS_TRACK_ACTIVITY = True
+
+# --- guardian ---------------------------------------------------------------
+
+ANONYMOUS_USER_NAME = None  # no anonymous object permissions
+GUARDIAN_RAISE_403 = False
+GUARDIAN_RENDER_403 = False
+GUARDIAN_AUTO_PREFETCH = False
+
+# --- Celery -----------------------------------------------------------------
+
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+
+# --- Mail -------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = get_str("DEFAULT_FROM_EMAIL", "Frontier Review Portal <no-reply@portal.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": get_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+SESSION_ABSOLUTE_AGE = timedelta(hours=PORTAL_SESSION_ABSOLUTE_HOURS)
+SESSION_IDLE_AGE = timedelta(minutes=PORTAL_SESSION_IDLE_MINUTES)
+
+# Periodic tasks; django-celery-beat's DatabaseScheduler copies these into the
+# database on start, where program admins can change their schedule.
+CELERY_BEAT_SCHEDULE = {
+    "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
+}

@@ -1,0 +1,100 @@
+"""Reading the environment, with start-up errors a person can act on.
+
+A missing or malformed variable stops the process with one line that names
+it (``SystemExit`` prints its message and exits 1, with no traceback), so an
+operator does not have to read a Django stack trace to learn which variable
+is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+
+def fail(message: str) -> None:
+    raise SystemExit(f"Configuration error: {message}")
+
+
+def _read(name: str, reader, default: Any, required: bool, hint: str) -> Any:
+    if name not in os.environ or os.environ[name] == "":
+        if required:
+            fail(f"{name} is required{(': ' + hint) if hint else ''}")
+        return default
+    try:
+        return reader(name)
+    except Exception as exc:  # environ raises a mix of ValueError/ImproperlyConfigured
+        fail(f"{name} is malformed ({exc.__class__.__name__}: {exc}){(': ' + hint) if hint else ''}")
+
+
+def get_str(name: str, default: str = "", *, required: bool = False, hint: str = "") -> str:
+    return _read(name, env.str, default, required, hint)
+
+
+def get_bool(name: str, default: bool, *, hint: str = "") -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    fail(f"{name} is malformed: expected true or false, got {raw!r}")
+    return default
+
+
+def get_int(name: str, default: int, *, minimum: int | None = None, hint: str = "") -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        fail(f"{name} is malformed: expected a whole number, got {raw!r}")
+    if minimum is not None and value < minimum:
+        fail(f"{name} is malformed: must be at least {minimum}, got {value}")
+    return value
+
+
+def get_list(name: str, default: list[str], *, required: bool = False, hint: str = "") -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        if required:
+            fail(f"{name} is required{(': ' + hint) if hint else ''}")
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def get_db(name: str, default: str, *, required: bool = False, hint: str = "") -> dict:
+    raw = os.environ.get(name) or ""
+    if not raw:
+        if required:
+            fail(f"{name} is required{(': ' + hint) if hint else ''}")
+        raw = default
+    try:
+        config = environ.Env.db_url_config(raw)
+    except Exception as exc:
+        fail(f"{name} is malformed ({exc}): expected e.g. postgres://user:pass@host:5432/name")
+    if not config.get("ENGINE"):
+        fail(f"{name} is malformed: unknown database scheme in {raw.split(':', 1)[0]!r}")
+    return config
+
+
+def get_url(name: str, default: str, *, schemes: tuple[str, ...], required: bool = False, hint: str = "") -> str:
+    raw = os.environ.get(name) or ""
+    if not raw:
+        if required:
+            fail(f"{name} is required{(': ' + hint) if hint else ''}")
+        return default
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in schemes:
+        fail(f"{name} is malformed: expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return raw

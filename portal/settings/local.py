@@ -1,0 +1,68 @@
+"""The embedded default: one laptop, nothing but Python.
+
+SQLite, files under var/, a file-based cache shared by the web process and the
+Celery worker, and kombu's filesystem transport as a broker that needs no
+server. Setting DATABASE_URL, REDIS_URL or CELERY_BROKER_URL switches each
+piece to its real service.
+"""
+
+import secrets
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+from .env import get_bool, get_db, get_str, get_url
+
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+DEBUG = get_bool("DEBUG", True)
+
+
+def _local_secret() -> str:
+    # Generated once per checkout and kept out of the repository.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = get_str("SECRET_KEY") or _local_secret()
+PORTAL_ENCRYPTION_KEY = get_str("PORTAL_ENCRYPTION_KEY")
+
+DATABASES = {"default": get_db("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+
+REDIS_URL = get_url("REDIS_URL", "", schemes=("redis", "rediss"))
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # A file cache is shared between processes (web and worker), unlike locmem,
+    # so login rate limits and used TOTP codes hold across them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+CELERY_BROKER_URL = get_url(
+    "CELERY_BROKER_URL", "filesystem://", schemes=("filesystem", "redis", "rediss", "amqp", "memory")
+)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    for sub in ("queue", "processed"):
+        (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+
+EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# Static files are served from the app folders in development and tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+(BASE_DIR / "staticfiles").mkdir(exist_ok=True)

@@ -1,0 +1,62 @@
+"""Production: PostgreSQL, Redis, Celery workers, real mail, HTTPS only.
+
+Every value an operator must choose is required; start-up stops with one line
+naming a variable that is missing or malformed.
+"""
+
+from .base import *  # noqa: F403
+from .base import PORTAL_DEMO_MODE
+from .env import fail, get_bool, get_db, get_int, get_list, get_str, get_url
+
+if PORTAL_DEMO_MODE:
+    fail("PORTAL_DEMO_MODE must not be set with production settings (the demo logins would work)")
+
+DEBUG = False
+SECRET_KEY = get_str("SECRET_KEY", required=True, hint="a long random string, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`")
+if len(SECRET_KEY) < 50:
+    fail("SECRET_KEY is malformed: it must be at least 50 characters long")
+PORTAL_ENCRYPTION_KEY = get_str(
+    "PORTAL_ENCRYPTION_KEY", required=True, hint="a Fernet key, e.g. from `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+)
+try:
+    from cryptography.fernet import Fernet
+
+    Fernet(PORTAL_ENCRYPTION_KEY.encode())
+except Exception:
+    fail("PORTAL_ENCRYPTION_KEY is malformed: it must be a url-safe base64 Fernet key of 32 bytes")
+
+ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", [], required=True, hint="the host names the portal is served under, comma-separated")
+DATABASES = {"default": get_db("DATABASE_URL", "", required=True, hint="postgres://user:pass@host:5432/portal")}
+DATABASES["default"]["CONN_MAX_AGE"] = get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+REDIS_URL = get_url("REDIS_URL", "", schemes=("redis", "rediss"), required=True, hint="redis://host:6379/0")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CELERY_BROKER_URL = get_url("CELERY_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "amqps"))
+# Tasks acknowledge late, so a message whose worker dies is redelivered after
+# this timeout; no task is ever scheduled further ahead than this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+_email_url = get_str("EMAIL_URL", "", hint="smtp+tls://user:pass@host:587")
+if _email_url:
+    from .env import env as _env
+
+    try:
+        vars().update(_env.email_url_config(_email_url))
+    except Exception as exc:
+        fail(f"EMAIL_URL is malformed ({exc})")
+else:
+    EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True

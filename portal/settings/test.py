@@ -1,0 +1,44 @@
+"""Tests run on PostgreSQL and Redis, never SQLite: the production engines."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+from .env import get_db, get_str, get_url
+
+DEBUG = False
+SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
+PORTAL_ENCRYPTION_KEY = ""
+
+DATABASES = {
+    "default": get_db("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal"),
+}
+if "postgresql" not in DATABASES["default"]["ENGINE"]:
+    from .env import fail
+
+    fail("DATABASE_URL must point at PostgreSQL for the test suite")
+
+REDIS_URL = get_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss"))
+# Database 15 of the local Redis keeps test keys apart from a developer's data.
+TEST_REDIS_URL = get_str("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": TEST_REDIS_URL,
+        "KEY_PREFIX": "portal-test",
+    }
+}
+CELERY_BROKER_URL = TEST_REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
+
+PORTAL_DEMO_MODE = False
+PORTAL_REQUIRE_MFA = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Static files are served from the app folders in development and tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+(BASE_DIR / "staticfiles").mkdir(exist_ok=True)
