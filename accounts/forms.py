@@ -1,0 +1,70 @@
+from django import forms
+from django.contrib.auth import password_validation
+
+from agencies.models import Agency
+from companies.models import Company
+
+from .models import Role
+from .permissions import invitable_roles
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
+    full_name = forms.CharField(label="Full name", max_length=150, required=False)
+    role = forms.ChoiceField(label="Role")
+    agency = forms.ModelChoiceField(queryset=Agency.objects.none(), required=False)
+    company = forms.ModelChoiceField(queryset=Company.objects.none(), required=False)
+
+    def __init__(self, *args, inviter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inviter = inviter
+        self.fields["role"].choices = invitable_roles(inviter=inviter)
+        if inviter.is_program_admin:
+            self.fields["agency"].queryset = Agency.objects.all()
+            self.fields["company"].queryset = Company.objects.all()
+        else:
+            # Leads and liaisons invite into their own organisation only.
+            del self.fields["agency"]
+            del self.fields["company"]
+
+    def clean(self):
+        data = super().clean()
+        role = data.get("role")
+        if self.inviter.is_program_admin and role:
+            if role in (Role.AGENCY_LEAD, Role.AGENCY_REVIEWER) and not data.get("agency"):
+                self.add_error("agency", "Choose the agency this person belongs to.")
+            if role == Role.COMPANY_LIAISON and not data.get("company"):
+                self.add_error("company", "Choose the company this person belongs to.")
+        return data
+
+    def organisation_ids(self) -> tuple[int | None, int | None]:
+        if self.inviter.is_program_admin:
+            agency, company = self.cleaned_data.get("agency"), self.cleaned_data.get("company")
+            return (agency.pk if agency else None, company.pk if company else None)
+        return (self.inviter.agency_id, self.inviter.company_id)
+
+
+class InvitationAcceptForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150)
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label="Password (again)", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            from .models import User
+
+            try:
+                password_validation.validate_password(p1, User(email=self.email, full_name=data.get("full_name", "")))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

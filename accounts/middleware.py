@@ -1,0 +1,93 @@
+"""Session rules the portal enforces on every request.
+
+allauth authenticates but enforces neither MFA enrolment nor session
+lifetimes; these two middlewares do, for every URL including the admin.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+
+AUTH_AT = "_portal_auth_at"
+SEEN_AT = "_portal_seen_at"
+MFA_OK = "_portal_mfa_ok"
+
+
+def stamp_login_time(sender, request, user, **kwargs) -> None:
+    now = timezone.now().isoformat()
+    request.session[AUTH_AT] = now
+    request.session[SEEN_AT] = now
+
+
+class SessionTimeoutMiddleware:
+    """Logs out after ``PORTAL_SESSION_IDLE_MINUTES`` idle and ``..._ABSOLUTE_HOURS`` in all.
+
+    The server-side check matters: the cookie age alone would let a stolen
+    cookie live as long as it is used.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = timezone.now()
+            session = request.session
+            auth_at = _parse(session.get(AUTH_AT)) or now
+            seen_at = _parse(session.get(SEEN_AT)) or now
+            reason = None
+            if now - auth_at >= settings.SESSION_ABSOLUTE_AGE:
+                reason = f"Your session ended after {settings.PORTAL_SESSION_ABSOLUTE_HOURS} hours. Please sign in again."
+            elif now - seen_at >= settings.SESSION_IDLE_AGE:
+                reason = f"You were signed out after {settings.PORTAL_SESSION_IDLE_MINUTES} idle minutes."
+            if reason:
+                logout(request)
+                messages.info(request, reason)
+                return redirect_to_login(request.get_full_path(), reverse(settings.LOGIN_URL))
+            session.setdefault(AUTH_AT, auth_at.isoformat())
+            session[SEEN_AT] = now.isoformat()
+        return self.get_response(request)
+
+
+def _parse(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class RequireMFAMiddleware:
+    """Sends a signed-in user without TOTP to set it up, from any page.
+
+    Only the MFA pages themselves, logout and static files stay reachable.
+    The check result is remembered in the session once positive: a user
+    cannot remove their TOTP authenticator while MFA is required
+    (accounts.adapters.PortalMFAAdapter).
+    """
+
+    exempt_prefixes = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.PORTAL_REQUIRE_MFA and request.user.is_authenticated:
+            if request.session.get(MFA_OK) != request.user.pk and not request.path.startswith(self.exempt_prefixes):
+                from allauth.mfa.models import Authenticator
+
+                if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
+                    request.session[MFA_OK] = request.user.pk
+                else:
+                    messages.warning(request, "Set up two-factor authentication to continue.")
+                    return redirect("mfa_activate_totp")
+        return self.get_response(request)

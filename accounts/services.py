@@ -1,0 +1,182 @@
+"""Writes for people: invitations, memberships, deactivation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import Invitation, Membership, Role, User
+from .permissions import can_invite
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used; the message says why."""
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    inviter: User,
+    email: str,
+    role: str,
+    agency_id: int | None = None,
+    company_id: int | None = None,
+    full_name: str = "",
+    accept_url_builder=None,
+) -> tuple[Invitation, str]:
+    """Creates an invitation and e-mails its link once the transaction commits.
+
+    Side effects: earlier pending invitations for the same address are
+    revoked (the newest link is the only one that works); the e-mail is sent
+    after commit, so a rolled-back invitation sends nothing. Returns the
+    invitation and the raw token, which is stored only as a hash.
+    """
+    email = email.strip().lower()
+    if role == Role.PROGRAM_ADMIN:
+        agency_id = company_id = None
+    elif role in (Role.AGENCY_LEAD, Role.AGENCY_REVIEWER):
+        company_id = None
+    elif role == Role.COMPANY_LIAISON:
+        agency_id = None
+    if not can_invite(inviter=inviter, role=role, agency_id=agency_id, company_id=company_id):
+        raise PermissionDenied("You may not invite someone with this role to this organisation.")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Someone with this e-mail address already has an account."})
+
+    now = timezone.now()
+    Invitation.objects.pending().filter(email__iexact=email).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        agency_id=agency_id,
+        company_id=company_id,
+        token_hash=token_hash(token),
+        invited_by=inviter,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.PORTAL_INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+
+    from django.urls import reverse
+
+    path = reverse("invitation_accept", kwargs={"token": token})
+    url = accept_url_builder(path) if accept_url_builder else path
+    context = {"invitation": invitation, "url": url, "inviter": inviter, "PORTAL_NAME": settings.PORTAL_NAME}
+    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to the {settings.PORTAL_NAME}"
+    body = render_to_string("accounts/email/invitation.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return invitation, token
+
+
+def invitation_for_token(*, token: str) -> Invitation:
+    """The invitation behind a link, or InvitationError saying why it cannot be used."""
+    invitation = Invitation.objects.select_related("agency", "company").filter(token_hash=token_hash(token)).first()
+    if invitation is None:
+        raise InvitationError("This invitation link is not valid. Ask the person who invited you for a new one.")
+    if invitation.accepted_at:
+        raise InvitationError("This invitation has already been used. Sign in with the account it created.")
+    if invitation.revoked_at:
+        raise InvitationError("This invitation was withdrawn or replaced by a newer one. Use the latest e-mail you received.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError(
+            f"This invitation expired on {timezone.localtime(invitation.expires_at):%B %-d, %Y}. "
+            "Ask the person who invited you for a new one."
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, full_name: str, password: str) -> User:
+    """Turns a valid invitation into an account with its membership.
+
+    The invitation row is locked, so two tabs submitting the same link create
+    one account. Side effects: the membership's groups are joined
+    (membership_set); the address is recorded as verified for allauth.
+    """
+    invitation = invitation_for_token(token=token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise InvitationError("This invitation has already been used. Sign in with the account it created.")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise InvitationError("An account with this e-mail address already exists. Sign in instead.")
+    user = User(email=invitation.email, full_name=full_name.strip() or invitation.full_name)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    membership_set(user=user, role=invitation.role, agency_id=invitation.agency_id, company_id=invitation.company_id)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_user = user
+    invitation.save(update_fields=["accepted_at", "accepted_user"])
+    return user
+
+
+@transaction.atomic
+def membership_set(*, user: User, role: str, agency_id: int | None = None, company_id: int | None = None) -> Membership:
+    """Gives the user their one organisation and role.
+
+    Side effects: the user joins the agency's leads group or the company's
+    liaisons group (and leaves any other such group), which is how group
+    object permissions follow the role; program admins become staff
+    superusers, everyone else loses both flags.
+    """
+    from agencies.models import Agency
+    from companies.models import Company
+
+    membership = Membership.objects.filter(user=user).first() or Membership(user=user)
+    membership.role = role
+    membership.agency_id = agency_id
+    membership.company_id = company_id
+    membership.full_clean()
+    membership.save()
+
+    org_groups = list(Agency.objects.values_list("leads_group_id", flat=True)) + list(
+        Company.objects.values_list("liaisons_group_id", flat=True)
+    )
+    user.groups.remove(*org_groups)
+    if role == Role.AGENCY_LEAD:
+        user.groups.add(Agency.objects.get(pk=agency_id).leads_group_id)
+    elif role == Role.COMPANY_LIAISON:
+        user.groups.add(Company.objects.get(pk=company_id).liaisons_group_id)
+
+    is_admin = role == Role.PROGRAM_ADMIN
+    if user.is_staff != is_admin or user.is_superuser != is_admin:
+        user.is_staff = user.is_superuser = is_admin
+        user.save(update_fields=["is_staff", "is_superuser"])
+    user.membership = membership
+    return membership
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: User) -> None:
+    """Deactivates an account and ends every session it holds.
+
+    The sessions are deleted now; even a session missed here is refused on
+    its next request, since inactive users do not authenticate.
+    """
+    if not actor.is_program_admin:
+        raise PermissionDenied("Only program admins deactivate accounts.")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    from allauth.usersessions.models import UserSession
+
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(user=user).delete()

@@ -1,0 +1,151 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Role, User
+from accounts.services import invitation_create
+from agencies.tests.factories import AgencyFactory
+from companies.tests.factories import CompanyFactory
+
+from .factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a long and unusual passphrase 7"
+
+
+def _accept(client, token, password=NEW_PASSWORD):
+    return client.post(
+        reverse("invitation_accept", kwargs={"token": token}),
+        {"full_name": "Nia New", "password1": password, "password2": password},
+    )
+
+
+def test_signup_without_invitation_is_closed(client):
+    response = client.post(
+        reverse("account_signup"), {"email": "x@example.test", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "Sign Up Closed" in response.content.decode() or "closed" in response.content.decode().lower()
+    assert not User.objects.filter(email="x@example.test").exists()
+
+
+def test_invitation_sent_by_admin_creates_account_with_membership(client, django_capture_on_commit_callbacks):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    agency = AgencyFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation, token = invitation_create(inviter=admin, email="New@Agency.test", role=Role.AGENCY_REVIEWER, agency_id=agency.pk)
+    assert len(mail.outbox) == 1
+    assert token in mail.outbox[0].body
+    assert invitation.token_hash != token and token not in invitation.token_hash
+
+    response = _accept(client, token)
+    assert response.status_code == 302
+    user = User.objects.get(email="new@agency.test")
+    assert user.membership.role == Role.AGENCY_REVIEWER
+    assert user.membership.agency == agency
+    assert user.check_password(NEW_PASSWORD)
+    invitation.refresh_from_db()
+    assert invitation.accepted_user == user and invitation.accepted_at is not None
+    # Signed in, and sent on to set up MFA before anything else.
+    assert client.get(reverse("dashboard"))["Location"] == reverse("mfa_activate_totp")
+
+
+def test_invitation_works_only_once(client):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    _, token = invitation_create(inviter=admin, email="once@example.test", role=Role.PROGRAM_ADMIN)
+    assert _accept(client, token).status_code == 302
+    client.post(reverse("account_logout"))
+
+    response = _accept(client, token, password="another passphrase entirely 9")
+    assert response.status_code == 410
+    assert "already been used" in response.content.decode()
+    assert User.objects.filter(email="once@example.test").count() == 1
+    assert User.objects.get(email="once@example.test").check_password(NEW_PASSWORD)
+
+
+def test_invitation_expires_after_seven_days(client):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        _, token = invitation_create(inviter=admin, email="late@example.test", role=Role.PROGRAM_ADMIN)
+    with time_machine.travel(start + timedelta(days=6, hours=23), tick=False):
+        assert client.get(reverse("invitation_accept", kwargs={"token": token})).status_code == 200
+    with time_machine.travel(start + timedelta(days=7, minutes=1), tick=False):
+        response = _accept(client, token)
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert not User.objects.filter(email="late@example.test").exists()
+
+
+def test_unknown_invitation_token_says_invalid(client):
+    response = client.get(reverse("invitation_accept", kwargs={"token": "nonsense"}))
+    assert response.status_code == 410
+    assert "not valid" in response.content.decode()
+
+
+def test_new_invitation_replaces_pending_one(client):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    _, old = invitation_create(inviter=admin, email="twice@example.test", role=Role.PROGRAM_ADMIN)
+    _, new = invitation_create(inviter=admin, email="twice@example.test", role=Role.PROGRAM_ADMIN)
+    response = _accept(client, old)
+    assert response.status_code == 410
+    assert "replaced" in response.content.decode()
+    assert _accept(client, new).status_code == 302
+
+
+def test_weak_password_is_refused_and_nothing_is_created(client):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    _, token = invitation_create(inviter=admin, email="weak@example.test", role=Role.PROGRAM_ADMIN)
+    response = _accept(client, token, password="password")
+    assert response.status_code == 200
+    assert "password1" in response.context["form"].errors
+    assert not User.objects.filter(email="weak@example.test").exists()
+    assert Invitation.objects.get(email="weak@example.test").accepted_at is None
+
+
+def test_lead_invites_only_reviewers_of_own_agency():
+    agency, other = AgencyFactory(), AgencyFactory()
+    lead = make_user(role=Role.AGENCY_LEAD, org=agency)
+    invitation, _ = invitation_create(inviter=lead, email="r@a.test", role=Role.AGENCY_REVIEWER, agency_id=agency.pk)
+    assert invitation.agency == agency
+    with pytest.raises(PermissionDenied):
+        invitation_create(inviter=lead, email="r2@a.test", role=Role.AGENCY_REVIEWER, agency_id=other.pk)
+    with pytest.raises(PermissionDenied):
+        invitation_create(inviter=lead, email="l@a.test", role=Role.AGENCY_LEAD, agency_id=agency.pk)
+    assert Invitation.objects.count() == 1
+
+
+def test_liaison_invites_only_colleagues_and_reviewer_invites_no_one():
+    company = CompanyFactory()
+    liaison = make_user(role=Role.COMPANY_LIAISON, org=company)
+    invitation, _ = invitation_create(inviter=liaison, email="c@co.test", role=Role.COMPANY_LIAISON, company_id=company.pk)
+    assert invitation.company == company
+    with pytest.raises(PermissionDenied):
+        invitation_create(inviter=liaison, email="c2@co.test", role=Role.COMPANY_LIAISON, company_id=CompanyFactory().pk)
+    reviewer = make_user(role=Role.AGENCY_REVIEWER)
+    with pytest.raises(PermissionDenied):
+        invitation_create(inviter=reviewer, email="z@a.test", role=Role.AGENCY_REVIEWER, agency_id=reviewer.agency_id)
+
+
+def test_invitation_page_is_404_for_reviewers(login):
+    reviewer = make_user(role=Role.AGENCY_REVIEWER)
+    assert login(reviewer).get(reverse("invitation_create")).status_code == 404
+
+
+def test_lead_invites_through_the_page_into_own_agency(login, django_capture_on_commit_callbacks):
+    agency = AgencyFactory()
+    lead = make_user(role=Role.AGENCY_LEAD, org=agency)
+    client = login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("invitation_create"), {"email": "analyst@agency.test", "role": Role.AGENCY_REVIEWER})
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(email="analyst@agency.test")
+    assert (invitation.role, invitation.agency_id, invitation.invited_by_id) == (Role.AGENCY_REVIEWER, agency.pk, lead.pk)
+    assert mail.outbox[0].to == ["analyst@agency.test"]
+    assert Membership.objects.filter(user__email="analyst@agency.test").count() == 0
