@@ -1,0 +1,66 @@
+from django import forms
+
+from accounts.models import Role, User
+from agencies.models import Agency
+from companies.models import AIModel
+
+
+class ReviewCreateForm(forms.Form):
+    model = forms.ModelChoiceField(queryset=AIModel.objects.none(), label="Model")
+    agencies = forms.ModelMultipleChoiceField(
+        queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple, label="Participating agencies"
+    )
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, label="What should the agencies look at?")
+    access_terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="Access terms (non-disclosure)",
+        help_text="Leave empty to use the portal's standard terms.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].queryset = AIModel.objects.visible_to(user).filter(company_id=user.company_id)
+
+
+class AssignForm(forms.Form):
+    reviewer = forms.ModelChoiceField(queryset=User.objects.none(), label="Reviewer")
+
+    def __init__(self, *args, user, review, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = User.objects.filter(is_active=True, membership__role=Role.AGENCY_REVIEWER).select_related("membership__agency")
+        if user.is_program_admin:
+            qs = qs.filter(membership__agency__in=review.agencies.all())
+        else:
+            qs = qs.filter(membership__agency_id=user.agency_id)
+        self.fields["reviewer"].queryset = qs.exclude(
+            assignments__review=review, assignments__status__in=["invited", "accepted"]
+        ).order_by("email")
+        self.fields["reviewer"].label_from_instance = lambda u: f"{u.get_full_name()} ({u.membership.agency})"
+
+
+class AssignmentAcceptForm(forms.Form):
+    has_conflict = forms.TypedChoiceField(
+        label="Do you have a conflict of interest with this company or model?",
+        choices=[("no", "No, I have no conflict of interest"), ("yes", "Yes, I have a conflict")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    coi_declaration = forms.CharField(
+        label="Declaration",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="I have no financial, employment or personal interest in the submitting company or its model.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}), max_length=300)
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}), max_length=300, required=False)
+
+
+class RevokeForm(forms.Form):
+    subject = forms.RegexField(regex=r"^(user|group):\d+$")
+    reason = forms.CharField(max_length=300, label="Reason")

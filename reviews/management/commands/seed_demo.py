@@ -1,0 +1,163 @@
+"""Builds the demo world of ../shared/DESIGN.md, idempotently.
+
+Everything is created through the same services the portal uses, so the
+grants, records and timelines are those a real run would leave. An object
+that already exists is left as it is: running the command twice changes
+nothing. The demo password is set only in demo mode; elsewhere the demo
+accounts get unusable passwords (tests log them in by other means).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.services import membership_set
+from agencies.models import Agency
+from agencies.services import agency_create
+from companies.models import AIModel, Company, Modality
+from companies.services import aimodel_create, company_create
+from reviews import services as review_services
+from reviews.models import Assignment, Review
+
+DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - documented demo login, demo mode only
+
+AGENCIES = [
+    ("NSA", "National Security Agency"),
+    ("CISA", "Cybersecurity and Infrastructure Security Agency"),
+    ("DOD", "Department of Defense"),
+    ("CAISI", "Center for AI Standards and Innovation (NIST)"),
+]
+COMPANIES = [("Northwind AI", "northwind"), ("Contoso Labs", "contoso")]
+USERS = [
+    ("admin@portal.example", "Avery Admin", Role.PROGRAM_ADMIN, None, None),
+    ("lead.nsa@agency.example", "Lee Lead (NSA)", Role.AGENCY_LEAD, "NSA", None),
+    ("reviewer.nsa@agency.example", "Riley Reviewer (NSA)", Role.AGENCY_REVIEWER, "NSA", None),
+    ("reviewer.cisa@agency.example", "Casey Reviewer (CISA)", Role.AGENCY_REVIEWER, "CISA", None),
+    ("lead.cisa@agency.example", "Cameron Lead (CISA)", Role.AGENCY_LEAD, "CISA", None),
+    ("liaison@northwind.example", "Nora Liaison (Northwind)", Role.COMPANY_LIAISON, None, "northwind"),
+    ("liaison@contoso.example", "Cody Liaison (Contoso)", Role.COMPANY_LIAISON, None, "contoso"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo agencies, companies, users, models and reviews (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            created = self.seed()
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Demo data created: {', '.join(created)}."))
+        else:
+            self.stdout.write("Demo data already present; nothing changed.")
+        if settings.PORTAL_DEMO_MODE:
+            self.stdout.write(f"Demo logins use the password {DEMO_PASSWORD!r}.")
+        else:
+            self.stdout.write("Not in demo mode: the demo accounts have no usable password.")
+
+    def seed(self) -> list[str]:
+        created: list[str] = []
+        agencies = {}
+        for acronym, name in AGENCIES:
+            agency = Agency.objects.filter(acronym=acronym).first()
+            if agency is None:
+                agency = agency_create(acronym=acronym, name=name)
+                created.append(acronym)
+            agencies[acronym] = agency
+        companies = {}
+        for name, slug in COMPANIES:
+            company = Company.objects.filter(slug=slug).first()
+            if company is None:
+                company = company_create(name=name, slug=slug)
+                created.append(name)
+            companies[slug] = company
+        users = {}
+        for email, full_name, role, agency, company in USERS:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User(email=email, full_name=full_name)
+                if settings.PORTAL_DEMO_MODE:
+                    user.set_password(DEMO_PASSWORD)
+                else:
+                    user.set_unusable_password()
+                user.save()
+                EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+                membership_set(
+                    user=user,
+                    role=role,
+                    agency_id=agencies[agency].pk if agency else None,
+                    company_id=companies[company].pk if company else None,
+                )
+                created.append(email)
+            elif settings.PORTAL_DEMO_MODE and not user.has_usable_password():
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            users[email] = user
+
+        admin = users["admin@portal.example"]
+        northwind_liaison = users["liaison@northwind.example"]
+        contoso_liaison = users["liaison@contoso.example"]
+
+        atlas = self._model(created, northwind_liaison, companies["northwind"], "Atlas-2", "2.0", Modality.AGENTIC,
+                            "General-purpose agentic model with strong code and tool use; notable gains on CTF-style tasks.", 45)
+        helix = self._model(created, contoso_liaison, companies["contoso"], "Helix-1", "1.0", Modality.CODE,
+                            "Code model tuned for secure software engineering and automated patching.", 60)
+        atlas_mini = self._model(created, northwind_liaison, companies["northwind"], "Atlas-2 Mini", "2.0", Modality.TEXT,
+                                 "Distilled Atlas-2 for on-device use.", 90)
+
+        if not Review.objects.filter(model=atlas).exists():
+            review = self._review_in_progress(
+                atlas, northwind_liaison, admin, [agencies["NSA"]], users["lead.nsa@agency.example"],
+                [users["reviewer.nsa@agency.example"]], days_left=6,
+                summary="Assess Atlas-2's ability to find and exploit network vulnerabilities before its public release.",
+            )
+            created.append(f"review #{review.pk} (Atlas-2)")
+        if not Review.objects.filter(model=helix).exists():
+            review = self._review_in_progress(
+                helix, contoso_liaison, admin, [agencies["CISA"]], users["lead.cisa@agency.example"],
+                [users["reviewer.cisa@agency.example"]], days_left=18,
+                summary="Evaluate Helix-1's automated patching and exploit-writing capability against critical-infrastructure software.",
+            )
+            created.append(f"review #{review.pk} (Helix-1)")
+        if not Review.objects.filter(model=atlas_mini).exists():
+            review = review_services.review_create(
+                actor=northwind_liaison, model=atlas_mini, agencies=[agencies["NSA"], agencies["CISA"]],
+                summary="Confirm the distilled model keeps Atlas-2's safeguards.",
+            )
+            review_services.review_submit(review_id=review.pk, actor=northwind_liaison)
+            created.append(f"review #{review.pk} (Atlas-2 Mini, submitted)")
+        return created
+
+    def _model(self, created, liaison, company, name, version, modality, summary, release_in_days) -> AIModel:
+        model = AIModel.objects.filter(company=company, name=name, version=version).first()
+        if model is None:
+            model = aimodel_create(
+                actor=liaison, company=company, name=name, version=version, modality=modality,
+                capability_summary=summary, planned_release_date=timezone.localdate() + timedelta(days=release_in_days),
+            )
+            created.append(name)
+        return model
+
+    def _review_in_progress(self, model, liaison, admin, agencies, lead, reviewers, *, days_left: int, summary: str) -> Review:
+        review = review_services.review_create(actor=liaison, model=model, agencies=agencies, summary=summary)
+        review_services.review_submit(review_id=review.pk, actor=liaison)
+        review_services.review_open(review_id=review.pk, actor=admin)
+        # Place the window so that it ends ``days_left`` days from now.
+        end = timezone.now() + timedelta(days=days_left)
+        Review.objects.filter(pk=review.pk).update(
+            window_start=end - timedelta(days=settings.PORTAL_REVIEW_WINDOW_DAYS), window_end=end
+        )
+        for reviewer in reviewers:
+            assignment = review_services.assignment_invite(review=review, reviewer=reviewer, actor=lead)
+            review_services.assignment_accept(
+                assignment_id=assignment.pk, actor=reviewer, has_conflict=False,
+                declaration="I have no financial, employment or personal interest in the company or its model.",
+            )
+        assert Assignment.objects.filter(review=review).count() == len(reviewers)
+        return Review.objects.get(pk=review.pk)

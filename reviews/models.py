@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from .querysets import AssignmentQuerySet, ReviewQuerySet
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+OPEN_STATUSES = (ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
+
+
+class Review(models.Model):
+    """One early-access engagement for one model.
+
+    ``window_end`` is the deadline every list sorts by; it is empty until a
+    program admin opens the review.
+    """
+
+    model = models.ForeignKey("companies.AIModel", on_delete=models.PROTECT, related_name="reviews")
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="reviews")
+    agencies = models.ManyToManyField("agencies.Agency", through="ReviewAgency", related_name="reviews")
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
+    summary = models.TextField(blank=True, help_text="What the company asks the agencies to look at.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+    access_terms = models.TextField(
+        blank=True, help_text="Non-disclosure terms for this review; empty means the portal's default text."
+    )
+    access_terms_version = models.PositiveIntegerField(default=1)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["window_end", "id"]
+        permissions = [
+            ("assign_reviewer", "Can assign the agency's reviewers to the review"),
+            ("manage_access", "Can manage who has access to the review"),
+        ]
+        indexes = [
+            models.Index(fields=["window_end", "id"], name="review_deadline_idx"),
+            models.Index(fields=["status", "window_end"], name="review_status_deadline_idx"),
+            models.Index(fields=["company", "window_end"], name="review_company_deadline_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="review_window_order",
+                condition=Q(window_end__isnull=True) | Q(window_start__isnull=False, window_end__gt=models.F("window_start")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} review #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def effective_terms(self) -> str:
+        return self.access_terms or settings.PORTAL_DEFAULT_ACCESS_TERMS
+
+    @property
+    def terms_digest(self) -> str:
+        return hashlib.sha256(self.effective_terms.encode()).hexdigest()
+
+    def days_left(self, now=None) -> int | None:
+        if not self.window_end:
+            return None
+        now = now or timezone.now()
+        return (timezone.localdate(self.window_end) - timezone.localdate(now)).days
+
+
+class ReviewAgency(models.Model):
+    """An agency taking part in a review."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="participations")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="participations")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "agency"], name="review_agency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} on {self.review}"
+
+
+class AssignmentStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REMOVED = "removed", "Removed"
+
+
+ACTIVE_ASSIGNMENT = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED)
+
+
+class Assignment(models.Model):
+    """A reviewer on a review. Accepting grants access; declining or removal revokes it."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="assignments")
+    status = models.CharField(max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.INVITED)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    has_conflict = models.BooleanField(null=True, blank=True)
+    coi_declaration = models.TextField(blank=True)
+    decline_reason = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    removal_reason = models.TextField(blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-invited_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "reviewer"],
+                condition=Q(status__in=["invited", "accepted"]),
+                name="assignment_one_active_per_reviewer",
+            ),
+            models.CheckConstraint(
+                name="assignment_accepted_has_declaration",
+                condition=~Q(status="accepted") | Q(has_conflict=False),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reviewer", "status"], name="assignment_reviewer_idx"),
+            models.Index(fields=["review", "agency", "status"], name="assignment_review_agency_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.review} ({self.get_status_display()})"
+
+
+class GrantMetadata(models.Model):
+    """Who granted a permission, when, why, and until when.
+
+    ``expires_at`` is honoured by every visibility query, so an expired grant
+    gives nothing even before the clean-up task deletes it.
+    """
+
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ReviewUserObjectPermission(UserObjectPermissionBase, GrantMetadata):
+    content_object = models.ForeignKey(Review, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["expires_at"], name="review_uop_expires_idx")]
+
+
+class ReviewGroupObjectPermission(GroupObjectPermissionBase, GrantMetadata):
+    content_object = models.ForeignKey(Review, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["expires_at"], name="review_gop_expires_idx")]
+
+
+class AccessAction(models.TextChoices):
+    GRANT = "grant", "Granted"
+    REVOKE = "revoke", "Revoked"
+    EXPIRE = "expire", "Expired"
+    EXPIRY_SET = "expiry_set", "Expiry set"
+
+
+class AccessChange(models.Model):
+    """The record of every grant and revocation on a review (kept after the grant row is gone)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="access_changes")
+    action = models.CharField(max_length=20, choices=AccessAction.choices)
+    permission = models.CharField(max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="access_change_one_subject",
+                condition=Q(user__isnull=False, group__isnull=True) | Q(user__isnull=True, group__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.permission} on {self.review_id}"
+
+
+class TermsAcceptance(models.Model):
+    """A user's acceptance of one version of a review's access terms."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="terms_acceptances")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="terms_acceptances")
+    version = models.PositiveIntegerField()
+    terms_sha256 = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "user", "version"], name="terms_acceptance_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} accepted terms v{self.version} of {self.review_id}"
+
+
+class ReviewTransition(models.Model):
+    """One move of a review through its lifecycle; together they are its timeline."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="transitions")
+    name = models.CharField(max_length=30)
+    source = models.CharField(max_length=20, choices=ReviewStatus.choices)
+    target = models.CharField(max_length=20, choices=ReviewStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.review_id}: {self.source} → {self.target}"

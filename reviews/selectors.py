@@ -1,0 +1,114 @@
+"""Reads of reviews, always through ``visible_to``."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+
+from .models import (
+    ACTIVE_ASSIGNMENT,
+    AccessChange,
+    Assignment,
+    AssignmentStatus,
+    Review,
+    ReviewGroupObjectPermission,
+    ReviewStatus,
+    ReviewUserObjectPermission,
+    TermsAcceptance,
+)
+
+SORTS = {
+    "deadline": ("window_end", "id"),
+    "-deadline": ("-window_end", "-id"),
+    "model": ("model__name", "id"),
+    "-model": ("-model__name", "-id"),
+    "status": ("status", "window_end", "id"),
+    "-status": ("-status", "window_end", "id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+
+
+def review_list(*, user, sort: str = "deadline", status: str | None = None, q: str | None = None):
+    qs = Review.objects.visible_to(user).select_related("model", "company")
+    if status in ReviewStatus.values:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(model__name__icontains=q) | Q(company__name__icontains=q))
+    from django.db.models import F
+
+    order = SORTS.get(sort, SORTS["deadline"])
+    ordering = [F(order[0][1:]).desc(nulls_last=True) if order[0].startswith("-") else F(order[0]).asc(nulls_last=True), *order[1:]]
+    return qs.order_by(*ordering).prefetch_related("agencies")
+
+
+def review_get(*, user, pk: int) -> Review:
+    """The review, or 404 when it does not exist or is out of the user's scope."""
+    return get_object_or_404(
+        Review.objects.visible_to(user).select_related("model", "company", "created_by"), pk=pk
+    )
+
+
+def review_assignments(*, user, review: Review):
+    """Assignments on the review the user may see (companies: none)."""
+    return (
+        Assignment.objects.visible_to(user)
+        .filter(review=review)
+        .select_related("reviewer", "agency", "invited_by")
+        .order_by("agency__acronym", "status", "reviewer__email")
+    )
+
+
+def terms_needed(*, user, review: Review) -> bool:
+    """Agency users accept the review's current access terms before its material opens."""
+    if not (user.is_agency_lead or user.is_agency_reviewer):
+        return False
+    return not TermsAcceptance.objects.filter(review=review, user=user, version=review.access_terms_version).exists()
+
+
+def review_access_list(*, review: Review):
+    """Every user and group holding a permission on the review, with the grant's metadata."""
+    users = (
+        ReviewUserObjectPermission.objects.filter(content_object=review)
+        .select_related("user__membership__agency", "user__membership__company", "permission", "granted_by")
+        .order_by("user__email", "permission__codename")
+    )
+    groups = (
+        ReviewGroupObjectPermission.objects.filter(content_object=review)
+        .select_related("group__agency_leads_of", "group__company_liaisons_of", "permission", "granted_by")
+        .prefetch_related("group__user_set")
+        .order_by("group__name", "permission__codename")
+    )
+    return list(users), list(groups)
+
+
+def review_access_history(*, review: Review):
+    return AccessChange.objects.filter(review=review).select_related("user", "group", "actor")
+
+
+def assignment_get(*, user, pk: int) -> Assignment:
+    return get_object_or_404(
+        Assignment.objects.visible_to(user).select_related("review__model", "review__company", "agency", "invited_by", "reviewer"),
+        pk=pk,
+    )
+
+
+def reviewer_dashboard(*, user):
+    """A reviewer's assignments, pending invitations first, then by deadline."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return (
+        Assignment.objects.visible_to(user)
+        .filter(status__in=ACTIVE_ASSIGNMENT)
+        .select_related("review__model", "review__company", "agency")
+        .annotate(
+            pending_first=Case(When(status=AssignmentStatus.INVITED, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("pending_first", "review__window_end", "id")
+    )
+
+
+def lead_dashboard(*, user):
+    """The lead's agency reviews with who covers them (active assignments of the agency)."""
+    coverage = Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT).select_related("reviewer")
+    return review_list(user=user).prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))

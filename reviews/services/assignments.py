@@ -1,0 +1,124 @@
+"""Putting reviewers on reviews. Access follows the assignment's state."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role
+
+from ..models import Assignment, AssignmentStatus, Review, ReviewStatus
+from .access import REVIEWER_PERMS, access_grant, access_revoke
+
+
+class AssignmentError(Exception):
+    """An assignment move that cannot happen; the message says why."""
+
+
+def _check_may_assign(*, actor, review: Review) -> None:
+    if actor.is_program_admin:
+        return
+    if actor.is_agency_lead and Review.objects.assignable_by(actor).filter(pk=review.pk).exists():
+        return
+    raise PermissionDenied("Only program admins and leads of a participating agency may assign reviewers.")
+
+
+@transaction.atomic
+def assignment_invite(*, review: Review, reviewer, actor) -> Assignment:
+    """Invites a reviewer of a participating agency to a review.
+
+    A lead may assign only their own agency's reviewers. Side effect: none on
+    access until the reviewer accepts.
+    """
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    _check_may_assign(actor=actor, review=review)
+    membership = getattr(reviewer, "membership", None)
+    if membership is None or membership.role != Role.AGENCY_REVIEWER or not reviewer.is_active:
+        raise AssignmentError(f"{reviewer} is not an active agency reviewer, so cannot be assigned.")
+    if actor.is_agency_lead and membership.agency_id != actor.agency_id:
+        raise AssignmentError(f"{reviewer} belongs to another agency; you may assign only your own agency's reviewers.")
+    if not review.participations.filter(agency_id=membership.agency_id).exists():
+        raise AssignmentError(f"{membership.agency} does not take part in this review.")
+    if review.status not in (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW):
+        raise AssignmentError(f"The review is {review.get_status_display().lower()}; reviewers can no longer be assigned.")
+    assignment = Assignment(review=review, reviewer=reviewer, agency_id=membership.agency_id, invited_by=actor)
+    assignment.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            assignment.save()
+    except IntegrityError:
+        raise AssignmentError(f"{reviewer} is already assigned to this review.") from None
+    return assignment
+
+
+def _lock(assignment_id: int) -> Assignment:
+    return Assignment.objects.select_for_update().select_related("review", "agency").get(pk=assignment_id)
+
+
+@transaction.atomic
+def assignment_accept(*, assignment_id: int, actor, has_conflict: bool, declaration: str) -> Assignment:
+    """The reviewer accepts, declaring no conflict of interest.
+
+    Side effect: the reviewer is granted view access to the review (and so
+    its model and material). A declared conflict cannot be accepted.
+    """
+    assignment = _lock(assignment_id)
+    if assignment.reviewer_id != actor.pk:
+        raise PermissionDenied("Only the invited reviewer may answer this assignment.")
+    review = assignment.review
+    if review.status == ReviewStatus.WITHDRAWN:
+        raise AssignmentError(
+            f"The company withdrew this review on {timezone.localtime(review.withdrawn_at):%B %-d, %Y}; there is nothing to accept."
+        )
+    if review.status == ReviewStatus.CLOSED:
+        raise AssignmentError("This review has closed; the invitation can no longer be accepted.")
+    if assignment.status != AssignmentStatus.INVITED:
+        raise AssignmentError(f"This assignment is already {assignment.get_status_display().lower()}.")
+    if has_conflict:
+        raise ValidationError({"has_conflict": "With a conflict of interest you cannot accept; decline and say why."})
+    if not declaration.strip():
+        raise ValidationError({"coi_declaration": "State that you have no conflict of interest with this company."})
+    assignment.status = AssignmentStatus.ACCEPTED
+    assignment.has_conflict = False
+    assignment.coi_declaration = declaration.strip()
+    assignment.responded_at = timezone.now()
+    assignment.full_clean(validate_constraints=False)
+    assignment.save()
+    for codename in REVIEWER_PERMS:
+        access_grant(review=review, codename=codename, user=actor, actor=actor, reason="Assignment accepted")
+    return assignment
+
+
+@transaction.atomic
+def assignment_decline(*, assignment_id: int, actor, reason: str) -> Assignment:
+    assignment = _lock(assignment_id)
+    if assignment.reviewer_id != actor.pk:
+        raise PermissionDenied("Only the invited reviewer may answer this assignment.")
+    if assignment.status != AssignmentStatus.INVITED:
+        raise AssignmentError(f"This assignment is already {assignment.get_status_display().lower()}.")
+    assignment.status = AssignmentStatus.DECLINED
+    assignment.decline_reason = reason.strip()
+    assignment.responded_at = timezone.now()
+    assignment.save()
+    return assignment
+
+
+@transaction.atomic
+def assignment_remove(*, assignment_id: int, actor, reason: str) -> Assignment:
+    """Takes a reviewer off a review. Side effect: their access is revoked now."""
+    assignment = _lock(assignment_id)
+    _check_may_assign(actor=actor, review=assignment.review)
+    if actor.is_agency_lead and assignment.agency_id != actor.agency_id:
+        raise PermissionDenied("You may remove only your own agency's reviewers.")
+    if assignment.status not in (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED):
+        raise AssignmentError(f"This assignment is already {assignment.get_status_display().lower()}.")
+    was_accepted = assignment.status == AssignmentStatus.ACCEPTED
+    assignment.status = AssignmentStatus.REMOVED
+    assignment.removed_at = timezone.now()
+    assignment.removed_by = actor
+    assignment.removal_reason = reason.strip()
+    assignment.save()
+    if was_accepted:
+        access_revoke(review=assignment.review, user=assignment.reviewer, actor=actor, reason=reason or "Removed from the review")
+    return assignment

@@ -1,0 +1,125 @@
+"""Creating reviews and moving them through the lifecycle.
+
+Each transition locks the review row (``select_for_update``) and re-checks
+the state machine on the locked row, so of two people acting at once only
+the first wins; the second gets a TransitionError naming the new state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency
+from companies.models import AIModel
+
+from .. import workflow
+from ..models import Review, ReviewAgency, ReviewStatus, ReviewTransition
+from .access import AGENCY_LEAD_PERMS, LIAISON_PERMS, access_grant, access_revoke_agency_side, access_set_expiry
+
+
+@transaction.atomic
+def review_create(*, actor, model: AIModel, agencies: list[Agency], summary: str = "", access_terms: str = "") -> Review:
+    """Drafts a review of one of the actor's company's models.
+
+    Side effects: the company's liaisons group is granted view access (the
+    company sees its own reviews for good); the draft is on the timeline.
+    """
+    if not (actor.is_company_liaison and actor.company_id == model.company_id):
+        raise PermissionDenied("Only the company's liaisons may put its model under review.")
+    if not agencies:
+        raise ValidationError({"agencies": "Choose at least one participating agency."})
+    review = Review(
+        model=model, company_id=model.company_id, summary=summary.strip(), access_terms=access_terms.strip(), created_by=actor
+    )
+    review.full_clean()
+    review.save()
+    ReviewAgency.objects.bulk_create([ReviewAgency(review=review, agency=a) for a in agencies])
+    for codename in LIAISON_PERMS:
+        access_grant(
+            review=review, codename=codename, group=model.company.liaisons_group, actor=actor, reason="The company's own review"
+        )
+    ReviewTransition.objects.create(review=review, name="create", source=ReviewStatus.DRAFT, target=ReviewStatus.DRAFT, actor=actor)
+    return review
+
+
+def _transition(*, review_id: int, name: str, actor, comment: str = "") -> tuple[Review, str]:
+    review = Review.objects.select_for_update().select_related("company").get(pk=review_id)
+    transition = workflow.check(review=review, name=name, user=actor)
+    source = review.status
+    review.status = transition.target
+    ReviewTransition.objects.create(
+        review=review, name=name, source=source, target=transition.target, actor=actor, comment=comment.strip()
+    )
+    return review, source
+
+
+@transaction.atomic
+def review_submit(*, review_id: int, actor, comment: str = "") -> Review:
+    """Submits a draft. Side effect: each participating agency's leads group
+    may now view the review and assign its reviewers."""
+    review, _ = _transition(review_id=review_id, name="submit", actor=actor, comment=comment)
+    review.submitted_at = timezone.now()
+    review.full_clean()
+    review.save()
+    for participation in review.participations.select_related("agency__leads_group"):
+        for codename in AGENCY_LEAD_PERMS:
+            access_grant(
+                review=review,
+                codename=codename,
+                group=participation.agency.leads_group,
+                actor=actor,
+                reason=f"{participation.agency} takes part in the review",
+            )
+    return review
+
+
+@transaction.atomic
+def review_open(*, review_id: int, actor, comment: str = "") -> Review:
+    """Opens the window: it starts now and ends after PORTAL_REVIEW_WINDOW_DAYS."""
+    review, _ = _transition(review_id=review_id, name="open", actor=actor, comment=comment)
+    now = timezone.now()
+    review.window_start = now
+    review.window_end = now + timedelta(days=settings.PORTAL_REVIEW_WINDOW_DAYS)
+    review.full_clean()
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_close(*, review_id: int, actor, comment: str = "") -> Review:
+    """Closes the review. Side effect: every agency-side grant now expires
+    PORTAL_ACCESS_DAYS_AFTER_CLOSE days from now; the company keeps access."""
+    review, _ = _transition(review_id=review_id, name="close", actor=actor, comment=comment)
+    review.closed_at = timezone.now()
+    review.full_clean()
+    review.save()
+    access_set_expiry(
+        review=review,
+        expires_at=review.closed_at + timedelta(days=settings.PORTAL_ACCESS_DAYS_AFTER_CLOSE),
+        actor=actor,
+        reason="Review closed",
+    )
+    return review
+
+
+@transaction.atomic
+def review_withdraw(*, review_id: int, actor, reason: str) -> Review:
+    """The company withdraws (participation is voluntary).
+
+    Side effect: every agency-side grant is revoked at once; pending
+    assignments can no longer be accepted.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the review is withdrawn; the agencies will see it."})
+    review, _ = _transition(review_id=review_id, name="withdraw", actor=actor, comment=reason)
+    review.withdrawn_at = timezone.now()
+    review.withdrawal_reason = reason.strip()
+    review.full_clean()
+    review.save()
+    access_revoke_agency_side(review=review, actor=actor, reason="Review withdrawn by the company")
+    return review

@@ -1,0 +1,163 @@
+"""The authorization matrix: every portal URL × every demo role × in/out of scope.
+
+The list of URL names is read from the URLconf; a new pattern without an
+entry here fails ``test_every_url_pattern_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import DEMO_ROLES
+from notifications.models import Notification
+from reviews.models import AccessChange, Assignment, Review, ReviewTransition
+
+pytestmark = pytest.mark.django_db
+
+NSA_SIDE = {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}
+# URL namespaces/modules that belong to third parties (allauth, admin) and are
+# covered by their own tests (MFA enforcement, admin login).
+THIRD_PARTY_MODULES = ("allauth.", "django.contrib.admin")
+
+# URLs without an object: expected status per role (others: the default).
+PLAIN = {
+    "dashboard": ("GET", {}, 200),
+    "review_list": ("GET", {}, 200),
+    "review_create": ("GET", {"liaison_northwind": 200, "liaison_contoso": 200}, 404),
+    "invitation_create": ("GET", {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "liaison_northwind": 200, "liaison_contoso": 200}, 404),
+    "notification_index": ("GET", {}, 200),
+    "notification_read_all": ("POST", {}, 302),
+}
+# Token URLs: not an object a role can be in scope of; anyone gets the same answer.
+TOKEN = {"invitation_accept"}
+
+# URLs on an object: (kind, method, extra kwargs, expected in-scope status per role).
+# Out of scope is always 404; a role missing from the dict has nothing in scope.
+ALL_302 = {r: 302 for r in DEMO_ROLES}
+OBJECT = {
+    "review_detail": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "review_terms_accept": ("review", "POST", {}, ALL_302),
+    "review_transition": ("review", "POST", {"name": "withdraw"}, ALL_302),
+    "review_access": ("review", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 404, "liaison_contoso": 404}),
+    "review_access_revoke": ("review", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 404, "liaison_contoso": 404}),
+    "assignment_detail": ("assignment", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
+    "assignment_remove": ("assignment", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
+    "model_detail": ("model", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "notification_read": ("notification", "POST", {}, ALL_302),
+}
+
+
+def _portal_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            module = getattr(entry.urlconf_module, "__name__", "") or ""
+            if module.startswith(THIRD_PARTY_MODULES) or "admin" in str(entry.pattern):
+                continue
+            yield from _portal_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            callback_module = entry.callback.__module__
+            if callback_module.startswith(THIRD_PARTY_MODULES):
+                continue
+            yield entry.name, prefix + str(entry.pattern)
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    names = {name for name, _ in _portal_patterns()}
+    missing = names - set(PLAIN) - set(OBJECT) - TOKEN
+    assert not missing, f"URL patterns without an authorization-matrix entry: {sorted(missing)}"
+    assert names >= set(PLAIN) | set(OBJECT) | TOKEN, "the matrix lists URL names that no longer exist"
+
+
+def test_object_urls_take_an_object_id():
+    routes = dict(_portal_patterns())
+    for name in OBJECT:
+        assert "<int:pk>" in routes[name], f"{name} should address an object by id"
+
+
+def _objects(demo, role, kind):
+    """(in-scope object or None, out-of-scope object or None) for ``role``."""
+    nsa_side = role in NSA_SIDE
+    mine, other = (demo["atlas"], demo["helix"]) if nsa_side else (demo["helix"], demo["atlas"])
+    if kind == "review":
+        return mine, (None if role == "admin" else other)
+    if kind == "model":
+        return mine.model, (None if role == "admin" else other.model)
+    if kind == "assignment":
+        mine_a, other_a = mine.assignments.get(), other.assignments.get()
+        if role.startswith("liaison"):
+            return None, mine_a  # companies never see who reviews their model
+        return mine_a, (None if role == "admin" else other_a)
+    if kind == "notification":
+        user = demo[role]
+        someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
+        return (
+            Notification.objects.create(recipient=user, verb="test", title="Yours"),
+            Notification.objects.create(recipient=someone_else, verb="test", title="Not yours"),
+        )
+    raise AssertionError(kind)
+
+
+def _request(client, method, url):
+    return client.get(url) if method == "GET" else client.post(url, {})
+
+
+def _state():
+    return (
+        sorted(Review.objects.values_list("id", "status")),
+        sorted(Assignment.objects.values_list("id", "status")),
+        AccessChange.objects.count(),
+        ReviewTransition.objects.count(),
+        sorted(Notification.objects.values_list("id", "read_at")),
+    )
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(OBJECT))
+def test_object_url_in_scope(demo, login, role, name):
+    kind, method, extra, expected = OBJECT[name]
+    obj, _ = _objects(demo, role, kind)
+    if obj is None:
+        assert role not in expected
+        return
+    client = login(demo[role])
+    response = _request(client, method, reverse(name, kwargs={"pk": obj.pk, **extra}))
+    assert response.status_code == expected[role], (name, role)
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(OBJECT))
+def test_object_url_out_of_scope_is_404_and_changes_nothing(demo, login, role, name):
+    kind, method, extra, _ = OBJECT[name]
+    _, obj = _objects(demo, role, kind)
+    client = login(demo[role])
+    before = _state()
+    targets = [999_999] + ([obj.pk] if obj is not None else [])
+    for pk in targets:
+        response = _request(client, method, reverse(name, kwargs={"pk": pk, **extra}))
+        assert response.status_code == 404, (name, role, pk)
+        assert "Not found" in response.content.decode()
+    assert _state() == before
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_plain_url_by_role(demo, login, role, name):
+    method, by_role, default = PLAIN[name]
+    client = login(demo[role])
+    response = _request(client, method, reverse(name))
+    assert response.status_code == by_role.get(role, default), (name, role)
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN) + sorted(OBJECT))
+def test_anonymous_is_sent_to_login(client, demo, name):
+    kwargs = {}
+    if name in OBJECT:
+        kwargs = {"pk": demo["atlas"].pk, **OBJECT[name][2]}
+        if OBJECT[name][0] == "assignment":
+            kwargs["pk"] = demo["atlas"].assignments.get().pk
+    method = OBJECT[name][1] if name in OBJECT else PLAIN[name][0]
+    response = _request(client, method, reverse(name, kwargs=kwargs))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("reviews/", views.review_list, name="review_list"),
+    path("reviews/new/", views.review_create, name="review_create"),
+    path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
+    path("reviews/<int:pk>/terms/", views.review_terms_accept, name="review_terms_accept"),
+    path("reviews/<int:pk>/transition/<slug:name>/", views.review_transition, name="review_transition"),
+    path("reviews/<int:pk>/access/", views.review_access, name="review_access"),
+    path("reviews/<int:pk>/access/revoke/", views.review_access_revoke, name="review_access_revoke"),
+    path("assignments/<int:pk>/", views.assignment_detail, name="assignment_detail"),
+    path("assignments/<int:pk>/remove/", views.assignment_remove, name="assignment_remove"),
+]

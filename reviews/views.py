@@ -1,0 +1,249 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services, workflow
+from .forms import AssignForm, AssignmentAcceptForm, OptionalReasonForm, ReasonForm, ReviewCreateForm, RevokeForm
+from .models import AssignmentStatus, ReviewStatus
+from .permissions import can_assign, can_create_review, can_manage_access
+
+PAGE_SIZES = (10, 25, 50, 100)
+
+
+def paginate(request, qs, default: int = 25):
+    try:
+        size = int(request.GET.get("per_page", default))
+    except ValueError:
+        size = default
+    size = size if size in PAGE_SIZES else default
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "message_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def review_list(request):
+    sort = request.GET.get("sort", "deadline")
+    status = request.GET.get("status") or None
+    page = paginate(request, selectors.review_list(user=request.user, sort=sort, status=status, q=request.GET.get("q")))
+    return render(
+        request,
+        "reviews/review_list.html",
+        {"page": page, "sort": sort, "status": status, "statuses": ReviewStatus.choices, "q": request.GET.get("q", "")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_create(request):
+    if not can_create_review(request.user):
+        raise Http404
+    form = ReviewCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = services.review_create(
+                actor=request.user,
+                model=form.cleaned_data["model"],
+                agencies=list(form.cleaned_data["agencies"]),
+                summary=form.cleaned_data["summary"],
+                access_terms=form.cleaned_data["access_terms"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Draft saved. Submit it when the agencies should see it.")
+            return redirect("review_detail", pk=review.pk)
+    return render(request, "reviews/review_create.html", {"form": form})
+
+
+@login_required
+def review_detail(request, pk: int):
+    review = selectors.review_get(user=request.user, pk=pk)
+    if selectors.terms_needed(user=request.user, review=review):
+        return render(request, "reviews/review_terms.html", {"review": review})
+    return render(
+        request,
+        "reviews/review_detail.html",
+        {
+            "review": review,
+            "assignments": selectors.review_assignments(user=request.user, review=review),
+            "transitions": workflow.available(review=review, user=request.user),
+            "timeline": review.transitions.select_related("actor"),
+            "can_manage_access": can_manage_access(request.user, review),
+            "agencies": review.agencies.all(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_terms_accept(request, pk: int):
+    review = selectors.review_get(user=request.user, pk=pk)
+    services.terms_accept(review=review, user=request.user)
+    messages.success(request, "Access terms accepted.")
+    return redirect("review_detail", pk=review.pk)
+
+
+@login_required
+@require_POST
+def review_transition(request, pk: int, name: str):
+    review = selectors.review_get(user=request.user, pk=pk)
+    if name not in workflow.TRANSITIONS:
+        raise Http404
+    comment = request.POST.get("comment", "")
+    actions = {
+        "submit": lambda: services.review_submit(review_id=review.pk, actor=request.user, comment=comment),
+        "open": lambda: services.review_open(review_id=review.pk, actor=request.user, comment=comment),
+        "close": lambda: services.review_close(review_id=review.pk, actor=request.user, comment=comment),
+        "withdraw": lambda: services.review_withdraw(review_id=review.pk, actor=request.user, reason=comment),
+    }
+    try:
+        actions[name]()
+    except (workflow.TransitionError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Review {workflow.TRANSITIONS[name].past}.")
+    # A withdrawal or close may take the user's own access away: land where they still can see.
+    if not selectors.Review.objects.visible_to(request.user).filter(pk=review.pk).exists():
+        return redirect("dashboard")
+    return redirect("review_detail", pk=review.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_access(request, pk: int):
+    review = selectors.review_get(user=request.user, pk=pk)
+    if not can_manage_access(request.user, review):
+        raise Http404
+    assign_form = AssignForm(request.POST or None, user=request.user, review=review)
+    if request.method == "POST" and assign_form.is_valid():
+        try:
+            services.assignment_invite(review=review, reviewer=assign_form.cleaned_data["reviewer"], actor=request.user)
+        except (services.AssignmentError, PermissionDenied) as exc:
+            assign_form.add_error("reviewer", str(exc))
+        else:
+            messages.success(request, f"{assign_form.cleaned_data['reviewer']} was asked to review; access starts when they accept.")
+            return redirect("review_access", pk=review.pk)
+    users, groups = selectors.review_access_list(review=review)
+    return render(
+        request,
+        "reviews/review_access.html",
+        {
+            "review": review,
+            "user_grants": users,
+            "group_grants": groups,
+            "assignments": selectors.review_assignments(user=request.user, review=review),
+            "history": selectors.review_access_history(review=review)[:50],
+            "assign_form": assign_form,
+            "can_assign": can_assign(request.user, review),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_access_revoke(request, pk: int):
+    """Revokes one subject's access. Admins may revoke any grant; a lead removes
+    their own agency's reviewers (which revokes through the assignment)."""
+    review = selectors.review_get(user=request.user, pk=pk)
+    if not can_manage_access(request.user, review):
+        raise Http404
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for revoking access.")
+        return redirect("review_access", pk=review.pk)
+    kind, subject_id = form.cleaned_data["subject"].split(":")
+    reason = form.cleaned_data["reason"]
+    users, groups = selectors.review_access_list(review=review)
+    if kind == "user":
+        grant = next((g for g in users if g.user_id == int(subject_id)), None)
+        if grant is None:
+            raise Http404
+        assignment = review.assignments.filter(reviewer_id=grant.user_id, status=AssignmentStatus.ACCEPTED).first()
+        try:
+            if assignment is not None:
+                services.assignment_remove(assignment_id=assignment.pk, actor=request.user, reason=reason)
+            elif request.user.is_program_admin:
+                services.access_revoke(review=review, user=grant.user, actor=request.user, reason=reason)
+            else:
+                raise PermissionDenied("Only program admins may revoke this grant.")
+        except (PermissionDenied, services.AssignmentError) as exc:
+            messages.error(request, str(exc))
+            return redirect("review_access", pk=review.pk)
+        who = grant.user
+    else:
+        grant = next((g for g in groups if g.group_id == int(subject_id)), None)
+        if grant is None:
+            raise Http404
+        if not request.user.is_program_admin:
+            messages.error(request, "Only program admins may revoke an organisation's access.")
+            return redirect("review_access", pk=review.pk)
+        services.access_revoke(review=review, group=grant.group, actor=request.user, reason=reason)
+        who = grant.group.name
+    messages.success(request, f"Access revoked for {who}.")
+    return redirect("review_access", pk=review.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_detail(request, pk: int):
+    assignment = selectors.assignment_get(user=request.user, pk=pk)
+    is_reviewer = assignment.reviewer_id == request.user.pk
+    accept_form = AssignmentAcceptForm(request.POST if request.POST.get("action") == "accept" else None)
+    decline_form = ReasonForm(request.POST if request.POST.get("action") == "decline" else None)
+    if request.method == "POST":
+        if not is_reviewer:
+            raise Http404
+        try:
+            if request.POST.get("action") == "accept" and accept_form.is_valid():
+                services.assignment_accept(
+                    assignment_id=assignment.pk,
+                    actor=request.user,
+                    has_conflict=accept_form.cleaned_data["has_conflict"],
+                    declaration=accept_form.cleaned_data["coi_declaration"],
+                )
+                messages.success(request, "Assignment accepted. Accept the review's access terms to open its material.")
+                return redirect("review_detail", pk=assignment.review_id)
+            if request.POST.get("action") == "decline" and decline_form.is_valid():
+                services.assignment_decline(assignment_id=assignment.pk, actor=request.user, reason=decline_form.cleaned_data["reason"])
+                messages.success(request, "Assignment declined; your agency lead will see your reason.")
+                return redirect("dashboard")
+        except services.AssignmentError as exc:
+            messages.error(request, str(exc))
+            return redirect("assignment_detail", pk=assignment.pk)
+        except ValidationError as exc:
+            _form_errors(accept_form, exc)
+    return render(
+        request,
+        "reviews/assignment_detail.html",
+        {"assignment": assignment, "is_reviewer": is_reviewer, "accept_form": accept_form, "decline_form": decline_form},
+    )
+
+
+@login_required
+@require_POST
+def assignment_remove(request, pk: int):
+    assignment = selectors.assignment_get(user=request.user, pk=pk)
+    if not can_manage_access(request.user, assignment.review):
+        raise Http404
+    form = OptionalReasonForm(request.POST)
+    form.is_valid()
+    try:
+        services.assignment_remove(assignment_id=assignment.pk, actor=request.user, reason=form.cleaned_data.get("reason", ""))
+    except (services.AssignmentError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{assignment.reviewer} was removed from the review.")
+    return redirect("review_access", pk=assignment.review_id)
