@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("notifications/", views.notification_index, name="notification_index"),
+    path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+]

@@ -1,0 +1,122 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+    "SECRET_KEY": "x" * 64,
+    "PORTAL_ENCRYPTION_KEY": "0GuVSWBmo5DBCxGjBL6hWqmjBTNcY8FiOcEL5kSvmq8=",
+    "ALLOWED_HOSTS": "portal.example.gov",
+    "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+}
+
+
+def _manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_", "DATABASE_", "REDIS_", "SECRET_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY is required"),
+        ({"DATABASE_URL": None}, "DATABASE_URL is required"),
+        ({"DATABASE_URL": "nonsense"}, "DATABASE_URL is malformed"),
+        ({"REDIS_URL": "http://x"}, "REDIS_URL is malformed"),
+        ({"PORTAL_ENCRYPTION_KEY": "short"}, "PORTAL_ENCRYPTION_KEY is malformed"),
+        ({"PORTAL_SESSION_IDLE_MINUTES": "soon"}, "PORTAL_SESSION_IDLE_MINUTES is malformed"),
+        ({"PORTAL_DEMO_MODE": "true"}, "PORTAL_DEMO_MODE must not be set with production settings"),
+    ],
+)
+def test_bad_environment_stops_startup_with_one_line_naming_it(change, named):
+    env = {k: v for k, v in {**PRODUCTION_ENV, **change}.items() if v is not None}
+    result = _manage("check", env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+
+
+def test_production_sends_security_headers(settings):
+    # The policy is sent by middleware in every environment; production adds HSTS.
+    assert "frame-ancestors 'none'" in settings.CONTENT_SECURITY_POLICY
+
+
+def test_migrations_match_models():
+    result = _manage("makemigrations", "--check", "--dry-run", env={"DJANGO_SETTINGS_MODULE": "portal.settings.test", **{k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL") if k in os.environ}})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _snapshot():
+    rows = {}
+    for model in apps.get_models():
+        if model._meta.app_label in {"sessions", "admin"}:
+            continue
+        rows[model._meta.label] = sorted(
+            tuple(sorted((k, str(v)) for k, v in row.items())) for row in model.objects.values()
+        )
+    return rows
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing(settings):
+    settings.PORTAL_DEMO_MODE = True
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    first = _snapshot()
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    assert _snapshot() == first
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_the_contract(demo):
+    from accounts.models import Role
+    from reviews.models import AssignmentStatus, Review, ReviewStatus
+
+    assert {a.acronym for a in demo["nsa"].__class__.objects.all()} == {"NSA", "CISA", "DOD", "CAISI"}
+    assert {c.name for c in demo["northwind"].__class__.objects.all()} == {"Northwind AI", "Contoso Labs"}
+    assert demo["admin"].membership.role == Role.PROGRAM_ADMIN
+    assert demo["reviewer_nsa"].membership.agency == demo["nsa"]
+    atlas = demo["atlas"]
+    assert atlas.status == ReviewStatus.IN_REVIEW
+    assert list(atlas.agencies.all()) == [demo["nsa"]]
+    assert atlas.days_left() == 6
+    assert atlas.assignments.get().reviewer == demo["reviewer_nsa"]
+    assert atlas.assignments.get().status == AssignmentStatus.ACCEPTED
+    helix = demo["helix"]
+    assert helix.status == ReviewStatus.IN_REVIEW and list(helix.agencies.all()) == [demo["cisa"]]
+    assert helix.assignments.get().reviewer == demo["reviewer_cisa"]
+    assert not Review.objects.visible_to(demo["reviewer_nsa"]).filter(pk=helix.pk).exists()
+    assert not Review.objects.visible_to(demo["reviewer_cisa"]).filter(pk=atlas.pk).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_password_only_in_demo_mode(settings):
+    from accounts.models import User
+
+    settings.PORTAL_DEMO_MODE = False
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    assert not User.objects.get(email="admin@portal.example").has_usable_password()
+
+
+def test_docker_compose_file_is_valid():
+    binary = Path(sys.executable).with_name("docker-compose")
+    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "s", "PORTAL_ENCRYPTION_KEY": "k", "POSTGRES_PASSWORD": "p", "HOME": "/tmp"}
+    result = subprocess.run([str(binary), "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == {"web", "worker", "beat", "db", "redis"}
