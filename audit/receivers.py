@@ -1,0 +1,31 @@
+"""Authentication events come from Django's and allauth's signals: there is no
+portal service in the middle of a login, so the receivers are where they are
+recorded. Domain changes are recorded by their services, never here."""
+
+from audit.services import audit_record
+
+
+def on_login(sender, request, user, **kwargs):
+    audit_record(action="auth.login", actor=user, target=user)
+
+
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action="auth.logout", actor=user, target=user)
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    attempted = credentials.get("email") or credentials.get("username") or credentials.get("login") or ""
+    audit_record(action="auth.login_failed", actor=None, actor_label=str(attempted)[:254], payload={"login": str(attempted)[:254]})
+
+
+def on_authenticator_added(sender, request, user, authenticator, **kwargs):
+    audit_record(action="mfa.added", actor=user, target=user, payload={"type": authenticator.type})
+
+
+def on_authenticator_removed(sender, request, user, authenticator, **kwargs):
+    audit_record(action="mfa.removed", actor=user, target=user, payload={"type": authenticator.type})
+
+
+def on_authenticator_reset(sender, request, user, authenticator, **kwargs):
+    audit_record(action="mfa.reset", actor=user, target=user, payload={"type": authenticator.type})

@@ -1,0 +1,114 @@
+"""Writing the audit trail.
+
+``audit_record`` is called by the service that makes a change, inside that
+service's transaction: if the event cannot be written the change rolls back
+with it, and a rolled-back change leaves no event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from datetime import timezone as dt_timezone
+
+from django.utils import timezone
+
+from . import context
+from .models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def canonical(event: AuditEvent) -> str:
+    """The content an event's hash covers, as stable JSON."""
+    return json.dumps(
+        {
+            "at": event.at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+            "action": event.action,
+            "actor_id": event.actor_id,
+            "actor_label": event.actor_label,
+            "actor_organisation": event.actor_organisation,
+            "target_type": event.target_type,
+            "target_id": event.target_id,
+            "target_label": event.target_label,
+            "review_id": event.review_id,
+            "client_address": event.client_address,
+            "request_id": event.request_id,
+            "payload": event.payload,
+            "prev_hash": event.prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical(event).encode()).hexdigest()
+
+
+def _label(obj) -> tuple[str, str, str]:
+    if obj is None:
+        return "", "", ""
+    return obj._meta.label_lower, str(obj.pk), str(obj)[:300]
+
+
+def _review_id(target, review) -> int | None:
+    if review is not None:
+        return review.pk
+    if target is None:
+        return None
+    from reviews.models import Review
+
+    if isinstance(target, Review):
+        return target.pk
+    return getattr(target, "review_id", None)
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    target=None,
+    review=None,
+    payload: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    """Appends one event to the chain (locking the chain head while it does).
+
+    ``action`` is a dotted name such as ``review.submit`` or
+    ``document.download``; ``payload`` is a small JSON-able dict of what
+    changed. The client address and request id come from the current request
+    (audit.context), if any.
+    """
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    target_type, target_id, target_label = _label(target)
+    organisation = ""
+    if actor is not None and getattr(actor, "pk", None):
+        org = getattr(actor, "organisation", None)
+        organisation = str(org) if org else ("Program office" if getattr(actor, "is_program_admin", False) else "")
+    event = AuditEvent(
+        at=timezone.now(),
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label or (getattr(actor, "email", "") if actor is not None else ""),
+        actor_organisation=organisation,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+        review_id=_review_id(target, review),
+        client_address=context.client_address.get(),
+        request_id=context.request_id.get(),
+        payload=json.loads(json.dumps(payload or {}, default=str)),
+        prev_hash=head.last_hash,
+    )
+    event.hash = compute_hash(event)
+    event.save()
+    head.last_hash = event.hash
+    head.last_event_id = event.pk
+    head.save(update_fields=["last_hash", "last_event_id"])
+    return event
