@@ -11,6 +11,20 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         # which creates the account itself; allauth's sign-up stays closed.
         return False
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # A signed-in user enrolling their first authenticator has just proved
+        # their password (the portal sends them here straight after login);
+        # asking again would only teach people to type passwords twice.
+        if app == "allauth.mfa":
+            from allauth.core import context
+            from allauth.mfa.models import Authenticator
+
+            request = context.request
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and not Authenticator.objects.filter(user=user).exists():
+                return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
 
 class PortalMFAAdapter(DefaultMFAAdapter):
     def encrypt(self, text: str) -> str:

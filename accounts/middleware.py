@@ -6,7 +6,7 @@ lifetimes; these two middlewares do, for every URL including the admin.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +19,7 @@ from django.utils import timezone
 AUTH_AT = "_portal_auth_at"
 SEEN_AT = "_portal_seen_at"
 MFA_OK = "_portal_mfa_ok"
+SEEN_REFRESH = timedelta(seconds=60)
 
 
 def stamp_login_time(sender, request, user, **kwargs) -> None:
@@ -52,8 +53,11 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 messages.info(request, reason)
                 return redirect_to_login(request.get_full_path(), reverse(settings.LOGIN_URL))
-            session.setdefault(AUTH_AT, auth_at.isoformat())
-            session[SEEN_AT] = now.isoformat()
+            if AUTH_AT not in session:
+                session[AUTH_AT] = auth_at.isoformat()
+            # Writing the stamp saves the session; once a minute is precise enough.
+            if SEEN_AT not in session or now - seen_at >= SEEN_REFRESH:
+                session[SEEN_AT] = now.isoformat()
         return self.get_response(request)
 
 

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.services import audit_record
+
 from .models import Invitation, Membership, Role, User
 from .permissions import can_invite
 
@@ -73,6 +75,12 @@ def invitation_create(
     )
     invitation.full_clean()
     invitation.save()
+    audit_record(
+        action="invitation.send",
+        actor=inviter,
+        target=invitation,
+        payload={"email": email, "role": role, "agency_id": agency_id, "company_id": company_id},
+    )
 
     from django.urls import reverse
 
@@ -125,6 +133,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
+    audit_record(action="invitation.accept", actor=user, target=invitation, payload={"role": invitation.role})
     return user
 
 
@@ -161,6 +170,9 @@ def membership_set(*, user: User, role: str, agency_id: int | None = None, compa
         user.is_staff = user.is_superuser = is_admin
         user.save(update_fields=["is_staff", "is_superuser"])
     user.membership = membership
+    audit_record(
+        action="membership.set", target=user, payload={"role": role, "agency_id": agency_id, "company_id": company_id}
+    )
     return membership
 
 
@@ -180,3 +192,4 @@ def user_deactivate(*, user: User, actor: User) -> None:
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
     UserSession.objects.filter(user=user).delete()
+    audit_record(action="user.deactivate", actor=actor, target=user, payload={"sessions_ended": len(keys)})

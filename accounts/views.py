@@ -1,3 +1,4 @@
+from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -30,6 +31,8 @@ def invitation_accept(request, token: str):
         except services.InvitationError as exc:
             return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=410)
         login(request, user, backend="accounts.backends.PortalAuthenticationBackend")
+        # allauth lists a session only when its own login flow ran; record this one too.
+        UserSession.objects.create_from_request(request)
         messages.success(request, "Welcome. Set up two-factor authentication to finish creating your account.")
         return redirect("dashboard")
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})

@@ -79,6 +79,9 @@ def get_db(name: str, default: str, *, required: bool = False, hint: str = "") -
         if required:
             fail(f"{name} is required{(': ' + hint) if hint else ''}")
         raw = default
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in environ.Env.DB_SCHEMES:
+        fail(f"{name} is malformed: expected e.g. postgres://user:pass@host:5432/name")
     try:
         config = environ.Env.db_url_config(raw)
     except Exception as exc:

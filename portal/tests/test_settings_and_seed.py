@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",
-    "SECRET_KEY": "x" * 64,
+    "SECRET_KEY": "k3J9-test-only-5fQw2-not-used-anywhere-Zp8rT1vX6bN4mL0sD7hG",
     "PORTAL_ENCRYPTION_KEY": "0GuVSWBmo5DBCxGjBL6hWqmjBTNcY8FiOcEL5kSvmq8=",
     "ALLOWED_HOSTS": "portal.example.gov",
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",

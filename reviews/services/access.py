@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from audit.services import audit_record
+
 from ..models import AccessAction, AccessChange, Review, ReviewGroupObjectPermission, ReviewUserObjectPermission
 
 AGENCY_LEAD_PERMS = ("view_review", "assign_reviewer")
@@ -72,6 +74,16 @@ def access_grant(
         expires_at=expires_at,
         at=now,
     )
+    audit_record(
+        action="access.grant",
+        actor=actor,
+        target=review,
+        payload={"permission": codename, "subject": _subject(user, group), "reason": reason[:300], "expires_at": expires_at},
+    )
+
+
+def _subject(user, group) -> str:
+    return f"user:{user.pk}" if user is not None else f"group:{group.pk}"
 
 
 @transaction.atomic
@@ -92,6 +104,12 @@ def access_revoke(*, review: Review, actor, reason: str, user=None, group: Group
             actor=actor,
             reason=reason[:300],
             at=now,
+        )
+        audit_record(
+            action="access.revoke",
+            actor=actor,
+            target=review,
+            payload={"permission": row.permission.codename, "subject": _subject(user, group), "reason": reason[:300]},
         )
     _rows(review=review, user=user, group=group, codename=codename).delete()
     return len(rows)
@@ -114,6 +132,7 @@ def access_set_expiry(*, review: Review, expires_at: datetime, actor, reason: st
             reason=reason[:300],
             expires_at=expires_at,
         )
+    audit_record(action="access.expiry_set", actor=actor, target=review, payload={"expires_at": expires_at, "reason": reason[:300]})
     users.update(expires_at=expires_at)
     groups.update(expires_at=expires_at)
 
@@ -151,7 +170,7 @@ def access_remove_expired(*, now: datetime | None = None, batch_size: int = 1000
                 batch = list(
                     model.objects.select_for_update(skip_locked=True)
                     .filter(expires_at__lte=now)
-                    .select_related("permission")[:batch_size]
+                    .select_related("permission", "content_object")[:batch_size]
                 )
                 if not batch:
                     break
@@ -168,6 +187,14 @@ def access_remove_expired(*, now: datetime | None = None, batch_size: int = 1000
                     )
                     for row in batch
                 )
+                for row in batch:
+                    audit_record(
+                        action="access.expire",
+                        actor=None,
+                        actor_label="system",
+                        target=row.content_object,
+                        payload={"permission": row.permission.codename, "subject": f"{subject[:-3]}:{getattr(row, subject)}"},
+                    )
                 model.objects.filter(pk__in=[row.pk for row in batch]).delete()
                 total += len(batch)
     return total

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
+from audit.services import audit_record
 
 from ..models import Assignment, AssignmentStatus, Review, ReviewStatus
 from .access import REVIEWER_PERMS, access_grant, access_revoke
@@ -49,6 +50,7 @@ def assignment_invite(*, review: Review, reviewer, actor) -> Assignment:
             assignment.save()
     except IntegrityError:
         raise AssignmentError(f"{reviewer} is already assigned to this review.") from None
+    audit_record(action="assignment.invite", actor=actor, target=assignment, review=review, payload={"reviewer": reviewer.email})
     return assignment
 
 
@@ -85,6 +87,7 @@ def assignment_accept(*, assignment_id: int, actor, has_conflict: bool, declarat
     assignment.responded_at = timezone.now()
     assignment.full_clean(validate_constraints=False)
     assignment.save()
+    audit_record(action="assignment.accept", actor=actor, target=assignment, review=review, payload={"has_conflict": False})
     for codename in REVIEWER_PERMS:
         access_grant(review=review, codename=codename, user=actor, actor=actor, reason="Assignment accepted")
     return assignment
@@ -101,6 +104,7 @@ def assignment_decline(*, assignment_id: int, actor, reason: str) -> Assignment:
     assignment.decline_reason = reason.strip()
     assignment.responded_at = timezone.now()
     assignment.save()
+    audit_record(action="assignment.decline", actor=actor, target=assignment, payload={"reason": assignment.decline_reason[:300]})
     return assignment
 
 
@@ -119,6 +123,7 @@ def assignment_remove(*, assignment_id: int, actor, reason: str) -> Assignment:
     assignment.removed_by = actor
     assignment.removal_reason = reason.strip()
     assignment.save()
+    audit_record(action="assignment.remove", actor=actor, target=assignment, payload={"reason": assignment.removal_reason[:300]})
     if was_accepted:
         access_revoke(review=assignment.review, user=assignment.reviewer, actor=actor, reason=reason or "Removed from the review")
     return assignment

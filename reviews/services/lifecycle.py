@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency
+from audit.services import audit_record
 from companies.models import AIModel
 
 from .. import workflow
@@ -44,6 +45,9 @@ def review_create(*, actor, model: AIModel, agencies: list[Agency], summary: str
             review=review, codename=codename, group=model.company.liaisons_group, actor=actor, reason="The company's own review"
         )
     ReviewTransition.objects.create(review=review, name="create", source=ReviewStatus.DRAFT, target=ReviewStatus.DRAFT, actor=actor)
+    audit_record(
+        action="review.create", actor=actor, target=review, payload={"model": str(model), "agencies": [a.acronym for a in agencies]}
+    )
     return review
 
 
@@ -54,6 +58,12 @@ def _transition(*, review_id: int, name: str, actor, comment: str = "") -> tuple
     review.status = transition.target
     ReviewTransition.objects.create(
         review=review, name=name, source=source, target=transition.target, actor=actor, comment=comment.strip()
+    )
+    audit_record(
+        action=f"review.{name}",
+        actor=actor,
+        target=review,
+        payload={"from": source, "to": transition.target, "comment": comment.strip()[:500]},
     )
     return review, source
 

@@ -1,14 +1,20 @@
 from django.db import transaction
 
+from audit.services import audit_record
+
 from ..models import Review, TermsAcceptance
 
 
 @transaction.atomic
 def terms_accept(*, review: Review, user) -> TermsAcceptance:
     """Records that ``user`` accepted the current version of the review's terms (idempotent)."""
-    acceptance, _ = TermsAcceptance.objects.get_or_create(
+    acceptance, created = TermsAcceptance.objects.get_or_create(
         review=review, user=user, version=review.access_terms_version, defaults={"terms_sha256": review.terms_digest}
     )
+    if created:
+        audit_record(
+            action="terms.accept", actor=user, target=review, payload={"version": acceptance.version, "sha256": acceptance.terms_sha256}
+        )
     return acceptance
 
 
@@ -25,4 +31,5 @@ def terms_update(*, review: Review, actor, text: str) -> Review:
         review.access_terms_version += 1
         review.full_clean()
         review.save(update_fields=["access_terms", "access_terms_version"])
+        audit_record(action="terms.update", actor=actor, target=review, payload={"version": review.access_terms_version})
     return review

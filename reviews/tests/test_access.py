@@ -123,12 +123,13 @@ def test_access_expires_after_close_even_before_cleanup(reviewer_of, admin_user,
     closed_at = timezone.now()
     with time_machine.travel(closed_at, tick=False):
         services.review_close(review_id=review.pk, actor=admin_user)
-    client = login(reviewer, accept_terms_for=[review])
     url = reverse("review_detail", kwargs={"pk": review.pk})
-    with time_machine.travel(closed_at + timedelta(days=29, hours=23), tick=False):
+    with time_machine.travel(closed_at + timedelta(days=29, hours=23, minutes=59), tick=False):
+        client = login(reviewer, accept_terms_for=[review])
         assert client.get(url).status_code == 200
     with time_machine.travel(closed_at + timedelta(days=30, seconds=1), tick=False):
-        # The grant row still exists (the clean-up task has not run) but is not honoured.
+        # Same session, next request: the grant row still exists (the clean-up
+        # task has not run) but is no longer honoured.
         assert ReviewUserObjectPermission.objects.filter(user=reviewer).exists()
         assert client.get(url).status_code == 404
         assert not Review.objects.visible_to(reviewer).exists()
