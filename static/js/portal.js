@@ -1,0 +1,117 @@
+/*
+ * Frontier Review Portal — small progressive enhancements.
+ *
+ * Every page works without this file; it only adds conveniences. It is an
+ * external file because the Content-Security-Policy allows no inline script.
+ */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") {
+      fn();
+    } else {
+      document.addEventListener("DOMContentLoaded", fn);
+    }
+  }
+
+  // Forms that do something hard to undo ask first: <form data-confirm="...">.
+  function initConfirm() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement)) return;
+      var message = form.getAttribute("data-confirm");
+      if (message && !window.confirm(message)) {
+        event.preventDefault();
+      }
+    });
+  }
+
+  // The user menu is a <details>: close it on Escape and on a click outside.
+  function initMenus() {
+    var menus = document.querySelectorAll("details[data-menu]");
+    if (!menus.length) return;
+    document.addEventListener("click", function (event) {
+      menus.forEach(function (menu) {
+        if (menu.open && !menu.contains(event.target)) menu.open = false;
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      menus.forEach(function (menu) {
+        if (menu.open) {
+          menu.open = false;
+          var summary = menu.querySelector("summary");
+          if (summary) summary.focus();
+        }
+      });
+    });
+  }
+
+  // Selects marked data-autosubmit submit their form when changed (e.g. "per page").
+  function initAutosubmit() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        if (select.form) {
+          if (typeof select.form.requestSubmit === "function") {
+            select.form.requestSubmit();
+          } else {
+            select.form.submit();
+          }
+        }
+      });
+    });
+  }
+
+  // The invitation form shows the agency or the company field to match the role.
+  // Fields carry data-show-for="role_a role_b"; the role <select> has data-role-select.
+  function initRoleFields() {
+    var select = document.querySelector("select[data-role-select], [data-role-select] select");
+    if (!select) return;
+    var dependants = document.querySelectorAll("[data-show-for]");
+    function update() {
+      var role = select.value;
+      dependants.forEach(function (el) {
+        var roles = (el.getAttribute("data-show-for") || "").split(/\s+/);
+        var show = !role || roles.indexOf(role) !== -1;
+        el.hidden = !show;
+      });
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
+  // Move focus to the error summary so screen-reader users hear what went wrong.
+  function initErrorSummary() {
+    var summary = document.querySelector(".error-summary[data-autofocus]");
+    if (summary) summary.focus();
+  }
+
+  // Copy buttons: <button data-copy-target="id">.
+  function initCopy() {
+    document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      button.hidden = !(navigator.clipboard && window.isSecureContext);
+      button.addEventListener("click", function () {
+        var target = document.getElementById(button.getAttribute("data-copy-target"));
+        if (!target) return;
+        var text = target.value !== undefined ? target.value : target.textContent;
+        navigator.clipboard.writeText(text.trim()).then(function () {
+          var original = button.textContent;
+          button.textContent = "Copied";
+          window.setTimeout(function () {
+            button.textContent = original;
+          }, 2000);
+        });
+      });
+    });
+  }
+
+  initConfirm();
+  ready(function () {
+    initMenus();
+    initAutosubmit();
+    initRoleFields();
+    initErrorSummary();
+    initCopy();
+  });
+})();
