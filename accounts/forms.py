@@ -18,7 +18,8 @@ class InvitationForm(forms.Form):
     def __init__(self, *args, inviter, **kwargs):
         super().__init__(*args, **kwargs)
         self.inviter = inviter
-        self.fields["role"].choices = invitable_roles(inviter=inviter)
+        roles = invitable_roles(inviter=inviter)
+        self.fields["role"].choices = roles if len(roles) == 1 else [("", "Choose a role"), *roles]
         if inviter.is_program_admin:
             self.fields["agency"].queryset = Agency.objects.all()
             self.fields["company"].queryset = Company.objects.all()

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from . import services
@@ -62,7 +63,11 @@ def invitation_create(request):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}; the link works once, for 7 days.")
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.email}; the link works once, until "
+                f"{timezone.localtime(invitation.expires_at):%B %-d, %Y %H:%M %Z}.",
+            )
             return redirect("invitation_create")
     return render(
         request,

@@ -4,9 +4,9 @@ from django.urls import include, path
 
 from . import views
 
+
 # The admin login goes through allauth (and so through MFA), never around it.
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "Frontier Review Portal administration"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -12,10 +12,10 @@ def dashboard(request):
     user = request.user
     context = {"sort": request.GET.get("sort", "deadline")}
     if user.is_agency_reviewer:
-        context["page"] = paginate(request, selectors.reviewer_dashboard(user=user))
+        context["page"] = paginate(request, selectors.reviewer_dashboard(user=user, sort=context["sort"]))
         template = "dashboard/reviewer.html"
     elif user.is_agency_lead:
-        context["page"] = paginate(request, selectors.lead_dashboard(user=user).filter())
+        context["page"] = paginate(request, selectors.lead_dashboard(user=user, sort=context["sort"]))
         template = "dashboard/lead.html"
     elif user.is_company_liaison:
         context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))

@@ -4,6 +4,8 @@ from accounts.models import Role, User
 from agencies.models import Agency
 from companies.models import AIModel
 
+from .models import ACTIVE_ASSIGNMENT, Assignment
+
 
 class ReviewCreateForm(forms.Form):
     model = forms.ModelChoiceField(queryset=AIModel.objects.none(), label="Model")
@@ -33,9 +35,10 @@ class AssignForm(forms.Form):
             qs = qs.filter(membership__agency__in=review.agencies.all())
         else:
             qs = qs.filter(membership__agency_id=user.agency_id)
-        self.fields["reviewer"].queryset = qs.exclude(
-            assignments__review=review, assignments__status__in=["invited", "accepted"]
-        ).order_by("email")
+        # One subquery: excluding across the multi-valued relation directly would
+        # match the review and the status on two different assignments.
+        active = Assignment.objects.filter(review=review, status__in=ACTIVE_ASSIGNMENT).values("reviewer_id")
+        self.fields["reviewer"].queryset = qs.exclude(pk__in=active).order_by("email")
         self.fields["reviewer"].label_from_instance = lambda u: f"{u.get_full_name()} ({u.membership.agency})"
 
 

@@ -35,11 +35,7 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
         qs = qs.filter(status=status)
     if q:
         qs = qs.filter(Q(model__name__icontains=q) | Q(company__name__icontains=q))
-    from django.db.models import F
-
-    order = SORTS.get(sort, SORTS["deadline"])
-    ordering = [F(order[0][1:]).desc(nulls_last=True) if order[0].startswith("-") else F(order[0]).asc(nulls_last=True), *order[1:]]
-    return qs.order_by(*ordering).prefetch_related("agencies")
+    return qs.order_by(*_ordering(SORTS, sort)).prefetch_related("agencies")
 
 
 def review_get(*, user, pk: int) -> Review:
@@ -66,10 +62,17 @@ def terms_needed(*, user, review: Review) -> bool:
     return not TermsAcceptance.objects.filter(review=review, user=user, version=review.access_terms_version).exists()
 
 
-def review_access_list(*, review: Review):
-    """Every user and group holding a permission on the review, with the grant's metadata."""
+def review_access_list(*, review: Review, user):
+    """Every user and group holding a permission on the review, with the grant's metadata.
+
+    Program admins see all; a lead sees their own agency's people and the
+    organisations (groups), but not other agencies' reviewers by name.
+    """
+    users = ReviewUserObjectPermission.objects.filter(content_object=review)
+    if not user.is_program_admin:
+        users = users.filter(user__membership__agency_id=user.agency_id)
     users = (
-        ReviewUserObjectPermission.objects.filter(content_object=review)
+        users
         .select_related("user__membership__agency", "user__membership__company", "permission", "granted_by")
         .order_by("user__email", "permission__codename")
     )
@@ -93,8 +96,26 @@ def assignment_get(*, user, pk: int) -> Assignment:
     )
 
 
-def reviewer_dashboard(*, user):
-    """A reviewer's assignments, pending invitations first, then by deadline."""
+ASSIGNMENT_SORTS = {
+    "deadline": ("review__window_end", "id"),
+    "-deadline": ("-review__window_end", "-id"),
+    "model": ("review__model__name", "id"),
+    "-model": ("-review__model__name", "-id"),
+    "status": ("status", "review__window_end", "id"),
+    "-status": ("-status", "review__window_end", "id"),
+}
+
+
+def _ordering(sorts: dict, sort: str):
+    from django.db.models import F
+
+    first, *rest = sorts.get(sort) or next(iter(sorts.values()))
+    expr = F(first[1:]).desc(nulls_last=True) if first.startswith("-") else F(first).asc(nulls_last=True)
+    return [expr, *rest]
+
+
+def reviewer_dashboard(*, user, sort: str = "deadline"):
+    """A reviewer's assignments, pending invitations first, then by the chosen column."""
     from django.db.models import Case, IntegerField, Value, When
 
     return (
@@ -104,11 +125,11 @@ def reviewer_dashboard(*, user):
         .annotate(
             pending_first=Case(When(status=AssignmentStatus.INVITED, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
-        .order_by("pending_first", "review__window_end", "id")
+        .order_by("pending_first", *_ordering(ASSIGNMENT_SORTS, sort))
     )
 
 
-def lead_dashboard(*, user):
+def lead_dashboard(*, user, sort: str = "deadline"):
     """The lead's agency reviews with who covers them (active assignments of the agency)."""
     coverage = Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT).select_related("reviewer")
-    return review_list(user=user).prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))
+    return review_list(user=user, sort=sort).prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))

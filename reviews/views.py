@@ -136,7 +136,7 @@ def review_access(request, pk: int):
         else:
             messages.success(request, f"{assign_form.cleaned_data['reviewer']} was asked to review; access starts when they accept.")
             return redirect("review_access", pk=review.pk)
-    users, groups = selectors.review_access_list(review=review)
+    users, groups = selectors.review_access_list(review=review, user=request.user)
     return render(
         request,
         "reviews/review_access.html",
@@ -166,7 +166,7 @@ def review_access_revoke(request, pk: int):
         return redirect("review_access", pk=review.pk)
     kind, subject_id = form.cleaned_data["subject"].split(":")
     reason = form.cleaned_data["reason"]
-    users, groups = selectors.review_access_list(review=review)
+    users, groups = selectors.review_access_list(review=review, user=request.user)
     if kind == "user":
         grant = next((g for g in users if g.user_id == int(subject_id)), None)
         if grant is None:

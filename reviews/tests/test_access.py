@@ -318,3 +318,44 @@ def test_liaison_does_not_see_reviewer_names_on_review_page(demo, login):
     assert "reviewer.nsa" not in page
     assert demo["reviewer_nsa"].full_name not in page
     assert "NSA" in page
+
+
+@pytest.mark.parametrize("role", ["lead_nsa", "reviewer_nsa", "liaison_northwind"])
+def test_django_admin_is_404_for_everyone_but_program_admins(demo, login, role):
+    client = login(demo[role])
+    assert client.get("/admin/").status_code == 404
+    assert client.get(f"/admin/reviews/review/{demo['atlas'].pk}/permissions/").status_code == 404
+
+
+def test_program_admin_manages_object_permissions_in_django_admin(demo, login):
+    client = login(demo["admin"])
+    page = client.get(f"/admin/reviews/review/{demo['atlas'].pk}/permissions/")
+    assert page.status_code == 200
+    assert demo["reviewer_nsa"].full_name in page.content.decode()
+
+
+def test_lead_does_not_see_other_agencies_reviewers_on_access_page(demo, login, admin_user):
+    from .factories import assign
+
+    assign(demo["atlas_mini"], demo["reviewer_cisa"])
+    assign(demo["atlas_mini"], demo["reviewer_nsa"])
+    page = login(demo["lead_nsa"]).get(reverse("review_access", kwargs={"pk": demo["atlas_mini"].pk}))
+    assert {g.user.email for g in page.context["user_grants"]} == {"reviewer.nsa@agency.example"}
+    assert "reviewer.cisa" not in page.content.decode()
+
+
+def test_assign_form_offers_reviewer_active_elsewhere(demo, login):
+    # reviewer.nsa is active on Atlas-2; that must not hide them from Atlas-2 Mini.
+    page = login(demo["lead_nsa"]).get(reverse("review_access", kwargs={"pk": demo["atlas_mini"].pk}))
+    assert list(page.context["assign_form"].fields["reviewer"].queryset) == [demo["reviewer_nsa"]]
+    page = login(demo["lead_nsa"]).get(reverse("review_access", kwargs={"pk": demo["atlas"].pk}))
+    assert list(page.context["assign_form"].fields["reviewer"].queryset) == []
+
+
+def test_reviewer_dashboard_pending_first_then_sorted(demo, login):
+    from .factories import assign
+
+    assign(demo["atlas_mini"], demo["reviewer_nsa"], accept=False)
+    page = login(demo["reviewer_nsa"]).get(reverse("dashboard"), {"sort": "-deadline"})
+    rows = [(a.review.model.name, a.status) for a in page.context["page"].object_list]
+    assert rows == [("Atlas-2 Mini", "invited"), ("Atlas-2", "accepted")]
