@@ -29,3 +29,20 @@ def on_authenticator_removed(sender, request, user, authenticator, **kwargs):
 
 def on_authenticator_reset(sender, request, user, authenticator, **kwargs):
     audit_record(action="mfa.reset", actor=user, target=user, payload={"type": authenticator.type})
+
+
+def on_admin_log_entry(sender, instance, created, **kwargs):
+    """Django admin changes (rules, catalogues, users) are recorded as they are
+    logged: the admin writes its LogEntry in the same transaction as the change."""
+    if not created:
+        return
+    audit_record(
+        action={1: "admin.add", 2: "admin.change", 3: "admin.delete"}.get(instance.action_flag, "admin.change"),
+        actor=instance.user,
+        payload={
+            "model": f"{instance.content_type.app_label}.{instance.content_type.model}" if instance.content_type_id else "",
+            "object_id": str(instance.object_id),
+            "object": instance.object_repr,
+            "change": instance.get_change_message(),
+        },
+    )

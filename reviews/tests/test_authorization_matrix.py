@@ -28,6 +28,8 @@ PLAIN = {
     "invitation_create": ("GET", {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "liaison_northwind": 200, "liaison_contoso": 200}, 404),
     "notification_index": ("GET", {}, 200),
     "notification_read_all": ("POST", {}, 302),
+    "audit_index": ("GET", {"admin": 200}, 404),
+    "audit_export": ("GET", {"admin": 200}, 404),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}
@@ -44,6 +46,7 @@ OBJECT = {
     "assignment_detail": ("assignment", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "assignment_remove": ("assignment", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "model_detail": ("model", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "review_history": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "notification_read": ("notification", "POST", {}, ALL_302),
 }
 

@@ -1,0 +1,17 @@
+from django import forms
+
+
+class AuditFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False)
+    actor = forms.CharField(label="Actor (e-mail)", required=False)
+    organisation = forms.CharField(label="Organisation", required=False)
+    target = forms.CharField(label="Object", required=False, help_text="A name, or type:id such as reviews.review:12")
+    action = forms.CharField(label="Action", required=False, help_text="e.g. document.download or review.")
+    since = forms.DateTimeField(label="From (UTC)", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = forms.DateTimeField(label="Until (UTC)", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["until"] <= data["since"]:
+            self.add_error("until", "The end of the range must be after its start.")
+        return data

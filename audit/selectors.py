@@ -1,0 +1,76 @@
+"""Reading the audit trail: program admins search it all; a review's own
+history is shown to those who may see the review, trimmed to their role."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from .models import AuditEvent
+
+# What a company may read on its own review's history: the engagement's
+# milestones and what was done with its material, never who at an agency did it.
+COMPANY_ACTIONS = (
+    "review.",
+    "document.",
+    "rfi.",
+    "terms.update",
+    "extension.decide",
+    "finding.share_company",
+    "finding.respond",
+    "report.",
+)
+# Agency users see the review's milestones and every event by their own agency.
+AGENCY_SHARED_ACTIONS = ("review.", "document.upload", "rfi.", "terms.update", "extension.", "finding.share_agencies")
+
+
+def _prefix_q(prefixes) -> Q:
+    q = Q()
+    for p in prefixes:
+        q |= Q(action__startswith=p) if p.endswith(".") else Q(action=p)
+    return q
+
+
+def audit_event_list(*, user, actor: str = "", organisation: str = "", target: str = "", action: str = "", since=None, until=None, q: str = ""):
+    """The whole trail, filtered; program admins only (everyone else: nothing)."""
+    if not (user.is_authenticated and user.is_active and user.is_program_admin):
+        return AuditEvent.objects.none()
+    qs = AuditEvent.objects.all()
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    if organisation:
+        qs = qs.filter(actor_organisation__icontains=organisation)
+    if target:
+        if ":" in target:
+            ttype, _, tid = target.partition(":")
+            qs = qs.filter(target_type=ttype.strip(), target_id=tid.strip())
+        else:
+            qs = qs.filter(Q(target_label__icontains=target) | Q(target_type__icontains=target))
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if since:
+        qs = qs.filter(at__gte=since)
+    if until:
+        qs = qs.filter(at__lt=until)
+    if q:
+        qs = qs.filter(
+            Q(action__icontains=q) | Q(actor_label__icontains=q) | Q(target_label__icontains=q) | Q(request_id=q)
+        )
+    return qs.order_by("-id")
+
+
+def review_history(*, user, review):
+    """Events on one review (already known visible to ``user``), as their role may see them.
+
+    Companies see milestones and what happened to their material, attributed
+    to organisations (the template shows ``actor_organisation`` to them, never
+    the person); agency users see milestones and their own agency's events.
+    """
+    qs = AuditEvent.objects.filter(review_id=review.pk).order_by("-id")
+    if user.is_program_admin:
+        return qs
+    if user.is_company_liaison:
+        return qs.filter(_prefix_q(COMPANY_ACTIONS))
+    if user.is_agency_lead or user.is_agency_reviewer:
+        own = str(user.organisation) if user.organisation else ""
+        return qs.filter(_prefix_q(AGENCY_SHARED_ACTIONS) | Q(actor_organisation=own))
+    return qs.none()

@@ -1,0 +1,132 @@
+"""Each recorded action produces exactly one event with the right actor and target."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.services import invitation_create
+from accounts.tests.factories import make_user
+from audit.models import AuditEvent
+from conftest import give_totp, totp_now
+from reviews import services
+from reviews.tests.factories import assign, make_review
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def _new(action, since):
+    return list(AuditEvent.objects.filter(action=action, id__gt=since))
+
+
+def _mark():
+    last = AuditEvent.objects.order_by("-id").first()
+    return last.pk if last else 0
+
+
+def test_login_failed_login_logout_and_mfa_events(client):
+    user = make_user(password=PASSWORD)
+    secret = give_totp(user)
+    mark = _mark()
+    client.post(reverse("account_login"), {"login": user.email, "password": "nope nope nope"})
+    [failed] = _new("auth.login_failed", mark)
+    assert failed.actor is None and failed.payload == {"login": user.email}
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": totp_now(secret)})
+    [login] = _new("auth.login", mark)
+    assert login.actor == user and login.target_id == str(user.pk)
+    client.post(reverse("account_logout"))
+    [logout] = _new("auth.logout", mark)
+    assert logout.actor == user
+
+
+def test_invitation_sent_and_used(client):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    mark = _mark()
+    invitation, token = invitation_create(inviter=admin, email="n@e.test", role=Role.PROGRAM_ADMIN)
+    [sent] = _new("invitation.send", mark)
+    assert (sent.actor, sent.target_id) == (admin, str(invitation.pk))
+    client.post(
+        reverse("invitation_accept", kwargs={"token": token}),
+        {"full_name": "N", "password1": "a long and unusual passphrase 7", "password2": "a long and unusual passphrase 7"},
+    )
+    [used] = _new("invitation.accept", mark)
+    assert used.actor.email == "n@e.test" and used.target_id == str(invitation.pk)
+
+
+def test_grant_revoke_and_transition_events():
+    review = make_review(status="submitted")
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    mark = _mark()
+    services.review_open(review_id=review.pk, actor=admin)
+    [opened] = _new("review.open", mark)
+    assert (opened.actor, opened.review_id, opened.payload["from"], opened.payload["to"]) == (admin, review.pk, "submitted", "in_review")
+    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=review.agencies.get())
+    mark_after_setup = _mark()
+    assignment = assign(review, reviewer, lead=admin)
+    [grant] = _new("access.grant", mark)
+    assert (grant.actor, grant.review_id, grant.payload["subject"]) == (reviewer, review.pk, f"user:{reviewer.pk}")
+    services.assignment_remove(assignment_id=assignment.pk, actor=admin, reason="x")
+    [revoke] = _new("access.revoke", mark)
+    assert (revoke.actor, revoke.payload["subject"], revoke.payload["reason"]) == (admin, f"user:{reviewer.pk}", "x")
+    assert [e.action for e in AuditEvent.objects.filter(id__gt=mark_after_setup).order_by("id")] == [
+        "assignment.invite", "assignment.accept", "access.grant", "assignment.remove", "access.revoke",
+    ]
+
+
+def test_admin_change_is_recorded(login):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    client = login(admin)
+    mark = _mark()
+    from agencies.tests.factories import AgencyFactory
+
+    agency = AgencyFactory()
+    response = client.post(f"/admin/agencies/agency/{agency.pk}/change/", {"acronym": agency.acronym, "name": "Renamed"})
+    assert response.status_code == 302
+    [event] = _new("admin.change", mark)
+    assert event.actor == admin and event.payload["model"] == "agencies.agency" and event.payload["object_id"] == str(agency.pk)
+
+
+def test_audit_page_filters_and_export_streams(demo, login):
+    client = login(demo["admin"])
+    page = client.get(reverse("audit_index"), {"action": "assignment.accept"})
+    assert page.status_code == 200
+    assert {e.action for e in page.context["page"].object_list} == {"assignment.accept"}
+    assert page.context["page"].paginator.count == 2
+    mark = _mark()
+    response = client.get(reverse("audit_export"), {"actor": "reviewer.nsa"})
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("id,at_utc,action,actor")
+    assert all("reviewer.nsa@agency.example" in line for line in lines[1:]) and len(lines) > 1
+    [export] = _new("audit.export", mark)
+    assert export.actor == demo["admin"] and export.payload == {"actor": "reviewer.nsa"}
+
+
+def test_bad_time_range_is_refused_with_field_message(demo, login):
+    client = login(demo["admin"])
+    page = client.get(reverse("audit_index"), {"since": "2026-11-02T00:00", "until": "2026-11-01T00:00"})
+    assert "until" in page.context["form"].errors
+
+
+def test_review_history_hides_reviewer_identity_from_company(demo, login):
+    atlas = demo["atlas"]
+    liaison_page = login(demo["liaison_northwind"]).get(reverse("review_history", kwargs={"pk": atlas.pk}))
+    actions = {e.action for e in liaison_page.context["page"].object_list}
+    assert "assignment.accept" not in actions and "access.grant" not in actions
+    assert {"review.submit", "review.open"} <= actions
+    html = liaison_page.content.decode()
+    assert "reviewer.nsa" not in html and demo["reviewer_nsa"].full_name not in html
+
+    admin_page = login(demo["admin"]).get(reverse("review_history", kwargs={"pk": atlas.pk}))
+    assert "assignment.accept" in {e.action for e in admin_page.context["page"].object_list}
+
+
+def test_review_history_of_agency_user_excludes_other_agencies_events(demo, login):
+    mini = demo["atlas_mini"]
+    assign(mini, demo["reviewer_cisa"], lead=demo["lead_cisa"])
+    page = login(demo["lead_nsa"]).get(reverse("review_history", kwargs={"pk": mini.pk}))
+    assert all(e.actor_organisation != "CISA" or e.action.startswith("review.") for e in page.context["page"].object_list)
+    assert "reviewer.cisa" not in page.content.decode()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("audit/", views.audit_index, name="audit_index"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("reviews/<int:pk>/history/", views.review_history_view, name="review_history"),
+]
