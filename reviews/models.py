@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
 
 from .querysets import AssignmentQuerySet, ReviewQuerySet
 
@@ -49,6 +50,8 @@ class Review(models.Model):
     access_terms_version = models.PositiveIntegerField(default=1)
 
     objects = ReviewQuerySet.as_manager()
+    # Field-level history ("what did this look like on the 12th": Review.history.as_of(day)).
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         ordering = ["window_end", "id"]
@@ -134,6 +137,7 @@ class Assignment(models.Model):
     removal_reason = models.TextField(blank=True)
 
     objects = AssignmentQuerySet.as_manager()
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         ordering = ["-invited_at"]
