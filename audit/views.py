@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from reviews.selectors import review_get
-from reviews.views import paginate
+from portal.pagination import paginate
 
 from .forms import AuditFilterForm
 from .selectors import audit_event_list, review_history

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from reviews.views import paginate
+from portal.pagination import paginate
 
 from .selectors import notification_list
 from .services import notification_mark_read

@@ -3,7 +3,7 @@ from django.shortcuts import render
 
 from companies.models import AIModel
 from reviews import selectors
-from reviews.views import paginate
+from portal.pagination import paginate
 
 
 @login_required

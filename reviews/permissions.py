@@ -7,7 +7,7 @@ def can_manage_access(user, review: Review) -> bool:
     """Admins manage any review; a participating agency's lead manages their own reviewers."""
     if user.is_program_admin:
         return True
-    return user.is_agency_lead and Review.objects.assignable_by(user).filter(pk=review.pk).exists()
+    return user.is_agency_lead and Review.objects.assignable_by(user, among=[review.pk]).exists()
 
 
 def can_assign(user, review: Review) -> bool:

@@ -17,25 +17,51 @@ from django.utils import timezone
 from portal.db import AnyOf  # noqa: F401  (registers the field__any_of lookup)
 
 
-def _unexpired(now):
-    return models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+def review_ids_granted(user, codename: str = "view_review", *, among: list[int] | None = None) -> list[int]:
+    """Ids of reviews on which ``user`` holds ``codename``, directly or through a group.
+
+    One statement, read straight off the unique (subject, permission, object)
+    indexes of the two grant tables; unexpired grants only. ``among`` limits
+    the answer to some reviews (a detail page asks about one, cheaply).
+    Raw SQL because it is the portal's hottest query: building 20,000 ids
+    through the ORM's union costs more than the database does.
+    """
+    from django.db import connection
+
+    if among is not None and not among:
+        return []
+    sql, params = review_ids_sql(user, codename, among=among)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
-def review_ids_granted(user, codename: str = "view_review") -> list[int]:
-    """Ids of reviews on which ``user`` holds ``codename``, directly or through a group."""
+def review_ids_sql(user, codename: str, *, among: list[int] | None = None) -> tuple[str, list]:
+    """The statement behind review_ids_granted (the plan-shape test explains it)."""
     from .models import ReviewGroupObjectPermission, ReviewUserObjectPermission
 
+    user_table = ReviewUserObjectPermission._meta.db_table
+    group_table = ReviewGroupObjectPermission._meta.db_table
+    membership_table = user.__class__.groups.through._meta.db_table
+    permission = (
+        "(SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id "
+        "WHERE ct.app_label = 'reviews' AND ct.model = 'review' AND p.codename = %s)"
+    )
     now = timezone.now()
-    direct = ReviewUserObjectPermission.objects.filter(
-        _unexpired(now), user_id=user.pk, permission__codename=codename, permission__content_type__app_label="reviews"
-    ).values_list("content_object_id", flat=True)
-    via_group = ReviewGroupObjectPermission.objects.filter(
-        _unexpired(now),
-        group__user=user.pk,
-        permission__codename=codename,
-        permission__content_type__app_label="reviews",
-    ).values_list("content_object_id", flat=True)
-    return list(direct.union(via_group))
+    extra, extra_params = "", []
+    if among is not None:
+        among = [int(pk) for pk in among]
+        extra = f" AND {{alias}}.content_object_id IN ({', '.join(['%s'] * len(among))})"
+        extra_params = among
+    sql = (
+        f"SELECT u.content_object_id FROM {user_table} u WHERE u.user_id = %s AND u.permission_id = {permission} "
+        f"AND (u.expires_at IS NULL OR u.expires_at > %s){extra.format(alias='u')} "
+        f"UNION SELECT g.content_object_id FROM {group_table} g JOIN {membership_table} m ON m.group_id = g.group_id "
+        f"WHERE m.user_id = %s AND g.permission_id = {permission} "
+        f"AND (g.expires_at IS NULL OR g.expires_at > %s){extra.format(alias='g')}"
+    )
+    params = [user.pk, codename, now, *extra_params, user.pk, codename, now, *extra_params]
+    return sql, params
 
 
 def user_may_see_anything(user) -> bool:
@@ -43,20 +69,28 @@ def user_may_see_anything(user) -> bool:
 
 
 class ReviewQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user_may_see_anything(user):
-            return self.none()
-        if user.is_program_admin:
-            return self.all()
-        return self.filter(pk__any_of=review_ids_granted(user, "view_review"))
+    def visible_to(self, user, *, among: list[int] | None = None):
+        """Reviews ``user`` may see. Pass ``among`` (ids) when asking about a
+        few reviews, e.g. one detail page: the grants are then looked up for
+        those reviews only instead of resolving everything the user sees."""
+        return self._granted(user, "view_review", among)
 
-    def assignable_by(self, user):
-        """Reviews on which ``user`` may assign reviewers (admins: every open one)."""
+    def assignable_by(self, user, *, among: list[int] | None = None):
+        """Reviews on which ``user`` may assign reviewers (admins: all)."""
+        return self._granted(user, "assign_reviewer", among)
+
+    def _granted(self, user, codename: str, among):
         if not user_may_see_anything(user):
             return self.none()
+        qs = self if among is None else self.filter(pk__in=among)
         if user.is_program_admin:
-            return self.all()
-        return self.filter(pk__any_of=review_ids_granted(user, "assign_reviewer"))
+            return qs.all()
+        ids = review_ids_granted(user, codename, among=among)
+        qs = qs.filter(pk__any_of=ids)
+        # Without further filters the count is known already; selectors pass
+        # it to the paginator instead of counting the reviews again.
+        qs.known_count = len(ids)
+        return qs
 
 
 class AssignmentQuerySet(models.QuerySet):

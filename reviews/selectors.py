@@ -30,18 +30,25 @@ SORTS = {
 
 
 def review_list(*, user, sort: str = "deadline", status: str | None = None, q: str | None = None):
-    qs = Review.objects.visible_to(user).select_related("model", "company")
+    """Visible reviews, filtered and sorted; ``known_count`` is set when the
+    count is already known from the grants (no filter applied)."""
+    visible = Review.objects.visible_to(user)
+    qs = visible.select_related("model", "company")
+    filtered = False
     if status in ReviewStatus.values:
-        qs = qs.filter(status=status)
+        qs, filtered = qs.filter(status=status), True
     if q:
-        qs = qs.filter(Q(model__name__icontains=q) | Q(company__name__icontains=q))
-    return qs.order_by(*_ordering(SORTS, sort)).prefetch_related("agencies")
+        qs, filtered = qs.filter(Q(model__name__icontains=q) | Q(company__name__icontains=q)), True
+    qs = qs.order_by(*_ordering(SORTS, sort)).prefetch_related("agencies")
+    if not filtered and getattr(visible, "known_count", None) is not None:
+        qs.known_count = visible.known_count
+    return qs
 
 
 def review_get(*, user, pk: int) -> Review:
     """The review, or 404 when it does not exist or is out of the user's scope."""
     return get_object_or_404(
-        Review.objects.visible_to(user).select_related("model", "company", "created_by"), pk=pk
+        Review.objects.visible_to(user, among=[pk]).select_related("model", "company", "created_by"), pk=pk
     )
 
 
@@ -132,4 +139,8 @@ def reviewer_dashboard(*, user, sort: str = "deadline"):
 def lead_dashboard(*, user, sort: str = "deadline"):
     """The lead's agency reviews with who covers them (active assignments of the agency)."""
     coverage = Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT).select_related("reviewer")
-    return review_list(user=user, sort=sort).prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))
+    reviews = review_list(user=user, sort=sort)
+    qs = reviews.prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))
+    if getattr(reviews, "known_count", None) is not None:
+        qs.known_count = reviews.known_count
+    return qs

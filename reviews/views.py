@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,17 +10,8 @@ from .forms import AssignForm, AssignmentAcceptForm, OptionalReasonForm, ReasonF
 from .models import AssignmentStatus, ReviewStatus
 from .permissions import can_assign, can_create_review, can_manage_access
 
-PAGE_SIZES = (10, 25, 50, 100)
 
-
-def paginate(request, qs, default: int = 25):
-    try:
-        size = int(request.GET.get("per_page", default))
-    except ValueError:
-        size = default
-    size = size if size in PAGE_SIZES else default
-    return Paginator(qs, size).get_page(request.GET.get("page"))
-
+from portal.pagination import paginate
 
 def _form_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "message_dict"):
@@ -116,7 +106,7 @@ def review_transition(request, pk: int, name: str):
     else:
         messages.success(request, f"Review {workflow.TRANSITIONS[name].past}.")
     # A withdrawal or close may take the user's own access away: land where they still can see.
-    if not selectors.Review.objects.visible_to(request.user).filter(pk=review.pk).exists():
+    if not selectors.Review.objects.visible_to(request.user, among=[review.pk]).exists():
         return redirect("dashboard")
     return redirect("review_detail", pk=review.pk)
 

@@ -20,7 +20,7 @@ class AssignmentError(Exception):
 def _check_may_assign(*, actor, review: Review) -> None:
     if actor.is_program_admin:
         return
-    if actor.is_agency_lead and Review.objects.assignable_by(actor).filter(pk=review.pk).exists():
+    if actor.is_agency_lead and Review.objects.assignable_by(actor, among=[review.pk]).exists():
         return
     raise PermissionDenied("Only program admins and leads of a participating agency may assign reviewers.")
 

@@ -359,3 +359,17 @@ def test_reviewer_dashboard_pending_first_then_sorted(demo, login):
     page = login(demo["reviewer_nsa"]).get(reverse("dashboard"), {"sort": "-deadline"})
     rows = [(a.review.model.name, a.status) for a in page.context["page"].object_list]
     assert rows == [("Atlas-2 Mini", "invited"), ("Atlas-2", "accepted")]
+
+
+def test_review_list_count_with_filters_counts_the_filtered_rows(admin_user, reviewer_of, login):
+    agency = AgencyFactory()
+    reviewer = reviewer_of(agency)
+    reviews = [make_review(agencies=[agency], admin=admin_user) for _ in range(3)]
+    for review in reviews:
+        assign(review, reviewer)
+    services.review_close(review_id=reviews[0].pk, actor=admin_user)
+    client = login(reviewer)
+    assert client.get(reverse("review_list")).context["page"].paginator.count == 3
+    page = client.get(reverse("review_list"), {"status": "closed"})
+    assert page.context["page"].paginator.count == 1
+    assert [r.pk for r in page.context["page"].object_list] == [reviews[0].pk]
