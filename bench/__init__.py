@@ -1,0 +1,1 @@
+"""Benchmarks at agency scale: ``python -m bench <scenario>`` (see README)."""

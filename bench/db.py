@@ -1,0 +1,72 @@
+"""The benchmark's own database: created by ``seed``, never anyone else's.
+
+A marker table proves the database was made here; every scenario refuses a
+database without it, and every scenario but ``seed`` refuses one whose seed
+did not finish.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.parse
+
+import psycopg
+
+BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "portal_bench")
+MARKER = "bench_marker"
+
+
+def server_url(dbname: str = "postgres") -> str:
+    raw = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
+    parts = urllib.parse.urlparse(raw)
+    return urllib.parse.urlunparse(parts._replace(path="/" + dbname))
+
+
+def _exists() -> bool:
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone() is not None
+
+
+def _marker_state() -> str | None:
+    """None: no marker (not ours); 'seeding' or 'seeded'."""
+    with psycopg.connect(server_url(BENCH_DB), autocommit=True) as conn:
+        has = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [MARKER]).fetchone()[0]
+        if not has:
+            return None
+        row = conn.execute(f"SELECT state FROM {MARKER}").fetchone()
+        return row[0] if row else None
+
+
+def refuse(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def prepare_for_seed() -> None:
+    """Creates the database (or reuses one this tool made) and marks it 'seeding'."""
+    if _exists():
+        if _marker_state() is None:
+            refuse(f"database {BENCH_DB!r} exists and was not created by bench; refusing to touch it")
+        with psycopg.connect(server_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    with psycopg.connect(server_url(BENCH_DB), autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {MARKER} (state text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(f"INSERT INTO {MARKER} (state) VALUES ('seeding')")
+
+
+def mark_seeded() -> None:
+    with psycopg.connect(server_url(BENCH_DB), autocommit=True) as conn:
+        conn.execute(f"UPDATE {MARKER} SET state = 'seeded'")
+
+
+def require_seeded() -> None:
+    if not _exists():
+        refuse("no benchmark database yet: run `python -m bench seed` first")
+    state = _marker_state()
+    if state is None:
+        refuse(f"database {BENCH_DB!r} was not created by bench; refusing to touch it")
+    if state != "seeded":
+        refuse("the last `python -m bench seed` did not finish: run it again first")

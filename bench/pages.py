@@ -1,0 +1,122 @@
+"""Server time and query count of the main pages for each kind of user,
+and the naive guardian list on the same data, through Django's test client
+(in process: server time with templates, no network)."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+
+RUNS = 30
+WARMUP = 5
+
+
+def _percentile(values, p):
+    ordered = sorted(values)
+    k = max(0, math.ceil(p / 100 * len(ordered)) - 1)
+    return ordered[k]
+
+
+def _measure(fn, runs=RUNS, warmup=WARMUP):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    queries = None
+    for i in range(runs):
+        if i == 0:
+            with CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - t) * 1000)
+            queries = len(ctx.captured_queries)
+        else:
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), _percentile(times, 95), queries
+
+
+def run(emit) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.test import Client
+    from guardian.shortcuts import get_objects_for_user
+
+    from accounts.models import User
+    from reviews.models import Review
+    from reviews.selectors import review_list
+    from reviews.services import terms_accept
+
+    users = {key: User.objects.select_related("membership").get(email=f"bench-{key}@bench.example") for key in ("u20", "u500", "u20000", "admin")}
+    clients = {}
+    for key, user in users.items():
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, generate_totp_secret())
+        client = Client()
+        client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+        clients[key] = client
+
+    ratios = {}
+    for key, user in users.items():
+        client = clients[key]
+        visible = Review.objects.visible_to(user)
+        total = visible.count()
+        last_page = max(1, math.ceil(total / 25))
+        review = visible.order_by("window_end", "id").first()
+        if not user.is_program_admin:
+            terms_accept(review=review, user=user)
+        pages = {
+            "dashboard": "/",
+            "review_list": "/reviews/",
+            "review_list_deep": f"/reviews/?page={last_page}",
+            "review_list_100": "/reviews/?per_page=100",
+            "review_detail": f"/reviews/{review.pk}/",
+        }
+        emit(f"{key}.visible_reviews", total, "reviews")
+        for name, url in pages.items():
+            def get(url=url):
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+
+            p50, p95, queries = _measure(get)
+            emit(f"{key}.{name}.p50", round(p50, 1), "ms")
+            emit(f"{key}.{name}.p95", round(p95, 1), "ms")
+            emit(f"{key}.{name}.queries", queries, "queries")
+
+        def portal_list(user=user):
+            qs = review_list(user=user)
+            rows = list(qs[:25])
+            return rows, getattr(qs, "known_count", None) or qs.count()
+
+        def naive_list(user=user):
+            qs = get_objects_for_user(user, "reviews.view_review", klass=Review, accept_global_perms=False)
+            rows = list(qs.order_by("window_end", "id")[:25])
+            return rows, qs.count()
+
+        if not user.is_program_admin:
+            from django.db import connection
+
+            from reviews.querysets import review_ids_sql
+
+            sql, params = review_ids_sql(user, "view_review")
+            best = None
+            for _ in range(5):
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+                    raw = cursor.fetchone()[0]
+                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
+                best = plan["Execution Time"] if best is None else min(best, plan["Execution Time"])
+            emit(f"{key}.permission_filter_db", round(best, 2), "ms")
+            assert [r.pk for r in portal_list()[0]] == [r.pk for r in naive_list()[0]], "portal and naive lists differ"
+            assert portal_list()[1] == naive_list()[1]
+            p_portal = _measure(portal_list)[1]
+            p_naive = _measure(naive_list, runs=15, warmup=2)[1]
+            emit(f"{key}.list_portal.p95", round(p_portal, 1), "ms")
+            emit(f"{key}.list_naive_guardian.p95", round(p_naive, 1), "ms")
+            ratios[key] = p_naive / p_portal
+            emit(f"{key}.naive_over_portal", round(ratios[key], 1), "x")

@@ -1,0 +1,234 @@
+"""An agency-scale data set, built set-based in SQL (INSERT … SELECT generate_series).
+
+At scale 1.0: 20 agencies, 500 companies, 5,000 users, 50,000 models,
+100,000 reviews in review, ~150,000 agency participations, ~1,000,000
+review grants (company groups, agency-lead groups, five reviewers per review
+plus the special users), 500,000 assignments, and four named users:
+
+* ``bench-u20@bench.example`` — a reviewer who sees 20 reviews (direct grants);
+* ``bench-u500@bench.example`` — sees 500 (300 direct, 200 through a group);
+* ``bench-u20000@bench.example`` — sees 20,000 (5,000 direct, 15,000 through a group);
+* ``bench-admin@bench.example`` — a program admin (sees everything).
+
+``seed(cursor, scale)`` is also used by the plan-shape test on a few thousand
+rows. Every statement runs against an otherwise empty bench database, or
+next to whatever a test database holds (ids are read back, never assumed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+SPECIAL = {"u20": 20, "u500": 500, "u20000": 20000}
+GROUP_SHARE = {"u20": 0, "u500": 200, "u20000": 15000}
+
+
+@dataclass
+class Sizes:
+    agencies: int
+    companies: int
+    users: int
+    reviews: int
+    reviewers_per_review: int = 6
+
+    @property
+    def models(self) -> int:
+        return max(1, self.reviews // 2)
+
+    @property
+    def reviewers(self) -> int:
+        return int(self.users * 0.8)
+
+    @property
+    def liaisons(self) -> int:
+        return self.users - self.agencies - self.reviewers
+
+
+def sizes_for(scale: float) -> Sizes:
+    return Sizes(
+        agencies=max(4, int(20 * min(scale * 4, 1))),
+        companies=max(5, int(500 * scale)),
+        users=max(200, int(5000 * scale)),
+        reviews=max(1000, int(100_000 * scale)),
+    )
+
+
+def _one(cur, sql, params=None):
+    cur.execute(sql, params or [])
+    return cur.fetchone()
+
+
+def _range(cur, table, where, params):
+    lo, hi, n = _one(cur, f"SELECT min(id), max(id), count(*) FROM {table} WHERE {where}", params)
+    assert hi - lo + 1 == n, f"{table}: ids are not consecutive"
+    return lo
+
+
+def seed(cur, scale: float = 1.0, log=print) -> dict:
+    s = sizes_for(scale)
+    t0 = time.perf_counter()
+    tag = "bench"
+    A, C, U, R, M = s.agencies, s.companies, s.users, s.reviews, s.models
+    view_id, assign_id = (
+        _one(cur, "SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id "
+             "WHERE ct.app_label = 'reviews' AND ct.model = 'review' AND p.codename = %s", [c])[0]
+        for c in ("view_review", "assign_reviewer")
+    )
+
+    # Organisations and their groups.
+    cur.execute("INSERT INTO auth_group (name) SELECT 'bench-agency-' || i || '-leads' FROM generate_series(1, %s) i", [A])
+    ag_group0 = _range(cur, "auth_group", "name LIKE 'bench-agency-%%-leads'", [])
+    cur.execute("INSERT INTO auth_group (name) SELECT 'bench-company-' || i || '-liaisons' FROM generate_series(1, %s) i", [C])
+    co_group0 = _range(cur, "auth_group", "name LIKE 'bench-company-%%-liaisons'", [])
+    cur.execute("INSERT INTO auth_group (name) VALUES ('bench-team-u500'), ('bench-team-u20000')")
+    team = dict(_fetch(cur, "SELECT name, id FROM auth_group WHERE name LIKE 'bench-team-%%'"))
+    cur.execute(
+        "INSERT INTO agencies_agency (acronym, name, leads_group_id, created_at) "
+        "SELECT 'BA' || i, 'Bench agency ' || i, %s + i - 1, now() FROM generate_series(1, %s) i",
+        [ag_group0, A],
+    )
+    agency0 = _range(cur, "agencies_agency", "acronym LIKE 'BA%%'", [])
+    cur.execute(
+        "INSERT INTO companies_company (name, slug, liaisons_group_id, created_at) "
+        "SELECT 'Bench company ' || i, 'bench-company-' || i, %s + i - 1, now() FROM generate_series(1, %s) i",
+        [co_group0, C],
+    )
+    company0 = _range(cur, "companies_company", "slug LIKE 'bench-company-%%'", [])
+
+    # People: leads 1..A, reviewers A+1..A+Rv (agency = position mod A), then liaisons.
+    cur.execute(
+        "INSERT INTO accounts_user (password, is_superuser, is_staff, is_active, date_joined, email, full_name, time_zone) "
+        "SELECT '!', false, false, true, now(), 'bench-user-' || i || '@bench.example', 'Bench user ' || i, 'America/New_York' "
+        "FROM generate_series(1, %s) i",
+        [U],
+    )
+    user0 = _range(cur, "accounts_user", "email LIKE 'bench-user-%%'", [])
+    Rv = s.reviewers
+    cur.execute(
+        "INSERT INTO accounts_membership (user_id, role, agency_id, company_id, created_at) "
+        "SELECT %(u0)s + n - 1, "
+        "  CASE WHEN n <= %(A)s THEN 'agency_lead' WHEN n <= %(A)s + %(Rv)s THEN 'agency_reviewer' ELSE 'company_liaison' END, "
+        "  CASE WHEN n <= %(A)s THEN %(a0)s + n - 1 WHEN n <= %(A)s + %(Rv)s THEN %(a0)s + ((n - %(A)s - 1) %% %(A)s) END, "
+        "  CASE WHEN n > %(A)s + %(Rv)s THEN %(c0)s + ((n - %(A)s - %(Rv)s - 1) %% %(C)s) END, now() "
+        "FROM generate_series(1, %(U)s) n",
+        {"u0": user0, "A": A, "Rv": Rv, "a0": agency0, "c0": company0, "C": C, "U": U},
+    )
+    cur.execute(
+        "INSERT INTO accounts_user_groups (user_id, group_id) "
+        "SELECT m.user_id, COALESCE(a.leads_group_id, c.liaisons_group_id) FROM accounts_membership m "
+        "LEFT JOIN agencies_agency a ON a.id = m.agency_id AND m.role = 'agency_lead' "
+        "LEFT JOIN companies_company c ON c.id = m.company_id "
+        "WHERE m.user_id >= %s AND m.role IN ('agency_lead', 'company_liaison')",
+        [user0],
+    )
+    specials = {}
+    for key in ("admin", *SPECIAL):
+        is_admin = key == "admin"
+        uid = _one(
+            cur,
+            "INSERT INTO accounts_user (password, is_superuser, is_staff, is_active, date_joined, email, full_name, time_zone) "
+            "VALUES ('!', %s, %s, true, now(), %s, %s, 'America/New_York') RETURNING id",
+            [is_admin, is_admin, f"bench-{key}@bench.example", f"Bench {key}"],
+        )[0]
+        cur.execute(
+            "INSERT INTO accounts_membership (user_id, role, agency_id, company_id, created_at) VALUES (%s, %s, %s, NULL, now())",
+            [uid, "program_admin" if is_admin else "agency_reviewer", None if is_admin else agency0],
+        )
+        specials[key] = uid
+    for key in ("u500", "u20000"):
+        cur.execute("INSERT INTO accounts_user_groups (user_id, group_id) VALUES (%s, %s)", [specials[key], team[f"bench-team-{key}"]])
+
+    # Models and reviews; deadlines spread over ±60 days around now.
+    cur.execute(
+        "INSERT INTO companies_aimodel (company_id, name, version, modality, capability_summary, created_at) "
+        "SELECT %s + (i %% %s), 'Bench model ' || i, '1.0', 'text', '', now() FROM generate_series(1, %s) i",
+        [company0, C, M],
+    )
+    model0 = _range(cur, "companies_aimodel", "name LIKE 'Bench model %%'", [])
+    cur.execute(
+        "INSERT INTO reviews_review (model_id, company_id, status, summary, created_by_id, created_at, submitted_at, "
+        "  window_start, window_end, withdrawal_reason, access_terms, access_terms_version) "
+        "SELECT %(m0)s + (i %% %(M)s), %(c0)s + ((i %% %(M)s) %% %(C)s), 'in_review', '', %(admin)s, now() - interval '45 days', "
+        "  now() - interval '40 days', w - interval '30 days', w, '', '', 1 "
+        "FROM (SELECT i, now() + ((i * 7919) %% 120 - 60) * interval '1 day' + (i %% 86400) * interval '1 second' AS w "
+        "      FROM generate_series(1, %(R)s) i) s",
+        {"m0": model0, "M": M, "c0": company0, "C": C, "admin": specials["admin"], "R": R},
+    )
+    review0 = _range(cur, "reviews_review", "created_by_id = %s", [specials["admin"]])
+    # Participations: every review one agency, every third a second one.
+    cur.execute(
+        "INSERT INTO reviews_reviewagency (review_id, agency_id, joined_at) "
+        "SELECT %(r0)s + i - 1, %(a0)s + (i %% %(A)s), now() FROM generate_series(1, %(R)s) i "
+        "UNION ALL SELECT %(r0)s + i - 1, %(a0)s + ((i + 7) %% %(A)s), now() FROM generate_series(3, %(R)s, 3) i",
+        {"r0": review0, "a0": agency0, "A": A, "R": R},
+    )
+
+    # Grants: the company's group, the participating agencies' lead groups.
+    cur.execute(
+        "INSERT INTO reviews_reviewgroupobjectpermission (permission_id, group_id, content_object_id, granted_at, reason) "
+        "SELECT %s, c.liaisons_group_id, r.id, now(), 'bench' FROM reviews_review r JOIN companies_company c ON c.id = r.company_id "
+        "WHERE r.id >= %s",
+        [view_id, review0],
+    )
+    cur.execute(
+        "INSERT INTO reviews_reviewgroupobjectpermission (permission_id, group_id, content_object_id, granted_at, reason) "
+        "SELECT p.id, a.leads_group_id, ra.review_id, now(), 'bench' FROM reviews_reviewagency ra "
+        "JOIN agencies_agency a ON a.id = ra.agency_id CROSS JOIN (VALUES (%s), (%s)) p(id) WHERE ra.review_id >= %s",
+        [view_id, assign_id, review0],
+    )
+    # Five reviewers of the review's first agency each, with accepted assignments.
+    per_agency = max(1, Rv // A)
+    cur.execute(
+        "CREATE TEMP TABLE bench_pairs ON COMMIT DROP AS "
+        "SELECT DISTINCT %(r0)s + i - 1 AS review_id, %(u0)s + %(A)s + ((((i * 7 + j * 13) %% %(Q)s) * %(A)s) + (i %% %(A)s)) AS user_id, "
+        "  %(a0)s + (i %% %(A)s) AS agency_id "
+        "FROM generate_series(1, %(R)s) i CROSS JOIN generate_series(1, %(K)s) j",
+        {"r0": review0, "u0": user0, "A": A, "Q": per_agency, "a0": agency0, "R": R, "K": s.reviewers_per_review},
+    )
+    # The special users: direct grants spread over the whole deadline range, the rest through their team group.
+    for key, total in SPECIAL.items():
+        total = min(total, R)
+        via_group = min(GROUP_SHARE[key], total)
+        direct = total - via_group
+        stride = max(1, R // max(total, 1))
+        cur.execute(
+            "INSERT INTO bench_pairs (review_id, user_id, agency_id) "
+            "SELECT %s + ((k * %s) %% %s), %s, %s FROM generate_series(0, %s - 1) k",
+            [review0, stride, R, specials[key], agency0, direct],
+        )
+        if via_group:
+            cur.execute(
+                "INSERT INTO reviews_reviewgroupobjectpermission (permission_id, group_id, content_object_id, granted_at, reason) "
+                "SELECT %s, %s, %s + ((k * %s + 1) %% %s), now(), 'bench' FROM generate_series(%s, %s - 1) k "
+                "ON CONFLICT DO NOTHING",
+                [view_id, team[f"bench-team-{key}"], review0, stride, R, direct, total],
+            )
+    cur.execute(
+        "INSERT INTO reviews_reviewuserobjectpermission (permission_id, user_id, content_object_id, granted_at, reason) "
+        "SELECT %s, user_id, review_id, now(), 'bench' FROM bench_pairs ON CONFLICT DO NOTHING",
+        [view_id],
+    )
+    cur.execute(
+        "INSERT INTO reviews_assignment (review_id, reviewer_id, agency_id, status, invited_by_id, invited_at, responded_at, "
+        "  has_conflict, coi_declaration, decline_reason, removal_reason) "
+        "SELECT DISTINCT ON (review_id, user_id) review_id, user_id, agency_id, 'accepted', %s, now(), now(), false, 'bench', '', '' "
+        "FROM bench_pairs",
+        [specials["admin"]],
+    )
+    cur.execute("ANALYZE")
+    counts = dict(
+        reviews=R,
+        user_grants=_one(cur, "SELECT count(*) FROM reviews_reviewuserobjectpermission")[0],
+        group_grants=_one(cur, "SELECT count(*) FROM reviews_reviewgroupobjectpermission")[0],
+        assignments=_one(cur, "SELECT count(*) FROM reviews_assignment")[0],
+        users=U + len(specials),
+        seconds=round(time.perf_counter() - t0, 1),
+    )
+    log(f"seeded {tag} at scale {scale}: {counts}")
+    return {"specials": specials, "counts": counts, "sizes": s}
+
+
+def _fetch(cur, sql, params=None):
+    cur.execute(sql, params or [])
+    return cur.fetchall()

@@ -1,0 +1,11 @@
+"""Settings for the benchmark: the test settings, on a database of its own."""
+
+from portal.settings.test import *  # noqa: F403
+from portal.settings.test import DATABASES
+
+from .db import BENCH_DB
+
+DATABASES["default"] = {**DATABASES["default"], "NAME": BENCH_DB, "CONN_MAX_AGE": 600}
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
