@@ -232,3 +232,16 @@ def test_every_response_carries_content_security_policy(client):
     response = client.get(reverse("account_login"))
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_wrong_mfa_codes_count_toward_the_limit(client):
+    user = make_user(password=PASSWORD)
+    secret = give_totp(user)
+    _password_step(client, user.email)
+    wrong = f"{(int(totp_now(secret)) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert "Incorrect code" in client.post(reverse("mfa_authenticate"), {"code": wrong}).content.decode()
+    # The sixth attempt is refused even with the right code.
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_now(secret)})
+    assert "Too many failed login attempts" in response.content.decode()
+    assert client.get(reverse("dashboard")).status_code == 302

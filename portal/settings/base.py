@@ -193,7 +193,6 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_ADAPTER = "accounts.adapters.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = PORTAL_NAME
-MFA_RATE_LIMITS = {"authenticate": "5/5m/user"}
 # Sessions are recorded at login (IP, browser); tracking every request would
 # cost three writes per page.
 USERSESSIONS_TRACK_ACTIVITY = False
