@@ -34,6 +34,8 @@ PORTAL_INVITATION_DAYS = get_int("PORTAL_INVITATION_DAYS", 7, minimum=1)
 PORTAL_REVIEW_WINDOW_DAYS = get_int("PORTAL_REVIEW_WINDOW_DAYS", 30, minimum=1)
 PORTAL_ACCESS_DAYS_AFTER_CLOSE = get_int("PORTAL_ACCESS_DAYS_AFTER_CLOSE", 30, minimum=0)
 PORTAL_ASSIGNMENT_ANSWER_DAYS = get_int("PORTAL_ASSIGNMENT_ANSWER_DAYS", 2, minimum=1)
+# A reminder more than this many days late (workers were down) is moot, not sent.
+PORTAL_REMINDER_CATCH_UP_DAYS = get_int("PORTAL_REMINDER_CATCH_UP_DAYS", 3, minimum=0)
 PORTAL_DEFAULT_ACCESS_TERMS = get_str(
     "PORTAL_DEFAULT_ACCESS_TERMS",
     "The material in this review is proprietary pre-release information of the "
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "reviews",
     "notifications",
     "audit",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -238,4 +241,5 @@ SESSION_IDLE_AGE = timedelta(minutes=PORTAL_SESSION_IDLE_MINUTES)
 # database on start, where program admins can change their schedule.
 CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
+    "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": 900.0},
 }

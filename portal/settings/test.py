@@ -2,7 +2,7 @@
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR
-from .env import get_db, get_str, get_url
+from .env import get_db, get_int, get_str, get_url
 
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
@@ -32,7 +32,13 @@ CELERY_TASK_ALWAYS_EAGER = False
 PORTAL_DEMO_MODE = False
 PORTAL_REQUIRE_MFA = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests run in process with the locmem backend; a Celery worker started by a
+# test writes its mail to files instead (EMAIL_BACKEND / EMAIL_FILE_PATH).
+EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = get_str("EMAIL_FILE_PATH", "")
+# A test worker listens on its own queue so stray messages cannot reach it.
+CELERY_TASK_DEFAULT_QUEUE = get_str("CELERY_TASK_DEFAULT_QUEUE", "portal-test")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,247 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tests.factories import make_user
+from agencies.tests.factories import AgencyFactory
+from notifications.models import Notification
+from reminders.deadlines import shift
+from reminders.models import Reminder, ReminderRule
+from reminders.services import reminder_sweep, reminders_run
+from reviews import services as review_services
+from reviews.models import Review
+from reviews.tests.factories import assign, make_review
+
+pytestmark = pytest.mark.django_db
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def world(db):
+    """A review in its window with one accepted reviewer, their lead, the
+    company's liaison, a program admin, and people who must hear nothing."""
+    agency, other_agency = AgencyFactory(), AgencyFactory()
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    review = make_review(agencies=[agency], admin=admin)
+    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)
+    idle_reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)  # same agency, not assigned
+    lead = make_user(role=Role.AGENCY_LEAD, org=agency)
+    outsider_lead = make_user(role=Role.AGENCY_LEAD, org=other_agency)
+    outsider_reviewer = make_user(role=Role.AGENCY_REVIEWER, org=other_agency)
+    assign(review, reviewer, lead=lead)
+    liaison = type(admin).objects.get(pk=review.company.liaisons_group.user_set.get().pk)
+    other_review = make_review(agencies=[other_agency], admin=admin)
+    assign(other_review, outsider_reviewer, lead=outsider_lead)
+    end = datetime(2026, 12, 15, 17, 0, tzinfo=NY)
+    Review.objects.filter(pk=review.pk).update(window_start=end - timedelta(days=30), window_end=end)
+    Review.objects.filter(pk=other_review.pk).update(window_start=end + timedelta(days=10), window_end=end + timedelta(days=40))
+    return dict(
+        review=Review.objects.get(pk=review.pk), end=end, admin=admin, reviewer=reviewer, idle_reviewer=idle_reviewer,
+        lead=lead, liaison=liaison, outsider_lead=outsider_lead, outsider_reviewer=outsider_reviewer,
+    )
+
+
+def _sent(rule_name):
+    return {
+        r.recipient.email
+        for r in Reminder.objects.filter(rule__name=rule_name, sent_at__isnull=False).select_related("recipient")
+    }
+
+
+WINDOW_RULES = [
+    ("Window ends in 7 days", -7, {"reviewer", "lead"}),
+    ("Window ends in 3 days", -3, {"reviewer", "lead"}),
+    ("Window ends tomorrow", -1, {"reviewer", "lead"}),
+    ("Window closed", 0, {"reviewer", "lead"}),
+    ("Not closed 2 days after the window", 2, {"lead"}),
+    ("Not closed 5 days after the window", 5, {"admin"}),
+]
+
+
+@pytest.mark.parametrize(("rule_name", "offset", "who"), WINDOW_RULES)
+def test_window_rule_fires_at_its_offset_to_the_right_people_only(world, rule_name, offset, who):
+    fire_at = world["end"] + timedelta(days=offset)
+    reminders_run(now=fire_at - timedelta(minutes=1))
+    assert _sent(rule_name) == set(), "fired before its time"
+    reminders_run(now=fire_at + timedelta(minutes=1))
+    assert _sent(rule_name) == {world[k].email for k in who}
+    everyone_notified = set(Notification.objects.values_list("recipient__email", flat=True))
+    for stranger in ("idle_reviewer", "outsider_lead", "outsider_reviewer", "liaison"):
+        assert world[stranger].email not in everyone_notified
+        assert all(world[stranger].email not in m.to for m in mail.outbox)
+
+
+def test_reminder_keeps_local_hour_across_daylight_saving():
+    # Window ends Nov 3, 2026 17:00 New York (after DST ended Nov 1): the
+    # 7-days-before reminder is Oct 27 17:00 New York (still DST): 21:00 UTC, not 22:00.
+    end = datetime(2026, 11, 3, 17, 0, tzinfo=NY)
+    fire = shift(end, -7, "calendar")
+    assert fire.astimezone(NY).hour == 17
+    assert fire.astimezone(ZoneInfo("UTC")).hour == 21
+    assert end.astimezone(ZoneInfo("UTC")).hour == 22
+
+
+def test_business_days_skip_weekends_and_federal_holidays():
+    # Thanksgiving 2026 is Thursday Nov 26; two business days before Monday Nov 30
+    # are Friday Nov 27 and Wednesday Nov 25.
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=NY)
+    assert shift(monday, -1, "business").date().isoformat() == "2026-11-27"
+    assert shift(monday, -2, "business").date().isoformat() == "2026-11-25"
+
+
+def test_send_reminders_twice_sends_once(world, capsys):
+    moment = (world["end"] - timedelta(days=3) + timedelta(minutes=5)).isoformat()
+    call_command("send_reminders", "--now", moment)
+    first = capsys.readouterr().out
+    assert "sent 2 × Window ends in 3 days" in first
+    outbox = len(mail.outbox)
+    call_command("send_reminders", "--now", moment)
+    second = capsys.readouterr().out
+    assert "0 reminders and escalations sent" in second
+    assert len(mail.outbox) == outbox
+    assert Reminder.objects.filter(rule__name="Window ends in 3 days").count() == 2
+
+
+def test_dry_run_records_and_sends_nothing(world, capsys):
+    moment = (world["end"] - timedelta(days=3) + timedelta(minutes=5)).isoformat()
+    call_command("send_reminders", "--now", moment, "--dry-run")
+    out = capsys.readouterr().out
+    assert "would record 2 × Window ends in 3 days" in out
+    assert Reminder.objects.count() == 0 and len(mail.outbox) == 0
+
+
+def test_bad_now_is_refused(world):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="not an ISO-8601"):
+        call_command("send_reminders", "--now", "next tuesday")
+
+
+def test_reminders_to_one_person_in_one_sweep_are_combined(world):
+    # Workers were down: at T-1 the 3-day and 1-day reminders are both due (the
+    # 7-day one is past the catch-up horizon and moot).
+    reminders_run(now=world["end"] - timedelta(days=1) + timedelta(minutes=5))
+    reviewer_mail = [m for m in mail.outbox if world["reviewer"].email in m.to]
+    assert len(reviewer_mail) == 1
+    assert "2 deadlines" in reviewer_mail[0].subject
+    assert _sent("Window ends in 3 days") == _sent("Window ends tomorrow") == {world["reviewer"].email, world["lead"].email}
+    assert _sent("Window ends in 7 days") == set()
+    assert Notification.objects.filter(recipient=world["reviewer"], verb="reminder").count() == 1
+
+
+def test_catch_up_does_not_send_moot_reminders(world):
+    review = world["review"]
+    review_services.review_close(review_id=review.pk, actor=world["admin"])
+    reminders_run(now=world["end"] - timedelta(days=1) + timedelta(minutes=5))
+    assert Reminder.objects.filter(sent_at__isnull=False).count() == 0
+    assert len(mail.outbox) == 0
+
+
+def test_row_recorded_but_moot_by_delivery_is_not_sent(world):
+    from reminders.services import reminder_deliver
+
+    moment = world["end"] - timedelta(days=3) + timedelta(minutes=5)
+    reminder_sweep(now=moment)  # recorded, not yet delivered (the broker hand-off never happened)
+    review_services.review_close(review_id=world["review"].pk, actor=world["admin"])
+    assert reminder_deliver(recipient_id=world["reviewer"].pk, now=moment) == 0
+    row = Reminder.objects.get(recipient=world["reviewer"])
+    assert row.sent_at is None and row.moot_at is not None
+    assert len(mail.outbox) == 0
+
+
+def test_unsent_row_left_by_a_crash_is_delivered_by_the_next_sweep(world):
+    moment = world["end"] - timedelta(days=3) + timedelta(minutes=5)
+    reminder_sweep(now=moment)  # crash here: committed, never handed to the broker
+    assert Reminder.objects.filter(sent_at__isnull=True).count() == 2
+    result = reminders_run(now=moment + timedelta(minutes=15))
+    assert result["sent"] == {"Window ends in 3 days": 2}
+    assert Reminder.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_extension_is_a_new_occasion(world):
+    moment = world["end"] - timedelta(days=3) + timedelta(minutes=5)
+    reminders_run(now=moment)
+    Review.objects.filter(pk=world["review"].pk).update(window_end=world["end"] + timedelta(days=7))
+    reminders_run(now=moment + timedelta(minutes=15))
+    assert Reminder.objects.filter(rule__name="Window ends in 3 days").count() == 2
+    reminders_run(now=world["end"] + timedelta(days=4, minutes=5))
+    assert Reminder.objects.filter(rule__name="Window ends in 3 days").count() == 4
+
+
+def test_assignment_answer_reminder_and_escalation(world):
+    agency = world["review"].agencies.get()
+    invitee = make_user(role=Role.AGENCY_REVIEWER, org=agency)
+    invited_at = timezone.now()
+    assignment = assign(world["review"], invitee, lead=world["lead"], accept=False)
+    type(assignment).objects.filter(pk=assignment.pk).update(invited_at=invited_at)
+    reminders_run(now=invited_at + timedelta(hours=23))
+    assert _sent("Assignment unanswered after a day") == set()
+    reminders_run(now=invited_at + timedelta(days=1, minutes=5))
+    assert _sent("Assignment unanswered after a day") == {invitee.email}
+    reminders_run(now=invited_at + timedelta(days=2, minutes=5))
+    assert _sent("Assignment answer overdue") == {world["lead"].email}
+
+
+def test_submitted_not_opened_escalates_to_admins(db):
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    review = make_review(status="submitted")
+    submitted = Review.objects.get(pk=review.pk).submitted_at
+    reminders_run(now=submitted + timedelta(days=3, minutes=5))
+    assert _sent("Submitted review not opened in 3 days") == {admin.email}
+
+
+def test_no_accepted_reviewer_escalates_to_that_agencys_leads(db):
+    covered, uncovered = AgencyFactory(), AgencyFactory()
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    review = make_review(agencies=[covered, uncovered], admin=admin)
+    covered_lead = make_user(role=Role.AGENCY_LEAD, org=covered)
+    uncovered_lead = make_user(role=Role.AGENCY_LEAD, org=uncovered)
+    assign(review, make_user(role=Role.AGENCY_REVIEWER, org=covered), lead=covered_lead)
+    start = Review.objects.get(pk=review.pk).window_start
+    reminders_run(now=start + timedelta(days=2, minutes=5))
+    assert _sent("No accepted reviewer 2 days into the window") == {uncovered_lead.email}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "escalation", "offset": -1}, "offset"),
+        ({"recipients": []}, "recipients"),
+        ({"recipients": ["everyone"]}, "recipients"),
+        ({"deadline": "lunch"}, "deadline"),
+    ],
+)
+def test_bad_rules_are_refused(change, field):
+    rule = ReminderRule(name="x", deadline="review_window_end", offset=1, recipients=["agency_leads"], subject="s")
+    for k, v in change.items():
+        setattr(rule, k, v)
+    with pytest.raises(ValidationError) as exc:
+        rule.full_clean()
+    assert field in exc.value.message_dict
+
+
+def test_rejected_address_does_not_stop_the_sweep(world, monkeypatch):
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    original = EmailBackend.send_messages
+
+    def picky(self, messages):
+        if any(world["reviewer"].email in m.to for m in messages):
+            raise smtplib.SMTPRecipientsRefused({world["reviewer"].email: (550, b"no such user")})
+        return original(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", picky)
+    result = reminders_run(now=world["end"] - timedelta(days=3) + timedelta(minutes=5))
+    assert result["failed"] == 1
+    assert _sent("Window ends in 3 days") == {world["lead"].email}
+    failed = Reminder.objects.get(recipient=world["reviewer"])
+    assert failed.sent_at is None and failed.attempts == 1 and "no such user" in failed.last_error
