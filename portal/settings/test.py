@@ -33,6 +33,8 @@ PORTAL_DEMO_MODE = False
 PORTAL_REQUIRE_MFA = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests start their own clamd where they need one (documents/tests/conftest.py).
+CLAMAV_URL = ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
