@@ -191,3 +191,15 @@ def test_document_page_shows_marking_banner_versions_and_hashes(demo, login):
     assert 'class="marking"' in page and "CUI // PROPIN" in page
     assert version.sha256 in page and version.original_name in page
     assert "Files are not scanned for viruses" in page
+
+
+def test_pdf_too_large_to_watermark_is_refused_not_served_unmarked(demo, login, settings):
+    version = DocumentVersion.objects.get(document__review=demo["atlas"], document__kind="model_card")  # CUI
+    settings.PORTAL_WATERMARK_MAX_BYTES = version.size - 1
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+    for name in ("version_download", "version_view"):
+        response = client.get(reverse(name, kwargs={"pk": version.pk}))
+        assert response.status_code == 302
+    page = client.get(reverse("document_detail", kwargs={"pk": version.document_id})).content.decode()
+    assert "too large to watermark" in page
+    assert not DocumentAccess.objects.filter(action=AccessKind.DOWNLOAD).exists()

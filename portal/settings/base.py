@@ -195,6 +195,8 @@ CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)
 # When set (e.g. "/protected/"), downloads answer with X-Accel-Redirect to
 # this prefix + the stored name and nginx sends the bytes (an internal location).
 PORTAL_X_ACCEL_REDIRECT_PREFIX = get_str("PORTAL_X_ACCEL_REDIRECT_PREFIX")
+# Watermarked PDFs are rewritten in the web process (pypdf); larger ones are refused, never served unmarked.
+PORTAL_WATERMARK_MAX_BYTES = get_int("PORTAL_WATERMARK_MAX_BYTES", 200 * 1024**2, minimum=1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "account_login"
