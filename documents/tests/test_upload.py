@@ -213,3 +213,22 @@ def test_streaming_upload_and_download_above_memory_threshold_hash_end_to_end(de
         digest.update(chunk)
     assert digest.hexdigest() == expected == download["X-Content-SHA256"]
     assert 'attachment; filename="big.pdf"' == download["Content-Disposition"]
+
+
+def test_no_upload_to_a_closed_review_and_non_liaisons_get_404(demo, login, new_files):
+    from django.core.exceptions import PermissionDenied
+
+    from reviews.tests.factories import make_review
+
+    closed = make_review(status="closed")
+    liaison = type(demo["admin"]).objects.select_related("membership").get(pk=closed.company.liaisons_group.user_set.first().pk)
+    with pytest.raises(PermissionDenied):
+        services.document_create(
+            review=closed, actor=liaison, kind="model_card", title="", marking=marking(),
+            file=upload("late.pdf", pdf_bytes()), original_name="late.pdf",
+        )
+    for role in ("admin", "lead_nsa"):
+        client = login(demo[role], accept_terms_for=[demo["atlas_mini"]] if role == "lead_nsa" else ())
+        assert post_files(client, demo["atlas_mini"], [upload("x.pdf", pdf_bytes())]).status_code == 404
+    assert not Document.objects.filter(review__in=[closed, demo["atlas_mini"]]).exists()
+    assert new_files() == set()
