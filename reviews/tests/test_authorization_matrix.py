@@ -46,9 +46,9 @@ OBJECT = {
     "assignment_remove": ("assignment", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "model_detail": ("model", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "notification_read": ("notification", "POST", {}, ALL_302),
-    # Documents follow their review. Agency users have accepted the review's terms
-    # here (see _objects); without that every document URL sends them to the review.
-    "review_documents": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    # Documents follow their review. For these kinds agency users have accepted the
+    # review's terms (see _objects); without that every document URL sends them to the review.
+    "review_documents": ("review_documents", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_detail": ("document", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
@@ -88,10 +88,13 @@ def _objects(demo, role, kind):
     """(in-scope object or None, out-of-scope object or None) for ``role``."""
     nsa_side = role in NSA_SIDE
     mine, other = (demo["atlas"], demo["helix"]) if nsa_side else (demo["helix"], demo["atlas"])
-    if role.startswith(("lead", "reviewer")):
+    if kind in ("document", "version", "review_documents") and role.startswith(("lead", "reviewer")):
+        # Document URLs are checked past the terms (without them agency users are sent to the review).
         from reviews.services import terms_accept
 
         terms_accept(review=mine, user=demo[role])
+    if kind == "review_documents":
+        kind = "review"
     if kind == "review":
         return mine, (None if role == "admin" else other)
     if kind == "model":
