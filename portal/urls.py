@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("people/", include("accounts.urls")),
     path("", include("reviews.urls")),
+    path("", include("documents.urls")),
     path("", include("companies.urls")),
     path("", include("notifications.urls")),
     path("", include("audit.urls")),

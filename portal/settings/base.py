@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .env import BASE_DIR, get_bool, get_int, get_list, get_str
+from .env import BASE_DIR, get_bool, get_int, get_list, get_str, get_url
 
 # --- Portal behaviour -------------------------------------------------------
 
@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "reminders",
+    "documents",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,62 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Documents live in MEDIA_ROOT (never served by a URL of its own; every read
+# goes through the download view) or, when S3_BUCKET is set, in S3-compatible
+# object storage (`pip install django-storages[s3]`).
+S3_BUCKET = get_str("S3_BUCKET") or get_str("AWS_STORAGE_BUCKET_NAME")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": get_str("S3_ENDPOINT_URL") or None,
+            "region_name": get_str("S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+# --- Documents --------------------------------------------------------------
+
+# Uploads stream to a temporary file past this size (a small in-memory buffer).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Non-file form fields only; files are limited by PORTAL_UPLOAD_MAX_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = ["documents.uploads.HashingUploadHandler"]
+FILE_UPLOAD_PERMISSIONS = 0o600
+PORTAL_UPLOAD_MAX_BYTES = get_int("PORTAL_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1)
+# Content types detected from the bytes (python-magic); the name and the browser's claim are ignored.
+PORTAL_UPLOAD_ALLOWED_TYPES = get_list(
+    "PORTAL_UPLOAD_ALLOWED_TYPES",
+    [
+        "application/pdf",
+        "text/plain",
+        "text/markdown",
+        "text/csv",
+        "application/csv",
+        "application/json",
+        "application/zip",
+        "application/gzip",
+        "application/x-tar",
+        "image/png",
+        "image/jpeg",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ],
+)
+# clamd address (tcp://host:3310 or unix:///run/clamav/clamd.ctl); empty: files are not scanned.
+CLAMAV_URL = get_url("CLAMAV_URL", "", schemes=("tcp", "unix"))
+CLAMAV_TIMEOUT_SECONDS = get_int("CLAMAV_TIMEOUT_SECONDS", 120, minimum=1)
+# clamd's StreamMaxLength; a larger file stays pending rather than going unscanned.
+CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)
+# When set (e.g. "/protected/"), downloads answer with X-Accel-Redirect to
+# this prefix + the stored name and nginx sends the bytes (an internal location).
+PORTAL_X_ACCEL_REDIRECT_PREFIX = get_str("PORTAL_X_ACCEL_REDIRECT_PREFIX")
+# Watermarked PDFs are rewritten in the web process (pypdf); larger ones are refused, never served unmarked.
+PORTAL_WATERMARK_MAX_BYTES = get_int("PORTAL_WATERMARK_MAX_BYTES", 200 * 1024**2, minimum=1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "account_login"
@@ -242,4 +299,5 @@ SESSION_IDLE_AGE = timedelta(minutes=PORTAL_SESSION_IDLE_MINUTES)
 CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
     "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": 900.0},
+    "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
 }

@@ -38,7 +38,7 @@ CELERY_BROKER_URL = get_url("CELERY_BROKER_URL", REDIS_URL, schemes=("redis", "r
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405  (default: local disk, or S3 when S3_BUCKET is set)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

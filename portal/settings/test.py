@@ -39,6 +39,8 @@ EMAIL_FILE_PATH = get_str("EMAIL_FILE_PATH", "")
 # A test worker listens on its own queue so stray messages cannot reach it.
 CELERY_TASK_DEFAULT_QUEUE = get_str("CELERY_TASK_DEFAULT_QUEUE", "portal-test")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
+# Tests start their own clamd where they need one (documents/tests/conftest.py).
+CLAMAV_URL = ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

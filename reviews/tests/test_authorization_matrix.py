@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import DEMO_ROLES
+from documents.models import Document, DocumentAccess, DocumentVersion
 from notifications.models import Notification
 from reviews.models import AccessChange, Assignment, Review, ReviewTransition
 
@@ -48,6 +49,13 @@ OBJECT = {
     "model_detail": ("model", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "review_history": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "notification_read": ("notification", "POST", {}, ALL_302),
+    # Documents follow their review. For these kinds agency users have accepted the
+    # review's terms (see _objects); without that every document URL sends them to the review.
+    "review_documents": ("review_documents", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "document_detail": ("document", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
+    "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
 }
 
 
@@ -83,6 +91,13 @@ def _objects(demo, role, kind):
     """(in-scope object or None, out-of-scope object or None) for ``role``."""
     nsa_side = role in NSA_SIDE
     mine, other = (demo["atlas"], demo["helix"]) if nsa_side else (demo["helix"], demo["atlas"])
+    if kind in ("document", "version", "review_documents") and role.startswith(("lead", "reviewer")):
+        # Document URLs are checked past the terms (without them agency users are sent to the review).
+        from reviews.services import terms_accept
+
+        terms_accept(review=mine, user=demo[role])
+    if kind == "review_documents":
+        kind = "review"
     if kind == "review":
         return mine, (None if role == "admin" else other)
     if kind == "model":
@@ -92,6 +107,14 @@ def _objects(demo, role, kind):
         if role.startswith("liaison"):
             return None, mine_a  # companies never see who reviews their model
         return mine_a, (None if role == "admin" else other_a)
+    if kind == "document":
+        mine_d = Document.objects.filter(review=mine, kind="model_card").get()
+        other_d = Document.objects.filter(review=other, kind="model_card").get()
+        return mine_d, (None if role == "admin" else other_d)
+    if kind == "version":
+        mine_v = DocumentVersion.objects.get(document__review=mine, document__kind="model_card")
+        other_v = DocumentVersion.objects.get(document__review=other, document__kind="model_card")
+        return mine_v, (None if role == "admin" else other_v)
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -113,6 +136,8 @@ def _state():
         AccessChange.objects.count(),
         ReviewTransition.objects.count(),
         sorted(Notification.objects.values_list("id", "read_at")),
+        DocumentVersion.objects.count(),
+        DocumentAccess.objects.count(),
     )
 
 

@@ -132,7 +132,25 @@ class Command(BaseCommand):
             )
             review_services.review_submit(review_id=review.pk, actor=northwind_liaison)
             created.append(f"review #{review.pk} (Atlas-2 Mini, submitted)")
+        for model, liaison in ((atlas, northwind_liaison), (helix, contoso_liaison)):
+            self._documents(created, Review.objects.get(model=model), liaison)
         return created
+
+    def _documents(self, created, review, liaison) -> None:
+        """Two or three small documents per review, stored through the documents service."""
+        from documents.demo import as_file, demo_files
+        from documents.models import Document, HandlingMarking
+        from documents.services import document_create
+
+        liaison = User.objects.select_related("membership").get(pk=liaison.pk)
+        for kind, title, marking, name, content in demo_files(review.model.name):
+            if Document.objects.filter(review=review, title=title).exists():
+                continue
+            document_create(
+                review=review, actor=liaison, kind=kind, title=title,
+                marking=HandlingMarking.objects.get(name=marking), file=as_file(content, name), original_name=name,
+            )
+            created.append(f"document {title!r}")
 
     def _model(self, created, liaison, company, name, version, modality, summary, release_in_days) -> AIModel:
         model = AIModel.objects.filter(company=company, name=name, version=version).first()

@@ -1,0 +1,69 @@
+"""Reads of documents, always through ``visible_to``."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+
+from reviews.models import Review
+
+from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentVersion, HandlingMarking
+
+
+def review_documents(*, user, review: Review):
+    """The review's documents with their versions (newest first), for a user who can see the review."""
+    versions = DocumentVersion.objects.select_related("uploaded_by").order_by("-number")
+    return (
+        Document.objects.visible_to(user)
+        .filter(review=review)
+        .select_related("marking", "created_by")
+        .prefetch_related(Prefetch("versions", queryset=versions))
+        .order_by("kind", "title", "id")
+    )
+
+
+def review_document_count(*, user, review: Review) -> int:
+    return Document.objects.visible_to(user).filter(review=review).count()
+
+
+def missing_kinds(*, documents) -> list:
+    """The expected documentation kinds no document covers yet."""
+    present = {d.kind for d in documents}
+    return [k for k in EXPECTED_KINDS if k not in present]
+
+
+def document_get(*, user, pk: int) -> Document:
+    """The document, or 404 when it does not exist or is out of the user's scope."""
+    return get_object_or_404(
+        Document.objects.visible_to(user).select_related("review__model", "review__company", "marking", "created_by"),
+        pk=pk,
+    )
+
+
+def version_get(*, user, pk: int) -> DocumentVersion:
+    return get_object_or_404(
+        DocumentVersion.objects.visible_to(user).select_related(
+            "document__review__company", "document__marking", "uploaded_by"
+        ),
+        pk=pk,
+    )
+
+
+def document_accesses(*, user, document: Document):
+    """Access records of the document the user may see.
+
+    Program admins: everything (who, version, when, address). The uploading
+    company's liaisons: agency and time only (the view strips the person).
+    Agency users: their own records only — never another analyst's.
+    """
+    qs = DocumentAccess.objects.filter(version__document=document).select_related("version", "agency", "user")
+    if user.is_program_admin:
+        return qs
+    if user.is_company_liaison and user.company_id == document.review.company_id:
+        return qs.filter(agency__isnull=False).values("agency__acronym", "action", "at", "version__number")
+    return qs.filter(user=user)
+
+
+def markings():
+    return HandlingMarking.objects.all()
+

@@ -1,0 +1,275 @@
+"""Writes for documents: uploads, versions, scan results, access records.
+
+Every change is recorded in the audit trail in the same transaction. Files
+are stored under random names; nothing is ever overwritten or deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import magic
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from audit.services import audit_record
+from notifications.services import notification_create
+from reviews.models import OPEN_STATUSES, Review
+
+from .models import (
+    Document,
+    DocumentAccess,
+    DocumentKind,
+    DocumentVersion,
+    HandlingMarking,
+    ScanStatus,
+)
+from .uploads import human_size, name_problem
+
+OOXML = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+OOXML_MARKERS = {b"word/": OOXML["docx"], b"xl/": OOXML["xlsx"], b"ppt/": OOXML["pptx"]}
+
+
+class UploadRefused(ValidationError):
+    """An upload that cannot become a version; the message names the reason."""
+
+
+def _file_path(file) -> str | None:
+    try:
+        return file.temporary_file_path()
+    except AttributeError:
+        return None
+
+
+def detect_content_type(file) -> str:
+    """The content type from the bytes (libmagic), never from the name or the browser's claim."""
+    path = _file_path(file)
+    file.seek(0)
+    head = file.read(2 * 1024 * 1024)
+    file.seek(0)
+    detected = magic.from_file(path, mime=True) if path else magic.from_buffer(head, mime=True)
+    if detected in ("application/zip", "application/octet-stream") and head.startswith(b"PK\x03\x04"):
+        # libmagic may call an Office Open XML file a plain zip: look at the part names.
+        for marker, ooxml_type in OOXML_MARKERS.items():
+            if b"[Content_Types].xml" in head and marker in head:
+                return ooxml_type
+    if detected == "text/plain" and head.lstrip()[:1] in (b"{", b"["):
+        import json
+
+        try:
+            json.loads(head.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            pass
+        else:
+            return "application/json"
+    return detected
+
+
+def _digest(file) -> tuple[str, int]:
+    """SHA-256 and size, from the upload handler when it streamed them, else by reading in chunks."""
+    if getattr(file, "sha256", None) and file.size is not None:
+        return file.sha256, file.size
+    digest, size = hashlib.sha256(), 0
+    file.seek(0)
+    for chunk in file.chunks(1024 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return digest.hexdigest(), size
+
+
+def _check_upload(*, file, original_name: str) -> tuple[str, int, str]:
+    problem = name_problem(original_name)
+    if problem:
+        raise UploadRefused(f"{original_name!r} refused: {problem}.")
+    sha256, size = _digest(file)
+    if size == 0:
+        raise UploadRefused(f"{original_name} refused: the file is empty.")
+    if size > settings.PORTAL_UPLOAD_MAX_BYTES:
+        raise UploadRefused(
+            f"{original_name} refused: larger than the {human_size(settings.PORTAL_UPLOAD_MAX_BYTES)} limit."
+        )
+    content_type = detect_content_type(file)
+    if content_type not in settings.PORTAL_UPLOAD_ALLOWED_TYPES:
+        raise UploadRefused(f"{original_name} refused: its content is {content_type}, which is not an accepted type.")
+    return sha256, size, content_type
+
+
+def can_upload(user, review: Review) -> bool:
+    return (
+        user.is_company_liaison and user.company_id == review.company_id and review.status in OPEN_STATUSES
+    )
+
+
+def _store(file) -> str:
+    """Copies the file into default storage under a random name (chunked; a temp file is moved)."""
+    file.seek(0)
+    return default_storage.save(f"documents/{uuid.uuid4().hex}", file)
+
+
+def _new_version(*, document: Document, uploaded_by, file, original_name: str, checked=None) -> DocumentVersion:
+    sha256, size, content_type = checked or _check_upload(file=file, original_name=original_name)
+    Document.objects.select_for_update().filter(pk=document.pk).get()
+    number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    scanning = bool(settings.CLAMAV_URL)
+    stored = _store(file)
+    try:
+        version = DocumentVersion(
+            document=document,
+            number=number,
+            original_name=original_name,
+            size=size,
+            content_type=content_type,
+            sha256=sha256,
+            uploaded_by=uploaded_by,
+            scan_status=ScanStatus.PENDING if scanning else ScanStatus.NOT_SCANNED,
+            scan_detail="Waiting for the virus scan." if scanning else "ClamAV is not configured: this file was not scanned.",
+        )
+        version.file.name = stored
+        version.full_clean()
+        version.save()
+        audit_record(
+            action="document.upload",
+            actor=uploaded_by,
+            target=document,
+            review=document.review,
+            payload={
+                "version": number,
+                "original_name": original_name,
+                "size": size,
+                "content_type": content_type,
+                "sha256": sha256,
+            },
+        )
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    if scanning:
+        from .tasks import scan_version
+
+        pk = version.pk
+        # robust: a broker hiccup must not fail the upload; the version stays
+        # pending and the periodic requeue_pending_scans picks it up.
+        transaction.on_commit(lambda: scan_version.delay(pk), robust=True)
+    return version
+
+
+@transaction.atomic
+def document_create(
+    *, review: Review, actor, kind: str, title: str, marking: HandlingMarking, file, original_name: str
+) -> DocumentVersion:
+    """Creates a document on ``review`` with ``file`` as its first version; returns that version.
+
+    Side effects: the file is stored under a random name; an audit event
+    ``document.upload``; with ClamAV configured a scan task is queued after
+    commit (the version stays pending until it reports). Nothing is stored
+    when the upload is refused (UploadRefused names the file and the reason).
+    """
+    if not can_upload(actor, review):
+        raise PermissionDenied("Only the company's liaisons upload documents to an open review.")
+    if kind not in DocumentKind.values:
+        raise ValidationError({"kind": "Choose a kind of document."})
+    checked = _check_upload(file=file, original_name=original_name)
+    document = Document(
+        review=review, kind=kind, title=(title or original_name).strip()[:200], marking=marking, created_by=actor
+    )
+    document.full_clean()
+    document.save()
+    return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name, checked=checked)
+
+
+@transaction.atomic
+def version_create(*, document: Document, actor, file, original_name: str) -> DocumentVersion:
+    """Adds a new version to ``document`` (earlier versions stay as they are).
+
+    Side effects: as ``document_create``.
+    """
+    if not can_upload(actor, document.review):
+        raise PermissionDenied("Only the company's liaisons upload documents to an open review.")
+    return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name)
+
+
+@transaction.atomic
+def access_record(*, version: DocumentVersion, user, action: str, client_address: str | None) -> DocumentAccess:
+    """Records one view or download of ``version`` by ``user``.
+
+    Side effects: a DocumentAccess row and an audit event ``document.view`` /
+    ``document.download``.
+    """
+    access = DocumentAccess(
+        version=version,
+        user=user,
+        agency_id=user.agency_id,
+        action=action,
+        client_address=client_address or None,
+    )
+    access.full_clean()
+    access.save()
+    audit_record(
+        action=f"document.{action}",
+        actor=user,
+        target=version.document,
+        review=version.document.review,
+        payload={"version": version.number, "sha256": version.sha256},
+    )
+    return access
+
+
+def _program_admins():
+    from accounts.models import User
+
+    return User.objects.filter(membership__role=Role.PROGRAM_ADMIN, is_active=True)
+
+
+@transaction.atomic
+def scan_result_record(*, version_id: int, status: str, detail: str) -> DocumentVersion:
+    """Stores a scan's outcome on the version (locked).
+
+    Side effects: an audit event ``document.scan``; an infected version is
+    quarantined for good and its uploader and every program admin are told
+    (notification centre and e-mail). A pending result only updates the reason.
+    """
+    version = DocumentVersion.objects.select_for_update().select_related("document__review", "uploaded_by").get(pk=version_id)
+    if version.scan_status == ScanStatus.INFECTED:
+        return version  # quarantine is final
+    version.scan_status = status
+    version.scan_detail = detail[:2000]
+    if status != ScanStatus.PENDING:
+        version.scanned_at = timezone.now()
+    version.full_clean()
+    version.save(update_fields=["scan_status", "scan_detail", "scanned_at"])
+    audit_record(
+        action="document.scan",
+        target=version.document,
+        review=version.document.review,
+        payload={"version": version.number, "status": status, "detail": detail[:500]},
+        actor_label="virus scanner",
+    )
+    if status == ScanStatus.INFECTED:
+        url = reverse("document_detail", kwargs={"pk": version.document_id})
+        title = f"Quarantined: {version.original_name} (version {version.number} of {version.document})"
+        body = f"The virus scan found {detail}. The file can no longer be downloaded by anyone."
+        recipients = {version.uploaded_by, *_program_admins()}
+        for recipient in recipients:
+            notification_create(recipient=recipient, verb="document.quarantined", title=title[:200], body=body, url=url)
+        emails = sorted(r.email for r in recipients if r.email)
+        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{title}"[:200]
+
+        def _mail():
+            for email in emails:  # one message each: no one learns the other recipients
+                send_mail(subject, body, None, [email], fail_silently=True)
+
+        transaction.on_commit(_mail)
+    return version

@@ -1,0 +1,68 @@
+"""The documents page runs a fixed number of queries, whatever the number of documents."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import make_user
+from agencies.tests.factories import AgencyFactory
+from conftest import give_totp
+from reviews.services import terms_accept
+from reviews.tests.factories import assign, make_review
+
+from .factories import make_document
+
+pytestmark = pytest.mark.django_db
+
+# Pinned: session, user+membership, visible review ids, review, (terms: agency
+# users), visible review ids again, documents+markings, versions+uploaders,
+# notification count; liaisons also get the upload form's markings (default +
+# the select). Admins need no ids and no terms.
+EXPECTED = {"reviewer": 9, "liaison": 11, "admin": 6}
+
+
+def _world(n: int):
+    agency = AgencyFactory()
+    review = make_review(agencies=[agency])
+    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)
+    assign(review, reviewer)
+    terms_accept(review=review, user=reviewer)
+    liaison = review.company.liaisons_group.user_set.first()
+    for i in range(n):
+        version = make_document(review, name=f"doc-{i}.txt", content=f"document {i}\n".encode(), kind="other")
+        if i % 2:
+            from documents import services
+
+            services.version_create(document=version.document, actor=type(liaison).objects.get(pk=liaison.pk), file=version.file, original_name="again.txt")
+    return review, {"reviewer": reviewer, "liaison": liaison, "admin": make_user(role=Role.PROGRAM_ADMIN)}
+
+
+def _client(user):
+    client = Client()
+    give_totp(user)
+    client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+    return client
+
+
+@pytest.mark.parametrize("role", ["reviewer", "liaison", "admin"])
+def test_documents_page_query_count_does_not_grow(role, django_assert_num_queries):
+    for size in (5, 50):
+        review, users = _world(size)
+        client = _client(users[role])
+        url = reverse("review_documents", kwargs={"pk": review.pk})
+        client.get(url)
+        with django_assert_num_queries(EXPECTED[role]):
+            response = client.get(url)
+        assert len(response.context["documents"]) == size
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_documents_page_query_count_at_one_and_three(size, django_assert_num_queries):
+    review, users = _world(size)
+    client = _client(users["reviewer"])
+    url = reverse("review_documents", kwargs={"pk": review.pk})
+    client.get(url)
+    with django_assert_num_queries(EXPECTED["reviewer"]):
+        response = client.get(url)
+    assert len(response.context["documents"]) == size

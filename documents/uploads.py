@@ -1,0 +1,101 @@
+"""Streaming uploads: hashed and counted chunk by chunk on their way to a temporary file.
+
+``HashingUploadHandler`` (the portal's only upload handler, FILE_UPLOAD_HANDLERS)
+writes every chunk to a temporary file while computing its SHA-256 and size,
+so nothing but one chunk is ever in memory. A file that grows past
+PORTAL_UPLOAD_MAX_BYTES, has an unacceptable name, or is cut off before its
+closing boundary is dropped (its temporary file deleted) and recorded in
+``handler.refusals`` as (file name, reason), which the upload view reports
+next to the file. Other files in the same request are not affected.
+
+``RawNameMultiPartParser`` hands the file name to the handler as the client
+sent it, so that names with path separators or control characters are
+refused rather than silently rewritten by Django's sanitising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+
+from django.conf import settings
+from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
+from django.http.multipartparser import MultiPartParser
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not an acceptable original file name, or None."""
+    if not name or not name.strip():
+        return "the file has no name"
+    if "/" in name or "\\" in name:
+        return "the name contains a path separator"
+    if any(not ch.isprintable() for ch in name):
+        return "the name contains control characters"
+    if name in {".", ".."}:
+        return "the name is not a file name"
+    if len(name) > 255:
+        return "the name is longer than 255 characters"
+    return None
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
+
+
+class HashingUploadHandler(TemporaryFileUploadHandler):
+    chunk_size = 1024 * 1024
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.refusals: list[tuple[str, str]] = []
+        self.max_bytes = settings.PORTAL_UPLOAD_MAX_BYTES
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._raw_name = file_name
+        problem = name_problem(file_name or "")
+        if problem:
+            self.refusals.append((file_name or "", f"refused: {problem}."))
+            raise SkipFile
+        super().new_file(field_name, file_name, *args, **kwargs)
+
+    def receive_data_chunk(self, raw_data, start):
+        self._size += len(raw_data)
+        if self._size > self.max_bytes:
+            self.refusals.append(
+                (self._raw_name, f"refused: larger than the {human_size(self.max_bytes)} limit.")
+            )
+            self._discard()
+            raise SkipFile
+        self._hash.update(raw_data)
+        self.file.write(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        uploaded = super().file_complete(file_size)
+        uploaded.sha256 = self._hash.hexdigest()
+        uploaded.original_name = self._raw_name
+        del self.file  # the next part starts clean
+        return uploaded
+
+    def upload_interrupted(self):
+        if hasattr(self, "file"):
+            self.refusals.append((self._raw_name, "refused: the upload was cut off before the end."))
+            self._discard()
+
+    def _discard(self):
+        if hasattr(self, "file"):
+            super().upload_interrupted()  # closes and removes the temporary file
+            del self.file
+
+
+class RawNameMultiPartParser(MultiPartParser):
+    def sanitize_file_name(self, file_name):
+        # Only undo HTML entities; the handler refuses unsafe names instead of rewriting them.
+        return html.unescape(file_name) if file_name is not None else None

@@ -1,0 +1,229 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reviews import selectors as review_selectors
+
+from . import selectors, services
+from .forms import DocumentUploadForm
+from .models import EXPECTED_KINDS, AccessKind
+from .permissions import can_upload, fetch_refusal
+from .uploads import RawNameMultiPartParser
+from .watermark import stamp
+
+
+def _parse_upload(request):
+    """Parses the multipart body with the raw-name parser, then checks CSRF on it.
+
+    Returns (files, refusals) or raises PermissionDenied on a CSRF failure.
+    """
+    if not hasattr(request, "_files"):
+        parser = RawNameMultiPartParser(request.META, request, request.upload_handlers, request.encoding)
+        request._post, request._files = parser.parse()
+    if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+        raise PermissionDenied("CSRF verification failed.")
+    refusals = []
+    for handler in request.upload_handlers:
+        refusals.extend(getattr(handler, "refusals", []))
+    return request.FILES.getlist("files"), refusals
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _terms_redirect(request, review):
+    if review_selectors.terms_needed(user=request.user, review=review):
+        messages.info(request, "Accept the review's access terms to open its documents.")
+        return redirect("review_detail", pk=review.pk)
+    return None
+
+
+def _store_uploads(request, *, files, refusals, store):
+    """Stores each file on its own; one bad file never affects the others. Returns per-file results."""
+    results = [{"name": name, "ok": False, "message": f"{name}: {reason}"} for name, reason in refusals]
+    for upload in files:
+        name = getattr(upload, "original_name", upload.name)
+        try:
+            version = store(upload, name)
+        except ValidationError as exc:
+            results.append({"name": name, "ok": False, "message": " ".join(exc.messages)})
+        else:
+            results.append(
+                {
+                    "name": name,
+                    "ok": True,
+                    "message": f"{name} stored as version {version.number} (SHA-256 {version.sha256[:12]}…).",
+                    "url": reverse("document_detail", kwargs={"pk": version.document_id}),
+                }
+            )
+        finally:
+            upload.close()
+    if not results:
+        results.append({"name": "", "ok": False, "message": "Choose at least one file."})
+    return results
+
+
+def _report(request, results, fallback_url):
+    if _wants_json(request):
+        return JsonResponse({"results": results}, status=200 if all(r["ok"] for r in results) else 400)
+    for result in results:
+        (messages.success if result["ok"] else messages.error)(request, result["message"])
+    return redirect(fallback_url)
+
+
+@login_required
+@csrf_exempt  # checked in _parse_upload, after the raw-name parser has read the body
+@require_http_methods(["GET", "POST"])
+def review_documents(request, pk: int):
+    review = review_selectors.review_get(user=request.user, pk=pk)
+    if (response := _terms_redirect(request, review)) is not None:
+        return response
+    upload_allowed = can_upload(request.user, review)
+    if request.method == "POST":
+        if not upload_allowed:
+            raise Http404
+        files, refusals = _parse_upload(request)
+        form = DocumentUploadForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            results = _store_uploads(
+                request,
+                files=files,
+                refusals=refusals,
+                store=lambda f, name: services.document_create(
+                    review=review, actor=request.user, kind=data["kind"], title=data["title"] if len(files) == 1 else "",
+                    marking=data["marking"], file=f, original_name=name,
+                ),
+            )
+        else:
+            for f in files:
+                f.close()
+            results = [{"name": "", "ok": False, "message": "Choose a kind and a marking for the upload."}]
+        return _report(request, results, reverse("review_documents", kwargs={"pk": review.pk}))
+    documents = list(selectors.review_documents(user=request.user, review=review))
+    return render(
+        request,
+        "documents/review_documents.html",
+        {
+            "review": review,
+            "documents": documents,
+            "missing": selectors.missing_kinds(documents=documents),
+            "kinds": EXPECTED_KINDS,
+            "can_upload": upload_allowed,
+            "form": DocumentUploadForm(initial={"kind": request.GET.get("kind")}) if upload_allowed else None,
+            "scanning": bool(settings.CLAMAV_URL),
+            "max_bytes": settings.PORTAL_UPLOAD_MAX_BYTES,
+        },
+    )
+
+
+@login_required
+@require_GET
+def document_detail(request, pk: int):
+    document = selectors.document_get(user=request.user, pk=pk)
+    if (response := _terms_redirect(request, document.review)) is not None:
+        return response
+    versions = list(document.versions.select_related("uploaded_by").order_by("-number"))
+    for version in versions:
+        version.document = document
+        version.download_refusal = fetch_refusal(request.user, version, inline=False)
+        version.view_refusal = fetch_refusal(request.user, version, inline=True)
+    if versions:
+        services.access_record(
+            version=versions[0], user=request.user, action=AccessKind.VIEW, client_address=request.META.get("REMOTE_ADDR")
+        )
+    return render(
+        request,
+        "documents/document_detail.html",
+        {
+            "document": document,
+            "review": document.review,
+            "versions": versions,
+            "accesses": selectors.document_accesses(user=request.user, document=document)[:200],
+            "can_upload": can_upload(request.user, document.review),
+            "scanning": bool(settings.CLAMAV_URL),
+            "is_company": request.user.is_company_liaison,
+        },
+    )
+
+
+@login_required
+@csrf_exempt  # checked in _parse_upload
+@require_POST
+def document_version_upload(request, pk: int):
+    document = selectors.document_get(user=request.user, pk=pk)
+    if not can_upload(request.user, document.review):
+        raise Http404
+    files, refusals = _parse_upload(request)
+    results = _store_uploads(
+        request,
+        files=files[:1],
+        refusals=refusals,
+        store=lambda f, name: services.version_create(document=document, actor=request.user, file=f, original_name=name),
+    )
+    return _report(request, results, reverse("document_detail", kwargs={"pk": document.pk}))
+
+
+def _fetch(request, pk: int, *, inline: bool):
+    version = selectors.version_get(user=request.user, pk=pk)
+    document = version.document
+    if (response := _terms_redirect(request, document.review)) is not None:
+        return response
+    refusal = fetch_refusal(request.user, version, inline=inline)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("document_detail", pk=document.pk)
+    services.access_record(
+        version=version,
+        user=request.user,
+        action=AccessKind.VIEW if inline else AccessKind.DOWNLOAD,
+        client_address=request.META.get("REMOTE_ADDR"),
+    )
+    if document.marking.watermark_pdf and version.is_pdf:
+        org = request.user.organisation or "Program office"
+        text = (
+            f"{request.user.email} · {org} · {timezone.now().strftime('%Y-%m-%d %H:%M:%S UTC')} · "
+            f"sha256 {version.sha256[:16]} · {document.marking}"
+        )
+        with default_storage.open(version.file.name, "rb") as source:
+            stamped = stamp(source, text)
+        response = FileResponse(stamped, as_attachment=not inline, filename=version.original_name, content_type=version.content_type)
+        response["X-Watermarked"] = "1"
+    elif settings.PORTAL_X_ACCEL_REDIRECT_PREFIX:
+        response = HttpResponse(content_type=version.content_type)
+        response["X-Accel-Redirect"] = settings.PORTAL_X_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + version.file.name
+        response["Content-Disposition"] = content_disposition_header(not inline, version.original_name)
+    else:
+        response = FileResponse(
+            default_storage.open(version.file.name, "rb"),
+            as_attachment=not inline,
+            filename=version.original_name,
+            content_type=version.content_type,
+        )
+        response["Content-Length"] = str(version.size)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-SHA256"] = version.sha256
+    return response
+
+
+@login_required
+@require_GET
+def version_download(request, pk: int):
+    return _fetch(request, pk, inline=False)
+
+
+@login_required
+@require_GET
+def version_view(request, pk: int):
+    return _fetch(request, pk, inline=True)
