@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 from .env import BASE_DIR, get_bool, get_int, get_list, get_str
 
 # --- Portal behaviour -------------------------------------------------------
@@ -85,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.UserTimeZoneMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -237,4 +240,5 @@ SESSION_IDLE_AGE = timedelta(minutes=PORTAL_SESSION_IDLE_MINUTES)
 # database on start, where program admins can change their schedule.
 CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
+    "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
 }

@@ -8,6 +8,7 @@ the first wins; the second gets a TransitionError naming the new state.
 from __future__ import annotations
 
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -88,13 +89,22 @@ def review_submit(*, review_id: int, actor, comment: str = "") -> Review:
     return review
 
 
+def add_calendar_days(moment, days: int):
+    """``moment`` plus ``days`` calendar days at the same wall-clock time in the
+    portal's zone (settings.TIME_ZONE), so a window opened at 10:00 ends at
+    10:00 even when daylight saving time starts or ends in between."""
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return (local + timedelta(days=days)).astimezone(dt_timezone.utc)
+
+
 @transaction.atomic
 def review_open(*, review_id: int, actor, comment: str = "") -> Review:
-    """Opens the window: it starts now and ends after PORTAL_REVIEW_WINDOW_DAYS."""
+    """Opens the window: it starts now and ends PORTAL_REVIEW_WINDOW_DAYS
+    calendar days later (same wall-clock time in the portal's zone)."""
     review, _ = _transition(review_id=review_id, name="open", actor=actor, comment=comment)
     now = timezone.now()
     review.window_start = now
-    review.window_end = now + timedelta(days=settings.PORTAL_REVIEW_WINDOW_DAYS)
+    review.window_end = add_calendar_days(now, settings.PORTAL_REVIEW_WINDOW_DAYS)
     review.full_clean()
     review.save()
     return review
