@@ -28,6 +28,7 @@ PLAIN = {
     "invitation_create": ("GET", {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "liaison_northwind": 200, "liaison_contoso": 200}, 404),
     "notification_index": ("GET", {}, 200),
     "notification_read_all": ("POST", {}, 302),
+    "notification_preferences": ("GET", {}, 200),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}
