@@ -256,3 +256,44 @@ class ReviewTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id}: {self.source} → {self.target}"
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class ExtensionRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Whoever sees the review sees its extension requests (companies see the agency, not the person)."""
+        return self.filter(review__in=Review.objects.visible_to(user).values("id"))
+
+
+class ExtensionRequest(models.Model):
+    """A participating agency asks for more days; a program admin decides."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="extension_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    days = models.PositiveIntegerField()
+    reason = models.TextField()
+    status = models.CharField(max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    previous_end = models.DateTimeField(null=True, blank=True)
+    new_end = models.DateTimeField(null=True, blank=True)
+
+    objects = ExtensionRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(name="extension_days_positive", condition=Q(days__gte=1))]
+
+    def __str__(self) -> str:
+        return f"{self.days} more days on review {self.review_id} ({self.get_status_display()})"
+

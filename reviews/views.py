@@ -7,9 +7,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, workflow
-from .forms import AssignForm, AssignmentAcceptForm, OptionalReasonForm, ReasonForm, ReviewCreateForm, RevokeForm
+from .forms import (
+    AssignForm,
+    AssignmentAcceptForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    OptionalReasonForm,
+    ReasonForm,
+    ReviewCreateForm,
+    RevokeForm,
+)
 from .models import AssignmentStatus, ReviewStatus
 from .permissions import can_assign, can_create_review, can_manage_access
+from .services.extensions import may_request_extension
 
 PAGE_SIZES = (10, 25, 50, 100)
 
@@ -81,8 +91,60 @@ def review_detail(request, pk: int):
             "timeline": review.transitions.select_related("actor"),
             "can_manage_access": can_manage_access(request.user, review),
             "agencies": review.agencies.all(),
+            "extensions": selectors.review_extensions(user=request.user, review=review),
+            "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
         },
     )
+
+
+@login_required
+@require_POST
+def review_extension_request(request, pk: int):
+    review = selectors.review_get(user=request.user, pk=pk)
+    if selectors.terms_needed(user=request.user, review=review):
+        return redirect("review_detail", pk=review.pk)
+    form = ExtensionRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extension_request(
+                review_id=review.pk, actor=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("review_detail", pk=review.pk)
+        else:
+            messages.success(request, "Extension requested; the program office decides.")
+            return redirect("review_detail", pk=review.pk)
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect("review_detail", pk=review.pk)
+
+
+@login_required
+@require_POST
+def extension_decide(request, pk: int):
+    extension = selectors.extension_get(user=request.user, pk=pk)
+    if not request.user.is_program_admin:
+        raise Http404
+    form = ExtensionDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approve or decline.")
+        return redirect("review_detail", pk=extension.review_id)
+    try:
+        services.extension_decide(
+            extension_id=extension.pk,
+            actor=request.user,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
+        )
+    except services.ExtensionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Extension {'approved' if form.cleaned_data['decision'] == 'approve' else 'declined'}.")
+    return redirect("review_detail", pk=extension.review_id)
 
 
 @login_required

@@ -11,7 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import DEMO_ROLES
 from notifications.models import Notification
-from reviews.models import AccessChange, Assignment, Review, ReviewTransition
+from reviews import services
+from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,8 @@ OBJECT = {
     "assignment_remove": ("assignment", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "model_detail": ("model", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "notification_read": ("notification", "POST", {}, ALL_302),
+    "review_extension_request": ("review", "POST", {}, ALL_302),
+    "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
 }
 
 
@@ -90,6 +93,12 @@ def _objects(demo, role, kind):
         if role.startswith("liaison"):
             return None, mine_a  # companies never see who reviews their model
         return mine_a, (None if role == "admin" else other_a)
+    if kind == "extension":
+        def ext(review):
+            reviewer = demo["reviewer_nsa"] if review == demo["atlas"] else demo["reviewer_cisa"]
+            return services.extension_request(review_id=review.pk, actor=reviewer, days=3, reason="More time")
+
+        return ext(mine), (None if role == "admin" else ext(other))
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -111,6 +120,8 @@ def _state():
         AccessChange.objects.count(),
         ReviewTransition.objects.count(),
         sorted(Notification.objects.values_list("id", "read_at")),
+        sorted(ExtensionRequest.objects.values_list("id", "status")),
+        sorted(Review.objects.values_list("id", "window_end")),
     )
 
 
