@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("companies.urls")),
     path("", include("notifications.urls")),
+    path("", include("rfis.urls")),
 ]

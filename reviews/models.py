@@ -297,3 +297,28 @@ class ExtensionRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.days} more days on review {self.review_id} ({self.get_status_display()})"
 
+
+
+class ClockStop(models.Model):
+    """A pause of the review's clock while a blocking RFI waits on the company.
+
+    At most one stop is running per review (``resumed_at`` empty); on resume
+    the stopped time is added to ``review.window_end``.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="clock_stops")
+    rfi = models.ForeignKey("rfis.InformationRequest", on_delete=models.PROTECT, related_name="clock_stops")
+    stopped_at = models.DateTimeField(default=timezone.now)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["stopped_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review"], condition=Q(resumed_at__isnull=True), name="clock_stop_one_running"),
+            models.CheckConstraint(
+                name="clock_stop_order", condition=Q(resumed_at__isnull=True) | Q(resumed_at__gte=models.F("stopped_at"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Clock of review {self.review_id} stopped {self.stopped_at:%Y-%m-%d}"

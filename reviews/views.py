@@ -92,6 +92,8 @@ def review_detail(request, pk: int):
             "can_manage_access": can_manage_access(request.user, review),
             "agencies": review.agencies.all(),
             "extensions": selectors.review_extensions(user=request.user, review=review),
+            "open_rfis": review.rfis.filter(status="open").count(),
+            "clock_stop": review.clock_stops.filter(resumed_at__isnull=True).first(),
             "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
         },
     )

@@ -35,6 +35,8 @@ PORTAL_INVITATION_DAYS = get_int("PORTAL_INVITATION_DAYS", 7, minimum=1)
 # Review window length and how long agency access survives a closed review.
 PORTAL_REVIEW_WINDOW_DAYS = get_int("PORTAL_REVIEW_WINDOW_DAYS", 30, minimum=1)
 PORTAL_ACCESS_DAYS_AFTER_CLOSE = get_int("PORTAL_ACCESS_DAYS_AFTER_CLOSE", 30, minimum=0)
+# Default days an information request (RFI) gives the company to answer.
+PORTAL_RFI_DUE_DAYS = get_int("PORTAL_RFI_DUE_DAYS", 5, minimum=1)
 PORTAL_ASSIGNMENT_ANSWER_DAYS = get_int("PORTAL_ASSIGNMENT_ANSWER_DAYS", 2, minimum=1)
 PORTAL_DEFAULT_ACCESS_TERMS = get_str(
     "PORTAL_DEFAULT_ACCESS_TERMS",
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
     "reviews",
     "notifications",
     "audit",
+    "rfis",
 ]
 
 MIDDLEWARE = [

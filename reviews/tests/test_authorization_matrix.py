@@ -12,6 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from conftest import DEMO_ROLES
 from notifications.models import Notification
 from reviews import services
+from rfis import services as rfi_services
+from rfis.models import InformationRequest
 from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,11 @@ OBJECT = {
     "notification_read": ("notification", "POST", {}, ALL_302),
     "review_extension_request": ("review", "POST", {}, ALL_302),
     "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
+    "review_rfis": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "rfi_detail": ("rfi", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "rfi_reopen": ("rfi", "POST", {}, {r: (404 if r == "admin" else 302) for r in DEMO_ROLES}),
+    "rfi_close": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
 }
 
 
@@ -99,6 +106,13 @@ def _objects(demo, role, kind):
             return services.extension_request(review_id=review.pk, actor=reviewer, days=3, reason="More time")
 
         return ext(mine), (None if role == "admin" else ext(other))
+    if kind == "rfi":
+        def rfi(review):
+            if review == demo["atlas"]:
+                return review.rfis.get()  # the demo's open RFI
+            return rfi_services.rfi_create(review_id=review.pk, actor=demo["reviewer_cisa"], subject="Q", question="Why?")
+
+        return rfi(mine), (None if role == "admin" else rfi(other))
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -121,6 +135,7 @@ def _state():
         ReviewTransition.objects.count(),
         sorted(Notification.objects.values_list("id", "read_at")),
         sorted(ExtensionRequest.objects.values_list("id", "status")),
+        sorted(InformationRequest.objects.values_list("id", "status")),
         sorted(Review.objects.values_list("id", "window_end")),
     )
 
@@ -133,7 +148,10 @@ def test_object_url_in_scope(demo, login, role, name):
     if obj is None:
         assert role not in expected
         return
-    client = login(demo[role])
+    # Agency users have accepted the review's access terms, so the material is open to them.
+    review = obj if isinstance(obj, Review) else getattr(obj, "review", None)
+    agency_side = role.startswith(("lead", "reviewer"))
+    client = login(demo[role], accept_terms_for=[review] if review is not None and agency_side else [])
     response = _request(client, method, reverse(name, kwargs={"pk": obj.pk, **extra}))
     assert response.status_code == expected[role], (name, role)
 

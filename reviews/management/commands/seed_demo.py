@@ -25,6 +25,7 @@ from companies.models import AIModel, Company, Modality
 from companies.services import aimodel_create, company_create
 from reviews import services as review_services
 from reviews.models import Assignment, Review
+from rfis import services as rfi_services
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - documented demo login, demo mode only
 
@@ -125,6 +126,15 @@ class Command(BaseCommand):
                 summary="Evaluate Helix-1's automated patching and exploit-writing capability against critical-infrastructure software.",
             )
             created.append(f"review #{review.pk} (Helix-1)")
+        atlas_review = Review.objects.filter(model=atlas).first()
+        if atlas_review is not None and not atlas_review.rfis.exists():
+            rfi = rfi_services.rfi_create(
+                review_id=atlas_review.pk, actor=users["reviewer.nsa@agency.example"],
+                subject="Tool-use logs for the CTF evaluation",
+                question="Please share the raw tool-call logs behind the CTF results in the evaluation report, "
+                         "including the failed attempts.",
+            )
+            created.append(f"RFI #{rfi.pk} (Atlas-2)")
         if not Review.objects.filter(model=atlas_mini).exists():
             review = review_services.review_create(
                 actor=northwind_liaison, model=atlas_mini, agencies=[agencies["NSA"], agencies["CISA"]],
