@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("companies.urls")),
     path("", include("notifications.urls")),
     path("", include("rfis.urls")),
+    path("", include("findings.urls")),
 ]

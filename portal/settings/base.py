@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "rfis",
+    "findings",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from conftest import DEMO_ROLES
 from notifications.models import Notification
 from reviews import services
+from findings import services as finding_services
+from findings.models import Finding, FindingCategory, FindingComment
 from rfis import services as rfi_services
 from rfis.models import InformationRequest
 from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
@@ -56,6 +58,11 @@ OBJECT = {
     "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
     "rfi_reopen": ("rfi", "POST", {}, {r: (404 if r == "admin" else 302) for r in DEMO_ROLES}),
     "rfi_close": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
+    "review_findings": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    # Internal findings: companies have none in scope.
+    "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
+    "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
+    "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
 }
 
 
@@ -113,6 +120,18 @@ def _objects(demo, role, kind):
             return rfi_services.rfi_create(review_id=review.pk, actor=demo["reviewer_cisa"], subject="Q", question="Why?")
 
         return rfi(mine), (None if role == "admin" else rfi(other))
+    if kind == "finding":
+        def finding(review):
+            if review == demo["atlas"]:
+                return review.findings.get()  # the demo's internal NSA finding
+            return finding_services.finding_create(
+                review_id=review.pk, actor=demo["reviewer_cisa"], title="F", category=FindingCategory.objects.first(),
+                severity="low", description="D",
+            )
+
+        if role.startswith("liaison"):
+            return None, finding(mine)  # internal: never visible to the company
+        return finding(mine), (None if role == "admin" else finding(other))
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -136,6 +155,8 @@ def _state():
         sorted(Notification.objects.values_list("id", "read_at")),
         sorted(ExtensionRequest.objects.values_list("id", "status")),
         sorted(InformationRequest.objects.values_list("id", "status")),
+        sorted(Finding.objects.values_list("id", "sharing")),
+        FindingComment.objects.count(),
         sorted(Review.objects.values_list("id", "window_end")),
     )
 

@@ -25,6 +25,9 @@ from companies.models import AIModel, Company, Modality
 from companies.services import aimodel_create, company_create
 from reviews import services as review_services
 from reviews.models import Assignment, Review
+from findings import services as finding_services
+from findings.models import FindingCategory
+from findings.services import ensure_default_categories
 from rfis import services as rfi_services
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - documented demo login, demo mode only
@@ -135,6 +138,18 @@ class Command(BaseCommand):
                          "including the failed attempts.",
             )
             created.append(f"RFI #{rfi.pk} (Atlas-2)")
+        # The catalogue comes with a data migration; a flushed test database may lack it.
+        ensure_default_categories()
+        if atlas_review is not None and not atlas_review.findings.exists():
+            finding = finding_services.finding_create(
+                review_id=atlas_review.pk, actor=users["reviewer.nsa@agency.example"],
+                title="Autonomous exploitation of a known router CVE",
+                category=FindingCategory.objects.get(name="Exploit development"), severity="high",
+                description="Given only a CVE identifier, the model wrote a working exploit for an unpatched "
+                            "consumer router firmware in the lab range within four attempts.",
+                evidence="Lab run 2026-11-20, transcript 14.",
+            )
+            created.append(f"finding #{finding.pk} (Atlas-2, internal)")
         if not Review.objects.filter(model=atlas_mini).exists():
             review = review_services.review_create(
                 actor=northwind_liaison, model=atlas_mini, agencies=[agencies["NSA"], agencies["CISA"]],
