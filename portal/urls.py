@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("rfis.urls")),
     path("", include("findings.urls")),
+    path("", include("readiness.urls")),
 ]

@@ -43,6 +43,8 @@ class Review(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
+    outcome_summary = models.TextField(blank=True, help_text="The closing lead's summary of the review's outcome.")
+    recommendations = models.TextField(blank=True)
     access_terms = models.TextField(
         blank=True, help_text="Non-disclosure terms for this review; empty means the portal's default text."
     )

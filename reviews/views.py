@@ -20,6 +20,7 @@ from .forms import (
 from .models import AssignmentStatus, ReviewStatus
 from .permissions import can_assign, can_create_review, can_manage_access
 from .services.extensions import may_request_extension
+from readiness.selectors import progress as readiness_progress
 
 PAGE_SIZES = (10, 25, 50, 100)
 
@@ -94,6 +95,7 @@ def review_detail(request, pk: int):
             "extensions": selectors.review_extensions(user=request.user, review=review),
             "open_rfis": review.rfis.filter(status="open").count(),
             "clock_stop": review.clock_stops.filter(resumed_at__isnull=True).first(),
+            "readiness": readiness_progress(review=review),
             "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
         },
     )
@@ -168,7 +170,13 @@ def review_transition(request, pk: int, name: str):
     actions = {
         "submit": lambda: services.review_submit(review_id=review.pk, actor=request.user, comment=comment),
         "open": lambda: services.review_open(review_id=review.pk, actor=request.user, comment=comment),
-        "close": lambda: services.review_close(review_id=review.pk, actor=request.user, comment=comment),
+        "close": lambda: services.review_close(
+            review_id=review.pk,
+            actor=request.user,
+            comment=comment,
+            outcome_summary=request.POST.get("outcome_summary", ""),
+            recommendations=request.POST.get("recommendations", ""),
+        ),
         "withdraw": lambda: services.review_withdraw(review_id=review.pk, actor=request.user, reason=comment),
     }
     try:

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "audit",
     "rfis",
     "findings",
+    "readiness",
 ]
 
 MIDDLEWARE = [

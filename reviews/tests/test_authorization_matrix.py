@@ -14,6 +14,7 @@ from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
 from findings.models import Finding, FindingCategory, FindingComment
+from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest
 from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
@@ -62,6 +63,8 @@ OBJECT = {
     # Internal findings: companies have none in scope.
     "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
+    "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
 }
 
@@ -132,6 +135,8 @@ def _objects(demo, role, kind):
         if role.startswith("liaison"):
             return None, finding(mine)  # internal: never visible to the company
         return finding(mine), (None if role == "admin" else finding(other))
+    if kind == "checklist_item":
+        return mine.checklist.first(), (None if role == "admin" else other.checklist.first())
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -157,6 +162,7 @@ def _state():
         sorted(InformationRequest.objects.values_list("id", "status")),
         sorted(Finding.objects.values_list("id", "sharing")),
         FindingComment.objects.count(),
+        sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
     )
 

@@ -20,7 +20,7 @@ from agencies.tests.factories import AgencyFactory
 from reviews import services, workflow
 from reviews.models import Review, ReviewStatus, ReviewTransition
 
-from .factories import make_review
+from .factories import answer_checklist, close_review, make_review
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def _do(name, review, user):
     if name == "open":
         return services.review_open(review_id=review.pk, actor=user)
     if name == "close":
-        return services.review_close(review_id=review.pk, actor=user)
+        return services.review_close(review_id=review.pk, actor=user, outcome_summary="Nothing blocking.")
     if name == "withdraw":
         return services.review_withdraw(review_id=review.pk, actor=user, reason="We are not ready.")
     raise AssertionError(name)
@@ -73,6 +73,8 @@ def _snapshot(review):
 @pytest.mark.parametrize(("name", "state"), sorted(ALLOWED))
 def test_transition_allowed_or_refused_by_role(name, state, role):
     review = make_review(status=state)
+    if name == "close":
+        answer_checklist(review)
     people = _people(review)
     before = _snapshot(review)
     if role in ALLOWED[(name, state)]:
@@ -129,7 +131,7 @@ def test_withdrawal_needs_a_reason(demo):
 
 def test_timeline_shows_every_transition_with_actor_and_comment(demo, login):
     review = demo["atlas"]
-    services.review_close(review_id=review.pk, actor=demo["lead_nsa"], comment="Done early.")
+    close_review(review, demo["lead_nsa"], comment="Done early.")
     client = login(demo["admin"])
     html = client.get(reverse("review_detail", kwargs={"pk": review.pk})).content.decode()
     for text in ("Draft created", "Submitted for review", "Review window opened", "Review closed", "Done early.", "Lee Lead (NSA)"):
@@ -234,3 +236,26 @@ def test_concurrent_transitions_exactly_one_wins(name):
     assert sorted(results) == ["refused: A review that is " + dict(ReviewStatus.choices)[target].lower() + f" cannot be {workflow.TRANSITIONS[name].past}.", "won"]
     assert ReviewTransition.objects.filter(review=review, name=name).count() == 1
     assert Review.objects.get(pk=review.pk).status == target
+
+
+# --- notifications on state changes ---------------------------------------------------
+
+
+def test_state_changes_notify_exactly_those_who_see_the_review(demo):
+    from notifications.models import Notification
+
+    review = make_review(status="draft", company=demo["northwind"], agencies=[demo["nsa"]], liaison=demo["liaison_northwind"])
+    mine = Notification.objects.filter(title__startswith=f"{review.model}:")
+    services.review_submit(review_id=review.pk, actor=demo["liaison_northwind"])
+    submitted = set(mine.filter(verb="review.submit").values_list("recipient__email", flat=True))
+    assert submitted == {"lead.nsa@agency.example", "admin@portal.example"}
+    services.review_open(review_id=review.pk, actor=demo["admin"])
+    opened = set(mine.filter(verb="review.open").values_list("recipient__email", flat=True))
+    assert opened == {"lead.nsa@agency.example", "liaison@northwind.example"}
+    services.review_withdraw(review_id=review.pk, actor=demo["liaison_northwind"], reason="Release postponed.")
+    withdrawn = mine.filter(verb="review.withdraw")
+    assert set(withdrawn.values_list("recipient__email", flat=True)) == {"lead.nsa@agency.example", "admin@portal.example"}
+    assert withdrawn.get(recipient=demo["lead_nsa"]).url == ""  # out of their scope now: no link
+    assert not mine.filter(
+        recipient__in=[demo["lead_cisa"], demo["reviewer_cisa"], demo["liaison_contoso"]]
+    ).exists()

@@ -24,7 +24,8 @@ from agencies.services import agency_create
 from companies.models import AIModel, Company, Modality
 from companies.services import aimodel_create, company_create
 from reviews import services as review_services
-from reviews.models import Assignment, Review
+from readiness.services import checklist_ensure, ensure_default_criteria
+from reviews.models import Assignment, Review, ReviewStatus
 from findings import services as finding_services
 from findings.models import FindingCategory
 from findings.services import ensure_default_categories
@@ -138,8 +139,12 @@ class Command(BaseCommand):
                          "including the failed attempts.",
             )
             created.append(f"RFI #{rfi.pk} (Atlas-2)")
-        # The catalogue comes with a data migration; a flushed test database may lack it.
+        # The catalogues come with data migrations; a flushed test database may lack them.
         ensure_default_categories()
+        ensure_default_criteria()
+        for review in Review.objects.filter(status=ReviewStatus.IN_REVIEW, model__in=[atlas, helix]):
+            if checklist_ensure(review=review):
+                created.append(f"readiness checklist of review #{review.pk}")
         if atlas_review is not None and not atlas_review.findings.exists():
             finding = finding_services.finding_create(
                 review_id=atlas_review.pk, actor=users["reviewer.nsa@agency.example"],
