@@ -324,3 +324,21 @@ class ClockStop(models.Model):
 
     def __str__(self) -> str:
         return f"Clock of review {self.review_id} stopped {self.stopped_at:%Y-%m-%d}"
+
+
+class ReturnCertificate(models.Model):
+    """At closing, a participating agency's lead certifies that the material
+    received was returned or destroyed; part of the review's record."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="certificates")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    certified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    certified_at = models.DateTimeField(default=timezone.now)
+    statement = models.TextField()
+
+    class Meta:
+        ordering = ["certified_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["review", "agency"], name="return_certificate_one_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} certified return of review {self.review_id} material"

@@ -19,6 +19,7 @@ from .forms import (
 )
 from .models import AssignmentStatus, ReviewStatus
 from .permissions import can_assign, can_create_review, can_manage_access
+from .services.certificates import CERTIFICATE_TEXT
 from .services.extensions import may_request_extension
 from readiness.selectors import progress as readiness_progress
 
@@ -96,6 +97,12 @@ def review_detail(request, pk: int):
             "open_rfis": review.rfis.filter(status="open").count(),
             "clock_stop": review.clock_stops.filter(resumed_at__isnull=True).first(),
             "readiness": readiness_progress(review=review),
+            "certificates": review.certificates.select_related("agency", "certified_by"),
+            "may_certify": review.status == ReviewStatus.CLOSED
+            and request.user.is_agency_lead
+            and not review.certificates.filter(agency_id=request.user.agency_id).exists()
+            and review.participations.filter(agency_id=request.user.agency_id).exists(),
+            "certificate_text": CERTIFICATE_TEXT,
             "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
         },
     )
@@ -319,3 +326,44 @@ def assignment_remove(request, pk: int):
     else:
         messages.success(request, f"{assignment.reviewer} was removed from the review.")
     return redirect("review_access", pk=assignment.review_id)
+
+
+@login_required
+def review_report(request, pk: int, fmt: str):
+    """The closing report (interim while in review) as PDF or CSV, holding only what the reader may see."""
+    from django.http import HttpResponse
+
+    from .reports import report_csv, report_for, report_pdf
+
+    review = selectors.review_get(user=request.user, pk=pk)
+    if review.status not in (ReviewStatus.IN_REVIEW, ReviewStatus.CLOSED) or fmt not in ("pdf", "csv"):
+        raise Http404
+    if selectors.terms_needed(user=request.user, review=review):
+        return redirect("review_detail", pk=review.pk)
+    report = report_for(review=review, user=request.user)
+    name = f"review-{review.pk}-{'closing' if not report.interim else 'interim'}-report.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(report_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def review_certify(request, pk: int):
+    """A participating agency's lead certifies that the material was returned or destroyed."""
+    from .services.certificates import may_certify
+
+    review = selectors.review_get(user=request.user, pk=pk)
+    if not may_certify(request.user, review):
+        raise Http404
+    try:
+        services.certificate_record(review_id=review.pk, actor=request.user)
+    except services.CertificateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Certificate recorded.")
+    return redirect("review_detail", pk=review.pk)

@@ -63,6 +63,8 @@ OBJECT = {
     # Internal findings: companies have none in scope.
     "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
+    "review_report": ("review", "GET", {"fmt": "csv"}, {r: 200 for r in DEMO_ROLES}),
+    "review_certify": ("review", "POST", {}, {r: (302 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
     "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
