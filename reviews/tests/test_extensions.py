@@ -99,3 +99,43 @@ def test_page_flow_and_company_sees_agency_not_requester(demo, login):
     html = login(demo["liaison_northwind"]).get(reverse("review_detail", kwargs={"pk": review.pk})).content.decode()
     assert "Window extended" in html and "Need a rerun." in html
     assert "Riley" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_deciding_at_once_move_the_window_once():
+    import threading
+
+    from django.db import connection
+
+    from accounts.models import Role
+    from accounts.tests.factories import make_user
+
+    from .factories import assign, make_review
+
+    review = make_review()
+    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=review.agencies.get())
+    assign(review, reviewer)
+    ext = services.extension_request(review_id=review.pk, actor=reviewer, days=4, reason="Rerun")
+    end = Review.objects.get(pk=review.pk).window_end
+    admins = [make_user(role=Role.PROGRAM_ADMIN) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def decide(admin):
+        try:
+            barrier.wait()
+            services.extension_decide(extension_id=ext.pk, actor=admin, approve=True)
+            results.append("won")
+        except services.ExtensionError as exc:
+            results.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=(a,)) for a in admins]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == ["This request was already approved.", "won"]
+    assert Review.objects.get(pk=review.pk).window_end == add_calendar_days(end, 4)
+    assert ReviewTransition.objects.filter(review=review, name="extend").count() == 1
