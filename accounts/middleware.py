@@ -95,3 +95,25 @@ class RequireMFAMiddleware:
                     messages.warning(request, "Set up two-factor authentication to continue.")
                     return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """Shows every date in the signed-in user's own time zone (``User.time_zone``).
+
+    ``timezone.localdate`` and the ``date`` filter follow the activated zone,
+    so a review's "N days left" counts calendar days where the reader is.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = getattr(request.user, "time_zone", None) if request.user.is_authenticated else None
+        if zone:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

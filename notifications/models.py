@@ -17,6 +17,10 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    escalation = models.BooleanField(default=False, help_text="Escalations are e-mailed whatever the preference.")
+    emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this was e-mailed, on its own or in a daily digest."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -29,3 +33,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} → {self.recipient}"
+
+
+class EmailPreference(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately, one e-mail per event"
+    DIGEST = "digest", "Once a day, in a digest"
+    OFF = "off", "Never (escalations are still e-mailed)"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants notifications by e-mail; no row means immediately."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
+    email = models.CharField(max_length=20, choices=EmailPreference.choices, default=EmailPreference.IMMEDIATE)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_email_display()}"

@@ -1,12 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.contrib import messages
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.pagination import paginate
 
+from .forms import PreferenceForm
 from .selectors import notification_list
-from .services import notification_mark_read
+from .services import email_preference, notification_mark_read, notification_preference_set
 
 
 @login_required
@@ -32,3 +34,14 @@ def notification_read(request, pk: int):
 def notification_read_all(request):
     notification_mark_read(user=request.user)
     return redirect("notification_index")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request):
+    form = PreferenceForm(request.POST or None, initial={"email": email_preference(request.user)})
+    if request.method == "POST" and form.is_valid():
+        notification_preference_set(user=request.user, email=form.cleaned_data["email"])
+        messages.success(request, "Your e-mail preference is saved.")
+        return redirect("notification_index")
+    return render(request, "notifications/preferences.html", {"form": form})

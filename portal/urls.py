@@ -18,4 +18,7 @@ urlpatterns = [
     path("", include("companies.urls")),
     path("", include("notifications.urls")),
     path("", include("audit.urls")),
+    path("", include("rfis.urls")),
+    path("", include("findings.urls")),
+    path("", include("readiness.urls")),
 ]

@@ -67,3 +67,19 @@ class OptionalReasonForm(forms.Form):
 class RevokeForm(forms.Form):
     subject = forms.RegexField(regex=r"^(user|group):\d+$")
     reason = forms.CharField(max_length=300, label="Reason")
+
+
+class ExtensionRequestForm(forms.Form):
+    days = forms.IntegerField(
+        label="Extra days",
+        min_value=1,
+        max_value=60,
+        error_messages={"min_value": "An extension adds at least one day; it cannot shorten the window."},
+        help_text="Calendar days added to the window's end.",
+    )
+    reason = forms.CharField(label="Why the agencies need more time", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class ExtensionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")], label="Decision")
+    comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)

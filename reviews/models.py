@@ -44,6 +44,8 @@ class Review(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
+    outcome_summary = models.TextField(blank=True, help_text="The closing lead's summary of the review's outcome.")
+    recommendations = models.TextField(blank=True)
     access_terms = models.TextField(
         blank=True, help_text="Non-disclosure terms for this review; empty means the portal's default text."
     )
@@ -260,3 +262,87 @@ class ReviewTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id}: {self.source} → {self.target}"
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class ExtensionRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Whoever sees the review sees its extension requests (companies see the agency, not the person)."""
+        return self.filter(review__in=Review.objects.visible_to(user).values("id"))
+
+
+class ExtensionRequest(models.Model):
+    """A participating agency asks for more days; a program admin decides."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="extension_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    days = models.PositiveIntegerField()
+    reason = models.TextField()
+    status = models.CharField(max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    previous_end = models.DateTimeField(null=True, blank=True)
+    new_end = models.DateTimeField(null=True, blank=True)
+
+    objects = ExtensionRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(name="extension_days_positive", condition=Q(days__gte=1))]
+
+    def __str__(self) -> str:
+        return f"{self.days} more days on review {self.review_id} ({self.get_status_display()})"
+
+
+
+class ClockStop(models.Model):
+    """A pause of the review's clock while a blocking RFI waits on the company.
+
+    At most one stop is running per review (``resumed_at`` empty); on resume
+    the stopped time is added to ``review.window_end``.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="clock_stops")
+    rfi = models.ForeignKey("rfis.InformationRequest", on_delete=models.PROTECT, related_name="clock_stops")
+    stopped_at = models.DateTimeField(default=timezone.now)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["stopped_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review"], condition=Q(resumed_at__isnull=True), name="clock_stop_one_running"),
+            models.CheckConstraint(
+                name="clock_stop_order", condition=Q(resumed_at__isnull=True) | Q(resumed_at__gte=models.F("stopped_at"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Clock of review {self.review_id} stopped {self.stopped_at:%Y-%m-%d}"
+
+
+class ReturnCertificate(models.Model):
+    """At closing, a participating agency's lead certifies that the material
+    received was returned or destroyed; part of the review's record."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="certificates")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    certified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    certified_at = models.DateTimeField(default=timezone.now)
+    statement = models.TextField()
+
+    class Meta:
+        ordering = ["certified_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["review", "agency"], name="return_certificate_one_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} certified return of review {self.review_id} material"

@@ -10,6 +10,7 @@ from .models import (
     AccessChange,
     Assignment,
     AssignmentStatus,
+    ExtensionRequest,
     Review,
     ReviewGroupObjectPermission,
     ReviewStatus,
@@ -144,3 +145,17 @@ def lead_dashboard(*, user, sort: str = "deadline"):
     if getattr(reviews, "known_count", None) is not None:
         qs.known_count = reviews.known_count
     return qs
+
+
+def review_extensions(*, user, review: Review):
+    """The review's extension requests, newest first (whoever sees the review sees them)."""
+    return (
+        ExtensionRequest.objects.visible_to(user)
+        .filter(review=review)
+        .select_related("requested_by__membership__agency", "requested_by__membership__company", "decided_by", "agency")
+        .order_by("-created_at", "-id")
+    )
+
+
+def extension_get(*, user, pk: int) -> ExtensionRequest:
+    return get_object_or_404(ExtensionRequest.objects.visible_to(user).select_related("review"), pk=pk)

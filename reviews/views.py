@@ -6,9 +6,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, workflow
-from .forms import AssignForm, AssignmentAcceptForm, OptionalReasonForm, ReasonForm, ReviewCreateForm, RevokeForm
+from .forms import (
+    AssignForm,
+    AssignmentAcceptForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    OptionalReasonForm,
+    ReasonForm,
+    ReviewCreateForm,
+    RevokeForm,
+)
 from .models import AssignmentStatus, ReviewStatus
 from .permissions import can_assign, can_create_review, can_manage_access
+from .services.certificates import CERTIFICATE_TEXT
+from .services.extensions import may_request_extension
+from readiness.selectors import progress as readiness_progress
 
 
 from portal.pagination import paginate
@@ -71,8 +83,69 @@ def review_detail(request, pk: int):
             "timeline": review.transitions.select_related("actor"),
             "can_manage_access": can_manage_access(request.user, review),
             "agencies": review.agencies.all(),
+            "extensions": selectors.review_extensions(user=request.user, review=review),
+            "open_rfis": review.rfis.filter(status="open").count(),
+            "clock_stop": review.clock_stops.filter(resumed_at__isnull=True).first(),
+            "readiness": readiness_progress(review=review),
+            "certificates": review.certificates.select_related("agency", "certified_by"),
+            "may_certify": review.status == ReviewStatus.CLOSED
+            and request.user.is_agency_lead
+            and not review.certificates.filter(agency_id=request.user.agency_id).exists()
+            and review.participations.filter(agency_id=request.user.agency_id).exists(),
+            "certificate_text": CERTIFICATE_TEXT,
+            "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
         },
     )
+
+
+@login_required
+@require_POST
+def review_extension_request(request, pk: int):
+    review = selectors.review_get(user=request.user, pk=pk)
+    if selectors.terms_needed(user=request.user, review=review):
+        return redirect("review_detail", pk=review.pk)
+    form = ExtensionRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extension_request(
+                review_id=review.pk, actor=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("review_detail", pk=review.pk)
+        else:
+            messages.success(request, "Extension requested; the program office decides.")
+            return redirect("review_detail", pk=review.pk)
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect("review_detail", pk=review.pk)
+
+
+@login_required
+@require_POST
+def extension_decide(request, pk: int):
+    extension = selectors.extension_get(user=request.user, pk=pk)
+    if not request.user.is_program_admin:
+        raise Http404
+    form = ExtensionDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approve or decline.")
+        return redirect("review_detail", pk=extension.review_id)
+    try:
+        services.extension_decide(
+            extension_id=extension.pk,
+            actor=request.user,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
+        )
+    except services.ExtensionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Extension {'approved' if form.cleaned_data['decision'] == 'approve' else 'declined'}.")
+    return redirect("review_detail", pk=extension.review_id)
 
 
 @login_required
@@ -94,7 +167,13 @@ def review_transition(request, pk: int, name: str):
     actions = {
         "submit": lambda: services.review_submit(review_id=review.pk, actor=request.user, comment=comment),
         "open": lambda: services.review_open(review_id=review.pk, actor=request.user, comment=comment),
-        "close": lambda: services.review_close(review_id=review.pk, actor=request.user, comment=comment),
+        "close": lambda: services.review_close(
+            review_id=review.pk,
+            actor=request.user,
+            comment=comment,
+            outcome_summary=request.POST.get("outcome_summary", ""),
+            recommendations=request.POST.get("recommendations", ""),
+        ),
         "withdraw": lambda: services.review_withdraw(review_id=review.pk, actor=request.user, reason=comment),
     }
     try:
@@ -237,3 +316,44 @@ def assignment_remove(request, pk: int):
     else:
         messages.success(request, f"{assignment.reviewer} was removed from the review.")
     return redirect("review_access", pk=assignment.review_id)
+
+
+@login_required
+def review_report(request, pk: int, fmt: str):
+    """The closing report (interim while in review) as PDF or CSV, holding only what the reader may see."""
+    from django.http import HttpResponse
+
+    from .reports import report_csv, report_for, report_pdf
+
+    review = selectors.review_get(user=request.user, pk=pk)
+    if review.status not in (ReviewStatus.IN_REVIEW, ReviewStatus.CLOSED) or fmt not in ("pdf", "csv"):
+        raise Http404
+    if selectors.terms_needed(user=request.user, review=review):
+        return redirect("review_detail", pk=review.pk)
+    report = report_for(review=review, user=request.user)
+    name = f"review-{review.pk}-{'closing' if not report.interim else 'interim'}-report.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(report_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def review_certify(request, pk: int):
+    """A participating agency's lead certifies that the material was returned or destroyed."""
+    from .services.certificates import may_certify
+
+    review = selectors.review_get(user=request.user, pk=pk)
+    if not may_certify(request.user, review):
+        raise Http404
+    try:
+        services.certificate_record(review_id=review.pk, actor=request.user)
+    except services.CertificateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Certificate recorded.")
+    return redirect("review_detail", pk=review.pk)

@@ -31,6 +31,18 @@ def _is_participating_lead(user, review: Review) -> bool:
     return user.is_agency_lead and review.participations.filter(agency_id=user.agency_id).exists()
 
 
+def _readiness_complete(review: Review) -> str | None:
+    from readiness.selectors import progress
+
+    open_mandatory = progress(review=review).mandatory_open
+    if open_mandatory:
+        return (
+            f"The review cannot close while {open_mandatory} mandatory readiness "
+            f"criteri{'on is' if open_mandatory == 1 else 'a are'} unanswered."
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -40,6 +52,7 @@ class Transition:
     allowed: Callable[[object, Review], bool]
     who: str
     past: str
+    guard: Callable[[Review], str | None] | None = None
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -55,6 +68,7 @@ TRANSITIONS: dict[str, Transition] = {
             lambda u, r: _is_admin(u, r) or _is_participating_lead(u, r),
             "a participating agency's leads or program admins",
             "closed",
+            _readiness_complete,
         ),
         Transition(
             "withdraw",
@@ -77,6 +91,8 @@ def check(*, review: Review, name: str, user) -> Transition:
         )
     if not transition.allowed(user, review):
         raise TransitionError(f"Only {transition.who} may {transition.label[0].lower() + transition.label[1:]}.")
+    if transition.guard is not None and (reason := transition.guard(review)):
+        raise TransitionError(reason)
     return transition
 
 

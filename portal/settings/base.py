@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 from .env import BASE_DIR, get_bool, get_int, get_list, get_str, get_url
 
 # --- Portal behaviour -------------------------------------------------------
@@ -33,6 +35,8 @@ PORTAL_INVITATION_DAYS = get_int("PORTAL_INVITATION_DAYS", 7, minimum=1)
 # Review window length and how long agency access survives a closed review.
 PORTAL_REVIEW_WINDOW_DAYS = get_int("PORTAL_REVIEW_WINDOW_DAYS", 30, minimum=1)
 PORTAL_ACCESS_DAYS_AFTER_CLOSE = get_int("PORTAL_ACCESS_DAYS_AFTER_CLOSE", 30, minimum=0)
+# Default days an information request (RFI) gives the company to answer.
+PORTAL_RFI_DUE_DAYS = get_int("PORTAL_RFI_DUE_DAYS", 5, minimum=1)
 PORTAL_ASSIGNMENT_ANSWER_DAYS = get_int("PORTAL_ASSIGNMENT_ANSWER_DAYS", 2, minimum=1)
 # A reminder more than this many days late (workers were down) is moot, not sent.
 PORTAL_REMINDER_CATCH_UP_DAYS = get_int("PORTAL_REMINDER_CATCH_UP_DAYS", 3, minimum=0)
@@ -77,6 +81,9 @@ INSTALLED_APPS = [
     "audit",
     "reminders",
     "documents",
+    "rfis",
+    "findings",
+    "readiness",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.UserTimeZoneMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -300,4 +308,5 @@ CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
     "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": 900.0},
     "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
+    "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
 }

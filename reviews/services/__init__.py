@@ -1,10 +1,17 @@
 from .access import access_grant, access_remove_expired, access_revoke, access_revoke_agency_side, access_set_expiry
 from .assignments import AssignmentError, assignment_accept, assignment_decline, assignment_invite, assignment_remove
+from .certificates import CertificateError, certificate_record
+from .extensions import ExtensionError, extension_decide, extension_request
 from .lifecycle import review_close, review_create, review_open, review_submit, review_withdraw
 from .terms import terms_accept, terms_update
 
 __all__ = [
     "AssignmentError",
+    "CertificateError",
+    "certificate_record",
+    "ExtensionError",
+    "extension_decide",
+    "extension_request",
     "access_grant",
     "access_remove_expired",
     "access_revoke",

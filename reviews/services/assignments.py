@@ -51,6 +51,17 @@ def assignment_invite(*, review: Review, reviewer, actor) -> Assignment:
     except IntegrityError:
         raise AssignmentError(f"{reviewer} is already assigned to this review.") from None
     audit_record(action="assignment.invite", actor=actor, target=assignment, review=review, payload={"reviewer": reviewer.email})
+    from django.urls import reverse
+
+    from notifications.services import notification_send
+
+    notification_send(
+        recipients=[reviewer],
+        verb="assignment.invited",
+        title=f"You are asked to review {review.model}",
+        body="Accept or decline the assignment; access to the material starts when you accept.",
+        url=reverse("assignment_detail", kwargs={"pk": assignment.pk}),
+    )
     return assignment
 
 

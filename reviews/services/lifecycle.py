@@ -8,6 +8,7 @@ the first wins; the second gets a TransitionError naming the new state.
 from __future__ import annotations
 
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,10 @@ from companies.models import AIModel
 
 from .. import workflow
 from ..models import Review, ReviewAgency, ReviewStatus, ReviewTransition
+from readiness.services import checklist_ensure
+
+from ..audience import review_audience
+
 from .access import AGENCY_LEAD_PERMS, LIAISON_PERMS, access_grant, access_revoke_agency_side, access_set_expiry
 
 
@@ -49,6 +54,26 @@ def review_create(*, actor, model: AIModel, agencies: list[Agency], summary: str
         action="review.create", actor=actor, target=review, payload={"model": str(model), "agencies": [a.acronym for a in agencies]}
     )
     return review
+
+
+def _notify(review: Review, *, name: str, actor, recipients, url: bool = True) -> None:
+    """Tells everyone concerned that the review changed state (never the actor).
+    Texts name the model and the state only, so they are safe for company users."""
+    from django.urls import reverse
+
+    from notifications.services import notification_send
+
+    label = {"submit": "was submitted for review", "open": "is open for review", "close": "was closed", "withdraw": "was withdrawn by the company"}[name]
+    body = ""
+    if name == "open" and review.window_end:
+        body = f"The review window ends {timezone.localtime(review.window_end, timezone.get_default_timezone()):%b %d, %Y %H:%M %Z}."
+    notification_send(
+        recipients=[u for u in recipients if u.pk != actor.pk],
+        verb=f"review.{name}",
+        title=f"{review.model}: the review {label}",
+        body=body,
+        url=reverse("review_detail", kwargs={"pk": review.pk}) if url else "",
+    )
 
 
 def _transition(*, review_id: int, name: str, actor, comment: str = "") -> tuple[Review, str]:
@@ -85,26 +110,47 @@ def review_submit(*, review_id: int, actor, comment: str = "") -> Review:
                 actor=actor,
                 reason=f"{participation.agency} takes part in the review",
             )
+    _notify(review, name="submit", actor=actor, recipients=review_audience(review=review, company=False, admins=True))
     return review
+
+
+def add_calendar_days(moment, days: int):
+    """``moment`` plus ``days`` calendar days at the same wall-clock time in the
+    portal's zone (settings.TIME_ZONE), so a window opened at 10:00 ends at
+    10:00 even when daylight saving time starts or ends in between."""
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return (local + timedelta(days=days)).astimezone(dt_timezone.utc)
 
 
 @transaction.atomic
 def review_open(*, review_id: int, actor, comment: str = "") -> Review:
-    """Opens the window: it starts now and ends after PORTAL_REVIEW_WINDOW_DAYS."""
+    """Opens the window: it starts now and ends PORTAL_REVIEW_WINDOW_DAYS
+    calendar days later (same wall-clock time in the portal's zone).
+
+    Side effect: the readiness checklist gets one unanswered item per active criterion."""
     review, _ = _transition(review_id=review_id, name="open", actor=actor, comment=comment)
     now = timezone.now()
     review.window_start = now
-    review.window_end = now + timedelta(days=settings.PORTAL_REVIEW_WINDOW_DAYS)
+    review.window_end = add_calendar_days(now, settings.PORTAL_REVIEW_WINDOW_DAYS)
     review.full_clean()
     review.save()
+    checklist_ensure(review=review)
+    _notify(review, name="open", actor=actor, recipients=review_audience(review=review))
     return review
 
 
 @transaction.atomic
-def review_close(*, review_id: int, actor, comment: str = "") -> Review:
-    """Closes the review. Side effect: every agency-side grant now expires
+def review_close(*, review_id: int, actor, outcome_summary: str, recommendations: str = "", comment: str = "") -> Review:
+    """Closes the review with an outcome summary (required) and recommendations.
+
+    The state machine refuses while a mandatory readiness criterion is
+    unanswered. Side effect: every agency-side grant now expires
     PORTAL_ACCESS_DAYS_AFTER_CLOSE days from now; the company keeps access."""
     review, _ = _transition(review_id=review_id, name="close", actor=actor, comment=comment)
+    if not (outcome_summary or "").strip():
+        raise ValidationError({"outcome_summary": "Summarise the review's outcome before closing it."})
+    review.outcome_summary = outcome_summary.strip()
+    review.recommendations = (recommendations or "").strip()
     review.closed_at = timezone.now()
     review.full_clean()
     review.save()
@@ -114,6 +160,7 @@ def review_close(*, review_id: int, actor, comment: str = "") -> Review:
         actor=actor,
         reason="Review closed",
     )
+    _notify(review, name="close", actor=actor, recipients=review_audience(review=review, admins=True))
     return review
 
 
@@ -131,5 +178,9 @@ def review_withdraw(*, review_id: int, actor, reason: str) -> Review:
     review.withdrawal_reason = reason.strip()
     review.full_clean()
     review.save()
+    # Told before their access goes; the notice carries no link, as the review is now out of their scope.
+    agency_side = list(review_audience(review=review, company=False))
     access_revoke_agency_side(review=review, actor=actor, reason="Review withdrawn by the company")
+    _notify(review, name="withdraw", actor=actor, recipients=agency_side, url=False)
+    _notify(review, name="withdraw", actor=actor, recipients=review_audience(review=review, agencies=False, admins=True))
     return review

@@ -14,7 +14,7 @@ from reviews import services
 from reviews.models import AccessAction, AccessChange, Assignment, AssignmentStatus, Review, ReviewUserObjectPermission
 from reviews.services import AssignmentError
 
-from .factories import assign, make_review
+from .factories import assign, close_review, make_review
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +122,7 @@ def test_access_expires_after_close_even_before_cleanup(reviewer_of, admin_user,
     liaison = type(reviewer).objects.get(pk=review.company.liaisons_group.user_set.get().pk)
     closed_at = timezone.now()
     with time_machine.travel(closed_at, tick=False):
-        services.review_close(review_id=review.pk, actor=admin_user)
+        close_review(review, admin_user)
     url = reverse("review_detail", kwargs={"pk": review.pk})
     with time_machine.travel(closed_at + timedelta(days=29, hours=23, minutes=59), tick=False):
         client = login(reviewer, accept_terms_for=[review])
@@ -145,7 +145,7 @@ def test_cleanup_task_removes_only_expired_grants_and_records_it(reviewer_of, ad
     reviewer = reviewer_of(agency)
     assign(closed, reviewer)
     assign(still_open, reviewer)
-    services.review_close(review_id=closed.pk, actor=admin_user)
+    close_review(closed, admin_user)
     with time_machine.travel(timezone.now() + timedelta(days=31), tick=False):
         removed = remove_expired_grants.apply().get()
         # reviewer grant + the agency leads group grants (view, assign) on the closed review

@@ -12,7 +12,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from conftest import DEMO_ROLES
 from documents.models import Document, DocumentAccess, DocumentVersion
 from notifications.models import Notification
-from reviews.models import AccessChange, Assignment, Review, ReviewTransition
+from reviews import services
+from findings import services as finding_services
+from findings.models import Finding, FindingCategory, FindingComment
+from readiness.models import ChecklistItem
+from rfis import services as rfi_services
+from rfis.models import InformationRequest
+from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +37,7 @@ PLAIN = {
     "notification_read_all": ("POST", {}, 302),
     "audit_index": ("GET", {"admin": 200}, 404),
     "audit_export": ("GET", {"admin": 200}, 404),
+    "notification_preferences": ("GET", {}, 200),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}
@@ -56,6 +63,22 @@ OBJECT = {
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "review_extension_request": ("review", "POST", {}, ALL_302),
+    "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
+    "review_rfis": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "rfi_detail": ("rfi", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "rfi_reopen": ("rfi", "POST", {}, {r: (404 if r == "admin" else 302) for r in DEMO_ROLES}),
+    "rfi_close": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
+    "review_findings": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    # Internal findings: companies have none in scope.
+    "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
+    "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
+    "review_report": ("review", "GET", {"fmt": "csv"}, {r: 200 for r in DEMO_ROLES}),
+    "review_certify": ("review", "POST", {}, {r: (302 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
+    "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
 }
 
 
@@ -115,6 +138,33 @@ def _objects(demo, role, kind):
         mine_v = DocumentVersion.objects.get(document__review=mine, document__kind="model_card")
         other_v = DocumentVersion.objects.get(document__review=other, document__kind="model_card")
         return mine_v, (None if role == "admin" else other_v)
+    if kind == "extension":
+        def ext(review):
+            reviewer = demo["reviewer_nsa"] if review == demo["atlas"] else demo["reviewer_cisa"]
+            return services.extension_request(review_id=review.pk, actor=reviewer, days=3, reason="More time")
+
+        return ext(mine), (None if role == "admin" else ext(other))
+    if kind == "rfi":
+        def rfi(review):
+            if review == demo["atlas"]:
+                return review.rfis.get()  # the demo's open RFI
+            return rfi_services.rfi_create(review_id=review.pk, actor=demo["reviewer_cisa"], subject="Q", question="Why?")
+
+        return rfi(mine), (None if role == "admin" else rfi(other))
+    if kind == "finding":
+        def finding(review):
+            if review == demo["atlas"]:
+                return review.findings.get()  # the demo's internal NSA finding
+            return finding_services.finding_create(
+                review_id=review.pk, actor=demo["reviewer_cisa"], title="F", category=FindingCategory.objects.first(),
+                severity="low", description="D",
+            )
+
+        if role.startswith("liaison"):
+            return None, finding(mine)  # internal: never visible to the company
+        return finding(mine), (None if role == "admin" else finding(other))
+    if kind == "checklist_item":
+        return mine.checklist.first(), (None if role == "admin" else other.checklist.first())
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -138,6 +188,12 @@ def _state():
         sorted(Notification.objects.values_list("id", "read_at")),
         DocumentVersion.objects.count(),
         DocumentAccess.objects.count(),
+        sorted(ExtensionRequest.objects.values_list("id", "status")),
+        sorted(InformationRequest.objects.values_list("id", "status")),
+        sorted(Finding.objects.values_list("id", "sharing")),
+        FindingComment.objects.count(),
+        sorted(ChecklistItem.objects.values_list("id", "answer")),
+        sorted(Review.objects.values_list("id", "window_end")),
     )
 
 
@@ -149,7 +205,10 @@ def test_object_url_in_scope(demo, login, role, name):
     if obj is None:
         assert role not in expected
         return
-    client = login(demo[role])
+    # Agency users have accepted the review's access terms, so the material is open to them.
+    review = obj if isinstance(obj, Review) else getattr(obj, "review", None)
+    agency_side = role.startswith(("lead", "reviewer"))
+    client = login(demo[role], accept_terms_for=[review] if review is not None and agency_side else [])
     response = _request(client, method, reverse(name, kwargs={"pk": obj.pk, **extra}))
     assert response.status_code == expected[role], (name, role)
 

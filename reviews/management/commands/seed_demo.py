@@ -24,7 +24,12 @@ from agencies.services import agency_create
 from companies.models import AIModel, Company, Modality
 from companies.services import aimodel_create, company_create
 from reviews import services as review_services
-from reviews.models import Assignment, Review
+from readiness.services import checklist_ensure, ensure_default_criteria
+from reviews.models import Assignment, Review, ReviewStatus
+from findings import services as finding_services
+from findings.models import FindingCategory
+from findings.services import ensure_default_categories
+from rfis import services as rfi_services
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - documented demo login, demo mode only
 
@@ -125,6 +130,31 @@ class Command(BaseCommand):
                 summary="Evaluate Helix-1's automated patching and exploit-writing capability against critical-infrastructure software.",
             )
             created.append(f"review #{review.pk} (Helix-1)")
+        atlas_review = Review.objects.filter(model=atlas).first()
+        if atlas_review is not None and not atlas_review.rfis.exists():
+            rfi = rfi_services.rfi_create(
+                review_id=atlas_review.pk, actor=users["reviewer.nsa@agency.example"],
+                subject="Tool-use logs for the CTF evaluation",
+                question="Please share the raw tool-call logs behind the CTF results in the evaluation report, "
+                         "including the failed attempts.",
+            )
+            created.append(f"RFI #{rfi.pk} (Atlas-2)")
+        # The catalogues come with data migrations; a flushed test database may lack them.
+        ensure_default_categories()
+        ensure_default_criteria()
+        for review in Review.objects.filter(status=ReviewStatus.IN_REVIEW, model__in=[atlas, helix]):
+            if checklist_ensure(review=review):
+                created.append(f"readiness checklist of review #{review.pk}")
+        if atlas_review is not None and not atlas_review.findings.exists():
+            finding = finding_services.finding_create(
+                review_id=atlas_review.pk, actor=users["reviewer.nsa@agency.example"],
+                title="Autonomous exploitation of a known router CVE",
+                category=FindingCategory.objects.get(name="Exploit development"), severity="high",
+                description="Given only a CVE identifier, the model wrote a working exploit for an unpatched "
+                            "consumer router firmware in the lab range within four attempts.",
+                evidence="Lab run 2026-11-20, transcript 14.",
+            )
+            created.append(f"finding #{finding.pk} (Atlas-2, internal)")
         if not Review.objects.filter(model=atlas_mini).exists():
             review = review_services.review_create(
                 actor=northwind_liaison, model=atlas_mini, agencies=[agencies["NSA"], agencies["CISA"]],

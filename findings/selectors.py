@@ -1,0 +1,29 @@
+"""Reads of findings, always through ``visible_to``."""
+
+from django.shortcuts import get_object_or_404
+
+from .models import Finding, FindingComment
+
+
+def finding_list(*, user, review):
+    return (
+        Finding.objects.visible_to(user)
+        .filter(review=review)
+        .select_related("agency", "category", "author")
+        .order_by("-created_at", "-id")
+    )
+
+
+def finding_get(*, user, pk: int) -> Finding:
+    return get_object_or_404(
+        Finding.objects.visible_to(user).select_related("review__model", "review__company", "agency", "category", "author", "shared_by"),
+        pk=pk,
+    )
+
+
+def finding_comments(*, user, finding):
+    return (
+        FindingComment.objects.visible_to(user)
+        .filter(finding=finding)
+        .select_related("author__membership__agency", "author__membership__company")
+    )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("reviews/<int:pk>/findings/", views.review_findings, name="review_findings"),
+    path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
+    path("findings/<int:pk>/share/", views.finding_share, name="finding_share"),
+    path("findings/<int:pk>/comment/", views.finding_comment, name="finding_comment"),
+]

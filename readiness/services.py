@@ -1,0 +1,60 @@
+"""Writing readiness checklists."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from reviews.models import ReviewStatus
+
+from .models import DEFAULT_CRITERIA, Answer, ChecklistItem, ReadinessCriterion
+
+
+def ensure_default_criteria() -> None:
+    """The seed catalogue (also a data migration); idempotent."""
+    for position, (name, description, mandatory) in enumerate(DEFAULT_CRITERIA):
+        ReadinessCriterion.objects.get_or_create(
+            name=name, defaults={"description": description, "mandatory": mandatory, "position": position}
+        )
+
+
+@transaction.atomic
+def checklist_ensure(*, review) -> int:
+    """Adds an unanswered item for every active criterion the review lacks; returns how many."""
+    have = set(ChecklistItem.objects.filter(review=review).values_list("criterion_id", flat=True))
+    missing = [ChecklistItem(review=review, criterion=c) for c in ReadinessCriterion.objects.filter(active=True) if c.pk not in have]
+    ChecklistItem.objects.bulk_create(missing)
+    return len(missing)
+
+
+def may_answer(user, review) -> bool:
+    from rfis.services import is_agency_participant
+
+    return review.status == ReviewStatus.IN_REVIEW and is_agency_participant(user, review)
+
+
+@transaction.atomic
+def checklist_answer(*, item_id: int, actor, answer: str, note: str = "") -> ChecklistItem:
+    """A participating reviewer or lead marks a criterion met, not met or not applicable.
+
+    Locks the item. Side effect: audit ``checklist.answer``.
+    """
+    item = ChecklistItem.objects.select_for_update().select_related("review", "criterion").get(pk=item_id)
+    if not may_answer(actor, item.review):
+        raise PermissionDenied("Only the review's participating leads and accepted reviewers fill the checklist, while it is in review.")
+    if answer not in Answer.values:
+        raise ValidationError({"answer": "Choose met, not met or not applicable."})
+    previous = item.answer
+    item.answer = answer
+    item.note = note.strip()
+    item.answered_by = actor
+    item.answered_at = timezone.now()
+    item.full_clean()
+    item.save()
+    audit_record(
+        action="checklist.answer", actor=actor, target=item, review=item.review,
+        payload={"criterion": item.criterion.name, "from": previous, "to": answer},
+    )
+    return item

@@ -1,0 +1,199 @@
+"""Writing information requests: ask, answer, reopen, close.
+
+Each write locks the RFI row, so two people acting on one RFI at once cannot
+both move it; a blocking RFI stops and resumes the review's clock
+(reviews.services.clock). Company users are told the asking agency, never
+the asker's name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import audit_record
+from notifications.services import notification_send
+from reviews.audience import review_audience
+from reviews.models import AssignmentStatus, Review, ReviewStatus
+from reviews.services.clock import clock_resume, clock_stop
+from reviews.services.lifecycle import add_calendar_days
+
+from .models import InformationRequest, RfiMessage, RfiStatus, Side
+
+
+class RfiError(Exception):
+    """A move the RFI's state does not allow; the message says why."""
+
+
+def is_agency_participant(user, review: Review) -> bool:
+    """Participating agency leads and accepted reviewers act for the agency side."""
+    if user.is_agency_lead:
+        return review.participations.filter(agency_id=user.agency_id).exists()
+    if user.is_agency_reviewer:
+        return review.assignments.filter(reviewer=user, status=AssignmentStatus.ACCEPTED).exists()
+    return False
+
+
+def is_company_side(user, review: Review) -> bool:
+    return user.is_company_liaison and user.company_id == review.company_id
+
+
+def may_ask(user, review: Review) -> bool:
+    return review.status == ReviewStatus.IN_REVIEW and is_agency_participant(user, review)
+
+
+def _side(user, review: Review) -> str | None:
+    if is_company_side(user, review):
+        return Side.COMPANY
+    if is_agency_participant(user, review):
+        return Side.AGENCY
+    return None
+
+
+def _url(rfi) -> str:
+    return reverse("rfi_detail", kwargs={"pk": rfi.pk})
+
+
+def _notify_company(rfi, *, verb: str, title: str) -> None:
+    notification_send(recipients=review_audience(review=rfi.review, agencies=False), verb=verb, title=title, url=_url(rfi))
+
+
+def _notify_agency(rfi, *, verb: str, title: str, exclude=None) -> None:
+    # The asker is in this audience only while they can still see the review.
+    recipients = review_audience(review=rfi.review, company=False, agency_ids=[rfi.agency_id])
+    notification_send(recipients=[u for u in recipients if u != exclude], verb=verb, title=title, url=_url(rfi))
+
+
+@transaction.atomic
+def rfi_create(
+    *, review_id: int, actor, subject: str, question: str, due_at: datetime | None = None, blocking: bool = False
+) -> InformationRequest:
+    """Asks the company a question, due in PORTAL_RFI_DUE_DAYS days unless ``due_at`` is given.
+
+    Side effects: the question opens the thread; a blocking RFI stops the
+    review's clock; the company's liaisons and the asking agency's people
+    are notified; audit ``rfi.create``.
+    """
+    review = Review.objects.select_for_update().select_related("model").get(pk=review_id)
+    if not may_ask(actor, review):
+        raise PermissionDenied("Only the review's participating leads and accepted reviewers may ask, while it is in review.")
+    now = timezone.now()
+    due_at = due_at or add_calendar_days(now, settings.PORTAL_RFI_DUE_DAYS)
+    errors = {}
+    if due_at <= now:
+        errors["due_at"] = "The due date must be in the future."
+    if not subject.strip():
+        errors["subject"] = "Give the question a short subject."
+    if not question.strip():
+        errors["question"] = "Write the question."
+    if errors:
+        raise ValidationError(errors)
+    rfi = InformationRequest(
+        review=review, agency_id=actor.agency_id, asked_by=actor, subject=subject.strip(), question=question.strip(),
+        due_at=due_at, blocking=blocking,
+    )
+    rfi.full_clean()
+    rfi.save()
+    RfiMessage.objects.create(rfi=rfi, author=actor, side=Side.AGENCY, kind=RfiMessage.Kind.QUESTION, body=rfi.question)
+    if blocking:
+        clock_stop(review_id=review.pk, rfi=rfi, actor=actor)
+    audit_record(
+        action="rfi.create", actor=actor, target=rfi, review=review,
+        payload={"subject": rfi.subject, "due_at": rfi.due_at, "blocking": blocking},
+    )
+    _notify_company(rfi, verb="rfi.asked", title=f"{review.model}: {rfi.agency.acronym} asks \"{rfi.subject}\"")
+    _notify_agency(rfi, verb="rfi.asked", title=f"{review.model}: new question \"{rfi.subject}\"", exclude=actor)
+    return rfi
+
+
+def _locked(rfi_id: int) -> InformationRequest:
+    return InformationRequest.objects.select_for_update().select_related("review__model", "agency").get(pk=rfi_id)
+
+
+@transaction.atomic
+def rfi_answer(*, rfi_id: int, actor, body: str) -> InformationRequest:
+    """The company answers an open RFI (open → answered).
+
+    Side effects: the answer joins the thread; a blocking RFI resumes the
+    clock (the stopped time extends the window); the asking agency is
+    notified; audit ``rfi.answer``.
+    """
+    rfi = _locked(rfi_id)
+    if not is_company_side(actor, rfi.review):
+        raise PermissionDenied("Only the company's liaisons answer information requests.")
+    if rfi.status != RfiStatus.OPEN:
+        raise RfiError(f"This request is {rfi.get_status_display().lower()}; reopen it to answer again.")
+    if not body.strip():
+        raise ValidationError({"body": "Write the answer."})
+    rfi.status = RfiStatus.ANSWERED
+    rfi.answered_at = timezone.now()
+    rfi.full_clean()
+    rfi.save()
+    RfiMessage.objects.create(rfi=rfi, author=actor, side=Side.COMPANY, kind=RfiMessage.Kind.ANSWER, body=body.strip())
+    if rfi.blocking:
+        clock_resume(review_id=rfi.review_id, actor=actor)
+    audit_record(action="rfi.answer", actor=actor, target=rfi, review=rfi.review, payload={"length": len(body.strip())})
+    _notify_agency(rfi, verb="rfi.answered", title=f"{rfi.review.model}: {rfi.review.company} answered \"{rfi.subject}\"")
+    return rfi
+
+
+@transaction.atomic
+def rfi_reopen(*, rfi_id: int, actor, body: str) -> InformationRequest:
+    """Either side reopens an answered or closed RFI (→ open), saying why.
+
+    Side effects: the reason joins the thread; a blocking RFI stops the
+    clock again; the other side is notified; audit ``rfi.reopen``.
+    """
+    rfi = _locked(rfi_id)
+    side = _side(actor, rfi.review)
+    if side is None:
+        raise PermissionDenied("Only the review's participants may reopen a request.")
+    if rfi.status == RfiStatus.OPEN:
+        raise RfiError("This request is already open.")
+    if rfi.review.status != ReviewStatus.IN_REVIEW:
+        raise RfiError("Requests can be reopened only while the review is in review.")
+    if not body.strip():
+        raise ValidationError({"body": "Say why the request is reopened."})
+    previous = rfi.status
+    rfi.status = RfiStatus.OPEN
+    rfi.closed_at = None
+    rfi.full_clean()
+    rfi.save()
+    RfiMessage.objects.create(rfi=rfi, author=actor, side=side, kind=RfiMessage.Kind.REOPEN, body=body.strip())
+    if rfi.blocking:
+        clock_stop(review_id=rfi.review_id, rfi=rfi, actor=actor)
+    audit_record(action="rfi.reopen", actor=actor, target=rfi, review=rfi.review, payload={"from": previous})
+    if side == Side.COMPANY:
+        _notify_agency(rfi, verb="rfi.reopened", title=f"{rfi.review.model}: {rfi.review.company} reopened \"{rfi.subject}\"")
+    else:
+        _notify_company(rfi, verb="rfi.reopened", title=f"{rfi.review.model}: {rfi.agency.acronym} reopened \"{rfi.subject}\"")
+    return rfi
+
+
+@transaction.atomic
+def rfi_close(*, rfi_id: int, actor, body: str = "") -> InformationRequest:
+    """The agency side closes an RFI (open or answered → closed).
+
+    Side effects: an optional note joins the thread; closing a waiting
+    blocking RFI resumes the clock; audit ``rfi.close``.
+    """
+    rfi = _locked(rfi_id)
+    if not (actor.is_program_admin or is_agency_participant(actor, rfi.review)):
+        raise PermissionDenied("Only the agencies close their requests.")
+    if rfi.status == RfiStatus.CLOSED:
+        raise RfiError("This request is already closed.")
+    previous = rfi.status
+    rfi.status = RfiStatus.CLOSED
+    rfi.closed_at = timezone.now()
+    rfi.full_clean()
+    rfi.save()
+    RfiMessage.objects.create(rfi=rfi, author=actor, side=Side.AGENCY, kind=RfiMessage.Kind.CLOSE, body=body.strip())
+    if rfi.blocking and previous == RfiStatus.OPEN:
+        clock_resume(review_id=rfi.review_id, actor=actor)
+    audit_record(action="rfi.close", actor=actor, target=rfi, review=rfi.review, payload={"from": previous})
+    return rfi
