@@ -148,9 +148,9 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
     model0 = _range(cur, "companies_aimodel", "name LIKE 'Bench model %%'", [])
     cur.execute(
         "INSERT INTO reviews_review (model_id, company_id, status, summary, created_by_id, created_at, submitted_at, "
-        "  window_start, window_end, withdrawal_reason, access_terms, access_terms_version) "
+        "  window_start, window_end, withdrawal_reason, access_terms, access_terms_version, outcome_summary, recommendations) "
         "SELECT %(m0)s + (i %% %(M)s), %(c0)s + ((i %% %(M)s) %% %(C)s), 'in_review', '', %(admin)s, now() - interval '45 days', "
-        "  now() - interval '40 days', w - interval '30 days', w, '', '', 1 "
+        "  now() - interval '40 days', w - interval '30 days', w, '', '', 1, '', '' "
         "FROM (SELECT i, now() + ((i * 7919) %% 120 - 60) * interval '1 day' + (i %% 86400) * interval '1 second' AS w "
         "      FROM generate_series(1, %(R)s) i) s",
         {"m0": model0, "M": M, "c0": company0, "C": C, "admin": specials["admin"], "R": R},

@@ -3,10 +3,13 @@ from accounts.models import User
 from .models import Reminder
 
 
-def reminder_history(*, review_id: int, user: User):
-    """What was sent about a review, for its page. Companies see only what
-    went to their own people (never which analyst was reminded)."""
-    qs = Reminder.objects.filter(review_id=review_id).select_related("rule", "recipient__membership__agency").order_by("-due_at")
+def reminder_history(*, review_id: int, user: User, target_type: str | None = None, target_id: int | None = None):
+    """What was sent (or is owed) about a review, or one of its RFIs or
+    assignments, for that page. Companies see only what went to their own
+    people, agency users their own agency's: never another side's analysts."""
+    qs = Reminder.objects.filter(review_id=review_id).select_related("rule", "recipient__membership__agency").order_by("-due_at", "id")
+    if target_type:
+        qs = qs.filter(target_type=target_type, target_id=target_id)
     if user.is_company_liaison:
         return qs.filter(recipient__membership__company_id=user.company_id)
     if user.is_agency_lead or user.is_agency_reviewer:

@@ -116,7 +116,8 @@ def reminder_deliver(*, recipient_id: int, now: datetime | None = None) -> int:
     centre-only) and marks the rows sent — all in one transaction, so a
     failed e-mail leaves the rows unsent for the retry.
     """
-    from notifications.services import notification_create
+    from notifications.models import EmailPreference, Notification
+    from notifications.services import email_preference, notification_create
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -141,14 +142,25 @@ def reminder_deliver(*, recipient_id: int, now: datetime | None = None) -> int:
         title, body = _message(live)
         by_review = {r.review_id for r in live}
         url = f"/reviews/{next(iter(by_review))}/" if len(by_review) == 1 else "/notifications/"
-        notification_create(recipient=recipient, verb="reminder", title=title, body=body, url=url)
-        if any(r.rule.channel == Channel.EMAIL_AND_CENTRE for r in live):
+        escalation = any(r.rule.kind == Kind.ESCALATION for r in live)
+        notification = notification_create(recipient=recipient, verb="reminder", title=title, body=body, url=url)
+        wants_email = any(r.rule.channel == Channel.EMAIL_AND_CENTRE for r in live)
+        preference = email_preference(recipient)
+        # Escalations always go by e-mail at once; reminders follow the person's
+        # choice (a digest user finds them in tomorrow's digest, "off" gets none).
+        if wants_email and (escalation or preference == EmailPreference.IMMEDIATE):
             send_mail(
                 subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{title}",
                 message=f"{body}\n\nOpen the portal to act on it.",
                 from_email=None,
                 recipient_list=[recipient.email],
             )
+            emailed = now
+        elif wants_email and preference == EmailPreference.DIGEST:
+            emailed = None
+        else:
+            emailed = now  # nothing to e-mail: keep it out of the digest
+        Notification.objects.filter(pk=notification.pk).update(escalation=escalation, emailed_at=emailed)
         Reminder.objects.filter(pk__in=[r.pk for r in live]).update(sent_at=now, attempts=F("attempts") + 1)
         return len(live)
 

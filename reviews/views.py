@@ -5,6 +5,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from reminders.selectors import reminder_history
+
 from . import selectors, services, workflow
 from .forms import (
     AssignForm,
@@ -94,6 +96,7 @@ def review_detail(request, pk: int):
             and review.participations.filter(agency_id=request.user.agency_id).exists(),
             "certificate_text": CERTIFICATE_TEXT,
             "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
+            "reminders": reminder_history(review_id=review.pk, user=request.user)[:20],
         },
     )
 
@@ -297,7 +300,15 @@ def assignment_detail(request, pk: int):
     return render(
         request,
         "reviews/assignment_detail.html",
-        {"assignment": assignment, "is_reviewer": is_reviewer, "accept_form": accept_form, "decline_form": decline_form},
+        {
+            "assignment": assignment,
+            "is_reviewer": is_reviewer,
+            "accept_form": accept_form,
+            "decline_form": decline_form,
+            "reminders": reminder_history(
+                review_id=assignment.review_id, user=request.user, target_type="assignment", target_id=assignment.pk
+            ),
+        },
     )
 
 

@@ -8,6 +8,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reviews import selectors as review_selectors
 from reviews.views import _form_errors
 
+from reminders.selectors import reminder_history
+
 from . import selectors, services
 from .forms import RfiCloseForm, RfiCreateForm, RfiMessageForm
 from .models import RfiStatus
@@ -66,6 +68,7 @@ def rfi_detail(request, pk: int):
             "close_form": RfiCloseForm(prefix="close")
             if rfi.status != RfiStatus.CLOSED and (user.is_program_admin or services.is_agency_participant(user, review))
             else None,
+            "reminders": reminder_history(review_id=review.pk, user=user, target_type="rfi", target_id=rfi.pk),
         },
     )
 

@@ -13,10 +13,11 @@ from agencies.tests.factories import AgencyFactory
 from notifications.models import Notification
 from reminders.deadlines import shift
 from reminders.models import Reminder, ReminderRule
+from reminders.selectors import reminder_history
 from reminders.services import reminder_sweep, reminders_run
 from reviews import services as review_services
 from reviews.models import Review
-from reviews.tests.factories import assign, make_review
+from reviews.tests.factories import assign, close_review, make_review
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,7 @@ def world(db):
     end = datetime(2026, 12, 15, 17, 0, tzinfo=NY)
     Review.objects.filter(pk=review.pk).update(window_start=end - timedelta(days=30), window_end=end)
     Review.objects.filter(pk=other_review.pk).update(window_start=end + timedelta(days=10), window_end=end + timedelta(days=40))
+    mail.outbox.clear()  # what set-up sent (assignments, state changes) is not under test
     return dict(
         review=Review.objects.get(pk=review.pk), end=end, admin=admin, reviewer=reviewer, idle_reviewer=idle_reviewer,
         lead=lead, liaison=liaison, outsider_lead=outsider_lead, outsider_reviewer=outsider_reviewer,
@@ -68,11 +70,12 @@ WINDOW_RULES = [
 @pytest.mark.parametrize(("rule_name", "offset", "who"), WINDOW_RULES)
 def test_window_rule_fires_at_its_offset_to_the_right_people_only(world, rule_name, offset, who):
     fire_at = world["end"] + timedelta(days=offset)
+    mail.outbox.clear()  # set-up notifications (assignments, state changes) are not reminders
     reminders_run(now=fire_at - timedelta(minutes=1))
     assert _sent(rule_name) == set(), "fired before its time"
     reminders_run(now=fire_at + timedelta(minutes=1))
     assert _sent(rule_name) == {world[k].email for k in who}
-    everyone_notified = set(Notification.objects.values_list("recipient__email", flat=True))
+    everyone_notified = set(Notification.objects.filter(verb="reminder").values_list("recipient__email", flat=True))
     for stranger in ("idle_reviewer", "outsider_lead", "outsider_reviewer", "liaison"):
         assert world[stranger].email not in everyone_notified
         assert all(world[stranger].email not in m.to for m in mail.outbox)
@@ -138,7 +141,8 @@ def test_reminders_to_one_person_in_one_sweep_are_combined(world):
 
 def test_catch_up_does_not_send_moot_reminders(world):
     review = world["review"]
-    review_services.review_close(review_id=review.pk, actor=world["admin"])
+    close_review(review, world["admin"])
+    mail.outbox.clear()
     reminders_run(now=world["end"] - timedelta(days=1) + timedelta(minutes=5))
     assert Reminder.objects.filter(sent_at__isnull=False).count() == 0
     assert len(mail.outbox) == 0
@@ -149,7 +153,8 @@ def test_row_recorded_but_moot_by_delivery_is_not_sent(world):
 
     moment = world["end"] - timedelta(days=3) + timedelta(minutes=5)
     reminder_sweep(now=moment)  # recorded, not yet delivered (the broker hand-off never happened)
-    review_services.review_close(review_id=world["review"].pk, actor=world["admin"])
+    close_review(world["review"], world["admin"])
+    mail.outbox.clear()
     assert reminder_deliver(recipient_id=world["reviewer"].pk, now=moment) == 0
     row = Reminder.objects.get(recipient=world["reviewer"])
     assert row.sent_at is None and row.moot_at is not None
@@ -245,3 +250,54 @@ def test_rejected_address_does_not_stop_the_sweep(world, monkeypatch):
     assert _sent("Window ends in 3 days") == {world["lead"].email}
     failed = Reminder.objects.get(recipient=world["reviewer"])
     assert failed.sent_at is None and failed.attempts == 1 and "no such user" in failed.last_error
+
+
+def test_digest_users_get_reminders_in_the_digest_but_escalations_at_once(world):
+    from notifications.models import EmailPreference
+    from notifications.services import notification_preference_set
+
+    notification_preference_set(user=world["reviewer"], email=EmailPreference.DIGEST)
+    notification_preference_set(user=world["lead"], email=EmailPreference.DIGEST)
+    reminders_run(now=world["end"] - timedelta(days=3) + timedelta(minutes=5))
+    assert mail.outbox == []
+    assert Notification.objects.filter(recipient=world["reviewer"], verb="reminder", emailed_at__isnull=True).count() == 1
+    reminders_run(now=world["end"] + timedelta(days=2, minutes=5))  # escalation to the lead
+    assert [m.to for m in mail.outbox] == [[world["lead"].email]]
+
+
+def test_review_page_shows_what_was_sent_to_whom(world, login):
+    from django.urls import reverse
+
+    from reviews.services import terms_accept
+
+    reminders_run(now=world["end"] - timedelta(days=3) + timedelta(minutes=5))
+    terms_accept(review=world["review"], user=world["lead"])
+    page = login(world["lead"]).get(reverse("review_detail", kwargs={"pk": world["review"].pk}))
+    html = page.content.decode()
+    assert "Reminders and escalations" in html
+    assert {r.recipient for r in page.context["reminders"]} == {world["reviewer"], world["lead"]}
+    liaison_page = login(world["liaison"]).get(reverse("review_detail", kwargs={"pk": world["review"].pk}))
+    assert list(liaison_page.context["reminders"]) == []
+    assert world["reviewer"].get_full_name() not in liaison_page.content.decode()
+
+
+def test_rfi_reminders_and_escalations(world):
+    from rfis.services import rfi_answer, rfi_create
+
+    due = timezone.now() + timedelta(days=5)
+    rfi = rfi_create(review_id=world["review"].pk, actor=world["reviewer"], subject="Access", question="Creds fail", due_at=due)
+    mail.outbox.clear()
+    reminders_run(now=due - timedelta(days=2, minutes=1))
+    assert _sent("Information request due in 2 days") == set()
+    reminders_run(now=due - timedelta(days=2) + timedelta(minutes=1))
+    assert _sent("Information request due in 2 days") == {world["liaison"].email}
+    reminders_run(now=due + timedelta(minutes=1))
+    assert _sent("Information request overdue") == {world["liaison"].email, world["lead"].email}
+    rfi_answer(rfi_id=rfi.pk, actor=world["liaison"], body="Fixed.")
+    reminders_run(now=due + timedelta(days=3, minutes=1))
+    assert _sent("Information request 3 days overdue") == set(), "an answered RFI is moot"
+    page_rows = reminder_history(review_id=world["review"].pk, user=world["admin"], target_type="rfi", target_id=rfi.pk)
+    # The 1-day reminder was caught up by the overdue sweep (and combined with it).
+    assert {r.rule.name for r in page_rows} == {
+        "Information request due in 2 days", "Information request due tomorrow", "Information request overdue",
+    }

@@ -367,7 +367,7 @@ def test_review_list_count_with_filters_counts_the_filtered_rows(admin_user, rev
     reviews = [make_review(agencies=[agency], admin=admin_user) for _ in range(3)]
     for review in reviews:
         assign(review, reviewer)
-    services.review_close(review_id=reviews[0].pk, actor=admin_user)
+    close_review(reviews[0], admin_user)
     client = login(reviewer)
     assert client.get(reverse("review_list")).context["page"].paginator.count == 3
     page = client.get(reverse("review_list"), {"status": "closed"})
