@@ -9,18 +9,9 @@ from .models import AuditEvent
 
 # What a company may read on its own review's history: the engagement's
 # milestones and what was done with its material, never who at an agency did it.
-COMPANY_ACTIONS = (
-    "review.",
-    "document.",
-    "rfi.",
-    "terms.update",
-    "extension.decide",
-    "finding.share_company",
-    "finding.respond",
-    "report.",
-)
+COMPANY_ACTIONS = ("review.", "document.", "rfi.", "terms.update", "extension.decide", "report.")
 # Agency users see the review's milestones and every event by their own agency.
-AGENCY_SHARED_ACTIONS = ("review.", "document.upload", "rfi.", "terms.update", "extension.", "finding.share_agencies")
+AGENCY_SHARED_ACTIONS = ("review.", "document.upload", "rfi.", "terms.update", "extension.")
 
 
 def _prefix_q(prefixes) -> Q:
@@ -69,8 +60,12 @@ def review_history(*, user, review):
     if user.is_program_admin:
         return qs
     if user.is_company_liaison:
-        return qs.filter(_prefix_q(COMPANY_ACTIONS))
+        return qs.filter(_prefix_q(COMPANY_ACTIONS) | Q(action="finding.share", payload__to="company"))
     if user.is_agency_lead or user.is_agency_reviewer:
         own = str(user.organisation) if user.organisation else ""
-        return qs.filter(_prefix_q(AGENCY_SHARED_ACTIONS) | Q(actor_organisation=own))
+        return qs.filter(
+            _prefix_q(AGENCY_SHARED_ACTIONS)
+            | Q(action="finding.share", payload__to__in=["agencies", "company"])
+            | Q(actor_organisation=own)
+        )
     return qs.none()

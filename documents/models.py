@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 from django.db.models import Q
 from django.utils import timezone
 
@@ -60,6 +61,7 @@ class Document(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = DocumentQuerySet.as_manager()
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         ordering = ["kind", "title", "id"]

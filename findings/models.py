@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 from django.db.models import Q
 from django.utils import timezone
 
@@ -82,6 +83,7 @@ class Finding(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = FindingQuerySet.as_manager()
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -27,7 +27,7 @@ class Report:
     checklist: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     certificates: list[dict] = field(default_factory=list)
-    documents_note: str = "The document list with SHA-256 hashes is added when document exchange is merged."
+    documents: list[dict] = field(default_factory=list)
 
 
 def _person(user, viewer) -> str:
@@ -89,6 +89,28 @@ def report_for(*, review, user) -> Report:
         report.timeline.append(
             {"at": timezone.localtime(t.at).strftime("%Y-%m-%d %H:%M %Z"), "event": t.name, "by": _person(t.actor, user), "comment": t.comment}
         )
+    from documents.models import DocumentVersion
+
+    versions = (
+        DocumentVersion.objects.visible_to(user)
+        .filter(document__review=review)
+        .select_related("document__marking")
+        .order_by("document__kind", "document__title", "number")
+    )
+    for v in versions:
+        report.documents.append(
+            {
+                "document": v.document.title,
+                "kind": v.document.get_kind_display(),
+                "marking": str(v.document.marking),
+                "version": v.number,
+                "file": v.original_name,
+                "bytes": v.size,
+                "sha256": v.sha256,
+                "uploaded": timezone.localtime(v.uploaded_at).strftime("%Y-%m-%d %H:%M %Z"),
+                "scan": v.get_scan_status_display(),
+            }
+        )
     for c in review.certificates.select_related("agency", "certified_by"):
         row = {"agency": c.agency.acronym, "certified_at": timezone.localtime(c.certified_at).strftime("%Y-%m-%d %H:%M %Z"), "statement": c.statement}
         if not company:
@@ -104,7 +126,7 @@ def report_csv(report: Report) -> str:
     w.writerow(["Closing report" + (" (interim)" if report.interim else ""), f"{r.model} review #{r.pk}", f"for {report.audience}"])
     w.writerow(["Outcome summary", report.outcome_summary])
     w.writerow(["Recommendations", report.recommendations])
-    for title, rows in (("Findings", report.findings), ("Readiness checklist", report.checklist), ("Timeline", report.timeline), ("Return-or-destroy certificates", report.certificates)):
+    for title, rows in _sections(report):
         w.writerow([])
         w.writerow([title])
         if rows:
@@ -113,9 +135,29 @@ def report_csv(report: Report) -> str:
                 w.writerow(list(row.values()))
         else:
             w.writerow(["(none)"])
-    w.writerow([])
-    w.writerow(["Documents", report.documents_note])
     return out.getvalue()
+
+
+def _sections(report: Report):
+    return (
+        ("Findings", report.findings),
+        ("Readiness checklist", report.checklist),
+        ("Documents received (SHA-256 of each version)", report.documents),
+        ("Timeline", report.timeline),
+        ("Return-or-destroy certificates", report.certificates),
+    )
+
+
+def report_record(*, review, user, fmt: str, report: Report) -> None:
+    """Every closing report handed out is an audit event (who, which audience, which format)."""
+    from audit.services import audit_record
+
+    audit_record(
+        action="report.generate",
+        actor=user,
+        target=review,
+        payload={"format": fmt, "audience": report.audience, "interim": report.interim},
+    )
 
 
 def report_pdf(report: Report) -> bytes:
@@ -140,7 +182,7 @@ def report_pdf(report: Report) -> bytes:
         Paragraph("Recommendations", styles["Heading2"]),
         Paragraph(escape(report.recommendations or "(none)"), cell),
     ]
-    for title, rows in (("Findings", report.findings), ("Readiness checklist", report.checklist), ("Timeline", report.timeline), ("Return-or-destroy certificates", report.certificates)):
+    for title, rows in _sections(report):
         story.append(Paragraph(title, styles["Heading2"]))
         if not rows:
             story.append(Paragraph("(none)", cell))
@@ -150,6 +192,5 @@ def report_pdf(report: Report) -> bytes:
         table = Table(data, repeatRows=1)
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(table)
-    story += [Paragraph("Documents", styles["Heading2"]), Paragraph(escape(report.documents_note), cell)]
     doc.build(story)
     return buf.getvalue()

@@ -334,7 +334,7 @@ def review_report(request, pk: int, fmt: str):
     """The closing report (interim while in review) as PDF or CSV, holding only what the reader may see."""
     from django.http import HttpResponse
 
-    from .reports import report_csv, report_for, report_pdf
+    from .reports import report_csv, report_for, report_pdf, report_record
 
     review = selectors.review_get(user=request.user, pk=pk)
     if review.status not in (ReviewStatus.IN_REVIEW, ReviewStatus.CLOSED) or fmt not in ("pdf", "csv"):
@@ -342,6 +342,7 @@ def review_report(request, pk: int, fmt: str):
     if selectors.terms_needed(user=request.user, review=review):
         return redirect("review_detail", pk=review.pk)
     report = report_for(review=review, user=request.user)
+    report_record(review=review, user=request.user, fmt=fmt, report=report)
     name = f"review-{review.pk}-{'closing' if not report.interim else 'interim'}-report.{fmt}"
     if fmt == "csv":
         response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")

@@ -15,8 +15,34 @@ class RfiCreateForm(forms.Form):
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        # Empty files reach the document service, whose refusal names the file.
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
 class RfiMessageForm(forms.Form):
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class RfiAnswerForm(RfiMessageForm):
+    attachments = MultipleFileField(
+        label="Attachments",
+        required=False,
+        help_text="Stored as documents of this review (versioned, hashed and, where configured, virus-scanned).",
+    )
 
 
 class RfiCloseForm(forms.Form):

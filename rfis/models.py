@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 from django.utils import timezone
 
 
@@ -47,6 +48,7 @@ class InformationRequest(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = InformationRequestQuerySet.as_manager()
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -80,6 +82,9 @@ class RfiMessage(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Files sent with an answer are ordinary documents of the review (versioned,
+    # hashed, scanned, access-recorded); the thread points at them.
+    attachments = models.ManyToManyField("documents.Document", blank=True, related_name="rfi_messages")
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -24,6 +24,9 @@ def rfi_get(*, user, pk: int) -> InformationRequest:
 
 
 def rfi_thread(*, rfi: InformationRequest):
-    return RfiMessage.objects.filter(rfi=rfi).select_related(
-        "author__membership__agency", "author__membership__company"
+    # Attachments are documents of the same review, visible to whoever sees the RFI.
+    return (
+        RfiMessage.objects.filter(rfi=rfi)
+        .select_related("author__membership__agency", "author__membership__company")
+        .prefetch_related("attachments")
     )

@@ -116,12 +116,15 @@ def _locked(rfi_id: int) -> InformationRequest:
 
 
 @transaction.atomic
-def rfi_answer(*, rfi_id: int, actor, body: str) -> InformationRequest:
+def rfi_answer(*, rfi_id: int, actor, body: str, attachments=()) -> InformationRequest:
     """The company answers an open RFI (open → answered).
 
-    Side effects: the answer joins the thread; a blocking RFI resumes the
-    clock (the stopped time extends the window); the asking agency is
-    notified; audit ``rfi.answer``.
+    Side effects: the answer joins the thread; each attachment becomes a
+    document of the review (kind "other", the default marking) linked from
+    the answer — a refused file refuses the whole answer, naming the file;
+    a blocking RFI resumes the clock (the stopped time extends the window);
+    the asking agency is notified; audit ``rfi.answer`` (and
+    ``document.upload`` per file).
     """
     rfi = _locked(rfi_id)
     if not is_company_side(actor, rfi.review):
@@ -134,7 +137,18 @@ def rfi_answer(*, rfi_id: int, actor, body: str) -> InformationRequest:
     rfi.answered_at = timezone.now()
     rfi.full_clean()
     rfi.save()
-    RfiMessage.objects.create(rfi=rfi, author=actor, side=Side.COMPANY, kind=RfiMessage.Kind.ANSWER, body=body.strip())
+    message = RfiMessage.objects.create(rfi=rfi, author=actor, side=Side.COMPANY, kind=RfiMessage.Kind.ANSWER, body=body.strip())
+    if attachments:
+        from documents.models import HandlingMarking
+        from documents.services import document_create
+
+        marking = HandlingMarking.objects.filter(is_default=True).first() or HandlingMarking.objects.first()
+        for upload in attachments:
+            version = document_create(
+                review=rfi.review, actor=actor, kind="other", title=f"RFI #{rfi.pk} answer: {upload.name}",
+                marking=marking, file=upload, original_name=upload.name,
+            )
+            message.attachments.add(version.document)
     if rfi.blocking:
         clock_resume(review_id=rfi.review_id, actor=actor)
     audit_record(action="rfi.answer", actor=actor, target=rfi, review=rfi.review, payload={"length": len(body.strip())})

@@ -11,7 +11,9 @@ from reviews.views import _form_errors
 from reminders.selectors import reminder_history
 
 from . import selectors, services
-from .forms import RfiCloseForm, RfiCreateForm, RfiMessageForm
+from documents.services import UploadRefused
+
+from .forms import RfiAnswerForm, RfiCloseForm, RfiCreateForm, RfiMessageForm
 from .models import RfiStatus
 
 
@@ -59,7 +61,7 @@ def rfi_detail(request, pk: int):
             "rfi": rfi,
             "review": review,
             "thread": selectors.rfi_thread(rfi=rfi),
-            "answer_form": RfiMessageForm(prefix="answer")
+            "answer_form": RfiAnswerForm(prefix="answer")
             if rfi.status == RfiStatus.OPEN and services.is_company_side(user, review)
             else None,
             "reopen_form": RfiMessageForm(prefix="reopen")
@@ -79,13 +81,16 @@ def _act(request, pk: int, *, allowed, action, form_class, prefix: str, done: st
         return redirect("review_detail", pk=rfi.review_id)
     if not allowed(request.user, rfi.review):
         raise Http404
-    form = form_class(request.POST, prefix=prefix)
+    form = form_class(request.POST, request.FILES, prefix=prefix)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect("rfi_detail", pk=rfi.pk)
+    extra = {"attachments": form.cleaned_data["attachments"]} if "attachments" in form.cleaned_data else {}
     try:
-        action(rfi_id=rfi.pk, actor=request.user, body=form.cleaned_data["body"])
+        action(rfi_id=rfi.pk, actor=request.user, body=form.cleaned_data["body"], **extra)
+    except UploadRefused as exc:
+        messages.error(request, f"Answer not sent: {exc}")
     except (services.RfiError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
@@ -99,7 +104,7 @@ def _act(request, pk: int, *, allowed, action, form_class, prefix: str, done: st
 @require_POST
 def rfi_answer(request, pk: int):
     return _act(request, pk, allowed=services.is_company_side, action=services.rfi_answer,
-                form_class=RfiMessageForm, prefix="answer", done="Answer sent.")
+                form_class=RfiAnswerForm, prefix="answer", done="Answer sent.")
 
 
 @login_required

@@ -130,3 +130,50 @@ def test_review_history_of_agency_user_excludes_other_agencies_events(demo, logi
     page = login(demo["lead_nsa"]).get(reverse("review_history", kwargs={"pk": mini.pk}))
     assert all(e.actor_organisation != "CISA" or e.action.startswith("review.") for e in page.context["page"].object_list)
     assert "reviewer.cisa" not in page.content.decode()
+
+
+def test_document_rfi_and_finding_actions_each_leave_one_event(demo, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from documents.models import DocumentVersion
+    from findings import services as finding_services
+    from findings.models import FindingCategory, Sharing
+    from rfis import services as rfi_services
+
+    atlas = demo["atlas"]
+    mark = _mark()
+    liaison = login(demo["liaison_northwind"])
+    liaison.post(
+        reverse("review_documents", kwargs={"pk": atlas.pk}),
+        {"kind": "security_documentation", "marking": atlas.documents.first().marking_id,
+         "files": [SimpleUploadedFile("sec.txt", b"hardening notes\n", content_type="text/plain")]},
+    )
+    [upload] = _new("document.upload", mark)
+    assert upload.actor == demo["liaison_northwind"] and upload.review_id == atlas.pk and upload.payload["original_name"] == "sec.txt"
+
+    version = DocumentVersion.objects.get(original_name="sec.txt")
+    reviewer = login(demo["reviewer_nsa"], accept_terms_for=[atlas])
+    assert reviewer.get(reverse("version_download", kwargs={"pk": version.pk})).status_code == 200
+    [download] = _new("document.download", mark)
+    assert (download.actor, download.target_id, download.payload["sha256"]) == (demo["reviewer_nsa"], str(version.document_id), version.sha256)
+
+    rfi = rfi_services.rfi_create(review_id=atlas.pk, actor=demo["reviewer_nsa"], subject="Q2", question="More?")
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=demo["liaison_northwind"], body="Yes.")
+    [created] = _new("rfi.create", mark)
+    [answered] = _new("rfi.answer", mark)
+    assert (created.actor, created.target_id) == (demo["reviewer_nsa"], str(rfi.pk))
+    assert (answered.actor, answered.target_id) == (demo["liaison_northwind"], str(rfi.pk))
+
+    finding = finding_services.finding_create(
+        review_id=atlas.pk, actor=demo["reviewer_nsa"], title="T", category=FindingCategory.objects.first(), severity="low", description="D"
+    )
+    finding_services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing=Sharing.COMPANY)
+    [f_created] = _new("finding.create", mark)
+    [f_shared] = _new("finding.share", mark)
+    assert (f_created.actor, f_shared.actor, f_shared.payload["to"]) == (demo["reviewer_nsa"], demo["lead_nsa"], "company")
+
+    # The company's own history shows the share with it and the download, by agency only.
+    page = login(demo["liaison_northwind"]).get(reverse("review_history", kwargs={"pk": atlas.pk}))
+    actions = [e.action for e in page.context["page"].object_list]
+    assert "finding.share" in actions and "document.download" in actions and "finding.create" not in actions
+    assert "reviewer.nsa" not in page.content.decode()

@@ -29,3 +29,23 @@ def test_review_as_it_was_on_an_earlier_day():
     assert latest.history_user == admin or latest.history_user is None
     changed = latest.diff_against(latest.prev_record)
     assert {"status", "window_start", "window_end"} <= set(changed.changed_fields)
+
+
+def test_rfi_finding_and_document_keep_field_history(demo):
+    from documents.models import Document
+    from findings import services as finding_services
+    from findings.models import Sharing
+    from rfis import services as rfi_services
+
+    rfi = demo["atlas"].rfis.get()
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=demo["liaison_northwind"], body="Done.")
+    assert [h.status for h in rfi.history.order_by("history_date", "history_id")][-2:] == ["open", "answered"]
+
+    finding = demo["atlas"].findings.get()
+    finding_services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing=Sharing.AGENCIES)
+    latest = finding.history.latest()
+    assert latest.sharing == Sharing.AGENCIES
+    assert "sharing" in latest.diff_against(latest.prev_record).changed_fields
+
+    document = Document.objects.filter(review=demo["atlas"]).first()
+    assert document.history.count() >= 1

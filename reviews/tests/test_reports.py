@@ -97,3 +97,20 @@ def test_certificate_refused_before_closing_and_for_non_leads(demo):
         with pytest.raises(PermissionDenied):
             services.certificate_record(review_id=demo["atlas"].pk, actor=demo[role])
     assert not ReturnCertificate.objects.exists()
+
+
+def test_report_lists_documents_with_hashes_and_is_audited(closed_atlas, demo, login):
+    from audit.models import AuditEvent
+    from documents.models import DocumentVersion
+
+    versions = DocumentVersion.objects.filter(document__review=closed_atlas["review"])
+    assert versions.exists()
+    text = report_csv(report_for(review=closed_atlas["review"], user=demo["liaison_northwind"]))
+    assert "Documents received (SHA-256 of each version)" in text
+    for v in versions:
+        assert v.sha256 in text and v.original_name in text
+    before = AuditEvent.objects.filter(action="report.generate").count()
+    login(demo["liaison_northwind"]).get(reverse("review_report", kwargs={"pk": closed_atlas["review"].pk, "fmt": "pdf"}))
+    event = AuditEvent.objects.filter(action="report.generate").latest("id")
+    assert AuditEvent.objects.filter(action="report.generate").count() == before + 1
+    assert (event.actor, event.payload["format"], event.payload["audience"]) == (demo["liaison_northwind"], "pdf", "company")
