@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 
@@ -242,40 +242,100 @@ def may_know(*, user: User, kind: DeadlineKind, target_id: int, review_id: int) 
     return Review.objects.visible_to(user, among=[review_id]).exists()
 
 
-def recipients_for(*, kinds: list[str], kind: DeadlineKind, target_id: int, review_id: int, agency_id: int | None) -> list[User]:
-    """The people to tell, limited to those who may know about the target right now."""
-    from reviews.models import Review
+def recipients_batch(*, kinds: list[str], kind: DeadlineKind, occurrences: list[Occurrence]) -> dict[int, set[int]]:
+    """Recipients (user ids) for many occurrences at once: target id → users.
 
-    review = Review.objects.select_related("company").get(pk=review_id)
-    users: dict[int, User] = {}
-    base = User.objects.filter(is_active=True).select_related("membership")
-    if Recipient.ASSIGNEE in kinds:
-        assignee = kind.assignee_of(target_id)
-        for u in base.filter(pk=assignee):
-            users[u.pk] = u
-    if Recipient.PROGRAM_ADMINS in kinds:
-        for u in base.filter(membership__role=Role.PROGRAM_ADMIN):
-            users[u.pk] = u
-    if Recipient.LIAISONS in kinds:
-        for u in base.filter(groups=review.company.liaisons_group_id, membership__role=Role.COMPANY_LIAISON):
-            users[u.pk] = u
-    if Recipient.AGENCY_LEADS in kinds:
-        leads = base.filter(membership__role=Role.AGENCY_LEAD, membership__agency__participations__review_id=review_id)
-        if agency_id is not None:
-            leads = leads.filter(membership__agency_id=agency_id)
-        for u in leads.distinct():
-            users[u.pk] = u
+    Set-based, so a sweep's cost follows what is due, not the number of
+    people or reviews: a handful of queries per batch whatever its size.
+    Everyone returned may know about the target — they hold an unexpired
+    grant on its review (directly or through a group), are a program admin,
+    or are the invited reviewer of an assignment target.
+    """
+    from django.utils import timezone
+
+    from accounts.models import Membership
+    from reviews.models import (
+        Assignment,
+        AssignmentStatus,
+        Review,
+        ReviewAgency,
+        ReviewGroupObjectPermission,
+        ReviewUserObjectPermission,
+    )
+
+    if not occurrences:
+        return {}
+    review_ids = {o.review_id for o in occurrences}
+    active_members = Membership.objects.filter(user__is_active=True)
+    wanted: dict[int, set[int]] = {o.target_id: set() for o in occurrences}
+    exempt: set[tuple[int, int]] = set()  # (user, target) that need no review grant
+
     if Recipient.REVIEWERS in kinds:
-        from reviews.models import Assignment, AssignmentStatus
+        accepted: dict[int, list[tuple[int, int]]] = {}
+        for review_id, user_id, agency_id in Assignment.objects.filter(
+            review_id__in=review_ids, status=AssignmentStatus.ACCEPTED, reviewer__is_active=True
+        ).values_list("review_id", "reviewer_id", "agency_id"):
+            accepted.setdefault(review_id, []).append((user_id, agency_id))
+        for o in occurrences:
+            wanted[o.target_id].update(u for u, a in accepted.get(o.review_id, []) if o.agency_id in (None, a))
+    if Recipient.ASSIGNEE in kinds and kind.target_type == "assignment":
+        for target_id, user_id in Assignment.objects.filter(
+            pk__in=list(wanted), reviewer__is_active=True
+        ).values_list("pk", "reviewer_id"):
+            wanted[target_id].add(user_id)
+            exempt.add((user_id, target_id))
+    if Recipient.PROGRAM_ADMINS in kinds:
+        admins = set(active_members.filter(role=Role.PROGRAM_ADMIN).values_list("user_id", flat=True))
+        for o in occurrences:
+            wanted[o.target_id].update(admins)
+            exempt.update((u, o.target_id) for u in admins)
+    if Recipient.LIAISONS in kinds:
+        company_of = dict(Review.objects.filter(pk__in=review_ids).values_list("pk", "company_id"))
+        liaisons: dict[int, set[int]] = {}
+        for company_id, user_id in active_members.filter(
+            role=Role.COMPANY_LIAISON, company_id__in=set(company_of.values())
+        ).values_list("company_id", "user_id"):
+            liaisons.setdefault(company_id, set()).add(user_id)
+        for o in occurrences:
+            wanted[o.target_id].update(liaisons.get(company_of.get(o.review_id), set()))
+    if Recipient.AGENCY_LEADS in kinds:
+        participating: dict[int, set[int]] = {}
+        for review_id, agency_id in ReviewAgency.objects.filter(review_id__in=review_ids).values_list("review_id", "agency_id"):
+            participating.setdefault(review_id, set()).add(agency_id)
+        leads: dict[int, set[int]] = {}
+        agencies = set().union(*participating.values()) if participating else set()
+        for agency_id, user_id in active_members.filter(role=Role.AGENCY_LEAD, agency_id__in=agencies).values_list(
+            "agency_id", "user_id"
+        ):
+            leads.setdefault(agency_id, set()).add(user_id)
+        for o in occurrences:
+            for agency_id in participating.get(o.review_id, set()):
+                if o.agency_id in (None, agency_id):
+                    wanted[o.target_id].update(leads.get(agency_id, set()))
 
-        reviewers = base.filter(
-            pk__in=Assignment.objects.filter(review_id=review_id, status=AssignmentStatus.ACCEPTED).values("reviewer_id")
-        )
-        if agency_id is not None:
-            reviewers = reviewers.filter(membership__agency_id=agency_id)
-        for u in reviewers:
-            users[u.pk] = u
-    # Out of scope means never told.
-    return [u for u in users.values() if may_know(user=u, kind=kind, target_id=target_id, review_id=review_id)]
-
-
+    # Scope: keep only (user, review) pairs an unexpired grant allows.
+    users = set().union(*wanted.values())
+    if not users:
+        return wanted
+    now = timezone.now()
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    allowed: set[tuple[int, int]] = set(
+        ReviewUserObjectPermission.objects.filter(
+            unexpired, content_object_id__in=review_ids, user_id__in=users, permission__codename="view_review"
+        ).values_list("user_id", "content_object_id")
+    )
+    group_reviews: dict[int, set[int]] = {}
+    for group_id, review_id in ReviewGroupObjectPermission.objects.filter(
+        unexpired, content_object_id__in=review_ids, permission__codename="view_review"
+    ).values_list("group_id", "content_object_id"):
+        group_reviews.setdefault(group_id, set()).add(review_id)
+    if group_reviews:
+        for user_id, group_id in User.groups.through.objects.filter(
+            group_id__in=list(group_reviews), user_id__in=users
+        ).values_list("user_id", "group_id"):
+            allowed.update((user_id, r) for r in group_reviews[group_id])
+    review_of = {o.target_id: o.review_id for o in occurrences}
+    return {
+        target: {u for u in people if (u, target) in exempt or (u, review_of[target]) in allowed}
+        for target, people in wanted.items()
+    }

@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .deadlines import KINDS, calendar_span, may_know, recipients_for, shift
+from .deadlines import KINDS, calendar_span, may_know, recipients_batch, shift
 from .models import Channel, Kind, Reminder, ReminderRule
 
 log = logging.getLogger(__name__)
+BATCH = 1000
 
 
 def _window(rule: ReminderRule, now: datetime, catch_up: timedelta) -> tuple[datetime, datetime]:
@@ -53,33 +54,33 @@ def reminder_sweep(*, now: datetime | None = None, rules=None) -> dict[str, int]
             fire_at = shift(occ.occasion, rule.offset, rule.unit)
             if now - catch_up <= fire_at <= now:
                 due.append((occ, fire_at))
-        if not due:
-            continue
-        existing = set(
-            Reminder.objects.filter(rule=rule, target_type=kind.target_type, target_id__in=[o.target_id for o, _ in due])
-            .values_list("target_id", "recipient_id", "occasion")
-        )
-        rows = []
-        for occ, fire_at in due:
-            for user in recipients_for(
-                kinds=rule.recipients, kind=kind, target_id=occ.target_id, review_id=occ.review_id, agency_id=occ.agency_id
-            ):
-                if (occ.target_id, user.pk, occ.occasion) in existing:
-                    continue
-                rows.append(
-                    Reminder(
-                        rule=rule,
-                        review_id=occ.review_id,
-                        target_type=occ.target_type,
-                        target_id=occ.target_id,
-                        recipient=user,
-                        occasion=occ.occasion,
-                        due_at=fire_at,
-                        created_at=now,
-                    )
+        for start in range(0, len(due), BATCH):
+            chunk = due[start : start + BATCH]
+            fire = {occ.target_id: fire_at for occ, fire_at in chunk}
+            occurrences = [occ for occ, _ in chunk]
+            people = recipients_batch(kinds=rule.recipients, kind=kind, occurrences=occurrences)
+            existing = set(
+                Reminder.objects.filter(rule=rule, target_type=kind.target_type, target_id__in=list(fire)).values_list(
+                    "target_id", "recipient_id", "occasion"
                 )
-        Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        created[rule.name] += len(rows)
+            )
+            rows = [
+                Reminder(
+                    rule=rule,
+                    review_id=occ.review_id,
+                    target_type=occ.target_type,
+                    target_id=occ.target_id,
+                    recipient_id=user_id,
+                    occasion=occ.occasion,
+                    due_at=fire[occ.target_id],
+                    created_at=now,
+                )
+                for occ in occurrences
+                for user_id in sorted(people.get(occ.target_id, ()))
+                if (occ.target_id, user_id, occ.occasion) not in existing
+            ]
+            Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
+            created[rule.name] += len(rows)
     return dict(created)
 
 

@@ -1,0 +1,61 @@
+"""One reminder sweep with every review's deadline due, and one with none due.
+
+Runs inside a transaction that is rolled back at the end, so the seeded
+data set is unchanged for the other scenarios.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+import tracemalloc
+
+
+def run(emit) -> None:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from reminders.models import Reminder
+    from reminders.services import reminder_sweep
+
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            # Every review ended 5 days (and a few minutes) ago and is still open:
+            # the "not closed 5 days after" escalation to program admins is due
+            # for each, and only it (the earlier rules are past the catch-up horizon).
+            cur.execute(
+                "UPDATE reviews_review SET window_end = now() - interval '5 days' - (id %% 600) * interval '1 second', "
+                "window_start = now() - interval '35 days' WHERE status = 'in_review'"
+            )
+            cur.execute("SELECT count(*) FROM reviews_review WHERE status = 'in_review'")
+            due = cur.fetchone()[0]
+            cur.execute("ANALYZE reviews_review")
+        emit("sweep.due_deadlines", due, "reviews")
+        tracemalloc.start()
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with CaptureQueriesContext(connection) as ctx:
+            t = time.perf_counter()
+            created = reminder_sweep(now=timezone.now())
+            seconds = time.perf_counter() - t
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        emit("sweep.all_due.seconds", round(seconds, 2), "s")
+        emit("sweep.all_due.queries", len(ctx.captured_queries), "queries")
+        emit("sweep.all_due.recorded", sum(created.values()), "reminders")
+        emit("sweep.all_due.python_peak_alloc", round(peak / 2**20, 1), "MiB")
+        emit("sweep.process_max_rss", round(max(rss_before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1), "MiB")
+        assert Reminder.objects.count() == sum(created.values())
+
+        with connection.cursor() as cur:
+            cur.execute("UPDATE reviews_review SET window_end = now() + interval '100 days' WHERE status = 'in_review'")
+            cur.execute("UPDATE reviews_assignment SET status = 'accepted' WHERE status = 'invited'")
+            cur.execute("ANALYZE reviews_review")
+        with CaptureQueriesContext(connection) as ctx:
+            t = time.perf_counter()
+            created = reminder_sweep(now=timezone.now())
+            seconds = time.perf_counter() - t
+        emit("sweep.none_due.seconds", round(seconds, 3), "s")
+        emit("sweep.none_due.queries", len(ctx.captured_queries), "queries")
+        emit("sweep.none_due.recorded", sum(created.values()), "reminders")
+        transaction.set_rollback(True)
