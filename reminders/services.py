@@ -15,19 +15,30 @@ from django.utils import timezone
 from accounts.models import User
 
 from .deadlines import KINDS, calendar_span, may_know, recipients_batch, shift
-from .models import Channel, Kind, Reminder, ReminderRule
+from .models import Channel, Kind, OffsetUnit, Reminder, ReminderRule
 
 log = logging.getLogger(__name__)
 BATCH = 1000
 
 
 def _window(rule: ReminderRule, now: datetime, catch_up: timedelta) -> tuple[datetime, datetime]:
-    """Bounds on the deadline for which this rule fires in [now - catch_up, now],
-    one day wider than exact (daylight-saving hours, business-day spans)."""
-    span = timedelta(days=calendar_span(rule.offset, rule.unit) + 1)
-    if rule.offset >= 0:
-        return now - catch_up - span, now + timedelta(days=1)
-    return now - catch_up - timedelta(days=1), now + span
+    """Bounds on the deadline for which this rule fires in [now - catch_up, now].
+
+    fire = deadline + offset, so deadline = fire - k with k the offset as a
+    calendar span: exact for calendar days give or take a daylight-saving
+    hour; between n and 2n + 6 days for n business days. The bounds keep the
+    sweep's range scan to the deadlines that can be due; the exact fire time
+    is checked in Python.
+    """
+    if rule.unit == OffsetUnit.CALENDAR_DAYS:
+        lo = hi = timedelta(days=rule.offset)
+        pad = timedelta(hours=2)
+    else:
+        n = abs(rule.offset)
+        near, far = timedelta(days=n), timedelta(days=calendar_span(n, rule.unit))
+        lo, hi = (near, far) if rule.offset >= 0 else (-far, -near)
+        pad = timedelta(days=1)
+    return now - catch_up - hi - pad, now - lo + pad
 
 
 @transaction.atomic
