@@ -65,6 +65,11 @@ class Review(models.Model):
             models.Index(fields=["window_end", "id"], name="review_deadline_idx"),
             models.Index(fields=["status", "window_end"], name="review_status_deadline_idx"),
             models.Index(fields=["company", "window_end"], name="review_company_deadline_idx"),
+            # The reminder sweep's range scans: cost follows what is due.
+            models.Index(
+                fields=["submitted_at"], condition=Q(status="submitted"), name="review_awaiting_open_idx"
+            ),
+            models.Index(fields=["window_start"], condition=Q(status="in_review"), name="review_opened_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -157,6 +162,7 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["reviewer", "status"], name="assignment_reviewer_idx"),
             models.Index(fields=["review", "agency", "status"], name="assignment_review_agency_idx"),
+            models.Index(fields=["invited_at"], condition=Q(status="invited"), name="assignment_unanswered_idx"),
         ]
 
     def __str__(self) -> str:

@@ -53,7 +53,11 @@ class InformationRequest(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         verbose_name = "information request"
-        indexes = [models.Index(fields=["review", "status", "due_at"], name="rfi_review_status_due_idx")]
+        indexes = [
+            models.Index(fields=["review", "status", "due_at"], name="rfi_review_status_due_idx"),
+            # The reminder sweep's range scan over open requests by due date.
+            models.Index(fields=["due_at"], condition=models.Q(status="open"), name="rfi_open_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"RFI #{self.pk}: {self.subject}"
