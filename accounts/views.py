@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from portal.forms import add_service_errors
+
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
 from .permissions import invitable_roles
@@ -58,8 +60,7 @@ def invitation_create(request):
                 accept_url_builder=request.build_absolute_uri,
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reviews import selectors as review_selectors
-from reviews.views import _form_errors
+from portal.forms import add_service_errors
 
 from . import selectors, services
 from .forms import CommentForm, FindingForm, ShareForm
@@ -27,7 +27,7 @@ def review_findings(request, pk: int):
             try:
                 finding = services.finding_create(review_id=review.pk, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Finding recorded. It stays within your agency until your lead shares it.")
                 return redirect("finding_detail", pk=finding.pk)

@@ -7,7 +7,7 @@ def reminder_history(*, review_id: int, user: User, target_type: str | None = No
     """What was sent (or is owed) about a review, or one of its RFIs or
     assignments, for that page. Companies see only what went to their own
     people, agency users their own agency's: never another side's analysts."""
-    qs = Reminder.objects.filter(review_id=review_id).select_related("rule", "recipient__membership__agency").order_by("-due_at", "id")
+    qs = Reminder.objects.filter(review_id=review_id).select_related("rule", "recipient__membership__agency", "recipient__membership__company").order_by("-due_at", "id")
     if target_type:
         qs = qs.filter(target_type=target_type, target_id=target_id)
     if user.is_company_liaison:

@@ -25,15 +25,8 @@ from .services.extensions import may_request_extension
 from readiness.selectors import progress as readiness_progress
 
 
+from portal.forms import add_service_errors
 from portal.pagination import paginate
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "message_dict"):
-        for field, errs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
-
 
 @login_required
 def review_list(request):
@@ -63,7 +56,7 @@ def review_create(request):
                 access_terms=form.cleaned_data["access_terms"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Draft saved. Submit it when the agencies should see it.")
             return redirect("review_detail", pk=review.pk)
@@ -114,7 +107,7 @@ def review_extension_request(request, pk: int):
                 review_id=review.pk, actor=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied as exc:
             messages.error(request, str(exc))
             return redirect("review_detail", pk=review.pk)
@@ -296,7 +289,7 @@ def assignment_detail(request, pk: int):
             messages.error(request, str(exc))
             return redirect("assignment_detail", pk=assignment.pk)
         except ValidationError as exc:
-            _form_errors(accept_form, exc)
+            add_service_errors(accept_form, exc)
     return render(
         request,
         "reviews/assignment_detail.html",

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reviews import selectors as review_selectors
-from reviews.views import _form_errors
+from portal.forms import add_service_errors
 
 from reminders.selectors import reminder_history
 
@@ -37,7 +37,7 @@ def review_rfis(request, pk: int):
             try:
                 rfi = services.rfi_create(review_id=review.pk, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Question sent to the company.")
                 return redirect("rfi_detail", pk=rfi.pk)
