@@ -2,9 +2,12 @@
 
 Scenarios: seed (build the agency-scale data set in its own database),
 pages (server time and queries of the main pages, and the naive guardian
-list for comparison), sweep (one reminder sweep with 100,000 deadlines due
-and one with none due). Each prints ``name: value unit`` lines and appends them,
-with a description of the machine, to bench/RESULTS.md.
+list for comparison), load (10 users for 60 s against gunicorn, through
+locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
+100,000 deadlines due and one with none due), upload / download (a 1 GiB
+file through gunicorn: time, throughput, the worker's peak memory growth).
+Each prints ``name: value unit`` lines and appends them, with a description
+of the machine, to bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "sweep")
+SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download")
 
 
 def machine() -> str:
@@ -48,7 +51,24 @@ def main(argv=None) -> int:
     parser.add_argument("scenario", choices=SCENARIOS)
     parser.add_argument("--scale", type=float, default=1.0, help="seed size (1.0 = 100,000 reviews)")
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
+    parser.add_argument("--size-mib", type=int, default=1024, help="upload/download: file size")
+    parser.add_argument("--seconds", type=int, default=60, help="load: duration")
+    parser.add_argument("--users", type=int, default=10, help="load: concurrent users")
     args = parser.parse_args(argv)
+    lines: list[str] = []
+
+    def emit(name, value, unit):
+        line = f"{name}: {value} {unit}".rstrip()
+        print(line, flush=True)
+        lines.append(line)
+
+    if args.scenario in ("upload", "download"):
+        # Its own throwaway database with the demo data (bench/upload_download.py).
+        from .upload_download import run as run_files
+
+        run_files(emit, size_mib=args.size_mib, phases=("upload",) if args.scenario == "upload" else ("upload", "download"))
+        _record(args, lines)
+        return 0
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     from . import db
@@ -61,12 +81,6 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
-    lines: list[str] = []
-
-    def emit(name, value, unit):
-        line = f"{name}: {value} {unit}"
-        print(line, flush=True)
-        lines.append(line)
 
     if args.scenario == "seed":
         from django.core.management import call_command
@@ -77,6 +91,10 @@ def main(argv=None) -> int:
 
         with transaction.atomic(), connection.cursor() as cur:
             result = seed(cur, scale=args.scale, log=lambda m: None)
+        # A settled database, as autovacuum leaves one in production: the
+        # visibility map lets the deadline index answer page ids on its own.
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
         for key, value in result["counts"].items():
             emit(f"seed.{key}", value, "s" if key == "seconds" else "rows")
         db.mark_seeded()
@@ -89,16 +107,23 @@ def main(argv=None) -> int:
         from .pages import run
 
         run(emit)
+    elif args.scenario == "load":
+        from .load import run
+
+        run(emit, users=args.users, seconds=args.seconds)
     elif args.scenario == "sweep":
         from .sweep import run
 
         run(emit)
+    _record(args, lines)
+    return 0
 
+
+def _record(args, lines) -> None:
     if not args.no_record:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         with RESULTS.open("a") as fh:
             fh.write(f"\n## {args.scenario} — {stamp}\n\nMachine: {machine()}\n\n```\n" + "\n".join(lines) + "\n```\n")
-    return 0
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ def run(emit) -> None:
     from guardian.shortcuts import get_objects_for_user
 
     from accounts.models import User
+    from portal.pagination import page_rows
     from reviews.models import Review
     from reviews.selectors import review_list
     from reviews.services import terms_accept
@@ -73,9 +74,12 @@ def run(emit) -> None:
         pages = {
             "dashboard": "/",
             "review_list": "/reviews/",
-            "review_list_deep": f"/reviews/?page={last_page}",
+            "review_list_10": "/reviews/?per_page=10",
             "review_list_100": "/reviews/?per_page=100",
+            "review_list_middle": f"/reviews/?page={max(1, last_page // 2)}",
+            "review_list_deep": f"/reviews/?page={last_page}",
             "review_detail": f"/reviews/{review.pk}/",
+            "review_documents": f"/reviews/{review.pk}/documents/",
         }
         emit(f"{key}.visible_reviews", total, "reviews")
         for name, url in pages.items():
@@ -89,9 +93,11 @@ def run(emit) -> None:
             emit(f"{key}.{name}.queries", queries, "queries")
 
         def portal_list(user=user):
+            # What the list page does: count from the grants, then the page (ids, rows).
             qs = review_list(user=user)
-            rows = list(qs[:25])
-            return rows, getattr(qs, "known_count", None) or qs.count()
+            count = getattr(qs, "known_count", None)
+            count = qs.count() if count is None else count
+            return page_rows(qs, offset=0, limit=25, total=count), count
 
         def naive_list(user=user):
             qs = get_objects_for_user(user, "reviews.view_review", klass=Review, accept_global_perms=False)

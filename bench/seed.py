@@ -3,7 +3,8 @@
 At scale 1.0: 20 agencies, 500 companies, 5,000 users, 50,000 models,
 100,000 reviews in review, ~150,000 agency participations, ~1,000,000
 review grants (company groups, agency-lead groups, five reviewers per review
-plus the special users), 500,000 assignments, and four named users:
+plus the special users), 500,000 assignments, 300,000 documents (one version
+each, metadata only), 200,000 RFIs, 100,000 findings, and four named users:
 
 * ``bench-u20@bench.example`` — a reviewer who sees 20 reviews (direct grants);
 * ``bench-u500@bench.example`` — sees 500 (300 direct, 200 through a group);
@@ -216,9 +217,14 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
         "FROM bench_pairs",
         [specials["admin"]],
     )
+    _seed_material(cur, review0=review0, R=R, A=A, agency0=agency0, user0=user0, company0=company0, C=C, M=M)
     cur.execute("ANALYZE")
     counts = dict(
         reviews=R,
+        documents=_one(cur, "SELECT count(*) FROM documents_document")[0],
+        document_versions=_one(cur, "SELECT count(*) FROM documents_documentversion")[0],
+        rfis=_one(cur, "SELECT count(*) FROM rfis_informationrequest")[0],
+        findings=_one(cur, "SELECT count(*) FROM findings_finding")[0],
         user_grants=_one(cur, "SELECT count(*) FROM reviews_reviewuserobjectpermission")[0],
         group_grants=_one(cur, "SELECT count(*) FROM reviews_reviewgroupobjectpermission")[0],
         assignments=_one(cur, "SELECT count(*) FROM reviews_assignment")[0],
@@ -232,3 +238,53 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
 def _fetch(cur, sql, params=None):
     cur.execute(sql, params or [])
     return cur.fetchall()
+
+
+def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> None:
+    """Three documents (one version each, metadata only), two RFIs and one
+    finding per review. A document's uploader is a liaison of the review's
+    company; RFIs and findings come from the lead of the review's first agency
+    (users user0 .. user0+A-1 lead agencies agency0 .. agency0+A-1 in order)."""
+    marking = _one(cur, "SELECT min(id) FROM documents_handlingmarking")[0]
+    category = _one(cur, "SELECT min(id) FROM findings_findingcategory")[0]
+    if marking is None or category is None:
+        raise RuntimeError("handling markings and finding categories are created by migrate; run it before seeding")
+    liaison0 = _one(cur, "SELECT min(user_id) FROM accounts_membership WHERE role = 'company_liaison' AND user_id >= %s", [user0])[0]
+    kinds = ["model_card", "system_card", "evaluation_results", "red_team_report", "access_instructions", "security_documentation"]
+    cur.execute(
+        "INSERT INTO documents_document (kind, title, created_at, created_by_id, review_id, marking_id) "
+        "SELECT (%(kinds)s::text[])[1 + (k + i) %% 6], 'Bench document ' || i || '-' || k, now() - interval '40 days', "
+        "  %(l0)s + ((i %% %(M)s) %% %(C)s), %(r0)s + i - 1, %(mk)s "
+        "FROM generate_series(1, %(R)s) i CROSS JOIN generate_series(1, 3) k",
+        {"kinds": kinds, "l0": liaison0, "M": M, "C": C, "r0": review0, "mk": marking, "R": R},
+    )
+    cur.execute(
+        "INSERT INTO documents_documentversion (number, file, original_name, size, content_type, sha256, uploaded_at, "
+        "  scan_status, scan_detail, scanned_at, document_id, uploaded_by_id) "
+        "SELECT 1, 'bench/' || d.id || '.pdf', 'bench-' || d.id || '.pdf', 1024 + d.id %% 4096, 'application/pdf', "
+        "  encode(sha256(d.id::text::bytea), 'hex'), d.created_at, 'clean', '', d.created_at, d.id, d.created_by_id "
+        "FROM documents_document d WHERE d.review_id >= %s",
+        [review0],
+    )
+    cur.execute(
+        "INSERT INTO rfis_informationrequest (subject, question, due_at, blocking, status, created_at, answered_at, closed_at, "
+        "  agency_id, asked_by_id, review_id) "
+        "SELECT 'Bench question ' || i || '-' || k, 'What does the evaluation cover?', now() + ((i + k) %% 20 - 5) * interval '1 day', "
+        "  k = 1 AND i %% 10 = 0, CASE WHEN (i + k) %% 3 = 0 THEN 'answered' ELSE 'open' END, now() - interval '20 days', "
+        "  CASE WHEN (i + k) %% 3 = 0 THEN now() - interval '10 days' END, NULL, "
+        "  %(a0)s + (i %% %(A)s), %(u0)s + (i %% %(A)s), %(r0)s + i - 1 "
+        "FROM generate_series(1, %(R)s) i CROSS JOIN generate_series(1, 2) k",
+        {"a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R},
+    )
+    severities = ["critical", "high", "medium", "low", "informational"]
+    sharings = ["internal", "agencies", "company"]
+    cur.execute(
+        "INSERT INTO findings_finding (title, severity, description, evidence, sharing, shared_at, created_at, agency_id, "
+        "  author_id, review_id, shared_by_id, category_id) "
+        "SELECT 'Bench finding ' || i, (%(sev)s::text[])[1 + i %% 5], 'Bench description', '', (%(sh)s::text[])[1 + i %% 3], "
+        "  CASE WHEN i %% 3 = 0 THEN NULL ELSE now() - interval '5 days' END, now() - interval '10 days', "
+        "  %(a0)s + (i %% %(A)s), %(u0)s + (i %% %(A)s), %(r0)s + i - 1, "
+        "  CASE WHEN i %% 3 = 0 THEN NULL ELSE %(u0)s + (i %% %(A)s) END, %(cat)s "
+        "FROM generate_series(1, %(R)s) i",
+        {"sev": severities, "sh": sharings, "a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R, "cat": category},
+    )

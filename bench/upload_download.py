@@ -2,7 +2,9 @@
 
 Run from the repository root (PostgreSQL on 127.0.0.1 as in scripts/test):
 
-    .venv/bin/python -m bench.upload_download [--size-mib 1024] [--database-url postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python -m bench upload|download [--size-mib 1024]
+
+(``python -m bench.upload_download`` runs both phases without recording.)
 
 It creates (and afterwards drops) the database ``portal_bench_docs``, migrates
 it, loads the demo data, starts gunicorn (one sync worker) on a free loopback
@@ -154,17 +156,14 @@ def download(session: Session, version_id: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432"))
-    args = parser.parse_args()
-
+def run(emit, *, size_mib: int = 1024, phases=("upload", "download"), database_url: str | None = None) -> None:
+    """Uploads (and, with "download" in ``phases``, downloads back) one generated file."""
+    database_url = database_url or os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
     work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-        "DATABASE_URL": f"{args.database_url}/{DB_NAME}",
+        "DATABASE_URL": f"{database_url}/{DB_NAME}",
         "PORTAL_DEMO_MODE": "true",
         "DEBUG": "false",
         "MEDIA_ROOT": str(work / "media"),
@@ -174,8 +173,8 @@ def main() -> None:
     }
     (work / "tmp").mkdir()
     python = sys.executable
-    psql(args.database_url, f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(args.database_url, f"CREATE DATABASE {DB_NAME}")
+    psql(database_url, f"DROP DATABASE IF EXISTS {DB_NAME}")
+    psql(database_url, f"CREATE DATABASE {DB_NAME}")
     gunicorn = None
     try:
         subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -195,11 +194,12 @@ def main() -> None:
             fh.write(header)
             expected.update(header)
             block = os.urandom(CHUNK)
-            for i in range(args.size_mib):
+            for i in range(size_mib):
                 data = block[i % 251:] + block[: i % 251]
                 fh.write(data)
                 expected.update(data)
         size = source.stat().st_size
+        mib = size / 1024 / 1024
 
         port = free_port()
         gunicorn = subprocess.Popen(
@@ -217,12 +217,21 @@ def main() -> None:
                 time.sleep(0.2)
         session.get(f"/reviews/{review_id}/documents/")  # warm the worker
 
+        emit("file.size", f"{mib:.0f}", "MiB")
         base = status_kib(worker, "VmRSS")
         reset_peak(worker)
         start = time.perf_counter()
         result = upload(session, review_id, marking_id, source)
         upload_s = time.perf_counter() - start
         upload_peak = status_kib(worker, "VmHWM") - base
+        left = [p.name for p in (work / "tmp").iterdir()]
+        emit("upload.seconds", f"{upload_s:.1f}", "s")
+        emit("upload.throughput", f"{size / upload_s / 1e6:.1f}", "MB/s")
+        emit("upload.throughput_mib", f"{mib / upload_s:.1f}", "MiB/s")
+        emit("upload.worker_peak_rss_growth", f"{upload_peak / 1024:.1f}", "MiB")
+        emit("upload.temp_files_left", len(left), "files")
+        if "download" not in phases:
+            return
         doc_id = int(re.search(r"/documents/(\d+)/", result["results"][0]["url"]).group(1))
         version_id = int(subprocess.run(
             [python, "manage.py", "shell", "-c",
@@ -236,25 +245,27 @@ def main() -> None:
         got, got_size = download(session, version_id)
         download_s = time.perf_counter() - start
         download_peak = status_kib(worker, "VmHWM") - base
-
         ok = got == expected.hexdigest() and got_size == size
-        mib = size / 1024 / 1024
-        print(f"file size: {mib:.0f} MiB")
-        print(f"upload time: {upload_s:.1f} s")
-        print(f"upload throughput: {mib / upload_s:.1f} MiB/s")
-        print(f"upload worker peak RSS growth: {upload_peak / 1024:.1f} MiB")
-        print(f"download time: {download_s:.1f} s")
-        print(f"download throughput: {mib / download_s:.1f} MiB/s")
-        print(f"download worker peak RSS growth: {download_peak / 1024:.1f} MiB")
-        print(f"sha256 end to end: {'match' if ok else 'MISMATCH'}")
+        emit("download.seconds", f"{download_s:.1f}", "s")
+        emit("download.throughput", f"{size / download_s / 1e6:.1f}", "MB/s")
+        emit("download.worker_peak_rss_growth", f"{download_peak / 1024:.1f}", "MiB")
+        emit("download.sha256_end_to_end", "match" if ok else "MISMATCH", "")
         if not ok:
             raise SystemExit(1)
     finally:
         if gunicorn is not None:
             gunicorn.send_signal(signal.SIGTERM)
             gunicorn.wait(timeout=30)
-        psql(args.database_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        psql(database_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+    run(lambda name, value, unit: print(f"{name}: {value} {unit}".rstrip()), size_mib=args.size_mib, database_url=args.database_url)
 
 
 if __name__ == "__main__":
