@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from django.db import models
 
-from reviews.querysets import review_ids_granted, user_may_see_anything
+from reviews.querysets import in_visible_reviews
 
 
 class DocumentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user_may_see_anything(user):
-            return self.none()
-        if user.is_program_admin:
-            return self.all()
-        return self.filter(review_id__any_of=review_ids_granted(user, "view_review"))
+    def visible_to(self, user, *, review=None):
+        """Documents of the reviews ``user`` sees (``review``: of that one only)."""
+        return in_visible_reviews(self, user, review=review)
 
 
 class DocumentVersionQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user_may_see_anything(user):
-            return self.none()
-        if user.is_program_admin:
-            return self.all()
-        return self.filter(document__review_id__any_of=review_ids_granted(user, "view_review"))
+    def visible_to(self, user, *, review=None):
+        return in_visible_reviews(self, user, path="document__review", review=review)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from reviews.models import Review
+from reviews.querysets import review_id_of
 
 from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentVersion, HandlingMarking
 
@@ -14,8 +16,7 @@ def review_documents(*, user, review: Review):
     """The review's documents with their versions (newest first), for a user who can see the review."""
     versions = DocumentVersion.objects.select_related("uploaded_by").order_by("-number")
     return (
-        Document.objects.visible_to(user)
-        .filter(review=review)
+        Document.objects.visible_to(user, review=review)
         .select_related("marking", "created_by")
         .prefetch_related(Prefetch("versions", queryset=versions))
         .order_by("kind", "title", "id")
@@ -23,7 +24,7 @@ def review_documents(*, user, review: Review):
 
 
 def review_document_count(*, user, review: Review) -> int:
-    return Document.objects.visible_to(user).filter(review=review).count()
+    return Document.objects.visible_to(user, review=review).count()
 
 
 def missing_kinds(*, documents) -> list:
@@ -34,15 +35,21 @@ def missing_kinds(*, documents) -> list:
 
 def document_get(*, user, pk: int) -> Document:
     """The document, or 404 when it does not exist or is out of the user's scope."""
+    review_id = review_id_of(Document, pk)
+    if review_id is None:
+        raise Http404
     return get_object_or_404(
-        Document.objects.visible_to(user).select_related("review__model", "review__company", "marking", "created_by"),
+        Document.objects.visible_to(user, review=review_id).select_related("review__model", "review__company", "marking", "created_by"),
         pk=pk,
     )
 
 
 def version_get(*, user, pk: int) -> DocumentVersion:
+    review_id = review_id_of(DocumentVersion, pk, "document__review_id")
+    if review_id is None:
+        raise Http404
     return get_object_or_404(
-        DocumentVersion.objects.visible_to(user).select_related(
+        DocumentVersion.objects.visible_to(user, review=review_id).select_related(
             "document__review__company", "document__marking", "uploaded_by"
         ),
         pk=pk,

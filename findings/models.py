@@ -49,18 +49,17 @@ class Sharing(models.TextChoices):
 
 
 class FindingQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, review=None):
         """Admins: all. Agency users, on reviews they see: their own agency's
         findings and those shared with the agencies or the company. Company
         liaisons, on their reviews: only findings shared with the company."""
-        from reviews.models import Review
-        from reviews.querysets import user_may_see_anything
+        from reviews.querysets import in_visible_reviews, user_may_see_anything
 
         if not user_may_see_anything(user):
             return self.none()
+        qs = in_visible_reviews(self, user, review=review)
         if user.is_program_admin:
-            return self.all()
-        qs = self.filter(review__in=Review.objects.visible_to(user).values("id"))
+            return qs
         if user.is_company_liaison:
             return qs.filter(sharing=Sharing.COMPANY)
         if user.agency_id:
@@ -94,10 +93,10 @@ class Finding(models.Model):
 
 
 class FindingCommentQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, review=None):
         """Comments on findings the user sees; an internal comment stays within
         its author's agency (companies never see one)."""
-        qs = self.filter(finding__in=Finding.objects.visible_to(user).values("id"))
+        qs = self.filter(finding__in=Finding.objects.visible_to(user, review=review).values("id"))
         if getattr(user, "is_program_admin", False):
             return qs
         if getattr(user, "agency_id", None):

@@ -40,11 +40,11 @@ class Answer(models.TextChoices):
 
 
 class ChecklistItemQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, review=None):
         """Whoever sees the review sees its checklist (companies: without who answered)."""
-        from reviews.models import Review
+        from reviews.querysets import in_visible_reviews
 
-        return self.filter(review__in=Review.objects.visible_to(user).values("id"))
+        return in_visible_reviews(self, user, review=review)
 
 
 class ChecklistItem(models.Model):

@@ -1,6 +1,9 @@
 from dataclasses import dataclass
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+
+from reviews.querysets import review_id_of
 
 from .models import ChecklistItem
 
@@ -17,7 +20,7 @@ class Progress:
 
 
 def checklist(*, user, review):
-    return ChecklistItem.objects.visible_to(user).filter(review=review).select_related("criterion", "answered_by")
+    return ChecklistItem.objects.visible_to(user, review=review).select_related("criterion", "answered_by")
 
 
 def progress(*, review) -> Progress:
@@ -30,4 +33,7 @@ def progress(*, review) -> Progress:
 
 
 def item_get(*, user, pk: int) -> ChecklistItem:
-    return get_object_or_404(ChecklistItem.objects.visible_to(user).select_related("review", "criterion"), pk=pk)
+    review_id = review_id_of(ChecklistItem, pk)
+    if review_id is None:
+        raise Http404
+    return get_object_or_404(ChecklistItem.objects.visible_to(user, review=review_id).select_related("review", "criterion"), pk=pk)

@@ -237,7 +237,7 @@ def may_know(*, user: User, kind: DeadlineKind, target_id: int, review_id: int) 
     (an invited reviewer, before access) they see the assignment itself."""
     from reviews.models import Assignment, Review
 
-    if kind.target_type == "assignment" and Assignment.objects.visible_to(user).filter(pk=target_id).exists():
+    if kind.target_type == "assignment" and Assignment.objects.visible_to(user, review=review_id).filter(pk=target_id).exists():
         return True
     return Review.objects.visible_to(user, among=[review_id]).exists()
 

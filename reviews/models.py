@@ -277,9 +277,11 @@ class ExtensionStatus(models.TextChoices):
 
 
 class ExtensionRequestQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, review=None):
         """Whoever sees the review sees its extension requests (companies see the agency, not the person)."""
-        return self.filter(review__in=Review.objects.visible_to(user).values("id"))
+        from .querysets import in_visible_reviews
+
+        return in_visible_reviews(self, user, review=review)
 
 
 class ExtensionRequest(models.Model):

@@ -46,10 +46,10 @@ def report_for(*, review, user) -> Report:
 
     company = user.is_company_liaison
     findings = (
-        Finding.objects.visible_to(user).filter(review=review).select_related("agency", "category", "author").order_by("created_at", "id")
+        Finding.objects.visible_to(user, review=review).select_related("agency", "category", "author").order_by("created_at", "id")
     )
     comments = {}
-    for c in FindingComment.objects.visible_to(user).filter(finding__review=review).select_related(
+    for c in FindingComment.objects.visible_to(user, review=review).select_related(
         "author__membership__agency", "author__membership__company"
     ):
         comments.setdefault(c.finding_id, []).append(f"{_person(c.author, user)}: {c.body}")
@@ -75,7 +75,7 @@ def report_for(*, review, user) -> Report:
             row["author"] = f.author.get_full_name()
             row["sharing"] = f.get_sharing_display()
         report.findings.append(row)
-    for item in ChecklistItem.objects.visible_to(user).filter(review=review).select_related("criterion", "answered_by"):
+    for item in ChecklistItem.objects.visible_to(user, review=review).select_related("criterion", "answered_by"):
         row = {
             "criterion": item.criterion.name,
             "mandatory": "yes" if item.criterion.mandatory else "no",
@@ -92,8 +92,7 @@ def report_for(*, review, user) -> Report:
     from documents.models import DocumentVersion
 
     versions = (
-        DocumentVersion.objects.visible_to(user)
-        .filter(document__review=review)
+        DocumentVersion.objects.visible_to(user, review=review)
         .select_related("document__marking")
         .order_by("document__kind", "document__title", "number")
     )

@@ -20,11 +20,11 @@ class Side(models.TextChoices):
 
 
 class InformationRequestQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, review=None):
         """Whoever sees the review sees its RFIs (companies see the agency, never the asker)."""
-        from reviews.models import Review
+        from reviews.querysets import in_visible_reviews
 
-        return self.filter(review__in=Review.objects.visible_to(user).values("id"))
+        return in_visible_reviews(self, user, review=review)
 
 
 class InformationRequest(models.Model):

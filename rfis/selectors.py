@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+
+from reviews.querysets import review_id_of
 
 from .models import InformationRequest, RfiMessage
 
 
 def rfi_list(*, user, review):
     return (
-        InformationRequest.objects.visible_to(user)
-        .filter(review=review)
+        InformationRequest.objects.visible_to(user, review=review)
         .select_related("agency", "asked_by")
         .order_by("status", "due_at", "id")
     )
 
 
 def rfi_get(*, user, pk: int) -> InformationRequest:
+    review_id = review_id_of(InformationRequest, pk)
+    if review_id is None:
+        raise Http404
     return get_object_or_404(
-        InformationRequest.objects.visible_to(user).select_related("review__model", "review__company", "agency", "asked_by"),
+        InformationRequest.objects.visible_to(user, review=review_id).select_related("review__model", "review__company", "agency", "asked_by"),
         pk=pk,
     )
 
