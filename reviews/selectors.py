@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from .models import (
@@ -17,6 +18,7 @@ from .models import (
     ReviewUserObjectPermission,
     TermsAcceptance,
 )
+from .querysets import mark_visible, review_id_of
 
 SORTS = {
     "deadline": ("window_end", "id"),
@@ -47,17 +49,69 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
 
 
 def review_get(*, user, pk: int) -> Review:
-    """The review, or 404 when it does not exist or is out of the user's scope."""
-    return get_object_or_404(
+    """The review, or 404 when it does not exist or is out of the user's scope.
+
+    The review comes back marked as checked for ``user`` (``in_visible_reviews``
+    then reads its documents, RFIs… without asking the grants again)."""
+    review = get_object_or_404(
         Review.objects.visible_to(user, among=[pk]).select_related("model", "company", "created_by"), pk=pk
     )
+    mark_visible(review, user)
+    return review
+
+
+def review_detail_get(*, user, pk: int) -> Review:
+    """``review_get`` plus, in the same statement, what the review's page
+    says about it: open RFIs, documents, a running clock stop, the readiness
+    tally, and the user's own standing (terms accepted, accepted assignment,
+    agency participating). One query instead of eight keeps the page's query
+    count flat (issue 9's budget is 12)."""
+    from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from documents.models import Document
+    from readiness.models import ChecklistItem
+    from rfis.models import InformationRequest
+
+    from .models import ClockStop, ReviewAgency
+
+    def counted(qs):
+        return Coalesce(
+            Subquery(qs.order_by().values("review_id").annotate(n=Count("*")).values("n"), output_field=IntegerField()),
+            Value(0),
+        )
+
+    checklist = ChecklistItem.objects.filter(review=OuterRef("pk"))
+    qs = Review.objects.visible_to(user, among=[pk]).select_related(
+        "model", "company", "created_by__membership__agency", "created_by__membership__company"
+    ).annotate(
+        open_rfi_count=counted(InformationRequest.objects.filter(review=OuterRef("pk"), status="open")),
+        document_count=counted(Document.objects.filter(review=OuterRef("pk"))),
+        clock_stopped_at=Subquery(
+            ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True).order_by("-stopped_at").values("stopped_at")[:1]
+        ),
+        checklist_total=counted(checklist),
+        checklist_answered=counted(checklist.exclude(answer="")),
+        checklist_mandatory_open=counted(checklist.filter(answer="", criterion__mandatory=True)),
+        my_terms_accepted=Exists(
+            TermsAcceptance.objects.filter(review=OuterRef("pk"), user_id=user.pk, version=OuterRef("access_terms_version"))
+        ),
+        my_assignment_accepted=Exists(
+            Assignment.objects.filter(review=OuterRef("pk"), reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
+        ),
+        my_agency_participates=Exists(ReviewAgency.objects.filter(review=OuterRef("pk"), agency_id=user.agency_id))
+        if getattr(user, "agency_id", None)
+        else Value(False),
+    )
+    review = get_object_or_404(qs, pk=pk)
+    mark_visible(review, user)
+    return review
 
 
 def review_assignments(*, user, review: Review):
     """Assignments on the review the user may see (companies: none)."""
     return (
-        Assignment.objects.visible_to(user)
-        .filter(review=review)
+        Assignment.objects.visible_to(user, review=review)
         .select_related("reviewer", "agency", "invited_by")
         .order_by("agency__acronym", "status", "reviewer__email")
     )
@@ -67,6 +121,8 @@ def terms_needed(*, user, review: Review) -> bool:
     """Agency users accept the review's current access terms before its material opens."""
     if not (user.is_agency_lead or user.is_agency_reviewer):
         return False
+    if hasattr(review, "my_terms_accepted"):  # read with the review (review_detail_get)
+        return not review.my_terms_accepted
     return not TermsAcceptance.objects.filter(review=review, user=user, version=review.access_terms_version).exists()
 
 
@@ -94,12 +150,17 @@ def review_access_list(*, review: Review, user):
 
 
 def review_access_history(*, review: Review):
-    return AccessChange.objects.filter(review=review).select_related("user", "group", "actor")
+    return AccessChange.objects.filter(review=review).select_related(
+        "user", "group__agency_leads_of", "group__company_liaisons_of", "actor"
+    )
 
 
 def assignment_get(*, user, pk: int) -> Assignment:
+    review_id = review_id_of(Assignment, pk)
+    if review_id is None:
+        raise Http404
     return get_object_or_404(
-        Assignment.objects.visible_to(user).select_related("review__model", "review__company", "agency", "invited_by", "reviewer"),
+        Assignment.objects.visible_to(user, review=review_id).select_related("review__model", "review__company", "agency", "invited_by", "reviewer"),
         pk=pk,
     )
 
@@ -150,12 +211,14 @@ def lead_dashboard(*, user, sort: str = "deadline"):
 def review_extensions(*, user, review: Review):
     """The review's extension requests, newest first (whoever sees the review sees them)."""
     return (
-        ExtensionRequest.objects.visible_to(user)
-        .filter(review=review)
+        ExtensionRequest.objects.visible_to(user, review=review)
         .select_related("requested_by__membership__agency", "requested_by__membership__company", "decided_by", "agency")
         .order_by("-created_at", "-id")
     )
 
 
 def extension_get(*, user, pk: int) -> ExtensionRequest:
-    return get_object_or_404(ExtensionRequest.objects.visible_to(user).select_related("review"), pk=pk)
+    review_id = review_id_of(ExtensionRequest, pk)
+    if review_id is None:
+        raise Http404
+    return get_object_or_404(ExtensionRequest.objects.visible_to(user, review=review_id).select_related("review"), pk=pk)

@@ -22,7 +22,7 @@ from .models import AssignmentStatus, ReviewStatus
 from .permissions import can_assign, can_create_review, can_manage_access
 from .services.certificates import CERTIFICATE_TEXT
 from .services.extensions import may_request_extension
-from readiness.selectors import progress as readiness_progress
+from readiness.selectors import Progress as ReadinessProgress
 
 
 from portal.forms import add_service_errors
@@ -65,7 +65,7 @@ def review_create(request):
 
 @login_required
 def review_detail(request, pk: int):
-    review = selectors.review_get(user=request.user, pk=pk)
+    review = selectors.review_detail_get(user=request.user, pk=pk)
     if selectors.terms_needed(user=request.user, review=review):
         return render(request, "reviews/review_terms.html", {"review": review})
     return render(
@@ -75,18 +75,23 @@ def review_detail(request, pk: int):
             "review": review,
             "assignments": selectors.review_assignments(user=request.user, review=review),
             "transitions": workflow.available(review=review, user=request.user),
-            "timeline": review.transitions.select_related("actor"),
+            # person.html shows a company user the actor's organisation: load it with them.
+            "timeline": review.transitions.select_related("actor__membership__agency", "actor__membership__company"),
             "can_manage_access": can_manage_access(request.user, review),
             "agencies": review.agencies.all(),
             "extensions": selectors.review_extensions(user=request.user, review=review),
-            "open_rfis": review.rfis.filter(status="open").count(),
-            "clock_stop": review.clock_stops.filter(resumed_at__isnull=True).first(),
-            "readiness": readiness_progress(review=review),
+            "open_rfis": review.open_rfi_count,
+            "clock_stopped_at": review.clock_stopped_at,
+            "readiness": ReadinessProgress(
+                total=review.checklist_total,
+                answered=review.checklist_answered,
+                mandatory_open=review.checklist_mandatory_open,
+            ),
             "certificates": review.certificates.select_related("agency", "certified_by"),
             "may_certify": review.status == ReviewStatus.CLOSED
             and request.user.is_agency_lead
             and not review.certificates.filter(agency_id=request.user.agency_id).exists()
-            and review.participations.filter(agency_id=request.user.agency_id).exists(),
+            and review.my_agency_participates,
             "certificate_text": CERTIFICATE_TEXT,
             "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
             "reminders": reminder_history(review_id=review.pk, user=request.user)[:20],

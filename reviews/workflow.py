@@ -28,7 +28,11 @@ def _is_admin(user, review: Review) -> bool:
 
 
 def _is_participating_lead(user, review: Review) -> bool:
-    return user.is_agency_lead and review.participations.filter(agency_id=user.agency_id).exists()
+    if not user.is_agency_lead:
+        return False
+    if hasattr(review, "my_agency_participates"):  # read with the review (selectors.review_detail_get)
+        return review.my_agency_participates
+    return review.participations.filter(agency_id=user.agency_id).exists()
 
 
 def _readiness_complete(review: Review) -> str | None:

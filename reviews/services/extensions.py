@@ -26,9 +26,14 @@ class ExtensionError(Exception):
 def may_request_extension(user, review: Review) -> bool:
     if review.status != ReviewStatus.IN_REVIEW:
         return False
+    # The review page reads both facts with the review (selectors.review_detail_get).
     if user.is_agency_lead:
+        if hasattr(review, "my_agency_participates"):
+            return review.my_agency_participates
         return review.participations.filter(agency_id=user.agency_id).exists()
     if user.is_agency_reviewer:
+        if hasattr(review, "my_assignment_accepted"):
+            return review.my_assignment_accepted
         return review.assignments.filter(reviewer=user, status=AssignmentStatus.ACCEPTED).exists()
     return False
 
