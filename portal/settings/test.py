@@ -29,6 +29,10 @@ CACHES = {
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 
+# N+1 detection in tests (portal/tests/test_n_plus_one.py); not in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]  # noqa: F405
+ZEAL_RAISE = True
+
 PORTAL_DEMO_MODE = False
 PORTAL_REQUIRE_MFA = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
