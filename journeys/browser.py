@@ -8,7 +8,6 @@ on the same broken step a test would fail on.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -225,5 +224,84 @@ def drop_files(page, selector: str, files: list[tuple[str, bytes, str]]) -> None
     page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
 
 
-def json_dump(data) -> str:
-    return json.dumps(data, indent=2, default=str)
+def give_totp(user) -> str:
+    """Enrols ``user`` in TOTP (as the setup page would) and returns the base32 secret."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from allauth.mfa.utils import decrypt
+
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if existing:
+        return decrypt(existing.data["secret"])
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+class JourneySession:
+    """A ``flows.Session`` over a running portal at ``base_url``: one browser
+    context per person, signed in through the real forms. Subclasses decide
+    what a checkpoint does (the tests check accessibility, the screenshots
+    command takes a picture)."""
+
+    def __init__(self, browser, base_url: str):
+        self.browser = browser
+        self.base_url = base_url
+        self.pages: list[tuple[str, object, PageLog]] = []
+        self.checked: list[str] = []
+
+    def _new_page(self, label: str, **context_args):
+        context = self.browser.new_context(viewport=VIEWPORT, accept_downloads=True, **context_args)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        self.pages.append((label, page, watch(page, self.base_url)))
+        return page
+
+    def anonymous_page(self, **context_args):
+        return self._new_page(f"anonymous-{len(self.pages) + 1}", **context_args)
+
+    def page_for(self, email: str):
+        """A new context signed in as ``email`` with password and TOTP (both set here)."""
+        from accounts.models import User
+
+        user = User.objects.get(email=email)
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+        secret = give_totp(user)
+        page = self._new_page(email.split("@")[0])
+        login(page, self.base_url, email=email, password=PASSWORD, secret=secret)
+        return page
+
+    def checkpoint(self, page, name: str) -> None:
+        page.wait_for_load_state("load")
+        self.assert_clean()
+        self.checked.append(name)
+
+    def invitation_link(self, email: str) -> str:
+        """The link of the invitation e-mail last sent to ``email`` (locmem outbox)."""
+        import re
+
+        from django.core import mail
+
+        for message in reversed(getattr(mail, "outbox", [])):
+            if email in message.to:
+                found = re.search(r"https?://\S+/invite/[^/\s]+/", message.body)
+                if found:
+                    return found.group(0)
+        raise AssertionError(f"no invitation e-mail with a link was sent to {email}")
+
+    def problems(self) -> list[str]:
+        return [f"{label}: {p}" for label, _, log in self.pages for p in log.problems()]
+
+    def assert_clean(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise AssertionError("The portal misbehaved during the journey:\n" + "\n".join(problems))
+
+    def close(self) -> None:
+        for _, page, _ in self.pages:
+            try:
+                page.context.close()
+            except Exception:  # noqa: S110 - a crashed context is closed already
+                pass
+        self.pages.clear()
