@@ -51,7 +51,7 @@ def _terms_redirect(request, review):
 
 def _store_uploads(request, *, files, refusals, store):
     """Stores each file on its own; one bad file never affects the others. Returns per-file results."""
-    results = [{"name": name, "ok": False, "message": f"{name}: {reason}"} for name, reason in refusals]
+    results = [{"name": name, "ok": False, "message": f"{name} {reason}"} for name, reason in refusals]
     for upload in files:
         name = getattr(upload, "original_name", upload.name)
         try:

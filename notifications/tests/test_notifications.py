@@ -78,3 +78,20 @@ def test_preferences_page_saves_the_choice_and_bell_counts_unread(people, login)
     assert client.post(reverse("notification_preferences"), {"email": "weekly"}).status_code == 200
     user.notification_preference.refresh_from_db()
     assert user.notification_preference.email == "digest"
+
+
+def test_bell_lists_the_newest_unread_with_their_count_in_one_query(people, login, django_assert_num_queries):
+    from django.utils import timezone
+
+    from notifications.selectors import notification_bell
+
+    user = people["now"]
+    for i in range(7):
+        notification_send(recipients=[user], verb="a", title=f"Reminder {i}")
+    Notification.objects.filter(recipient=user, title="Reminder 6").update(read_at=timezone.now())
+    with django_assert_num_queries(1):
+        count, recent = notification_bell(user=user)
+    assert count == 6
+    assert [n.title for n in recent] == ["Reminder 5", "Reminder 4", "Reminder 3", "Reminder 2", "Reminder 1"]
+    html = login(user).get(reverse("dashboard")).content.decode()
+    assert "Notifications, 6 unread" in html and "Reminder 5" in html and "Reminder 0" not in html

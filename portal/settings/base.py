@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "rfis",
     "findings",
     "readiness",
+    "journeys",
 ]
 
 MIDDLEWARE = [

@@ -59,7 +59,8 @@
         row.bar.value = ok ? 100 : row.bar.value;
         row.status.textContent = message;
         row.li.classList.add(ok ? "upload-ok" : "upload-error");
-        if (!ok) row.li.setAttribute("role", "alert");
+        // The message (not the <li>: a list item keeps its role) is announced at once.
+        if (!ok) row.status.setAttribute("role", "alert");
         resolve(ok);
       });
       xhr.addEventListener("error", function () {

@@ -1,0 +1,393 @@
+"""The three journeys of issue 10, step by step, on the demo world.
+
+Each journey takes a ``Session`` (the tests' and the screenshots command's):
+``session.page_for(email)`` gives a page of a new browser context, signed in
+through the login form with password and TOTP; ``session.checkpoint(page,
+name)`` is where the tests run axe-core and the command takes a screenshot
+named ``name``. Steps that set the scene without a browser (another person's
+earlier work) go through the same services the views use.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from playwright.sync_api import Page, expect
+
+from .browser import PASSWORD, choose_with_keyboard, drop_files, fresh_totp, tab_to
+
+NOT_FOUND = "Not found"
+
+
+class Session(Protocol):
+    base_url: str
+
+    def page_for(self, email: str) -> Page: ...
+
+    def anonymous_page(self) -> Page: ...
+
+    def checkpoint(self, page: Page, name: str) -> None: ...
+
+    def invitation_link(self, email: str) -> str: ...
+
+
+def _user(email):
+    from accounts.models import User
+
+    return User.objects.select_related("membership").get(email=email)
+
+
+def _review(model_name):
+    from reviews.models import Review
+
+    return Review.objects.get(model__name=model_name)
+
+
+def url(session: Session, path: str) -> str:
+    return session.base_url + path
+
+
+# ------------------------------------------------------------------ liaison
+
+def liaison_journey(session: Session) -> dict:
+    """Northwind's liaison: draft and submit a review, upload by drag-and-drop,
+    answer an RFI, read a shared finding, withdraw another review."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from companies.models import Modality
+    from companies.services import aimodel_create
+    from findings.models import Finding, Sharing
+    from findings.services import finding_share
+
+    liaison = _user("liaison@northwind.example")
+    atlas, mini = _review("Atlas-2"), _review("Atlas-2 Mini")
+    aimodel_create(
+        actor=liaison, company=liaison.membership.company, name="Atlas-3", version="3.0", modality=Modality.AGENTIC,
+        capability_summary="Next Atlas generation.",
+        planned_release_date=timezone.localdate() + timedelta(days=60),
+    )
+    # Earlier, NSA's lead shared the reviewer's finding with the company.
+    finding = Finding.objects.get(review=atlas)
+    finding_share(finding_id=finding.pk, actor=_user("lead.nsa@agency.example"), sharing=Sharing.COMPANY)
+
+    page = session.page_for(liaison.email)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    session.checkpoint(page, "dashboard-liaison")
+
+    # Draft a review with the keyboard only: no clicks from here to "Save draft".
+    page.goto(url(session, "/reviews/new/"))
+    tab_to(page, "#id_model")
+    choose_with_keyboard(page, "#id_model", "Atlas-3")
+    tab_to(page, "input[name=agencies][value='%d']" % _agency("NSA").pk)
+    page.keyboard.press("Space")
+    tab_to(page, "input[name=agencies][value='%d']" % _agency("CISA").pk)
+    page.keyboard.press("Space")
+    tab_to(page, "#id_summary")
+    page.keyboard.type("Atlas-3's agentic exploitation skills before the January release.")
+    session.checkpoint(page, "review-create-liaison")
+    tab_to(page, "button[type=submit]:has-text('Save draft')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=re.compile("^Atlas-3"))).to_be_visible()
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("Review submitted.")).to_be_visible()
+    new_review_url = page.url
+
+    # Two documents dropped on the upload form, each with its own progress bar.
+    page.goto(new_review_url + "documents/")
+    expect(page.locator("[data-dropzone]")).to_be_visible()
+    drop_files(page, "[data-dropzone]", [
+        ("model-card.md", b"# Atlas-3 model card\n\nIntended use: agentic coding.\n", "text/markdown"),
+        ("evaluation.csv", b"benchmark,score\nctf-easy,0.82\nctf-hard,0.31\n", "text/csv"),
+    ])
+    expect(page.locator("[data-upload-list] li")).to_have_count(2)
+    page.get_by_role("button", name="Upload").click()
+    rows = page.locator("[data-upload-list] li.upload-item")
+    expect(rows).to_have_count(2)
+    expect(rows.locator("progress")).to_have_count(2)
+    expect(page.locator("[data-upload-list] .upload-ok")).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("model-card.md stored as version 1")
+    expect(rows.nth(1)).to_contain_text("evaluation.csv stored as version 1")
+    for i in range(2):
+        expect(rows.nth(i).locator("progress")).to_have_attribute("value", "100")
+    session.checkpoint(page, "upload-progress-liaison")
+    page.get_by_role("link", name="Refresh the list").click()
+    expect(page.get_by_role("link", name="model-card.md")).to_be_visible()
+    session.checkpoint(page, "documents-liaison")
+
+    # Answer the open RFI on Atlas-2.
+    page.goto(url(session, f"/reviews/{atlas.pk}/rfis/"))
+    page.get_by_role("link", name="Tool-use logs for the CTF evaluation").click()
+    page.get_by_label("Your answer").fill("The raw tool-call logs are in the evaluation bundle, version 2.")
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_text("The raw tool-call logs are in the evaluation bundle")).to_be_visible()
+    session.checkpoint(page, "rfi-liaison")
+
+    # Read the finding NSA shared with the company.
+    page.goto(url(session, f"/reviews/{atlas.pk}/findings/"))
+    page.get_by_role("link", name=finding.title).click()
+    expect(page.get_by_role("heading", level=1, name=finding.title)).to_be_visible()
+    expect(page.get_by_text("Riley Reviewer")).to_have_count(0)  # never the author
+    session.checkpoint(page, "finding-liaison")
+
+    # Withdraw the second review (Atlas-2 Mini); the confirm dialog is accepted.
+    page.goto(url(session, f"/reviews/{mini.pk}/"))
+    page.get_by_label("Reason for withdrawing").fill("We are merging Mini into the Atlas-3 release.")
+    page.get_by_role("button", name="Withdraw from review").click()
+    expect(page.get_by_text("Review withdrawn.")).to_be_visible()
+    page.goto(url(session, f"/reviews/{mini.pk}/"))
+    expect(page.get_by_role("heading", name=re.compile("Withdrawn by the company"))).to_be_visible()
+    return {"new_review_url": new_review_url}
+
+
+def _agency(acronym):
+    from agencies.models import Agency
+
+    return Agency.objects.get(acronym=acronym)
+
+
+# ----------------------------------------------------------------- reviewer
+
+def reviewer_journey(session: Session) -> dict:
+    """NSA's reviewer: accept an assignment (conflict-of-interest declaration),
+    accept the terms, download a document, ask a blocking RFI (the clock stops),
+    record a finding, fill the checklist, read the reminders in the bell."""
+    from django.utils import timezone
+
+    from reminders.services import reminders_run
+    from reviews import services as review_services
+
+    reviewer, lead, admin = _user("reviewer.nsa@agency.example"), _user("lead.nsa@agency.example"), _user("admin@portal.example")
+    mini = _review("Atlas-2 Mini")
+    # Earlier: the program office opened Atlas-2 Mini, Northwind handed over a
+    # document and NSA's lead asked this reviewer to take part.
+    review_services.review_open(review_id=mini.pk, actor=admin)
+    _document(mini, "liaison@northwind.example", "Atlas-2 Mini system card", "system-card.pdf")
+    assignment = review_services.assignment_invite(review=mini, reviewer=reviewer, actor=lead)
+
+    page = session.page_for(reviewer.email)
+    session.checkpoint(page, "dashboard-reviewer")
+
+    # Accept the assignment with the keyboard only.
+    page.goto(url(session, f"/assignments/{assignment.pk}/"))
+    tab_to(page, "input[name=has_conflict][value=no]")
+    page.keyboard.press("Space")
+    expect(page.locator("input[name=has_conflict][value=no]")).to_be_checked()
+    tab_to(page, "textarea[name=coi_declaration]")
+    session.checkpoint(page, "assignment-reviewer")
+    tab_to(page, "button:has-text('Accept assignment')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Assignment accepted.")).to_be_visible()
+
+    # The terms come before the material.
+    expect(page.get_by_role("button", name="Accept and open the review")).to_be_visible()
+    session.checkpoint(page, "terms-reviewer")
+    page.get_by_label("I have read these terms and I will follow them.").check()
+    page.get_by_role("button", name="Accept and open the review").click()
+    expect(page.get_by_text("Access terms accepted.")).to_be_visible()
+
+    # Open the documents and download one.
+    page.goto(url(session, f"/reviews/{mini.pk}/documents/"))
+    page.get_by_role("link", name="Atlas-2 Mini system card").click()
+    session.checkpoint(page, "document-reviewer")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("^Download")).first.click()
+    download = download_info.value
+    assert download.suggested_filename == "system-card.pdf", download.suggested_filename
+    assert download.failure() is None
+
+    # A blocking RFI stops the review clock.
+    page.goto(url(session, f"/reviews/{mini.pk}/rfis/"))
+    page.get_by_label("Subject").fill("Safeguard evaluation for the distilled weights")
+    page.get_by_label("Question").fill("Which of Atlas-2's refusal evaluations were re-run on Mini, and with what results?")
+    page.get_by_label(re.compile("^Blocking")).check()
+    session.checkpoint(page, "rfi-ask-reviewer")
+    page.get_by_role("button", name="Send question").click()
+    expect(page.get_by_role("heading", name="Safeguard evaluation for the distilled weights")).to_be_visible()
+    session.checkpoint(page, "rfi-reviewer")
+    page.goto(url(session, f"/reviews/{mini.pk}/"))
+    expect(page.locator(".badge-stopped", has_text="Clock stopped")).to_be_visible()
+    session.checkpoint(page, "review-clock-stopped-reviewer")
+
+    # Record a finding.
+    page.goto(url(session, f"/reviews/{mini.pk}/findings/"))
+    page.get_by_label("Title").fill("Refusals weaker on exploit requests")
+    page.get_by_label("Category").select_option(index=1)
+    page.get_by_label("High").check()
+    page.get_by_label("Description").fill("Mini wrote a working proof of concept for a public CVE where Atlas-2 refused.")
+    page.get_by_label("Evidence").fill("Lab run 2026-11-26, transcripts 3 and 7.")
+    page.get_by_role("button", name="Record finding").click()
+    expect(page.get_by_role("heading", level=1, name="Refusals weaker on exploit requests")).to_be_visible()
+    session.checkpoint(page, "finding-reviewer")
+
+    # Fill the readiness checklist, criterion by criterion.
+    page.goto(url(session, f"/reviews/{mini.pk}/readiness/"))
+    forms = page.locator("form[action*='/readiness/']")
+    count = forms.count()
+    assert count > 0, "the checklist has no criteria"
+    for i in range(count):
+        form = page.locator("form[action*='/readiness/']").nth(i)
+        form.get_by_label("Met", exact=True).check()
+        form.get_by_role("button", name=re.compile("^Save")).click()
+        expect(page.locator("form[action*='/readiness/']").nth(i).get_by_label("Met", exact=True)).to_be_checked()
+    session.checkpoint(page, "readiness-reviewer")
+
+    # The reminder sweep runs (Celery beat in production; here in process):
+    # Atlas-2's window ends in 6 days, so the 7-day reminder is due.
+    reminders_run(now=timezone.now())
+    page.goto(url(session, "/"))
+    bell = page.locator("summary.bell")
+    expect(bell).to_have_text(re.compile(r"Notifications, \d+ unread"))
+    bell.click()
+    panel = page.locator(".bell-panel")
+    expect(panel.get_by_role("button", name=re.compile("window ends in 7 days"))).to_be_visible()
+    session.checkpoint(page, "bell-reviewer")
+    panel.get_by_role("link", name="All notifications").click()
+    expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+    expect(page.locator(".notification-list")).to_contain_text(re.compile("remind|days before|window", re.I))
+    session.checkpoint(page, "notifications-reviewer")
+    return {"review": mini.pk}
+
+
+def _document(review, liaison_email, title, name):
+    from documents.demo import as_file
+    from documents.models import DocumentKind, HandlingMarking
+    from documents.services import document_create
+
+    pdf = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return document_create(
+        review=review, actor=_user(liaison_email), kind=DocumentKind.SYSTEM_CARD, title=title,
+        marking=HandlingMarking.objects.get(name__startswith="Proprietary"), file=as_file(pdf, name), original_name=name,
+    )
+
+
+# ------------------------------------------------------- admin and lead
+
+def admin_lead_journey(session: Session) -> dict:
+    """Program admin and NSA lead: invite someone who signs up with MFA, open a
+    submitted review, assign a reviewer, revoke access (the revoked reviewer's
+    next click is "not found"), decide an extension, close the review, download
+    the closing report and find that download in the audit trail."""
+    from readiness.models import ChecklistItem
+    from readiness.services import checklist_answer
+    from reviews import services as review_services
+
+    admin, lead, reviewer = _user("admin@portal.example"), _user("lead.nsa@agency.example"), _user("reviewer.nsa@agency.example")
+    atlas, mini = _review("Atlas-2"), _review("Atlas-2 Mini")
+
+    admin_page = session.page_for(admin.email)
+    session.checkpoint(admin_page, "dashboard-admin")
+
+    # Invite a new NSA reviewer.
+    admin_page.goto(url(session, "/people/invitations/"))
+    admin_page.get_by_label("E-mail address").fill("new.analyst@agency.example")
+    admin_page.get_by_label("Full name").fill("Noa Analyst")
+    admin_page.get_by_label("Role").select_option("agency_reviewer")
+    admin_page.get_by_label("Agency").select_option(value=str(_agency("NSA").pk))
+    session.checkpoint(admin_page, "invitations-admin")
+    admin_page.get_by_role("button", name="Send invitation").click()
+    expect(admin_page.get_by_text("Invitation sent to new.analyst@agency.example")).to_be_visible()
+
+    # The invited person accepts and sets up two-factor authentication.
+    newcomer = session.anonymous_page()
+    newcomer.goto(session.invitation_link("new.analyst@agency.example"))
+    session.checkpoint(newcomer, "invitation-accept")
+    newcomer.get_by_label("Full name").fill("Noa Analyst")
+    newcomer.get_by_label("Password", exact=True).fill(PASSWORD)
+    newcomer.get_by_label("Password (again)").fill(PASSWORD)
+    newcomer.get_by_role("button", name="Create my account").click()
+    expect(newcomer.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
+    session.checkpoint(newcomer, "mfa-setup")
+    secret = newcomer.locator("#authenticator_secret").inner_text().strip()
+    newcomer.get_by_label(re.compile("code", re.I)).fill(fresh_totp(secret))
+    newcomer.get_by_role("button", name="Activate").click()
+    expect(newcomer.locator("form[action$='/accounts/logout/'] button")).to_be_attached()
+    newcomer.goto(url(session, "/"))
+    expect(newcomer.get_by_role("heading", name="Set up two-factor authentication")).to_have_count(0)
+    expect(newcomer.get_by_role("heading", level=1)).to_be_visible()
+
+    # Open the submitted review (Atlas-2 Mini).
+    admin_page.goto(url(session, f"/reviews/{mini.pk}/"))
+    session.checkpoint(admin_page, "review-submitted-admin")
+    admin_page.get_by_role("button", name="Open the review window").click()
+    expect(admin_page.get_by_text("Review opened.")).to_be_visible()
+
+    # NSA's lead assigns the newcomer, with the keyboard only.
+    lead_page = session.page_for(lead.email)
+    lead_page.goto(url(session, f"/reviews/{mini.pk}/access/"))
+    tab_to(lead_page, "#id_reviewer")
+    choose_with_keyboard(lead_page, "#id_reviewer", "Noa Analyst")
+    tab_to(lead_page, "button:has-text('Ask to review')")
+    lead_page.keyboard.press("Enter")
+    expect(lead_page.get_by_text("was asked to review")).to_be_visible()
+    session.checkpoint(lead_page, "review-access-lead")
+    lead_page.goto(url(session, f"/reviews/{atlas.pk}/"))
+    session.checkpoint(lead_page, "review-detail-lead")
+
+    # Revoke NSA's reviewer on Atlas-2 while they are looking at it.
+    reviewer_page = session.page_for(reviewer.email)
+    reviewer_page.goto(url(session, f"/reviews/{atlas.pk}/"))
+    terms = reviewer_page.get_by_role("button", name="Accept and open the review")
+    if terms.count():
+        reviewer_page.get_by_label("I have read these terms and I will follow them.").check()
+        terms.click()
+    expect(reviewer_page.get_by_role("heading", level=1, name="Atlas-2")).to_be_visible()
+
+    admin_page.goto(url(session, f"/reviews/{atlas.pk}/access/"))
+    row = admin_page.locator("#people-title").locator("xpath=ancestor::section").locator("tr", has_text=reviewer.email)
+    row.locator("summary", has_text="Revoke").click()
+    row.get_by_label("Reason").fill("Moved to another engagement.")
+    row.get_by_role("button", name="Revoke access").click()
+    expect(admin_page.get_by_text(f"Access revoked for")).to_be_visible()
+
+    reviewer_page.get_by_role("link", name="Findings").first.click()
+    expect(reviewer_page.get_by_role("heading", level=1, name=NOT_FOUND)).to_be_visible()
+    session.checkpoint(reviewer_page, "not-found-revoked-reviewer")
+
+    # Decide the extension NSA's lead asked for.
+    review_services.extension_request(review_id=atlas.pk, actor=lead, days=7, reason="The red-team lab was down for three days.")
+    admin_page.goto(url(session, f"/reviews/{atlas.pk}/"))
+    admin_page.get_by_role("button", name="Approve").click()
+    expect(admin_page.get_by_text("Extension approved.")).to_be_visible()
+
+    # Close the review: its checklist is complete (NSA's analysts filled it).
+    for item in ChecklistItem.objects.filter(review=atlas, answer=""):
+        checklist_answer(item_id=item.pk, actor=lead, answer="met", note="")
+    admin_page.goto(url(session, f"/reviews/{atlas.pk}/"))
+    admin_page.get_by_label("Outcome summary").fill("Atlas-2 may be released with the agreed mitigations.")
+    admin_page.get_by_label(re.compile("^Recommendations")).fill("Rate-limit autonomous tool use; monitor CTF-style prompts.")
+    admin_page.get_by_role("button", name="Close the review").click()
+    expect(admin_page.get_by_text("Review closed.")).to_be_visible()
+    session.checkpoint(admin_page, "review-closed-admin")
+    with admin_page.expect_download() as download_info:
+        admin_page.get_by_role("link", name="Closing report (PDF)").click()
+    download = download_info.value
+    assert download.suggested_filename == f"review-{atlas.pk}-closing-report.pdf", download.suggested_filename
+    with open(download.path(), "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+
+    # Find that download in the audit trail.
+    admin_page.goto(url(session, "/audit/"))
+    admin_page.get_by_label("Action").fill("report.generate")
+    admin_page.get_by_label("Actor (e-mail)").fill(admin.email)
+    admin_page.get_by_role("button", name="Apply").click()
+    rows = admin_page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("report.generate")
+    expect(rows.first).to_contain_text(f"review #{atlas.pk}")
+    session.checkpoint(admin_page, "audit-admin")
+    return {"review": atlas.pk}
+
+
+def login_page(session: Session) -> None:
+    """The sign-in page as an anonymous visitor sees it."""
+    page = session.anonymous_page()
+    page.goto(url(session, "/accounts/login/"))
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    session.checkpoint(page, "login")

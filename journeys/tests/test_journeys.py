@@ -1,0 +1,126 @@
+"""The three journeys of DESIGN.md's roles, end to end in chromium, and the negative paths.
+
+Every checkpoint of a journey runs axe-core (no serious or critical
+violation); each journey fills at least one form with the keyboard alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from journeys import flows
+
+pytestmark = pytest.mark.browser
+
+
+def test_liaison_journey(journey):
+    result = flows.liaison_journey(journey)
+    assert {"dashboard-liaison", "upload-progress-liaison", "rfi-liaison", "finding-liaison"} <= set(journey.checked)
+
+    from reviews.models import Review, ReviewStatus
+
+    atlas3 = Review.objects.get(model__name="Atlas-3")
+    assert atlas3.status == ReviewStatus.SUBMITTED
+    assert result["new_review_url"].endswith(f"/reviews/{atlas3.pk}/")
+    assert sorted(atlas3.documents.values_list("versions__original_name", flat=True)) == ["evaluation.csv", "model-card.md"]
+    assert set(atlas3.agencies.values_list("acronym", flat=True)) == {"NSA", "CISA"}
+    assert Review.objects.get(model__name="Atlas-2 Mini").status == ReviewStatus.WITHDRAWN
+    assert Review.objects.get(model__name="Atlas-2").rfis.get().status == "answered"
+
+
+def test_reviewer_journey(journey):
+    result = flows.reviewer_journey(journey)
+
+    from documents.models import DocumentAccess
+    from findings.models import Finding
+    from readiness.models import ChecklistItem
+    from reviews.models import Assignment, Review
+
+    mini = Review.objects.get(pk=result["review"])
+    assignment = Assignment.objects.get(review=mini, reviewer__email="reviewer.nsa@agency.example")
+    assert assignment.status == "accepted" and assignment.coi_declaration
+    assert mini.clock_stops.filter(resumed_at__isnull=True).exists()
+    assert Finding.objects.filter(review=mini, title="Refusals weaker on exploit requests").exists()
+    assert not ChecklistItem.objects.filter(review=mini, answer="").exists()
+    assert DocumentAccess.objects.filter(user__email="reviewer.nsa@agency.example", action="download").count() == 1
+
+
+def test_admin_and_lead_journey(journey):
+    result = flows.admin_lead_journey(journey)
+
+    from accounts.models import User
+    from audit.models import AuditEvent
+    from reviews.models import Review, ReviewStatus
+
+    newcomer = User.objects.get(email="new.analyst@agency.example")
+    assert newcomer.is_agency_reviewer
+    assert newcomer.authenticator_set.filter(type="totp").exists()
+    atlas = Review.objects.get(pk=result["review"])
+    assert atlas.status == ReviewStatus.CLOSED
+    assert not Review.objects.visible_to(User.objects.get(email="reviewer.nsa@agency.example")).filter(pk=atlas.pk).exists()
+    assert AuditEvent.objects.filter(action="report.generate", target_id=str(atlas.pk)).exists()
+
+
+def test_reviewer_pasting_another_agencys_review_url_sees_not_found(journey, demo):
+    page = journey.page_for("reviewer.cisa@agency.example")
+    atlas = demo["atlas"]
+    for path in (f"/reviews/{atlas.pk}/", f"/reviews/{atlas.pk}/documents/", f"/reviews/{atlas.pk}/findings/"):
+        response = page.goto(journey.base_url + path)
+        assert response.status == 404, (path, response.status)
+        expect(page.get_by_role("heading", level=1, name="Not found")).to_be_visible()
+        expect(page.get_by_text("Atlas-2")).to_have_count(0)
+    journey.checkpoint(page, "not-found")
+
+
+def test_refused_files_show_their_error_next_to_them_while_the_others_upload(journey, demo, settings):
+    settings.PORTAL_UPLOAD_MAX_BYTES = 64 * 1024
+    atlas = demo["atlas"]
+    page = journey.page_for("liaison@northwind.example")
+    page.goto(f"{journey.base_url}/reviews/{atlas.pk}/documents/")
+    flows.drop_files(page, "[data-dropzone]", [
+        ("red-team-summary.md", b"# Red-team summary\n\nNo critical issues.\n", "text/markdown"),
+        ("installer.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200, "application/x-msdownload"),
+        ("huge-report.pdf", b"%PDF-1.4\n" + b"0" * (80 * 1024), "application/pdf"),
+    ])
+    page.get_by_role("button", name="Upload").click()
+    rows = page.locator("[data-upload-list] li.upload-item")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_have_class(re.compile("upload-ok"))
+    expect(rows.nth(0)).to_contain_text("red-team-summary.md stored as version 1")
+    expect(rows.nth(1)).to_have_class(re.compile("upload-error"))
+    expect(rows.nth(1)).to_contain_text("installer.exe refused")
+    expect(rows.nth(1)).to_contain_text("not an accepted type")
+    expect(rows.nth(2)).to_have_class(re.compile("upload-error"))
+    expect(rows.nth(2)).to_contain_text("huge-report.pdf refused: larger than the 64.0 KiB limit.")
+    expect(rows.nth(1).locator(".upload-status")).to_have_attribute("role", "alert")
+    journey.checkpoint(page, "upload-errors")
+
+    from documents.models import DocumentVersion
+
+    names = set(DocumentVersion.objects.filter(document__review=atlas).values_list("original_name", flat=True))
+    assert "red-team-summary.md" in names
+    assert not names & {"installer.exe", "huge-report.pdf"}
+
+
+def test_upload_form_works_without_javascript(journey, demo, tmp_path):
+    """The drop zone is an addition: with scripts off the plain form uploads several files."""
+    from documents.models import DocumentVersion
+
+    atlas = demo["atlas"]
+    page = journey.page_for("liaison@northwind.example")
+    plain = journey.browser.new_context(java_script_enabled=False, storage_state=page.context.storage_state())
+    try:
+        nojs = plain.new_page()
+        nojs.goto(f"{journey.base_url}/reviews/{atlas.pk}/documents/")
+        (tmp_path / "notes.txt").write_text("Plain upload.\n")
+        (tmp_path / "empty.txt").write_text("")
+        nojs.get_by_label("Files").set_input_files([str(tmp_path / "notes.txt"), str(tmp_path / "empty.txt")])
+        nojs.get_by_role("button", name="Upload").click()
+        expect(nojs.get_by_text("notes.txt stored as version 1")).to_be_visible()
+        expect(nojs.get_by_text("empty.txt refused: the file is empty.")).to_be_visible()
+    finally:
+        plain.close()
+    assert DocumentVersion.objects.filter(document__review=atlas, original_name="notes.txt").exists()
