@@ -15,11 +15,12 @@ from .factories import make_document
 
 pytestmark = pytest.mark.django_db
 
-# Pinned: session, user+membership, visible review ids, review, (terms: agency
-# users), visible review ids again, documents+markings, versions+uploaders,
-# notification count; liaisons also get the upload form's markings (default +
-# the select). Admins need no ids and no terms.
-EXPECTED = {"reviewer": 9, "liaison": 11, "admin": 6}
+# Pinned: session, user+membership, the review's grant, review, (terms: agency
+# users), documents+markings, versions+uploaders, notification count (the
+# review's own check covers its documents: no second grants lookup); liaisons
+# also get the upload form's markings (default + the select). Admins need no
+# grants and no terms.
+EXPECTED = {"reviewer": 8, "liaison": 10, "admin": 6}
 
 
 def _world(n: int):

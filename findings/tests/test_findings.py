@@ -165,4 +165,4 @@ def test_finding_list_query_count_at_one_and_three(demo, login, size, django_ass
     assert len(response.context["findings"]) == size
 
 
-FINDING_LIST_QUERIES = 10
+FINDING_LIST_QUERIES = 9

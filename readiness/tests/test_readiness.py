@@ -112,4 +112,4 @@ def test_checklist_query_count_does_not_grow(demo, login, size, django_assert_nu
     assert len(response.context["items"]) == size
 
 
-CHECKLIST_QUERIES = 10
+CHECKLIST_QUERIES = 9

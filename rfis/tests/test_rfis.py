@@ -192,4 +192,4 @@ def test_rfi_list_query_count_at_one_and_three(demo, login, size, django_assert_
     assert len(response.context["rfis"]) == size
 
 
-RFI_LIST_QUERIES = 7
+RFI_LIST_QUERIES = 6
