@@ -20,6 +20,9 @@ AUTH_AT = "_portal_auth_at"
 SEEN_AT = "_portal_seen_at"
 MFA_OK = "_portal_mfa_ok"
 SEEN_REFRESH = timedelta(seconds=60)
+# The REST API answers for itself (JSON 401/403, never a redirect to a page):
+# see api.authentication.
+API_PREFIX = "/api/"
 
 
 def stamp_login_time(sender, request, user, **kwargs) -> None:
@@ -51,6 +54,9 @@ class SessionTimeoutMiddleware:
                 reason = f"You were signed out after {settings.PORTAL_SESSION_IDLE_MINUTES} idle minutes."
             if reason:
                 logout(request)
+                if request.path.startswith(API_PREFIX):
+                    # The API call goes on unauthenticated (401) unless it carries a token.
+                    return self.get_response(request)
                 messages.info(request, reason)
                 return redirect_to_login(request.get_full_path(), reverse(settings.LOGIN_URL))
             if AUTH_AT not in session:
@@ -79,22 +85,35 @@ class RequireMFAMiddleware:
     (accounts.adapters.PortalMFAAdapter).
     """
 
-    exempt_prefixes = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/")
+    # The API checks the same rule in its session authentication (api.authentication) and
+    # answers 403 there; token calls have no session user here and are not affected.
+    exempt_prefixes = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/", API_PREFIX)
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if settings.PORTAL_REQUIRE_MFA and request.user.is_authenticated:
-            if request.session.get(MFA_OK) != request.user.pk and not request.path.startswith(self.exempt_prefixes):
-                from allauth.mfa.models import Authenticator
-
-                if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
-                    request.session[MFA_OK] = request.user.pk
-                else:
-                    messages.warning(request, "Set up two-factor authentication to continue.")
-                    return redirect("mfa_activate_totp")
+            if not request.path.startswith(self.exempt_prefixes) and not mfa_verified(request, request.user):
+                messages.warning(request, "Set up two-factor authentication to continue.")
+                return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+def mfa_verified(request, user) -> bool:
+    """Whether the session's user is enrolled in TOTP (remembered in the session once true).
+
+    allauth asks enrolled users for a code at sign-in, so an enrolled user's
+    session is an MFA-verified one.
+    """
+    if request.session.get(MFA_OK) == user.pk:
+        return True
+    from allauth.mfa.models import Authenticator
+
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        request.session[MFA_OK] = user.pk
+        return True
+    return False
 
 
 class UserTimeZoneMiddleware:

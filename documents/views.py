@@ -2,13 +2,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,8 +15,8 @@ from . import selectors, services
 from .forms import DocumentUploadForm
 from .models import EXPECTED_KINDS, AccessKind
 from .permissions import can_upload, fetch_refusal
+from .delivery import fetch_response
 from .uploads import RawNameMultiPartParser
-from .watermark import stamp
 
 
 def _parse_upload(request):
@@ -184,37 +181,7 @@ def _fetch(request, pk: int, *, inline: bool):
     if refusal:
         messages.error(request, refusal)
         return redirect("document_detail", pk=document.pk)
-    services.access_record(
-        version=version,
-        user=request.user,
-        action=AccessKind.VIEW if inline else AccessKind.DOWNLOAD,
-        client_address=request.META.get("REMOTE_ADDR"),
-    )
-    if document.marking.watermark_pdf and version.is_pdf:
-        org = request.user.organisation or "Program office"
-        text = (
-            f"{request.user.email} · {org} · {timezone.now().strftime('%Y-%m-%d %H:%M:%S UTC')} · "
-            f"sha256 {version.sha256[:16]} · {document.marking}"
-        )
-        with default_storage.open(version.file.name, "rb") as source:
-            stamped = stamp(source, text)
-        response = FileResponse(stamped, as_attachment=not inline, filename=version.original_name, content_type=version.content_type)
-        response["X-Watermarked"] = "1"
-    elif settings.PORTAL_X_ACCEL_REDIRECT_PREFIX:
-        response = HttpResponse(content_type=version.content_type)
-        response["X-Accel-Redirect"] = settings.PORTAL_X_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + version.file.name
-        response["Content-Disposition"] = content_disposition_header(not inline, version.original_name)
-    else:
-        response = FileResponse(
-            default_storage.open(version.file.name, "rb"),
-            as_attachment=not inline,
-            filename=version.original_name,
-            content_type=version.content_type,
-        )
-        response["Content-Length"] = str(version.size)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-SHA256"] = version.sha256
-    return response
+    return fetch_response(request, version, inline=inline)
 
 
 @login_required

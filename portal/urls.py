@@ -13,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("people/", include("accounts.urls")),
+    path("people/", include("api.web_urls")),
+    path("api/", include("api.urls")),
     path("", include("reviews.urls")),
     path("", include("documents.urls")),
     path("", include("companies.urls")),
@@ -22,3 +24,14 @@ urlpatterns = [
     path("", include("findings.urls")),
     path("", include("readiness.urls")),
 ]
+
+
+def handler404(request, exception):
+    """API paths answer 404 with the API's error body; pages keep the portal's 404 page."""
+    if request.path.startswith("/api/"):
+        from api.exceptions import json_not_found
+
+        return json_not_found(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -72,6 +72,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "simple_history",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # portal
     "accounts",
     "agencies",
@@ -84,6 +88,7 @@ INSTALLED_APPS = [
     "rfis",
     "findings",
     "readiness",
+    "api",
     "journeys",
 ]
 
@@ -265,6 +270,57 @@ MFA_TOTP_ISSUER = PORTAL_NAME
 # Sessions are recorded at login (IP, browser); tracking every request would
 # cost three writes per page.
 USERSESSIONS_TRACK_ACTIVITY = False
+
+# --- REST API (api/) ---------------------------------------------------------
+
+# Requests per token (browser sessions: per user) and period: N/second|minute|hour|day.
+PORTAL_API_THROTTLE_RATE = get_str("PORTAL_API_THROTTLE_RATE", "120/min")
+REST_FRAMEWORK = {
+    # Token first: its "Bearer" challenge makes a missing credential a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "api.authentication.MFASessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsPortalMember"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PortalPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Frontier Review Portal API",
+    "DESCRIPTION": (
+        "Reviews, models, documents, information requests, findings and notifications, each within the caller's "
+        "scope (out of scope: 404). Authenticate with a personal token (`Authorization: Bearer frp_…`) created on "
+        "your profile page, or with an MFA-verified browser session."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files: the Content-Security-Policy allows scripts from 'self' only.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SERVE_PERMISSIONS": ["api.permissions.IsPortalMember"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewStatusEnum": "reviews.models.ReviewStatus",
+        "RfiStatusEnum": "rfis.models.RfiStatus",
+        "DocumentKindEnum": "documents.models.DocumentKind",
+        "RfiMessageKindEnum": "rfis.models.RfiMessage.Kind",
+    },
+}
 
 # --- guardian ---------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import DEMO_ROLES
+from api.models import ApiToken
 from documents.models import Document, DocumentAccess, DocumentVersion
 from notifications.models import Notification
 from reviews import services
@@ -26,6 +27,9 @@ NSA_SIDE = {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}
 # URL namespaces/modules that belong to third parties (allauth, admin) and are
 # covered by their own tests (MFA enforcement, admin login).
 THIRD_PARTY_MODULES = ("allauth.", "django.contrib.admin")
+# The REST API under /api/ has its own matrix, generated from its router:
+# api/tests/test_authorization_matrix.py (token authentication, JSON 401/404).
+API_PREFIX = "api/"
 
 # URLs without an object: expected status per role (others: the default).
 PLAIN = {
@@ -38,6 +42,7 @@ PLAIN = {
     "audit_index": ("GET", {"admin": 200}, 404),
     "audit_export": ("GET", {"admin": 200}, 404),
     "notification_preferences": ("GET", {}, 200),
+    "api_token_list": ("GET", {}, 200),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}
@@ -79,6 +84,8 @@ OBJECT = {
     "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
+    # Personal API tokens: one's own only; anyone else's answers 404.
+    "api_token_revoke": ("api_token", "POST", {}, ALL_302),
 }
 
 
@@ -89,6 +96,8 @@ def _portal_patterns(resolver=None, prefix=""):
             module = getattr(entry.urlconf_module, "__name__", "") or ""
             if module.startswith(THIRD_PARTY_MODULES) or "admin" in str(entry.pattern):
                 continue
+            if str(entry.pattern) == API_PREFIX:
+                continue  # see API_PREFIX
             yield from _portal_patterns(entry, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
             callback_module = entry.callback.__module__
@@ -165,6 +174,11 @@ def _objects(demo, role, kind):
         return finding(mine), (None if role == "admin" else finding(other))
     if kind == "checklist_item":
         return mine.checklist.first(), (None if role == "admin" else other.checklist.first())
+    if kind == "api_token":
+        from api.services import token_create
+
+        someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
+        return token_create(user=demo[role], name="mine")[0], token_create(user=someone_else, name="theirs")[0]
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -194,6 +208,7 @@ def _state():
         FindingComment.objects.count(),
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
+        sorted(ApiToken.objects.values_list("id", "revoked_at")),
     )
 
 

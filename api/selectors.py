@@ -1,0 +1,88 @@
+"""Reads for the API, always starting from each model's ``visible_to(user)``.
+
+Agency users open a review's material (documents, versions, RFIs,
+findings) only after accepting its current access terms, as on the web
+pages: lists leave that material out, a detail answers 403 ``terms_required``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch
+
+from companies.models import AIModel, Company
+from documents.models import Document, DocumentVersion
+from findings.models import Finding
+from notifications.models import Notification
+from reviews.models import Review, TermsAcceptance
+from rfis.models import InformationRequest, RfiMessage
+
+
+def needs_terms(user) -> bool:
+    return bool(user.is_agency_lead or user.is_agency_reviewer)
+
+
+def with_terms_accepted(qs, *, user, review_path: str = "review"):
+    """``qs`` limited to objects whose review's current terms ``user`` accepted (agency users only)."""
+    if not needs_terms(user):
+        return qs
+    accepted = TermsAcceptance.objects.filter(
+        user=user, review_id=OuterRef(f"{review_path}_id"), version=OuterRef(f"{review_path}__access_terms_version"),
+    )
+    return qs.filter(Exists(accepted))
+
+
+def company_list(*, user):
+    return Company.objects.visible_to(user).order_by("name", "id")
+
+
+def model_list(*, user):
+    return AIModel.objects.visible_to(user).select_related("company").order_by("company__name", "name", "version", "id")
+
+
+def review_list(*, user):
+    return (
+        Review.objects.visible_to(user)
+        .select_related("model", "company")
+        .prefetch_related("agencies")
+        .order_by("window_end", "id")
+    )
+
+
+def document_list(*, user, material: bool = True):
+    qs = (
+        Document.objects.visible_to(user)
+        .select_related("marking")
+        .prefetch_related(Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number")))
+        .order_by("review_id", "kind", "title", "id")
+    )
+    return with_terms_accepted(qs, user=user) if material else qs
+
+
+def version_list(*, user, material: bool = True):
+    qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review").order_by(
+        "document_id", "-number"
+    )
+    return with_terms_accepted(qs, user=user, review_path="document__review") if material else qs
+
+
+def rfi_list(*, user, material: bool = True):
+    qs = InformationRequest.objects.visible_to(user).select_related("agency").order_by("due_at", "id")
+    return with_terms_accepted(qs, user=user) if material else qs
+
+
+def rfi_messages():
+    return Prefetch(
+        "messages",
+        queryset=RfiMessage.objects.select_related("author__membership__agency", "rfi__review__company").prefetch_related(
+            "attachments"
+        ),
+    )
+
+
+def finding_list(*, user, material: bool = True):
+    qs = Finding.objects.visible_to(user).select_related("agency", "category").order_by("-created_at", "-id")
+    return with_terms_accepted(qs, user=user) if material else qs
+
+
+def notification_list(*, user):
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")

@@ -1,0 +1,362 @@
+"""The authorization matrix of the web pages, applied to the API.
+
+The endpoint names are read from the API's URLconf (the router plus schema
+and docs); one without an entry here fails
+``test_every_api_endpoint_is_in_the_matrix``. Lists must return exactly the
+ids each demo role may see; every other object of the kind answers 404 on
+detail and on every action, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from agencies.models import Agency
+from companies.models import AIModel, Company
+from conftest import DEMO_ROLES
+from documents.models import Document, DocumentAccess, DocumentVersion
+from documents.tests.factories import pdf_bytes
+from findings import services as finding_services
+from findings.models import Finding, FindingCategory
+from notifications.models import Notification
+from reviews.models import Review, ReviewTransition
+from reviews.services import terms_accept
+from rfis import services as rfi_services
+from rfis.models import InformationRequest, RfiMessage
+
+from .conftest import ids
+
+pytestmark = pytest.mark.django_db
+
+# Which demo reviews each role sees (DESIGN.md's demo world); everything else follows from it.
+REVIEWS = {
+    "admin": {"atlas", "helix", "atlas_mini"},
+    "lead_nsa": {"atlas", "atlas_mini"},
+    "lead_cisa": {"helix", "atlas_mini"},
+    "reviewer_nsa": {"atlas"},
+    "reviewer_cisa": {"helix"},
+    "liaison_northwind": {"atlas", "atlas_mini"},
+    "liaison_contoso": {"helix"},
+}
+# Findings by who may see them (see _world): internal ones stay in their agency.
+FINDINGS = {
+    "atlas_internal": {"admin", "lead_nsa", "reviewer_nsa"},
+    "helix_internal": {"admin", "lead_cisa", "reviewer_cisa"},
+    "helix_shared": {"admin", "lead_cisa", "reviewer_cisa", "liaison_contoso"},
+}
+NSA_SIDE = {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}
+LIAISONS = {"liaison_northwind", "liaison_contoso"}
+AGENCY_SIDE = {"lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"}
+
+
+def only(roles, status, default):
+    return {r: (status if r in roles else default) for r in DEMO_ROLES}
+
+
+# Lists (GET): the kind of object whose visible ids they must return.
+LISTS = {
+    "agency-list": "agency",
+    "company-list": "company",
+    "model-list": "model",
+    "review-list": "review",
+    "document-list": "document",
+    "version-list": "version",
+    "rfi-list": "rfi",
+    "finding-list": "finding",
+    "notification-list": "notification",
+}
+# Details (GET): 200 for each visible object, 404 for every other one.
+DETAILS = {name.replace("-list", "-detail"): kind for name, kind in LISTS.items()}
+# Creates (POST on a list URL): expected status per role, with a valid body aimed at the role's own review.
+CREATES = {
+    "model-list": only(LIAISONS, 201, 403),
+    "review-list": only(LIAISONS, 201, 403),
+    "document-list": only(LIAISONS, 201, 403),
+    "rfi-list": only(AGENCY_SIDE, 201, 403),
+}
+# Actions on an object: (kind, method, expected status per role on an object in scope).
+ACTIONS = {
+    "review-submit": ("review", "POST", only(LIAISONS, 400, 403)),  # in review: the move is refused
+    "review-withdraw": ("review", "POST", only(LIAISONS, 200, 403)),
+    "review-accept-terms": ("review", "POST", only(DEMO_ROLES, 200, 200)),
+    "document-versions": ("document", "POST", only(LIAISONS, 201, 403)),
+    "version-download": ("version", "GET", only(DEMO_ROLES, 200, 200)),
+    "rfi-answer": ("rfi", "POST", only(LIAISONS, 200, 403)),
+    "notification-read": ("notification", "POST", only(DEMO_ROLES, 200, 200)),
+}
+# Actions without an object: expected status per role.
+PLAIN = {
+    "notification-read-all": ("POST", only(DEMO_ROLES, 200, 200)),
+    "schema": ("GET", only(DEMO_ROLES, 200, 200)),
+    "docs": ("GET", only(DEMO_ROLES, 200, 200)),
+}
+
+
+def _api_patterns(resolver=None, prefix=""):
+    """(name, route) of every URL under /api/."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            route = prefix + str(entry.pattern)
+            if route.startswith("api/") or (not prefix and str(entry.pattern) == "api/"):
+                yield from _api_patterns(entry, route)
+        elif isinstance(entry, URLPattern) and prefix.startswith("api/"):
+            yield entry.name, prefix + str(entry.pattern)
+
+
+def test_every_api_endpoint_is_in_the_matrix():
+    names = {name for name, _ in _api_patterns()}
+    known = set(LISTS) | set(DETAILS) | set(CREATES) | set(ACTIONS) | set(PLAIN)
+    assert names, "no API URL patterns found"
+    missing = names - known
+    assert not missing, f"API endpoints without an authorization-matrix entry: {sorted(missing)}"
+    assert known <= names, f"the matrix lists endpoints that no longer exist: {sorted(known - names)}"
+
+
+def test_every_router_action_is_in_the_matrix():
+    """The same, from the router's registry: every viewset method that is routed is checked."""
+    from api.urls import router
+
+    routed = {url.name for url in router.urls}
+    assert routed <= set(LISTS) | set(DETAILS) | set(CREATES) | set(ACTIONS) | set(PLAIN)
+
+
+def _url(name, pk=None):
+    from django.urls import reverse
+
+    return reverse(f"api:{name}", kwargs={"pk": pk} if pk is not None else {})
+
+
+@pytest.fixture
+def world(demo):
+    """The demo world plus an RFI on Helix-1, CISA findings (one shared with Contoso), a
+    notification for everyone, and agency users' acceptance of their reviews' terms."""
+    helix = demo["helix"]
+    rfi_services.rfi_create(review_id=helix.pk, actor=demo["reviewer_cisa"], subject="Q", question="Why?")
+    category = FindingCategory.objects.first()
+    finding_services.finding_create(
+        review_id=helix.pk, actor=demo["reviewer_cisa"], title="Internal", category=category, severity="low", description="D"
+    )
+    shared = finding_services.finding_create(
+        review_id=helix.pk, actor=demo["reviewer_cisa"], title="Shared", category=category, severity="high", description="D"
+    )
+    finding_services.finding_share(finding_id=shared.pk, actor=demo["lead_cisa"], sharing="company")
+    for role in DEMO_ROLES:
+        Notification.objects.create(recipient=demo[role], verb="test", title=f"For {role}")
+        if role in AGENCY_SIDE:
+            for name in REVIEWS[role]:
+                terms_accept(review=demo[name], user=demo[role])
+    findings = {
+        "atlas_internal": demo["atlas"].findings.get().pk,
+        "helix_internal": Finding.objects.get(review=helix, title="Internal").pk,
+        "helix_shared": shared.pk,
+    }
+    return {**demo, "findings": findings}
+
+
+def expected(world, role, kind) -> set[int]:
+    reviews = [world[name].pk for name in REVIEWS[role]]
+    if kind == "agency":
+        return set(Agency.objects.values_list("id", flat=True))
+    if kind == "company":
+        return set(Review.objects.filter(pk__in=reviews).values_list("company_id", flat=True))
+    if kind == "model":
+        return set(Review.objects.filter(pk__in=reviews).values_list("model_id", flat=True))
+    if kind == "review":
+        return set(reviews)
+    if kind == "document":
+        return set(Document.objects.filter(review_id__in=reviews).values_list("id", flat=True))
+    if kind == "version":
+        return set(DocumentVersion.objects.filter(document__review_id__in=reviews).values_list("id", flat=True))
+    if kind == "rfi":
+        return set(InformationRequest.objects.filter(review_id__in=reviews).values_list("id", flat=True))
+    if kind == "finding":
+        return {pk for name, pk in world["findings"].items() if role in FINDINGS[name]}
+    if kind == "notification":
+        return set(Notification.objects.filter(recipient=world[role]).values_list("id", flat=True))
+    raise AssertionError(kind)
+
+
+MODELS = {
+    "agency": Agency, "company": Company, "model": AIModel, "review": Review, "document": Document,
+    "version": DocumentVersion, "rfi": InformationRequest, "finding": Finding, "notification": Notification,
+}
+
+
+def _state():
+    return (
+        sorted(Review.objects.values_list("id", "status")),
+        ReviewTransition.objects.count(),
+        DocumentVersion.objects.count(),
+        DocumentAccess.objects.count(),
+        sorted(InformationRequest.objects.values_list("id", "status")),
+        RfiMessage.objects.count(),
+        sorted(Notification.objects.values_list("id", "read_at")),
+        AIModel.objects.count(),
+        Document.objects.count(),
+    )
+
+
+def test_world_has_something_out_of_scope_for_every_role_but_admin(world):
+    for role in DEMO_ROLES:
+        hidden = {kind for kind in ("review", "document", "rfi", "finding", "notification") if
+                  set(MODELS[kind].objects.values_list("id", flat=True)) - expected(world, role, kind)}
+        assert hidden == ({"notification"} if role == "admin" else {"review", "document", "rfi", "finding", "notification"}), role
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_list_returns_exactly_the_visible_ids(world, api, role, name):
+    kind = LISTS[name]
+    response = api(world[role]).get(_url(name), {"page_size": 100})
+    assert ids(response) == expected(world, role, kind), (name, role)
+    assert response.json()["count"] == len(expected(world, role, kind))
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(DETAILS))
+def test_detail_in_scope_is_200_and_out_of_scope_is_404(world, api, role, name):
+    kind = DETAILS[name]
+    client = api(world[role])
+    visible = expected(world, role, kind)
+    for pk in visible:
+        response = client.get(_url(name, pk))
+        assert response.status_code == 200, (name, role, pk, response.content)
+        assert response.json()["id"] == pk
+    for pk in set(MODELS[kind].objects.values_list("id", flat=True)) - visible | {999_999}:
+        response = client.get(_url(name, pk))
+        assert response.status_code == 404, (name, role, pk)
+        assert response.json() == {"errors": [{"field": None, "code": "not_found", "message": "Not found."}]}
+
+
+def _mine(world, role) -> Review:
+    return world["atlas"] if role in NSA_SIDE else world["helix"]
+
+
+def _object(world, role, kind, review):
+    if kind == "review":
+        return review
+    if kind == "document":
+        return Document.objects.filter(review=review, kind="evaluation_results").get()
+    if kind == "version":
+        return DocumentVersion.objects.get(document__review=review, document__kind="evaluation_results")
+    if kind == "rfi":
+        return InformationRequest.objects.filter(review=review).first()
+    if kind == "notification":
+        return Notification.objects.filter(recipient=world[role]).first()
+    raise AssertionError(kind)
+
+
+def _out_of_scope(world, role, kind) -> list[int]:
+    visible = expected(world, role, kind)
+    return sorted(set(MODELS[kind].objects.values_list("id", flat=True)) - visible)
+
+
+def _body(name, world, role, review):
+    if name == "review-withdraw":
+        return {"reason": "Pulled from the programme"}, "json"
+    if name == "rfi-answer":
+        return {"body": "Here are the logs."}, "json"
+    if name in ("document-versions", "document-list"):
+        data = {"file": SimpleUploadedFile("card-v2.pdf", pdf_bytes("v2"), content_type="application/pdf")}
+        if name == "document-list":
+            data |= {"review": review.pk, "kind": "other"}
+        return data, "multipart"
+    if name == "model-list":
+        return {"name": f"Model by {role}", "version": "9"}, "json"
+    if name == "review-list":
+        return {"model": review.model_id, "agencies": [world["dod"].pk]}, "json"
+    if name == "rfi-list":
+        return {"review": review.pk, "subject": "Logs", "question": "Send the logs."}, "json"
+    return {}, "json"
+
+
+def _call(client, method, url, body, fmt):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, body, format=fmt)
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_action_in_scope(world, api, role, name):
+    kind, method, by_role = ACTIONS[name]
+    review = _mine(world, role)
+    obj = _object(world, role, kind, review)
+    body, fmt = _body(name, world, role, review)
+    response = _call(api(world[role]), method, _url(name, obj.pk), body, fmt)
+    assert response.status_code == by_role[role], (name, role, response.content[:300])
+    if response.status_code >= 400:
+        assert set(response.json()) == {"errors"}
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_action_out_of_scope_is_404_and_changes_nothing(world, api, role, name):
+    kind, method, _ = ACTIONS[name]
+    client = api(world[role])
+    before = _state()
+    for pk in _out_of_scope(world, role, kind) + [999_999]:
+        body, fmt = _body(name, world, role, _mine(world, role))
+        response = _call(client, method, _url(name, pk), body, fmt)
+        assert response.status_code == 404, (name, role, pk)
+        assert response.json()["errors"][0]["code"] == "not_found"
+    assert _state() == before
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(CREATES))
+def test_create_by_role(world, api, role, name):
+    review = _mine(world, role)
+    body, fmt = _body(name, world, role, review)
+    response = api(world[role]).post(_url(name), body, format=fmt)
+    assert response.status_code == CREATES[name][role], (name, role, response.content[:300])
+
+
+@pytest.mark.parametrize("role", sorted(set(DEMO_ROLES) - {"admin"}))
+@pytest.mark.parametrize("name", ["review-list", "document-list", "rfi-list"])
+def test_create_on_an_out_of_scope_review_reads_as_missing(world, api, role, name):
+    """An out-of-scope id in a body gets the same 400 as an id that does not exist: no oracle."""
+    other = world["helix"] if role in NSA_SIDE else world["atlas"]
+    client = api(world[role])
+    before = _state()
+    answers = []
+    for target in (other, Review(pk=999_999, model_id=999_999)):
+        body, fmt = _body(name, world, role, target)
+        response = client.post(_url(name), body, format=fmt)
+        assert response.status_code == 400, (name, role, response.content)
+        answers.append([(e["field"], e["code"]) for e in response.json()["errors"]])
+    assert answers[0] == answers[1]
+    assert _state() == before
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_plain_endpoint_by_role(world, api, role, name):
+    method, by_role = PLAIN[name]
+    response = _call(api(world[role]), method, _url(name), {}, "json")
+    assert response.status_code == by_role[role], (name, role)
+
+
+ALL_CHECKS = (
+    [(name, "GET", None) for name in LISTS]
+    + [(name, "GET", "pk") for name in DETAILS]
+    + [(name, "POST", None) for name in CREATES]
+    + [(name, m, "pk") for name, (_, m, _) in ACTIONS.items()]
+    + [(name, m, None) for name, (m, _) in PLAIN.items()]
+)
+
+
+@pytest.mark.parametrize("name,method,pk", ALL_CHECKS)
+def test_without_a_token_every_endpoint_is_401(world, name, method, pk):
+    from rest_framework.test import APIClient
+
+    url = _url(name, world["atlas"].pk if pk else None)
+    response = APIClient().generic(method, url)
+    assert response.status_code == 401, (name, response.status_code)
+    assert response.json() == {
+        "errors": [{"field": None, "code": "not_authenticated", "message": "Authentication credentials were not provided."}]
+    }
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'

@@ -1,0 +1,88 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from reviews import services, workflow
+from reviews.models import Review
+
+from .. import selectors
+from ..filters import ReviewFilter
+from ..serializers.reviews import (
+    ReviewCreateSerializer,
+    ReviewSerializer,
+    ReviewSubmitSerializer,
+    ReviewWithdrawSerializer,
+    TermsAcceptedSerializer,
+)
+from .base import PortalViewSet
+
+
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """Reviews in the caller's scope; company liaisons draft, submit and withdraw."""
+
+    queryset = Review.objects.none()  # for the schema; requests use scoped_queryset()
+    serializer_class = ReviewSerializer
+    filterset_class = ReviewFilter
+    ordering_fields = ["window_end", "created_at", "submitted_at", "status", "id"]
+
+    def scoped_queryset(self):
+        if self.action != "list" and self.kwargs.get("pk", "").isdigit():
+            # A detail asks about one review only (cheap whatever the user sees).
+            return Review.objects.visible_to(self.request.user, among=[int(self.kwargs["pk"])]).select_related(
+                "model", "company"
+            ).prefetch_related("agencies")
+        return selectors.review_list(user=self.request.user)
+
+    def _fresh(self, pk: int):
+        return Response(ReviewSerializer(selectors.review_list(user=self.request.user).get(pk=pk)).data)
+
+    @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})
+    def create(self, request):
+        serializer = ReviewCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        review = services.review_create(
+            actor=request.user, model=data["model"], agencies=list(data["agencies"]), summary=data["summary"],
+            access_terms=data["access_terms"],
+        )
+        response = self._fresh(review.pk)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    def _transition(self, name: str, serializer_class, call):
+        """Scope (404), then who may (403), then the body (400), then the service (400 on a refused move)."""
+        review = self.get_object()
+        if not workflow.TRANSITIONS[name].allowed(self.request.user, review):
+            raise PermissionDenied(f"Only {workflow.TRANSITIONS[name].who} may do this.")
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        call(review, serializer.validated_data)
+        return self._fresh(review.pk)
+
+    @extend_schema(request=ReviewSubmitSerializer, responses={200: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(
+            "submit",
+            ReviewSubmitSerializer,
+            lambda review, data: services.review_submit(review_id=review.pk, actor=request.user, comment=data["comment"]),
+        )
+
+    @extend_schema(request=ReviewWithdrawSerializer, responses={200: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._transition(
+            "withdraw",
+            ReviewWithdrawSerializer,
+            lambda review, data: services.review_withdraw(review_id=review.pk, actor=request.user, reason=data["reason"]),
+        )
+
+    @extend_schema(request=None, responses={200: TermsAcceptedSerializer})
+    @action(detail=True, methods=["post"], url_path="accept-terms")
+    def accept_terms(self, request, pk=None):
+        """Accepts the review's current access terms (agency users need this before its material opens)."""
+        review = self.get_object()
+        acceptance = services.terms_accept(review=review, user=request.user)
+        return Response({"review": review.pk, "version": acceptance.version, "accepted_at": acceptance.accepted_at})

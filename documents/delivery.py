@@ -1,0 +1,58 @@
+"""Serving a version's bytes, the same way for the web pages and the API.
+
+Callers have checked scope, access terms and ``fetch_refusal`` first. Every
+delivery is recorded (DocumentAccess + audit event) before the bytes go out.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+
+from . import services
+from .models import AccessKind, DocumentVersion
+from .watermark import stamp
+
+
+def fetch_response(request, version: DocumentVersion, *, inline: bool, user=None):
+    """Records the view or download of ``version`` and returns the streaming response.
+
+    CUI-style markings get their PDFs watermarked for the reader; with
+    PORTAL_X_ACCEL_REDIRECT_PREFIX nginx sends the bytes.
+    """
+    user = user or request.user
+    document = version.document
+    services.access_record(
+        version=version,
+        user=user,
+        action=AccessKind.VIEW if inline else AccessKind.DOWNLOAD,
+        client_address=request.META.get("REMOTE_ADDR"),
+    )
+    if document.marking.watermark_pdf and version.is_pdf:
+        org = user.organisation or "Program office"
+        text = (
+            f"{user.email} · {org} · {timezone.now().strftime('%Y-%m-%d %H:%M:%S UTC')} · "
+            f"sha256 {version.sha256[:16]} · {document.marking}"
+        )
+        with default_storage.open(version.file.name, "rb") as source:
+            stamped = stamp(source, text)
+        response = FileResponse(stamped, as_attachment=not inline, filename=version.original_name, content_type=version.content_type)
+        response["X-Watermarked"] = "1"
+    elif settings.PORTAL_X_ACCEL_REDIRECT_PREFIX:
+        response = HttpResponse(content_type=version.content_type)
+        response["X-Accel-Redirect"] = settings.PORTAL_X_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + version.file.name
+        response["Content-Disposition"] = content_disposition_header(not inline, version.original_name)
+    else:
+        response = FileResponse(
+            default_storage.open(version.file.name, "rb"),
+            as_attachment=not inline,
+            filename=version.original_name,
+            content_type=version.content_type,
+        )
+        response["Content-Length"] = str(version.size)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-SHA256"] = version.sha256
+    return response
