@@ -17,7 +17,8 @@ def paginate(request, qs, default: int = 25):
     paginator = Paginator(qs, size)
     known = getattr(qs, "known_count", None)
     if known is not None:
-        paginator.count = known  # already known from the grants: no COUNT over reviews
+        # Known from the grants (a number, or a cheap count of them): no COUNT over reviews.
+        paginator.count = known() if callable(known) else known
     page = paginator.get_page(request.GET.get("page"))
     # Evaluate the page once: templates index, test and loop over it, and each
     # of those on a lazy slice would be its own query.
@@ -59,11 +60,16 @@ def page_rows(qs, *, offset: int, limit: int, total: int) -> list:
         return list(qs[offset : offset + limit])
     limit = min(limit, total - offset)
     from_end = total - (offset + limit)
+    # A list may name a cheaper source of its ids in the same order (reviews:
+    # the reach index, see reviews.selectors.review_list).
+    source = getattr(qs, "page_ids", None)
+    if source is None:
+        source = qs.values_list("pk", flat=True)
     if from_end < offset:
-        ids = list(qs.reverse().values_list("pk", flat=True)[from_end : from_end + limit])
+        ids = list(source.reverse()[from_end : from_end + limit])
         ids.reverse()
     else:
-        ids = list(qs.values_list("pk", flat=True)[offset : offset + limit])
+        ids = list(source[offset : offset + limit])
     if not ids:
         return []
     rows_qs = qs._chain()

@@ -201,6 +201,33 @@ class ReviewGroupObjectPermission(GroupObjectPermissionBase, GrantMetadata):
         indexes = [models.Index(fields=["expires_at"], name="review_gop_expires_idx")]
 
 
+class ReviewReach(models.Model):
+    """Who may view which review, one row per (user, review), derived from the
+    two grant tables and group membership by PostgreSQL triggers in the same
+    transaction as the grant (migration 0010): never written by Python.
+
+    ``expires_at`` is the latest expiry among the user's paths to the review
+    (empty when one of them never expires); readers filter on it, so an
+    expired grant is gone on the next request. ``window_end`` is the review's,
+    kept in step by a trigger, so a user's list by deadline, its count and any
+    page of it come from the one index below without touching reviews.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "review"], name="review_reach_unique")]
+        indexes = [
+            models.Index(fields=["user", "window_end", "review"], include=["expires_at"], name="review_reach_deadline_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} → review {self.review_id}"
+
+
 class AccessAction(models.TextChoices):
     GRANT = "grant", "Granted"
     REVOKE = "revoke", "Revoked"

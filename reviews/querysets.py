@@ -70,6 +70,23 @@ def review_ids_sql(user, codename: str, *, among: list[int] | None = None) -> tu
     return sql, params
 
 
+def uses_reach() -> bool:
+    """Reach rows exist where their triggers do: on PostgreSQL (migration 0010)."""
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def reach_of(user):
+    """The user's unexpired ``ReviewReach`` rows: what they may view, one row
+    per review, however many paths (direct, groups) lead there."""
+    from django.db.models import Q
+
+    from .models import ReviewReach
+
+    return ReviewReach.objects.filter(user_id=user.pk).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
 def user_may_see_anything(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and getattr(user, "membership", None))
 
@@ -93,6 +110,8 @@ def in_visible_reviews(qs, user, *, path: str = "review", review=None):
             return qs  # checked a moment ago, in this request (mark_visible)
     if user.is_program_admin:
         return qs
+    if among is None and uses_reach():
+        return qs.filter(**{f"{path}_id__in": reach_of(user).values("review_id")})
     return qs.filter(**{f"{path}_id__any_of": review_ids_granted(user, "view_review", among=among)})
 
 
@@ -131,6 +150,15 @@ class ReviewQuerySet(models.QuerySet):
         qs = self if among is None else self.filter(pk__in=among)
         if user.is_program_admin:
             return qs.all()
+        if codename == "view_review" and among is None and uses_reach():
+            # The reach rows answer without touching reviews: the count from
+            # the (user, deadline) index alone, pages by deadline from it too
+            # (selectors.review_list); other orders and filters semi-join.
+            reach = reach_of(user)
+            qs = qs.filter(pk__in=reach.values("review_id"))
+            qs.known_count = reach.count  # called only when a page needs it
+            qs.reach = reach
+            return qs
         ids = review_ids_granted(user, codename, among=among)
         qs = qs.filter(pk__any_of=ids)
         # Without further filters the count is known already; selectors pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -32,6 +32,13 @@ SORTS = {
 }
 
 
+# The deadline orders of SORTS on ReviewReach's columns (window_end, then the id).
+REACH_SORTS = {
+    "deadline": (F("window_end").asc(nulls_last=True), "review_id"),
+    "-deadline": (F("window_end").desc(nulls_last=True), "-review_id"),
+}
+
+
 def review_list(*, user, sort: str = "deadline", status: str | None = None, q: str | None = None):
     """Visible reviews, filtered and sorted; ``known_count`` is set when the
     count is already known from the grants (no filter applied)."""
@@ -45,7 +52,19 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
     qs = qs.order_by(*_ordering(SORTS, sort)).prefetch_related("agencies")
     if not filtered and getattr(visible, "known_count", None) is not None:
         qs.known_count = visible.known_count
+        reach = getattr(visible, "reach", None)
+        if reach is not None and sort in REACH_SORTS:
+            # Page ids straight off the reach index, in exactly the list's order
+            # (portal.pagination.page_rows): any page of 20,000 costs an index walk.
+            qs.page_ids = reach.order_by(*REACH_SORTS[sort]).values_list("review_id", flat=True)
     return qs
+
+
+def _copy_list_hints(source, target):
+    for name in ("known_count", "page_ids"):
+        if getattr(source, name, None) is not None:
+            setattr(target, name, getattr(source, name))
+    return target
 
 
 def review_get(*, user, pk: int) -> Review:
@@ -203,9 +222,7 @@ def lead_dashboard(*, user, sort: str = "deadline"):
     coverage = Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT).select_related("reviewer")
     reviews = review_list(user=user, sort=sort)
     qs = reviews.prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))
-    if getattr(reviews, "known_count", None) is not None:
-        qs.known_count = reviews.known_count
-    return qs
+    return _copy_list_hints(reviews, qs)
 
 
 def review_extensions(*, user, review: Review):

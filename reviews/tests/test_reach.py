@@ -1,0 +1,137 @@
+"""The reach rows follow the grants in the same transaction, whatever path
+changed: direct grants, group grants, group membership, expiry, the deadline.
+Each test compares the reach rows with the grants they derive from."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tests.factories import make_user
+from agencies.tests.factories import AgencyFactory
+from reviews.models import Review, ReviewReach
+from reviews.querysets import review_ids_granted
+from reviews.services import access_grant, access_revoke
+
+from .factories import make_review
+
+pytestmark = pytest.mark.django_db
+
+
+def _reach(user) -> dict:
+    return {r.review_id: r.expires_at for r in ReviewReach.objects.filter(user=user)}
+
+
+def _visible(user) -> set:
+    user = type(user).objects.select_related("membership").get(pk=user.pk)
+    return set(Review.objects.visible_to(user).values_list("pk", flat=True))
+
+
+def _granted(user) -> set:
+    """What the grant tables say, read directly (the reach rows' source)."""
+    return set(review_ids_granted(user, "view_review", among=list(Review.objects.values_list("pk", flat=True))))
+
+
+@pytest.fixture
+def world():
+    agency = AgencyFactory()
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)
+    reviews = [make_review(agencies=[agency], admin=admin) for _ in range(3)]
+    return {"agency": agency, "admin": admin, "reviewer": reviewer, "reviews": reviews}
+
+
+def test_direct_grant_and_revoke_add_and_remove_the_row(world):
+    reviewer, review, admin = world["reviewer"], world["reviews"][0], world["admin"]
+    assert _reach(reviewer) == {}
+    access_grant(review=review, codename="view_review", actor=admin, reason="t", user=reviewer)
+    assert _reach(reviewer) == {review.pk: None}
+    assert _visible(reviewer) == {review.pk} == _granted(reviewer)
+    access_revoke(review=review, actor=admin, reason="t", user=reviewer)
+    assert _reach(reviewer) == {}
+    assert _visible(reviewer) == set() == _granted(reviewer)
+
+
+def test_group_grant_reaches_members_and_membership_changes_follow(world):
+    reviewer, admin = world["reviewer"], world["admin"]
+    other = make_user(role=Role.AGENCY_REVIEWER, org=world["agency"])
+    team = Group.objects.create(name="team")
+    team.user_set.add(reviewer)
+    r1, r2 = world["reviews"][:2]
+    access_grant(review=r1, codename="view_review", actor=admin, reason="t", group=team)
+    access_grant(review=r2, codename="view_review", actor=admin, reason="t", group=team)
+    assert set(_reach(reviewer)) == {r1.pk, r2.pk} == _granted(reviewer)
+    assert _reach(other) == {}
+    team.user_set.add(other)  # joins: sees the group's reviews at once
+    assert set(_reach(other)) == {r1.pk, r2.pk} == _visible(other)
+    team.user_set.remove(reviewer)  # leaves: sees nothing the group gave
+    assert _reach(reviewer) == {} and _visible(reviewer) == set()
+    access_revoke(review=r1, actor=admin, reason="t", group=team)
+    assert set(_reach(other)) == {r2.pk} == _granted(other)
+
+
+def test_two_paths_one_row_and_revoking_one_path_keeps_the_other(world):
+    reviewer, admin, review = world["reviewer"], world["admin"], world["reviews"][0]
+    team = Group.objects.create(name="team")
+    team.user_set.add(reviewer)
+    later = timezone.now() + timedelta(days=5)
+    access_grant(review=review, codename="view_review", actor=admin, reason="t", group=team, expires_at=later)
+    access_grant(review=review, codename="view_review", actor=admin, reason="t", user=reviewer)
+    # The unexpiring direct grant wins over the group's expiry.
+    assert _reach(reviewer) == {review.pk: None}
+    access_revoke(review=review, actor=admin, reason="t", user=reviewer)
+    assert _reach(reviewer) == {review.pk: later}
+    assert _visible(reviewer) == {review.pk}
+
+
+def test_expired_grant_is_invisible_without_any_write(world):
+    reviewer, admin, review = world["reviewer"], world["admin"], world["reviews"][0]
+    soon = timezone.now() + timedelta(hours=1)
+    access_grant(review=review, codename="view_review", actor=admin, reason="t", user=reviewer, expires_at=soon)
+    assert _visible(reviewer) == {review.pk}
+    import time_machine
+
+    with time_machine.travel(soon + timedelta(seconds=1)):
+        assert _visible(reviewer) == set()
+        assert _reach(reviewer) == {review.pk: soon}  # still stored; filtered on read
+
+
+def test_other_permissions_do_not_reach(world):
+    reviewer, admin, review = world["reviewer"], world["admin"], world["reviews"][0]
+    access_grant(review=review, codename="assign_reviewer", actor=admin, reason="t", user=reviewer)
+    assert _reach(reviewer) == {}
+
+
+def test_deadline_change_moves_the_row_in_the_deadline_order(world):
+    reviewer, admin = world["reviewer"], world["admin"]
+    for review in world["reviews"]:
+        access_grant(review=review, codename="view_review", actor=admin, reason="t", user=reviewer)
+    first = world["reviews"][0]
+    new_end = timezone.now() + timedelta(days=400)
+    Review.objects.filter(pk=first.pk).update(window_end=new_end)
+    assert ReviewReach.objects.get(user=reviewer, review=first).window_end == new_end
+    from reviews.selectors import review_list
+
+    user = type(reviewer).objects.select_related("membership").get(pk=reviewer.pk)
+    qs = review_list(user=user)
+    assert list(qs.page_ids) == [r.pk for r in qs] and list(qs.page_ids)[-1] == first.pk
+
+
+def test_rebuild_matches_the_triggers(world):
+    """The set-based rebuild (migration, bench seed) and the row triggers agree."""
+    reviewer, admin = world["reviewer"], world["admin"]
+    team = Group.objects.create(name="team")
+    team.user_set.add(reviewer)
+    access_grant(review=world["reviews"][0], codename="view_review", actor=admin, reason="t", group=team)
+    access_grant(
+        review=world["reviews"][1], codename="view_review", actor=admin, reason="t", user=reviewer,
+        expires_at=timezone.now() + timedelta(days=2),
+    )
+    before = set(ReviewReach.objects.values_list("user_id", "review_id", "expires_at", "window_end"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reviews_reach_rebuild()")
+    after = set(ReviewReach.objects.values_list("user_id", "review_id", "expires_at", "window_end"))
+    assert before == after and before
