@@ -63,6 +63,9 @@ class Review(models.Model):
         ]
         indexes = [
             models.Index(fields=["window_end", "id"], name="review_deadline_idx"),
+            # A reviewer's dashboard sorts their assignments by their reviews'
+            # deadlines: the deadline by id without reading the reviews' rows.
+            models.Index(fields=["id"], include=["window_end"], name="review_id_deadline_idx"),
             models.Index(fields=["status", "window_end"], name="review_status_deadline_idx"),
             models.Index(fields=["company", "window_end"], name="review_company_deadline_idx"),
             # The reminder sweep's range scans: cost follows what is due.
@@ -92,6 +95,15 @@ class Review(models.Model):
     @property
     def terms_digest(self) -> str:
         return hashlib.sha256(self.effective_terms.encode()).hexdigest()
+
+    @property
+    def agency_labels(self) -> list[str]:
+        """Participating agencies' acronyms, alphabetical: read with the row on
+        list pages (selectors.review_list), else from the relation."""
+        labels = getattr(self, "agency_acronyms", None)
+        if labels is None:
+            labels = sorted(a.acronym for a in self.agencies.all())
+        return labels
 
     def days_left(self, now=None) -> int | None:
         if not self.window_end:
@@ -160,7 +172,8 @@ class Assignment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["reviewer", "status"], name="assignment_reviewer_idx"),
+            # Covering: a reviewer's active assignments and their reviews from the index alone.
+            models.Index(fields=["reviewer", "status"], include=["review", "id"], name="assignment_reviewer_idx"),
             models.Index(fields=["review", "agency", "status"], name="assignment_review_agency_idx"),
             models.Index(fields=["invited_at"], condition=Q(status="invited"), name="assignment_unanswered_idx"),
         ]

@@ -49,7 +49,7 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
         qs, filtered = qs.filter(status=status), True
     if q:
         qs, filtered = qs.filter(Q(model__name__icontains=q) | Q(company__name__icontains=q)), True
-    qs = qs.order_by(*_ordering(SORTS, sort)).prefetch_related("agencies")
+    qs = _with_agency_acronyms(qs.order_by(*_ordering(SORTS, sort)))
     if not filtered and getattr(visible, "known_count", None) is not None:
         qs.known_count = visible.known_count
         reach = getattr(visible, "reach", None)
@@ -58,6 +58,24 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
             # (portal.pagination.page_rows): any page of 20,000 costs an index walk.
             qs.page_ids = reach.order_by(*REACH_SORTS[sort]).values_list("review_id", flat=True)
     return qs
+
+
+def _with_agency_acronyms(qs):
+    """The participating agencies' acronyms for a list's rows. On PostgreSQL an
+    array subquery in the rows' own statement (no prefetch query, no Agency
+    instances: a third of a 25-row list's time went there); elsewhere a prefetch.
+    Templates read them through ``Review.agency_labels``."""
+    from django.db import connection
+    from django.db.models import OuterRef
+
+    if connection.vendor != "postgresql":
+        return qs.prefetch_related("agencies")
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    from .models import ReviewAgency
+
+    acronyms = ReviewAgency.objects.filter(review=OuterRef("pk")).order_by("agency__acronym").values("agency__acronym")
+    return qs.annotate(agency_acronyms=ArraySubquery(acronyms))
 
 
 def _copy_list_hints(source, target):
