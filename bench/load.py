@@ -51,7 +51,7 @@ def _sessions() -> dict:
         client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
         visible = Review.objects.visible_to(user)
         total = getattr(visible, "known_count", None)
-        total = visible.count() if total is None else total
+        total = visible.count() if total is None else (total() if callable(total) else total)
         reviews = list(visible.order_by("window_end", "id").values_list("pk", flat=True)[:5])
         if not user.is_program_admin:
             for pk in reviews:
