@@ -27,6 +27,10 @@ def run(emit) -> None:
                 "UPDATE reviews_review SET window_end = now() - interval '5 days 3 hours' - (id % 600) * interval '1 second', "
                 "window_start = now() - interval '35 days' WHERE status = 'in_review'"
             )
+            # The seeded RFIs stay open but fall due in 100 days: the 100,000
+            # due deadlines are the reviews' (RFIs have their own rules).
+            cur.execute("UPDATE rfis_informationrequest SET due_at = now() + interval '100 days' WHERE status = 'open'")
+            cur.execute("ANALYZE rfis_informationrequest")
             cur.execute("SELECT count(*) FROM reviews_review WHERE status = 'in_review'")
             due = cur.fetchone()[0]
             cur.execute("ANALYZE reviews_review")
