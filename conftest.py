@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+# One TOTP enrolment helper for the suite and `manage.py screenshots`.
+from journeys.browser import give_totp  # noqa: F401  (tests import it from here)
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
@@ -58,20 +61,6 @@ DEMO_ROLES = [
     "liaison_northwind",
     "liaison_contoso",
 ]
-
-
-def give_totp(user):
-    """Enrols ``user`` in TOTP (as MFA setup would) and returns the base32 secret."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from allauth.mfa.utils import decrypt
-
-    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    if existing:
-        return decrypt(existing.data["secret"])
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    return secret
 
 
 def totp_now(secret: str) -> str:
