@@ -154,6 +154,10 @@ class Assignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     removal_reason = models.TextField(blank=True)
+    # The review's deadline, copied by PostgreSQL triggers on every write of
+    # the assignment and every change of the deadline (migration 0012): a
+    # reviewer's dashboard pages by it from one index. Never set in Python.
+    review_window_end = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AssignmentQuerySet.as_manager()
     history = HistoricalRecords(cascade_delete_history=False)
@@ -176,6 +180,15 @@ class Assignment(models.Model):
             models.Index(fields=["reviewer", "status"], include=["review", "id"], name="assignment_reviewer_idx"),
             models.Index(fields=["review", "agency", "status"], name="assignment_review_agency_idx"),
             models.Index(fields=["invited_at"], condition=Q(status="invited"), name="assignment_unanswered_idx"),
+            # The reviewer's dashboard order (invitations first, then by deadline), walked in order.
+            models.Index(
+                "reviewer",
+                models.F("status").desc(),
+                "review_window_end",
+                "id",
+                condition=Q(status__in=["invited", "accepted"]),
+                name="assignment_dashboard_idx",
+            ),
         ]
 
     def __str__(self) -> str:

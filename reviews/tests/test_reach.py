@@ -135,3 +135,34 @@ def test_rebuild_matches_the_triggers(world):
         cursor.execute("SELECT reviews_reach_rebuild()")
     after = set(ReviewReach.objects.values_list("user_id", "review_id", "expires_at", "window_end"))
     assert before == after and before
+
+
+def test_assignments_carry_their_reviews_deadline_and_dashboard_orders_by_it(world):
+    """The copy is taken on every write of the assignment and follows the
+    review's deadline; the reviewer's dashboard lists invitations first, then
+    by deadline, from it."""
+    from reviews.selectors import reviewer_dashboard
+
+    from .factories import assign
+
+    reviewer = world["reviewer"]
+    r1, r2, r3 = world["reviews"]
+    base = timezone.now() + timedelta(days=10)
+    for i, review in enumerate((r1, r2, r3)):
+        Review.objects.filter(pk=review.pk).update(window_end=base + timedelta(days=i))
+    a1 = assign(r1, reviewer)
+    a2 = assign(r2, reviewer)
+    a3 = assign(r3, reviewer, accept=False)  # still an invitation
+    a1.refresh_from_db()
+    assert a1.review_window_end == base
+    Review.objects.filter(pk=r1.pk).update(window_end=base + timedelta(days=30))
+    a1.refresh_from_db()
+    assert a1.review_window_end == base + timedelta(days=30)
+    # A save from a stale instance cannot put an old deadline back.
+    stale = type(a2).objects.get(pk=a2.pk)
+    Review.objects.filter(pk=r2.pk).update(window_end=base + timedelta(days=40))
+    stale.save()
+    stale.refresh_from_db()
+    assert stale.review_window_end == base + timedelta(days=40)
+    user = type(reviewer).objects.select_related("membership").get(pk=reviewer.pk)
+    assert [a.pk for a in reviewer_dashboard(user=user)] == [a3.pk, a1.pk, a2.pk]
