@@ -140,6 +140,14 @@ def liaison_journey(session: Session) -> dict:
     expect(page.get_by_text("Review withdrawn.")).to_be_visible()
     page.goto(url(session, f"/reviews/{mini.pk}/"))
     expect(page.get_by_role("heading", name=re.compile("Withdrawn by the company"))).to_be_visible()
+
+    # A personal API token for the company's release pipeline: shown once.
+    page.goto(url(session, "/people/api-tokens/"))
+    page.get_by_label("Name").fill("Release pipeline")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", name=re.compile("Your new token"))).to_be_visible()
+    expect(page.locator("[data-new-token]")).to_contain_text("frp_")
+    session.checkpoint(page, "api-token-liaison")
     return {"new_review_url": new_review_url}
 
 
