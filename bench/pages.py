@@ -71,6 +71,14 @@ def _run(emit) -> None:
     from reviews.services import terms_accept
 
     users = {key: User.objects.select_related("membership").get(email=f"bench-{key}@bench.example") for key in ("u20", "u500", "u20000", "admin")}
+    # One agency lead (their agency's reviews through the leads' group) and one
+    # company liaison (their company's, through its group): every role's dashboard.
+    seeded = User.objects.select_related("membership").filter(email__startswith="bench-user-").order_by("pk")
+    users = {
+        "lead": seeded.filter(membership__role="agency_lead").first(),
+        "liaison": seeded.filter(membership__role="company_liaison").first(),
+        **users,
+    }
     clients = {}
     for key, user in users.items():
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
@@ -86,7 +94,7 @@ def _run(emit) -> None:
         total = visible.count()
         last_page = max(1, math.ceil(total / 25))
         review = visible.order_by("window_end", "id").first()
-        if not user.is_program_admin:
+        if user.is_agency_lead or user.is_agency_reviewer:
             terms_accept(review=review, user=user)
         pages = {
             "dashboard": "/",
