@@ -57,6 +57,30 @@ def prepare_for_seed() -> None:
         conn.execute(f"INSERT INTO {MARKER} (state) VALUES ('seeding')")
 
 
+def fresh_database(name: str) -> None:
+    """Creates ``name`` empty for a scenario that builds its own data
+    (upload/download), re-creating one that bench made before and refusing
+    one it did not (no marker table)."""
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+    if exists:
+        with psycopg.connect(server_url(name), autocommit=True) as conn:
+            ours = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [MARKER]).fetchone()[0]
+        if not ours:
+            refuse(f"database {name!r} exists and was not created by bench; refusing to touch it")
+        drop_database(name)
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(server_url(name), autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {MARKER} (state text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(f"INSERT INTO {MARKER} (state) VALUES ('scratch')")
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def mark_seeded() -> None:
     with psycopg.connect(server_url(BENCH_DB), autocommit=True) as conn:
         conn.execute(f"UPDATE {MARKER} SET state = 'seeded'")

@@ -67,13 +67,6 @@ def worker_pid(master: int) -> int:
     raise RuntimeError("no gunicorn worker")
 
 
-def psql(admin_url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url + "/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 class Session:
     def __init__(self, port: int):
         self.port = port
@@ -173,8 +166,10 @@ def run(emit, *, size_mib: int = 1024, phases=("upload", "download"), database_u
     }
     (work / "tmp").mkdir()
     python = sys.executable
-    psql(database_url, f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(database_url, f"CREATE DATABASE {DB_NAME}")
+    os.environ.setdefault("DATABASE_URL", f"{database_url}/postgres")
+    from .db import drop_database, fresh_database
+
+    fresh_database(DB_NAME)  # refuses a database of that name that bench did not make
     gunicorn = None
     try:
         subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -256,7 +251,7 @@ def run(emit, *, size_mib: int = 1024, phases=("upload", "download"), database_u
         if gunicorn is not None:
             gunicorn.send_signal(signal.SIGTERM)
             gunicorn.wait(timeout=30)
-        psql(database_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        drop_database(DB_NAME)
         shutil.rmtree(work, ignore_errors=True)
 
 
