@@ -352,7 +352,7 @@ def admin_lead_journey(session: Session) -> dict:
     row.locator("summary", has_text="Revoke").click()
     row.get_by_label("Reason").fill("Moved to another engagement.")
     row.get_by_role("button", name="Revoke access").click()
-    expect(admin_page.get_by_text(f"Access revoked for")).to_be_visible()
+    expect(admin_page.get_by_text("Access revoked for")).to_be_visible()
 
     reviewer_page.get_by_role("link", name="Findings").first.click()
     expect(reviewer_page.get_by_role("heading", level=1, name=NOT_FOUND)).to_be_visible()

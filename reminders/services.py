@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
 
 from .deadlines import KINDS, calendar_span, may_know, recipients_batch, shift
 from .models import Channel, Kind, OffsetUnit, Reminder, ReminderRule

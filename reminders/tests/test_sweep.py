@@ -15,7 +15,6 @@ from reminders.deadlines import shift
 from reminders.models import Reminder, ReminderRule
 from reminders.selectors import reminder_history
 from reminders.services import reminder_sweep, reminders_run
-from reviews import services as review_services
 from reviews.models import Review
 from reviews.tests.factories import assign, close_review, make_review
 
