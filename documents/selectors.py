@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from reviews.models import Review
-from reviews.querysets import review_id_of
+from reviews.querysets import get_in_visible_review_or_404
 
 from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentVersion, HandlingMarking
 
@@ -35,24 +33,17 @@ def missing_kinds(*, documents) -> list:
 
 def document_get(*, user, pk: int) -> Document:
     """The document, or 404 when it does not exist or is out of the user's scope."""
-    review_id = review_id_of(Document, pk)
-    if review_id is None:
-        raise Http404
-    return get_object_or_404(
-        Document.objects.visible_to(user, review=review_id).select_related("review__model", "review__company", "marking", "created_by"),
-        pk=pk,
+    return get_in_visible_review_or_404(
+        Document.objects.select_related("review__model", "review__company", "marking", "created_by"), user=user, pk=pk
     )
 
 
 def version_get(*, user, pk: int) -> DocumentVersion:
-    review_id = review_id_of(DocumentVersion, pk, "document__review_id")
-    if review_id is None:
-        raise Http404
-    return get_object_or_404(
-        DocumentVersion.objects.visible_to(user, review=review_id).select_related(
-            "document__review__company", "document__marking", "uploaded_by"
-        ),
+    return get_in_visible_review_or_404(
+        DocumentVersion.objects.select_related("document__review__company", "document__marking", "uploaded_by"),
+        user=user,
         pk=pk,
+        path="document__review",
     )
 
 

@@ -1,9 +1,7 @@
 """Reads of findings, always through ``visible_to``."""
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 
-from reviews.querysets import review_id_of
+from reviews.querysets import get_in_visible_review_or_404
 
 from .models import Finding, FindingComment
 
@@ -17,12 +15,8 @@ def finding_list(*, user, review):
 
 
 def finding_get(*, user, pk: int) -> Finding:
-    review_id = review_id_of(Finding, pk)
-    if review_id is None:
-        raise Http404
-    return get_object_or_404(
-        Finding.objects.visible_to(user, review=review_id).select_related("review__model", "review__company", "agency", "category", "author", "shared_by"),
-        pk=pk,
+    return get_in_visible_review_or_404(
+        Finding.objects.select_related("review__model", "review__company", "agency", "category", "author", "shared_by"), user=user, pk=pk
     )
 
 

@@ -70,12 +70,6 @@ class CsvIds:
     def __iter__(self):
         return iter([int(v) for v in self.csv.split(",")] if self.csv else [])
 
-    def __contains__(self, value) -> bool:
-        return int(value) in set(self)
-
-    def __eq__(self, other) -> bool:
-        return list(self) == list(other)
-
     def __repr__(self) -> str:
         return f"CsvIds({self._count} ids)"
 

@@ -1,9 +1,7 @@
 from dataclasses import dataclass
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 
-from reviews.querysets import review_id_of
+from reviews.querysets import get_in_visible_review_or_404
 
 from .models import ChecklistItem
 
@@ -33,7 +31,6 @@ def progress(*, review) -> Progress:
 
 
 def item_get(*, user, pk: int) -> ChecklistItem:
-    review_id = review_id_of(ChecklistItem, pk)
-    if review_id is None:
-        raise Http404
-    return get_object_or_404(ChecklistItem.objects.visible_to(user, review=review_id).select_related("review", "criterion"), pk=pk)
+    return get_in_visible_review_or_404(
+        ChecklistItem.objects.select_related("review", "criterion"), user=user, pk=pk
+    )

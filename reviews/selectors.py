@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import F, Prefetch, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from .models import (
@@ -18,7 +17,7 @@ from .models import (
     ReviewUserObjectPermission,
     TermsAcceptance,
 )
-from .querysets import mark_visible, review_id_of
+from .querysets import get_in_visible_review_or_404, mark_visible
 
 SORTS = {
     "deadline": ("window_end", "id"),
@@ -193,12 +192,8 @@ def review_access_history(*, review: Review):
 
 
 def assignment_get(*, user, pk: int) -> Assignment:
-    review_id = review_id_of(Assignment, pk)
-    if review_id is None:
-        raise Http404
-    return get_object_or_404(
-        Assignment.objects.visible_to(user, review=review_id).select_related("review__model", "review__company", "agency", "invited_by", "reviewer"),
-        pk=pk,
+    return get_in_visible_review_or_404(
+        Assignment.objects.select_related("review__model", "review__company", "agency", "invited_by", "reviewer"), user=user, pk=pk
     )
 
 
@@ -260,7 +255,6 @@ def review_extensions(*, user, review: Review):
 
 
 def extension_get(*, user, pk: int) -> ExtensionRequest:
-    review_id = review_id_of(ExtensionRequest, pk)
-    if review_id is None:
-        raise Http404
-    return get_object_or_404(ExtensionRequest.objects.visible_to(user, review=review_id).select_related("review"), pk=pk)
+    return get_in_visible_review_or_404(
+        ExtensionRequest.objects.select_related("review"), user=user, pk=pk
+    )

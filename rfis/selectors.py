@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 
-from reviews.querysets import review_id_of
+from reviews.querysets import get_in_visible_review_or_404
 
 from .models import InformationRequest, RfiMessage
 
@@ -19,12 +17,8 @@ def rfi_list(*, user, review):
 
 
 def rfi_get(*, user, pk: int) -> InformationRequest:
-    review_id = review_id_of(InformationRequest, pk)
-    if review_id is None:
-        raise Http404
-    return get_object_or_404(
-        InformationRequest.objects.visible_to(user, review=review_id).select_related("review__model", "review__company", "agency", "asked_by"),
-        pk=pk,
+    return get_in_visible_review_or_404(
+        InformationRequest.objects.select_related("review__model", "review__company", "agency", "asked_by"), user=user, pk=pk
     )
 
 
