@@ -59,9 +59,6 @@ def run(emit) -> None:
 
 
 def _run(emit) -> None:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.test import Client
     from guardian.shortcuts import get_objects_for_user
 
     from accounts.models import User
@@ -69,6 +66,8 @@ def _run(emit) -> None:
     from reviews.models import Review
     from reviews.selectors import review_list
     from reviews.services import terms_accept
+
+    from .people import signed_in
 
     users = {key: User.objects.select_related("membership").get(email=f"bench-{key}@bench.example") for key in ("u20", "u500", "u20000", "admin")}
     # One agency lead (their agency's reviews through the leads' group) and one
@@ -79,13 +78,7 @@ def _run(emit) -> None:
         "liaison": seeded.filter(membership__role="company_liaison").first(),
         **users,
     }
-    clients = {}
-    for key, user in users.items():
-        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-            TOTP.activate(user, generate_totp_secret())
-        client = Client()
-        client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
-        clients[key] = client
+    clients = {key: signed_in(user) for key, user in users.items()}
 
     ratios = {}
     for key, user in users.items():

@@ -1,0 +1,15 @@
+"""The bench users, signed in as the test suite signs people in."""
+
+from __future__ import annotations
+
+
+def signed_in(user):
+    """A test client with ``user`` enrolled in TOTP and logged in (a real session row)."""
+    from django.test import Client
+
+    from journeys.browser import give_totp
+
+    give_totp(user)
+    client = Client()
+    client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+    return client
