@@ -35,8 +35,8 @@ REVIEWS = {
     "admin": {"atlas", "helix", "atlas_mini"},
     "lead_nsa": {"atlas", "atlas_mini"},
     "lead_cisa": {"helix", "atlas_mini"},
-    "reviewer_nsa": {"atlas"},
-    "reviewer_cisa": {"helix"},
+    "reviewer_nsa": {"atlas", "atlas_mini"},
+    "reviewer_cisa": {"helix", "atlas_mini"},
     "liaison_northwind": {"atlas", "atlas_mini"},
     "liaison_contoso": {"helix"},
 }
@@ -45,6 +45,9 @@ FINDINGS = {
     "atlas_internal": {"admin", "lead_nsa", "reviewer_nsa"},
     "helix_internal": {"admin", "lead_cisa", "reviewer_cisa"},
     "helix_shared": {"admin", "lead_cisa", "reviewer_cisa", "liaison_contoso"},
+    # The demo's shared review: NSA's finding stays in NSA; CISA's is shared with the agencies.
+    "mini_nsa": {"admin", "lead_nsa", "reviewer_nsa"},
+    "mini_cisa": {"admin", "lead_cisa", "reviewer_cisa", "lead_nsa", "reviewer_nsa"},
 }
 NSA_SIDE = {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}
 LIAISONS = {"liaison_northwind", "liaison_contoso"}
@@ -152,6 +155,8 @@ def world(demo):
         "atlas_internal": demo["atlas"].findings.get().pk,
         "helix_internal": Finding.objects.get(review=helix, title="Internal").pk,
         "helix_shared": shared.pk,
+        "mini_nsa": demo["atlas_mini"].findings.get(agency=demo["nsa"]).pk,
+        "mini_cisa": demo["atlas_mini"].findings.get(agency=demo["cisa"]).pk,
     }
     return {**demo, "findings": findings}
 

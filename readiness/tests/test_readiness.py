@@ -16,7 +16,6 @@ from reviews.workflow import TransitionError
 
 pytestmark = pytest.mark.django_db
 
-SEES_ATLAS = {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}
 
 
 def test_catalogue_is_seeded_with_mandatory_flags(demo):
@@ -24,15 +23,26 @@ def test_catalogue_is_seeded_with_mandatory_flags(demo):
 
 
 def test_in_review_demo_reviews_carry_a_full_checklist(demo):
-    for key in ("atlas", "helix"):
+    for key in ("atlas", "helix", "atlas_mini"):
         assert demo[key].checklist.count() == len(DEFAULT_CRITERIA)
-    assert not demo["atlas_mini"].checklist.exists()  # submitted, not open yet
+
+
+def test_submitted_review_has_no_checklist_until_opened(fresh_shared_review):
+    assert not fresh_shared_review.checklist.exists()
 
 
 @pytest.mark.parametrize("role", DEMO_ROLES)
 def test_checklist_visibility_follows_the_review(demo, role):
     models = set(ChecklistItem.objects.visible_to(demo[role]).values_list("review__model__name", flat=True))
-    expected = {"Atlas-2", "Helix-1"} if role == "admin" else ({"Atlas-2"} if role in SEES_ATLAS else {"Helix-1"})
+    expected = {
+        "admin": {"Atlas-2", "Helix-1", "Atlas-2 Mini"},
+        "lead_nsa": {"Atlas-2", "Atlas-2 Mini"},
+        "reviewer_nsa": {"Atlas-2", "Atlas-2 Mini"},
+        "liaison_northwind": {"Atlas-2", "Atlas-2 Mini"},
+        "lead_cisa": {"Helix-1", "Atlas-2 Mini"},
+        "reviewer_cisa": {"Helix-1", "Atlas-2 Mini"},
+        "liaison_contoso": {"Helix-1"},
+    }[role]
     assert models == expected
 
 

@@ -13,3 +13,4 @@ def reviewer_of(db):
 @pytest.fixture
 def admin_user(db):
     return make_user(role=Role.PROGRAM_ADMIN)
+

@@ -27,8 +27,8 @@ def test_demo_visibility_is_exactly_the_contract(demo):
     assert visible(demo["admin"]) == {"Atlas-2", "Helix-1", "Atlas-2 Mini"}
     assert visible(demo["lead_nsa"]) == {"Atlas-2", "Atlas-2 Mini"}
     assert visible(demo["lead_cisa"]) == {"Helix-1", "Atlas-2 Mini"}
-    assert visible(demo["reviewer_nsa"]) == {"Atlas-2"}
-    assert visible(demo["reviewer_cisa"]) == {"Helix-1"}
+    assert visible(demo["reviewer_nsa"]) == {"Atlas-2", "Atlas-2 Mini"}
+    assert visible(demo["reviewer_cisa"]) == {"Helix-1", "Atlas-2 Mini"}
     assert visible(demo["liaison_northwind"]) == {"Atlas-2", "Atlas-2 Mini"}
     assert visible(demo["liaison_contoso"]) == {"Helix-1"}
 
@@ -40,37 +40,44 @@ def test_models_and_companies_follow_review_visibility(demo):
     def companies(user):
         return set(Company.objects.visible_to(user).values_list("name", flat=True))
 
-    assert models(demo["reviewer_nsa"]) == {"Atlas-2"}
-    assert models(demo["reviewer_cisa"]) == {"Helix-1"}
+    assert models(demo["reviewer_nsa"]) == {"Atlas-2", "Atlas-2 Mini"}
+    assert models(demo["reviewer_cisa"]) == {"Helix-1", "Atlas-2 Mini"}
     assert models(demo["liaison_contoso"]) == {"Helix-1"}
-    assert companies(demo["reviewer_cisa"]) == {"Contoso Labs"}
+    assert companies(demo["reviewer_cisa"]) == {"Contoso Labs", "Northwind AI"}
+    assert companies(demo["liaison_contoso"]) == {"Contoso Labs"}
     assert companies(demo["liaison_northwind"]) == {"Northwind AI"}
     assert companies(demo["admin"]) == {"Northwind AI", "Contoso Labs"}
 
 
 def test_assignments_visible_to_reviewer_lead_admin_never_company(demo):
     atlas_assignment = demo["atlas"].assignments.get()
-    assert list(Assignment.objects.visible_to(demo["reviewer_nsa"])) == [atlas_assignment]
-    assert list(Assignment.objects.visible_to(demo["lead_nsa"])) == [atlas_assignment]
-    assert not Assignment.objects.visible_to(demo["lead_cisa"]).filter(pk=atlas_assignment.pk).exists()
+    mini_nsa = demo["atlas_mini"].assignments.get(agency=demo["nsa"])
+    mini_cisa = demo["atlas_mini"].assignments.get(agency=demo["cisa"])
+    assert set(Assignment.objects.visible_to(demo["reviewer_nsa"])) == {atlas_assignment, mini_nsa}
+    assert set(Assignment.objects.visible_to(demo["lead_nsa"])) == {atlas_assignment, mini_nsa}
+    # On the review they share, each agency sees its own reviewer's assignment only.
+    assert mini_cisa in set(Assignment.objects.visible_to(demo["lead_cisa"]))
+    assert not Assignment.objects.visible_to(demo["lead_cisa"]).filter(pk__in=[atlas_assignment.pk, mini_nsa.pk]).exists()
     assert Assignment.objects.visible_to(demo["liaison_northwind"]).count() == 0
-    assert Assignment.objects.visible_to(demo["admin"]).count() == 2
+    assert Assignment.objects.visible_to(demo["admin"]).count() == 4
 
 
 def test_review_list_page_shows_only_visible_reviews_and_count(demo, login):
     client = login(demo["reviewer_cisa"])
     page = client.get(reverse("review_list"))
     assert page.status_code == 200
-    assert [r.model.name for r in page.context["page"].object_list] == ["Helix-1"]
-    assert page.context["page"].paginator.count == 1
-    assert "Atlas-2" not in page.content.decode()
+    assert [r.model.name for r in page.context["page"].object_list] == ["Helix-1", "Atlas-2 Mini"]
+    assert page.context["page"].paginator.count == 2
+    assert reverse("review_detail", args=[demo["atlas"].pk]) not in page.content.decode()
 
 
 def test_review_list_search_does_not_reach_out_of_scope(demo, login):
     client = login(demo["reviewer_cisa"])
     page = client.get(reverse("review_list"), {"q": "Atlas"})
-    assert page.context["page"].paginator.count == 0
-    assert "Atlas-2" not in page.content.decode()
+    # Atlas-2 Mini (shared with CISA) matches; NSA's Atlas-2 review does not reach the page.
+    assert [r.model.name for r in page.context["page"].object_list] == ["Atlas-2 Mini"]
+    assert page.context["page"].paginator.count == 1
+    assert reverse("review_detail", args=[demo["atlas"].pk]) not in page.content.decode()
 
 
 def test_accepting_assignment_grants_and_removal_revokes_on_next_request(login, reviewer_of, admin_user):
@@ -246,12 +253,12 @@ def test_lead_assigns_through_access_page(demo, login):
     assert (assignment.review, assignment.status, assignment.invited_by) == (demo["atlas"], AssignmentStatus.INVITED, demo["lead_nsa"])
 
 
-def test_lead_cannot_assign_other_agency_reviewer_by_tampering_form(demo, login):
+def test_lead_cannot_assign_other_agency_reviewer_by_tampering_form(demo, login, fresh_shared_review):
     client = login(demo["lead_nsa"])
-    response = client.post(reverse("review_access", kwargs={"pk": demo["atlas_mini"].pk}), {"reviewer": demo["reviewer_cisa"].pk})
+    response = client.post(reverse("review_access", kwargs={"pk": fresh_shared_review.pk}), {"reviewer": demo["reviewer_cisa"].pk})
     assert response.status_code == 200
     assert "reviewer" in response.context["assign_form"].errors
-    assert not Assignment.objects.filter(review=demo["atlas_mini"]).exists()
+    assert not Assignment.objects.filter(review=fresh_shared_review).exists()
 
 
 def test_people_with_access_page_lists_grants_with_metadata(demo, login):
@@ -335,30 +342,28 @@ def test_program_admin_manages_object_permissions_in_django_admin(demo, login):
 
 
 def test_lead_does_not_see_other_agencies_reviewers_on_access_page(demo, login, admin_user):
-    from .factories import assign
-
-    assign(demo["atlas_mini"], demo["reviewer_cisa"])
-    assign(demo["atlas_mini"], demo["reviewer_nsa"])
+    # The demo's Atlas-2 Mini: reviewer.nsa and reviewer.cisa both assigned and accepted.
     page = login(demo["lead_nsa"]).get(reverse("review_access", kwargs={"pk": demo["atlas_mini"].pk}))
     assert {g.user.email for g in page.context["user_grants"]} == {"reviewer.nsa@agency.example"}
     assert "reviewer.cisa" not in page.content.decode()
 
 
-def test_assign_form_offers_reviewer_active_elsewhere(demo, login):
-    # reviewer.nsa is active on Atlas-2; that must not hide them from Atlas-2 Mini.
-    page = login(demo["lead_nsa"]).get(reverse("review_access", kwargs={"pk": demo["atlas_mini"].pk}))
+def test_assign_form_offers_reviewer_active_elsewhere(demo, login, fresh_shared_review):
+    # reviewer.nsa is active on Atlas-2 and Atlas-2 Mini; that must not hide them from a new review.
+    page = login(demo["lead_nsa"]).get(reverse("review_access", kwargs={"pk": fresh_shared_review.pk}))
     assert list(page.context["assign_form"].fields["reviewer"].queryset) == [demo["reviewer_nsa"]]
     page = login(demo["lead_nsa"]).get(reverse("review_access", kwargs={"pk": demo["atlas"].pk}))
     assert list(page.context["assign_form"].fields["reviewer"].queryset) == []
 
 
-def test_reviewer_dashboard_pending_first_then_sorted(demo, login):
+def test_reviewer_dashboard_pending_first_then_sorted(demo, login, fresh_shared_review):
     from .factories import assign
 
-    assign(demo["atlas_mini"], demo["reviewer_nsa"], accept=False)
+    assign(fresh_shared_review, demo["reviewer_nsa"], accept=False)
     page = login(demo["reviewer_nsa"]).get(reverse("dashboard"), {"sort": "-deadline"})
     rows = [(a.review.model.name, a.status) for a in page.context["page"].object_list]
-    assert rows == [("Atlas-2 Mini", "invited"), ("Atlas-2", "accepted")]
+    # Invitations first; then by deadline, latest first (Atlas-2 Mini ends in 20 days, Atlas-2 in 6).
+    assert rows == [("Atlas-3 Preview", "invited"), ("Atlas-2 Mini", "accepted"), ("Atlas-2", "accepted")]
 
 
 def test_review_list_count_with_filters_counts_the_filtered_rows(admin_user, reviewer_of, login):

@@ -61,9 +61,9 @@ def test_report_downloads_through_the_page(closed_atlas, demo, login):
     assert closed_atlas["internal"].title not in body
 
 
-def test_no_report_for_a_draft_and_none_out_of_scope(demo, login):
+def test_no_report_for_a_draft_and_none_out_of_scope(demo, login, fresh_shared_review):
     client = login(demo["liaison_northwind"])
-    assert client.get(reverse("review_report", kwargs={"pk": demo["atlas_mini"].pk, "fmt": "csv"})).status_code == 404
+    assert client.get(reverse("review_report", kwargs={"pk": fresh_shared_review.pk, "fmt": "csv"})).status_code == 404
     assert client.get(reverse("review_report", kwargs={"pk": demo["helix"].pk, "fmt": "csv"})).status_code == 404
 
 

@@ -112,8 +112,8 @@ def test_illegal_transition_is_refused_with_reason_and_changes_nothing(name, sta
     assert _snapshot(review) == before
 
 
-def test_reviewer_opening_a_review_is_refused_through_the_page(demo, login):
-    review = demo["atlas_mini"]  # submitted
+def test_reviewer_opening_a_review_is_refused_through_the_page(demo, login, fresh_shared_review):
+    review = fresh_shared_review  # submitted
     client = login(demo["lead_nsa"], accept_terms_for=[review])
     response = client.post(reverse("review_transition", kwargs={"pk": review.pk, "name": "open"}), follow=True)
     assert "Only program admins may open the review window." in response.content.decode()

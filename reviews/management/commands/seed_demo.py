@@ -116,17 +116,17 @@ class Command(BaseCommand):
         atlas_mini = self._model(created, northwind_liaison, companies["northwind"], "Atlas-2 Mini", "2.0", Modality.TEXT,
                                  "Distilled Atlas-2 for on-device use.", 90)
 
+        nsa_staff = (users["lead.nsa@agency.example"], [users["reviewer.nsa@agency.example"]])
+        cisa_staff = (users["lead.cisa@agency.example"], [users["reviewer.cisa@agency.example"]])
         if not Review.objects.filter(model=atlas).exists():
             review = self._review_in_progress(
-                atlas, northwind_liaison, admin, [agencies["NSA"]], users["lead.nsa@agency.example"],
-                [users["reviewer.nsa@agency.example"]], days_left=6,
+                atlas, northwind_liaison, admin, {agencies["NSA"]: nsa_staff}, days_left=6,
                 summary="Assess Atlas-2's ability to find and exploit network vulnerabilities before its public release.",
             )
             created.append(f"review #{review.pk} (Atlas-2)")
         if not Review.objects.filter(model=helix).exists():
             review = self._review_in_progress(
-                helix, contoso_liaison, admin, [agencies["CISA"]], users["lead.cisa@agency.example"],
-                [users["reviewer.cisa@agency.example"]], days_left=18,
+                helix, contoso_liaison, admin, {agencies["CISA"]: cisa_staff}, days_left=18,
                 summary="Evaluate Helix-1's automated patching and exploit-writing capability against critical-infrastructure software.",
             )
             created.append(f"review #{review.pk} (Helix-1)")
@@ -142,7 +142,7 @@ class Command(BaseCommand):
         # The catalogues come with data migrations; a flushed test database may lack them.
         ensure_default_categories()
         ensure_default_criteria()
-        for review in Review.objects.filter(status=ReviewStatus.IN_REVIEW, model__in=[atlas, helix]):
+        for review in Review.objects.filter(status=ReviewStatus.IN_REVIEW, model__in=[atlas, helix, atlas_mini]):
             if checklist_ensure(review=review):
                 created.append(f"readiness checklist of review #{review.pk}")
         if atlas_review is not None and not atlas_review.findings.exists():
@@ -156,12 +156,12 @@ class Command(BaseCommand):
             )
             created.append(f"finding #{finding.pk} (Atlas-2, internal)")
         if not Review.objects.filter(model=atlas_mini).exists():
-            review = review_services.review_create(
-                actor=northwind_liaison, model=atlas_mini, agencies=[agencies["NSA"], agencies["CISA"]],
-                summary="Confirm the distilled model keeps Atlas-2's safeguards.",
+            review = self._review_in_progress(
+                atlas_mini, northwind_liaison, admin, {agencies["NSA"]: nsa_staff, agencies["CISA"]: cisa_staff},
+                days_left=20, summary="Confirm the distilled model keeps Atlas-2's safeguards.",
             )
-            review_services.review_submit(review_id=review.pk, actor=northwind_liaison)
-            created.append(f"review #{review.pk} (Atlas-2 Mini, submitted)")
+            created.append(f"review #{review.pk} (Atlas-2 Mini, shared by NSA and CISA)")
+        self._shared_review_material(created, Review.objects.get(model=atlas_mini), users)
         for model, liaison in ((atlas, northwind_liaison), (helix, contoso_liaison)):
             self._documents(created, Review.objects.get(model=model), liaison)
         return created
@@ -192,8 +192,50 @@ class Command(BaseCommand):
             created.append(name)
         return model
 
-    def _review_in_progress(self, model, liaison, admin, agencies, lead, reviewers, *, days_left: int, summary: str) -> Review:
-        review = review_services.review_create(actor=liaison, model=model, agencies=agencies, summary=summary)
+    def _shared_review_material(self, created, review, users) -> None:
+        """On the review NSA and CISA share: one question from each agency and
+        one finding from each, CISA's shared with the participating agencies,
+        so that what one agency may see of the other is visible in the demo."""
+        if review.status != ReviewStatus.IN_REVIEW:
+            return
+        questions = [
+            ("reviewer.nsa@agency.example", "Distillation data for the safeguard layer",
+             "Which refusal and safety-classifier data from Atlas-2 was used to distil Atlas-2 Mini's safeguards?"),
+            ("reviewer.cisa@agency.example", "On-device update channel",
+             "How are safeguard updates delivered to on-device copies, and can an operator disable them?"),
+        ]
+        for email, subject, question in questions:
+            asker = users[email]
+            if not review.rfis.filter(subject=subject).exists():
+                rfi = rfi_services.rfi_create(review_id=review.pk, actor=asker, subject=subject, question=question)
+                created.append(f"RFI #{rfi.pk} (Atlas-2 Mini, {asker.organisation})")
+        category = FindingCategory.objects.get(name="Safeguard bypass")
+        findings = [
+            ("reviewer.nsa@agency.example", "Refusals weaker than Atlas-2 on exploit requests", "medium",
+             "On the NSA exploit-request set the distilled model complied with 9 of 120 requests that Atlas-2 refused.",
+             "NSA lab run 2026-11-24, set E-120.", None),
+            ("reviewer.cisa@agency.example", "Safety classifier can be switched off by a config flag", "high",
+             "The on-device build reads a config flag that disables the safety classifier without any integrity check.",
+             "CISA lab run 2026-11-25, build 2.0.3.", ("lead.cisa@agency.example", "agencies")),
+        ]
+        for email, title, severity, description, evidence, share in findings:
+            author = users[email]
+            if review.findings.filter(title=title).exists():
+                continue
+            finding = finding_services.finding_create(
+                review_id=review.pk, actor=author, title=title, category=category, severity=severity,
+                description=description, evidence=evidence,
+            )
+            created.append(f"finding #{finding.pk} (Atlas-2 Mini, {author.organisation})")
+            if share:
+                lead, sharing = share
+                finding_services.finding_share(finding_id=finding.pk, actor=users[lead], sharing=sharing)
+
+    def _review_in_progress(self, model, liaison, admin, staff, *, days_left: int, summary: str) -> Review:
+        """A review opened by the program admin whose window ends ``days_left``
+        days from now; ``staff`` maps each participating agency to its lead
+        and the reviewers that lead assigns (each accepts)."""
+        review = review_services.review_create(actor=liaison, model=model, agencies=list(staff), summary=summary)
         review_services.review_submit(review_id=review.pk, actor=liaison)
         review_services.review_open(review_id=review.pk, actor=admin)
         # Place the window so that it ends ``days_left`` days from now.
@@ -201,11 +243,12 @@ class Command(BaseCommand):
         Review.objects.filter(pk=review.pk).update(
             window_start=end - timedelta(days=settings.PORTAL_REVIEW_WINDOW_DAYS), window_end=end
         )
-        for reviewer in reviewers:
-            assignment = review_services.assignment_invite(review=review, reviewer=reviewer, actor=lead)
-            review_services.assignment_accept(
-                assignment_id=assignment.pk, actor=reviewer, has_conflict=False,
-                declaration="I have no financial, employment or personal interest in the company or its model.",
-            )
-        assert Assignment.objects.filter(review=review).count() == len(reviewers)
+        for lead, reviewers in staff.values():
+            for reviewer in reviewers:
+                assignment = review_services.assignment_invite(review=review, reviewer=reviewer, actor=lead)
+                review_services.assignment_accept(
+                    assignment_id=assignment.pk, actor=reviewer, has_conflict=False,
+                    declaration="I have no financial, employment or personal interest in the company or its model.",
+                )
+        assert Assignment.objects.filter(review=review).count() == sum(len(r) for _, r in staff.values())
         return Review.objects.get(pk=review.pk)
