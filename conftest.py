@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 
@@ -17,14 +21,49 @@ def _clean_cache():
     cache.clear()
 
 
+# The demo world is built once per test database (session) and every test
+# runs in a transaction on top of it (rolled back), so a test that only reads
+# it, or changes it, pays nothing for it. Its stored files live here and are
+# copied into each test's own media folder.
+_DEMO_MEDIA: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from django.core import mail
+
+    from portal.celery import app
+
+    media = tmp_path_factory.mktemp("demo-media")
+    # Tasks the seed queues after its commit run here, not in a worker a later test starts.
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=str(media)):
+            call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    finally:
+        app.conf.task_always_eager = eager
+    mail.outbox = []
+    _DEMO_MEDIA[:] = [media]
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+    root = tmp_path / "media"
+    if _DEMO_MEDIA and _DEMO_MEDIA[0].exists():
+        shutil.copytree(_DEMO_MEDIA[0], root, dirs_exist_ok=True)
+    settings.MEDIA_ROOT = str(root)
 
 
 @pytest.fixture
 def demo(db, django_db_blocker):
-    """The demo world of DESIGN.md, built by ``seed_demo``; a dict of its objects."""
+    """The demo world of DESIGN.md, built by ``seed_demo``; a dict of its objects.
+
+    Present from the session's start (``django_db_setup``); a test that
+    flushes the database (``transactional_db``, ``live_server``) gets it built
+    again here."""
     from django.core.management import call_command
 
     from accounts.models import User
@@ -32,7 +71,8 @@ def demo(db, django_db_blocker):
     from companies.models import Company
     from reviews.models import Review
 
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+    if not Review.objects.filter(model__name="Atlas-2 Mini").exists():
+        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
     return {
         "admin": User.objects.get(email="admin@portal.example"),
         "lead_nsa": User.objects.get(email="lead.nsa@agency.example"),
@@ -50,6 +90,21 @@ def demo(db, django_db_blocker):
         "northwind": Company.objects.get(slug="northwind"),
         "contoso": Company.objects.get(slug="contoso"),
     }
+
+
+@pytest.fixture
+def fresh_shared_review(demo):
+    """A submitted Northwind review that NSA and CISA share and nobody is assigned to yet
+    (the demo's Atlas-2 Mini is already in review with both agencies' reviewers)."""
+    from companies.tests.factories import AIModelFactory
+
+    from reviews.tests.factories import make_review
+
+    model = AIModelFactory(company=demo["northwind"], name="Atlas-3 Preview")
+    return make_review(
+        company=demo["northwind"], agencies=[demo["nsa"], demo["cisa"]], status="submitted",
+        liaison=demo["liaison_northwind"], model=model,
+    )
 
 
 DEMO_ROLES = [
