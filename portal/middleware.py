@@ -17,3 +17,44 @@ class ContentSecurityPolicyMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
+
+
+class RefusalMiddleware:
+    """Answers a page's ``TermsRequired`` with the review's terms page.
+
+    A view (or a service under it) raises it when an agency user reaches a
+    review's material before accepting the review's current access terms. The
+    person is sent to the terms page and, once they accept, back to where the
+    link pointed (``?next=``). A script asking for JSON gets a 403 in the API's
+    error format instead. The API itself answers through its exception handler.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.contrib import messages
+        from django.http import JsonResponse
+        from django.shortcuts import redirect
+        from django.urls import reverse
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+        from .errors import TermsRequired
+
+        if not isinstance(exception, TermsRequired):
+            return None
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse(
+                {"errors": [{"field": None, "code": exception.code, "message": str(exception)}]}, status=403
+            )
+        target = request.get_full_path() if request.method == "GET" else request.headers.get("Referer", "")
+        url = reverse("review_detail", kwargs={"pk": exception.review_id})
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            from urllib.parse import urlencode
+
+            url = f"{url}?{urlencode({'next': target})}"
+        messages.info(request, "Accept the review's access terms to open its material.")
+        return redirect(url)

@@ -1,0 +1,34 @@
+"""``{% person someone %}``: a person as the signed-in viewer may see them
+(accounts.people.person_label); ``{% person_email someone %}`` likewise."""
+
+from django import template
+
+from accounts.people import person_email as _person_email
+from accounts.people import person_label
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def person(context, someone):
+    return person_label(someone, viewer=context.get("user"))
+
+
+@register.simple_tag(takes_context=True)
+def person_email(context, someone):
+    return _person_email(someone, viewer=context.get("user"))
+
+
+@register.filter
+def may_name(someone, viewer):
+    from accounts.people import may_name as _may_name
+
+    return _may_name(someone, viewer=viewer)
+
+
+@register.filter
+def nameable(people, viewer):
+    """Those of ``people`` whom ``viewer`` may know by name (the others are left out, not counted)."""
+    from accounts.people import may_name as _may_name
+
+    return [p for p in people if _may_name(p, viewer=viewer)]
