@@ -84,9 +84,10 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"{self.model} review #{self.pk}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("review_detail", kwargs={"pk": self.pk})
 
     @property
     def effective_terms(self) -> str:
@@ -305,6 +306,19 @@ class TermsAcceptance(models.Model):
         return f"{self.user} accepted terms v{self.version} of {self.review_id}"
 
 
+# How each kind of timeline entry reads (ReviewTransition.name).
+TIMELINE_LABELS = {
+    "create": "Draft created",
+    "submit": "Submitted for review",
+    "open": "Review window opened",
+    "close": "Review closed",
+    "withdraw": "Withdrawn",
+    "extend": "Window extended",
+    "clock_stop": "Clock stopped",
+    "clock_resume": "Clock resumed",
+}
+
+
 class ReviewTransition(models.Model):
     """One move of a review through its lifecycle; together they are its timeline."""
 
@@ -321,6 +335,10 @@ class ReviewTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id}: {self.source} → {self.target}"
+
+    @property
+    def label(self) -> str:
+        return TIMELINE_LABELS.get(self.name) or self.get_target_display()
 
 
 class ExtensionStatus(models.TextChoices):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from portal.scoping import user_may_see_anything  # noqa: F401  (dependent apps import it from here)
 from portal.db import AnyOf, CsvIds  # noqa: F401  (AnyOf registers the field__any_of lookup)
 
 
@@ -42,10 +43,17 @@ def review_ids_granted(user, codename: str = "view_review", *, among: list[int] 
     return CsvIds(csv, count)
 
 
+def _model(name: str):
+    """A model of this app, from the app registry: the models module imports
+    these querysets, so they do not import it back."""
+    from django.apps import apps
+
+    return apps.get_model("reviews", name)
+
+
 def review_ids_sql(user, codename: str, *, among: list[int] | None = None) -> tuple[str, list]:
     """The statement behind review_ids_granted (the plan-shape test explains it)."""
-    from .models import ReviewGroupObjectPermission, ReviewUserObjectPermission
-
+    ReviewUserObjectPermission, ReviewGroupObjectPermission = _model("ReviewUserObjectPermission"), _model("ReviewGroupObjectPermission")
     user_table = ReviewUserObjectPermission._meta.db_table
     group_table = ReviewGroupObjectPermission._meta.db_table
     membership_table = user.__class__.groups.through._meta.db_table
@@ -82,13 +90,14 @@ def reach_of(user):
     per review, however many paths (direct, groups) lead there."""
     from django.db.models import Q
 
-    from .models import ReviewReach
-
-    return ReviewReach.objects.filter(user_id=user.pk).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    return _model("ReviewReach").objects.filter(user_id=user.pk).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
 
 
-def user_may_see_anything(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and getattr(user, "membership", None))
+def review_pk(review) -> int:
+    """The id of ``review``: a Review, its id, or a Standing on it."""
+    if hasattr(review, "review_id") and not hasattr(review, "_meta"):
+        return int(review.review_id)
+    return int(getattr(review, "pk", review))
 
 
 def in_visible_reviews(qs, user, *, path: str = "review", review=None):
@@ -96,31 +105,26 @@ def in_visible_reviews(qs, user, *, path: str = "review", review=None):
     reviews ``user`` sees: the one rule behind every dependent model's
     ``visible_to``.
 
-    ``review`` (a review or its id) narrows the answer to that review's rows
-    and looks up the grants for that one review only: a page about one review
-    costs the same for a user who sees 20 reviews and one who sees 20,000.
+    ``review`` (a review, its id, or the user's ``Standing`` on it) narrows the
+    answer to that review's rows and looks up the grants for that one review
+    only: a page about one review costs the same for a user who sees 20
+    reviews and one who sees 20,000. A Standing of this user that says they
+    may view the review was read from the grants a moment ago (in the review
+    page's own statement), so the grants are not read again.
     """
     if not user_may_see_anything(user):
         return qs.none()
     among = None
     if review is not None:
-        pk = int(getattr(review, "pk", review))
+        pk = review_pk(review)
         qs, among = qs.filter(**{f"{path}_id": pk}), [pk]
-        if getattr(review, "_visible_to_user", None) == user.pk:
-            return qs  # checked a moment ago, in this request (mark_visible)
+        if getattr(review, "user_id", None) == user.pk and getattr(review, "may_view", False) is True:
+            return qs  # a Standing: the grants were read for this user and review
     if user.is_program_admin:
         return qs
     if among is None and uses_reach():
         return qs.filter(**{f"{path}_id__in": reach_of(user).values("review_id")})
     return qs.filter(**{f"{path}_id__any_of": review_ids_granted(user, "view_review", among=among)})
-
-
-def mark_visible(review, user) -> None:
-    """Records on a review instance that ``user``'s grants were just checked
-    for it (selectors.review_get), so reads of its rows in the same request
-    skip a second grants lookup. Lives on the instance only: never cached,
-    never shared between requests."""
-    review._visible_to_user = user.pk
 
 
 def get_in_visible_review_or_404(queryset, *, user, pk, path: str = "review"):
@@ -188,7 +192,7 @@ class AssignmentQuerySet(models.QuerySet):
             return self.none()
         if user.is_agency_lead:
             return in_visible_reviews(self.filter(agency_id=user.agency_id), user, review=review)
-        qs = self if review is None else self.filter(review_id=int(getattr(review, "pk", review)))
+        qs = self if review is None else self.filter(review_id=review_pk(review))
         if user.is_program_admin:
             return qs.all()
         if user.is_agency_reviewer:

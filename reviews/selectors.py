@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q
+from typing import NamedTuple
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
+from . import hooks
 from .models import (
     ACTIVE_ASSIGNMENT,
     AccessChange,
@@ -17,7 +20,8 @@ from .models import (
     ReviewUserObjectPermission,
     TermsAcceptance,
 )
-from .querysets import get_in_visible_review_or_404, mark_visible
+from .querysets import get_in_visible_review_or_404
+from .standing import Standing, standing_expressions, standing_of, standing_of_loaded
 
 SORTS = {
     "deadline": ("window_end", "id"),
@@ -84,82 +88,89 @@ def _copy_list_hints(source, target):
     return target
 
 
-def review_get(*, user, pk: int) -> Review:
-    """The review, or 404 when it does not exist or is out of the user's scope.
+class ReviewPage(NamedTuple):
+    """A review and the reader's standing on it, read in one statement."""
 
-    The review comes back marked as checked for ``user`` (``in_visible_reviews``
-    then reads its documents, RFIs… without asking the grants again)."""
-    review = get_object_or_404(
-        Review.objects.visible_to(user, among=[pk]).select_related("model", "company", "created_by"), pk=pk
-    )
-    mark_visible(review, user)
-    return review
+    review: Review
+    standing: Standing
 
 
-def review_detail_get(*, user, pk: int) -> Review:
-    """``review_get`` plus, in the same statement, what the review's page
-    says about it: open RFIs, documents, a running clock stop, the readiness
-    tally, and the user's own standing (terms accepted, accepted assignment,
-    agency participating). One query instead of eight keeps the page's query
-    count flat (issue 9's budget is 12)."""
-    from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
+def review_page_get(*, user, pk: int, summaries: bool = False) -> ReviewPage:
+    """The review and ``user``'s standing on it, or 404 when it does not exist or
+    is out of the user's scope — every page about one review starts here.
 
-    from documents.models import Document
-    from readiness.models import ChecklistItem
-    from rfis.models import InformationRequest
+    One statement: the review, its scope (the standing's "may view" — the
+    same unexpired grants ``visible_to`` reads), the facts of the standing and, with
+    ``summaries``, what the apps joined to the review's page count (open RFIs,
+    documents, the readiness tally … ``reviews.hooks.summary``). Pass the
+    standing as ``review=`` to the dependent models' ``visible_to``: it proves
+    the grants were read for this user a moment ago, so they are not read again.
+    """
+    from django.db.models import Subquery
 
-    from .models import ClockStop, ReviewAgency
+    from .models import ClockStop
 
-    def counted(qs):
-        return Coalesce(
-            Subquery(qs.order_by().values("review_id").annotate(n=Count("*")).values("n"), output_field=IntegerField()),
-            Value(0),
-        )
-
-    checklist = ChecklistItem.objects.filter(review=OuterRef("pk"))
-    qs = Review.objects.visible_to(user, among=[pk]).select_related(
+    qs = Review.objects.filter(pk=pk).select_related(
         "model", "company", "created_by__membership__agency", "created_by__membership__company"
-    ).annotate(
-        open_rfi_count=counted(InformationRequest.objects.filter(review=OuterRef("pk"), status="open")),
-        document_count=counted(Document.objects.filter(review=OuterRef("pk"))),
-        clock_stopped_at=Subquery(
-            ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True).order_by("-stopped_at").values("stopped_at")[:1]
-        ),
-        checklist_total=counted(checklist),
-        checklist_answered=counted(checklist.exclude(answer="")),
-        checklist_mandatory_open=counted(checklist.filter(answer="", criterion__mandatory=True)),
-        my_terms_accepted=Exists(
-            TermsAcceptance.objects.filter(review=OuterRef("pk"), user_id=user.pk, version=OuterRef("access_terms_version"))
-        ),
-        my_assignment_accepted=Exists(
-            Assignment.objects.filter(review=OuterRef("pk"), reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
-        ),
-        my_agency_participates=Exists(ReviewAgency.objects.filter(review=OuterRef("pk"), agency_id=user.agency_id))
-        if getattr(user, "agency_id", None)
-        else Value(False),
-    )
+    ).annotate(**standing_expressions(user))
+    if not getattr(user, "is_program_admin", False):
+        # The standing's own "may view" (the user's unexpired reach or grants) is the scope.
+        qs = qs.filter(standing_may_view=True)
+    if summaries:
+        qs = qs.annotate(
+            clock_stopped_at=Subquery(
+                ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True)
+                .order_by("-stopped_at")
+                .values("stopped_at")[:1]
+            ),
+            **hooks.summaries(user),
+        )
     review = get_object_or_404(qs, pk=pk)
-    mark_visible(review, user)
-    return review
+    return ReviewPage(review, standing_of_loaded(user, review))
 
 
-def review_assignments(*, user, review: Review):
-    """Assignments on the review the user may see (companies: none)."""
+def review_detail_get(*, user, pk: int) -> ReviewPage:
+    """``review_page_get`` with the page's counts (see ``reviews.hooks.summary``)."""
+    return review_page_get(user=user, pk=pk, summaries=True)
+
+
+def review_timeline(*, review: Review):
+    """The review's moves, oldest first, with each actor's organisation (the
+    person display rule needs it)."""
+    return review.transitions.select_related("actor__membership__agency", "actor__membership__company")
+
+
+def review_get(*, user, pk: int) -> Review:
+    """The review, or 404 when it does not exist or is out of the user's scope."""
+    return get_object_or_404(Review.objects.visible_to(user, among=[pk]).select_related("model", "company"), pk=pk)
+
+
+def standing_get(*, user, review) -> Standing:
+    """``user``'s standing on a review already known to be visible (one statement)."""
+    return standing_of(user=user, review=review)
+
+
+def material_of(qs, *, user, review_path: str = "review"):
+    """``qs`` (rows of reviews' material) limited, for agency users, to reviews
+    whose current access terms they accepted: the set-based side of the one
+    terms gate (``Standing.require_material`` is the single-object side).
+    Lists leave such material out; a detail of it answers "terms required"."""
+    if not (user.is_agency_lead or user.is_agency_reviewer):
+        return qs
+    accepted = TermsAcceptance.objects.filter(
+        user=user, review_id=OuterRef(f"{review_path}_id"), version=OuterRef(f"{review_path}__access_terms_version"),
+    )
+    return qs.filter(Exists(accepted))
+
+
+def review_assignments(*, user, review):
+    """Assignments on the review the user may see (companies: none). ``review``
+    may be the reader's Standing (no second grants lookup)."""
     return (
         Assignment.objects.visible_to(user, review=review)
-        .select_related("reviewer", "agency", "invited_by")
+        .select_related("reviewer__membership__agency", "agency", "invited_by__membership__agency")
         .order_by("agency__acronym", "status", "reviewer__email")
     )
-
-
-def terms_needed(*, user, review: Review) -> bool:
-    """Agency users accept the review's current access terms before its material opens."""
-    if not (user.is_agency_lead or user.is_agency_reviewer):
-        return False
-    if hasattr(review, "my_terms_accepted"):  # read with the review (review_detail_get)
-        return not review.my_terms_accepted
-    return not TermsAcceptance.objects.filter(review=review, user=user, version=review.access_terms_version).exists()
 
 
 def review_access_list(*, review: Review, user):
@@ -171,29 +182,36 @@ def review_access_list(*, review: Review, user):
     users = ReviewUserObjectPermission.objects.filter(content_object=review)
     if not user.is_program_admin:
         users = users.filter(user__membership__agency_id=user.agency_id)
+    people = ("granted_by__membership__agency", "granted_by__membership__company")
     users = (
         users
-        .select_related("user__membership__agency", "user__membership__company", "permission", "granted_by")
+        .select_related("user__membership__agency", "user__membership__company", "permission", *people)
         .order_by("user__email", "permission__codename")
     )
+    from accounts.models import User
+
+    members = User.objects.select_related("membership__agency", "membership__company").order_by("email")
     groups = (
         ReviewGroupObjectPermission.objects.filter(content_object=review)
-        .select_related("group__agency_leads_of", "group__company_liaisons_of", "permission", "granted_by")
-        .prefetch_related("group__user_set")
+        .select_related("group__agency_leads_of", "group__company_liaisons_of", "permission", *people)
+        .prefetch_related(Prefetch("group__user_set", queryset=members))
         .order_by("group__name", "permission__codename")
     )
     return list(users), list(groups)
 
 
-def review_access_history(*, review: Review):
+def review_access_history(*, review: Review, user):
+    """Every grant and revocation on the review, newest first. People load with
+    their organisation: a reader outside it sees the organisation only."""
     return AccessChange.objects.filter(review=review).select_related(
-        "user", "group__agency_leads_of", "group__company_liaisons_of", "actor"
+        "user__membership__agency", "user__membership__company", "group__agency_leads_of", "group__company_liaisons_of",
+        "actor__membership__agency", "actor__membership__company",
     )
 
 
 def assignment_get(*, user, pk: int) -> Assignment:
     return get_in_visible_review_or_404(
-        Assignment.objects.select_related("review__model", "review__company", "agency", "invited_by", "reviewer"), user=user, pk=pk
+        Assignment.objects.select_related("review__model", "review__company", "agency", "invited_by__membership__agency", "reviewer__membership__agency"), user=user, pk=pk
     )
 
 
@@ -239,7 +257,7 @@ def reviewer_dashboard(*, user, sort: str = "deadline"):
 
 def lead_dashboard(*, user, sort: str = "deadline"):
     """The lead's agency reviews with who covers them (active assignments of the agency)."""
-    coverage = Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT).select_related("reviewer")
+    coverage = Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT).select_related("reviewer__membership__agency")
     reviews = review_list(user=user, sort=sort)
     qs = reviews.prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))
     return _copy_list_hints(reviews, qs)
@@ -249,7 +267,7 @@ def review_extensions(*, user, review: Review):
     """The review's extension requests, newest first (whoever sees the review sees them)."""
     return (
         ExtensionRequest.objects.visible_to(user, review=review)
-        .select_related("requested_by__membership__agency", "requested_by__membership__company", "decided_by", "agency")
+        .select_related("requested_by__membership__agency", "requested_by__membership__company", "decided_by__membership__agency", "agency")
         .order_by("-created_at", "-id")
     )
 

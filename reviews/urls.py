@@ -11,9 +11,10 @@ urlpatterns = [
     path("reviews/<int:pk>/access/", views.review_access, name="review_access"),
     path("reviews/<int:pk>/access/revoke/", views.review_access_revoke, name="review_access_revoke"),
     path("reviews/<int:pk>/extensions/", views.review_extension_request, name="review_extension_request"),
-    path("reviews/<int:pk>/report.<slug:fmt>", views.review_report, name="review_report"),
     path("reviews/<int:pk>/certify/", views.review_certify, name="review_certify"),
+    path("reviews/<int:pk>/history/", views.review_history, name="review_history"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
+    path("models/<int:pk>/", views.model_detail, name="model_detail"),
     path("assignments/<int:pk>/", views.assignment_detail, name="assignment_detail"),
     path("assignments/<int:pk>/remove/", views.assignment_remove, name="assignment_remove"),
 ]

@@ -1,11 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reminders.selectors import reminder_history
+from portal.errors import NotAllowed, Refused
+from portal.forms import show_refusal
+from portal.pagination import paginate
 
 from . import selectors, services, workflow
 from .forms import (
@@ -19,14 +22,7 @@ from .forms import (
     RevokeForm,
 )
 from .models import AssignmentStatus, ReviewStatus
-from .permissions import can_assign, can_create_review, can_manage_access
 from .services.certificates import CERTIFICATE_TEXT
-from .services.extensions import may_request_extension
-from readiness.selectors import Progress as ReadinessProgress
-
-
-from portal.forms import add_service_errors
-from portal.pagination import paginate
 
 @login_required
 def review_list(request):
@@ -43,7 +39,7 @@ def review_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_create(request):
-    if not can_create_review(request.user):
+    if not request.user.is_company_liaison:
         raise Http404
     form = ReviewCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -55,46 +51,42 @@ def review_create(request):
                 summary=form.cleaned_data["summary"],
                 access_terms=form.cleaned_data["access_terms"],
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc, form)
         else:
             messages.success(request, "Draft saved. Submit it when the agencies should see it.")
             return redirect("review_detail", pk=review.pk)
     return render(request, "reviews/review_create.html", {"form": form})
 
 
+def _next_url(request) -> str | None:
+    """Where a link pointed before the terms page stood in the way (same site only)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None
+
+
 @login_required
 def review_detail(request, pk: int):
-    review = selectors.review_detail_get(user=request.user, pk=pk)
-    if selectors.terms_needed(user=request.user, review=review):
-        return render(request, "reviews/review_terms.html", {"review": review})
+    review, standing = selectors.review_detail_get(user=request.user, pk=pk)
+    if standing.needs_terms:
+        return render(request, "reviews/review_terms.html", {"review": review, "next": _next_url(request) or ""})
     return render(
         request,
         "reviews/review_detail.html",
         {
             "review": review,
-            "assignments": selectors.review_assignments(user=request.user, review=review),
-            "transitions": workflow.available(review=review, user=request.user),
-            # person.html shows a company user the actor's organisation: load it with them.
-            "timeline": review.transitions.select_related("actor__membership__agency", "actor__membership__company"),
-            "can_manage_access": can_manage_access(request.user, review),
+            "standing": standing,
+            "assignments": selectors.review_assignments(user=request.user, review=standing),
+            "transitions": workflow.available(standing=standing),
+            "timeline": selectors.review_timeline(review=review),
             "agencies": review.agencies.all(),
-            "extensions": selectors.review_extensions(user=request.user, review=review),
-            "open_rfis": review.open_rfi_count,
-            "clock_stopped_at": review.clock_stopped_at,
-            "readiness": ReadinessProgress(
-                total=review.checklist_total,
-                answered=review.checklist_answered,
-                mandatory_open=review.checklist_mandatory_open,
-            ),
-            "certificates": review.certificates.select_related("agency", "certified_by"),
-            "may_certify": review.status == ReviewStatus.CLOSED
-            and request.user.is_agency_lead
-            and not review.certificates.filter(agency_id=request.user.agency_id).exists()
-            and review.my_agency_participates,
+            "extensions": selectors.review_extensions(user=request.user, review=standing),
+            "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
+            "may_certify": standing.may_certify and not review.certificates.filter(agency_id=standing.agency_id).exists(),
             "certificate_text": CERTIFICATE_TEXT,
-            "extension_form": ExtensionRequestForm() if may_request_extension(request.user, review) else None,
-            "reminders": reminder_history(review_id=review.pk, user=request.user)[:20],
+            "extension_form": ExtensionRequestForm() if standing.may_request_extension else None,
         },
     )
 
@@ -102,20 +94,18 @@ def review_detail(request, pk: int):
 @login_required
 @require_POST
 def review_extension_request(request, pk: int):
-    review = selectors.review_get(user=request.user, pk=pk)
-    if selectors.terms_needed(user=request.user, review=review):
-        return redirect("review_detail", pk=review.pk)
+    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    standing.require_material()
+    if not standing.may_request_extension:
+        raise Http404
     form = ExtensionRequestForm(request.POST)
     if form.is_valid():
         try:
             services.extension_request(
                 review_id=review.pk, actor=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc))
-            return redirect("review_detail", pk=review.pk)
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc, form)
         else:
             messages.success(request, "Extension requested; the program office decides.")
             return redirect("review_detail", pk=review.pk)
@@ -129,7 +119,7 @@ def review_extension_request(request, pk: int):
 @require_POST
 def extension_decide(request, pk: int):
     extension = selectors.extension_get(user=request.user, pk=pk)
-    if not request.user.is_program_admin:
+    if not selectors.standing_get(user=request.user, review=extension.review_id).may_decide_extension:
         raise Http404
     form = ExtensionDecisionForm(request.POST)
     if not form.is_valid():
@@ -142,8 +132,8 @@ def extension_decide(request, pk: int):
             approve=form.cleaned_data["decision"] == "approve",
             comment=form.cleaned_data["comment"],
         )
-    except services.ExtensionError as exc:
-        messages.error(request, str(exc))
+    except Refused as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, f"Extension {'approved' if form.cleaned_data['decision'] == 'approve' else 'declined'}.")
     return redirect("review_detail", pk=extension.review_id)
@@ -152,10 +142,11 @@ def extension_decide(request, pk: int):
 @login_required
 @require_POST
 def review_terms_accept(request, pk: int):
+    """Accepts the review's current terms, then goes where the person was headed."""
     review = selectors.review_get(user=request.user, pk=pk)
     services.terms_accept(review=review, user=request.user)
     messages.success(request, "Access terms accepted.")
-    return redirect("review_detail", pk=review.pk)
+    return redirect(_next_url(request) or review.get_absolute_url())
 
 
 @login_required
@@ -179,10 +170,8 @@ def review_transition(request, pk: int, name: str):
     }
     try:
         actions[name]()
-    except (workflow.TransitionError, PermissionDenied) as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, f"Review {workflow.TRANSITIONS[name].past}.")
     # A withdrawal or close may take the user's own access away: land where they still can see.
@@ -194,14 +183,14 @@ def review_transition(request, pk: int, name: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_access(request, pk: int):
-    review = selectors.review_get(user=request.user, pk=pk)
-    if not can_manage_access(request.user, review):
+    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    if not standing.may_manage_access:
         raise Http404
     assign_form = AssignForm(request.POST or None, user=request.user, review=review)
     if request.method == "POST" and assign_form.is_valid():
         try:
             services.assignment_invite(review=review, reviewer=assign_form.cleaned_data["reviewer"], actor=request.user)
-        except (services.AssignmentError, PermissionDenied) as exc:
+        except Refused as exc:
             assign_form.add_error("reviewer", str(exc))
         else:
             messages.success(request, f"{assign_form.cleaned_data['reviewer']} was asked to review; access starts when they accept.")
@@ -212,12 +201,12 @@ def review_access(request, pk: int):
         "reviews/review_access.html",
         {
             "review": review,
+            "standing": standing,
             "user_grants": users,
             "group_grants": groups,
-            "assignments": selectors.review_assignments(user=request.user, review=review),
-            "history": selectors.review_access_history(review=review)[:50],
-            "assign_form": assign_form,
-            "can_assign": can_assign(request.user, review),
+            "assignments": selectors.review_assignments(user=request.user, review=standing),
+            "history": selectors.review_access_history(review=review, user=request.user)[:50],
+            "assign_form": assign_form if standing.may_assign else None,
         },
     )
 
@@ -227,8 +216,8 @@ def review_access(request, pk: int):
 def review_access_revoke(request, pk: int):
     """Revokes one subject's access. Admins may revoke any grant; a lead removes
     their own agency's reviewers (which revokes through the assignment)."""
-    review = selectors.review_get(user=request.user, pk=pk)
-    if not can_manage_access(request.user, review):
+    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    if not standing.may_manage_access:
         raise Http404
     form = RevokeForm(request.POST)
     if not form.is_valid():
@@ -239,25 +228,25 @@ def review_access_revoke(request, pk: int):
     users, groups = selectors.review_access_list(review=review, user=request.user)
     if kind == "user":
         grant = next((g for g in users if g.user_id == int(subject_id)), None)
-        if grant is None:
+        if grant is None or not standing.may_revoke_person(grant.user):
             raise Http404
         assignment = review.assignments.filter(reviewer_id=grant.user_id, status=AssignmentStatus.ACCEPTED).first()
         try:
             if assignment is not None:
                 services.assignment_remove(assignment_id=assignment.pk, actor=request.user, reason=reason)
-            elif request.user.is_program_admin:
+            elif standing.may_revoke_any_grant:
                 services.access_revoke(review=review, user=grant.user, actor=request.user, reason=reason)
             else:
-                raise PermissionDenied("Only program admins may revoke this grant.")
-        except (PermissionDenied, services.AssignmentError) as exc:
-            messages.error(request, str(exc))
+                raise NotAllowed("Only program admins may revoke this grant.")
+        except Refused as exc:
+            show_refusal(request, exc)
             return redirect("review_access", pk=review.pk)
         who = grant.user
     else:
         grant = next((g for g in groups if g.group_id == int(subject_id)), None)
         if grant is None:
             raise Http404
-        if not request.user.is_program_admin:
+        if not standing.may_revoke_any_grant:
             messages.error(request, "Only program admins may revoke an organisation's access.")
             return redirect("review_access", pk=review.pk)
         services.access_revoke(review=review, group=grant.group, actor=request.user, reason=reason)
@@ -290,23 +279,15 @@ def assignment_detail(request, pk: int):
                 services.assignment_decline(assignment_id=assignment.pk, actor=request.user, reason=decline_form.cleaned_data["reason"])
                 messages.success(request, "Assignment declined; your agency lead will see your reason.")
                 return redirect("dashboard")
-        except services.AssignmentError as exc:
-            messages.error(request, str(exc))
+        except Refused as exc:
+            show_refusal(request, exc)
             return redirect("assignment_detail", pk=assignment.pk)
         except ValidationError as exc:
-            add_service_errors(accept_form, exc)
+            show_refusal(request, exc, accept_form)
     return render(
         request,
         "reviews/assignment_detail.html",
-        {
-            "assignment": assignment,
-            "is_reviewer": is_reviewer,
-            "accept_form": accept_form,
-            "decline_form": decline_form,
-            "reminders": reminder_history(
-                review_id=assignment.review_id, user=request.user, target_type="assignment", target_id=assignment.pk
-            ),
-        },
+        {"assignment": assignment, "is_reviewer": is_reviewer, "accept_form": accept_form, "decline_form": decline_form},
     )
 
 
@@ -314,56 +295,54 @@ def assignment_detail(request, pk: int):
 @require_POST
 def assignment_remove(request, pk: int):
     assignment = selectors.assignment_get(user=request.user, pk=pk)
-    if not can_manage_access(request.user, assignment.review):
+    if not selectors.standing_get(user=request.user, review=assignment.review_id).may_manage_access:
         raise Http404
     form = OptionalReasonForm(request.POST)
     form.is_valid()
     try:
         services.assignment_remove(assignment_id=assignment.pk, actor=request.user, reason=form.cleaned_data.get("reason", ""))
-    except (services.AssignmentError, PermissionDenied) as exc:
-        messages.error(request, str(exc))
+    except Refused as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, f"{assignment.reviewer} was removed from the review.")
     return redirect("review_access", pk=assignment.review_id)
 
 
 @login_required
-def review_report(request, pk: int, fmt: str):
-    """The closing report (interim while in review) as PDF or CSV, holding only what the reader may see."""
-    from django.http import HttpResponse
-
-    from .reports import report_csv, report_for, report_pdf, report_record
-
-    review = selectors.review_get(user=request.user, pk=pk)
-    if review.status not in (ReviewStatus.IN_REVIEW, ReviewStatus.CLOSED) or fmt not in ("pdf", "csv"):
-        raise Http404
-    if selectors.terms_needed(user=request.user, review=review):
-        return redirect("review_detail", pk=review.pk)
-    report = report_for(review=review, user=request.user)
-    report_record(review=review, user=request.user, fmt=fmt, report=report)
-    name = f"review-{review.pk}-{'closing' if not report.interim else 'interim'}-report.{fmt}"
-    if fmt == "csv":
-        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(report_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@login_required
 @require_POST
 def review_certify(request, pk: int):
     """A participating agency's lead certifies that the material was returned or destroyed."""
-    from .services.certificates import may_certify
-
-    review = selectors.review_get(user=request.user, pk=pk)
-    if not may_certify(request.user, review):
+    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    if not (standing.is_agency and standing.is_lead and standing.agency_participates):
         raise Http404
     try:
         services.certificate_record(review_id=review.pk, actor=request.user)
-    except services.CertificateError as exc:
-        messages.error(request, str(exc))
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, "Certificate recorded.")
     return redirect("review_detail", pk=review.pk)
+
+
+@login_required
+def review_history(request, pk: int):
+    """The review's recorded events, cut to what the reader may see (``audit.selectors.review_history``)."""
+    from audit.selectors import review_history as history
+
+    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    page = paginate(request, history(user=request.user, review=review), default=50)
+    return render(request, "reviews/review_history.html", {"review": review, "standing": standing, "page": page})
+
+
+@login_required
+def model_detail(request, pk: int):
+    """A model and the reviews of it the reader may see (the model is visible through them)."""
+    from django.shortcuts import get_object_or_404
+
+    from companies.models import AIModel
+
+    from .models import Review
+
+    model = get_object_or_404(AIModel.objects.visible_to(request.user).select_related("company"), pk=pk)
+    reviews = Review.objects.visible_to(request.user).filter(model=model).order_by("-created_at")
+    return render(request, "companies/model_detail.html", {"model": model, "reviews": reviews})

@@ -1,8 +1,11 @@
 """The review lifecycle as one table: which move, from where, to where, by whom.
 
 ``draft → submitted → in review → closed``, and ``withdrawn`` from any state
-before closed. Services call ``check`` before they change anything; the
-table is the only place a transition's rules live.
+before closed. Services call ``check`` on the locked review with the actor's
+``Standing`` before they change anything; the table is the only place a
+transition's rules and its words (label, what it does, the confirmation)
+live. Guards that other apps add (readiness: no closing while a mandatory
+criterion is unanswered) join through ``reviews.hooks``.
 """
 
 from __future__ import annotations
@@ -10,41 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from portal.errors import Refused
+
+from . import hooks
 from .models import Review, ReviewStatus
+from .standing import Standing
 
 S = ReviewStatus
 
 
-class TransitionError(Exception):
+class TransitionError(Refused):
     """A move that is not allowed; the message says why, for the person who tried."""
 
-
-def _is_company_liaison(user, review: Review) -> bool:
-    return user.is_company_liaison and user.company_id == review.company_id
-
-
-def _is_admin(user, review: Review) -> bool:
-    return user.is_program_admin
-
-
-def _is_participating_lead(user, review: Review) -> bool:
-    if not user.is_agency_lead:
-        return False
-    if hasattr(review, "my_agency_participates"):  # read with the review (selectors.review_detail_get)
-        return review.my_agency_participates
-    return review.participations.filter(agency_id=user.agency_id).exists()
-
-
-def _readiness_complete(review: Review) -> str | None:
-    from readiness.selectors import progress
-
-    open_mandatory = progress(review=review).mandatory_open
-    if open_mandatory:
-        return (
-            f"The review cannot close while {open_mandatory} mandatory readiness "
-            f"criteri{'on is' if open_mandatory == 1 else 'a are'} unanswered."
-        )
-    return None
+    code = "invalid_transition"
 
 
 @dataclass(frozen=True)
@@ -53,52 +34,59 @@ class Transition:
     label: str
     sources: tuple[str, ...]
     target: str
-    allowed: Callable[[object, Review], bool]
+    allowed: Callable[[Standing], bool]
     who: str
     past: str
-    guard: Callable[[Review], str | None] | None = None
+    explains: str  # what the move does, shown beside its button
+    confirm: str = ""  # a question the browser asks before the move, when it is grave
+    comment_label: str = "Comment"
+    comment_required: bool = False
+    danger: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        Transition("submit", "Submit for review", (S.DRAFT,), S.SUBMITTED, _is_company_liaison, "the company's liaisons", "submitted"),
-        Transition("open", "Open the review window", (S.SUBMITTED,), S.IN_REVIEW, _is_admin, "program admins", "opened"),
         Transition(
-            "close",
-            "Close the review",
-            (S.IN_REVIEW,),
-            S.CLOSED,
-            lambda u, r: _is_admin(u, r) or _is_participating_lead(u, r),
-            "a participating agency's leads or program admins",
-            "closed",
-            _readiness_complete,
+            "submit", "Submit for review", (S.DRAFT,), S.SUBMITTED, lambda s: s.may_submit, "the company's liaisons",
+            "submitted",
+            "The participating agencies' leads are notified and can assign their reviewers. You can still withdraw afterwards.",
         ),
         Transition(
-            "withdraw",
-            "Withdraw from review",
-            (S.DRAFT, S.SUBMITTED, S.IN_REVIEW),
-            S.WITHDRAWN,
-            _is_company_liaison,
-            "the company's liaisons",
-            "withdrawn",
+            "open", "Open the review window", (S.SUBMITTED,), S.IN_REVIEW, lambda s: s.may_open, "program admins", "opened",
+            "Starts the review window now. Reviewers who accept their assignment get access to the material.",
+        ),
+        Transition(
+            "close", "Close the review", (S.IN_REVIEW,), S.CLOSED, lambda s: s.may_close,
+            "a participating agency's leads or program admins", "closed",
+            "Ends the review for every participating agency. Agency access then expires after the program's grace period.",
+            confirm="Close this review for every participating agency?",
+        ),
+        Transition(
+            "withdraw", "Withdraw from review", (S.DRAFT, S.SUBMITTED, S.IN_REVIEW), S.WITHDRAWN, lambda s: s.may_withdraw,
+            "the company's liaisons", "withdrawn",
+            "Takes the model out of review. The agencies lose access. This cannot be undone.",
+            confirm="Withdraw this review? The agencies will lose access and this cannot be undone.",
+            comment_label="Reason for withdrawing", comment_required=True, danger=True,
         ),
     )
 }
 
-
-def check(*, review: Review, name: str, user) -> Transition:
+def check(*, review: Review, name: str, standing: Standing) -> Transition:
+    """The transition, or TransitionError saying why ``standing``'s user may not make it now."""
     transition = TRANSITIONS[name]
     if review.status not in transition.sources:
         raise TransitionError(
             f"A review that is {review.get_status_display().lower()} cannot be {transition.past}."
         )
-    if not transition.allowed(user, review):
+    if not transition.allowed(standing):
         raise TransitionError(f"Only {transition.who} may {transition.label[0].lower() + transition.label[1:]}.")
-    if transition.guard is not None and (reason := transition.guard(review)):
-        raise TransitionError(reason)
+    for guard in hooks.guards(name):
+        if reason := guard(review):
+            raise TransitionError(reason)
     return transition
 
 
-def available(*, review: Review, user) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if review.status in t.sources and t.allowed(user, review)]
+def available(*, standing: Standing) -> list[Transition]:
+    """The moves ``standing``'s user may offer on the review now (guards are checked on the move)."""
+    return [t for t in TRANSITIONS.values() if standing.status in t.sources and t.allowed(standing)]

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
 from audit.services import audit_record
+from portal.errors import NotAllowed, Refused
 
 from ..models import Assignment, AssignmentStatus, Review, ReviewStatus
+from ..standing import standing_of
 from .access import REVIEWER_PERMS, access_grant, access_revoke
 
 
-class AssignmentError(Exception):
+class AssignmentError(Refused):
     """An assignment move that cannot happen; the message says why."""
+
+    code = "invalid_transition"
 
 
 def _check_may_assign(*, actor, review: Review) -> None:
-    if actor.is_program_admin:
-        return
-    if actor.is_agency_lead and Review.objects.assignable_by(actor, among=[review.pk]).exists():
-        return
-    raise PermissionDenied("Only program admins and leads of a participating agency may assign reviewers.")
+    if not standing_of(user=actor, review=review).may_manage_access:
+        raise NotAllowed("Only program admins and leads of a participating agency may assign reviewers.")
 
 
 @transaction.atomic
@@ -78,7 +79,7 @@ def assignment_accept(*, assignment_id: int, actor, has_conflict: bool, declarat
     """
     assignment = _lock(assignment_id)
     if assignment.reviewer_id != actor.pk:
-        raise PermissionDenied("Only the invited reviewer may answer this assignment.")
+        raise NotAllowed("Only the invited reviewer may answer this assignment.")
     review = assignment.review
     if review.status == ReviewStatus.WITHDRAWN:
         raise AssignmentError(
@@ -108,7 +109,7 @@ def assignment_accept(*, assignment_id: int, actor, has_conflict: bool, declarat
 def assignment_decline(*, assignment_id: int, actor, reason: str) -> Assignment:
     assignment = _lock(assignment_id)
     if assignment.reviewer_id != actor.pk:
-        raise PermissionDenied("Only the invited reviewer may answer this assignment.")
+        raise NotAllowed("Only the invited reviewer may answer this assignment.")
     if assignment.status != AssignmentStatus.INVITED:
         raise AssignmentError(f"This assignment is already {assignment.get_status_display().lower()}.")
     assignment.status = AssignmentStatus.DECLINED
@@ -125,7 +126,7 @@ def assignment_remove(*, assignment_id: int, actor, reason: str) -> Assignment:
     assignment = _lock(assignment_id)
     _check_may_assign(actor=actor, review=assignment.review)
     if actor.is_agency_lead and assignment.agency_id != actor.agency_id:
-        raise PermissionDenied("You may remove only your own agency's reviewers.")
+        raise NotAllowed("You may remove only your own agency's reviewers.")
     if assignment.status not in (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED):
         raise AssignmentError(f"This assignment is already {assignment.get_status_display().lower()}.")
     was_accepted = assignment.status == AssignmentStatus.ACCEPTED

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
+from portal.errors import NotAllowed, Refused
 
 from ..models import Review, ReturnCertificate, ReviewStatus
+from ..standing import standing_of
 
 CERTIFICATE_TEXT = (
     "I certify that all material received from the company for this review has been returned "
@@ -15,12 +17,10 @@ CERTIFICATE_TEXT = (
 )
 
 
-class CertificateError(Exception):
+class CertificateError(Refused):
     """A certificate that cannot be given now; the message says why."""
 
-
-def may_certify(user, review: Review) -> bool:
-    return user.is_agency_lead and review.participations.filter(agency_id=user.agency_id).exists()
+    code = "invalid_transition"
 
 
 @transaction.atomic
@@ -31,8 +31,9 @@ def certificate_record(*, review_id: int, actor, statement: str = CERTIFICATE_TE
     one certificate. Side effect: audit ``review.certify``.
     """
     review = Review.objects.select_for_update().get(pk=review_id)
-    if not may_certify(actor, review):
-        raise PermissionDenied("Only a participating agency's lead certifies the return of material.")
+    standing = standing_of(user=actor, review=review)
+    if not (standing.is_agency and standing.is_lead and standing.agency_participates):
+        raise NotAllowed("Only a participating agency's lead certifies the return of material.")
     if review.status != ReviewStatus.CLOSED:
         raise CertificateError("Material is certified returned or destroyed once the review is closed.")
     if ReturnCertificate.objects.filter(review=review, agency_id=actor.agency_id).exists():

@@ -48,18 +48,15 @@ def clock_stop(*, review_id: int, rfi, actor) -> ClockStop | None:
 
 @transaction.atomic
 def clock_resume(*, review_id: int, actor) -> ClockStop | None:
-    """Resumes the clock if no blocking RFI still waits on the company.
+    """Resumes a stopped clock. The caller (the RFI services) decides that no
+    blocking question waits any more, under the review's row lock.
 
     Side effects: ``review.window_end`` moves by the stopped time; a
     "clock_resume" timeline entry says how long it stood and the new end.
     """
-    from rfis.models import RfiStatus
-
     review = Review.objects.select_for_update().get(pk=review_id)
     stop = ClockStop.objects.select_for_update().filter(review=review, resumed_at__isnull=True).first()
     if stop is None:
-        return None
-    if review.rfis.filter(blocking=True, status=RfiStatus.OPEN).exists():
         return None
     stop.resumed_at = timezone.now()
     stop.full_clean()

@@ -6,36 +6,25 @@ requested calendar days and puts the move on the review's timeline.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
 from notifications.services import notification_send
+from portal.calendar import add_calendar_days
+from portal.errors import NotAllowed, Refused
 
 from ..audience import review_audience
-from ..models import AssignmentStatus, ExtensionRequest, ExtensionStatus, Review, ReviewStatus, ReviewTransition
-from .lifecycle import add_calendar_days
+from ..models import ExtensionRequest, ExtensionStatus, Review, ReviewStatus, ReviewTransition
+from ..standing import standing_of
 
 
-class ExtensionError(Exception):
+class ExtensionError(Refused):
     """A decision that can no longer be made; the message says why."""
 
-
-def may_request_extension(user, review: Review) -> bool:
-    if review.status != ReviewStatus.IN_REVIEW:
-        return False
-    # The review page reads both facts with the review (selectors.review_detail_get).
-    if user.is_agency_lead:
-        if hasattr(review, "my_agency_participates"):
-            return review.my_agency_participates
-        return review.participations.filter(agency_id=user.agency_id).exists()
-    if user.is_agency_reviewer:
-        if hasattr(review, "my_assignment_accepted"):
-            return review.my_assignment_accepted
-        return review.assignments.filter(reviewer=user, status=AssignmentStatus.ACCEPTED).exists()
-    return False
+    code = "invalid_transition"
 
 
 @transaction.atomic
@@ -45,8 +34,10 @@ def extension_request(*, review_id: int, actor, days: int, reason: str) -> Exten
     Side effects: program admins are notified; audit ``extension.request``.
     """
     review = Review.objects.select_for_update().get(pk=review_id)
-    if not may_request_extension(actor, review):
-        raise PermissionDenied("Only the review's participating leads and accepted reviewers may ask for more time, while it is in review.")
+    standing = standing_of(user=actor, review=review)
+    if not standing.may_request_extension:
+        raise NotAllowed("Only the review's participating leads and accepted reviewers may ask for more time, while it is in review.")
+    standing.require_material()
     if days is None or days < 1:
         raise ValidationError({"days": "An extension adds at least one day; it cannot shorten the window."})
     if not (reason or "").strip():
@@ -74,10 +65,10 @@ def extension_decide(*, extension_id: int, actor, approve: bool, comment: str = 
     requested calendar days and the timeline records it. The requester and
     the review's audience are notified; audit ``extension.approve|decline``.
     """
-    if not actor.is_program_admin:
-        raise PermissionDenied("Only program admins decide extension requests.")
     extension = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
     review = Review.objects.select_for_update().select_related("model").get(pk=extension.review_id)
+    if not standing_of(user=actor, review=review).may_decide_extension:
+        raise NotAllowed("Only program admins decide extension requests.")
     if extension.status != ExtensionStatus.PENDING:
         raise ExtensionError(f"This request was already {extension.get_status_display().lower()}.")
     if review.status != ReviewStatus.IN_REVIEW:

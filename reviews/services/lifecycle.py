@@ -8,22 +8,22 @@ the first wins; the second gets a TransitionError naming the new state.
 from __future__ import annotations
 
 from datetime import timedelta
-from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency
 from audit.services import audit_record
 from companies.models import AIModel
+from portal.calendar import add_calendar_days
+from portal.errors import NotAllowed
 
-from .. import workflow
-from ..models import Review, ReviewAgency, ReviewStatus, ReviewTransition
-from readiness.services import checklist_ensure
-
+from .. import hooks, workflow
 from ..audience import review_audience
+from ..models import Review, ReviewAgency, ReviewStatus, ReviewTransition
+from ..standing import standing_of
 
 from .access import AGENCY_LEAD_PERMS, LIAISON_PERMS, access_grant, access_revoke_agency_side, access_set_expiry
 
@@ -36,7 +36,7 @@ def review_create(*, actor, model: AIModel, agencies: list[Agency], summary: str
     company sees its own reviews for good); the draft is on the timeline.
     """
     if not (actor.is_company_liaison and actor.company_id == model.company_id):
-        raise PermissionDenied("Only the company's liaisons may put its model under review.")
+        raise NotAllowed("Only the company's liaisons may put its model under review.")
     if not agencies:
         raise ValidationError({"agencies": "Choose at least one participating agency."})
     review = Review(
@@ -77,8 +77,10 @@ def _notify(review: Review, *, name: str, actor, recipients, url: bool = True) -
 
 
 def _transition(*, review_id: int, name: str, actor, comment: str = "") -> tuple[Review, str]:
+    """Locks the review, checks the move against the actor's standing read
+    under the lock, and records it (timeline and audit)."""
     review = Review.objects.select_for_update().select_related("company").get(pk=review_id)
-    transition = workflow.check(review=review, name=name, user=actor)
+    transition = workflow.check(review=review, name=name, standing=standing_of(user=actor, review=review))
     source = review.status
     review.status = transition.target
     ReviewTransition.objects.create(
@@ -114,27 +116,22 @@ def review_submit(*, review_id: int, actor, comment: str = "") -> Review:
     return review
 
 
-def add_calendar_days(moment, days: int):
-    """``moment`` plus ``days`` calendar days at the same wall-clock time in the
-    portal's zone (settings.TIME_ZONE), so a window opened at 10:00 ends at
-    10:00 even when daylight saving time starts or ends in between."""
-    local = timezone.localtime(moment, timezone.get_default_timezone())
-    return (local + timedelta(days=days)).astimezone(dt_timezone.utc)
-
-
 @transaction.atomic
 def review_open(*, review_id: int, actor, comment: str = "") -> Review:
     """Opens the window: it starts now and ends PORTAL_REVIEW_WINDOW_DAYS
     calendar days later (same wall-clock time in the portal's zone).
 
-    Side effect: the readiness checklist gets one unanswered item per active criterion."""
+    Side effects: whatever the apps joined to "open" do in the same
+    transaction (``reviews.hooks``: readiness gives the review its checklist);
+    everyone who sees the review is notified."""
     review, _ = _transition(review_id=review_id, name="open", actor=actor, comment=comment)
     now = timezone.now()
     review.window_start = now
     review.window_end = add_calendar_days(now, settings.PORTAL_REVIEW_WINDOW_DAYS)
     review.full_clean()
     review.save()
-    checklist_ensure(review=review)
+    for fn in hooks.after("open"):
+        fn(review=review, actor=actor)
     _notify(review, name="open", actor=actor, recipients=review_audience(review=review))
     return review
 
@@ -143,8 +140,8 @@ def review_open(*, review_id: int, actor, comment: str = "") -> Review:
 def review_close(*, review_id: int, actor, outcome_summary: str, recommendations: str = "", comment: str = "") -> Review:
     """Closes the review with an outcome summary (required) and recommendations.
 
-    The state machine refuses while a mandatory readiness criterion is
-    unanswered. Side effect: every agency-side grant now expires
+    The state machine refuses while a guard joined to "close" objects
+    (``reviews.hooks``: a mandatory readiness criterion unanswered). Side effect: every agency-side grant now expires
     PORTAL_ACCESS_DAYS_AFTER_CLOSE days from now; the company keeps access."""
     review, _ = _transition(review_id=review_id, name="close", actor=actor, comment=comment)
     if not (outcome_summary or "").strip():

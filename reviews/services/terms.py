@@ -1,13 +1,19 @@
 from django.db import transaction
 
 from audit.services import audit_record
+from portal.errors import NotAllowed
 
 from ..models import Review, TermsAcceptance
+from ..standing import standing_of
 
 
 @transaction.atomic
 def terms_accept(*, review: Review, user) -> TermsAcceptance:
-    """Records that ``user`` accepted the current version of the review's terms (idempotent)."""
+    """Records that ``user`` accepted the current version of the review's terms (idempotent).
+
+    The version is read from the database now, not from the instance passed
+    in, so an acceptance always records the terms the review has at this moment."""
+    review = Review.objects.get(pk=review.pk)
     acceptance, created = TermsAcceptance.objects.get_or_create(
         review=review, user=user, version=review.access_terms_version, defaults={"terms_sha256": review.terms_digest}
     )
@@ -21,11 +27,9 @@ def terms_accept(*, review: Review, user) -> TermsAcceptance:
 @transaction.atomic
 def terms_update(*, review: Review, actor, text: str) -> Review:
     """The company changes the terms; everyone must accept the new version."""
-    from django.core.exceptions import PermissionDenied
-
-    if not (actor.is_company_liaison and actor.company_id == review.company_id):
-        raise PermissionDenied("Only the company's liaisons set the access terms.")
     review = Review.objects.select_for_update().get(pk=review.pk)
+    if not standing_of(user=actor, review=review).is_company:
+        raise NotAllowed("Only the company's liaisons set the access terms.")
     if text.strip() != review.access_terms:
         review.access_terms = text.strip()
         review.access_terms_version += 1

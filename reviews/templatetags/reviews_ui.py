@@ -58,3 +58,9 @@ def short_date(value):
 
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{local:%b} {local.day}, {local.year}"
+
+
+@register.filter
+def revocable_by(person, standing):
+    """Whether ``standing``'s reader may revoke ``person``'s access (the view asks the same)."""
+    return bool(standing) and standing.may_revoke_person(person)

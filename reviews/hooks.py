@@ -1,0 +1,53 @@
+"""Where apps above the reviews core join its lifecycle and its page.
+
+The reviews core never imports the apps that hang off a review (documents,
+RFIs, findings, readiness, reminders…): they are a layer above it (the
+import-linter contracts in ``.importlinter`` say so). What the core needs
+from them it asks through these registries, which those apps fill in their
+``AppConfig.ready()``:
+
+* ``on_transition(name, fn)`` — ``fn(review, actor)`` runs inside the
+  transition's transaction after the move (readiness creates the checklist
+  when a review opens);
+* ``guard(name, fn)`` — ``fn(review)`` returns why the move may not happen, or
+  None (readiness refuses to close while a mandatory criterion is open);
+* ``summary(name, fn)`` — ``fn(user)`` returns an expression annotated on the
+  review's own statement on its pages (``selectors.review_detail_get``): the
+  open RFIs, the documents, the readiness tally … in one query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+_after: dict[str, list[Callable]] = defaultdict(list)
+_guards: dict[str, list[Callable]] = defaultdict(list)
+_summaries: dict[str, Callable] = {}
+
+
+def on_transition(name: str, fn: Callable) -> None:
+    if fn not in _after[name]:
+        _after[name].append(fn)
+
+
+def guard(name: str, fn: Callable) -> None:
+    if fn not in _guards[name]:
+        _guards[name].append(fn)
+
+
+def summary(name: str, fn: Callable) -> None:
+    _summaries[name] = fn
+
+
+def after(name: str) -> list[Callable]:
+    return list(_after[name])
+
+
+def guards(name: str) -> list[Callable]:
+    return list(_guards[name])
+
+
+def summaries(user) -> dict:
+    """Annotations for a review's page: ``{name: expression}`` from every registered app."""
+    return {name: fn(user) for name, fn in _summaries.items()}

@@ -1,0 +1,324 @@
+"""What one user may do on one review: the ``Standing``.
+
+Every answer to "may this user … on this review?" is a property of one
+frozen value, built from a handful of facts read in one statement (the
+user's side, whether their agency takes part, whether their assignment is
+accepted, whether they accepted the current access terms, whether they hold
+the review's grants). Views, templates, services, the API and the
+lifecycle table (``workflow.TRANSITIONS``) all ask it; nothing re-derives
+a rule from the user's role and the review's rows.
+
+Pages read the facts with the review itself (``selectors.review_detail_get``
+annotates ``standing_expressions``); services build it again with
+``standing_of`` after locking the review row, so a decision is made on the
+state it changes. The value is never cached on an instance or shared between
+users.
+
+How a *person* is shown to a viewer is the other half of "who sees what"
+on a review; that rule depends on organisations only and lives in
+``accounts.people`` (``person_label``), which every surface uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from django.db.models import Exists, OuterRef, Q, Value
+from django.utils import timezone
+
+from accounts.models import Role
+from portal.errors import TermsRequired  # noqa: F401  (raised by require_material; re-exported)
+
+from .models import (
+    OPEN_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Review,
+    ReviewAgency,
+    ReviewGroupObjectPermission,
+    ReviewReach,
+    ReviewStatus,
+    ReviewUserObjectPermission,
+    TermsAcceptance,
+)
+from .querysets import user_may_see_anything, uses_reach
+
+
+class Side(str, Enum):
+    PROGRAM_OFFICE = "program_office"
+    AGENCY = "agency"
+    COMPANY = "company"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One user's standing on one review, as read at one moment."""
+
+    user_id: int | None
+    review_id: int
+    status: str
+    company_id: int  # the review's company
+    side: Side
+    role: str | None
+    agency_id: int | None  # the user's agency (agency side only)
+    may_view: bool  # an unexpired grant (program office: always)
+    agency_participates: bool
+    assignment_accepted: bool
+    terms_accepted: bool
+    holds_assign_grant: bool
+
+    # -- who the user is on this review ------------------------------------
+    @property
+    def is_program_office(self) -> bool:
+        return self.side is Side.PROGRAM_OFFICE
+
+    @property
+    def is_company(self) -> bool:
+        """A liaison of the review's own company who may see the review."""
+        return self.side is Side.COMPANY and self.may_view
+
+    @property
+    def is_agency(self) -> bool:
+        return self.side is Side.AGENCY
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == Role.AGENCY_LEAD
+
+    @property
+    def acts_for_agency(self) -> bool:
+        """A participating agency's lead, or a reviewer whose assignment is
+        accepted, who may still see the review: the agency side's voice."""
+        return (
+            self.is_agency
+            and self.may_view
+            and self.agency_participates
+            and (self.is_lead or self.assignment_accepted)
+        )
+
+    @property
+    def in_review(self) -> bool:
+        return self.status == ReviewStatus.IN_REVIEW
+
+    # -- the material gate ----------------------------------------------------
+    @property
+    def needs_terms(self) -> bool:
+        """Agency users accept the review's current access terms before its material opens."""
+        return self.is_agency and not self.terms_accepted
+
+    def require_material(self) -> None:
+        """Raises ``TermsRequired`` unless the review's material is open to the user."""
+        if self.needs_terms:
+            raise TermsRequired(self.review_id)
+
+    # -- access ---------------------------------------------------------------
+    @property
+    def may_manage_access(self) -> bool:
+        """Program office: any review; a lead: reviews their agency was granted assignment on."""
+        return self.is_program_office or (self.is_agency and self.is_lead and self.holds_assign_grant)
+
+    @property
+    def may_assign(self) -> bool:
+        return self.may_manage_access and self.status in (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
+
+    @property
+    def may_revoke_any_grant(self) -> bool:
+        """Direct grants that are not an assignment, and organisations' grants."""
+        return self.is_program_office
+
+    def may_revoke_person(self, person) -> bool:
+        """Program office: anyone's access; a lead who manages access: their own
+        agency's reviewers (by removing the assignment)."""
+        if self.is_program_office:
+            return True
+        return self.may_manage_access and getattr(person, "agency_id", None) == self.agency_id
+
+    # -- the work -------------------------------------------------------------
+    @property
+    def may_ask(self) -> bool:
+        return self.in_review and self.acts_for_agency
+
+    @property
+    def may_record_finding(self) -> bool:
+        return self.in_review and self.acts_for_agency
+
+    def may_share_finding(self, finding) -> bool:
+        """Only a lead of the finding's own agency widens who sees it."""
+        return self.acts_for_agency and self.is_lead and finding.agency_id == self.agency_id
+
+    def finding_comment_side(self, finding) -> str | None:
+        """The side a comment by this user would speak for (None: may not comment)."""
+        if self.acts_for_agency:
+            return "agency"
+        if self.is_company and finding.sharing == "company":
+            return "company"
+        return None
+
+    @property
+    def may_answer_checklist(self) -> bool:
+        return self.in_review and self.acts_for_agency
+
+    @property
+    def may_upload(self) -> bool:
+        return self.is_company and self.status in OPEN_STATUSES
+
+    @property
+    def may_answer_rfi(self) -> bool:
+        return self.is_company
+
+    @property
+    def rfi_side(self) -> str | None:
+        """The side a message on an RFI would speak for (None: may not write)."""
+        if self.is_company:
+            return "company"
+        if self.acts_for_agency:
+            return "agency"
+        return None
+
+    @property
+    def may_reopen_rfi(self) -> bool:
+        return self.in_review and self.rfi_side is not None
+
+    @property
+    def may_close_rfi(self) -> bool:
+        return self.is_program_office or self.acts_for_agency
+
+    @property
+    def may_request_extension(self) -> bool:
+        return self.in_review and self.acts_for_agency
+
+    @property
+    def may_decide_extension(self) -> bool:
+        return self.is_program_office
+
+    @property
+    def may_certify(self) -> bool:
+        """A participating agency's lead, once the review is closed."""
+        return (
+            self.status == ReviewStatus.CLOSED
+            and self.is_agency
+            and self.is_lead
+            and self.agency_participates
+            and self.may_view
+        )
+
+    # -- the lifecycle (workflow.TRANSITIONS asks these) ---------------------
+    @property
+    def may_submit(self) -> bool:
+        return self.is_company and self.status == ReviewStatus.DRAFT
+
+    @property
+    def may_withdraw(self) -> bool:
+        return self.is_company and self.status in OPEN_STATUSES
+
+    @property
+    def may_open(self) -> bool:
+        return self.is_program_office and self.status == ReviewStatus.SUBMITTED
+
+    @property
+    def may_close(self) -> bool:
+        return self.in_review and (self.is_program_office or (self.acts_for_agency and self.is_lead))
+
+
+def _side(user, company_id: int) -> Side:
+    if not user_may_see_anything(user):
+        return Side.NONE
+    if user.is_program_admin:
+        return Side.PROGRAM_OFFICE
+    if user.is_agency_lead or user.is_agency_reviewer:
+        return Side.AGENCY
+    if user.is_company_liaison and user.company_id == company_id:
+        return Side.COMPANY
+    return Side.NONE
+
+
+def _granted(user, codename: str, review_ref) -> Exists:
+    """An unexpired grant of ``codename`` on the review, direct or through a group."""
+    now = timezone.now()
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    direct = ReviewUserObjectPermission.objects.filter(
+        unexpired, content_object_id=review_ref, user_id=user.pk, permission__codename=codename
+    )
+    via_group = ReviewGroupObjectPermission.objects.filter(
+        unexpired, content_object_id=review_ref, permission__codename=codename, group__user=user.pk
+    )
+    return Exists(direct) | Exists(via_group)
+
+
+def standing_expressions(user) -> dict:
+    """The facts of a Standing as annotations on a query of reviews: pages read
+    them in the same statement as the review. Keys are the ``standing_*``
+    names ``standing_from_row`` reads."""
+    ref = OuterRef("pk")
+    false = Value(False)
+    if not user_may_see_anything(user) or user.is_program_admin:
+        return {name: false for name in _FACTS}
+    if uses_reach():
+        now = timezone.now()
+        may_view = Exists(
+            ReviewReach.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), review_id=ref, user_id=user.pk)
+        )
+    else:
+        may_view = _granted(user, "view_review", ref)
+    agency_id = user.agency_id
+    return {
+        "standing_may_view": may_view,
+        "standing_participates": Exists(ReviewAgency.objects.filter(review_id=ref, agency_id=agency_id)) if agency_id else false,
+        "standing_accepted": Exists(
+            Assignment.objects.filter(review_id=ref, reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
+        )
+        if user.is_agency_reviewer
+        else false,
+        "standing_terms": Exists(
+            TermsAcceptance.objects.filter(review_id=ref, user_id=user.pk, version=OuterRef("access_terms_version"))
+        )
+        if agency_id
+        else false,
+        "standing_assign": _granted(user, "assign_reviewer", ref) if user.is_agency_lead else false,
+    }
+
+
+_FACTS = ("standing_may_view", "standing_participates", "standing_accepted", "standing_terms", "standing_assign")
+
+
+def standing_from_row(user, *, review_id: int, status: str, company_id: int, facts: dict) -> Standing:
+    side = _side(user, company_id)
+    office = side is Side.PROGRAM_OFFICE
+    return Standing(
+        user_id=getattr(user, "pk", None),
+        review_id=review_id,
+        status=status,
+        company_id=company_id,
+        side=side,
+        role=getattr(user, "role", None) if side is not Side.NONE else None,
+        agency_id=user.agency_id if side is Side.AGENCY else None,
+        may_view=office or bool(facts.get("standing_may_view")),
+        agency_participates=bool(facts.get("standing_participates")),
+        assignment_accepted=bool(facts.get("standing_accepted")),
+        terms_accepted=office or bool(facts.get("standing_terms")),
+        holds_assign_grant=office or bool(facts.get("standing_assign")),
+    )
+
+
+def standing_of(*, user, review: Review | int) -> Standing:
+    """The user's standing on ``review`` (an instance or an id), read now in one
+    statement. Services call it after locking the review row; a review that
+    does not exist gives ``Review.DoesNotExist``."""
+    pk = int(getattr(review, "pk", review))
+    row = Review.objects.filter(pk=pk).annotate(**standing_expressions(user)).values(
+        "status", "company_id", *_FACTS
+    ).get()
+    return standing_from_row(user, review_id=pk, status=row["status"], company_id=row["company_id"], facts=row)
+
+
+def standing_of_loaded(user, review: Review) -> Standing:
+    """The standing of a review read with ``standing_expressions`` (``review_detail_get``)."""
+    return standing_from_row(
+        user,
+        review_id=review.pk,
+        status=review.status,
+        company_id=review.company_id,
+        facts={name: getattr(review, name) for name in _FACTS},
+    )
