@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 
 from .models import DocumentVersion, ScanStatus
-from .services import can_upload  # noqa: F401  (re-exported: who may upload)
 
 
 def fetch_refusal(user, version: DocumentVersion, *, inline: bool) -> str | None:

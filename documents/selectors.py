@@ -12,7 +12,7 @@ from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentVersion, H
 
 def review_documents(*, user, review: Review):
     """The review's documents with their versions (newest first), for a user who can see the review."""
-    versions = DocumentVersion.objects.select_related("uploaded_by").order_by("-number")
+    versions = DocumentVersion.objects.select_related("uploaded_by__membership__agency", "uploaded_by__membership__company").order_by("-number")
     return (
         Document.objects.visible_to(user, review=review)
         .select_related("marking", "created_by")
@@ -54,7 +54,7 @@ def document_accesses(*, user, document: Document):
     company's liaisons: agency and time only (the view strips the person).
     Agency users: their own records only — never another analyst's.
     """
-    qs = DocumentAccess.objects.filter(version__document=document).select_related("version", "agency", "user")
+    qs = DocumentAccess.objects.filter(version__document=document).select_related("version", "agency", "user__membership__agency", "user__membership__company")
     if user.is_program_admin:
         return qs
     if user.is_company_liaison and user.company_id == document.review.company_id:

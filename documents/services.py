@@ -11,7 +11,7 @@ import uuid
 
 import magic
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
@@ -22,7 +22,9 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.services import audit_record
 from notifications.services import notification_create
-from reviews.models import OPEN_STATUSES, Review
+from portal.errors import NotAllowed, Refused
+from reviews.models import Review
+from reviews.standing import standing_of
 
 from .models import (
     Document,
@@ -42,8 +44,11 @@ OOXML = {
 OOXML_MARKERS = {b"word/": OOXML["docx"], b"xl/": OOXML["xlsx"], b"ppt/": OOXML["pptx"]}
 
 
-class UploadRefused(ValidationError):
-    """An upload that cannot become a version; the message names the reason."""
+class UploadRefused(Refused, ValidationError):
+    """An upload that cannot become a version; the message names the file and the reason.
+    A ValidationError too, so forms show it like any invalid input."""
+
+    code = "upload_refused"
 
 
 def _file_path(file) -> str | None:
@@ -107,10 +112,10 @@ def _check_upload(*, file, original_name: str) -> tuple[str, int, str]:
     return sha256, size, content_type
 
 
-def can_upload(user, review: Review) -> bool:
-    return (
-        user.is_company_liaison and user.company_id == review.company_id and review.status in OPEN_STATUSES
-    )
+def _check_may_upload(actor, review) -> None:
+    """The actor's standing on the review, read now, must allow uploading."""
+    if not standing_of(user=actor, review=review).may_upload:
+        raise NotAllowed("Only the company's liaisons upload documents to an open review.")
 
 
 def _store(file) -> str:
@@ -177,8 +182,7 @@ def document_create(
     commit (the version stays pending until it reports). Nothing is stored
     when the upload is refused (UploadRefused names the file and the reason).
     """
-    if not can_upload(actor, review):
-        raise PermissionDenied("Only the company's liaisons upload documents to an open review.")
+    _check_may_upload(actor, review)
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a kind of document."})
     checked = _check_upload(file=file, original_name=original_name)
@@ -196,8 +200,7 @@ def version_create(*, document: Document, actor, file, original_name: str) -> Do
 
     Side effects: as ``document_create``.
     """
-    if not can_upload(actor, document.review):
-        raise PermissionDenied("Only the company's liaisons upload documents to an open review.")
+    _check_may_upload(actor, document.review_id)
     return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name)
 
 

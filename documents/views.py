@@ -14,7 +14,7 @@ from reviews import selectors as review_selectors
 from . import selectors, services
 from .forms import DocumentUploadForm
 from .models import EXPECTED_KINDS, AccessKind
-from .permissions import can_upload, fetch_refusal
+from .permissions import fetch_refusal
 from .delivery import fetch_response
 from .uploads import RawNameMultiPartParser
 
@@ -37,13 +37,6 @@ def _parse_upload(request):
 
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
-
-
-def _terms_redirect(request, review):
-    if review_selectors.terms_needed(user=request.user, review=review):
-        messages.info(request, "Accept the review's access terms to open its documents.")
-        return redirect("review_detail", pk=review.pk)
-    return None
 
 
 def _store_uploads(request, *, files, refusals, store):
@@ -83,10 +76,9 @@ def _report(request, results, fallback_url):
 @csrf_exempt  # checked in _parse_upload, after the raw-name parser has read the body
 @require_http_methods(["GET", "POST"])
 def review_documents(request, pk: int):
-    review = review_selectors.review_get(user=request.user, pk=pk)
-    if (response := _terms_redirect(request, review)) is not None:
-        return response
-    upload_allowed = can_upload(request.user, review)
+    review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
+    standing.require_material()
+    upload_allowed = standing.may_upload
     if request.method == "POST":
         if not upload_allowed:
             raise Http404
@@ -108,12 +100,13 @@ def review_documents(request, pk: int):
                 f.close()
             results = [{"name": "", "ok": False, "message": "Choose a kind and a marking for the upload."}]
         return _report(request, results, reverse("review_documents", kwargs={"pk": review.pk}))
-    documents = list(selectors.review_documents(user=request.user, review=review))
+    documents = list(selectors.review_documents(user=request.user, review=standing))
     return render(
         request,
         "documents/review_documents.html",
         {
             "review": review,
+            "standing": standing,
             "documents": documents,
             "missing": selectors.missing_kinds(documents=documents),
             "kinds": EXPECTED_KINDS,
@@ -129,8 +122,8 @@ def review_documents(request, pk: int):
 @require_GET
 def document_detail(request, pk: int):
     document = selectors.document_get(user=request.user, pk=pk)
-    if (response := _terms_redirect(request, document.review)) is not None:
-        return response
+    standing = review_selectors.standing_get(user=request.user, review=document.review_id)
+    standing.require_material()
     versions = list(document.versions.select_related("uploaded_by").order_by("-number"))
     for version in versions:
         version.document = document
@@ -147,10 +140,11 @@ def document_detail(request, pk: int):
             "document": document,
             "review": document.review,
             "versions": versions,
+            "standing": standing,
             "accesses": selectors.document_accesses(user=request.user, document=document)[:200],
-            "can_upload": can_upload(request.user, document.review),
+            "can_upload": standing.may_upload,
             "scanning": bool(settings.CLAMAV_URL),
-            "is_company": request.user.is_company_liaison,
+            "is_company": standing.is_company,
         },
     )
 
@@ -160,7 +154,7 @@ def document_detail(request, pk: int):
 @require_POST
 def document_version_upload(request, pk: int):
     document = selectors.document_get(user=request.user, pk=pk)
-    if not can_upload(request.user, document.review):
+    if not review_selectors.standing_get(user=request.user, review=document.review_id).may_upload:
         raise Http404
     files, refusals = _parse_upload(request)
     results = _store_uploads(
@@ -175,8 +169,7 @@ def document_version_upload(request, pk: int):
 def _fetch(request, pk: int, *, inline: bool):
     version = selectors.version_get(user=request.user, pk=pk)
     document = version.document
-    if (response := _terms_redirect(request, document.review)) is not None:
-        return response
+    review_selectors.standing_get(user=request.user, review=document.review_id).require_material()
     refusal = fetch_refusal(request.user, version, inline=inline)
     if refusal:
         messages.error(request, refusal)

@@ -9,14 +9,14 @@ from .models import Finding, FindingComment
 def finding_list(*, user, review):
     return (
         Finding.objects.visible_to(user, review=review)
-        .select_related("agency", "category", "author")
+        .select_related("agency", "category", "author__membership__agency", "author__membership__company")
         .order_by("-created_at", "-id")
     )
 
 
 def finding_get(*, user, pk: int) -> Finding:
     return get_in_visible_review_or_404(
-        Finding.objects.select_related("review__model", "review__company", "agency", "category", "author", "shared_by"), user=user, pk=pk
+        Finding.objects.select_related("review__model", "review__company", "agency", "category", "author__membership__agency", "author__membership__company", "shared_by__membership__agency"), user=user, pk=pk
     )
 
 

@@ -7,40 +7,27 @@ Texts sent to the company never name the author.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
 from notifications.services import notification_send
+from portal.errors import NotAllowed, Refused
 from reviews.audience import review_audience
-from reviews.models import Review, ReviewStatus
-from rfis.services import is_agency_participant, is_company_side
+from reviews.models import Review
+from reviews.standing import standing_of
 
 from .models import DEFAULT_CATEGORIES, Finding, FindingCategory, FindingComment, Severity, Sharing
 
 WIDER = {Sharing.INTERNAL: 0, Sharing.AGENCIES: 1, Sharing.COMPANY: 2}
 
 
-class FindingError(Exception):
+class FindingError(Refused):
     """A change the finding's state does not allow."""
 
-
-def may_record(user, review: Review) -> bool:
-    return review.status == ReviewStatus.IN_REVIEW and is_agency_participant(user, review)
-
-
-def may_share(user, finding: Finding) -> bool:
-    return user.is_agency_lead and user.agency_id == finding.agency_id and is_agency_participant(user, finding.review)
-
-
-def comment_side(user, finding: Finding) -> str | None:
-    if is_agency_participant(user, finding.review):
-        return "agency"
-    if is_company_side(user, finding.review) and finding.sharing == Sharing.COMPANY:
-        return "company"
-    return None
+    code = "invalid_transition"
 
 
 def _url(finding) -> str:
@@ -56,9 +43,11 @@ def finding_create(
     Side effects: the agency's other people on the review are notified;
     audit ``finding.create``.
     """
-    review = Review.objects.select_related("model").get(pk=review_id)
-    if not may_record(actor, review):
-        raise PermissionDenied("Only the review's participating leads and accepted reviewers record findings, while it is in review.")
+    review = Review.objects.select_for_update().select_related("model").get(pk=review_id)
+    standing = standing_of(user=actor, review=review)
+    if not standing.may_record_finding:
+        raise NotAllowed("Only the review's participating leads and accepted reviewers record findings, while it is in review.")
+    standing.require_material()
     errors = {}
     if severity not in Severity.values:
         errors["severity"] = "Choose a severity."
@@ -94,8 +83,10 @@ def finding_share(*, finding_id: int, actor, sharing: str) -> Finding:
     ``finding.share``.
     """
     finding = Finding.objects.select_for_update().select_related("review__model", "agency").get(pk=finding_id)
-    if not may_share(actor, finding):
-        raise PermissionDenied("Only a lead of the finding's agency may share it.")
+    standing = standing_of(user=actor, review=finding.review_id)
+    if not standing.may_share_finding(finding):
+        raise NotAllowed("Only a lead of the finding's agency may share it.")
+    standing.require_material()
     if sharing not in (Sharing.AGENCIES, Sharing.COMPANY):
         raise ValidationError({"sharing": "Choose who to share the finding with."})
     if WIDER[sharing] <= WIDER[finding.sharing]:
@@ -125,9 +116,11 @@ def finding_comment(*, finding_id: int, actor, body: str, internal: bool = True)
     a company response notifies the author's agency.
     """
     finding = Finding.objects.select_related("review__model", "agency").get(pk=finding_id)
-    side = comment_side(actor, finding)
+    standing = standing_of(user=actor, review=finding.review_id)
+    side = standing.finding_comment_side(finding)
     if side is None:
-        raise PermissionDenied("You cannot comment on this finding.")
+        raise NotAllowed("You cannot comment on this finding.")
+    standing.require_material()
     if not body.strip():
         raise ValidationError({"body": "Write the comment."})
     comment = FindingComment(

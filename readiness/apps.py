@@ -16,4 +16,7 @@ class ReadinessConfig(AppConfig):
     verbose_name = "Readiness benchmarks"
 
     def ready(self) -> None:
+        from . import hooks
+
         post_migrate.connect(_seed_criteria, sender=self, dispatch_uid="readiness.default_criteria")
+        hooks.register()

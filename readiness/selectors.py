@@ -18,7 +18,7 @@ class Progress:
 
 
 def checklist(*, user, review):
-    return ChecklistItem.objects.visible_to(user, review=review).select_related("criterion", "answered_by")
+    return ChecklistItem.objects.visible_to(user, review=review).select_related("criterion", "answered_by__membership__agency", "answered_by__membership__company")
 
 
 def progress(*, review) -> Progress:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from reviews.models import ReviewStatus
+from portal.errors import NotAllowed
+from reviews.standing import standing_of
 
 from .models import DEFAULT_CRITERIA, Answer, ChecklistItem, ReadinessCriterion
 
@@ -29,12 +30,6 @@ def checklist_ensure(*, review) -> int:
     return len(missing)
 
 
-def may_answer(user, review) -> bool:
-    from rfis.services import is_agency_participant
-
-    return review.status == ReviewStatus.IN_REVIEW and is_agency_participant(user, review)
-
-
 @transaction.atomic
 def checklist_answer(*, item_id: int, actor, answer: str, note: str = "") -> ChecklistItem:
     """A participating reviewer or lead marks a criterion met, not met or not applicable.
@@ -42,8 +37,10 @@ def checklist_answer(*, item_id: int, actor, answer: str, note: str = "") -> Che
     Locks the item. Side effect: audit ``checklist.answer``.
     """
     item = ChecklistItem.objects.select_for_update().select_related("review", "criterion").get(pk=item_id)
-    if not may_answer(actor, item.review):
-        raise PermissionDenied("Only the review's participating leads and accepted reviewers fill the checklist, while it is in review.")
+    standing = standing_of(user=actor, review=item.review_id)
+    if not standing.may_answer_checklist:
+        raise NotAllowed("Only the review's participating leads and accepted reviewers fill the checklist, while it is in review.")
+    standing.require_material()
     if answer not in Answer.values:
         raise ValidationError({"answer": "Choose met, not met or not applicable."})
     previous = item.answer

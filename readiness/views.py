@@ -1,10 +1,14 @@
+"""The readiness checklist of a review; who may answer is asked of the reader's ``Standing``."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from portal.errors import Refused
+from portal.forms import show_refusal
 from reviews import selectors as review_selectors
 
 from . import selectors, services
@@ -13,17 +17,16 @@ from .forms import AnswerForm
 
 @login_required
 def review_checklist(request, pk: int):
-    review = review_selectors.review_get(user=request.user, pk=pk)
-    if review_selectors.terms_needed(user=request.user, review=review):
-        return redirect("review_detail", pk=review.pk)
+    review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
+    standing.require_material()
     return render(
         request,
         "readiness/review_checklist.html",
         {
             "review": review,
-            "items": selectors.checklist(user=request.user, review=review),
+            "standing": standing,
+            "items": selectors.checklist(user=request.user, review=standing),
             "progress": selectors.progress(review=review),
-            "may_answer": services.may_answer(request.user, review),
             "answers": AnswerForm.base_fields["answer"].choices,
         },
     )
@@ -33,9 +36,9 @@ def review_checklist(request, pk: int):
 @require_POST
 def checklist_item_answer(request, pk: int):
     item = selectors.item_get(user=request.user, pk=pk)
-    if review_selectors.terms_needed(user=request.user, review=item.review):
-        return redirect("review_detail", pk=item.review_id)
-    if not services.may_answer(request.user, item.review):
+    standing = review_selectors.standing_get(user=request.user, review=item.review_id)
+    standing.require_material()
+    if not standing.may_answer_checklist:
         raise Http404
     form = AnswerForm(request.POST)
     if not form.is_valid():
@@ -43,8 +46,8 @@ def checklist_item_answer(request, pk: int):
         return redirect("review_checklist", pk=item.review_id)
     try:
         services.checklist_answer(item_id=item.pk, actor=request.user, **form.cleaned_data)
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, f"{item.criterion}: saved.")
     return redirect("review_checklist", pk=item.review_id)

@@ -1,6 +1,24 @@
 from django.apps import AppConfig
 
 
+def _open_rfi_count(user):
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import InformationRequest, RfiStatus
+
+    open_rfis = InformationRequest.objects.filter(review=OuterRef("pk"), status=RfiStatus.OPEN).order_by()
+    return Coalesce(
+        Subquery(open_rfis.values("review_id").annotate(n=Count("*")).values("n"), output_field=IntegerField()), Value(0)
+    )
+
+
 class RfisConfig(AppConfig):
     name = "rfis"
     verbose_name = "Information requests"
+
+    def ready(self) -> None:
+        from reviews import hooks
+
+        # The review's page counts open questions in its own statement.
+        hooks.summary("open_rfi_count", _open_rfi_count)

@@ -11,14 +11,14 @@ from .models import InformationRequest, RfiMessage
 def rfi_list(*, user, review):
     return (
         InformationRequest.objects.visible_to(user, review=review)
-        .select_related("agency", "asked_by")
+        .select_related("agency", "asked_by__membership__agency", "asked_by__membership__company")
         .order_by("status", "due_at", "id")
     )
 
 
 def rfi_get(*, user, pk: int) -> InformationRequest:
     return get_in_visible_review_or_404(
-        InformationRequest.objects.select_related("review__model", "review__company", "agency", "asked_by"), user=user, pk=pk
+        InformationRequest.objects.select_related("review__model", "review__company", "agency", "asked_by__membership__agency"), user=user, pk=pk
     )
 
 

@@ -11,48 +11,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
 from notifications.services import notification_send
+from portal.calendar import add_calendar_days
+from portal.errors import NotAllowed, Refused
 from reviews.audience import review_audience
-from reviews.models import AssignmentStatus, Review, ReviewStatus
+from reviews.models import Review
 from reviews.services.clock import clock_resume, clock_stop
-from reviews.services.lifecycle import add_calendar_days
+from reviews.standing import standing_of
 
 from .models import InformationRequest, RfiMessage, RfiStatus, Side
 
 
-class RfiError(Exception):
+class RfiError(Refused):
     """A move the RFI's state does not allow; the message says why."""
 
-
-def is_agency_participant(user, review: Review) -> bool:
-    """Participating agency leads and accepted reviewers act for the agency side."""
-    if user.is_agency_lead:
-        return review.participations.filter(agency_id=user.agency_id).exists()
-    if user.is_agency_reviewer:
-        return review.assignments.filter(reviewer=user, status=AssignmentStatus.ACCEPTED).exists()
-    return False
-
-
-def is_company_side(user, review: Review) -> bool:
-    return user.is_company_liaison and user.company_id == review.company_id
-
-
-def may_ask(user, review: Review) -> bool:
-    return review.status == ReviewStatus.IN_REVIEW and is_agency_participant(user, review)
-
-
-def _side(user, review: Review) -> str | None:
-    if is_company_side(user, review):
-        return Side.COMPANY
-    if is_agency_participant(user, review):
-        return Side.AGENCY
-    return None
+    code = "invalid_transition"
 
 
 def _url(rfi) -> str:
@@ -80,8 +59,10 @@ def rfi_create(
     are notified; audit ``rfi.create``.
     """
     review = Review.objects.select_for_update().select_related("model").get(pk=review_id)
-    if not may_ask(actor, review):
-        raise PermissionDenied("Only the review's participating leads and accepted reviewers may ask, while it is in review.")
+    standing = standing_of(user=actor, review=review)
+    if not standing.may_ask:
+        raise NotAllowed("Only the review's participating leads and accepted reviewers may ask, while it is in review.")
+    standing.require_material()
     now = timezone.now()
     due_at = due_at or add_calendar_days(now, settings.PORTAL_RFI_DUE_DAYS)
     errors = {}
@@ -111,8 +92,22 @@ def rfi_create(
     return rfi
 
 
-def _locked(rfi_id: int) -> InformationRequest:
-    return InformationRequest.objects.select_for_update().select_related("review__model", "agency").get(pk=rfi_id)
+def _locked(rfi_id: int, actor):
+    """The RFI, locked, and the actor's standing on its review read after the lock."""
+    rfi = InformationRequest.objects.select_for_update().select_related("review__model", "agency").get(pk=rfi_id)
+    standing = standing_of(user=actor, review=rfi.review_id)
+    standing.require_material()
+    return rfi, standing
+
+
+def _resume_clock_if_unblocked(rfi, actor) -> None:
+    """Resumes the review's clock once no blocking RFI waits on the company any more.
+
+    The review row is locked first, so two answers at once cannot both see
+    the other still open."""
+    Review.objects.select_for_update().filter(pk=rfi.review_id).first()
+    if not InformationRequest.objects.filter(review_id=rfi.review_id, blocking=True, status=RfiStatus.OPEN).exists():
+        clock_resume(review_id=rfi.review_id, actor=actor)
 
 
 @transaction.atomic
@@ -126,9 +121,9 @@ def rfi_answer(*, rfi_id: int, actor, body: str, attachments=()) -> InformationR
     the asking agency is notified; audit ``rfi.answer`` (and
     ``document.upload`` per file).
     """
-    rfi = _locked(rfi_id)
-    if not is_company_side(actor, rfi.review):
-        raise PermissionDenied("Only the company's liaisons answer information requests.")
+    rfi, standing = _locked(rfi_id, actor)
+    if not standing.may_answer_rfi:
+        raise NotAllowed("Only the company's liaisons answer information requests.")
     if rfi.status != RfiStatus.OPEN:
         raise RfiError(f"This request is {rfi.get_status_display().lower()}; reopen it to answer again.")
     if not body.strip():
@@ -150,7 +145,7 @@ def rfi_answer(*, rfi_id: int, actor, body: str, attachments=()) -> InformationR
             )
             message.attachments.add(version.document)
     if rfi.blocking:
-        clock_resume(review_id=rfi.review_id, actor=actor)
+        _resume_clock_if_unblocked(rfi, actor)
     audit_record(action="rfi.answer", actor=actor, target=rfi, review=rfi.review, payload={"length": len(body.strip())})
     _notify_agency(rfi, verb="rfi.answered", title=f"{rfi.review.model}: {rfi.review.company} answered \"{rfi.subject}\"")
     return rfi
@@ -163,13 +158,13 @@ def rfi_reopen(*, rfi_id: int, actor, body: str) -> InformationRequest:
     Side effects: the reason joins the thread; a blocking RFI stops the
     clock again; the other side is notified; audit ``rfi.reopen``.
     """
-    rfi = _locked(rfi_id)
-    side = _side(actor, rfi.review)
+    rfi, standing = _locked(rfi_id, actor)
+    side = standing.rfi_side
     if side is None:
-        raise PermissionDenied("Only the review's participants may reopen a request.")
+        raise NotAllowed("Only the review's participants may reopen a request.")
     if rfi.status == RfiStatus.OPEN:
         raise RfiError("This request is already open.")
-    if rfi.review.status != ReviewStatus.IN_REVIEW:
+    if not standing.in_review:
         raise RfiError("Requests can be reopened only while the review is in review.")
     if not body.strip():
         raise ValidationError({"body": "Say why the request is reopened."})
@@ -196,9 +191,9 @@ def rfi_close(*, rfi_id: int, actor, body: str = "") -> InformationRequest:
     Side effects: an optional note joins the thread; closing a waiting
     blocking RFI resumes the clock; audit ``rfi.close``.
     """
-    rfi = _locked(rfi_id)
-    if not (actor.is_program_admin or is_agency_participant(actor, rfi.review)):
-        raise PermissionDenied("Only the agencies close their requests.")
+    rfi, standing = _locked(rfi_id, actor)
+    if not standing.may_close_rfi:
+        raise NotAllowed("Only the agencies close their requests.")
     if rfi.status == RfiStatus.CLOSED:
         raise RfiError("This request is already closed.")
     previous = rfi.status
@@ -208,6 +203,6 @@ def rfi_close(*, rfi_id: int, actor, body: str = "") -> InformationRequest:
     rfi.save()
     RfiMessage.objects.create(rfi=rfi, author=actor, side=Side.AGENCY, kind=RfiMessage.Kind.CLOSE, body=body.strip())
     if rfi.blocking and previous == RfiStatus.OPEN:
-        clock_resume(review_id=rfi.review_id, actor=actor)
+        _resume_clock_if_unblocked(rfi, actor)
     audit_record(action="rfi.close", actor=actor, target=rfi, review=rfi.review, payload={"from": previous})
     return rfi

@@ -1,85 +1,73 @@
+"""Pages of a review's information requests. Every check is asked of the
+reader's ``Standing``; refusals come back through ``show_refusal``."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.errors import Refused
+from portal.forms import show_refusal
 from reviews import selectors as review_selectors
-from portal.forms import add_service_errors
-
-from reminders.selectors import reminder_history
 
 from . import selectors, services
-from documents.services import UploadRefused
-
 from .forms import RfiAnswerForm, RfiCloseForm, RfiCreateForm, RfiMessageForm
 from .models import RfiStatus
-
-
-def _gate(request, review):
-    """Agency users accept the review's access terms before its material opens."""
-    return review_selectors.terms_needed(user=request.user, review=review)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_rfis(request, pk: int):
-    review = review_selectors.review_get(user=request.user, pk=pk)
-    if _gate(request, review):
-        return redirect("review_detail", pk=review.pk)
-    may_ask = services.may_ask(request.user, review)
-    form = RfiCreateForm(request.POST or None) if may_ask else None
+    review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
+    standing.require_material()
+    form = RfiCreateForm(request.POST or None) if standing.may_ask else None
     if request.method == "POST":
-        if not may_ask:
+        if form is None:
             raise Http404
         if form.is_valid():
             try:
                 rfi = services.rfi_create(review_id=review.pk, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
+            except (ValidationError, Refused) as exc:
+                show_refusal(request, exc, form)
             else:
                 messages.success(request, "Question sent to the company.")
                 return redirect("rfi_detail", pk=rfi.pk)
     return render(
         request,
         "rfis/review_rfis.html",
-        {"review": review, "rfis": selectors.rfi_list(user=request.user, review=review), "form": form},
+        {"review": review, "standing": standing, "rfis": selectors.rfi_list(user=request.user, review=standing), "form": form},
     )
 
 
 @login_required
 def rfi_detail(request, pk: int):
     rfi = selectors.rfi_get(user=request.user, pk=pk)
-    if _gate(request, rfi.review):
-        return redirect("review_detail", pk=rfi.review_id)
-    user, review = request.user, rfi.review
+    standing = review_selectors.standing_get(user=request.user, review=rfi.review_id)
+    standing.require_material()
     return render(
         request,
         "rfis/rfi_detail.html",
         {
             "rfi": rfi,
-            "review": review,
+            "review": rfi.review,
+            "standing": standing,
             "thread": selectors.rfi_thread(rfi=rfi),
-            "answer_form": RfiAnswerForm(prefix="answer")
-            if rfi.status == RfiStatus.OPEN and services.is_company_side(user, review)
-            else None,
-            "reopen_form": RfiMessageForm(prefix="reopen")
-            if rfi.status != RfiStatus.OPEN and review.status == "in_review" and services._side(user, review)
-            else None,
-            "close_form": RfiCloseForm(prefix="close")
-            if rfi.status != RfiStatus.CLOSED and (user.is_program_admin or services.is_agency_participant(user, review))
-            else None,
-            "reminders": reminder_history(review_id=review.pk, user=user, target_type="rfi", target_id=rfi.pk),
+            "answer_form": RfiAnswerForm(prefix="answer") if rfi.status == RfiStatus.OPEN and standing.may_answer_rfi else None,
+            "reopen_form": RfiMessageForm(prefix="reopen") if rfi.status != RfiStatus.OPEN and standing.may_reopen_rfi else None,
+            "close_form": RfiCloseForm(prefix="close") if rfi.status != RfiStatus.CLOSED and standing.may_close_rfi else None,
         },
     )
 
 
-def _act(request, pk: int, *, allowed, action, form_class, prefix: str, done: str):
+def _act(request, pk: int, *, allowed: str, action, form_class, prefix: str, done: str):
+    """One move on an RFI from its page: the reader's standing must allow it
+    (else 404), the form must be valid, the service may still refuse."""
     rfi = selectors.rfi_get(user=request.user, pk=pk)
-    if _gate(request, rfi.review):
-        return redirect("review_detail", pk=rfi.review_id)
-    if not allowed(request.user, rfi.review):
+    standing = review_selectors.standing_get(user=request.user, review=rfi.review_id)
+    standing.require_material()
+    if not getattr(standing, allowed):
         raise Http404
     form = form_class(request.POST, request.FILES, prefix=prefix)
     if not form.is_valid():
@@ -89,12 +77,8 @@ def _act(request, pk: int, *, allowed, action, form_class, prefix: str, done: st
     extra = {"attachments": form.cleaned_data["attachments"]} if "attachments" in form.cleaned_data else {}
     try:
         action(rfi_id=rfi.pk, actor=request.user, body=form.cleaned_data["body"], **extra)
-    except UploadRefused as exc:
-        messages.error(request, f"Answer not sent: {exc}")
-    except (services.RfiError, PermissionDenied) as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, done)
     return redirect("rfi_detail", pk=rfi.pk)
@@ -103,19 +87,19 @@ def _act(request, pk: int, *, allowed, action, form_class, prefix: str, done: st
 @login_required
 @require_POST
 def rfi_answer(request, pk: int):
-    return _act(request, pk, allowed=services.is_company_side, action=services.rfi_answer,
+    return _act(request, pk, allowed="may_answer_rfi", action=services.rfi_answer,
                 form_class=RfiAnswerForm, prefix="answer", done="Answer sent.")
 
 
 @login_required
 @require_POST
 def rfi_reopen(request, pk: int):
-    return _act(request, pk, allowed=lambda u, r: services._side(u, r) is not None, action=services.rfi_reopen,
+    return _act(request, pk, allowed="may_reopen_rfi", action=services.rfi_reopen,
                 form_class=RfiMessageForm, prefix="reopen", done="Request reopened.")
 
 
 @login_required
 @require_POST
 def rfi_close(request, pk: int):
-    return _act(request, pk, allowed=lambda u, r: u.is_program_admin or services.is_agency_participant(u, r),
-                action=services.rfi_close, form_class=RfiCloseForm, prefix="close", done="Request closed.")
+    return _act(request, pk, allowed="may_close_rfi", action=services.rfi_close,
+                form_class=RfiCloseForm, prefix="close", done="Request closed.")

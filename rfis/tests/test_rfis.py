@@ -13,7 +13,7 @@ from django.utils import timezone
 from conftest import DEMO_ROLES
 from notifications.models import Notification
 from reviews.models import ClockStop, Review, ReviewTransition
-from reviews.services.lifecycle import add_calendar_days
+from portal.calendar import add_calendar_days
 from rfis import services
 from rfis.models import InformationRequest, RfiMessage, RfiStatus
 
