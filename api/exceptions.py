@@ -18,12 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from findings.services import FindingError
-from reviews.services import AssignmentError, ExtensionError
-from reviews.workflow import TransitionError
-from rfis.services import RfiError
-
-STATE_ERRORS = (TransitionError, RfiError, FindingError, AssignmentError, ExtensionError)
+from portal.errors import NotAllowed, Refused
 
 
 class BodyTooLarge(exceptions.APIException):
@@ -44,16 +39,24 @@ class TermsRequired(exceptions.APIException):
 
 
 def _convert(exc):
+    """Django's and the services' exceptions as DRF ones. A ``Refused`` service
+    call: a role's refusal (``NotAllowed``) is 403, the terms gate 403
+    ``terms_required``, any other (a move the state does not allow) 400 on
+    its field, ``status`` by default."""
     if isinstance(exc, Http404):
         return exceptions.NotFound()
+    if isinstance(exc, DjangoValidationError):  # an UploadRefused is one too: its file is the field
+        return exceptions.ValidationError(detail=as_serializer_error(exc))
+    if isinstance(exc, Refused):
+        if exc.code == "terms_required":
+            return TermsRequired()
+        if isinstance(exc, NotAllowed):
+            return exceptions.PermissionDenied(str(exc) or None)
+        return exceptions.ValidationError({exc.field or "status": [exceptions.ErrorDetail(str(exc), code=exc.code)]})
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
-    if isinstance(exc, DjangoValidationError):
-        return exceptions.ValidationError(detail=as_serializer_error(exc))
     if isinstance(exc, RequestDataTooBig):
         return BodyTooLarge()
-    if isinstance(exc, STATE_ERRORS):
-        return exceptions.ValidationError({"status": [exceptions.ErrorDetail(str(exc), code="invalid_transition")]})
     return exc
 
 

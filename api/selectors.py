@@ -2,33 +2,21 @@
 
 Agency users open a review's material (documents, versions, RFIs,
 findings) only after accepting its current access terms, as on the web
-pages: lists leave that material out, a detail answers 403 ``terms_required``.
+pages: lists leave that material out (``reviews.selectors.material_of``),
+a detail answers 403 ``terms_required`` (``Standing.require_material``).
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 
 from companies.models import AIModel, Company
 from documents.models import Document, DocumentVersion
 from findings.models import Finding
 from notifications.models import Notification
-from reviews.models import Review, TermsAcceptance
+from reviews.models import Review
+from reviews.selectors import material_of
 from rfis.models import InformationRequest, RfiMessage
-
-
-def needs_terms(user) -> bool:
-    return bool(user.is_agency_lead or user.is_agency_reviewer)
-
-
-def with_terms_accepted(qs, *, user, review_path: str = "review"):
-    """``qs`` limited to objects whose review's current terms ``user`` accepted (agency users only)."""
-    if not needs_terms(user):
-        return qs
-    accepted = TermsAcceptance.objects.filter(
-        user=user, review_id=OuterRef(f"{review_path}_id"), version=OuterRef(f"{review_path}__access_terms_version"),
-    )
-    return qs.filter(Exists(accepted))
 
 
 def company_list(*, user):
@@ -55,19 +43,19 @@ def document_list(*, user, material: bool = True):
         .prefetch_related(Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number")))
         .order_by("review_id", "kind", "title", "id")
     )
-    return with_terms_accepted(qs, user=user) if material else qs
+    return material_of(qs, user=user) if material else qs
 
 
 def version_list(*, user, material: bool = True):
     qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review").order_by(
         "document_id", "-number"
     )
-    return with_terms_accepted(qs, user=user, review_path="document__review") if material else qs
+    return material_of(qs, user=user, review_path="document__review") if material else qs
 
 
 def rfi_list(*, user, material: bool = True):
     qs = InformationRequest.objects.visible_to(user).select_related("agency").order_by("due_at", "id")
-    return with_terms_accepted(qs, user=user) if material else qs
+    return material_of(qs, user=user) if material else qs
 
 
 def rfi_messages():
@@ -81,7 +69,7 @@ def rfi_messages():
 
 def finding_list(*, user, material: bool = True):
     qs = Finding.objects.visible_to(user).select_related("agency", "category").order_by("-created_at", "-id")
-    return with_terms_accepted(qs, user=user) if material else qs
+    return material_of(qs, user=user) if material else qs
 
 
 def notification_list(*, user):

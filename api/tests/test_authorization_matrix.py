@@ -365,3 +365,60 @@ def test_without_a_token_every_endpoint_is_401(world, name, method, pk):
         "errors": [{"field": None, "code": "not_authenticated", "message": "Authentication credentials were not provided."}]
     }
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+# --- The terms column -------------------------------------------------------------
+# A review's material (documents, versions, RFIs, findings) is closed to an agency
+# user who has not accepted the review's current terms: lists leave it out and
+# every detail and action on it answers 403 terms_required. Every kind is classified.
+MATERIAL_KINDS = {"document", "version", "rfi", "finding"}
+OPEN_KINDS = {"agency", "company", "model", "review", "notification"}
+AGENCY_ROLES = sorted(AGENCY_SIDE)
+
+
+def test_every_kind_is_classified_for_the_terms_gate():
+    assert MATERIAL_KINDS | OPEN_KINDS == set(MODELS)
+    assert not MATERIAL_KINDS & OPEN_KINDS
+
+
+def _material_of(world, kind, review):
+    if kind == "finding":
+        return set(Finding.objects.filter(review=review, pk__in=world["findings"].values()).values_list("id", flat=True))
+    path = {"document": "review", "version": "document__review", "rfi": "review"}[kind]
+    return set(MODELS[kind].objects.filter(**{path: review}).values_list("id", flat=True))
+
+
+@pytest.mark.parametrize("role", AGENCY_ROLES)
+def test_material_without_the_current_terms_is_left_out_and_refused(world, api, role):
+    from reviews.services import terms_update
+
+    review = _mine(world, role)
+    visible_before = {kind: expected(world, role, kind) for kind in MATERIAL_KINDS}
+    liaison = review.company.liaisons_group.user_set.first()
+    terms_update(review=review, actor=liaison, text="Revised terms.")
+    client = api(world[role])
+    before = _state()
+    checked = 0
+    for kind in sorted(MATERIAL_KINDS):
+        closed = _material_of(world, kind, review) & visible_before[kind]
+        listed = ids(client.get(_url(f"{kind}-list"), {"page_size": 100}))
+        assert not listed & closed, (role, kind)
+        assert listed == visible_before[kind] - closed, (role, kind)
+        for pk in closed:
+            response = client.get(_url(f"{kind}-detail", pk))
+            assert response.status_code == 403, (role, kind, pk)
+            assert response.json()["errors"][0]["code"] == "terms_required"
+            checked += 1
+        for name, (action_kind, method, _) in ACTIONS.items():
+            if action_kind != kind:
+                continue
+            for pk in closed:
+                body, fmt = _body(name, world, role, review)
+                response = _call(client, method, _url(name, pk), body, fmt)
+                assert response.status_code == 403, (role, name, pk)
+                assert response.json()["errors"][0]["code"] == "terms_required"
+    assert checked, "the role had no material on its review: the test proves nothing"
+    assert _state() == before
+    # Accepting the new terms opens it again.
+    assert client.post(_url("review-accept-terms", review.pk)).status_code == 200
+    assert ids(client.get(_url("rfi-list"), {"page_size": 100})) == visible_before["rfi"]

@@ -3,10 +3,7 @@ from __future__ import annotations
 from rest_framework import viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from reviews.selectors import terms_needed
-
-from ..exceptions import TermsRequired
-from ..selectors import needs_terms
+from reviews.selectors import standing_get
 
 # Ids are bigints; a longer number is no id at all (404 at the URL, not a database error).
 ID = r"[0-9]{1,18}"
@@ -33,16 +30,15 @@ class MaterialViewSet(PortalViewSet):
     selector = None
 
     def review_of(self, obj):
-        return obj.review
+        return obj.review_id
 
     def scoped_queryset(self):
         return type(self).selector(user=self.request.user, material=self.action == "list")
 
     def get_object(self):
         obj = super().get_object()
-        user = self.request.user
-        if needs_terms(user) and terms_needed(user=user, review=self.review_of(obj)):
-            raise TermsRequired()
+        self.standing = standing_get(user=self.request.user, review=self.review_of(obj))
+        self.standing.require_material()  # 403 terms_required (api.exceptions)
         return obj
 
 

@@ -97,7 +97,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Material
     def versions(self, request, pk=None):
         """Adds a version to a document (its earlier versions stay)."""
         document = self.get_object()
-        if not document_services.can_upload(request.user, document.review):
+        if not self.standing.may_upload:
             raise PermissionDenied("Only the company's liaisons upload documents to an open review.")
         _refusals(request)
         serializer = VersionUploadSerializer(data=request.data, context=self.get_serializer_context())
@@ -120,7 +120,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
     selector = selectors.version_list
 
     def review_of(self, obj):
-        return obj.document.review
+        return obj.document.review_id
 
     @extend_schema(
         responses={

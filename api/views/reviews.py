@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from reviews import services, workflow
 from reviews.models import Review
+from reviews.selectors import standing_get
 
 from .. import selectors
 from ..filters import ReviewFilter
@@ -54,7 +55,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalView
     def _transition(self, name: str, serializer_class, call):
         """Scope (404), then who may (403), then the body (400), then the service (400 on a refused move)."""
         review = self.get_object()
-        if not workflow.TRANSITIONS[name].allowed(self.request.user, review):
+        if not workflow.TRANSITIONS[name].allowed(standing_get(user=self.request.user, review=review)):
             raise PermissionDenied(f"Only {workflow.TRANSITIONS[name].who} may do this.")
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)

@@ -3,14 +3,12 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from reviews.selectors import terms_needed
+from reviews.selectors import standing_get
 from rfis import services as rfi_services
-
 from rfis.models import InformationRequest
+
 from .. import selectors
-from ..exceptions import TermsRequired
 from ..filters import RfiFilter
-from ..selectors import needs_terms
 from ..serializers.rfis import RfiAnswerSerializer, RfiCreateSerializer, RfiDetailSerializer, RfiSerializer
 from .base import MaterialViewSet
 
@@ -42,8 +40,7 @@ class RfiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialViewS
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         review = data.pop("review")
-        if needs_terms(request.user) and terms_needed(user=request.user, review=review):
-            raise TermsRequired()
+        standing_get(user=request.user, review=review).require_material()
         rfi = rfi_services.rfi_create(review_id=review.pk, actor=request.user, **data)
         response = self._detail(rfi.pk)
         response.status_code = status.HTTP_201_CREATED
@@ -54,7 +51,7 @@ class RfiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialViewS
     def answer(self, request, pk=None):
         """The company's liaisons answer an open request."""
         rfi = self.get_object()
-        if not rfi_services.is_company_side(request.user, rfi.review):
+        if not self.standing.may_answer_rfi:
             from rest_framework.exceptions import PermissionDenied
 
             raise PermissionDenied("Only the company's liaisons answer information requests.")
