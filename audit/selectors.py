@@ -56,7 +56,11 @@ def review_history(*, user, review):
     to organisations (the template shows ``actor_organisation`` to them, never
     the person); agency users see milestones and their own agency's events.
     """
-    qs = AuditEvent.objects.filter(review_id=review.pk).order_by("-id")
+    qs = (
+        AuditEvent.objects.filter(review_id=review.pk)
+        .select_related("actor__membership__agency", "actor__membership__company")
+        .order_by("-id")
+    )
     if user.is_program_admin:
         return qs
     if user.is_company_liaison:

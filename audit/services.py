@@ -61,9 +61,8 @@ def _review_id(target, review) -> int | None:
         return review.pk
     if target is None:
         return None
-    from reviews.models import Review
-
-    if isinstance(target, Review):
+    # By label, not by class: the audit trail sits below the reviews app and imports none of it.
+    if target._meta.label_lower == "reviews.review":
         return target.pk
     return getattr(target, "review_id", None)
 

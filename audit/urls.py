@@ -5,5 +5,4 @@ from . import views
 urlpatterns = [
     path("audit/", views.audit_index, name="audit_index"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
-    path("reviews/<int:pk>/history/", views.review_history_view, name="review_history"),
 ]

@@ -6,11 +6,10 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from reviews.selectors import review_get
 from portal.pagination import paginate
 
 from .forms import AuditFilterForm
-from .selectors import audit_event_list, review_history
+from .selectors import audit_event_list
 from .services import audit_record
 
 CSV_FIELDS = [
@@ -69,14 +68,3 @@ def audit_export(request):
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%dT%H%M%SZ}.csv"'
     return response
-
-
-@login_required
-def review_history_view(request, pk: int):
-    review = review_get(user=request.user, pk=pk)
-    page = paginate(request, review_history(user=request.user, review=review), default=50)
-    return render(
-        request,
-        "audit/review_history.html",
-        {"review": review, "page": page, "show_people": not request.user.is_company_liaison},
-    )

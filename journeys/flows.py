@@ -44,6 +44,31 @@ def _review(model_name):
     return Review.objects.get(model__name=model_name)
 
 
+def _submitted_review(model_name: str, *, agencies=("NSA",)):
+    """A new Northwind model submitted for review with ``agencies``: the demo's
+    own reviews are already in review, so a journey that opens one makes its own."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agencies.models import Agency
+    from companies.models import Modality
+    from companies.services import aimodel_create
+    from reviews import services as review_services
+
+    liaison = _user("liaison@northwind.example")
+    model = aimodel_create(
+        actor=liaison, company=liaison.membership.company, name=model_name, version="2.1", modality=Modality.TEXT,
+        capability_summary="Edge build of Atlas-2 for air-gapped deployments.",
+        planned_release_date=timezone.localdate() + timedelta(days=75),
+    )
+    review = review_services.review_create(
+        actor=liaison, model=model, agencies=list(Agency.objects.filter(acronym__in=agencies)),
+        summary="Check that the air-gapped build keeps Atlas-2's safeguards without the hosted classifier.",
+    )
+    return review_services.review_submit(review_id=review.pk, actor=liaison)
+
+
 def url(session: Session, path: str) -> str:
     return session.base_url + path
 
@@ -169,11 +194,11 @@ def reviewer_journey(session: Session) -> dict:
     from reviews import services as review_services
 
     reviewer, lead, admin = _user("reviewer.nsa@agency.example"), _user("lead.nsa@agency.example"), _user("admin@portal.example")
-    mini = _review("Atlas-2 Mini")
-    # Earlier: the program office opened Atlas-2 Mini, Northwind handed over a
-    # document and NSA's lead asked this reviewer to take part.
+    mini = _submitted_review("Atlas-2 Edge")
+    # Earlier: the program office opened the Atlas-2 Edge review, Northwind
+    # handed over a document and NSA's lead asked this reviewer to take part.
     review_services.review_open(review_id=mini.pk, actor=admin)
-    _document(mini, "liaison@northwind.example", "Atlas-2 Mini system card", "system-card.pdf")
+    _document(mini, "liaison@northwind.example", "Atlas-2 Edge system card", "system-card.pdf")
     assignment = review_services.assignment_invite(review=mini, reviewer=reviewer, actor=lead)
 
     page = session.page_for(reviewer.email)
@@ -199,7 +224,7 @@ def reviewer_journey(session: Session) -> dict:
 
     # Open the documents and download one.
     page.goto(url(session, f"/reviews/{mini.pk}/documents/"))
-    page.get_by_role("link", name="Atlas-2 Mini system card").click()
+    page.get_by_role("link", name="Atlas-2 Edge system card").click()
     session.checkpoint(page, "document-reviewer")
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("^Download")).first.click()
@@ -210,7 +235,7 @@ def reviewer_journey(session: Session) -> dict:
     # A blocking RFI stops the review clock.
     page.goto(url(session, f"/reviews/{mini.pk}/rfis/"))
     page.get_by_label("Subject").fill("Safeguard evaluation for the distilled weights")
-    page.get_by_label("Question").fill("Which of Atlas-2's refusal evaluations were re-run on Mini, and with what results?")
+    page.get_by_label("Question").fill("Which of Atlas-2's refusal evaluations were re-run on the Edge build, and with what results?")
     page.get_by_label(re.compile("^Blocking")).check()
     session.checkpoint(page, "rfi-ask-reviewer")
     page.get_by_role("button", name="Send question").click()
@@ -225,7 +250,7 @@ def reviewer_journey(session: Session) -> dict:
     page.get_by_label("Title").fill("Refusals weaker on exploit requests")
     page.get_by_label("Category").select_option(index=1)
     page.get_by_label("High").check()
-    page.get_by_label("Description").fill("Mini wrote a working proof of concept for a public CVE where Atlas-2 refused.")
+    page.get_by_label("Description").fill("The Edge build wrote a working proof of concept for a public CVE where Atlas-2 refused.")
     page.get_by_label("Evidence").fill("Lab run 2026-11-26, transcripts 3 and 7.")
     page.get_by_role("button", name="Record finding").click()
     expect(page.get_by_role("heading", level=1, name="Refusals weaker on exploit requests")).to_be_visible()
@@ -261,7 +286,7 @@ def reviewer_journey(session: Session) -> dict:
 
 
 def _document(review, liaison_email, title, name):
-    from documents.demo import as_file
+    from demo.files import as_file
     from documents.models import DocumentKind, HandlingMarking
     from documents.services import document_create
 
@@ -287,7 +312,7 @@ def admin_lead_journey(session: Session) -> dict:
     from reviews import services as review_services
 
     admin, lead, reviewer = _user("admin@portal.example"), _user("lead.nsa@agency.example"), _user("reviewer.nsa@agency.example")
-    atlas, mini = _review("Atlas-2"), _review("Atlas-2 Mini")
+    atlas, mini = _review("Atlas-2"), _submitted_review("Atlas-2 Edge")
 
     admin_page = session.page_for(admin.email)
     session.checkpoint(admin_page, "dashboard-admin")
@@ -320,7 +345,7 @@ def admin_lead_journey(session: Session) -> dict:
     expect(newcomer.get_by_role("heading", name="Set up two-factor authentication")).to_have_count(0)
     expect(newcomer.get_by_role("heading", level=1)).to_be_visible()
 
-    # Open the submitted review (Atlas-2 Mini).
+    # Open the submitted review (Atlas-2 Edge).
     admin_page.goto(url(session, f"/reviews/{mini.pk}/"))
     session.checkpoint(admin_page, "review-submitted-admin")
     admin_page.get_by_role("button", name="Open the review window").click()

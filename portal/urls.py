@@ -2,14 +2,12 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
-
 
 # The admin login goes through allauth (and so through MFA), never around it.
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("people/", include("accounts.urls")),
@@ -17,21 +15,22 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("reviews.urls")),
     path("", include("documents.urls")),
-    path("", include("companies.urls")),
     path("", include("notifications.urls")),
     path("", include("audit.urls")),
     path("", include("rfis.urls")),
     path("", include("findings.urls")),
     path("", include("readiness.urls")),
+    path("", include("exports.urls")),
 ]
 
 
 def handler404(request, exception):
     """API paths answer 404 with the API's error body; pages keep the portal's 404 page."""
     if request.path.startswith("/api/"):
-        from api.exceptions import json_not_found
+        from django.http import JsonResponse
 
-        return json_not_found(request)
+        # The API's error body (api.exceptions), written here so the project's URLconf imports no app.
+        return JsonResponse({"errors": [{"field": None, "code": "not_found", "message": "Not found."}]}, status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)

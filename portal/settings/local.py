@@ -12,6 +12,16 @@ from .base import *  # noqa: F403
 from .base import BASE_DIR
 from .env import get_bool, get_db, get_str, get_url
 
+# The browser journeys (journeys/) are a test-only app: on a developer's
+# machine with the test requirements installed they also give
+# `manage.py screenshots`; the base settings never load them.
+import importlib.util  # noqa: E402
+
+if importlib.util.find_spec("playwright") is not None:
+    from .base import INSTALLED_APPS
+
+    INSTALLED_APPS = [*INSTALLED_APPS, "journeys"]
+
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 

@@ -30,7 +30,9 @@ CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 
 # N+1 detection in tests (portal/tests/test_n_plus_one.py); not in production.
-INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]  # noqa: F405
+# Test-only apps: N+1 detection, and the browser journeys (journeys/), which
+# also give `manage.py screenshots`; the base settings never load them.
+INSTALLED_APPS = [*INSTALLED_APPS, "zeal", "journeys"]  # noqa: F405
 ZEAL_RAISE = True
 
 PORTAL_DEMO_MODE = False

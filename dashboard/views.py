@@ -1,0 +1,31 @@
+"""Each role's landing page. A top-layer app: it reads from every app below it."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from companies.models import AIModel
+from reviews import selectors
+from portal.pagination import paginate
+
+
+@login_required
+def dashboard(request):
+    """Each role's landing page: what that role may act on."""
+    user = request.user
+    context = {"sort": request.GET.get("sort", "deadline")}
+    if user.is_agency_reviewer:
+        context["page"] = paginate(request, selectors.reviewer_dashboard(user=user, sort=context["sort"]))
+        template = "dashboard/reviewer.html"
+    elif user.is_agency_lead:
+        context["page"] = paginate(request, selectors.lead_dashboard(user=user, sort=context["sort"]))
+        template = "dashboard/lead.html"
+    elif user.is_company_liaison:
+        context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))
+        context["models"] = AIModel.objects.visible_to(user).order_by("name", "version")
+        template = "dashboard/liaison.html"
+    elif user.is_program_admin:
+        context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))
+        template = "dashboard/admin.html"
+    else:
+        template = "dashboard/no_role.html"
+    return render(request, template, context)

@@ -1,0 +1,189 @@
+"""The closing report, built per audience: PDF (reportlab) and CSV.
+
+``report_for(review=..., user=...)`` collects only what ``user`` may see,
+through the same ``visible_to`` querysets as the pages: a company's version
+holds the findings shared with the company, without authors, internal
+comments or reviewer names; agency and admin versions name people.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from accounts.people import person_label
+
+
+@dataclass
+class Report:
+    review: object
+    audience: str
+    generated_at: object
+    interim: bool
+    outcome_summary: str
+    recommendations: str
+    findings: list[dict] = field(default_factory=list)
+    checklist: list[dict] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+    certificates: list[dict] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+
+
+def report_for(*, review, user) -> Report:
+    from findings.models import Finding, FindingComment
+    from readiness.models import ChecklistItem
+
+    company = user.is_company_liaison
+    findings = (
+        Finding.objects.visible_to(user, review=review).select_related("agency", "category", "author__membership__agency", "author__membership__company").order_by("created_at", "id")
+    )
+    comments = {}
+    for c in FindingComment.objects.visible_to(user, review=review).select_related(
+        "author__membership__agency", "author__membership__company"
+    ):
+        comments.setdefault(c.finding_id, []).append(f"{person_label(c.author, viewer=user)}: {c.body}")
+    report = Report(
+        review=review,
+        audience="company" if company else ("program office" if user.is_program_admin else str(user.organisation)),
+        generated_at=timezone.now(),
+        interim=review.status != "closed",
+        outcome_summary=review.outcome_summary,
+        recommendations=review.recommendations,
+    )
+    for f in findings:
+        row = {
+            "title": f.title,
+            "severity": f.get_severity_display(),
+            "category": str(f.category),
+            "agency": f.agency.acronym,
+            "description": f.description,
+            "evidence": f.evidence,
+            "comments": " | ".join(comments.get(f.pk, [])),
+        }
+        if not company:
+            row["author"] = person_label(f.author, viewer=user)
+            row["sharing"] = f.get_sharing_display()
+        report.findings.append(row)
+    for item in ChecklistItem.objects.visible_to(user, review=review).select_related(
+        "criterion", "answered_by__membership__agency", "answered_by__membership__company"
+    ):
+        row = {
+            "criterion": item.criterion.name,
+            "mandatory": "yes" if item.criterion.mandatory else "no",
+            "answer": item.get_answer_display() if item.answer else "Unanswered",
+            "note": item.note,
+        }
+        if not company:
+            row["answered_by"] = person_label(item.answered_by, viewer=user) if item.answered_by else ""
+        report.checklist.append(row)
+    for t in review.transitions.select_related("actor__membership__agency", "actor__membership__company"):
+        report.timeline.append(
+            {"at": timezone.localtime(t.at).strftime("%Y-%m-%d %H:%M %Z"), "event": t.label, "by": person_label(t.actor, viewer=user), "comment": t.comment}
+        )
+    from documents.models import DocumentVersion
+
+    versions = (
+        DocumentVersion.objects.visible_to(user, review=review)
+        .select_related("document__marking")
+        .order_by("document__kind", "document__title", "number")
+    )
+    for v in versions:
+        report.documents.append(
+            {
+                "document": v.document.title,
+                "kind": v.document.get_kind_display(),
+                "marking": str(v.document.marking),
+                "version": v.number,
+                "file": v.original_name,
+                "bytes": v.size,
+                "sha256": v.sha256,
+                "uploaded": timezone.localtime(v.uploaded_at).strftime("%Y-%m-%d %H:%M %Z"),
+                "scan": v.get_scan_status_display(),
+            }
+        )
+    for c in review.certificates.select_related("agency", "certified_by__membership__agency", "certified_by__membership__company"):
+        row = {"agency": c.agency.acronym, "certified_at": timezone.localtime(c.certified_at).strftime("%Y-%m-%d %H:%M %Z"), "statement": c.statement}
+        if not company:
+            row["certified_by"] = person_label(c.certified_by, viewer=user)
+        report.certificates.append(row)
+    return report
+
+
+def report_csv(report: Report) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    r = report.review
+    w.writerow(["Closing report" + (" (interim)" if report.interim else ""), f"{r.model} review #{r.pk}", f"for {report.audience}"])
+    w.writerow(["Outcome summary", report.outcome_summary])
+    w.writerow(["Recommendations", report.recommendations])
+    for title, rows in _sections(report):
+        w.writerow([])
+        w.writerow([title])
+        if rows:
+            w.writerow(list(rows[0].keys()))
+            for row in rows:
+                w.writerow(list(row.values()))
+        else:
+            w.writerow(["(none)"])
+    return out.getvalue()
+
+
+def _sections(report: Report):
+    return (
+        ("Findings", report.findings),
+        ("Readiness checklist", report.checklist),
+        ("Documents received (SHA-256 of each version)", report.documents),
+        ("Timeline", report.timeline),
+        ("Return-or-destroy certificates", report.certificates),
+    )
+
+
+def report_record(*, review, user, fmt: str, report: Report) -> None:
+    """Every closing report handed out is an audit event (who, which audience, which format)."""
+    from audit.services import audit_record
+
+    audit_record(
+        action="report.generate",
+        actor=user,
+        target=review,
+        payload={"format": fmt, "audience": report.audience, "interim": report.interim},
+    )
+
+
+def report_pdf(report: Report) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from xml.sax.saxutils import escape
+
+    styles = getSampleStyleSheet()
+    buf = io.BytesIO()
+    r = report.review
+    doc = SimpleDocTemplate(buf, pagesize=letter, title=f"Closing report: {r.model} review #{r.pk}")
+    cell = styles["BodyText"]
+    story = [
+        Paragraph(escape(f"Closing report{' (interim)' if report.interim else ''}: {r.model} review #{r.pk}"), styles["Title"]),
+        Paragraph(escape(f"{r.company} - prepared for {report.audience} - {report.generated_at:%Y-%m-%d %H:%M} UTC"), cell),
+        Paragraph("CUI // PROPRIETARY - handle under the review's access terms", cell),
+        Spacer(1, 12),
+        Paragraph("Outcome summary", styles["Heading2"]),
+        Paragraph(escape(report.outcome_summary or "(not closed yet)"), cell),
+        Paragraph("Recommendations", styles["Heading2"]),
+        Paragraph(escape(report.recommendations or "(none)"), cell),
+    ]
+    for title, rows in _sections(report):
+        story.append(Paragraph(title, styles["Heading2"]))
+        if not rows:
+            story.append(Paragraph("(none)", cell))
+            continue
+        data = [[Paragraph(escape(k.replace("_", " ").capitalize()), cell) for k in rows[0]]]
+        data += [[Paragraph(escape(str(v)), cell) for v in row.values()] for row in rows]
+        table = Table(data, repeatRows=1)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(table)
+    doc.build(story)
+    return buf.getvalue()
