@@ -73,14 +73,17 @@ def demo(db, django_db_blocker):
 
     if not Review.objects.filter(model__name="Atlas-2 Mini").exists():
         call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    # Users as a request has them: membership and organisation loaded with the user
+    # (accounts.backends.PortalAuthenticationBackend), so a page or service costs what it does live.
+    users = User.objects.select_related("membership__agency", "membership__company")
     return {
-        "admin": User.objects.get(email="admin@portal.example"),
-        "lead_nsa": User.objects.get(email="lead.nsa@agency.example"),
-        "lead_cisa": User.objects.get(email="lead.cisa@agency.example"),
-        "reviewer_nsa": User.objects.get(email="reviewer.nsa@agency.example"),
-        "reviewer_cisa": User.objects.get(email="reviewer.cisa@agency.example"),
-        "liaison_northwind": User.objects.get(email="liaison@northwind.example"),
-        "liaison_contoso": User.objects.get(email="liaison@contoso.example"),
+        "admin": users.get(email="admin@portal.example"),
+        "lead_nsa": users.get(email="lead.nsa@agency.example"),
+        "lead_cisa": users.get(email="lead.cisa@agency.example"),
+        "reviewer_nsa": users.get(email="reviewer.nsa@agency.example"),
+        "reviewer_cisa": users.get(email="reviewer.cisa@agency.example"),
+        "liaison_northwind": users.get(email="liaison@northwind.example"),
+        "liaison_contoso": users.get(email="liaison@contoso.example"),
         "atlas": Review.objects.get(model__name="Atlas-2"),
         "helix": Review.objects.get(model__name="Helix-1"),
         "atlas_mini": Review.objects.get(model__name="Atlas-2 Mini"),

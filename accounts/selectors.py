@@ -11,3 +11,4 @@ def invitation_list(*, user):
     if user.is_company_liaison:
         return qs.filter(company_id=user.company_id)
     return qs.none()
+

@@ -33,14 +33,18 @@ def make_review(*, company=None, agencies=None, status: str = "in_review", liais
     raise ValueError(status)
 
 
-def assign(review: Review, reviewer, *, lead=None, accept: bool = True):
-    """Invites ``reviewer`` (as a program admin unless ``lead`` is given) and optionally accepts."""
+def assign(review: Review, reviewer, *, lead=None, accept: bool = True, terms: bool = True):
+    """Invites ``reviewer`` (as a program admin unless ``lead`` is given) and optionally
+    accepts, and then (``terms``) accepts the review's access terms, as a reviewer who
+    goes on to work on it does."""
     actor = lead or make_user(role=Role.PROGRAM_ADMIN)
     assignment = services.assignment_invite(review=review, reviewer=reviewer, actor=actor)
     if accept:
         assignment = services.assignment_accept(
             assignment_id=assignment.pk, actor=reviewer, has_conflict=False, declaration="No conflict."
         )
+        if terms:
+            services.terms_accept(review=review, user=reviewer)
     return assignment
 
 
@@ -50,6 +54,7 @@ def answer_checklist(review: Review, *, answer: str = "met") -> None:
     from readiness.services import checklist_answer
 
     lead = make_user(role=Role.AGENCY_LEAD, org=review.agencies.first())
+    services.terms_accept(review=review, user=lead)
     for item in ChecklistItem.objects.filter(review=review):
         checklist_answer(item_id=item.pk, actor=lead, answer=answer, note="Checked.")
 

@@ -303,6 +303,8 @@ def test_admin_revokes_reviewer_through_page_and_reviewer_gets_404(demo, login, 
 
 def test_access_terms_gate_material_and_changed_text_asks_again(demo, login):
     reviewer = demo["reviewer_nsa"]
+    # The demo reviewer accepted version 1 when the work began; the company then revises the terms.
+    services.terms_update(review=demo["atlas"], actor=demo["liaison_northwind"], text="Revised terms.")
     client = login(reviewer)
     url = reverse("review_detail", kwargs={"pk": demo["atlas"].pk})
     page = client.get(url)
@@ -315,8 +317,9 @@ def test_access_terms_gate_material_and_changed_text_asks_again(demo, login):
     page = client.get(url)
     assert page.templates[0].name == "reviews/review_terms.html"
     assert "New stricter terms." in page.content.decode()
-    acceptance = reviewer.terms_acceptances.get()
-    assert acceptance.version == 1
+    acceptance = reviewer.terms_acceptances.get(review=demo["atlas"], version=2)
+    assert acceptance.terms_sha256 != reviewer.terms_acceptances.get(review=demo["atlas"], version=1).terms_sha256
+    assert not reviewer.terms_acceptances.filter(review=demo["atlas"], version=3).exists()
 
 
 def test_liaison_does_not_see_reviewer_names_on_review_page(demo, login):

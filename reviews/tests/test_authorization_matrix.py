@@ -263,3 +263,56 @@ def test_anonymous_is_sent_to_login(client, demo, name):
     response = _request(client, method, reverse(name, kwargs=kwargs))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+# --- The terms column -----------------------------------------------------------
+# Agency users open a review's material only after accepting its current access
+# terms. Every object URL is classified here; a new one without a class fails
+# test_every_object_url_is_classified_for_the_terms_gate, so a view that forgets
+# the gate cannot pass unnoticed.
+TERMS_GATED = {
+    "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
+    "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close",
+    "review_findings", "finding_detail", "finding_share", "finding_comment",
+    "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
+}
+# Pages about the review that are not its material: the review's own page (which
+# shows the terms instead), accepting the terms, people and access, the record.
+NOT_GATED = {
+    "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
+    "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
+    "extension_decide", "review_certify", "api_token_revoke",
+}
+AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
+
+
+def test_every_object_url_is_classified_for_the_terms_gate():
+    assert TERMS_GATED | NOT_GATED == set(OBJECT), sorted(set(OBJECT) ^ (TERMS_GATED | NOT_GATED))
+    assert not TERMS_GATED & NOT_GATED
+
+
+@pytest.mark.parametrize("role", AGENCY_ROLES)
+@pytest.mark.parametrize("name", sorted(TERMS_GATED))
+def test_material_url_without_the_current_terms_sends_to_the_terms_and_changes_nothing(demo, login, role, name):
+    kind, method, extra, expected = OBJECT[name]
+    obj, _ = _objects(demo, role, kind)
+    if obj is None or expected.get(role, 404) == 404:
+        return  # nothing of this kind in the role's scope (the in-scope test covers it)
+    review = obj if isinstance(obj, Review) else getattr(obj, "review", None) or obj.document.review
+    # The company revises the review's terms: the agency user has accepted only the old version.
+    liaison = review.company.liaisons_group.user_set.first()
+    services.terms_update(review=review, actor=liaison, text=f"Revised terms for {name}.")
+    client = login(demo[role])
+    before = _state()
+    response = _request(client, method, reverse(name, kwargs={"pk": obj.pk, **extra}))
+    assert response.status_code == 302, (name, role, response.status_code)
+    assert response["Location"].startswith(reverse("review_detail", kwargs={"pk": review.pk})), (name, role)
+    assert _state() == before
+    # The terms page it lands on comes back to the material once accepted (GET links only).
+    if method == "GET":
+        landing = client.get(response["Location"])
+        assert landing.templates[0].name == "reviews/review_terms.html"
+        back = client.post(
+            reverse("review_terms_accept", kwargs={"pk": review.pk}), {"next": landing.context["next"]}
+        )
+        assert back["Location"] == reverse(name, kwargs={"pk": obj.pk, **extra})

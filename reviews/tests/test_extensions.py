@@ -10,7 +10,7 @@ from django.urls import reverse
 from notifications.models import Notification
 from reviews import services
 from reviews.models import ExtensionRequest, ExtensionStatus, Review, ReviewTransition
-from reviews.services.lifecycle import add_calendar_days
+from portal.calendar import add_calendar_days
 
 pytestmark = pytest.mark.django_db
 
