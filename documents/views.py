@@ -113,6 +113,7 @@ def review_documents(request, pk: int):
             "can_upload": upload_allowed,
             "form": DocumentUploadForm(initial={"kind": request.GET.get("kind")}) if upload_allowed else None,
             "scanning": bool(settings.CLAMAV_URL),
+            "unscanned_allowed": settings.PORTAL_ALLOW_UNSCANNED_DOCUMENTS,
             "max_bytes": settings.PORTAL_UPLOAD_MAX_BYTES,
         },
     )
@@ -144,6 +145,7 @@ def document_detail(request, pk: int):
             "accesses": selectors.document_accesses(user=request.user, document=document)[:200],
             "can_upload": standing.may_upload,
             "scanning": bool(settings.CLAMAV_URL),
+            "unscanned_allowed": settings.PORTAL_ALLOW_UNSCANNED_DOCUMENTS,
             "is_company": standing.is_company,
         },
     )

@@ -8,7 +8,6 @@ comments or reviewer names; agency and admin versions name people.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 
@@ -113,8 +112,10 @@ def report_for(*, review, user) -> Report:
 
 
 def report_csv(report: Report) -> str:
+    from portal.exports import csv_writer
+
     out = io.StringIO()
-    w = csv.writer(out)
+    w = csv_writer(out)  # cells that would start a formula are neutralised
     r = report.review
     w.writerow(["Closing report" + (" (interim)" if report.interim else ""), f"{r.model} review #{r.pk}", f"for {report.audience}"])
     w.writerow(["Outcome summary", report.outcome_summary])

@@ -186,8 +186,12 @@ class ReviewQuerySet(models.QuerySet):
 class AssignmentQuerySet(models.QuerySet):
     def visible_to(self, user, *, review=None):
         """Admins see all; a lead sees their agency's assignments on reviews they
-        can see; a reviewer sees their own; companies see none (they never
-        learn who reviewed their model). ``review``: that review's only."""
+        can see; companies see none (they never learn who reviewed their
+        model). ``review``: that review's only.
+
+        A reviewer sees their own invitations they have not answered, and
+        their accepted assignments only while their grant on the review holds:
+        removed, declined or expired means gone (page and dashboard row)."""
         if not user_may_see_anything(user):
             return self.none()
         if user.is_agency_lead:
@@ -196,5 +200,8 @@ class AssignmentQuerySet(models.QuerySet):
         if user.is_program_admin:
             return qs.all()
         if user.is_agency_reviewer:
-            return qs.filter(reviewer_id=user.pk)
+            # AssignmentStatus values (the models module imports these querysets).
+            own = qs.filter(reviewer_id=user.pk)
+            accepted = in_visible_reviews(own.filter(status="accepted"), user, review=review)
+            return own.filter(status="invited") | accepted
         return self.none()

@@ -126,8 +126,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes"),
         },
-        description="Streams the file, recorded like a web download. Refused (403) while the scan is pending "
-        "(except for the uploader), for quarantined files, and when the marking allows viewing only.",
+        description="Streams the file, recorded like a web download. Refused (403) while the scan is pending or when "
+        "the file was stored without a scan (except for the company that uploaded it; unscanned files reach everyone "
+        "only where the portal runs without a scanner by explicit opt-out), for quarantined files, and when the "
+        "marking allows viewing only.",
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AnyRenderer])
     def download(self, request, pk=None):

@@ -212,6 +212,11 @@ PORTAL_UPLOAD_ALLOWED_TYPES = get_list(
 )
 # clamd address (tcp://host:3310 or unix:///run/clamav/clamd.ctl); empty: files are not scanned.
 CLAMAV_URL = get_url("CLAMAV_URL", "", schemes=("tcp", "unix"))
+# The explicit opt-out of virus scanning: with it, versions stored without a
+# scan ("not scanned") reach every reader, under a visible warning; without it
+# they reach only the company that uploaded them. Demo mode counts as the
+# opt-out; production refuses to start without CLAMAV_URL unless it is set.
+PORTAL_ALLOW_UNSCANNED_DOCUMENTS = get_bool("PORTAL_ALLOW_UNSCANNED_DOCUMENTS", PORTAL_DEMO_MODE)
 CLAMAV_TIMEOUT_SECONDS = get_int("CLAMAV_TIMEOUT_SECONDS", 120, minimum=1)
 # clamd's StreamMaxLength; a larger file stays pending rather than going unscanned.
 CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)

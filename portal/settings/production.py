@@ -5,7 +5,7 @@ naming a variable that is missing or malformed.
 """
 
 from .base import *  # noqa: F403
-from .base import PORTAL_DEMO_MODE
+from .base import CLAMAV_URL, PORTAL_ALLOW_UNSCANNED_DOCUMENTS, PORTAL_DEMO_MODE
 from .env import fail, get_bool, get_db, get_int, get_list, get_str, get_url
 
 if PORTAL_DEMO_MODE:
@@ -60,3 +60,10 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+
+# Scanning fails closed: no scanner, no start, unless the opt-out is explicit.
+if not CLAMAV_URL and not PORTAL_ALLOW_UNSCANNED_DOCUMENTS:
+    fail(
+        "CLAMAV_URL is required: the clamd address, e.g. tcp://clamav:3310 or unix:///run/clamav/clamd.ctl "
+        "(to run without virus scanning, set PORTAL_ALLOW_UNSCANNED_DOCUMENTS=true)"
+    )

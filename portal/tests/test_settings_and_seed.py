@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.gov",
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "CLAMAV_URL": "tcp://clamav.internal:3310",
 }
 
 

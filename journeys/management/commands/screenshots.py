@@ -64,6 +64,7 @@ class Command(BaseCommand):
             MEDIA_ROOT=str(scratch / "media"),
             CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
             CLAMAV_URL="",
+            PORTAL_ALLOW_UNSCANNED_DOCUMENTS=True,  # a throwaway demo without clamd
             PORTAL_DEMO_MODE=False,
             PORTAL_REQUIRE_MFA=True,
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
