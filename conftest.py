@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 # One TOTP enrolment helper for the suite and `manage.py screenshots`.
-from journeys.browser import give_totp  # noqa: F401  (tests import it from here)
+from journeys.browser import force_login_mfa, give_totp  # noqa: F401  (tests import them from here)
 
 
 @pytest.fixture(autouse=True)
@@ -137,8 +137,7 @@ def login(client):
     def _login(user, *, accept_terms_for=()):
         from reviews.services import terms_accept
 
-        give_totp(user)
-        client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+        force_login_mfa(client, user)
         for review in accept_terms_for:
             terms_accept(review=review, user=user)
         return client

@@ -2,7 +2,10 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 
+from portal.http import client_address
+
 from . import crypto
+from .assurance import session_mfa_verified
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -12,18 +15,39 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         return False
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        # A signed-in user enrolling their first authenticator has just proved
-        # their password (the portal sends them here straight after login);
-        # asking again would only teach people to type passwords twice.
-        if app == "allauth.mfa":
-            from allauth.core import context
-            from allauth.mfa.models import Authenticator
+        from allauth.core import context
+        from allauth.mfa.models import Authenticator
 
-            request = context.request
-            user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated and not Authenticator.objects.filter(user=user).exists():
+        request = context.request
+        user = getattr(request, "user", None)
+        if app == "allauth.mfa" and user is not None and user.is_authenticated:
+            has_authenticator = Authenticator.objects.filter(user=user).exists()
+            # A signed-in user enrolling their first authenticator has just proved
+            # their password (the portal sends them here straight after login);
+            # asking again would only teach people to type passwords twice.
+            if not has_authenticator:
                 return False
+            # A session that never completed an MFA step must not manage the
+            # account's authenticators on a password alone (it could add its own
+            # passkey and so become "verified"): it proves an existing factor first.
+            if not session_mfa_verified(request):
+                return True
         return super().is_reauthentication_required(app=app, **kwargs)
+
+    def get_reauthentication_methods(self, user):
+        methods = super().get_reauthentication_methods(user)
+        from allauth.core import context
+
+        request = context.request
+        second = [m for m in methods if m["id"].startswith("mfa_")]
+        if request is not None and user.is_authenticated and not session_mfa_verified(request, user) and second:
+            # An unverified session reauthenticates with a second factor, never the password alone.
+            return second
+        return methods
+
+    def get_client_ip(self, request) -> str:
+        # One rule for the client address (trusted proxies): rate limits, user sessions and audit agree.
+        return client_address(request)
 
 
 class PortalMFAAdapter(DefaultMFAAdapter):

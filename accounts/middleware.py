@@ -16,9 +16,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from .assurance import session_mfa_verified
+
 AUTH_AT = "_portal_auth_at"
 SEEN_AT = "_portal_seen_at"
-MFA_OK = "_portal_mfa_ok"
 SEEN_REFRESH = timedelta(seconds=60)
 # The REST API answers for itself (JSON 401/403, never a redirect to a page):
 # see api.authentication.
@@ -77,12 +78,15 @@ def _parse(value: str | None) -> datetime | None:
 
 
 class RequireMFAMiddleware:
-    """Sends a signed-in user without TOTP to set it up, from any page.
+    """Sends a signed-in session that has not completed an MFA step to do so, from any page.
 
-    Only the MFA pages themselves, logout and static files stay reachable.
-    The check result is remembered in the session once positive: a user
-    cannot remove their TOTP authenticator while MFA is required
-    (accounts.adapters.PortalMFAAdapter).
+    Whether the session is MFA-verified is decided by one function,
+    ``accounts.assurance.session_mfa_verified`` (a step done *in this session*;
+    an authenticator on the account is not enough). A user without an
+    authenticator is sent to set one up; a user who has one (enrolled in
+    another session) is asked for a code. Only the MFA pages themselves,
+    logout and static files stay reachable, and they render a minimal layout
+    (no bell, no notifications, no review names: see portal.context_processors).
     """
 
     # The API checks the same rule in its session authentication (api.authentication) and
@@ -93,27 +97,24 @@ class RequireMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.PORTAL_REQUIRE_MFA and request.user.is_authenticated:
-            if not request.path.startswith(self.exempt_prefixes) and not mfa_verified(request, request.user):
-                messages.warning(request, "Set up two-factor authentication to continue.")
-                return redirect("mfa_activate_totp")
+        # What the layout may show (portal.context_processors, notifications.context_processors).
+        request.session_restricted = bool(
+            settings.PORTAL_REQUIRE_MFA and request.user.is_authenticated and not session_mfa_verified(request)
+        )
+        if request.session_restricted and not request.path.startswith(self.exempt_prefixes):
+            return redirect_to_mfa(request)
         return self.get_response(request)
 
 
-def mfa_verified(request, user) -> bool:
-    """Whether the session's user is enrolled in TOTP (remembered in the session once true).
-
-    allauth asks enrolled users for a code at sign-in, so an enrolled user's
-    session is an MFA-verified one.
-    """
-    if request.session.get(MFA_OK) == user.pk:
-        return True
+def redirect_to_mfa(request):
+    """Where an unverified session goes: enrolment, or a code for an account that has an authenticator."""
     from allauth.mfa.models import Authenticator
 
-    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        request.session[MFA_OK] = user.pk
-        return True
-    return False
+    if Authenticator.objects.filter(user=request.user).exists():
+        messages.warning(request, "Confirm it is you with your second factor to continue.")
+        return redirect_to_login(request.get_full_path(), reverse("mfa_reauthenticate"))
+    messages.warning(request, "Set up two-factor authentication to continue.")
+    return redirect("mfa_activate_totp")
 
 
 class UserTimeZoneMiddleware:

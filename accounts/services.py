@@ -9,7 +9,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -29,6 +29,17 @@ class InvitationError(Exception):
     """An invitation link that cannot be used; the message says why."""
 
 
+def _email_after_commit(*, to: str, subject: str, template: str, context: dict) -> None:
+    """The one place account e-mail leaves from: rendered now, sent once the transaction commits.
+
+    A rolled-back change sends nothing. (The notifications service that queues
+    every e-mail through Celery will take this call over.)
+    """
+    body = render_to_string(template, {"PORTAL_NAME": settings.PORTAL_NAME, **context})
+    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
+    transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -42,10 +53,18 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Creates an invitation and e-mails its link once the transaction commits.
 
-    Side effects: earlier pending invitations for the same address are
-    revoked (the newest link is the only one that works); the e-mail is sent
-    after commit, so a rolled-back invitation sends nothing. Returns the
-    invitation and the raw token, which is stored only as a hash.
+    Invitations belong to the organisation they invite into: an earlier
+    pending invitation for the same address *into the same organisation* is
+    revoked (the newest link is the only one that works); another
+    organisation's pending invitation for that address is left alone.
+
+    The answer never reveals whether the address already has an account: the
+    invitation row is made either way (the inviter sees "sent", then "pending"
+    until it expires). For an existing account no working link is sent;
+    instead the account holder is told by e-mail that their organisation
+    tried to invite them and that they can sign in as they are. Side effects:
+    audit ``invitation.send`` (and ``invitation.existing_account``); e-mail
+    after commit. Returns the invitation and the raw token, stored only as a hash.
     """
     email = email.strip().lower()
     if role == Role.PROGRAM_ADMIN:
@@ -56,11 +75,11 @@ def invitation_create(
         agency_id = None
     if not can_invite(inviter=inviter, role=role, agency_id=agency_id, company_id=company_id):
         raise PermissionDenied("You may not invite someone with this role to this organisation.")
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "Someone with this e-mail address already has an account."})
 
     now = timezone.now()
-    Invitation.objects.pending().filter(email__iexact=email).update(revoked_at=now)
+    Invitation.objects.pending().filter(email__iexact=email, agency_id=agency_id, company_id=company_id).update(
+        revoked_at=now
+    )
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         email=email,
@@ -84,12 +103,27 @@ def invitation_create(
 
     from django.urls import reverse
 
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        # The link would only fail ("an account exists"); tell the holder instead, and
+        # record it where only the program office looks (the audit trail).
+        audit_record(action="invitation.existing_account", actor=inviter, target=invitation, payload={"user_id": existing.pk})
+        login_path = reverse("account_login")
+        _email_after_commit(
+            to=existing.email,
+            subject=f"An invitation to the {settings.PORTAL_NAME} for your address",
+            template="accounts/email/invitation_existing_account.txt",
+            context={"invitation": invitation, "user": existing, "url": accept_url_builder(login_path) if accept_url_builder else login_path},
+        )
+        return invitation, token
+
     path = reverse("invitation_accept", kwargs={"token": token})
-    url = accept_url_builder(path) if accept_url_builder else path
-    context = {"invitation": invitation, "url": url, "inviter": inviter, "PORTAL_NAME": settings.PORTAL_NAME}
-    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to the {settings.PORTAL_NAME}"
-    body = render_to_string("accounts/email/invitation.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    _email_after_commit(
+        to=email,
+        subject=f"You are invited to the {settings.PORTAL_NAME}",
+        template="accounts/email/invitation.txt",
+        context={"invitation": invitation, "url": accept_url_builder(path) if accept_url_builder else path, "inviter": inviter},
+    )
     return invitation, token
 
 

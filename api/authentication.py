@@ -7,8 +7,9 @@ token stands on its own (creating it needed an MFA-verified session, see
 api.views.tokens), so it is not asked for a second factor.
 
 A browser session is accepted too, with the rules of the web pages: CSRF on
-unsafe methods, and (with PORTAL_REQUIRE_MFA) only for a user enrolled in
-TOTP, which is how the portal's sessions are MFA-verified.
+unsafe methods, and (with PORTAL_REQUIRE_MFA) only for a session that itself
+completed an MFA step (accounts.assurance.session_mfa_verified — the same
+rule as the pages; an authenticator enrolled in another session does not count).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
-from accounts.middleware import mfa_verified
+from accounts.assurance import session_mfa_verified
 
 from .models import ApiToken
 from .services import split_token, token_digest, token_touch
@@ -28,7 +29,10 @@ from .services import split_token, token_digest, token_touch
 
 class MFARequired(exceptions.APIException):
     status_code = 403
-    default_detail = "Set up two-factor authentication in the portal before using the API with a browser session."
+    default_detail = (
+        "This browser session has not completed two-factor authentication; complete it in the portal "
+        "(or use a personal API token) before using the API with it."
+    )
     default_code = "mfa_required"
 
 
@@ -56,7 +60,8 @@ class TokenAuthentication(BaseAuthentication):
         if token is None or not hmac.compare_digest(token.token_hash, token_digest(raw)):
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("This token was revoked.")
+            reason = f" ({token.revoked_reason})" if token.revoked_reason else ""
+            raise exceptions.AuthenticationFailed(f"This token was revoked{reason}.")
         if token.expires_at is not None and token.expires_at <= timezone.now():
             raise exceptions.AuthenticationFailed("This token has expired.")
         if not token.user.is_active:
@@ -76,6 +81,6 @@ class MFASessionAuthentication(SessionAuthentication):
         if result is None:
             return None
         user, _ = result
-        if settings.PORTAL_REQUIRE_MFA and not mfa_verified(request._request, user):
+        if settings.PORTAL_REQUIRE_MFA and not session_mfa_verified(request._request, user):
             raise MFARequired()
         return result

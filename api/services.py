@@ -75,10 +75,43 @@ def token_revoke(*, token_id: int, actor) -> ApiToken:
         raise PermissionDenied("Not your token.")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
+        token.revoked_reason = "by its owner"
         token.full_clean()
-        token.save(update_fields=["revoked_at"])
+        token.save(update_fields=["revoked_at", "revoked_reason"])
         audit_record(action="api_token.revoke", actor=actor, target=token, payload={"prefix": token.prefix})
     return token
+
+
+class RevokeReason:
+    PASSWORD_CHANGED = "password changed"
+    MFA_RESET = "two-factor authentication reset"
+    DEACTIVATED = "account deactivated"
+
+
+@transaction.atomic
+def tokens_revoke_all(*, user_id: int, reason: str) -> int:
+    """Revokes every active token of a user whose credentials changed; returns how many.
+
+    Called (api.receivers) whenever the user's password is set by any path
+    (allauth change/reset, the Django admin, ``changepassword``), an
+    authenticator of theirs is removed (their own removal or an admin's MFA
+    reset), or the account is deactivated: a token minted under the old
+    credentials must not outlive them. Side effect: one audit event
+    ``api_token.revoke_all`` with the reason and the prefixes, when any was active.
+    """
+    now = timezone.now()
+    tokens = list(ApiToken.objects.select_for_update().filter(user_id=user_id).active(now))
+    if not tokens:
+        return 0
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now, revoked_reason=reason)
+    from django.contrib.auth import get_user_model
+
+    audit_record(
+        action="api_token.revoke_all",
+        target=get_user_model().objects.filter(pk=user_id).first(),
+        payload={"reason": reason, "prefixes": [t.prefix for t in tokens]},
+    )
+    return len(tokens)
 
 
 def token_touch(*, token: ApiToken) -> None:

@@ -7,6 +7,8 @@ import contextvars
 import re
 import uuid
 
+from portal import http
+
 client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_client_address", default=None)
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("audit_request_id", default="")
 
@@ -27,14 +29,14 @@ def request_id_for(sent: str | None) -> str:
 
 
 class AuditContextMiddleware:
-    """Sets the client address and a request id (``request_id_for``) for the request."""
+    """Sets the client address (behind trusted proxies: portal.http) and a request id (``request_id_for``) for the request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         rid = request_id_for(request.headers.get("X-Request-ID"))
-        t1 = client_address.set(request.META.get("REMOTE_ADDR"))
+        t1 = client_address.set(http.client_address(request))
         t2 = request_id.set(rid)
         request.request_id = rid
         try:

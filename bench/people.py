@@ -7,9 +7,8 @@ def signed_in(user):
     """A test client with ``user`` enrolled in TOTP and logged in (a real session row)."""
     from django.test import Client
 
-    from journeys.browser import give_totp
+    from journeys.browser import force_login_mfa
 
-    give_totp(user)
     client = Client()
-    client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+    force_login_mfa(client, user)
     return client

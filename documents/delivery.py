@@ -7,6 +7,8 @@ delivery is recorded (DocumentAccess + audit event) before the bytes go out.
 from __future__ import annotations
 
 from django.conf import settings
+
+from portal.http import client_address
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
@@ -54,7 +56,7 @@ def fetch_response(request, version: DocumentVersion, *, inline: bool, user=None
         version=version,
         user=user,
         action=AccessKind.VIEW if inline else AccessKind.DOWNLOAD,
-        client_address=request.META.get("REMOTE_ADDR"),
+        client_address=client_address(request),
     )
     if document.marking.watermark_pdf and version.is_pdf:
         org = user.organisation or "Program office"

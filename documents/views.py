@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reviews import selectors as review_selectors
 
+from portal.http import client_address
+
 from . import selectors, services
 from .forms import DocumentUploadForm
 from .models import EXPECTED_KINDS, AccessKind
@@ -132,7 +134,7 @@ def document_detail(request, pk: int):
         version.view_refusal = fetch_refusal(request.user, version, inline=True)
     if versions:
         services.access_record(
-            version=versions[0], user=request.user, action=AccessKind.VIEW, client_address=request.META.get("REMOTE_ADDR")
+            version=versions[0], user=request.user, action=AccessKind.VIEW, client_address=client_address(request)
         )
     return render(
         request,

@@ -238,6 +238,35 @@ def give_totp(user) -> str:
     return secret
 
 
+def force_login_mfa(client, user) -> None:
+    """Signs ``user`` in on a Django test ``client`` as if they had passed a TOTP code at sign-in.
+
+    ``force_login`` alone makes a password-only session, which the portal sends
+    to its MFA step (MFA belongs to the session: accounts.assurance). This adds
+    the records allauth's real sign-in (password, then a TOTP code) leaves in the
+    session, so the session is MFA-verified and freshly authenticated (step-up).
+    """
+    import time as _time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.mfa.models import Authenticator
+
+    give_totp(user)
+    client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+    totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    now = _time.time()
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "email": user.email},
+        {"method": "mfa", "at": now, "id": totp.pk, "type": "totp"},
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
+
+
 class JourneySession:
     """A ``flows.Session`` over a running portal at ``base_url``: one browser
     context per person, signed in through the real forms. Subclasses decide

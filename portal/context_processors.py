@@ -7,4 +7,9 @@ def portal(request):
         "PORTAL_NAME": settings.PORTAL_NAME,
         "PORTAL_DEMO_MODE": settings.PORTAL_DEMO_MODE,
         "PORTAL_SYSTEM_USE_NOTICE": settings.PORTAL_SYSTEM_USE_NOTICE,
+        # A session that has not completed its MFA step sees the minimal layout:
+        # no bell, no notification text, no navigation (nothing that names a
+        # review). accounts.middleware.RequireMFAMiddleware decides it, with
+        # accounts.assurance; a request it did not see is treated as restricted.
+        "session_restricted": bool(getattr(request, "session_restricted", getattr(getattr(request, "user", None), "is_authenticated", False))),
     }

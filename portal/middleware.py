@@ -19,6 +19,63 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+# Errors of the shared cache (Redis) that mean "not reachable now", not "wrong request".
+def _cache_outage_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+    except ImportError:  # the embedded default runs without redis-py's server
+        return ()
+    return (ConnectionError, TimeoutError, BusyLoadingError)
+
+
+CACHE_OUTAGE_ERRORS = _cache_outage_errors()
+RETRY_AFTER_SECONDS = 30
+
+
+def service_unavailable(request):
+    """503 "temporarily unavailable, try again shortly": the API's error body on /api/, a page elsewhere.
+
+    Rendered without context processors: the bell and the session may need
+    the very service that is down.
+    """
+    from django.http import HttpResponse, JsonResponse
+    from django.template.loader import render_to_string
+
+    if request.path.startswith("/api/"):
+        message = "The portal is temporarily unavailable; try again shortly."
+        response = JsonResponse(
+            {"errors": [{"field": None, "code": "service_unavailable", "message": message}]}, status=503
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class CacheOutageMiddleware:
+    """Turns a shared-cache (Redis) outage into a clear, closed door.
+
+    Login rate limits, used TOTP codes and API throttles live in the cache;
+    when it is unreachable those checks cannot be made, so the request is
+    refused (fail-closed) — with 503 and Retry-After rather than a 500 that
+    looks like a bug and invites retries of a half-known outcome.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if CACHE_OUTAGE_ERRORS and isinstance(exception, CACHE_OUTAGE_ERRORS):
+            import logging
+
+            logging.getLogger("portal.outage").error("shared cache unavailable on %s: %s", request.path, exception)
+            return service_unavailable(request)
+        return None
+
+
 class RefusalMiddleware:
     """Answers a page's ``TermsRequired`` with the review's terms page.
 

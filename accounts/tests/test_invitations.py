@@ -162,3 +162,64 @@ def test_create_program_admin_command(monkeypatch):
     user = User.objects.get(email="first@office.gov")
     assert user.is_program_admin and user.is_staff and user.is_superuser
     assert user.check_password("a very long admin passphrase 1")
+
+
+# --- invitations belong to whoever sent them (issue 14, item 5) ------------------------------------
+
+
+def test_inviting_an_address_leaves_another_organisations_pending_invitation(client, django_capture_on_commit_callbacks):
+    nsa, cisa = AgencyFactory(), AgencyFactory()
+    lead_nsa = make_user(role=Role.AGENCY_LEAD, org=nsa)
+    lead_cisa = make_user(role=Role.AGENCY_LEAD, org=cisa)
+    first, first_token = invitation_create(inviter=lead_nsa, email="analyst@shared.test", role=Role.AGENCY_REVIEWER, agency_id=nsa.pk)
+    second, _ = invitation_create(inviter=lead_cisa, email="Analyst@shared.test", role=Role.AGENCY_REVIEWER, agency_id=cisa.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("pending", "pending")
+    # NSA's link still works: the person joins NSA.
+    assert _accept(client, first_token).status_code == 302
+    assert User.objects.get(email="analyst@shared.test").membership.agency == nsa
+
+
+def test_reinviting_into_the_same_organisation_replaces_the_pending_link():
+    nsa = AgencyFactory()
+    lead = make_user(role=Role.AGENCY_LEAD, org=nsa)
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    first, _ = invitation_create(inviter=lead, email="r@nsa.test", role=Role.AGENCY_REVIEWER, agency_id=nsa.pk)
+    second, _ = invitation_create(inviter=admin, email="r@nsa.test", role=Role.AGENCY_REVIEWER, agency_id=nsa.pk)
+    first.refresh_from_db()
+    assert (first.status, second.status) == ("revoked", "pending")
+
+
+def test_the_form_does_not_reveal_an_existing_account(login, django_capture_on_commit_callbacks):
+    company = CompanyFactory()
+    liaison = make_user(role=Role.COMPANY_LIAISON, org=company)
+    existing = make_user(role=Role.COMPANY_LIAISON, email="taken@elsewhere.test")
+    client = login(liaison)
+
+    answers = {}
+    for email in ("taken@elsewhere.test", "fresh@elsewhere.test"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("invitation_create"), {"email": email, "role": Role.COMPANY_LIAISON}, follow=True)
+        assert response.status_code == 200
+        page = response.content.decode()
+        answers[email] = [str(m) for m in response.context["messages"]]
+        assert "already" not in page.lower()
+        assert Invitation.objects.get(email=email).status == "pending"  # listed the same way
+    assert [m.replace("taken", "X") for m in answers["taken@elsewhere.test"]] == [
+        m.replace("fresh", "X") for m in answers["fresh@elsewhere.test"]
+    ]
+    assert answers["fresh@elsewhere.test"][0].startswith("Invitation sent to fresh@elsewhere.test")
+
+    # The account holder is told by e-mail, without a link that would create an account.
+    to_existing = [m for m in mail.outbox if m.to == [existing.email]]
+    [notice] = to_existing
+    assert "You already have an account" in notice.body
+    assert "/people/invite/" not in notice.body and "/accounts/login/" in notice.body
+    assert company.name in notice.body and liaison.full_name not in notice.body
+    # The new address gets the real link.
+    [invite] = [m for m in mail.outbox if m.to == ["fresh@elsewhere.test"]]
+    assert "/people/invite/" in invite.body
+    # Nothing about the existing account changed.
+    existing.refresh_from_db()
+    assert existing.membership.company_id != company.pk

@@ -72,6 +72,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(demo, token_
 
     logging.getLogger("django.request").setLevel(logging.ERROR)  # thousands of expected 4xx lines otherwise
     settings.PORTAL_API_THROTTLE_RATE = "100000/min"
+    settings.PORTAL_API_USER_THROTTLE_RATE = "100000/min"
     _, plain = token_for(demo[role])
     headers = {"Authorization": f"Bearer {plain}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app, headers=headers)

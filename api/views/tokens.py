@@ -1,7 +1,8 @@
 """The profile page where people create, see and revoke their personal API tokens.
 
-Reaching it needs an MFA-verified session (RequireMFAMiddleware, as every
-page); the token then stands on its own. The plain token is in the one
+Creating a token needs a session that itself completed an MFA step
+(accounts.assurance.session_mfa_verified), checked here and not only by the
+middleware, which demo mode switches off; the token then stands on its own. The plain token is in the one
 response that creates it (never in a redirect, message or log) and is not
 cached.
 """
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.assurance import session_mfa_verified
 from portal.forms import add_service_errors
 
 from .. import services
@@ -33,6 +35,10 @@ from ..throttling import TokenRateThrottle
 def token_list(request):
     if not getattr(request.user, "membership", None):
         raise Http404
+    if not session_mfa_verified(request):
+        from accounts.middleware import redirect_to_mfa
+
+        return redirect_to_mfa(request)
     form = TokenCreateForm(request.POST or None)
     created = plain = None
     if request.method == "POST" and form.is_valid():

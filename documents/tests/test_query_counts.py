@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.tests.factories import make_user
 from agencies.tests.factories import AgencyFactory
-from conftest import give_totp
+from conftest import force_login_mfa
 from reviews.services import terms_accept
 from reviews.tests.factories import assign, make_review
 
@@ -41,8 +41,7 @@ def _world(n: int):
 
 def _client(user):
     client = Client()
-    give_totp(user)
-    client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+    force_login_mfa(client, user)
     return client
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
-from .env import BASE_DIR, get_bool, get_int, get_list, get_str, get_url
+from .env import BASE_DIR, get_bool, get_int, get_list, get_rate, get_str, get_url
 
 # --- Portal behaviour -------------------------------------------------------
 
@@ -48,6 +48,11 @@ PORTAL_DEFAULT_ACCESS_TERMS = get_str(
     "handling marking allows, not disclose it to anyone who is not a participant in this "
     "review, and return or destroy any copies when the review closes.",
 )
+
+# Proxies in front of the portal that append to X-Forwarded-For (nginx, a load
+# balancer): the client is the N-th address from the right (portal.http). 0: no
+# proxy, the header is ignored. Production requires it to be set explicitly.
+PORTAL_TRUSTED_PROXY_COUNT = get_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- Django core ---------------------------------------------------------------
 
@@ -97,6 +102,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "audit.context.AuditContextMiddleware",
+    # Redis down: 503 "try again shortly" (fail-closed), never a 500.
+    "portal.middleware.CacheOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -270,6 +277,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Frontier Review] "
 # Sensitive account changes (MFA) are re-confirmed by password or MFA, never by
 # an e-mailed code alone.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# allauth's own X-Forwarded-For reading agrees with portal.http (the adapter's
+# get_client_ip calls it, so this is belt and braces).
+ALLAUTH_TRUSTED_PROXY_COUNT = PORTAL_TRUSTED_PROXY_COUNT
 # The sixth failed login for one account within five minutes is refused.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
@@ -283,7 +293,9 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # --- REST API (api/) ---------------------------------------------------------
 
 # Requests per token (browser sessions: per user) and period: N/second|minute|hour|day.
-PORTAL_API_THROTTLE_RATE = get_str("PORTAL_API_THROTTLE_RATE", "120/min")
+PORTAL_API_THROTTLE_RATE = get_rate("PORTAL_API_THROTTLE_RATE", "120/min")
+# Requests per user across all their tokens and sessions (a user may hold up to ten tokens).
+PORTAL_API_USER_THROTTLE_RATE = get_rate("PORTAL_API_USER_THROTTLE_RATE", "240/min")
 REST_FRAMEWORK = {
     # Token first: its "Bearer" challenge makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -291,7 +303,9 @@ REST_FRAMEWORK = {
         "api.authentication.MFASessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsPortalMember"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    # Per token, and per user across all their tokens and sessions (api.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle", "api.throttling.UserRateThrottle"],
+    "NUM_PROXIES": PORTAL_TRUSTED_PROXY_COUNT,
     "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PortalPagination",

@@ -101,3 +101,13 @@ def get_url(name: str, default: str, *, schemes: tuple[str, ...], required: bool
     if scheme not in schemes:
         fail(f"{name} is malformed: expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
     return raw
+
+
+def get_rate(name: str, default: str) -> str:
+    """A rate like ``120/min``: a whole number, a slash, and s/sec/m/min/h/hour/d/day."""
+    import re
+
+    raw = os.environ.get(name) or default
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", raw.strip()):
+        fail(f"{name} is malformed: expected e.g. 120/min (a number per s, min, hour or day), got {raw!r}")
+    return raw.strip()

@@ -4,6 +4,8 @@ Every value an operator must choose is required; start-up stops with one line
 naming a variable that is missing or malformed.
 """
 
+import os
+
 from .base import *  # noqa: F403
 from .base import CLAMAV_URL, PORTAL_ALLOW_UNSCANNED_DOCUMENTS, PORTAL_DEMO_MODE
 from .env import fail, get_bool, get_db, get_int, get_list, get_str, get_url
@@ -52,6 +54,13 @@ if _email_url:
         fail(f"EMAIL_URL is malformed ({exc})")
 else:
     EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+# How many proxies append to X-Forwarded-For in front of the portal: rate limits
+# and the audit trail take the client's address from it (portal.http). No safe
+# default exists (0 behind a proxy rate-limits everyone as one address; too many
+# lets clients forge theirs), so the operator states it.
+if not os.environ.get("PORTAL_TRUSTED_PROXY_COUNT"):
+    fail("PORTAL_TRUSTED_PROXY_COUNT is required: the number of proxies in front of the portal that append to X-Forwarded-For (0 when clients connect directly)")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", True)

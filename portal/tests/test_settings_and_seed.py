@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "CLAMAV_URL": "tcp://clamav.internal:3310",
+    "PORTAL_TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -43,6 +44,9 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"PORTAL_ENCRYPTION_KEY": "short"}, "PORTAL_ENCRYPTION_KEY is malformed"),
         ({"PORTAL_SESSION_IDLE_MINUTES": "soon"}, "PORTAL_SESSION_IDLE_MINUTES is malformed"),
         ({"PORTAL_DEMO_MODE": "true"}, "PORTAL_DEMO_MODE must not be set with production settings"),
+        ({"PORTAL_TRUSTED_PROXY_COUNT": None}, "PORTAL_TRUSTED_PROXY_COUNT is required"),
+        ({"PORTAL_TRUSTED_PROXY_COUNT": "-1"}, "PORTAL_TRUSTED_PROXY_COUNT is malformed"),
+        ({"PORTAL_TRUSTED_PROXY_COUNT": "nginx"}, "PORTAL_TRUSTED_PROXY_COUNT is malformed"),
     ],
 )
 def test_bad_environment_stops_startup_with_one_line_naming_it(change, named):

@@ -281,10 +281,9 @@ def test_admin_revokes_reviewer_through_page_and_reviewer_gets_404(demo, login, 
     from django.test import Client
 
     reviewer_client = Client()
-    from conftest import give_totp
+    from conftest import force_login_mfa
 
-    give_totp(demo["reviewer_nsa"])
-    reviewer_client.force_login(demo["reviewer_nsa"], backend="accounts.backends.PortalAuthenticationBackend")
+    force_login_mfa(reviewer_client, demo["reviewer_nsa"])
     services.terms_accept(review=demo["atlas"], user=demo["reviewer_nsa"])
     url = reverse("review_detail", kwargs={"pk": demo["atlas"].pk})
     assert reviewer_client.get(url).status_code == 200

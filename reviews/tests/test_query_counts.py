@@ -71,10 +71,9 @@ def test_list_query_count_does_not_grow_with_reviews(login, role, name):
 
         client = Client()
         user = world[role]
-        from conftest import give_totp
+        from conftest import force_login_mfa
 
-        give_totp(user)
-        client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+        force_login_mfa(client, user)
         counts[size] = _count(client, reverse(name))
     assert counts[5] == counts[50] == EXPECTED[(role, name)], counts
 
@@ -94,12 +93,11 @@ def test_review_list_query_count_same_at_any_page_size_and_depth(role):
     """10 or 100 rows, the first page or the last: the same statements."""
     from django.test import Client
 
-    from conftest import give_totp
+    from conftest import force_login_mfa
 
     world = _world(24)
     client = Client()
-    give_totp(world[role])
-    client.force_login(world[role], backend="accounts.backends.PortalAuthenticationBackend")
+    force_login_mfa(client, world[role])
     url = reverse("review_list")
     counts = {q: _count(client, f"{url}{q}") for q in ("", "?per_page=10", "?per_page=100", "?per_page=10&page=2", "?per_page=10&page=99")}
     assert set(counts.values()) == {EXPECTED[(role, "review_list")]}, counts
@@ -115,16 +113,15 @@ def test_review_page_query_count_does_not_grow_with_visible_reviews(role):
     within issue 9's budget of 12 statements."""
     from django.test import Client
 
-    from conftest import give_totp
+    from conftest import force_login_mfa
     from reviews.services import terms_accept
 
     counts = {}
     for size in (2, 30):
         world = _world(size)
         user = world[role]
-        give_totp(user)
         client = Client()
-        client.force_login(user, backend="accounts.backends.PortalAuthenticationBackend")
+        force_login_mfa(client, user)
         from reviews.models import Review
 
         review = Review.objects.visible_to(type(user).objects.select_related("membership").get(pk=user.pk)).order_by("pk").first()

@@ -1,0 +1,119 @@
+"""Redis down is a clear, closed door (issue 15, item 5): sign-in and the API's
+throttling, which need the shared cache, refuse with 503 "try again shortly" —
+never a 500, never let through — and work again when Redis is back.
+
+A real redis-server is started on a port of its own and stopped mid-test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import make_user
+from audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+PORT = 18101
+PASSWORD = "correct horse battery staple 42"
+
+
+def _start() -> subprocess.Popen:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    proc = subprocess.Popen(
+        [server, "--port", str(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"redis-server did not start on port {PORT}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(settings):
+    """The cache pointed at a redis-server of the test's own; yields a controller."""
+    proc = _start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{PORT}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+    class Controller:
+        process = proc
+
+        def stop(self):
+            _stop(self.process)
+
+        def start(self):
+            self.process = _start()
+
+    controller = Controller()
+    yield controller
+    if controller.process.poll() is None:
+        _stop(controller.process)
+
+
+def test_login_during_a_redis_outage_answers_503_and_recovers(own_redis, client):
+    user = make_user(password=PASSWORD)
+    form = {"login": user.email, "password": PASSWORD}
+    assert client.post(reverse("account_login"), form).status_code == 302  # on to the MFA step
+    client.cookies.clear()
+    logins = AuditEvent.objects.filter(action="auth.login").count()
+
+    own_redis.stop()
+    response = client.post(reverse("account_login"), form)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    page = response.content.decode()
+    assert "Temporarily unavailable" in page and "Try again shortly" in page
+    assert "Traceback" not in page and "ConnectionError" not in page
+    assert "_auth_user_id" not in client.session  # closed: nobody signed in without the rate limit
+    assert AuditEvent.objects.filter(action="auth.login").count() == logins
+
+    own_redis.start()
+    assert client.post(reverse("account_login"), form).status_code == 302
+
+
+def test_api_throttling_during_a_redis_outage_answers_503_in_the_api_format(own_redis, demo):
+    from api.services import token_create
+
+    _, plain = token_create(user=demo["admin"], name="ci")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    assert api.get("/api/v1/agencies/").status_code == 200
+
+    own_redis.stop()
+    response = api.get("/api/v1/agencies/")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "errors": [
+            {"field": None, "code": "service_unavailable", "message": "The portal is temporarily unavailable; try again shortly."}
+        ]
+    }
+    own_redis.start()
+    assert api.get("/api/v1/agencies/").status_code == 200
