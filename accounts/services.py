@@ -10,12 +10,12 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.services import audit_record
+from notifications.mail import absolute_url, email_queue
 
 from .models import Invitation, Membership, Role, User
 from .permissions import can_invite
@@ -38,13 +38,13 @@ def invitation_create(
     agency_id: int | None = None,
     company_id: int | None = None,
     full_name: str = "",
-    accept_url_builder=None,
 ) -> tuple[Invitation, str]:
     """Creates an invitation and e-mails its link once the transaction commits.
 
     Side effects: earlier pending invitations for the same address are
-    revoked (the newest link is the only one that works); the e-mail is sent
-    after commit, so a rolled-back invitation sends nothing. Returns the
+    revoked (the newest link is the only one that works); the e-mail, with a
+    link on PORTAL_BASE_URL, goes through the outbox (sent after commit by a
+    worker, retried), so a rolled-back invitation sends nothing. Returns the
     invitation and the raw token, which is stored only as a hash.
     """
     email = email.strip().lower()
@@ -85,11 +85,17 @@ def invitation_create(
     from django.urls import reverse
 
     path = reverse("invitation_accept", kwargs={"token": token})
-    url = accept_url_builder(path) if accept_url_builder else path
-    context = {"invitation": invitation, "url": url, "inviter": inviter, "PORTAL_NAME": settings.PORTAL_NAME}
-    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to the {settings.PORTAL_NAME}"
+    # The invitee learns the inviter's name only within one organisation (a
+    # colleague); otherwise the organisation that invites them.
+    same_org = (agency_id is not None and inviter.agency_id == agency_id) or (
+        company_id is not None and inviter.company_id == company_id
+    ) or (inviter.is_program_admin and role == Role.PROGRAM_ADMIN)
+    inviter_label = inviter.get_full_name() if same_org else ("The program office" if inviter.is_program_admin else str(inviter.organisation))
+    context = {"invitation": invitation, "url": absolute_url(path), "inviter_label": inviter_label, "PORTAL_NAME": settings.PORTAL_NAME}
     body = render_to_string("accounts/email/invitation.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    # Through the outbox: sent after commit by a worker and retried; the link
+    # is stored encrypted until sent and erased then.
+    email_queue(to=email, subject=f"You are invited to the {settings.PORTAL_NAME}", body=body, kind="invitation", sensitive=True)
     return invitation, token
 
 
