@@ -110,6 +110,20 @@ def fresh_shared_review(demo):
     )
 
 
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that this process's mail goes to;
+    ``.box`` holds what it accepted and how it fails (notifications/tests/support.py)."""
+    from notifications.tests.support import SmtpServer
+
+    server = SmtpServer().start()
+    for name, value in server.settings().items():
+        setattr(settings, name, value)
+    settings.EMAIL_TIMEOUT = 1
+    yield server
+    server.stop()
+
+
 DEMO_ROLES = [
     "admin",
     "lead_nsa",

@@ -2,6 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 
+from notifications.mail import email_queue
 from portal.http import client_address
 
 from . import crypto
@@ -13,6 +14,20 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         # People join only through an invitation (accounts.views.invitation_accept),
         # which creates the account itself; allauth's sign-up stays closed.
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's messages (password reset, security notices) go through the
+        portal's outbox like every e-mail: sent after commit by a worker, retried,
+        never inside the request. Their links sign someone in: stored encrypted
+        until sent."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+        from django.utils.html import strip_tags
+
+        request = allauth_context.request
+        msg = self.render_mail(template_prefix, email, {"request": request, "email": email, "current_site": get_current_site(request), **context})
+        body = msg.body if msg.content_subtype == "plain" else strip_tags(msg.body)
+        email_queue(to=email, subject=msg.subject, body=body, kind="account", sensitive=True)
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         from allauth.core import context

@@ -10,12 +10,12 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.services import audit_record
+from notifications.mail import absolute_url, email_queue
 
 from .models import Invitation, Membership, Role, User
 from .permissions import can_invite
@@ -29,15 +29,13 @@ class InvitationError(Exception):
     """An invitation link that cannot be used; the message says why."""
 
 
-def _email_after_commit(*, to: str, subject: str, template: str, context: dict) -> None:
-    """The one place account e-mail leaves from: rendered now, sent once the transaction commits.
-
-    A rolled-back change sends nothing. (The notifications service that queues
-    every e-mail through Celery will take this call over.)
-    """
+def _email(*, to: str, subject: str, template: str, context: dict, kind: str, sensitive: bool = False) -> None:
+    """Account e-mail, rendered now and handed to the outbox (notifications.mail):
+    sent after commit by a worker and retried, so a rolled-back change sends
+    nothing and a mail outage never fails the action. ``sensitive`` bodies (a
+    link that creates an account) are stored encrypted until sent."""
     body = render_to_string(template, {"PORTAL_NAME": settings.PORTAL_NAME, **context})
-    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
-    transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
+    email_queue(to=to, subject=subject, body=body, kind=kind, sensitive=sensitive)
 
 
 @transaction.atomic
@@ -49,7 +47,6 @@ def invitation_create(
     agency_id: int | None = None,
     company_id: int | None = None,
     full_name: str = "",
-    accept_url_builder=None,
 ) -> tuple[Invitation, str]:
     """Creates an invitation and e-mails its link once the transaction commits.
 
@@ -63,8 +60,10 @@ def invitation_create(
     until it expires). For an existing account no working link is sent;
     instead the account holder is told by e-mail that their organisation
     tried to invite them and that they can sign in as they are. Side effects:
-    audit ``invitation.send`` (and ``invitation.existing_account``); e-mail
-    after commit. Returns the invitation and the raw token, stored only as a hash.
+    audit ``invitation.send`` (and ``invitation.existing_account``); the
+    e-mail, with links on PORTAL_BASE_URL, goes through the outbox (sent after
+    commit by a worker, retried). Returns the invitation and the raw token,
+    stored only as a hash.
     """
     email = email.strip().lower()
     if role == Role.PROGRAM_ADMIN:
@@ -108,21 +107,30 @@ def invitation_create(
         # The link would only fail ("an account exists"); tell the holder instead, and
         # record it where only the program office looks (the audit trail).
         audit_record(action="invitation.existing_account", actor=inviter, target=invitation, payload={"user_id": existing.pk})
-        login_path = reverse("account_login")
-        _email_after_commit(
+        _email(
             to=existing.email,
             subject=f"An invitation to the {settings.PORTAL_NAME} for your address",
             template="accounts/email/invitation_existing_account.txt",
-            context={"invitation": invitation, "user": existing, "url": accept_url_builder(login_path) if accept_url_builder else login_path},
+            context={"invitation": invitation, "user": existing, "url": absolute_url(reverse("account_login"))},
+            kind="invitation",
         )
         return invitation, token
 
     path = reverse("invitation_accept", kwargs={"token": token})
-    _email_after_commit(
+    # The invitee learns the inviter's name only within one organisation (a
+    # colleague); otherwise the organisation that invites them.
+    same_org = (agency_id is not None and inviter.agency_id == agency_id) or (
+        company_id is not None and inviter.company_id == company_id
+    ) or (inviter.is_program_admin and role == Role.PROGRAM_ADMIN)
+    inviter_label = inviter.get_full_name() if same_org else ("The program office" if inviter.is_program_admin else str(inviter.organisation))
+    # The link is stored encrypted in the outbox until sent, and erased then.
+    _email(
         to=email,
         subject=f"You are invited to the {settings.PORTAL_NAME}",
         template="accounts/email/invitation.txt",
-        context={"invitation": invitation, "url": accept_url_builder(path) if accept_url_builder else path, "inviter": inviter},
+        context={"invitation": invitation, "url": absolute_url(path), "inviter_label": inviter_label},
+        kind="invitation",
+        sensitive=True,
     )
     return invitation, token
 

@@ -57,7 +57,6 @@ def invitation_create(request):
                 role=form.cleaned_data["role"],
                 agency_id=agency_id,
                 company_id=company_id,
-                accept_url_builder=request.build_absolute_uri,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

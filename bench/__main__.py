@@ -5,7 +5,9 @@ pages (server time and queries of the main pages, and the naive guardian
 list for comparison), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
-file through gunicorn: time, throughput, the worker's peak memory growth).
+file through gunicorn: time, throughput, the worker's peak memory growth),
+smtp-outage (the mail server down for --seconds, default 150, with the
+production retry schedule: every reminder delivered once afterwards?).
 Each prints ``name: value unit`` lines and appends them, with a description
 of the machine, to bench/RESULTS.md.
 """
@@ -21,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download")
+SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download", "smtp-outage")
 
 
 def machine() -> str:
@@ -52,7 +54,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="seed size (1.0 = 100,000 reviews)")
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     parser.add_argument("--size-mib", type=int, default=1024, help="upload/download: file size")
-    parser.add_argument("--seconds", type=int, default=60, help="load: duration")
+    parser.add_argument("--seconds", type=int, default=None, help="load: duration (60); smtp-outage: the outage (150)")
+    parser.add_argument("--people", type=int, default=18, help="smtp-outage: reviewers, each on every review")
+    parser.add_argument("--reviews", type=int, default=20, help="smtp-outage: reviews whose reminder falls due")
     parser.add_argument("--users", type=int, default=10, help="load: concurrent users")
     args = parser.parse_args(argv)
     lines: list[str] = []
@@ -61,6 +65,14 @@ def main(argv=None) -> int:
         line = f"{name}: {value} {unit}".rstrip()
         print(line, flush=True)
         lines.append(line)
+
+    if args.scenario == "smtp-outage":
+        # Its own throwaway database, worker and SMTP server (bench/smtp_outage.py).
+        from .smtp_outage import run as run_outage
+
+        run_outage(emit, seconds=args.seconds or 150, people=args.people, reviews=args.reviews)
+        _record(args, lines)
+        return 0
 
     if args.scenario in ("upload", "download"):
         # Its own throwaway database with the demo data (bench/upload_download.py).
@@ -110,7 +122,7 @@ def main(argv=None) -> int:
     elif args.scenario == "load":
         from .load import run
 
-        run(emit, users=args.users, seconds=args.seconds)
+        run(emit, users=args.users, seconds=args.seconds or 60)
     elif args.scenario == "sweep":
         from .sweep import run
 

@@ -13,7 +13,6 @@ import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from audit.services import audit_record
-from notifications.services import notification_create
+from notifications.services import notification_send
 from portal.errors import NotAllowed, Refused
 from reviews.models import Review
 from reviews.standing import standing_of
@@ -261,18 +260,13 @@ def scan_result_record(*, version_id: int, status: str, detail: str) -> Document
         actor_label="virus scanner",
     )
     if status == ScanStatus.INFECTED:
-        url = reverse("document_detail", kwargs={"pk": version.document_id})
-        title = f"Quarantined: {version.original_name} (version {version.number} of {version.document})"
-        body = f"The virus scan found {detail}. The file can no longer be downloaded by anyone."
-        recipients = {version.uploaded_by, *_program_admins()}
-        for recipient in recipients:
-            notification_create(recipient=recipient, verb="document.quarantined", title=title[:200], body=body, url=url)
-        emails = sorted(r.email for r in recipients if r.email)
-        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{title}"[:200]
-
-        def _mail():
-            for email in emails:  # one message each: no one learns the other recipients
-                send_mail(subject, body, None, [email], fail_silently=True)
-
-        transaction.on_commit(_mail)
+        # Uploader and program admins: in the notification centre, and by
+        # e-mail as each prefers (one message each; no one sees the others).
+        notification_send(
+            recipients=[version.uploaded_by, *_program_admins()],
+            verb="document.quarantined",
+            title=f"{version.document.review}: quarantined {version.original_name} (version {version.number} of {version.document})",
+            body=f"The virus scan found {detail}. The file can no longer be downloaded by anyone.",
+            url=reverse("document_detail", kwargs={"pk": version.document_id}),
+        )
     return version

@@ -68,7 +68,7 @@ def finding_create(
     notification_send(
         recipients=[u for u in review_audience(review=review, company=False, agency_ids=[finding.agency_id]) if u != actor],
         verb="finding.recorded",
-        title=f"{review.model}: new {finding.get_severity_display().lower()} finding \"{finding.title}\"",
+        title=f"{review}: new {finding.get_severity_display().lower()} finding \"{finding.title}\"",
         url=_url(finding),
     )
     return finding
@@ -99,7 +99,7 @@ def finding_share(*, finding_id: int, actor, sharing: str) -> Finding:
     finding.save()
     audit_record(action="finding.share", actor=actor, target=finding, review=finding.review, payload={"from": previous, "to": sharing})
     review = finding.review
-    title = f"{review.model}: {finding.agency.acronym} shared a {finding.get_severity_display().lower()} finding \"{finding.title}\""
+    title = f"{review}: {finding.agency.acronym} shared a {finding.get_severity_display().lower()} finding \"{finding.title}\""
     if previous == Sharing.INTERNAL:
         others = review_audience(review=review, company=False).exclude(membership__agency_id=finding.agency_id)
         notification_send(recipients=others, verb="finding.shared", title=title, url=_url(finding))
@@ -134,7 +134,7 @@ def finding_comment(*, finding_id: int, actor, body: str, internal: bool = True)
         notification_send(
             recipients=review_audience(review=finding.review, company=False, agency_ids=[finding.agency_id]),
             verb="finding.response",
-            title=f"{finding.review.model}: {finding.review.company} responded to \"{finding.title}\"",
+            title=f"{finding.review}: {finding.review.company} responded to \"{finding.title}\"",
             url=_url(finding),
         )
     return comment

@@ -21,6 +21,10 @@ class Notification(models.Model):
     emailed_at = models.DateTimeField(
         null=True, blank=True, help_text="When this was e-mailed, on its own or in a daily digest."
     )
+    email = models.ForeignKey(
+        "Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications",
+        help_text="The e-mail that carries it (its own, or a digest); emailed_at is stamped when that is sent.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -50,3 +54,66 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_email_display()}"
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Refused by the mail server"
+    MISSED = "missed", "Not sent in time"
+
+
+class Email(models.Model):
+    """One e-mail owed to one address: the outbox every e-mail of the portal goes through.
+
+    Written in the transaction of the action that causes it, so a rolled-back
+    action owes nothing and a committed one cannot lose its e-mail; sent after
+    commit by ``notifications.tasks.deliver_email``, outside any transaction.
+    A transient failure (4xx, refused connection, timeout) leaves it pending
+    for a later attempt; a permanent one (5xx for this address) marks it
+    failed; one still pending at ``expires_at`` is missed. ``claimed_until``
+    keeps a second worker away while one is talking to the mail server.
+    """
+
+    kind = models.CharField(max_length=40, help_text="notification, digest, reminder, invitation, account …")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    sensitive = models.BooleanField(
+        default=False, help_text="The body holds a secret link: stored encrypted, erased once sent, failed or missed."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Conversations with the mail server so far.")
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(sent_at__isnull=True, failed_at__isnull=True, missed_at__isnull=True),
+                name="email_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
+
+    @property
+    def state(self) -> str:
+        if self.sent_at:
+            return EmailState.SENT
+        if self.failed_at:
+            return EmailState.FAILED
+        if self.missed_at:
+            return EmailState.MISSED
+        return EmailState.PENDING

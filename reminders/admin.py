@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from .models import Recipient, Reminder, ReminderRule
+from .texts import FIELDS
 
 
 class ReminderRuleForm(forms.ModelForm):
@@ -9,13 +10,18 @@ class ReminderRuleForm(forms.ModelForm):
 
     class Meta:
         model = ReminderRule
-        fields = ["name", "deadline", "kind", "offset", "unit", "recipients", "channel", "subject", "is_active"]
+        fields = ["name", "deadline", "kind", "offset", "unit", "recipients", "channel", "subject", "body", "is_active"]
+        help_texts = {
+            "subject": "Placeholders (nothing else in braces is accepted): "
+            + "; ".join("{" + name + "} " + meaning for name, meaning in FIELDS.items()),
+        }
 
 
 @admin.register(ReminderRule)
 class ReminderRuleAdmin(admin.ModelAdmin):
     """Program admins edit the deadline table; the model's clean() refuses a
-    negative escalation delay, no recipients or an unknown deadline."""
+    negative escalation delay, no recipients, an unknown deadline, and texts
+    with anything in braces but the fixed placeholders (reminders.texts)."""
 
     form = ReminderRuleForm
     list_display = ["name", "deadline", "kind", "offset", "unit", "recipients", "channel", "is_active"]
@@ -24,10 +30,16 @@ class ReminderRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    """Every reminder owed or sent; failed deliveries (after the last retry) are filterable."""
+    """Every reminder owed, sent, refused or missed; filterable by outcome."""
 
-    list_display = ["due_at", "rule", "review", "recipient", "state", "attempts", "last_error", "failed_at"]
-    list_filter = [("failed_at", admin.EmptyFieldListFilter), ("sent_at", admin.EmptyFieldListFilter), "rule"]
+    list_display = ["due_at", "rule", "review", "recipient", "state", "attempts", "last_error", "sent_at", "failed_at", "missed_at"]
+    list_filter = [
+        ("sent_at", admin.EmptyFieldListFilter),
+        ("failed_at", admin.EmptyFieldListFilter),
+        ("missed_at", admin.EmptyFieldListFilter),
+        "rule",
+    ]
+    ordering = ["-due_at", "id"]
     raw_id_fields = ["review", "recipient"]
     readonly_fields = [f.name for f in Reminder._meta.fields]
 

@@ -84,6 +84,14 @@ class DeadlineKind:
     agency_of: Callable[[object], int | None]
     live: Callable[[int], bool]  # does the deadline still apply to this target id?
     assignee_of: Callable[[int], int | None] = lambda target_id: None
+    # Placeholder values only this kind knows (``agency``, ``rfi``), per target id.
+    details: Callable[[list[int]], dict[int, dict[str, str]]] = lambda target_ids: {}
+    page: str = "review_detail"  # the URL name of the target's page; review_detail takes the review's id
+
+    def link(self, *, target_id: int, review_id: int) -> str:
+        from django.urls import reverse
+
+        return reverse(self.page, kwargs={"pk": review_id if self.page == "review_detail" else target_id})
 
     def occurrences(self, *, earliest: datetime, latest: datetime) -> Iterable[Occurrence]:
         """Objects whose deadline lies in [earliest, latest] (an index range scan)."""
@@ -171,6 +179,25 @@ def _rfi_live(rfi_id: int) -> bool:
     return qs is not None and qs.filter(pk=rfi_id).exists()
 
 
+def _agency_details(model_path: str):
+    def details(target_ids: list[int]) -> dict[int, dict[str, str]]:
+        from django.apps import apps
+
+        model = apps.get_model(model_path)
+        return {pk: {"agency": acronym} for pk, acronym in model.objects.filter(pk__in=target_ids).values_list("pk", "agency__acronym")}
+
+    return details
+
+
+def _rfi_details(target_ids: list[int]) -> dict[int, dict[str, str]]:
+    from rfis.models import InformationRequest
+
+    return {
+        pk: {"rfi": subject, "agency": acronym}
+        for pk, subject, acronym in InformationRequest.objects.filter(pk__in=target_ids).values_list("pk", "subject", "agency__acronym")
+    }
+
+
 KINDS: dict[str, DeadlineKind] = {
     Deadline.REVIEW_WINDOW_END: DeadlineKind(
         key=Deadline.REVIEW_WINDOW_END,
@@ -192,6 +219,8 @@ KINDS: dict[str, DeadlineKind] = {
         agency_of=lambda a: a.agency_id,
         live=_assignment_live,
         assignee_of=lambda target_id: _assignee(target_id),
+        details=_agency_details("reviews.Assignment"),
+        page="assignment_detail",
     ),
     Deadline.REVIEW_SUBMITTED: DeadlineKind(
         key=Deadline.REVIEW_SUBMITTED,
@@ -212,6 +241,7 @@ KINDS: dict[str, DeadlineKind] = {
         review_of=lambda p: p.review_id,
         agency_of=lambda p: p.agency_id,
         live=_participation_live,
+        details=_agency_details("reviews.ReviewAgency"),
     ),
     Deadline.RFI_DUE: DeadlineKind(
         key=Deadline.RFI_DUE,
@@ -222,6 +252,8 @@ KINDS: dict[str, DeadlineKind] = {
         review_of=lambda r: r.review_id,
         agency_of=lambda r: r.agency_id,
         live=_rfi_live,
+        details=_rfi_details,
+        page="rfi_detail",
     ),
 }
 

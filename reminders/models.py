@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from .texts import PLACEHOLDER_HELP, template_problems
+
 
 class Deadline(models.TextChoices):
     REVIEW_WINDOW_END = "review_window_end", "Review window end"
@@ -46,7 +48,13 @@ class ReminderRule(models.Model):
     unit = models.CharField(max_length=20, choices=OffsetUnit.choices, default=OffsetUnit.CALENDAR_DAYS)
     recipients = models.JSONField(default=list, help_text="Any of: reviewers, agency_leads, liaisons, program_admins.")
     channel = models.CharField(max_length=30, choices=Channel.choices, default=Channel.EMAIL_AND_CENTRE)
-    subject = models.CharField(max_length=200, help_text="Shown in the notification and the e-mail; {review} and {when} are filled in.")
+    subject = models.CharField(
+        max_length=200,
+        help_text="The notification's title and the e-mail's subject. Placeholders: " + PLACEHOLDER_HELP,
+    )
+    body = models.TextField(
+        blank=True, help_text="Optional: what the recipient should do, under the subject. Same placeholders."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -66,6 +74,10 @@ class ReminderRule(models.Model):
             errors["recipients"] = f"Unknown recipients: {bad}. Use {', '.join(Recipient.values)}."
         if self.kind == Kind.ESCALATION and self.offset < 0:
             errors["offset"] = "An escalation comes after the deadline: its delay cannot be negative."
+        for field in ("subject", "body"):
+            problems = template_problems(getattr(self, field) or "", deadline=self.deadline)
+            if problems:
+                errors[field] = problems
         if errors:
             raise ValidationError(errors)
 
@@ -88,14 +100,24 @@ class Reminder(models.Model):
     occasion = models.DateTimeField()
     due_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        help_text="Its occasion has passed: a reminder before the deadline, at the deadline; otherwise "
+        "PORTAL_REMINDER_CATCH_UP_DAYS after it fell due. Still undelivered then, it is missed."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Delivered: in the notification centre and, if owed, by e-mail.")
     moot_at = models.DateTimeField(null=True, blank=True, help_text="Not sent: the deadline no longer applied.")
-    attempts = models.PositiveSmallIntegerField(default=0)
+    email = models.ForeignKey(
+        "notifications.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders",
+        help_text="The e-mail carrying it (several reminders to one person share one); its outcome is copied here.",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Conversations with the mail server so far.")
     last_error = models.TextField(blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True, help_text="Delivery gave up after its last retry.")
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="The mail server refused the address or message for good.")
+    missed_at = models.DateTimeField(null=True, blank=True, help_text="Not delivered before its occasion passed.")
+    alerted_at = models.DateTimeField(null=True, blank=True, help_text="When the program office was told it was missed.")
 
     class Meta:
-        ordering = ["-due_at", "id"]
+        # No default ordering: it would enter every DISTINCT (recipients_with_unsent).
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "target_type", "target_id", "recipient", "occasion"], name="reminder_once_per_occasion"
@@ -104,8 +126,10 @@ class Reminder(models.Model):
         indexes = [
             models.Index(
                 fields=["recipient", "created_at"],
-                condition=models.Q(sent_at__isnull=True, moot_at__isnull=True, failed_at__isnull=True),
-                name="reminder_unsent_idx",
+                condition=models.Q(
+                    sent_at__isnull=True, moot_at__isnull=True, failed_at__isnull=True, missed_at__isnull=True, email__isnull=True
+                ),
+                name="reminder_undelivered_idx",
             ),
             models.Index(fields=["target_type", "target_id"], name="reminder_target_idx"),
         ]
@@ -121,4 +145,6 @@ class Reminder(models.Model):
             return "moot"
         if self.failed_at:
             return "failed"
+        if self.missed_at:
+            return "missed"
         return "pending"

@@ -87,8 +87,8 @@ def rfi_create(
         action="rfi.create", actor=actor, target=rfi, review=review,
         payload={"subject": rfi.subject, "due_at": rfi.due_at, "blocking": blocking},
     )
-    _notify_company(rfi, verb="rfi.asked", title=f"{review.model}: {rfi.agency.acronym} asks \"{rfi.subject}\"")
-    _notify_agency(rfi, verb="rfi.asked", title=f"{review.model}: new question \"{rfi.subject}\"", exclude=actor)
+    _notify_company(rfi, verb="rfi.asked", title=f"{review}: {rfi.agency.acronym} asks \"{rfi.subject}\"")
+    _notify_agency(rfi, verb="rfi.asked", title=f"{review}: new question \"{rfi.subject}\"", exclude=actor)
     return rfi
 
 
@@ -147,7 +147,7 @@ def rfi_answer(*, rfi_id: int, actor, body: str, attachments=()) -> InformationR
     if rfi.blocking:
         _resume_clock_if_unblocked(rfi, actor)
     audit_record(action="rfi.answer", actor=actor, target=rfi, review=rfi.review, payload={"length": len(body.strip())})
-    _notify_agency(rfi, verb="rfi.answered", title=f"{rfi.review.model}: {rfi.review.company} answered \"{rfi.subject}\"")
+    _notify_agency(rfi, verb="rfi.answered", title=f"{rfi.review}: {rfi.review.company} answered \"{rfi.subject}\"")
     return rfi
 
 
@@ -178,9 +178,9 @@ def rfi_reopen(*, rfi_id: int, actor, body: str) -> InformationRequest:
         clock_stop(review_id=rfi.review_id, rfi=rfi, actor=actor)
     audit_record(action="rfi.reopen", actor=actor, target=rfi, review=rfi.review, payload={"from": previous})
     if side == Side.COMPANY:
-        _notify_agency(rfi, verb="rfi.reopened", title=f"{rfi.review.model}: {rfi.review.company} reopened \"{rfi.subject}\"")
+        _notify_agency(rfi, verb="rfi.reopened", title=f"{rfi.review}: {rfi.review.company} reopened \"{rfi.subject}\"")
     else:
-        _notify_company(rfi, verb="rfi.reopened", title=f"{rfi.review.model}: {rfi.agency.acronym} reopened \"{rfi.subject}\"")
+        _notify_company(rfi, verb="rfi.reopened", title=f"{rfi.review}: {rfi.agency.acronym} reopened \"{rfi.subject}\"")
     return rfi
 
 

@@ -121,7 +121,7 @@ def test_company_never_sees_author_or_internal_comments(demo, login):
     services.finding_comment(finding_id=finding.pk, actor=demo["reviewer_nsa"], body="Please explain the safeguards.", internal=False)
     services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing=Sharing.COMPANY)
     note = Notification.objects.get(verb="finding.shared", recipient=demo["liaison_northwind"])
-    assert note.title == 'Atlas-2 2.0: NSA shared a high finding "Autonomous exploitation of a known router CVE"'
+    assert note.title == f'Atlas-2 2.0 review #{finding.review_id}: NSA shared a high finding "Autonomous exploitation of a known router CVE"'
     services.finding_comment(finding_id=finding.pk, actor=demo["liaison_northwind"], body="Patched in build 2.0.3.", internal=True)
     response = FindingComment.objects.get(body="Patched in build 2.0.3.")
     assert (response.side, response.internal) == ("company", False)

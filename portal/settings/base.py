@@ -364,11 +364,47 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# Nothing waits forever: every task is interrupted (SoftTimeLimitExceeded) after
+# the soft limit and its process killed after the hard one. Tasks that talk to
+# a server set tighter limits of their own (notifications.tasks.deliver_email).
+CELERY_TASK_SOFT_TIME_LIMIT = get_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = get_int("CELERY_TASK_TIME_LIMIT", CELERY_TASK_SOFT_TIME_LIMIT + 60, minimum=CELERY_TASK_SOFT_TIME_LIMIT + 1)
 
 # --- Mail -------------------------------------------------------------------
 
 DEFAULT_FROM_EMAIL = get_str("DEFAULT_FROM_EMAIL", "Frontier Review Portal <no-reply@portal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Every e-mail goes through one outbox (notifications.mail): recorded in the
+# transaction of the action that causes it, sent after commit by a Celery task,
+# outside any database transaction, retried with backoff while the mail server
+# fails transiently, and offered again by a sweep until it is sent or expires.
+# Seconds one SMTP socket operation may take (connect, greeting, each reply).
+EMAIL_TIMEOUT = get_int("EMAIL_TIMEOUT", 20, minimum=1)
+# The address links in e-mails start with (scheme, host and any path prefix).
+PORTAL_BASE_URL = get_url("PORTAL_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+# Retry schedule after a transient failure (4xx, refused, timeout): base, 2×base,
+# 4×base … capped (seconds); kept below the broker's visibility timeout.
+PORTAL_EMAIL_RETRY_BASE_SECONDS = get_int("PORTAL_EMAIL_RETRY_BASE_SECONDS", 30, minimum=1)
+PORTAL_EMAIL_RETRY_MAX_SECONDS = get_int("PORTAL_EMAIL_RETRY_MAX_SECONDS", 600, minimum=1)
+# An e-mail still undelivered this long after it was written is recorded as
+# missed (reminders expire sooner: when their occasion has passed).
+PORTAL_EMAIL_GIVE_UP_HOURS = get_int("PORTAL_EMAIL_GIVE_UP_HOURS", 72, minimum=1)
+# The sweep re-offers an e-mail whose task was lost once it is this late.
+PORTAL_EMAIL_SWEEP_GRACE_SECONDS = get_int("PORTAL_EMAIL_SWEEP_GRACE_SECONDS", 120, minimum=0)
+# The delivery task's limits: a conversation may take a few socket timeouts;
+# past the soft limit it is abandoned and retried, past the hard one the
+# worker process is replaced. A claimed e-mail is not offered again before
+# the hard limit has passed, so two workers never talk to the server about it.
+PORTAL_EMAIL_TASK_SOFT_LIMIT = get_int("PORTAL_EMAIL_TASK_SOFT_LIMIT", 3 * EMAIL_TIMEOUT + 5, minimum=1)
+PORTAL_EMAIL_TASK_HARD_LIMIT = get_int(
+    "PORTAL_EMAIL_TASK_HARD_LIMIT", PORTAL_EMAIL_TASK_SOFT_LIMIT + 15, minimum=PORTAL_EMAIL_TASK_SOFT_LIMIT + 1
+)
+# A claimed e-mail stays with its worker this long past the hard limit (clock
+# differences between machines, the time it takes to kill a stuck process).
+PORTAL_EMAIL_CLAIM_MARGIN_SECONDS = get_int("PORTAL_EMAIL_CLAIM_MARGIN_SECONDS", 30, minimum=0)
+# Deliver in the committing process instead of queueing (the test suite's
+# in-process tests only; production refuses it).
+PORTAL_EMAIL_EAGER = get_bool("PORTAL_EMAIL_EAGER", False)
 
 LOGGING = {
     "version": 1,
@@ -389,4 +425,5 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": 900.0},
     "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
+    "sweep-emails": {"task": "notifications.tasks.sweep_emails", "schedule": 60.0},
 }

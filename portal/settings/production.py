@@ -62,6 +62,13 @@ else:
 if not os.environ.get("PORTAL_TRUSTED_PROXY_COUNT"):
     fail("PORTAL_TRUSTED_PROXY_COUNT is required: the number of proxies in front of the portal that append to X-Forwarded-For (0 when clients connect directly)")
 
+# Links in e-mails: the address people reach the portal at, e.g. https://portal.example.gov
+PORTAL_BASE_URL = get_url(
+    "PORTAL_BASE_URL", "", schemes=("https", "http"), required=True, hint="the portal's public address, e.g. https://portal.example.gov"
+).rstrip("/")
+if get_bool("PORTAL_EMAIL_EAGER", False):
+    fail("PORTAL_EMAIL_EAGER must not be set with production settings (mail would be sent inside web requests)")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True

@@ -2,7 +2,7 @@
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR
-from .env import get_db, get_int, get_str, get_url
+from .env import get_bool, get_db, get_int, get_str, get_url
 
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
@@ -42,6 +42,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # test writes its mail to files instead (EMAIL_BACKEND / EMAIL_FILE_PATH).
 EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 EMAIL_FILE_PATH = get_str("EMAIL_FILE_PATH", "")
+# Tests that deliver through a real SMTP server start one on 127.0.0.1 (aiosmtpd)
+# and point the backend at it; a worker they start gets these from its environment.
+EMAIL_HOST = get_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = get_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_TIMEOUT = get_int("EMAIL_TIMEOUT", 3, minimum=1)
+# In-process tests deliver right after commit, in the committing process; the
+# tests of delivery itself turn this off and run a real worker.
+PORTAL_EMAIL_EAGER = get_bool("PORTAL_EMAIL_EAGER", True)
+PORTAL_BASE_URL = get_str("PORTAL_BASE_URL", "http://testserver").rstrip("/")
 # A test worker listens on its own queue so stray messages cannot reach it.
 CELERY_TASK_DEFAULT_QUEUE = get_str("CELERY_TASK_DEFAULT_QUEUE", "portal-test")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}

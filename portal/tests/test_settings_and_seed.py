@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "CLAMAV_URL": "tcp://clamav.internal:3310",
     "PORTAL_TRUSTED_PROXY_COUNT": "1",
+    "PORTAL_BASE_URL": "https://portal.example.gov",
 }
 
 
@@ -47,6 +48,10 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"PORTAL_TRUSTED_PROXY_COUNT": None}, "PORTAL_TRUSTED_PROXY_COUNT is required"),
         ({"PORTAL_TRUSTED_PROXY_COUNT": "-1"}, "PORTAL_TRUSTED_PROXY_COUNT is malformed"),
         ({"PORTAL_TRUSTED_PROXY_COUNT": "nginx"}, "PORTAL_TRUSTED_PROXY_COUNT is malformed"),
+        ({"PORTAL_BASE_URL": None}, "PORTAL_BASE_URL is required"),
+        ({"PORTAL_BASE_URL": "portal.example.gov"}, "PORTAL_BASE_URL is malformed"),
+        ({"EMAIL_TIMEOUT": "forever"}, "EMAIL_TIMEOUT is malformed"),
+        ({"PORTAL_EMAIL_EAGER": "true"}, "PORTAL_EMAIL_EAGER must not be set with production settings"),
     ],
 )
 def test_bad_environment_stops_startup_with_one_line_naming_it(change, named):
@@ -56,6 +61,14 @@ def test_bad_environment_stops_startup_with_one_line_naming_it(change, named):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert named in lines[0]
+
+
+def test_mail_settings_have_production_defaults_and_follow_the_environment():
+    show = "from django.conf import settings as s; print(s.EMAIL_TIMEOUT, s.PORTAL_BASE_URL, s.CELERY_TASK_SOFT_TIME_LIMIT, s.CELERY_TASK_TIME_LIMIT)"
+    result = _manage("shell", "--no-imports", "-c", show, env=PRODUCTION_ENV)
+    assert result.stdout.split() == ["20", "https://portal.example.gov", "300", "360"], result.stderr
+    result = _manage("shell", "--no-imports", "-c", show, env={**PRODUCTION_ENV, "EMAIL_TIMEOUT": "7", "PORTAL_BASE_URL": "https://review.example.gov/portal/"})
+    assert result.stdout.split()[:2] == ["7", "https://review.example.gov/portal"], result.stderr
 
 
 def test_production_sends_security_headers(settings):
@@ -121,7 +134,7 @@ def test_seed_demo_password_only_in_demo_mode(settings):
 
 def test_docker_compose_file_is_valid():
     binary = Path(sys.executable).with_name("docker-compose")
-    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "s", "PORTAL_ENCRYPTION_KEY": "k", "POSTGRES_PASSWORD": "p", "HOME": "/tmp"}
+    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "s", "PORTAL_ENCRYPTION_KEY": "k", "POSTGRES_PASSWORD": "p", "PORTAL_BASE_URL": "https://portal.example.gov", "HOME": "/tmp"}
     result = subprocess.run([str(binary), "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {"web", "worker", "beat", "db", "redis"}

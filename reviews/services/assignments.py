@@ -59,7 +59,7 @@ def assignment_invite(*, review: Review, reviewer, actor) -> Assignment:
     notification_send(
         recipients=[reviewer],
         verb="assignment.invited",
-        title=f"You are asked to review {review.model}",
+        title=f"{review}: you are asked to take part as a reviewer",
         body="Accept or decline the assignment; access to the material starts when you accept.",
         url=reverse("assignment_detail", kwargs={"pk": assignment.pk}),
     )

@@ -49,7 +49,7 @@ def extension_request(*, review_id: int, actor, days: int, reason: str) -> Exten
     notification_send(
         recipients=review_audience(review=review, agencies=False, company=False, admins=True),
         verb="extension.requested",
-        title=f"{review.model}: {extension.agency} asks for {days} more day{'s' if days != 1 else ''}",
+        title=f"{review}: {extension.agency} asks for {days} more day{'s' if days != 1 else ''}",
         body=extension.reason,
         url=reverse("review_detail", kwargs={"pk": review.pk}),
     )
@@ -104,7 +104,7 @@ def extension_decide(*, extension_id: int, actor, approve: bool, comment: str = 
     notification_send(
         recipients=[extension.requested_by, *review_audience(review=review, company=False, agency_ids=[extension.agency_id]).filter(membership__role="agency_lead")],
         verb=f"extension.{verdict}",
-        title=f"{review.model}: extension of {extension.days} day{'s' if extension.days != 1 else ''} {verdict}",
+        title=f"{review}: extension of {extension.days} day{'s' if extension.days != 1 else ''} {verdict}",
         body=extension.decision_comment,
         url=reverse("review_detail", kwargs={"pk": review.pk}),
     )
@@ -112,7 +112,7 @@ def extension_decide(*, extension_id: int, actor, approve: bool, comment: str = 
         notification_send(
             recipients=review_audience(review=review, agencies=False, company=True),
             verb="extension.approved",
-            title=f"{review.model}: the review window was extended by {extension.days} day{'s' if extension.days != 1 else ''}",
+            title=f"{review}: the review window was extended by {extension.days} day{'s' if extension.days != 1 else ''}",
             url=reverse("review_detail", kwargs={"pk": review.pk}),
         )
     return extension

@@ -63,14 +63,14 @@ def _notify(review: Review, *, name: str, actor, recipients, url: bool = True) -
 
     from notifications.services import notification_send
 
-    label = {"submit": "was submitted for review", "open": "is open for review", "close": "was closed", "withdraw": "was withdrawn by the company"}[name]
+    label = {"submit": "was submitted", "open": "is open: its window has started", "close": "was closed", "withdraw": "was withdrawn by the company"}[name]
     body = ""
     if name == "open" and review.window_end:
         body = f"The review window ends {timezone.localtime(review.window_end, timezone.get_default_timezone()):%b %d, %Y %H:%M %Z}."
     notification_send(
         recipients=[u for u in recipients if u.pk != actor.pk],
         verb=f"review.{name}",
-        title=f"{review.model}: the review {label}",
+        title=f"{review} {label}",
         body=body,
         url=reverse("review_detail", kwargs={"pk": review.pk}) if url else "",
     )

@@ -245,7 +245,7 @@ def test_state_changes_notify_exactly_those_who_see_the_review(demo):
     from notifications.models import Notification
 
     review = make_review(status="draft", company=demo["northwind"], agencies=[demo["nsa"]], liaison=demo["liaison_northwind"])
-    mine = Notification.objects.filter(title__startswith=f"{review.model}:")
+    mine = Notification.objects.filter(title__startswith=f"{review} ")
     services.review_submit(review_id=review.pk, actor=demo["liaison_northwind"])
     submitted = set(mine.filter(verb="review.submit").values_list("recipient__email", flat=True))
     assert submitted == {"lead.nsa@agency.example", "admin@portal.example"}

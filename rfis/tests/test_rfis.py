@@ -78,7 +78,7 @@ def test_only_participating_agency_people_ask(demo, role):
 def test_company_sees_agency_not_asker_in_pages_and_notifications(demo, login):
     rfi = _ask(demo)
     note = Notification.objects.get(verb="rfi.asked", recipient=demo["liaison_northwind"], url=reverse("rfi_detail", kwargs={"pk": rfi.pk}))
-    assert note.title == 'Atlas-2 2.0: NSA asks "Credentials"'
+    assert note.title == f'Atlas-2 2.0 review #{demo["atlas"].pk}: NSA asks "Credentials"'
     client = login(demo["liaison_northwind"])
     for url in (reverse("rfi_detail", kwargs={"pk": rfi.pk}), reverse("review_rfis", kwargs={"pk": demo["atlas"].pk})):
         html = client.get(url).content.decode()

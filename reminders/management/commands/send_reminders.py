@@ -31,5 +31,7 @@ class Command(BaseCommand):
         total = sum(result["sent"].values())
         summary = "Dry run: nothing sent" if dry_run else f"{total} reminders and escalations sent"
         if result["failed"]:
-            summary += f", {result['failed']} deliveries failed (they are retried by the next sweep)"
+            summary += f", {result['failed']} refused by the mail server (the reason is on the review pages)"
+        if result["retrying"]:
+            summary += f", {result['retrying']} e-mailed after the mail server recovers (retried with backoff)"
         self.stdout.write(summary + ".")
