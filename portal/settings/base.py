@@ -365,5 +365,6 @@ CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
     "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": 900.0},
     "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
+    "remove-storage-orphans": {"task": "documents.tasks.remove_storage_orphans", "schedule": 3600.0},
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
 }
