@@ -307,3 +307,26 @@ def test_enospc_is_a_full_disk_and_other_errors_are_unavailable():
     assert storage_fault("a.pdf", OSError(errno.ENOSPC, "No space left on device")).code == "storage_full"
     assert storage_fault("a.pdf", OSError(errno.EDQUOT, "Disk quota exceeded")).code == "storage_full"
     assert storage_fault("a.pdf", OSError(errno.EIO, "I/O error")).code == "storage_unavailable"
+
+
+@pytest.mark.django_db
+def test_x_accel_download_from_s3_points_nginx_at_a_presigned_path(demo, s3, settings, login):
+    """nginx's internal location proxies to the S3 endpoint; the presigned query, not nginx, authorises the read."""
+    import urllib.request
+
+    from documents.models import DocumentAccess
+
+    settings.PORTAL_X_ACCEL_REDIRECT_PREFIX = "/protected/"
+    content = b"evaluation,score\nctf,0.5\n"
+    version = make_document(demo["atlas_mini"], name="eval.csv", content=content)
+    response = login(demo["liaison_northwind"]).get(reverse("version_download", kwargs={"pk": version.pk}))
+    assert response.status_code == 200 and response.content == b""
+    target = response["X-Accel-Redirect"]
+    path, _, query = target.partition("?")
+    assert path == f"/protected/{s3.bucket}/{version.file.name}"
+    assert "Signature=" in query and "Expires=" in query  # SigV2 or SigV4, as the client signs
+    assert DocumentAccess.objects.filter(action="download", version=version).count() == 1
+    # What nginx then fetches (the prefix replaced by the endpoint) is the file.
+    endpoint = settings.STORAGES["default"]["OPTIONS"]["endpoint_url"]
+    with urllib.request.urlopen(endpoint + target.removeprefix("/protected")) as fetched:
+        assert fetched.read() == content

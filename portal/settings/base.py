@@ -53,6 +53,9 @@ PORTAL_DEFAULT_ACCESS_TERMS = get_str(
 
 DEBUG = False
 ALLOWED_HOSTS: list[str] = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# Reverse proxies in front of the web servers that append to X-Forwarded-For
+# (nginx in front of gunicorn: 1). 0: REMOTE_ADDR is the client's own.
+PORTAL_TRUSTED_PROXY_COUNT = get_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 CSRF_TRUSTED_ORIGINS: list[str] = get_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -93,6 +96,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "audit.context.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -153,7 +157,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = get_str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = get_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 STORAGES = {
@@ -173,6 +177,10 @@ if S3_BUCKET:
             "region_name": get_str("S3_REGION") or None,
             "default_acl": "private",
             "querystring_auth": True,
+            # Presigned URLs (X-Accel-Redirect through nginx) live five minutes.
+            "querystring_expire": 300,
+            # "path" for MinIO and other servers without per-bucket host names.
+            "addressing_style": get_str("S3_ADDRESSING_STYLE") or None,
             "file_overwrite": False,
         },
     }
