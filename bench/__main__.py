@@ -5,7 +5,10 @@ pages (server time and queries of the main pages, and the naive guardian
 list for comparison), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
-file through gunicorn: time, throughput, the worker's peak memory growth).
+file through gunicorn: time, throughput, the worker's peak memory growth),
+faults (issue 15's fault scenarios against scripts/prodlike's topology:
+reminders due / sent / duplicated / lost, user-visible errors, orphan files;
+``--only a,b`` runs some of them; see bench/faults.py).
 Each prints ``name: value unit`` lines and appends them, with a description
 of the machine, to bench/RESULTS.md.
 """
@@ -21,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download")
+SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download", "faults")
 
 
 def machine() -> str:
@@ -54,6 +57,7 @@ def main(argv=None) -> int:
     parser.add_argument("--size-mib", type=int, default=1024, help="upload/download: file size")
     parser.add_argument("--seconds", type=int, default=60, help="load: duration")
     parser.add_argument("--users", type=int, default=10, help="load: concurrent users")
+    parser.add_argument("--only", default="", help="faults: comma-separated scenarios (default: all)")
     args = parser.parse_args(argv)
     lines: list[str] = []
 
@@ -61,6 +65,14 @@ def main(argv=None) -> int:
         line = f"{name}: {value} {unit}".rstrip()
         print(line, flush=True)
         lines.append(line)
+
+    if args.scenario == "faults":
+        # Its own topology (prodlike), PostgreSQL cluster and data (bench/faults.py).
+        from .faults import run as run_faults
+
+        run_faults(emit, only=tuple(x for x in args.only.split(",") if x))
+        _record(args, lines)
+        return 0
 
     if args.scenario in ("upload", "download"):
         # Its own throwaway database with the demo data (bench/upload_download.py).

@@ -367,11 +367,14 @@ LOGGING = {
 SESSION_ABSOLUTE_AGE = timedelta(hours=PORTAL_SESSION_ABSOLUTE_HOURS)
 SESSION_IDLE_AGE = timedelta(minutes=PORTAL_SESSION_IDLE_MINUTES)
 
+# How often beat sweeps for due reminders (bench faults runs it every 10 s).
+PORTAL_REMINDER_SWEEP_SECONDS = get_int("PORTAL_REMINDER_SWEEP_SECONDS", 900, minimum=1)
+
 # Periodic tasks; django-celery-beat's DatabaseScheduler copies these into the
 # database on start, where program admins can change their schedule.
 CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
-    "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": 900.0},
+    "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": float(PORTAL_REMINDER_SWEEP_SECONDS)},
     "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
     "remove-storage-orphans": {"task": "documents.tasks.remove_storage_orphans", "schedule": 3600.0},
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
