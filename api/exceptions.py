@@ -32,6 +32,15 @@ class BodyTooLarge(exceptions.APIException):
         )
 
 
+class StorageUnavailable(exceptions.APIException):
+    """Storage refused a write (full, down): nothing was kept and the same request may succeed later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "storage_unavailable"
+    default_detail = "The portal's storage is unavailable; nothing was stored. Try again later."
+    wait = 60  # DRF's handler turns this into Retry-After
+
+
 class TermsRequired(exceptions.APIException):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "terms_required"

@@ -7,7 +7,10 @@ locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),
 smtp-outage (the mail server down for --seconds, default 150, with the
-production retry schedule: every reminder delivered once afterwards?).
+production retry schedule: every reminder delivered once afterwards?),
+faults (issue 15's fault scenarios against scripts/prodlike's topology:
+reminders due / sent / duplicated / lost, user-visible errors, orphan files;
+``--only a,b`` runs some of them; see bench/faults.py).
 Each prints ``name: value unit`` lines and appends them, with a description
 of the machine, to bench/RESULTS.md.
 """
@@ -23,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download", "smtp-outage")
+SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download", "smtp-outage", "faults")
 
 
 def machine() -> str:
@@ -58,6 +61,7 @@ def main(argv=None) -> int:
     parser.add_argument("--people", type=int, default=18, help="smtp-outage: reviewers, each on every review")
     parser.add_argument("--reviews", type=int, default=20, help="smtp-outage: reviews whose reminder falls due")
     parser.add_argument("--users", type=int, default=10, help="load: concurrent users")
+    parser.add_argument("--only", default="", help="faults: comma-separated scenarios (default: all)")
     args = parser.parse_args(argv)
     lines: list[str] = []
 
@@ -71,6 +75,13 @@ def main(argv=None) -> int:
         from .smtp_outage import run as run_outage
 
         run_outage(emit, seconds=args.seconds or 150, people=args.people, reviews=args.reviews)
+        _record(args, lines)
+        return 0
+    if args.scenario == "faults":
+        # Its own topology (prodlike), PostgreSQL cluster and data (bench/faults.py).
+        from .faults import run as run_faults
+
+        run_faults(emit, only=tuple(x for x in args.only.split(",") if x))
         _record(args, lines)
         return 0
 

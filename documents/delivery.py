@@ -6,6 +6,8 @@ delivery is recorded (DocumentAccess + audit event) before the bytes go out.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 
 from portal.http import client_address
@@ -42,6 +44,23 @@ def _harden(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def accel_target(name: str) -> str:
+    """Where nginx's internal location finds the stored file.
+
+    On disk: the prefix + the stored name (the location aliases MEDIA_ROOT).
+    In object storage: the prefix + the path and query of a short-lived
+    presigned URL, so that the location only proxies to the S3 endpoint and
+    the signature, not nginx, authorises the read (nothing in the bucket is
+    public).
+    """
+    prefix = settings.PORTAL_X_ACCEL_REDIRECT_PREFIX.rstrip("/")
+    url = default_storage.url(name)
+    if url.startswith(("http://", "https://")):
+        parts = urlsplit(url)
+        return f"{prefix}{parts.path}?{parts.query}" if parts.query else f"{prefix}{parts.path}"
+    return f"{prefix}/{name}"
+
+
 def fetch_response(request, version: DocumentVersion, *, inline: bool, user=None):
     """Records the view or download of ``version`` and returns the streaming response.
 
@@ -70,7 +89,7 @@ def fetch_response(request, version: DocumentVersion, *, inline: bool, user=None
         response["X-Watermarked"] = "1"
     elif settings.PORTAL_X_ACCEL_REDIRECT_PREFIX:
         response = HttpResponse(content_type=version.content_type)
-        response["X-Accel-Redirect"] = settings.PORTAL_X_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + version.file.name
+        response["X-Accel-Redirect"] = accel_target(version.file.name)
         response["Content-Disposition"] = content_disposition_header(not inline, version.original_name)
     else:
         response = FileResponse(

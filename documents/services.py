@@ -1,18 +1,17 @@
 """Writes for documents: uploads, versions, scan results, access records.
 
 Every change is recorded in the audit trail in the same transaction. Files
-are stored under random names; nothing is ever overwritten or deleted.
+are stored under random names; nothing is ever overwritten or deleted, except
+what a failed upload left behind (documents/storage.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -21,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.services import audit_record
 from notifications.services import notification_send
-from portal.errors import NotAllowed, Refused
+from portal.errors import NotAllowed
 from reviews.models import Review
 from reviews.standing import standing_of
 
@@ -33,7 +32,8 @@ from .models import (
     HandlingMarking,
     ScanStatus,
 )
-from .uploads import human_size, name_problem
+from .storage import cleanup_on_failure, store
+from .uploads import UploadRefused, human_size, name_problem
 
 OOXML = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -41,13 +41,6 @@ OOXML = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 OOXML_MARKERS = {b"word/": OOXML["docx"], b"xl/": OOXML["xlsx"], b"ppt/": OOXML["pptx"]}
-
-
-class UploadRefused(Refused, ValidationError):
-    """An upload that cannot become a version; the message names the file and the reason.
-    A ValidationError too, so forms show it like any invalid input."""
-
-    code = "upload_refused"
 
 
 def _file_path(file) -> str | None:
@@ -117,49 +110,39 @@ def _check_may_upload(actor, review) -> None:
         raise NotAllowed("Only the company's liaisons upload documents to an open review.")
 
 
-def _store(file) -> str:
-    """Copies the file into default storage under a random name (chunked; a temp file is moved)."""
-    file.seek(0)
-    return default_storage.save(f"documents/{uuid.uuid4().hex}", file)
-
-
 def _new_version(*, document: Document, uploaded_by, file, original_name: str, checked=None) -> DocumentVersion:
     sha256, size, content_type = checked or _check_upload(file=file, original_name=original_name)
     Document.objects.select_for_update().filter(pk=document.pk).get()
     number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     scanning = bool(settings.CLAMAV_URL)
-    stored = _store(file)
-    try:
-        version = DocumentVersion(
-            document=document,
-            number=number,
-            original_name=original_name,
-            size=size,
-            content_type=content_type,
-            sha256=sha256,
-            uploaded_by=uploaded_by,
-            scan_status=ScanStatus.PENDING if scanning else ScanStatus.NOT_SCANNED,
-            scan_detail="Waiting for the virus scan." if scanning else "ClamAV is not configured: this file was not scanned.",
-        )
-        version.file.name = stored
-        version.full_clean()
-        version.save()
-        audit_record(
-            action="document.upload",
-            actor=uploaded_by,
-            target=document,
-            review=document.review,
-            payload={
-                "version": number,
-                "original_name": original_name,
-                "size": size,
-                "content_type": content_type,
-                "sha256": sha256,
-            },
-        )
-    except BaseException:
-        default_storage.delete(stored)
-        raise
+    stored = store(file, original_name=original_name)
+    version = DocumentVersion(
+        document=document,
+        number=number,
+        original_name=original_name,
+        size=size,
+        content_type=content_type,
+        sha256=sha256,
+        uploaded_by=uploaded_by,
+        scan_status=ScanStatus.PENDING if scanning else ScanStatus.NOT_SCANNED,
+        scan_detail="Waiting for the virus scan." if scanning else "ClamAV is not configured: this file was not scanned.",
+    )
+    version.file.name = stored
+    version.full_clean()
+    version.save()
+    audit_record(
+        action="document.upload",
+        actor=uploaded_by,
+        target=document,
+        review=document.review,
+        payload={
+            "version": number,
+            "original_name": original_name,
+            "size": size,
+            "content_type": content_type,
+            "sha256": sha256,
+        },
+    )
     if scanning:
         from .tasks import scan_version
 
@@ -170,7 +153,7 @@ def _new_version(*, document: Document, uploaded_by, file, original_name: str, c
     return version
 
 
-@transaction.atomic
+@cleanup_on_failure
 def document_create(
     *, review: Review, actor, kind: str, title: str, marking: HandlingMarking, file, original_name: str
 ) -> DocumentVersion:
@@ -179,7 +162,10 @@ def document_create(
     Side effects: the file is stored under a random name; an audit event
     ``document.upload``; with ClamAV configured a scan task is queued after
     commit (the version stays pending until it reports). Nothing is stored
-    when the upload is refused (UploadRefused names the file and the reason).
+    when the upload is refused (UploadRefused names the file and the reason),
+    when storage fails part-way (StorageFault: the partial object is deleted)
+    or when this transaction or its commit fails (the object is deleted; see
+    documents/storage.py for what the orphan sweep catches).
     """
     _check_may_upload(actor, review)
     if kind not in DocumentKind.values:
@@ -193,7 +179,7 @@ def document_create(
     return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name, checked=checked)
 
 
-@transaction.atomic
+@cleanup_on_failure
 def version_create(*, document: Document, actor, file, original_name: str) -> DocumentVersion:
     """Adds a new version to ``document`` (earlier versions stay as they are).
 

@@ -46,3 +46,14 @@ def requeue_pending_scans() -> int:
     for pk in ids:
         scan_version.delay(pk)
     return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def remove_storage_orphans() -> int:
+    """Periodic: deletes stored files that no version names, an hour after they were written
+    (an upload killed between its write and its commit, or whose clean-up found storage down)."""
+    from datetime import timedelta
+
+    from .storage import orphans_remove
+
+    return len(orphans_remove(older_than=timedelta(hours=1)))

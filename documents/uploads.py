@@ -19,8 +19,18 @@ import hashlib
 import html
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http.multipartparser import MultiPartParser
+
+from portal.errors import Refused
+
+
+class UploadRefused(Refused, ValidationError):
+    """An upload that cannot become a version; the message names the file and the reason.
+    A ValidationError too, so forms show it like any invalid input."""
+
+    code = "upload_refused"
 
 
 def name_problem(name: str) -> str | None:
@@ -63,7 +73,10 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         if problem:
             self.refusals.append((file_name or "", f"refused: {problem}."))
             raise SkipFile
-        super().new_file(field_name, file_name, *args, **kwargs)
+        try:
+            super().new_file(field_name, file_name, *args, **kwargs)
+        except OSError:
+            self._temp_space_failed()
 
     def receive_data_chunk(self, raw_data, start):
         self._size += len(raw_data)
@@ -74,8 +87,19 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
             self._discard()
             raise SkipFile
         self._hash.update(raw_data)
-        self.file.write(raw_data)
+        try:
+            self.file.write(raw_data)
+        except OSError:
+            self._temp_space_failed()
         return None
+
+    def _temp_space_failed(self):
+        # The temporary folder is full or failing: the file is dropped, the request goes on.
+        self.refusals.append(
+            (self._raw_name, "was not stored: the portal's temporary upload space is full or unavailable. Try again later.")
+        )
+        self._discard()
+        raise SkipFile
 
     def file_complete(self, file_size):
         uploaded = super().file_complete(file_size)

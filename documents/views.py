@@ -17,6 +17,7 @@ from . import selectors, services
 from .forms import DocumentUploadForm
 from .models import EXPECTED_KINDS, AccessKind
 from .permissions import fetch_refusal
+from .storage import StorageFault
 from .delivery import fetch_response
 from .uploads import RawNameMultiPartParser
 
@@ -49,7 +50,10 @@ def _store_uploads(request, *, files, refusals, store):
         try:
             version = store(upload, name)
         except ValidationError as exc:
-            results.append({"name": name, "ok": False, "message": " ".join(exc.messages)})
+            result = {"name": name, "ok": False, "message": " ".join(exc.messages)}
+            if isinstance(exc, StorageFault):
+                result["code"] = exc.code  # storage_full / storage_unavailable: worth trying again later
+            results.append(result)
         else:
             results.append(
                 {
@@ -68,7 +72,10 @@ def _store_uploads(request, *, files, refusals, store):
 
 def _report(request, results, fallback_url):
     if _wants_json(request):
-        return JsonResponse({"results": results}, status=200 if all(r["ok"] for r in results) else 400)
+        failed = [r for r in results if not r["ok"]]
+        # 503 when every failure was storage's (the client may retry as they are); 400 when a file itself was refused.
+        status = 200 if not failed else 503 if all(r.get("code", "").startswith("storage_") for r in failed) else 400
+        return JsonResponse({"results": results}, status=status)
     for result in results:
         (messages.success if result["ok"] else messages.error)(request, result["message"])
     return redirect(fallback_url)

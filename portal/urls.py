@@ -34,3 +34,15 @@ def handler404(request, exception):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def handler500(request):
+    """A JSON client (the API, the upload script) gets a JSON 500, never the HTML error page."""
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        from django.http import JsonResponse
+
+        message = "The portal could not complete this request. Try again shortly."
+        return JsonResponse({"errors": [{"field": None, "code": "server_error", "message": message}]}, status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

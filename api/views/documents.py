@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -14,9 +14,11 @@ from documents import services as document_services
 from documents.delivery import fetch_response
 from documents.models import HandlingMarking
 from documents.permissions import fetch_refusal
+from documents.storage import StorageFault
 
 from documents.models import Document, DocumentVersion
 from .. import selectors
+from ..exceptions import StorageUnavailable
 from ..filters import DocumentFilter, VersionFilter
 from ..parsers import StreamingMultiPartParser
 from ..serializers.documents import (
@@ -52,6 +54,8 @@ def _checked_file(serializer):
 def _store(call, upload):
     try:
         return call()
+    except StorageFault as exc:
+        raise StorageUnavailable({"file": [ErrorDetail(message, code=exc.code) for message in exc.messages]}) from None
     except document_services.UploadRefused as exc:
         raise ValidationError({"file": exc.messages}) from None
     finally:

@@ -164,7 +164,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = get_str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = get_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 STORAGES = {
@@ -184,6 +184,10 @@ if S3_BUCKET:
             "region_name": get_str("S3_REGION") or None,
             "default_acl": "private",
             "querystring_auth": True,
+            # Presigned URLs (X-Accel-Redirect through nginx) live five minutes.
+            "querystring_expire": 300,
+            # "path" for MinIO and other servers without per-bucket host names.
+            "addressing_style": get_str("S3_ADDRESSING_STYLE") or None,
             "file_overwrite": False,
         },
     }
@@ -418,12 +422,16 @@ LOGGING = {
 SESSION_ABSOLUTE_AGE = timedelta(hours=PORTAL_SESSION_ABSOLUTE_HOURS)
 SESSION_IDLE_AGE = timedelta(minutes=PORTAL_SESSION_IDLE_MINUTES)
 
+# How often beat sweeps for due reminders (bench faults runs it every 10 s).
+PORTAL_REMINDER_SWEEP_SECONDS = get_int("PORTAL_REMINDER_SWEEP_SECONDS", 900, minimum=1)
+
 # Periodic tasks; django-celery-beat's DatabaseScheduler copies these into the
 # database on start, where program admins can change their schedule.
 CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
-    "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": 900.0},
+    "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": float(PORTAL_REMINDER_SWEEP_SECONDS)},
     "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
+    "remove-storage-orphans": {"task": "documents.tasks.remove_storage_orphans", "schedule": 3600.0},
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
     "sweep-emails": {"task": "notifications.tasks.sweep_emails", "schedule": 60.0},
 }

@@ -132,9 +132,25 @@ def test_seed_demo_password_only_in_demo_mode(settings):
     assert not User.objects.get(email="admin@portal.example").has_usable_password()
 
 
-def test_docker_compose_file_is_valid():
+def test_docker_compose_file_is_valid_and_describes_the_production_topology():
+    import json
+
     binary = Path(sys.executable).with_name("docker-compose")
-    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "s", "PORTAL_ENCRYPTION_KEY": "k", "POSTGRES_PASSWORD": "p", "PORTAL_BASE_URL": "https://portal.example.gov", "HOME": "/tmp"}
-    result = subprocess.run([str(binary), "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "s", "PORTAL_ENCRYPTION_KEY": "k", "POSTGRES_PASSWORD": "p",
+           "S3_SECRET_KEY": "x", "PORTAL_BASE_URL": "https://portal.example.gov", "HOME": "/tmp"}
+    result = subprocess.run([str(binary), "-f", "docker-compose.yml", "config", "--format", "json"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == {"web", "worker", "beat", "db", "redis"}
+    services = json.loads(result.stdout)["services"]
+    assert set(services) == {"nginx", "migrate", "web", "worker", "beat", "db", "redis", "clamd", "s3", "s3-init"}
+    replicas = {name: (service.get("deploy") or {}).get("replicas", 1) for name, service in services.items()}
+    assert (replicas["web"], replicas["worker"], replicas["beat"]) == (2, 2, 1)
+    # The one-shot migration runs before any web server, worker or beat; all use the production settings.
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["environment"]["DJANGO_SETTINGS_MODULE"] == "portal.settings.production"
+        assert services[name]["environment"]["S3_ENDPOINT_URL"] == "http://s3:9000"
+    # A missing secret is named (compose refuses to start without it).
+    missing = subprocess.run([str(binary), "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT,
+                             env={**env, "S3_SECRET_KEY": ""}, capture_output=True, text=True, timeout=60)
+    assert "required variable S3_SECRET_KEY is missing a value" in missing.stderr

@@ -64,7 +64,8 @@
         resolve(ok);
       });
       xhr.addEventListener("error", function () {
-        row.status.textContent = file.name + ": the connection failed; nothing was stored.";
+        // The answer was lost, not necessarily the file: the portal may have stored it.
+        row.status.textContent = file.name + ": the connection was lost before the portal answered; refresh the list to see whether it was stored.";
         row.li.classList.add("upload-error");
         resolve(false);
       });
