@@ -9,7 +9,7 @@ def scan_version(self, version_id: int) -> str | None:
     while clamd is unreachable; the version says why it is still pending."""
     from .models import DocumentVersion, ScanStatus
     from .scanning import scan_stored_file
-    from .services import scan_result_record
+    from .scans import scan_result_record
 
     version = DocumentVersion.objects.filter(pk=version_id).first()
     if version is None or version.scan_status != ScanStatus.PENDING:

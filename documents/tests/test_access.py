@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
+
+from documents import scans
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -100,7 +102,7 @@ def test_access_records_shown_in_full_to_admins_and_as_agency_only_to_the_compan
 
 def test_quarantined_version_cannot_be_downloaded_by_anyone(demo, login):
     version = DocumentVersion.objects.get(document__review=demo["atlas"], document__kind="model_card")
-    services.scan_result_record(version_id=version.pk, status=ScanStatus.INFECTED, detail="Eicar-Test-Signature")
+    scans.scan_result_record(version_id=version.pk, status=ScanStatus.INFECTED, detail="Eicar-Test-Signature")
     for role in ("admin", "liaison_northwind", "reviewer_nsa", "lead_nsa"):
         client = login(demo[role], accept_terms_for=[demo["atlas"]] if role in ("reviewer_nsa", "lead_nsa") else ())
         for name in ("version_download", "version_view"):

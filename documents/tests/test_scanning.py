@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
+from documents import scans
 from django.core import mail
 from django.urls import reverse
 
-from documents import services
 from documents.models import DocumentVersion, ScanStatus
 from documents.tasks import scan_version
 from notifications.models import Notification
@@ -60,7 +61,7 @@ def test_eicar_is_quarantined_and_uploader_and_admins_are_told(demo, login, scan
         response = login(demo[role]).get(reverse("version_download", kwargs={"pk": version.pk}))
         assert response.status_code == 302
     # A later scan result never lifts the quarantine.
-    services.scan_result_record(version_id=version.pk, status=ScanStatus.CLEAN, detail="No threat found.")
+    scans.scan_result_record(version_id=version.pk, status=ScanStatus.CLEAN, detail="No threat found.")
     version.refresh_from_db()
     assert version.scan_status == ScanStatus.INFECTED
 
