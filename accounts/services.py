@@ -138,18 +138,32 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
 
 
 @transaction.atomic
-def membership_set(*, user: User, role: str, agency_id: int | None = None, company_id: int | None = None) -> Membership:
+def membership_set(
+    *, user: User, role: str, agency_id: int | None = None, company_id: int | None = None, actor: User | None = None
+) -> Membership:
     """Gives the user their one organisation and role.
 
     Side effects: the user joins the agency's leads group or the company's
     liaisons group (and leaves any other such group), which is how group
     object permissions follow the role; program admins become staff
-    superusers, everyone else loses both flags.
+    superusers, everyone else loses both flags. A reviewer who leaves their
+    agency or role is taken off its reviews (``assignment_remove``: access
+    revoked and recorded), so that no direct grant outlives the membership
+    that justified it. Audit ``membership.set`` with the role, organisation
+    and groups before and after, by ``actor`` (the program admin in the
+    Django admin; none when an invitation is accepted).
     """
     from agencies.models import Agency
     from companies.models import Company
 
     membership = Membership.objects.filter(user=user).first() or Membership(user=user)
+    before = {
+        "role": membership.role or None,
+        "agency_id": membership.agency_id,
+        "company_id": membership.company_id,
+        "groups": sorted(user.groups.values_list("name", flat=True)) if user.pk else [],
+        "is_staff": user.is_staff,
+    }
     membership.role = role
     membership.agency_id = agency_id
     membership.company_id = company_id
@@ -170,10 +184,36 @@ def membership_set(*, user: User, role: str, agency_id: int | None = None, compa
         user.is_staff = user.is_superuser = is_admin
         user.save(update_fields=["is_staff", "is_superuser"])
     user.membership = membership
+    if before["role"] == Role.AGENCY_REVIEWER and (role, agency_id) != (before["role"], before["agency_id"]):
+        _assignments_end(user=user, actor=actor)
     audit_record(
-        action="membership.set", target=user, payload={"role": role, "agency_id": agency_id, "company_id": company_id}
+        action="membership.set",
+        actor=actor,
+        target=user,
+        payload={
+            "role": role,
+            "agency_id": agency_id,
+            "company_id": company_id,
+            "before": before,
+            "groups": sorted(user.groups.values_list("name", flat=True)),
+            "is_staff": user.is_staff,
+        },
     )
     return membership
+
+
+def _assignments_end(*, user: User, actor: User | None) -> None:
+    """Takes a reviewer who changed agency or role off every review they were
+    on (invited or accepted): their grants are revoked through the access
+    services, each with its AccessChange record."""
+    from reviews.models import ACTIVE_ASSIGNMENT, Assignment
+    from reviews.services.assignments import assignment_remove
+
+    active = list(Assignment.objects.filter(reviewer=user, status__in=ACTIVE_ASSIGNMENT).values_list("pk", flat=True))
+    if active and actor is None:
+        raise PermissionDenied("Only a program admin moves a reviewer who is on reviews to another agency or role.")
+    for assignment_id in active:
+        assignment_remove(assignment_id=assignment_id, actor=actor, reason="The reviewer moved to another agency or role")
 
 
 @transaction.atomic
@@ -193,3 +233,14 @@ def user_deactivate(*, user: User, actor: User) -> None:
     Session.objects.filter(session_key__in=keys).delete()
     UserSession.objects.filter(user=user).delete()
     audit_record(action="user.deactivate", actor=actor, target=user, payload={"sessions_ended": len(keys)})
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, actor: User) -> None:
+    """Lets a deactivated account sign in again (its grants and memberships
+    were kept). Side effect: audit ``user.reactivate``."""
+    if not actor.is_program_admin:
+        raise PermissionDenied("Only program admins reactivate accounts.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(action="user.reactivate", actor=actor, target=user)
