@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import password_validation
 
+from portal.forms import SingleLineField
+
 from agencies.models import Agency
 from companies.models import Company
 
@@ -10,7 +12,7 @@ from .permissions import invitable_roles
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="E-mail address")
-    full_name = forms.CharField(label="Full name", max_length=150, required=False)
+    full_name = SingleLineField(label="Full name", max_length=150, required=False)
     role = forms.ChoiceField(label="Role")
     agency = forms.ModelChoiceField(queryset=Agency.objects.none(), required=False)
     company = forms.ModelChoiceField(queryset=Company.objects.none(), required=False)
@@ -46,7 +48,7 @@ class InvitationForm(forms.Form):
 
 
 class InvitationAcceptForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=150)
+    full_name = SingleLineField(label="Full name", max_length=150)
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(
         label="Password (again)", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})

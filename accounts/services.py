@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from notifications.mail import absolute_url, email_queue
 
+from . import hooks
 from .models import Invitation, Membership, Role, User
 from .permissions import can_invite
 
@@ -180,18 +181,32 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
 
 
 @transaction.atomic
-def membership_set(*, user: User, role: str, agency_id: int | None = None, company_id: int | None = None) -> Membership:
+def membership_set(
+    *, user: User, role: str, agency_id: int | None = None, company_id: int | None = None, actor: User | None = None
+) -> Membership:
     """Gives the user their one organisation and role.
 
     Side effects: the user joins the agency's leads group or the company's
     liaisons group (and leaves any other such group), which is how group
     object permissions follow the role; program admins become staff
-    superusers, everyone else loses both flags.
+    superusers, everyone else loses both flags. A reviewer who leaves their
+    agency or role is taken off its reviews (``assignment_remove``: access
+    revoked and recorded), so that no direct grant outlives the membership
+    that justified it. Audit ``membership.set`` with the role, organisation
+    and groups before and after, by ``actor`` (the program admin in the
+    Django admin; none when an invitation is accepted).
     """
     from agencies.models import Agency
     from companies.models import Company
 
     membership = Membership.objects.filter(user=user).first() or Membership(user=user)
+    before = {
+        "role": membership.role or None,
+        "agency_id": membership.agency_id,
+        "company_id": membership.company_id,
+        "groups": sorted(user.groups.values_list("name", flat=True)) if user.pk else [],
+        "is_staff": user.is_staff,
+    }
     membership.role = role
     membership.agency_id = agency_id
     membership.company_id = company_id
@@ -212,8 +227,23 @@ def membership_set(*, user: User, role: str, agency_id: int | None = None, compa
         user.is_staff = user.is_superuser = is_admin
         user.save(update_fields=["is_staff", "is_superuser"])
     user.membership = membership
+    if before["role"] == Role.AGENCY_REVIEWER and (role, agency_id) != (before["role"], before["agency_id"]):
+        # A reviewer who changes agency or role leaves every review they were on:
+        # the reviews app does it through its access services (accounts.hooks).
+        for fn in hooks.reviewer_left_agency():
+            fn(user=user, actor=actor)
     audit_record(
-        action="membership.set", target=user, payload={"role": role, "agency_id": agency_id, "company_id": company_id}
+        action="membership.set",
+        actor=actor,
+        target=user,
+        payload={
+            "role": role,
+            "agency_id": agency_id,
+            "company_id": company_id,
+            "before": before,
+            "groups": sorted(user.groups.values_list("name", flat=True)),
+            "is_staff": user.is_staff,
+        },
     )
     return membership
 
@@ -235,3 +265,14 @@ def user_deactivate(*, user: User, actor: User) -> None:
     Session.objects.filter(session_key__in=keys).delete()
     UserSession.objects.filter(user=user).delete()
     audit_record(action="user.deactivate", actor=actor, target=user, payload={"sessions_ended": len(keys)})
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, actor: User) -> None:
+    """Lets a deactivated account sign in again (its grants and memberships
+    were kept). Side effect: audit ``user.reactivate``."""
+    if not actor.is_program_admin:
+        raise PermissionDenied("Only program admins reactivate accounts.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(action="user.reactivate", actor=actor, target=user)

@@ -1,12 +1,14 @@
 from django import forms
 
+from portal.forms import SingleLineField
+
 
 class AuditFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False)
-    actor = forms.CharField(label="Actor (e-mail)", required=False)
-    organisation = forms.CharField(label="Organisation", required=False)
-    target = forms.CharField(label="Object", required=False, help_text="A name, or type:id such as reviews.review:12")
-    action = forms.CharField(label="Action", required=False, help_text="e.g. document.download or review.")
+    q = SingleLineField(label="Search", required=False)
+    actor = SingleLineField(label="Actor (e-mail)", required=False)
+    organisation = SingleLineField(label="Organisation", required=False)
+    target = SingleLineField(label="Object", required=False, help_text="A name, or type:id such as reviews.review:12")
+    action = SingleLineField(label="Action", required=False, help_text="e.g. document.download or review.")
     since = forms.DateTimeField(label="From (UTC)", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     until = forms.DateTimeField(label="Until (UTC)", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 

@@ -31,9 +31,25 @@ def on_authenticator_reset(sender, request, user, authenticator, **kwargs):
     audit_record(action="mfa.reset", actor=user, target=user, payload={"type": authenticator.type})
 
 
+def _admin_values(change_message: str) -> list:
+    """The fields' values before and after (and what a deletion took along)
+    that portal.admin.AuditedAdminMixin puts in a log entry's message."""
+    import json
+
+    try:
+        parsed = json.loads(change_message or "[]")
+    except ValueError:
+        return []
+    if not isinstance(parsed, list):
+        return []
+    return [entry["values"] for entry in parsed if isinstance(entry, dict) and "values" in entry]
+
+
 def on_admin_log_entry(sender, instance, created, **kwargs):
     """Django admin changes (rules, catalogues, users) are recorded as they are
-    logged: the admin writes its LogEntry in the same transaction as the change."""
+    logged: the admin writes its LogEntry in the same transaction as the change,
+    one per object (portal.admin logs bulk deletions one by one), with the
+    values before and after."""
     if not created:
         return
     audit_record(
@@ -44,5 +60,6 @@ def on_admin_log_entry(sender, instance, created, **kwargs):
             "object_id": str(instance.object_id),
             "object": instance.object_repr,
             "change": instance.get_change_message(),
+            "values": _admin_values(instance.change_message),
         },
     )

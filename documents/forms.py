@@ -1,5 +1,7 @@
 from django import forms
 
+from portal.forms import SingleLineField
+
 from .models import DocumentKind, HandlingMarking
 
 
@@ -13,8 +15,8 @@ class DocumentUploadForm(forms.Form):
         label="Handling marking",
         help_text="Its rules apply to every version: view-only, or PDF downloads watermarked with the reader's name.",
     )
-    title = forms.CharField(
-        max_length=200, required=False, help_text="Leave empty to use each file's name. Each file becomes its own document."
+    title = SingleLineField(
+        label="Title", max_length=200, required=False, help_text="Leave empty to use each file's name. Each file becomes its own document."
     )
 
     def __init__(self, *args, **kwargs):

@@ -13,6 +13,17 @@ class FindingCategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
+    """Program admins may correct a finding's wording and category; who sees
+    it (its review, agency, author and sharing) changes only through the
+    agency lead's sharing on the portal. Findings are recorded by reviewers
+    and never deleted."""
+
     list_display = ["title", "review", "agency", "severity", "sharing", "created_at"]
     list_filter = ["severity", "sharing", "category"]
-    raw_id_fields = ["review", "author", "shared_by"]
+    readonly_fields = ["review", "agency", "author", "sharing", "shared_by", "shared_at", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

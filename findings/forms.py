@@ -1,10 +1,12 @@
 from django import forms
 
+from portal.forms import SingleLineField
+
 from .models import FindingCategory, Severity, Sharing
 
 
 class FindingForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=200)
+    title = SingleLineField(label="Title", max_length=200)
     category = forms.ModelChoiceField(queryset=FindingCategory.objects.filter(active=True), label="Category")
     severity = forms.ChoiceField(label="Severity", choices=Severity.choices, widget=forms.RadioSelect)
     description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 5}))

@@ -1,21 +1,24 @@
+"""Reviews, assignments and grants are shown here and changed only on the
+portal's pages, through the services: a grant written here would have no
+``AccessChange`` record, reason or audit event (guardian's object-permission
+pages are therefore not offered), and a status set here would skip the
+workflow's guards and the grants that follow it."""
+
 from django.contrib import admin
-from guardian.admin import GuardedModelAdmin
+
+from portal.admin import ViewOnlyAdmin, ViewOnlyInline
 
 from .models import AccessChange, Assignment, Review, ReviewAgency, ReviewGroupObjectPermission, ReviewTransition, ReviewUserObjectPermission
 
 
-class ReviewAgencyInline(admin.TabularInline):
+class ReviewAgencyInline(ViewOnlyInline, admin.TabularInline):
     model = ReviewAgency
     extra = 0
 
 
 @admin.register(Review)
-class ReviewAdmin(GuardedModelAdmin):
-    """Program admins (the only staff) see and edit object permissions here too.
-
-    Edits made through guardian's admin pages bypass the services' records,
-    so the portal's "People with access" page is the recommended place.
-    """
+class ReviewAdmin(ViewOnlyAdmin):
+    """Who has access is managed on the review's "People with access" page."""
 
     list_display = ["id", "model", "company", "status", "window_end"]
     list_filter = ["status"]
@@ -26,34 +29,30 @@ class ReviewAdmin(GuardedModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ViewOnlyAdmin):
     list_display = ["review", "reviewer", "agency", "status", "invited_at", "responded_at"]
     list_filter = ["status", "agency"]
     raw_id_fields = ["review", "reviewer", "invited_by", "removed_by"]
 
 
 @admin.register(ReviewUserObjectPermission)
-class ReviewUserGrantAdmin(admin.ModelAdmin):
+class ReviewUserGrantAdmin(ViewOnlyAdmin):
     list_display = ["content_object", "user", "permission", "granted_by", "granted_at", "expires_at"]
     raw_id_fields = ["content_object", "user", "granted_by"]
 
 
 @admin.register(ReviewGroupObjectPermission)
-class ReviewGroupGrantAdmin(admin.ModelAdmin):
+class ReviewGroupGrantAdmin(ViewOnlyAdmin):
     list_display = ["content_object", "group", "permission", "granted_by", "granted_at", "expires_at"]
     raw_id_fields = ["content_object", "granted_by"]
 
 
 @admin.register(AccessChange)
-class AccessChangeAdmin(admin.ModelAdmin):
+class AccessChangeAdmin(ViewOnlyAdmin):
     list_display = ["at", "review", "action", "permission", "user", "group", "actor", "reason"]
     list_filter = ["action"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-admin.site.register(ReviewTransition)
+@admin.register(ReviewTransition)
+class ReviewTransitionAdmin(ViewOnlyAdmin):
+    list_display = ["at", "review", "name", "source", "target", "actor"]

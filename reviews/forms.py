@@ -1,5 +1,7 @@
 from django import forms
 
+from portal.forms import SingleLineField
+
 from accounts.models import Role, User
 from agencies.models import Agency
 from companies.models import AIModel
@@ -66,7 +68,7 @@ class OptionalReasonForm(forms.Form):
 
 class RevokeForm(forms.Form):
     subject = forms.RegexField(regex=r"^(user|group):\d+$")
-    reason = forms.CharField(max_length=300, label="Reason")
+    reason = SingleLineField(max_length=300, label="Reason")
 
 
 class ExtensionRequestForm(forms.Form):

@@ -1,8 +1,10 @@
 from django import forms
 
+from portal.forms import SingleLineField
+
 
 class RfiCreateForm(forms.Form):
-    subject = forms.CharField(label="Subject", max_length=200)
+    subject = SingleLineField(label="Subject", max_length=200)
     question = forms.CharField(label="Question", widget=forms.Textarea(attrs={"rows": 4}))
     due_at = forms.DateTimeField(
         label="Due",

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from documents.models import Document, DocumentKind, DocumentVersion, HandlingMarking
 from reviews.models import Review
 
-from .base import StrictSerializer
+from .base import SingleLineField, StrictSerializer
 
 SHA256 = serializers.RegexField(
     r"^[0-9a-fA-F]{64}$", required=False, help_text="SHA-256 of the file as the client computed it; a mismatch refuses the upload."
@@ -38,7 +38,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 class DocumentUploadSerializer(StrictSerializer):
     review = serializers.PrimaryKeyRelatedField(queryset=Review.objects.none())
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    title = SingleLineField(max_length=200, required=False, allow_blank=True, default="")
     marking = serializers.PrimaryKeyRelatedField(queryset=HandlingMarking.objects.all(), required=False)
     file = serializers.FileField(use_url=False)
     sha256 = SHA256

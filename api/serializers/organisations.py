@@ -3,7 +3,7 @@ from rest_framework import serializers
 from agencies.models import Agency
 from companies.models import AIModel, Company, Modality
 
-from .base import StrictSerializer
+from .base import MULTI_LINE, SingleLineField, StrictSerializer
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -30,8 +30,8 @@ class AIModelSerializer(serializers.ModelSerializer):
 
 
 class AIModelCreateSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=120)
-    version = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    name = SingleLineField(max_length=120)
+    version = SingleLineField(max_length=60, required=False, allow_blank=True, default="")
     modality = serializers.ChoiceField(choices=Modality.choices, required=False, default=Modality.TEXT)
-    capability_summary = serializers.CharField(required=False, allow_blank=True, default="")
+    capability_summary = serializers.CharField(required=False, allow_blank=True, default="", style=MULTI_LINE)
     planned_release_date = serializers.DateField(required=False, allow_null=True, default=None)

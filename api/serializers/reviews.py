@@ -4,7 +4,7 @@ from agencies.models import Agency
 from companies.models import AIModel
 from reviews.models import Review
 
-from .base import StrictSerializer
+from .base import MULTI_LINE, StrictSerializer
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -25,8 +25,8 @@ class ReviewSerializer(serializers.ModelSerializer):
 class ReviewCreateSerializer(StrictSerializer):
     model = serializers.PrimaryKeyRelatedField(queryset=AIModel.objects.none())
     agencies = serializers.PrimaryKeyRelatedField(many=True, queryset=Agency.objects.all())
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
-    access_terms = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(required=False, allow_blank=True, default="", style=MULTI_LINE)
+    access_terms = serializers.CharField(required=False, allow_blank=True, default="", style=MULTI_LINE)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,11 +37,11 @@ class ReviewCreateSerializer(StrictSerializer):
 
 
 class ReviewSubmitSerializer(StrictSerializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", style=MULTI_LINE)
 
 
 class ReviewWithdrawSerializer(StrictSerializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(allow_blank=True, style=MULTI_LINE)
 
 
 class TermsAcceptedSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from reviews.models import Review
 from rfis.models import InformationRequest, RfiMessage
 
-from .base import StrictSerializer
+from .base import MULTI_LINE, SingleLineField, StrictSerializer
 
 
 class RfiMessageSerializer(serializers.ModelSerializer):
@@ -44,8 +44,8 @@ class RfiDetailSerializer(RfiSerializer):
 
 class RfiCreateSerializer(StrictSerializer):
     review = serializers.PrimaryKeyRelatedField(queryset=Review.objects.none())
-    subject = serializers.CharField(max_length=200)
-    question = serializers.CharField()
+    subject = SingleLineField(max_length=200)
+    question = serializers.CharField(style=MULTI_LINE)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     blocking = serializers.BooleanField(required=False, default=False)
 
@@ -57,4 +57,4 @@ class RfiCreateSerializer(StrictSerializer):
 
 
 class RfiAnswerSerializer(StrictSerializer):
-    body = serializers.CharField()
+    body = serializers.CharField(style=MULTI_LINE)

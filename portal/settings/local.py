@@ -9,8 +9,8 @@ piece to its real service.
 import secrets
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR
-from .env import get_bool, get_db, get_str, get_url
+from .base import BASE_DIR, PORTAL_DEMO_MODE
+from .env import fail, get_bool, get_db, get_str, get_url
 
 # The browser journeys (journeys/) are a test-only app: on a developer's
 # machine with the test requirements installed they also give
@@ -25,7 +25,11 @@ if importlib.util.find_spec("playwright") is not None:
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
-DEBUG = get_bool("DEBUG", True)
+# Demo mode (scripts/run) is shown to people: it answers with the portal's own
+# 404 and 500 pages, never Django's debug page with stack frames and data.
+DEBUG = get_bool("DEBUG", not PORTAL_DEMO_MODE)
+if DEBUG and PORTAL_DEMO_MODE:
+    fail("DEBUG must not be set with PORTAL_DEMO_MODE (the debug page would show stack frames and data to the demo's visitors)")
 
 
 def _local_secret() -> str:

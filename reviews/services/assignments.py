@@ -139,3 +139,18 @@ def assignment_remove(*, assignment_id: int, actor, reason: str) -> Assignment:
     if was_accepted:
         access_revoke(review=assignment.review, user=assignment.reviewer, actor=actor, reason=reason or "Removed from the review")
     return assignment
+
+
+def assignments_end_for_departed_reviewer(*, user, actor) -> None:
+    """Takes a reviewer who changed agency or role off every review they were
+    on (invited or accepted): each assignment is removed through
+    ``assignment_remove``, so their grants are revoked with an AccessChange
+    record and an audit event. Joined to membership changes through
+    ``accounts.hooks`` (reviews.apps)."""
+    from ..models import ACTIVE_ASSIGNMENT
+
+    active = list(Assignment.objects.filter(reviewer=user, status__in=ACTIVE_ASSIGNMENT).values_list("pk", flat=True))
+    if active and actor is None:
+        raise NotAllowed("Only a program admin moves a reviewer who is on reviews to another agency or role.")
+    for assignment_id in active:
+        assignment_remove(assignment_id=assignment_id, actor=actor, reason="The reviewer moved to another agency or role")
