@@ -13,7 +13,7 @@ from portal.forms import add_service_errors
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
 from .permissions import invitable_roles
-from .selectors import invitation_list
+from .selectors import invitation_list, people_list
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,5 +73,5 @@ def invitation_create(request):
     return render(
         request,
         "accounts/invitations.html",
-        {"form": form, "invitations": invitation_list(user=request.user)[:50]},
+        {"form": form, "invitations": invitation_list(user=request.user)[:50], "people": people_list(user=request.user)},
     )

@@ -2,6 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from sso import web_urls as sso_urls
+
 from . import views
 
 
@@ -11,7 +13,9 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("admin/", admin.site.urls),
+    path("accounts/", include(sso_urls.account_urlpatterns)),
     path("accounts/", include("allauth.urls")),
+    path("people/", include(sso_urls.people_urlpatterns)),
     path("people/", include("accounts.urls")),
     path("people/", include("api.web_urls")),
     path("api/", include("api.urls")),

@@ -62,6 +62,11 @@ else:
 if not os.environ.get("PORTAL_TRUSTED_PROXY_COUNT"):
     fail("PORTAL_TRUSTED_PROXY_COUNT is required: the number of proxies in front of the portal that append to X-Forwarded-For (0 when clients connect directly)")
 
+if get_bool("PORTAL_SSO_ALLOW_HTTP_LOOPBACK", False):
+    fail("PORTAL_SSO_ALLOW_HTTP_LOOPBACK must not be set with production settings (identity providers use https)")
+PORTAL_SSO_ALLOW_HTTP_LOOPBACK = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
