@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.stepup import step_up_required
 from reminders.selectors import reminder_history
 
 from . import selectors, services, workflow
@@ -193,6 +194,7 @@ def review_transition(request, pk: int, name: str):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@step_up_required  # granting or revoking access (accounts.stepup)
 def review_access(request, pk: int):
     review = selectors.review_get(user=request.user, pk=pk)
     if not can_manage_access(request.user, review):
@@ -224,6 +226,7 @@ def review_access(request, pk: int):
 
 @login_required
 @require_POST
+@step_up_required  # granting or revoking access (accounts.stepup)
 def review_access_revoke(request, pk: int):
     """Revokes one subject's access. Admins may revoke any grant; a lead removes
     their own agency's reviewers (which revokes through the assignment)."""
@@ -312,6 +315,7 @@ def assignment_detail(request, pk: int):
 
 @login_required
 @require_POST
+@step_up_required  # granting or revoking access (accounts.stepup)
 def assignment_remove(request, pk: int):
     assignment = selectors.assignment_get(user=request.user, pk=pk)
     if not can_manage_access(request.user, assignment.review):

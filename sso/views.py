@@ -31,11 +31,16 @@ def _redirect_to_idp(request, idp, process, **kwargs):
     from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 
     try:
-        return _provider(request, idp).redirect(request, process, **kwargs)
+        response = _provider(request, idp).redirect(request, process, **kwargs)
     except (requests.RequestException, OAuth2Error, ValueError, KeyError) as exc:
         audit_record(action="sso.error", actor=None, payload={"provider": idp.slug, "detail": f"{exc.__class__.__name__}: {exc}"[:500]})
         message = f"{idp.name} could not be reached, so the sign-in did not complete. Try again shortly."
         return render(request, "sso/error.html", {"message": message, "provider": idp.name}, status=502)
+    if response.status_code != 302:
+        return response
+    # A page with a link (and a refresh) rather than a 302: the form that got here is
+    # bound by the CSP's form-action 'self', which a redirect to the IdP would break.
+    return render(request, "sso/continue.html", {"idp": idp, "url": response["Location"]})
 
 
 @login_not_required

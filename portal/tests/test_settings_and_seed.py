@@ -46,6 +46,9 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"PORTAL_TRUSTED_PROXY_COUNT": None}, "PORTAL_TRUSTED_PROXY_COUNT is required"),
         ({"PORTAL_TRUSTED_PROXY_COUNT": "-1"}, "PORTAL_TRUSTED_PROXY_COUNT is malformed"),
         ({"PORTAL_TRUSTED_PROXY_COUNT": "nginx"}, "PORTAL_TRUSTED_PROXY_COUNT is malformed"),
+        ({"PORTAL_STEP_UP_MINUTES": "30"}, "PORTAL_STEP_UP_MINUTES is malformed"),
+        ({"PORTAL_API_USER_THROTTLE_RATE": "lots"}, "PORTAL_API_USER_THROTTLE_RATE is malformed"),
+        ({"PORTAL_SSO_ALLOW_HTTP_LOOPBACK": "true"}, "PORTAL_SSO_ALLOW_HTTP_LOOPBACK must not be set with production settings"),
     ],
 )
 def test_bad_environment_stops_startup_with_one_line_naming_it(change, named):
