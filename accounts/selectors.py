@@ -32,3 +32,13 @@ def people_list(*, user, limit: int = 200):
     for person in people:
         person.sign_in_method = methods.get(person.pk, "")
     return people
+
+
+def sso_for_invitation(invitation):
+    """The enabled identity provider of the invitation's organisation that routes its address, if any."""
+    from sso.selectors import identity_provider_for_email
+
+    idp = identity_provider_for_email(invitation.email)
+    if idp is None or (idp.agency_id, idp.company_id) != (invitation.agency_id, invitation.company_id):
+        return None
+    return idp

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.providers.base import AuthProcess
 from django.shortcuts import render
 
 from . import selectors
@@ -83,7 +82,6 @@ class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
                 "provider": getattr(idp, "provider_id", None),
                 "error": str(error) if error else None,
                 "detail": message[:500],
-                "process": AuthProcess.LOGIN,
             },
         )
         raise ImmediateHttpResponse(

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import crypto
@@ -348,7 +349,7 @@ def sso_bind(*, sociallogin, idp, user=None, invitation=None, full_name: str = "
         user.save()
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         membership_set(user=user, role=invitation.role, agency_id=invitation.agency_id, company_id=invitation.company_id)
-        invitation.accepted_at = timezone_now()
+        invitation.accepted_at = timezone.now()
         invitation.accepted_user = user
         invitation.save(update_fields=["accepted_at", "accepted_user"])
         audit_record(action="invitation.accept", actor=user, target=invitation, payload={"role": invitation.role, "via": idp.slug})
@@ -361,12 +362,6 @@ def sso_bind(*, sociallogin, idp, user=None, invitation=None, full_name: str = "
     account.save()
     sociallogin.user = user
     audit_record(action="sso.bind", actor=user, target=user, payload=facts)
-
-
-def timezone_now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def session_record_idp(request, user, idp, claims: dict) -> dict:

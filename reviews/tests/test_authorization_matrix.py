@@ -43,8 +43,7 @@ PLAIN = {
     "audit_export": ("GET", {"admin": 200}, 404),
     "notification_preferences": ("GET", {}, 200),
     "api_token_list": ("GET", {}, 200),
-    # Single sign-on: routing by e-mail is for everyone; providers are the program office's.
-    "sso_start": ("GET", {}, 200),
+    # Identity providers are the program office's.
     "sso_provider_list": ("GET", {"admin": 200}, 404),
     "sso_provider_create": ("GET", {"admin": 200}, 404),
 }
@@ -54,6 +53,8 @@ TOKEN = {"invitation_accept"}
 # provider one is not bound to is 404). The OIDC login/callback endpoints are mounted
 # inside allauth's URLconf (skipped above) and tested in sso/tests.
 TOKEN |= {"sso_step_up"}
+# The "sign in through your organisation" page is a sign-in page: the same for everyone.
+TOKEN |= {"sso_start"}
 
 # URLs on an object: (kind, method, extra kwargs, expected in-scope status per role).
 # Out of scope is always 404; a role missing from the dict has nothing in scope.
