@@ -40,6 +40,12 @@ def _email_after_commit(*, to: str, subject: str, template: str, context: dict) 
     transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
 
 
+def _sso_for(invitation):
+    from .selectors import sso_for_invitation
+
+    return sso_for_invitation(invitation)
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -122,7 +128,12 @@ def invitation_create(
         to=email,
         subject=f"You are invited to the {settings.PORTAL_NAME}",
         template="accounts/email/invitation.txt",
-        context={"invitation": invitation, "url": accept_url_builder(path) if accept_url_builder else path, "inviter": inviter},
+        context={
+            "invitation": invitation,
+            "url": accept_url_builder(path) if accept_url_builder else path,
+            "inviter": inviter,
+            "idp": _sso_for(invitation),
+        },
     )
     return invitation, token
 
