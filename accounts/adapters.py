@@ -58,7 +58,8 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         if request is not None and user.is_authenticated and not session_mfa_verified(request, user) and second:
             # An unverified session reauthenticates with a second factor, never the password alone.
             return second
-        return methods
+        # A second factor first: it is the stronger proof for a step-up.
+        return second + [m for m in methods if not m["id"].startswith("mfa_")]
 
     def get_client_ip(self, request) -> str:
         # One rule for the client address (trusted proxies): rate limits, user sessions and audit agree.

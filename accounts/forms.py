@@ -10,6 +10,12 @@ from .models import Role
 from .permissions import invitable_roles
 
 
+def _allauth_login_form():
+    from allauth.account.forms import LoginForm
+
+    return LoginForm
+
+
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="E-mail address")
     full_name = SingleLineField(label="Full name", max_length=150, required=False)
@@ -71,3 +77,26 @@ class InvitationAcceptForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class PortalLoginForm(_allauth_login_form()):
+    """allauth's login form, saying where people of an organisation with its own IdP sign in.
+
+    Accounts bound to an IdP have no usable password (sso.services.sso_bind), so
+    their password sign-in fails; the hint is given by the e-mail's *domain*
+    (which the sign-in page routes by anyway), never by whether an account exists.
+    """
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            from .hooks import identity_provider_for_email
+
+            idp = identity_provider_for_email(str(self.data.get("login", "")))
+            if idp is not None:
+                raise forms.ValidationError(
+                    f"People of {idp.organisation} sign in through {idp.name}, not with a password here: "
+                    "use “Sign in through your agency or company”."
+                ) from None
+            raise

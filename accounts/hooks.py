@@ -21,3 +21,24 @@ def on_reviewer_left_agency(fn: Callable) -> None:
 
 def reviewer_left_agency() -> list[Callable]:
     return list(_reviewer_left)
+
+
+# --- single sign-on (the sso app, above accounts, plugs itself in) -----------------
+
+_identity_provider_for_email: Callable | None = None
+_sign_in_methods: Callable | None = None
+
+
+def use_single_sign_on(*, identity_provider_for_email: Callable, sign_in_methods: Callable) -> None:
+    """``identity_provider_for_email(email)`` → the enabled provider that routes
+    the address, or None; ``sign_in_methods(user_ids)`` → {user id: how they sign in}."""
+    global _identity_provider_for_email, _sign_in_methods
+    _identity_provider_for_email, _sign_in_methods = identity_provider_for_email, sign_in_methods
+
+
+def identity_provider_for_email(email: str):
+    return _identity_provider_for_email(email) if _identity_provider_for_email else None
+
+
+def sign_in_methods(user_ids) -> dict:
+    return _sign_in_methods(user_ids) if _sign_in_methods else {}

@@ -91,12 +91,19 @@ class RequireMFAMiddleware:
 
     # The API checks the same rule in its session authentication (api.authentication) and
     # answers 403 there; token calls have no session user here and are not affected.
+    totp_prefixes = ("/accounts/2fa/totp/",)
     exempt_prefixes = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/", API_PREFIX)
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.user.is_authenticated and request.path.startswith(self.totp_prefixes):
+            from .assurance import PHISHING_RESISTANT_REQUIRED
+
+            if request.session.get(PHISHING_RESISTANT_REQUIRED) == request.user.pk:
+                # TOTP is refused for members of an organisation requiring phishing-resistant MFA.
+                return redirect_to_mfa(request)
         # What the layout may show (portal.context_processors, notifications.context_processors).
         request.session_restricted = bool(
             settings.PORTAL_REQUIRE_MFA and request.user.is_authenticated and not session_mfa_verified(request)
@@ -107,10 +114,28 @@ class RequireMFAMiddleware:
 
 
 def redirect_to_mfa(request):
-    """Where an unverified session goes: enrolment, or a code for an account that has an authenticator."""
+    """Where an unverified session goes: enrolment, or a second factor the account already has.
+
+    Members of an organisation that requires phishing-resistant MFA are sent
+    to a passkey / security key: an authenticator-app code does not verify
+    their session.
+    """
     from allauth.mfa.models import Authenticator
 
-    if Authenticator.objects.filter(user=request.user).exists():
+    from .assurance import PHISHING_RESISTANT_REQUIRED
+
+    kinds = set(Authenticator.objects.filter(user=request.user).values_list("type", flat=True))
+    if request.session.get(PHISHING_RESISTANT_REQUIRED) == request.user.pk:
+        if Authenticator.Type.WEBAUTHN in kinds:
+            messages.warning(request, "Your organisation requires a passkey or security key: confirm it is you with one.")
+            return redirect_to_login(request.get_full_path(), reverse("mfa_reauthenticate_webauthn"))
+        messages.warning(
+            request,
+            "Your organisation requires phishing-resistant sign-in: add a passkey or security key "
+            "(authenticator-app codes are not accepted).",
+        )
+        return redirect("mfa_add_webauthn")
+    if kinds:
         messages.warning(request, "Confirm it is you with your second factor to continue.")
         return redirect_to_login(request.get_full_path(), reverse("mfa_reauthenticate"))
     messages.warning(request, "Set up two-factor authentication to continue.")

@@ -39,6 +39,12 @@ def _email(*, to: str, subject: str, template: str, context: dict, kind: str, se
     email_queue(to=to, subject=subject, body=body, kind=kind, sensitive=sensitive)
 
 
+def _sso_for(invitation):
+    from .selectors import sso_for_invitation
+
+    return sso_for_invitation(invitation)
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -129,7 +135,7 @@ def invitation_create(
         to=email,
         subject=f"You are invited to the {settings.PORTAL_NAME}",
         template="accounts/email/invitation.txt",
-        context={"invitation": invitation, "url": absolute_url(path), "inviter_label": inviter_label},
+        context={"invitation": invitation, "url": absolute_url(path), "inviter_label": inviter_label, "idp": _sso_for(invitation)},
         kind="invitation",
         sensitive=True,
     )

@@ -13,7 +13,7 @@ from portal.forms import add_service_errors
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
 from .permissions import invitable_roles
-from .selectors import invitation_list
+from .selectors import invitation_list, people_list, sso_for_invitation
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,6 +25,11 @@ def invitation_accept(request, token: str):
     if request.user.is_authenticated:
         messages.info(request, "Sign out first to accept an invitation for another account.")
         return redirect("dashboard")
+    idp = sso_for_invitation(invitation)
+    if idp is not None:
+        # The organisation signs in through its IdP: no password account is made here;
+        # the first sign-in there uses this invitation (sso.services.sso_sign_in).
+        return render(request, "accounts/invitation_sso.html", {"invitation": invitation, "idp": idp})
     form = InvitationAcceptForm(request.POST or None, email=invitation.email, initial={"full_name": invitation.full_name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -72,5 +77,5 @@ def invitation_create(request):
     return render(
         request,
         "accounts/invitations.html",
-        {"form": form, "invitations": invitation_list(user=request.user)[:50]},
+        {"form": form, "invitations": invitation_list(user=request.user)[:50], "people": people_list(user=request.user)},
     )

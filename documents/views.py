@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reviews import selectors as review_selectors
 
+from accounts.stepup import recently_authenticated, step_up_redirect
 from portal.http import client_address
 
 from . import selectors, services
@@ -185,6 +186,10 @@ def _fetch(request, pk: int, *, inline: bool):
     if refusal:
         messages.error(request, refusal)
         return redirect("document_detail", pk=document.pk)
+    marking = document.marking
+    if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
+        # View-only or stricter handling: a step-up act (accounts.stepup); back here afterwards.
+        return step_up_redirect(request)
     return fetch_response(request, version, inline=inline)
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.errors import Refused
 from portal.forms import show_refusal
+from accounts.stepup import recently_authenticated, step_up_redirect
 from reviews import selectors as review_selectors
 
 from . import selectors, services
@@ -82,6 +83,8 @@ def finding_share(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Choose who to share the finding with.")
         return redirect("finding_detail", pk=finding.pk)
+    if form.cleaned_data["sharing"] == Sharing.COMPANY and not recently_authenticated(request):
+        return step_up_redirect(request)  # sharing with the company is a step-up act (accounts.stepup)
     try:
         services.finding_share(finding_id=finding.pk, actor=request.user, sharing=form.cleaned_data["sharing"])
     except (Refused, ValidationError) as exc:

@@ -9,7 +9,9 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("sso.account_urls")),
     path("accounts/", include("allauth.urls")),
+    path("people/", include("sso.people_urls")),
     path("people/", include("accounts.urls")),
     path("people/", include("api.web_urls")),
     path("api/", include("api.urls")),

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.errors import NotAllowed, Refused
 from portal.forms import show_refusal
 from portal.pagination import paginate
+from accounts.stepup import step_up_required
 
 from . import selectors, services, workflow
 from .forms import (
@@ -182,6 +183,7 @@ def review_transition(request, pk: int, name: str):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@step_up_required  # granting or revoking access (accounts.stepup)
 def review_access(request, pk: int):
     review, standing = selectors.review_page_get(user=request.user, pk=pk)
     if not standing.may_manage_access:
@@ -213,6 +215,7 @@ def review_access(request, pk: int):
 
 @login_required
 @require_POST
+@step_up_required  # granting or revoking access (accounts.stepup)
 def review_access_revoke(request, pk: int):
     """Revokes one subject's access. Admins may revoke any grant; a lead removes
     their own agency's reviewers (which revokes through the assignment)."""
@@ -293,6 +296,7 @@ def assignment_detail(request, pk: int):
 
 @login_required
 @require_POST
+@step_up_required  # granting or revoking access (accounts.stepup)
 def assignment_remove(request, pk: int):
     assignment = selectors.assignment_get(user=request.user, pk=pk)
     if not selectors.standing_get(user=request.user, review=assignment.review_id).may_manage_access:

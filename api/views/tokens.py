@@ -2,7 +2,8 @@
 
 Creating a token needs a session that itself completed an MFA step
 (accounts.assurance.session_mfa_verified), checked here and not only by the
-middleware, which demo mode switches off; the token then stands on its own. The plain token is in the one
+middleware, which demo mode switches off, and a recent authentication
+(step-up: accounts.stepup); the token then stands on its own. The plain token is in the one
 response that creates it (never in a redirect, message or log) and is not
 cached.
 """
@@ -21,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.assurance import session_mfa_verified
+from accounts.stepup import step_up_required
 from portal.forms import add_service_errors
 
 from .. import services
@@ -32,6 +34,7 @@ from ..throttling import TokenRateThrottle
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@step_up_required
 def token_list(request):
     if not getattr(request.user, "membership", None):
         raise Http404

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
-from .env import BASE_DIR, get_bool, get_int, get_list, get_rate, get_str, get_url
+from .env import BASE_DIR, fail, get_bool, get_int, get_list, get_rate, get_str, get_url
 
 # --- Portal behaviour -------------------------------------------------------
 
@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
     "allauth.usersessions",
     "guardian",
     "django_celery_beat",
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # portal
     "accounts",
+    "sso",
     "agencies",
     "companies",
     "reviews",
@@ -268,6 +270,7 @@ CONTENT_SECURITY_POLICY = (
 # --- allauth ----------------------------------------------------------------
 
 ACCOUNT_ADAPTER = "accounts.adapters.PortalAccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.PortalLoginForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -287,9 +290,36 @@ ALLAUTH_TRUSTED_PROXY_COUNT = PORTAL_TRUSTED_PROXY_COUNT
 # The sixth failed login for one account within five minutes is refused.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
+# Step-up for sensitive acts (accounts.stepup): a fresh authentication no older than this.
+PORTAL_STEP_UP_MINUTES = get_int("PORTAL_STEP_UP_MINUTES", 10, minimum=1)
+if PORTAL_STEP_UP_MINUTES > 15:
+    fail("PORTAL_STEP_UP_MINUTES is malformed: at most 15 minutes (a step-up older than that is no step-up)")
+ACCOUNT_REAUTHENTICATION_TIMEOUT = PORTAL_STEP_UP_MINUTES * 60
+
 MFA_ADAPTER = "accounts.adapters.PortalMFAAdapter"
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Passkeys: sign in with a passkey alone (it is possession + user verification).
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_PASSKEY_SIGNUP_ENABLED = False
+MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
+# http://localhost is a secure context for browsers; elsewhere only https works.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = get_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", PORTAL_DEMO_MODE)
 MFA_TOTP_ISSUER = PORTAL_NAME
+# --- Single sign-on (sso/) ----------------------------------------------------
+# Identity providers are data (sso.models.IdentityProvider), never SocialApp rows
+# or settings; accounts are never made by sign-up (sso.adapter).
+SOCIALACCOUNT_ADAPTER = "sso.adapter.PortalSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_REQUESTS_TIMEOUT = get_int("PORTAL_SSO_TIMEOUT_SECONDS", 10, minimum=1)
+# http:// issuers on 127.0.0.1/localhost only (tests, a local IdP); never in production.
+PORTAL_SSO_ALLOW_HTTP_LOOPBACK = get_bool("PORTAL_SSO_ALLOW_HTTP_LOOPBACK", False)
+
 # Sessions are recorded at login (IP, browser); tracking every request would
 # cost three writes per page.
 USERSESSIONS_TRACK_ACTIVITY = False

@@ -86,3 +86,7 @@ EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 (BASE_DIR / "staticfiles").mkdir(exist_ok=True)
+
+# Local identity providers on loopback and passkeys on http://localhost.
+PORTAL_SSO_ALLOW_HTTP_LOOPBACK = get_bool("PORTAL_SSO_ALLOW_HTTP_LOOPBACK", True)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = get_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", True)

@@ -68,6 +68,10 @@ PORTAL_BASE_URL = get_url(
 ).rstrip("/")
 if get_bool("PORTAL_EMAIL_EAGER", False):
     fail("PORTAL_EMAIL_EAGER must not be set with production settings (mail would be sent inside web requests)")
+if get_bool("PORTAL_SSO_ALLOW_HTTP_LOOPBACK", False):
+    fail("PORTAL_SSO_ALLOW_HTTP_LOOPBACK must not be set with production settings (identity providers use https)")
+PORTAL_SSO_ALLOW_HTTP_LOOPBACK = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", True)

@@ -68,3 +68,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 (BASE_DIR / "staticfiles").mkdir(exist_ok=True)
+
+# Local identity providers on loopback and passkeys on http://localhost.
+PORTAL_SSO_ALLOW_HTTP_LOOPBACK = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True

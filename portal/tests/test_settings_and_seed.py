@@ -52,6 +52,9 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"PORTAL_BASE_URL": "portal.example.gov"}, "PORTAL_BASE_URL is malformed"),
         ({"EMAIL_TIMEOUT": "forever"}, "EMAIL_TIMEOUT is malformed"),
         ({"PORTAL_EMAIL_EAGER": "true"}, "PORTAL_EMAIL_EAGER must not be set with production settings"),
+        ({"PORTAL_STEP_UP_MINUTES": "30"}, "PORTAL_STEP_UP_MINUTES is malformed"),
+        ({"PORTAL_API_USER_THROTTLE_RATE": "lots"}, "PORTAL_API_USER_THROTTLE_RATE is malformed"),
+        ({"PORTAL_SSO_ALLOW_HTTP_LOOPBACK": "true"}, "PORTAL_SSO_ALLOW_HTTP_LOOPBACK must not be set with production settings"),
     ],
 )
 def test_bad_environment_stops_startup_with_one_line_naming_it(change, named):

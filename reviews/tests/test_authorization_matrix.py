@@ -43,9 +43,18 @@ PLAIN = {
     "audit_export": ("GET", {"admin": 200}, 404),
     "notification_preferences": ("GET", {}, 200),
     "api_token_list": ("GET", {}, 200),
+    # Identity providers are the program office's.
+    "sso_provider_list": ("GET", {"admin": 200}, 404),
+    "sso_provider_create": ("GET", {"admin": 200}, 404),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}
+# Step-up through an identity provider, addressed by the provider's slug (sso/tests: a
+# provider one is not bound to is 404). The OIDC login/callback endpoints are mounted
+# inside allauth's URLconf (skipped above) and tested in sso/tests.
+TOKEN |= {"sso_step_up"}
+# The "sign in through your organisation" page is a sign-in page: the same for everyone.
+TOKEN |= {"sso_start"}
 
 # URLs on an object: (kind, method, extra kwargs, expected in-scope status per role).
 # Out of scope is always 404; a role missing from the dict has nothing in scope.
@@ -86,6 +95,8 @@ OBJECT = {
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
     # Personal API tokens: one's own only; anyone else's answers 404.
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
+    # Identity providers: program admins only.
+    "sso_provider_edit": ("idp", "GET", {}, {"admin": 200}),
 }
 
 
@@ -179,6 +190,14 @@ def _objects(demo, role, kind):
 
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
         return token_create(user=demo[role], name="mine")[0], token_create(user=someone_else, name="theirs")[0]
+    if kind == "idp":
+        from sso.services import identity_provider_save
+
+        idp = identity_provider_save(
+            actor=demo["admin"], agency_id=demo["nsa"].pk, name="NSA ICAM", issuer="https://idp.nsa.example",
+            client_id="portal", client_secret="s3cret", email_domains=["nsa.example"],
+        )
+        return (idp, None) if role == "admin" else (None, idp)
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]

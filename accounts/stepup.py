@@ -1,0 +1,92 @@
+"""Step-up authentication for sensitive acts: the one decorator every such view uses.
+
+Creating an API token, granting or revoking access, sharing a finding with
+the company, downloading a document marked view-only or stricter and
+revealing any secret need a *recent* authentication of this session: a
+sign-in or reauthentication no older than ``PORTAL_STEP_UP_MINUTES``
+(≤ 15). Otherwise the request is suspended (a POST is replayed afterwards,
+through allauth) and the person is sent to prove themselves again:
+
+* through their identity provider, with ``prompt=login&max_age=0``, when
+  their account is bound to one (sso.views.step_up);
+* otherwise through allauth's reauthentication, a second factor first.
+
+Usage::
+
+    from accounts.stepup import step_up_required
+
+    @login_required
+    @step_up_required            # unsafe methods only (POST …)
+    def token_list(request): …
+
+    @step_up_required(methods=None)   # every method, e.g. a download or a reveal
+    def credentials_reveal(request, pk): …
+
+``recently_authenticated(request)`` answers the same question for code that
+cannot be a decorated view (an API action answers 403 ``step_up_required``).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def recently_authenticated(request, *, minutes: int | None = None) -> bool:
+    """Whether this session's user authenticated (signed in or stepped up) within the window."""
+    from allauth.account.authentication import get_authentication_records
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    window = 60 * (minutes or settings.PORTAL_STEP_UP_MINUTES)
+    now = time.time()
+    return any(
+        now - float(record.get("at", 0)) < window
+        for record in get_authentication_records(request, user)
+        if record.get("method") in ("password", "mfa", "socialaccount")
+    )
+
+
+def step_up_redirect(request):
+    """Suspends the request and sends the user to authenticate again (IdP or allauth)."""
+    from allauth.account.adapter import get_adapter
+    from allauth.account.internal.flows.reauthentication import suspend_request
+    from allauth.socialaccount.models import SocialAccount
+
+    binding = SocialAccount.objects.filter(user=request.user).values_list("provider", flat=True).first()
+    if binding:
+        query = urlencode({"next": request.get_full_path()})
+        return HttpResponseRedirect(f"{reverse('sso_step_up', kwargs={'slug': binding})}?{query}")
+    methods = get_adapter(request).get_reauthentication_methods(request.user)
+    if not methods:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("This act needs a recent sign-in, and no way to confirm it is you is set up.")
+    return suspend_request(request, methods[0]["url"])
+
+
+def step_up_required(view=None, *, methods: tuple[str, ...] | None = UNSAFE):
+    """Decorator: the view runs only after a recent authentication (see the module docstring).
+
+    ``methods``: the HTTP methods that need it (default: unsafe ones; None: all).
+    """
+
+    def decorate(func):
+        @wraps(func)
+        def wrapper(request, *args, **kwargs):
+            if (methods is None or request.method in methods) and not recently_authenticated(request):
+                return step_up_redirect(request)
+            return func(request, *args, **kwargs)
+
+        wrapper.step_up_required = True
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
