@@ -346,6 +346,14 @@ def poam(export: dict):
         )
         for f in findings
     ]
+    if not items:  # OSCAL asks for at least one item: say plainly that nothing is open
+        items = [
+            PoamItem(
+                uuid=b.id("poam-item", "none"),
+                title="No open findings",
+                description=f"No finding that {b.audience} may see was open when this plan was produced.",
+            )
+        ]
     return PlanOfActionAndMilestones(
         uuid=b.id("document"),
         metadata=metadata,

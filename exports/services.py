@@ -41,6 +41,16 @@ def export_record(*, review, user, fmt: str, audience: dict, interim: bool, extr
         )
 
 
+def review_export_recorded(*, review, user) -> dict:
+    """The JSON export of ``review`` for ``user`` (already known to see it, material open), recorded
+    as an ``export.json`` audit event. Side effect: the event."""
+    from .data import review_export
+
+    doc = review_export(review=review, user=user)
+    export_record(review=review, user=user, fmt="json", audience=doc["audience"], interim=doc["interim"])
+    return doc
+
+
 @transaction.atomic
 def package_request(*, review, user, include_files: bool = True):
     """Queues the build of a signed closing package of ``review`` for ``user``'s audience.

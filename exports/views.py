@@ -59,11 +59,10 @@ def review_report(request, pk: int, fmt: str):
 @login_required
 def review_export_json(request, pk: int):
     """Every object of the review the reader may see, as versioned JSON (schema at ``export_schema``)."""
-    from .services import export_record
+    from .services import review_export_recorded
 
     review, _ = _exportable(request, pk)
-    doc = review_export(review=review, user=request.user)
-    export_record(review=review, user=request.user, fmt="json", audience=doc["audience"], interim=doc["interim"])
+    doc = review_export_recorded(review=review, user=request.user)
     response = HttpResponse(export_json_bytes(doc), content_type="application/json")
     return _attachment(response, f"review-{review.pk}-{'interim-' if doc['interim'] else ''}export.json")
 

@@ -159,3 +159,45 @@ def test_oscal_downloads_through_the_page_and_is_404_out_of_scope(mini, demo, lo
     assert client.get(reverse("review_oscal", kwargs={"pk": mini["review"].pk, "kind": "ssp"})).status_code == 404
     other = login(demo["liaison_contoso"])
     assert other.get(reverse("review_oscal", kwargs={"pk": mini["review"].pk, "kind": "poam"})).status_code == 404
+
+
+# --- The export log -------------------------------------------------------------------
+
+
+def test_every_export_is_an_audit_event_the_company_sees_as_the_agency(mini, demo, login):
+    from audit.models import AuditEvent
+
+    review = mini["review"]
+    lead = login(demo["lead_nsa"], accept_terms_for=[review])
+    before = set(AuditEvent.objects.values_list("id", flat=True))
+    lead.get(reverse("review_export_json", kwargs={"pk": review.pk}))
+    lead.get(reverse("review_oscal", kwargs={"pk": review.pk, "kind": "assessment-results"}))
+    events = AuditEvent.objects.exclude(id__in=before).order_by("id")
+    assert [(e.action, e.actor, e.payload["format"], e.payload["audience"]) for e in events] == [
+        ("export.json", demo["lead_nsa"], "json", "NSA"),
+        ("export.oscal", demo["lead_nsa"], "assessment-results", "NSA"),
+    ]
+    page = login(demo["liaison_northwind"]).get(reverse("review_history", kwargs={"pk": review.pk})).content.decode()
+    assert "export.json" in page and "export.oscal" in page
+    assert "Lee Lead" not in page and "lead.nsa" not in page
+    # Another agency does not learn what NSA exported.
+    cisa = login(demo["lead_cisa"]).get(reverse("review_history", kwargs={"pk": review.pk})).content.decode()
+    assert "export.json" not in cisa
+
+
+def test_api_export_is_cut_to_the_caller_and_404_out_of_scope(mini, demo):
+    from rest_framework.test import APIClient
+
+    from api.services import token_create
+
+    def call(role, pk):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(user=demo[role], name='t')[1]}")
+        return client.get(f"/api/v1/reviews/{pk}/export/")
+
+    response = call("liaison_northwind", mini["review"].pk)
+    assert response.status_code == 200
+    export_validate(response.json())
+    assert _titles(response.json()) == {mini["shared"].title}
+    assert call("liaison_contoso", mini["review"].pk).status_code == 404
+    assert call("reviewer_nsa", demo["helix"].pk).status_code == 404
