@@ -121,13 +121,19 @@ def test_company_oscal_holds_no_unshared_finding_and_no_person(mini, demo):
 def test_assessment_results_link_observations_to_documents_by_sha256(mini, demo):
     from documents.models import DocumentVersion
 
-    model = oscal_validate(oscal_json(review_export(review=mini["review"], user=demo["admin"]), "assessment-results"), "assessment-results")
-    resources = {r.uuid: r for r in model.back_matter.resources}
+    def build(review):
+        text = oscal_json(review_export(review=review, user=demo["admin"]), "assessment-results")
+        return oscal_validate(text, "assessment-results")
+
+    atlas = build(demo["atlas"])  # the demo review with documents
+    resources = {r.uuid: r for r in atlas.back_matter.resources}
     hashes = {r.rlinks[0].hashes[0].value for r in resources.values() if r.rlinks}
-    assert hashes == set(DocumentVersion.objects.filter(document__review=mini["review"]).values_list("sha256", flat=True))
+    expected = set(DocumentVersion.objects.filter(document__review=demo["atlas"]).values_list("sha256", flat=True))
+    assert expected and hashes == expected
+    examined = [o for o in atlas.results[0].observations if o.methods == ["EXAMINE"] and o.relevant_evidence]
+    assert len(examined) == len(expected) and all(o.relevant_evidence[0].href[1:] in resources for o in examined)
+    model = build(mini["review"])
     result = model.results[0]
-    examined = [o for o in result.observations if o.methods == ["EXAMINE"] and o.relevant_evidence]
-    assert examined and all(o.relevant_evidence[0].href[1:] in resources for o in examined)
     # Findings carry severity and taxonomy, a status and a risk with the company's response.
     finding = next(f for f in result.findings if f.title == mini["shared"].title)
     props = {p.name: p.value for p in finding.props}
