@@ -255,6 +255,11 @@ def test_package_pages_show_progress_and_download_to_the_requester_only(demo, me
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     body = b"".join(download.streaming_content)
     assert hashlib.sha256(body).hexdigest() == ExportPackage.objects.get(pk=package.pk).sha256
+    # The export log: the request and the download, by NSA's lead, for NSA.
+    events = AuditEvent.objects.filter(action__startswith="export.package", review_id=review.pk).order_by("id")
+    assert [(e.action, e.actor, e.payload["audience"]) for e in events] == [
+        ("export.package", demo["lead_nsa"], "NSA"), ("export.package_download", demo["lead_nsa"], "NSA"),
+    ]
     # Someone else who sees the same review does not get this lead's package.
     other = login(demo["reviewer_nsa"], accept_terms_for=[review])
     assert other.get(reverse("package_download", kwargs={"pk": package.pk})).status_code == 404
