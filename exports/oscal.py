@@ -50,10 +50,15 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _line(value) -> str:
+    """One line without surrounding blanks, as OSCAL's string type asks (``^\\S(.*\\S)?$``)."""
+    return " ".join(str(value).split()) or "-"
+
+
 def _prop(name: str, value) -> object:
     from trestle.oscal.common import Property
 
-    return Property(name=name, value=str(value), ns=NS)
+    return Property(name=name, value=_line(value), ns=NS)
 
 
 class _Builder:
@@ -80,11 +85,11 @@ class _Builder:
         self.party = {"program office": self.id("party", "program-office"), "company": self.id("party", "company", x["company"]["id"])}
         parties = [
             Parties(uuid=self.party["program office"], type="organization", name="Program office"),
-            Parties(uuid=self.party["company"], type="organization", name=x["company"]["name"]),
+            Parties(uuid=self.party["company"], type="organization", name=_line(x["company"]["name"])),
         ]
         for a in x["agencies"]:
             self.party[a["acronym"]] = self.id("party", "agency", a["id"])
-            parties.append(Parties(uuid=self.party[a["acronym"]], type="organization", name=a["name"], short_name=a["acronym"]))
+            parties.append(Parties(uuid=self.party[a["acronym"]], type="organization", name=_line(a["name"]), short_name=_line(a["acronym"])))
         responsible = [
             ResponsibleParty(role_id="assessor", party_uuids=[self.party[a["acronym"]] for a in x["agencies"]]) if x["agencies"] else None,
             ResponsibleParty(role_id="assessed-party", party_uuids=[self.party["company"]]),
@@ -119,7 +124,7 @@ class _Builder:
         resources = [
             Resource(
                 uuid=self.id("resource", "review-request"),
-                title=f"Review request: {self.x['review']['title']}",
+                title=_line(f"Review request: {self.x['review']['title']}"),
                 description=self.x["review"]["summary"] or "The company's request for review.",
                 props=[_prop("review-id", self.x["review"]["id"])],
             )
@@ -132,7 +137,7 @@ class _Builder:
                 resources.append(
                     Resource(
                         uuid=rid,
-                        title=f"{d['title']} (version {v['number']})",
+                        title=_line(f"{d['title']} (version {v['number']})"),
                         description=f"{d['kind'].replace('_', ' ').capitalize()} handed over as {v['original_name']}, marked {d['marking']}.",
                         props=[
                             _prop("document-kind", d["kind"]),
@@ -157,13 +162,13 @@ class _Builder:
         from trestle.oscal.common import Observation, RelevantEvidence, SubjectReference
 
         out = []
-        subject = SubjectReference(subject_uuid=self.id("model", self.x["model"]["id"]), type="component", title=self.model_title())
+        subject = SubjectReference(subject_uuid=self.id("model", self.x["model"]["id"]), type="component", title=_line(self.model_title()))
         for d in self.x["documents"]:
             for v in d["versions"]:
                 out.append(
                     Observation(
                         uuid=self.id("observation", "version", v["id"]),
-                        title=f"Examined {d['title']} (version {v['number']})",
+                        title=_line(f"Examined {d['title']} (version {v['number']})"),
                         description=f"The agencies examined the {d['kind'].replace('_', ' ')} handed over by {self.x['company']['name']}.",
                         methods=["EXAMINE"],
                         types=["historic"],
@@ -179,7 +184,7 @@ class _Builder:
             out.append(
                 Observation(
                     uuid=self.id("observation", "finding", f["id"]),
-                    title=f["title"],
+                    title=_line(f["title"]),
                     description=f["description"] or f["title"],
                     props=[_prop("agency", f["agency"])],
                     methods=["TEST"],
@@ -196,7 +201,7 @@ class _Builder:
             out.append(
                 Observation(
                     uuid=self.id("observation", "criterion", n, item["criterion"]),
-                    title=f"Readiness: {item['criterion']}",
+                    title=_line(f"Readiness: {item['criterion']}"),
                     description=f"{item['criterion']}: {item['answer'].replace('_', ' ')}." + (f" {item['note']}" if item["note"] else ""),
                     props=[_prop("readiness-answer", item["answer"]), _prop("mandatory", "true" if item["mandatory"] else "false")],
                     methods=["EXAMINE"],
@@ -259,7 +264,7 @@ class _Builder:
             target=FindingTarget(
                 type="objective-id",
                 target_id=f"category-{f['category']['id']}",
-                title=f["category"]["name"],
+                title=_line(f["category"]["name"]),
                 status=ObjectiveStatus(state="not-satisfied", reason="fail"),
             ),
             related_observations=[RelatedObservation(observation_uuid=self.id("observation", "finding", f["id"]))],

@@ -207,3 +207,19 @@ def test_api_export_is_cut_to_the_caller_and_404_out_of_scope(mini, demo):
     assert _titles(response.json()) == {mini["shared"].title}
     assert call("liaison_contoso", mini["review"].pk).status_code == 404
     assert call("reviewer_nsa", demo["helix"].pk).status_code == 404
+
+
+def test_oscal_takes_multi_line_texts(demo):
+    review = demo["atlas"]
+    finding = finding_services.finding_create(
+        review_id=review.pk, actor=demo["reviewer_nsa"], title="Refusal bypass  via tool output",
+        category=FindingCategory.objects.get(name="Safeguard bypass"), severity="low",
+        description="Line one.\n\nLine two.  ", evidence="  Transcript 4\r\nTranscript 5\n",
+    )
+    finding_services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing=Sharing.COMPANY)
+    finding_services.finding_comment(finding_id=finding.pk, actor=demo["liaison_northwind"], body="Fixed.\nSee build 9.", internal=False)
+    for role in ("admin", "liaison_northwind"):
+        for kind in ("assessment-results", "poam"):
+            model = oscal_validate(oscal_json(review_export(review=review, user=demo[role]), kind), kind)
+            findings = model.results[0].findings if kind == "assessment-results" else model.findings
+            assert "Refusal bypass  via tool output" in {f.title for f in findings}
