@@ -31,9 +31,50 @@ def _cache_outage_errors() -> tuple[type[BaseException], ...]:
 CACHE_OUTAGE_ERRORS = _cache_outage_errors()
 RETRY_AFTER_SECONDS = 30
 
+# SQLSTATEs of a database server that is gone or not accepting work now: connection exceptions
+# (class 08), the server shutting down or starting up (57P01-57P03), too many connections (53300).
+DATABASE_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database server is unreachable or went away mid-request (not a bad query).
+
+    Django wraps the driver's error (psycopg's is its ``__cause__``):
+    ``InterfaceError`` is a connection already closed; an ``OperationalError``
+    counts when the server gave no SQLSTATE (connection refused, cut, closed)
+    or one of ``DATABASE_OUTAGE_STATES``. A deadlock or a statement timeout is
+    an ``OperationalError`` too, but not an outage: those stay 500s.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.__cause__, "sqlstate", None) or getattr(exc, "sqlstate", None)
+    return state is None or state.startswith(DATABASE_OUTAGE_STATES)
+
+
+def outage_of(exc: BaseException | None) -> str | None:
+    """``"cache"`` or ``"database"`` when ``exc`` (or what caused it) is such an outage, else None."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if CACHE_OUTAGE_ERRORS and isinstance(exc, CACHE_OUTAGE_ERRORS):
+            return "cache"
+        if is_database_outage(exc):
+            return "database"
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def wants_json(request) -> bool:
+    """The API, and scripts that ask for JSON (the upload script), get the API's error body."""
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
 
 def service_unavailable(request):
-    """503 "temporarily unavailable, try again shortly": the API's error body on /api/, a page elsewhere.
+    """503 "temporarily unavailable, try again shortly": the API's error body for JSON clients, a page elsewhere.
 
     Rendered without context processors: the bell and the session may need
     the very service that is down.
@@ -41,7 +82,7 @@ def service_unavailable(request):
     from django.http import HttpResponse, JsonResponse
     from django.template.loader import render_to_string
 
-    if request.path.startswith("/api/"):
+    if wants_json(request):
         message = "The portal is temporarily unavailable; try again shortly."
         response = JsonResponse(
             {"errors": [{"field": None, "code": "service_unavailable", "message": message}]}, status=503
@@ -52,13 +93,17 @@ def service_unavailable(request):
     return response
 
 
-class CacheOutageMiddleware:
-    """Turns a shared-cache (Redis) outage into a clear, closed door.
+class OutageMiddleware:
+    """Turns an outage of the shared cache (Redis) or the database into a clear, closed door.
 
     Login rate limits, used TOTP codes and API throttles live in the cache;
     when it is unreachable those checks cannot be made, so the request is
-    refused (fail-closed) — with 503 and Retry-After rather than a 500 that
-    looks like a bug and invites retries of a half-known outcome.
+    refused (fail-closed). When the database server is gone (restarting,
+    unreachable, the connection cut), the request's transaction was rolled
+    back with it and nothing was half-written. Either way the answer is 503
+    with Retry-After rather than a 500 that looks like a bug and invites
+    retries of a half-known outcome. Errors raised in other middleware reach
+    ``portal.urls.handler500``, which answers the same way.
     """
 
     def __init__(self, get_response):
@@ -68,12 +113,15 @@ class CacheOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if CACHE_OUTAGE_ERRORS and isinstance(exception, CACHE_OUTAGE_ERRORS):
-            import logging
+        outage = outage_of(exception)
+        if outage is None:
+            return None
+        import logging
 
-            logging.getLogger("portal.outage").error("shared cache unavailable on %s: %s", request.path, exception)
-            return service_unavailable(request)
-        return None
+        what = "shared cache" if outage == "cache" else "database"
+        logging.getLogger("portal.outage").error("%s unavailable on %s: %s", what, request.path, exception)
+        return service_unavailable(request)
+
 
 
 class RefusalMiddleware:

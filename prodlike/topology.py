@@ -296,7 +296,7 @@ class Topology:
             "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION",
             "S3_ADDRESSING_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLAMAV_URL",
             "PORTAL_X_ACCEL_REDIRECT_PREFIX", "PORTAL_TRUSTED_PROXY_COUNT", "STATIC_ROOT", "SECURE_HSTS_SECONDS",
-            "PORTAL_API_THROTTLE_RATE")
+            "PORTAL_API_THROTTLE_RATE", "PORTAL_BASE_URL")
 
     def _environment(self) -> dict[str, str]:
         p = self.ports
@@ -307,6 +307,7 @@ class Topology:
             "SECRET_KEY": "prodlike-local-only-" + "x" * 40,
             "PORTAL_ENCRYPTION_KEY": FERNET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PORTAL_BASE_URL": f"https://127.0.0.1:{p['nginx']}",
             "CSRF_TRUSTED_ORIGINS": origins,
             "DATABASE_URL": self.database_url,
             "DATABASE_CONN_MAX_AGE": "60",
