@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from .outage import RETRY_AFTER_SECONDS, outage_of
+
 
 class ContentSecurityPolicyMiddleware:
     """Sends one Content-Security-Policy on every response.
@@ -19,68 +21,46 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-# Errors of the shared cache (Redis) that mean "not reachable now", not "wrong request".
-def _cache_outage_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
-    except ImportError:  # the embedded default runs without redis-py's server
-        return ()
-    return (ConnectionError, TimeoutError, BusyLoadingError)
-
-
-CACHE_OUTAGE_ERRORS = _cache_outage_errors()
-RETRY_AFTER_SECONDS = 30
-
-# SQLSTATEs of a database server that is gone or not accepting work now: connection exceptions
-# (class 08), the server shutting down or starting up (57P01-57P03), too many connections (53300).
-DATABASE_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
-
-
-def is_database_outage(exc: BaseException) -> bool:
-    """The database server is unreachable or went away mid-request (not a bad query).
-
-    Django wraps the driver's error (psycopg's is its ``__cause__``):
-    ``InterfaceError`` is a connection already closed; an ``OperationalError``
-    counts when the server gave no SQLSTATE (connection refused, cut, closed)
-    or one of ``DATABASE_OUTAGE_STATES``. A deadlock or a statement timeout is
-    an ``OperationalError`` too, but not an outage: those stay 500s.
-    """
-    from django.db import InterfaceError, OperationalError
-
-    if isinstance(exc, InterfaceError):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    state = getattr(exc.__cause__, "sqlstate", None) or getattr(exc, "sqlstate", None)
-    return state is None or state.startswith(DATABASE_OUTAGE_STATES)
-
-
-def outage_of(exc: BaseException | None) -> str | None:
-    """``"cache"`` or ``"database"`` when ``exc`` (or what caused it) is such an outage, else None."""
-    seen = 0
-    while exc is not None and seen < 5:
-        if CACHE_OUTAGE_ERRORS and isinstance(exc, CACHE_OUTAGE_ERRORS):
-            return "cache"
-        if is_database_outage(exc):
-            return "database"
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return None
-
-
 def wants_json(request) -> bool:
     """The API, and scripts that ask for JSON (the upload script), get the API's error body."""
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+DRAIN_SECONDS = 30
+
+
+def drain_body(request, seconds: float = DRAIN_SECONDS) -> None:
+    """Reads and drops what is left of the request's body before an early error answer.
+
+    A client still sending (an upload streamed through nginx) whose server
+    answers and closes the connection with bytes unread gets a reset instead
+    of the answer — nginx turns that into an HTML 502, even for a JSON client.
+    Bounded: after ``seconds`` the rest is left to the reset.
+    """
+    import time
+
+    stream = getattr(request, "_stream", None)
+    if stream is None:
+        return
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline and stream.read(1 << 20):
+            pass
+    except Exception:  # noqa: BLE001 - the client went away: nothing left to answer
+        pass
 
 
 def service_unavailable(request):
     """503 "temporarily unavailable, try again shortly": the API's error body for JSON clients, a page elsewhere.
 
     Rendered without context processors: the bell and the session may need
-    the very service that is down.
+    the very service that is down. The rest of the request's body is read
+    first (``drain_body``), so that an upload cut short still gets this answer.
     """
     from django.http import HttpResponse, JsonResponse
     from django.template.loader import render_to_string
+
+    drain_body(request)
 
     if wants_json(request):
         message = "The portal is temporarily unavailable; try again shortly."

@@ -46,10 +46,11 @@ def handler500(request):
     OutageMiddleware answers it for views."""
     import sys
 
-    from .middleware import outage_of, service_unavailable, wants_json
+    from .middleware import drain_body, outage_of, service_unavailable, wants_json
 
     if outage_of(sys.exc_info()[1]) is not None:
         return service_unavailable(request)
+    drain_body(request)  # an upload cut short still gets this answer, not a reset
     if wants_json(request):
         from django.http import JsonResponse
 

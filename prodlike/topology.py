@@ -109,6 +109,7 @@ class Topology:
         self.bucket = "portal-documents"
         self.created_database = False
         self.env: dict[str, str] = {}
+        self._born = time.monotonic()
 
     # --- addresses ------------------------------------------------------------------
     @property
@@ -163,7 +164,7 @@ class Topology:
 
     def _log(self, message: str) -> None:
         if self.verbose:
-            print(f"prodlike: {message}", flush=True)
+            print(f"prodlike: [{time.monotonic() - self._born:5.1f} s] {message}", flush=True)
 
     def _check_ports(self) -> None:
         busy = [f"{name} ({port})" for name, port in self.ports.items()
@@ -510,11 +511,26 @@ http {{
     def end(self, name: str) -> None:
         self._end(self.procs.pop(name))
 
+    def _end_all(self, procs: list[Proc], timeout: float = 15) -> None:
+        """SIGTERM to every one at once, then waits for them together (SIGKILL after ``timeout``)."""
+        for proc in procs:
+            if proc.popen.poll() is None:
+                try:
+                    os.killpg(proc.popen.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + timeout
+        for proc in procs:
+            try:
+                proc.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._end(proc, signal.SIGKILL)
+
     def stop(self) -> None:
-        order = ["nginx", "web1", "web2", "beat", "beat2", "worker1", "worker2", "clamd", "s3", "redis"]
-        for name in order + [n for n in self.procs if n not in order and n != "postgres"]:
-            if name in self.procs:
-                self._end(self.procs.pop(name))
+        # nginx first (no new requests), then every other process at once; PostgreSQL last, after the drop.
+        if "nginx" in self.procs:
+            self._end(self.procs.pop("nginx"))
+        self._end_all([self.procs.pop(name) for name in list(self.procs) if name != "postgres"])
         if self.smtp is not None:
             self.smtp.stop()
             self.smtp = None

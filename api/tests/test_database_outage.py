@@ -118,6 +118,30 @@ def test_json_client_outside_the_api_gets_a_json_503_while_the_database_is_unrea
     assert response.json() == UNAVAILABLE
 
 
+def test_upload_refused_by_an_outage_before_its_body_was_read_still_reads_it(demo, api):
+    """Answered and closed with bytes unread, the connection is reset and nginx shows an HTML 502 instead."""
+    client = api(demo["liaison_northwind"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    original = connection.settings_dict
+    connection.close()
+    connection.settings_dict = {**original, "HOST": "127.0.0.1", "PORT": str(closed_port)}
+    try:
+        response = client.post(
+            "/api/v1/documents/",
+            {"review": demo["atlas_mini"].pk, "kind": "model_card",
+             "file": SimpleUploadedFile("log.txt", b"evaluation log line\n" * 200_000)},
+            format="multipart",
+        )
+    finally:
+        connection.close()
+        connection.settings_dict = original
+    assert response.status_code == 503 and response.json() == UNAVAILABLE
+    stream = response.wsgi_request._stream
+    assert stream.limit > 4_000_000 and stream._pos == stream.limit  # the whole body was read before answering
+
+
 def test_sign_in_after_the_database_dropped_the_connection_is_the_503_page(demo):
     client = Client(raise_request_exception=False)
     client.get(reverse("account_login"))
@@ -135,7 +159,7 @@ def test_a_statement_timeout_is_not_an_outage(demo):
     """A cancelled statement is an OperationalError too, but the server is there: a 500, not "try again"."""
     from django.db import OperationalError, transaction
 
-    from portal.middleware import outage_of
+    from portal.outage import outage_of
 
     with pytest.raises(OperationalError) as caught, transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL statement_timeout = 1")
