@@ -150,11 +150,18 @@ class Topology:
             waits.pop(0)()
             self.s3_client().create_bucket(Bucket=self.bucket)
             preparing = self._prepare_database()
-            for wait in waits + preparing:
+            # The web servers and workers touch the database only when asked to: they start (their
+            # imports take a while) during the migration; beat reads its schedule from the database
+            # at start, so it waits for it; the workers wait for clamd (seed_demo queues scans).
+            servers = [self._start_web(1), self._start_web(2)]
+            for wait in waits:
+                wait()
+            servers += [self._start_worker(1), self._start_worker(2)]
+            for wait in preparing:
                 wait()
             self._log("database migrated and seeded, static files collected")
-            waits = [self._start_web(1), self._start_web(2), self._start_worker(1), self._start_worker(2), self._start_beat()]
-            for wait in waits:
+            servers.append(self._start_beat())
+            for wait in servers:
                 wait()
             self._start_nginx()()
         except BaseException:
@@ -364,7 +371,10 @@ class Topology:
             conn.execute(f"CREATE TABLE {MARKER} (created_at timestamptz NOT NULL DEFAULT now())")
         self._log("migrating and seeding the demo data; collecting static files alongside")
         setup = "import django; django.setup(); from django.core.management import call_command as c; "
-        migrate = self.spawn("migrate", [PYTHON, "-c", setup + "c('migrate', interactive=False, verbosity=0); c('seed_demo')"], env=self.env)
+        steps = ("import time; t = time.monotonic(); c('migrate', interactive=False, verbosity=0); "
+                 "print(f'migrated in {time.monotonic() - t:.1f} s', flush=True); t = time.monotonic(); c('seed_demo'); "
+                 "print(f'seeded in {time.monotonic() - t:.1f} s', flush=True)")
+        migrate = self.spawn("migrate", [PYTHON, "-c", setup + steps], env=self.env)
         static = self.spawn("collectstatic", [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=self.env)
         return [lambda: self._finished(migrate, 600), lambda: self._finished(static, 300)]
 
@@ -376,6 +386,9 @@ class Topology:
         if code != 0:
             raise RuntimeError(f"{proc.name} failed ({code}):\n{proc.log.read_text(errors='replace')[-3000:]}")
         self.procs.pop(proc.name, None)
+        for line in proc.log.read_text(errors="replace").splitlines():
+            if line.startswith(("migrated in", "seeded in")):
+                self._log(line)
 
     def _drop_database(self) -> None:
         with self._admin_connect() as conn:
