@@ -26,7 +26,9 @@ so no two workers ever talk to the server about one e-mail, and every attempt
 carries the same Message-ID. The one window left is the server's reply to the
 end of the message being lost (the worker killed or the connection cut just
 after the server accepted it): the e-mail is then sent again, with the same
-Message-ID, which receiving systems use to drop the repeat.
+Message-ID, which receiving systems use to drop the repeat. A database that
+goes away after the server accepted the message (a PostgreSQL restart) is
+waited out, within the task's soft time limit, to record it sent.
 
 Other apps learn outcomes through ``on_outcome(kind, hook)``: reminders mirror
 them on their rows and alert the program office about missed ones.

@@ -532,12 +532,16 @@ http {{
                     os.killpg(proc.popen.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         for proc in procs:
             try:
                 proc.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                self._log(f"{proc.name} did not stop within {timeout:.0f} s: killed")
                 self._end(proc, signal.SIGKILL)
+        if procs:
+            self._log(f"{len(procs)} processes stopped in {time.monotonic() - started:.1f} s")
 
     def stop(self) -> None:
         # nginx first (no new requests), then every other process at once; PostgreSQL last, after the drop.
