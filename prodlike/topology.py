@@ -44,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MARKER = "prodlike_marker"
+TEMPLATE_PREFIX = "portal_prodlike_tpl_"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 # A fixed, clearly local Fernet key and secret: this topology holds demo data only.
 FERNET_KEY = "ZHVtbXktcHJvZGxpa2Uta2V5LW5vdC1hLXNlY3JldCE="
@@ -355,7 +356,15 @@ class Topology:
         base = (f"postgres://postgres@127.0.0.1:{self.ports['postgres']}" if self.own_postgres else machine_server_url())
         return psycopg.connect(f"{base}/{dbname}", autocommit=True, connect_timeout=10)
 
-    def _prepare_database(self) -> None:
+    def _prepare_database(self) -> list:
+        """Creates the database, migrated and with the demo data; returns what to wait for.
+
+        On the machine's server the migrated, empty schema is kept as a template database
+        (``portal_prodlike_tpl_<hash of the migrations and requirements>``): the next run copies
+        it in a second instead of migrating for half a minute. A change of any migration makes a
+        new one (and the old ones are dropped). ``PRODLIKE_NO_TEMPLATE=1`` migrates from scratch;
+        a cluster of its own (the fault bench) always does.
+        """
         with self._admin_connect() as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
         if exists:
@@ -364,19 +373,93 @@ class Topology:
             if not ours:
                 raise RuntimeError(f"database {self.database!r} exists and was not made by prodlike; refusing to touch it")
             self._drop_database()
-        with self._admin_connect() as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
-        self.created_database = True
-        with self._admin_connect(self.database) as conn:
-            conn.execute(f"CREATE TABLE {MARKER} (created_at timestamptz NOT NULL DEFAULT now())")
-        self._log("migrating and seeding the demo data; collecting static files alongside")
-        setup = "import django; django.setup(); from django.core.management import call_command as c; "
-        steps = ("import time; t = time.monotonic(); c('migrate', interactive=False, verbosity=0); "
-                 "print(f'migrated in {time.monotonic() - t:.1f} s', flush=True); t = time.monotonic(); c('seed_demo'); "
-                 "print(f'seeded in {time.monotonic() - t:.1f} s', flush=True)")
-        migrate = self.spawn("migrate", [PYTHON, "-c", setup + steps], env=self.env)
         static = self.spawn("collectstatic", [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=self.env)
-        return [lambda: self._finished(migrate, 600), lambda: self._finished(static, 300)]
+        waits = [lambda: self._finished(static, 300)]
+        if self.own_postgres or os.environ.get("PRODLIKE_NO_TEMPLATE"):
+            self._create_database()
+            self._log("migrating and seeding the demo data; collecting static files alongside")
+            migrate = self.spawn("migrate", [PYTHON, "-c", self._steps(migrate=True, seed=True)], env=self.env)
+            return [lambda: self._finished(migrate, 600), *waits]
+        template = self._template_name()
+        if self._database_exists(template):
+            self._create_database(template)
+            self._log(f"copied the migrated schema from {template}; seeding the demo data, collecting static files alongside")
+            seed = self.spawn("seed", [PYTHON, "-c", self._steps(seed=True)], env=self.env)
+            return [lambda: self._finished(seed, 600), *waits]
+        building = f"{template}_{os.getpid()}"
+        with self._admin_connect() as conn:
+            conn.execute(f'CREATE DATABASE "{building}"')
+        with self._admin_connect(building) as conn:
+            conn.execute(f"CREATE TABLE {MARKER} (created_at timestamptz NOT NULL DEFAULT now())")
+        self._log(f"migrating into a new template {template}; collecting static files alongside")
+        env = {**self.env, "DATABASE_URL": self.database_url.rsplit("/", 1)[0] + "/" + building}
+        migrate = self.spawn("migrate", [PYTHON, "-c", self._steps(migrate=True)], env=env)
+
+        def then_seed():
+            try:
+                self._finished(migrate, 600)
+                self._keep_template(building, template)
+            finally:
+                with self._admin_connect() as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{building}"')
+            self._create_database(template)
+            seed = self.spawn("seed", [PYTHON, "-c", self._steps(seed=True)], env=self.env)
+            self._finished(seed, 600)
+
+        return [then_seed, *waits]
+
+    @staticmethod
+    def _steps(*, migrate: bool = False, seed: bool = False) -> str:
+        code = "import time, django; django.setup(); from django.core.management import call_command as c; t = time.monotonic(); "
+        if migrate:
+            code += "c('migrate', interactive=False, verbosity=0); print(f'migrated in {time.monotonic() - t:.1f} s', flush=True); t = time.monotonic(); "
+        if seed:
+            code += "c('seed_demo'); print(f'seeded in {time.monotonic() - t:.1f} s', flush=True)"
+        return code
+
+    @staticmethod
+    def _template_name() -> str:
+        import hashlib
+
+        digest = hashlib.sha256()
+        files = sorted(p for p in ROOT.glob("*/migrations/*.py"))
+        for path in [*files, ROOT / "requirements.txt"]:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        return f"{TEMPLATE_PREFIX}{digest.hexdigest()[:16]}"
+
+    def _database_exists(self, name: str) -> bool:
+        with self._admin_connect() as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+    def _keep_template(self, building: str, template: str) -> None:
+        """Renames the freshly migrated database to the template (another run may have been first)
+        and drops templates of other migration states that nobody is copying."""
+        import psycopg
+
+        with self._admin_connect() as conn:
+            try:
+                conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+                conn.execute(f'ALTER DATABASE "{template}" WITH IS_TEMPLATE true')
+            except psycopg.Error:
+                pass  # a concurrent run made it first: ours is dropped by the caller
+            stale = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s AND datname !~ '_[0-9]+$'",
+                [TEMPLATE_PREFIX.replace("_", r"\_") + "%", template],
+            ).fetchall()
+            for (name,) in stale:
+                try:
+                    conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+                    conn.execute(f'DROP DATABASE "{name}"')
+                except psycopg.Error:
+                    pass  # in use: the next run drops it
+
+    def _create_database(self, template: str | None = None) -> None:
+        with self._admin_connect() as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.created_database = True
+        if template is None:
+            with self._admin_connect(self.database) as conn:
+                conn.execute(f"CREATE TABLE {MARKER} (created_at timestamptz NOT NULL DEFAULT now())")
 
     def _finished(self, proc: Proc, timeout: float) -> None:
         try:
