@@ -19,16 +19,16 @@ def broken_dashboard(monkeypatch):
     import portal.urls
 
     def explode(request):
-        raise RuntimeError("something unexpected")
+        raise RuntimeError("database went away")
 
     monkeypatch.setattr(dashboard.views, "dashboard", explode)
+    for module in (dashboard.urls, portal.urls):
+        importlib.reload(module)
     clear_url_caches()
-    importlib.reload(dashboard.urls)
-    importlib.reload(portal.urls)
     yield
     monkeypatch.undo()
-    importlib.reload(dashboard.urls)
-    importlib.reload(portal.urls)
+    for module in (dashboard.urls, portal.urls):
+        importlib.reload(module)
     clear_url_caches()
 
 

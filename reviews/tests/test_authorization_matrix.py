@@ -77,7 +77,8 @@ OBJECT = {
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
-    "review_extension_request": ("review", "POST", {}, ALL_302),
+    # Only a participating agency's side may ask (302 back to the page with the result); others: 404.
+    "review_extension_request": ("review", "POST", {}, {**{r: 404 for r in DEMO_ROLES}, **{r: 302 for r in ("lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa")}}),
     "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
     "review_rfis": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_detail": ("rfi", "GET", {}, {r: 200 for r in DEMO_ROLES}),
@@ -300,7 +301,7 @@ TERMS_GATED = {
 NOT_GATED = {
     "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
-    "extension_decide", "review_certify", "api_token_revoke",
+    "extension_decide", "review_certify", "api_token_revoke", "sso_provider_edit",
 }
 AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
 
