@@ -440,9 +440,11 @@ class Run:
         }
 
     def _postgres_restart_upload(self, due):
-        """Six 8 MiB uploads through nginx; PostgreSQL (the topology's own cluster) restarted while they stream."""
+        """Six 2 MiB uploads through nginx; PostgreSQL (the topology's own cluster) restarted while they stream.
+
+        Together they fit the web servers' 16 MiB temporary folder (disk_full is the scenario that fills it)."""
         results: list = []
-        threads = self._upload_many(6, 8 * 1024 * 1024, results)
+        threads = self._upload_many(6, 2 * 1024 * 1024, results)
         time.sleep(0.5)
         self.topology.restart_postgres(down_seconds=3)
         from django.db import connection
