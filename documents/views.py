@@ -45,7 +45,10 @@ def _wants_json(request) -> bool:
 
 def _store_uploads(request, *, files, refusals, store):
     """Stores each file on its own; one bad file never affects the others. Returns per-file results."""
-    results = [{"name": name, "ok": False, "message": f"{name} {reason}"} for name, reason in refusals]
+    results = [
+        {"name": name, "ok": False, "message": f"{name} {reason}", **({"code": code} if code.startswith("storage_") else {})}
+        for name, reason, code in refusals
+    ]
     for upload in files:
         name = getattr(upload, "original_name", upload.name)
         try:

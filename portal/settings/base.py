@@ -104,8 +104,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "audit.context.AuditContextMiddleware",
-    # Redis down: 503 "try again shortly" (fail-closed), never a 500.
-    "portal.middleware.CacheOutageMiddleware",
+    # Redis or PostgreSQL down: 503 "try again shortly" (fail-closed), never a 500.
+    "portal.middleware.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
