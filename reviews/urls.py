@@ -12,6 +12,7 @@ urlpatterns = [
     path("reviews/<int:pk>/access/revoke/", views.review_access_revoke, name="review_access_revoke"),
     path("reviews/<int:pk>/extensions/", views.review_extension_request, name="review_extension_request"),
     path("reviews/<int:pk>/certify/", views.review_certify, name="review_certify"),
+    path("reviews/<int:pk>/sign-off/", views.review_sign_off, name="review_sign_off"),
     path("reviews/<int:pk>/history/", views.review_history, name="review_history"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
     path("models/<int:pk>/", views.model_detail, name="model_detail"),

@@ -15,12 +15,14 @@ from . import selectors, services, workflow
 from .forms import (
     AssignForm,
     AssignmentAcceptForm,
+    CertificateForm,
     ExtensionDecisionForm,
     ExtensionRequestForm,
     OptionalReasonForm,
     ReasonForm,
     ReviewCreateForm,
     RevokeForm,
+    SignOffForm,
 )
 from .models import AssignmentStatus, ReviewStatus
 from .services.certificates import CERTIFICATE_TEXT
@@ -68,28 +70,64 @@ def _next_url(request) -> str | None:
     return None
 
 
+def _detail(request, review, standing, *, status: int = 200, **forms):
+    """The review's page; a form refused by its service comes back bound, with its errors (``forms``)."""
+    sign_offs = list(selectors.review_sign_offs(user=request.user, review=standing))
+    context = {
+        "review": review,
+        "standing": standing,
+        "assignments": selectors.review_assignments(user=request.user, review=standing),
+        "transitions": workflow.available(standing=standing),
+        "timeline": selectors.review_timeline(review=review),
+        "agencies": review.agencies.all(),
+        "extensions": selectors.review_extensions(user=request.user, review=standing),
+        "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
+        "sign_offs": sign_offs,
+        "outstanding": selectors.outstanding_agencies(review=review, sign_offs=sign_offs),
+        "may_certify": standing.may_certify,
+        "certificate_text": CERTIFICATE_TEXT,
+        "extension_form": ExtensionRequestForm() if standing.may_request_extension or standing.may_suggest_extension else None,
+        "sign_off_form": SignOffForm() if standing.may_sign_off else None,
+        "certificate_form": CertificateForm() if standing.may_certify else None,
+        "closing_warnings": services.closing_warnings(review, unsigned=services.unsigned_agencies(review))
+        if standing.may_close
+        else [],
+    }
+    context.update(forms)
+    return render(request, "reviews/review_detail.html", context, status=status)
+
+
 @login_required
 def review_detail(request, pk: int):
     review, standing = selectors.review_detail_get(user=request.user, pk=pk)
     if standing.needs_terms:
         return render(request, "reviews/review_terms.html", {"review": review, "next": _next_url(request) or ""})
-    return render(
-        request,
-        "reviews/review_detail.html",
-        {
-            "review": review,
-            "standing": standing,
-            "assignments": selectors.review_assignments(user=request.user, review=standing),
-            "transitions": workflow.available(standing=standing),
-            "timeline": selectors.review_timeline(review=review),
-            "agencies": review.agencies.all(),
-            "extensions": selectors.review_extensions(user=request.user, review=standing),
-            "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
-            "may_certify": standing.may_certify and not review.certificates.filter(agency_id=standing.agency_id).exists(),
-            "certificate_text": CERTIFICATE_TEXT,
-            "extension_form": ExtensionRequestForm() if standing.may_request_extension else None,
-        },
-    )
+    return _detail(request, review, standing)
+
+
+@login_required
+@require_POST
+def review_sign_off(request, pk: int):
+    """A participating agency's lead records the agency's conclusion (the last one closes the review)."""
+    review, standing = selectors.review_detail_get(user=request.user, pk=pk)
+    standing.require_material()
+    if not (standing.is_participating_lead and standing.in_review):
+        raise Http404
+    form = SignOffForm(request.POST)
+    if form.is_valid():
+        try:
+            sign_off = services.signoff_record(review_id=review.pk, actor=request.user, **form.cleaned_data)
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc, form)
+        else:
+            closed = selectors.Review.objects.filter(pk=review.pk, status=ReviewStatus.CLOSED).exists()
+            messages.success(
+                request,
+                f"{sign_off.agency.acronym} signed off."
+                + (" Every participating agency has signed off, so the review is closed." if closed else ""),
+            )
+            return redirect("review_detail", pk=review.pk)
+    return _detail(request, review, standing, status=400, sign_off_form=form)
 
 
 @login_required
@@ -316,16 +354,25 @@ def assignment_remove(request, pk: int):
 @require_POST
 def review_certify(request, pk: int):
     """A participating agency's lead certifies that the material was returned or destroyed."""
-    review, standing = selectors.review_page_get(user=request.user, pk=pk)
-    if not (standing.is_agency and standing.is_lead and standing.agency_participates):
+    review, standing = selectors.review_detail_get(user=request.user, pk=pk)
+    if not standing.is_participating_lead:
         raise Http404
-    try:
-        services.certificate_record(review_id=review.pk, actor=request.user)
-    except (Refused, ValidationError) as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Certificate recorded.")
-    return redirect("review_detail", pk=review.pk)
+    form = CertificateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.certificate_record(review_id=review.pk, actor=request.user, **form.cleaned_data)
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(
+                request, "Certificate recorded. Your agency's access to the review's documents has ended."
+            )
+            return redirect("review_detail", pk=review.pk)
+    if standing.needs_terms:
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        return redirect("review_detail", pk=review.pk)
+    return _detail(request, review, standing, status=400, certificate_form=form)
 
 
 @login_required

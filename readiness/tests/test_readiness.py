@@ -12,6 +12,7 @@ from readiness.models import DEFAULT_CRITERIA, ChecklistItem, ReadinessCriterion
 from readiness.selectors import progress
 from reviews import services as review_services
 from reviews.models import Review, ReviewStatus
+from reviews.tests.factories import end_window
 from reviews.workflow import TransitionError
 
 pytestmark = pytest.mark.django_db
@@ -59,9 +60,11 @@ def test_progress_and_close_refused_while_a_mandatory_criterion_is_unanswered(de
     review = demo["atlas"]
     _answer_all(demo, review, skip_mandatory=1)
     assert progress(review=review) == type(progress(review=review))(total=6, answered=5, mandatory_open=1)
-    with pytest.raises(TransitionError, match="cannot close while 1 mandatory readiness criterion is unanswered"):
-        review_services.review_close(review_id=review.pk, actor=demo["lead_nsa"], outcome_summary="Done.")
+    # NSA is Atlas-2's only agency: its lead's sign-off would close the review, so it is refused, nothing written.
+    with pytest.raises(TransitionError, match="would close the review, but The review cannot close while 1 mandatory readiness criterion is unanswered"):
+        review_services.signoff_record(review_id=review.pk, actor=demo["lead_nsa"], conclusion="ready", summary="Done.")
     assert Review.objects.get(pk=review.pk).status == ReviewStatus.IN_REVIEW
+    assert not review.sign_offs.exists()
 
 
 def test_optional_criterion_may_stay_open_and_close_needs_outcome(demo):
@@ -69,13 +72,17 @@ def test_optional_criterion_may_stay_open_and_close_needs_outcome(demo):
     for item in review.checklist.filter(criterion__mandatory=True):
         services.checklist_answer(item_id=item.pk, actor=demo["lead_nsa"], answer="na")
     with pytest.raises(ValidationError) as exc:
-        review_services.review_close(review_id=review.pk, actor=demo["lead_nsa"], outcome_summary=" ")
-    assert "outcome_summary" in exc.value.message_dict
+        review_services.signoff_record(review_id=review.pk, actor=demo["lead_nsa"], conclusion="ready", summary=" ")
+    assert "summary" in exc.value.message_dict
     assert Review.objects.get(pk=review.pk).status == ReviewStatus.IN_REVIEW
-    closed = review_services.review_close(
-        review_id=review.pk, actor=demo["lead_nsa"], outcome_summary="No release blockers.", recommendations="Patch the router CVE path."
+    review_services.signoff_record(
+        review_id=review.pk, actor=demo["lead_nsa"], conclusion="ready", summary="No release blockers.",
+        recommendations="Patch the router CVE path.",
     )
-    assert (closed.status, closed.outcome_summary, closed.recommendations) == ("closed", "No release blockers.", "Patch the router CVE path.")
+    closed = Review.objects.get(pk=review.pk)
+    assert (closed.status, closed.outcome_summary, closed.recommendations) == (
+        "closed", "NSA: Ready. No release blockers.", "NSA: Patch the router CVE path."
+    )
 
 
 @pytest.mark.parametrize("role", ["admin", "liaison_northwind", "reviewer_cisa", "lead_cisa"])
@@ -101,10 +108,11 @@ def test_page_shows_progress_and_saves_an_answer(demo, login):
 
 
 def test_closing_through_the_page_refuses_with_the_reason(demo, login):
-    review = demo["atlas"]
-    client = login(demo["lead_nsa"], accept_terms_for=[review])
+    review = end_window(demo["atlas"])
+    client = login(demo["admin"])
     response = client.post(
-        reverse("review_transition", kwargs={"pk": review.pk, "name": "close"}), {"outcome_summary": "Done."}, follow=True
+        reverse("review_transition", kwargs={"pk": review.pk, "name": "close"}),
+        {"outcome_summary": "Done.", "comment": "NSA did not answer."}, follow=True,
     )
     assert "The review cannot close while 5 mandatory readiness criteria are unanswered." in response.content.decode()
     assert Review.objects.get(pk=review.pk).status == ReviewStatus.IN_REVIEW

@@ -2,7 +2,8 @@ from .access import access_grant, access_remove_expired, access_revoke, access_r
 from .assignments import AssignmentError, assignment_accept, assignment_decline, assignment_invite, assignment_remove
 from .certificates import CertificateError, certificate_record
 from .extensions import ExtensionError, extension_decide, extension_request
-from .lifecycle import review_close, review_create, review_open, review_submit, review_withdraw
+from .lifecycle import closing_warnings, review_close, review_create, review_open, review_submit, review_withdraw, unsigned_agencies
+from .signoffs import SignOffError, signoff_record
 from .terms import terms_accept, terms_update
 
 __all__ = [
@@ -21,7 +22,11 @@ __all__ = [
     "assignment_decline",
     "assignment_invite",
     "assignment_remove",
+    "closing_warnings",
     "review_close",
+    "SignOffError",
+    "signoff_record",
+    "unsigned_agencies",
     "review_create",
     "review_open",
     "review_submit",

@@ -19,7 +19,7 @@ from findings.models import Finding, FindingCategory, FindingComment
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest
-from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
+from reviews.models import AccessChange, Assignment, ExtensionRequest, ReturnCertificate, Review, ReviewTransition, SignOff
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,9 @@ OBJECT = {
     "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "review_report": ("review", "GET", {"fmt": "csv"}, {r: 200 for r in DEMO_ROLES}),
-    "review_certify": ("review", "POST", {}, {r: (302 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    # A participating agency's lead: an empty certificate or sign-off comes back with its errors (400), nothing written.
+    "review_certify": ("review", "POST", {}, {r: (400 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    "review_sign_off": ("review", "POST", {}, {r: (400 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
     "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
@@ -160,8 +162,9 @@ def _objects(demo, role, kind):
         return mine_v, (None if role == "admin" else other_v)
     if kind == "extension":
         def ext(review):
-            reviewer = demo["reviewer_nsa"] if review == demo["atlas"] else demo["reviewer_cisa"]
-            return services.extension_request(review_id=review.pk, actor=reviewer, days=3, reason="More time")
+            lead = demo["lead_nsa"] if review == demo["atlas"] else demo["lead_cisa"]
+            services.terms_accept(review=review, user=lead)
+            return services.extension_request(review_id=review.pk, actor=lead, days=3, reason="More time")
 
         return ext(mine), (None if role == "admin" else ext(other))
     if kind == "rfi":
@@ -228,6 +231,8 @@ def _state():
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
+        sorted(SignOff.objects.values_list("id", flat=True)),
+        sorted(ReturnCertificate.objects.values_list("id", flat=True)),
     )
 
 
@@ -293,7 +298,7 @@ TERMS_GATED = {
     "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close",
     "review_findings", "finding_detail", "finding_share", "finding_comment",
-    "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
+    "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
 }
 # Pages about the review that are not its material: the review's own page (which
 # shows the terms instead), accepting the terms, people and access, the record.
