@@ -83,8 +83,35 @@ class ExtensionRequestForm(forms.Form):
 
 
 class ExtensionDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")], label="Decision")
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("decline", "Decline")], label="Decision",
+        error_messages={"required": "Choose approve or decline."},
+    )
     comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+    without_company = forms.CharField(
+        label="Why the decision cannot wait for the company", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        required=False, help_text="Only when the company has not answered yet.",
+    )
+
+
+class ExtensionAnswerForm(forms.Form):
+    answer = forms.ChoiceField(
+        label="The company", choices=[("consent", "Consents to the extension"), ("object", "Objects to the extension")],
+        widget=forms.RadioSelect, error_messages={"required": "Choose whether the company consents or objects."},
+    )
+    reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        help_text="The program office reads it before deciding.",
+        error_messages={"required": "Give the company's reason; the program office reads it before deciding."},
+    )
+
+
+class ExtensionPositionForm(forms.Form):
+    position = forms.ChoiceField(
+        label="Your agency", choices=[("support", "Supports the request"), ("oppose", "Opposes the request")],
+        widget=forms.RadioSelect, error_messages={"required": "Choose whether your agency supports or opposes the request."},
+    )
+    note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
 
 class SignOffForm(forms.Form):

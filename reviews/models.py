@@ -410,6 +410,26 @@ class ExtensionRequest(models.Model):
 
 
 
+class ExtensionPosition(models.Model):
+    """Another participating agency's position on a pending extension request
+    (the requesting agency's is the request itself); the program office sees
+    every agency's position and the company's answer before deciding."""
+
+    extension = models.ForeignKey(ExtensionRequest, on_delete=models.CASCADE, related_name="positions")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    supports = models.BooleanField()
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["extension", "agency"], name="extension_position_one_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} {'supports' if self.supports else 'opposes'} extension {self.extension_id}"
+
+
 class ClockStop(models.Model):
     """A pause of the review's clock while a blocking RFI waits on the company.
 

@@ -13,6 +13,7 @@ from .models import (
     AccessChange,
     Assignment,
     AssignmentStatus,
+    ExtensionPosition,
     ExtensionRequest,
     Review,
     ReviewGroupObjectPermission,
@@ -282,6 +283,7 @@ def review_extensions(*, user, review: Review):
     return (
         ExtensionRequest.objects.visible_to(user, review=review)
         .select_related("requested_by__membership__agency", "requested_by__membership__company", "decided_by__membership__agency", "agency")
+        .prefetch_related(Prefetch("positions", queryset=ExtensionPosition.objects.select_related("agency").order_by("agency__acronym")))
         .order_by("-created_at", "-id")
     )
 

@@ -210,12 +210,12 @@ class Standing:
     @property
     def may_request_extension(self) -> bool:
         """A participating agency's lead asks (its reviewers ask their lead: ``may_suggest_extension``)."""
-        return self.in_review and self.acts_for_agency
+        return self.in_review and self.acts_for_agency and self.is_lead
 
     @property
     def may_suggest_extension(self) -> bool:
         """An accepted reviewer asks their own lead to request an extension."""
-        return False  # issue 17 item 3: reviewers ask their lead (in progress)
+        return self.in_review and self.acts_for_agency and not self.is_lead
 
     @property
     def may_consent_extension(self) -> bool:

@@ -16,7 +16,9 @@ from .forms import (
     AssignForm,
     AssignmentAcceptForm,
     CertificateForm,
+    ExtensionAnswerForm,
     ExtensionDecisionForm,
+    ExtensionPositionForm,
     ExtensionRequestForm,
     OptionalReasonForm,
     ReasonForm,
@@ -87,6 +89,12 @@ def _detail(request, review, standing, *, status: int = 200, **forms):
         "may_certify": standing.may_certify,
         "certificate_text": CERTIFICATE_TEXT,
         "extension_form": ExtensionRequestForm() if standing.may_request_extension or standing.may_suggest_extension else None,
+        "decision_form": ExtensionDecisionForm(),
+        "answer_form": ExtensionAnswerForm(),
+        "position_form": ExtensionPositionForm(),
+        "decision_for": None,
+        "answer_for": None,
+        "position_for": None,
         "sign_off_form": SignOffForm() if standing.may_sign_off else None,
         "certificate_form": CertificateForm() if standing.may_certify else None,
         "closing_warnings": services.closing_warnings(review, unsigned=services.unsigned_agencies(review))
@@ -133,49 +141,98 @@ def review_sign_off(request, pk: int):
 @login_required
 @require_POST
 def review_extension_request(request, pk: int):
-    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    """A lead asks for an extension; an accepted reviewer asks their lead to. The form keeps its input on error."""
+    review, standing = selectors.review_detail_get(user=request.user, pk=pk)
     standing.require_material()
-    if not standing.may_request_extension:
+    if not (standing.may_request_extension or standing.may_suggest_extension):
         raise Http404
     form = ExtensionRequestForm(request.POST)
     if form.is_valid():
         try:
-            services.extension_request(
-                review_id=review.pk, actor=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
-            )
+            if standing.may_request_extension:
+                services.extension_request(review_id=review.pk, actor=request.user, **form.cleaned_data)
+                done = "Extension requested. The company answers, then the program office decides."
+            else:
+                services.extension_suggest(review_id=review.pk, actor=request.user, **form.cleaned_data)
+                done = "Your lead was asked to request the extension."
         except (ValidationError, Refused) as exc:
             show_refusal(request, exc, form)
         else:
-            messages.success(request, "Extension requested; the program office decides.")
+            messages.success(request, done)
             return redirect("review_detail", pk=review.pk)
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-    return redirect("review_detail", pk=review.pk)
+    return _detail(request, review, standing, status=400, extension_form=form)
+
+
+def _extension_page(request, pk: int, allowed: str):
+    """The extension, its review and the reader's standing; 404 unless ``allowed`` holds."""
+    extension = selectors.extension_get(user=request.user, pk=pk)
+    review, standing = selectors.review_detail_get(user=request.user, pk=extension.review_id)
+    if not getattr(standing, allowed):
+        raise Http404
+    return extension, review, standing
 
 
 @login_required
 @require_POST
 def extension_decide(request, pk: int):
-    extension = selectors.extension_get(user=request.user, pk=pk)
-    if not selectors.standing_get(user=request.user, review=extension.review_id).may_decide_extension:
-        raise Http404
+    extension, review, standing = _extension_page(request, pk, "may_decide_extension")
     form = ExtensionDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose approve or decline.")
-        return redirect("review_detail", pk=extension.review_id)
-    try:
-        services.extension_decide(
-            extension_id=extension.pk,
-            actor=request.user,
-            approve=form.cleaned_data["decision"] == "approve",
-            comment=form.cleaned_data["comment"],
-        )
-    except Refused as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, f"Extension {'approved' if form.cleaned_data['decision'] == 'approve' else 'declined'}.")
-    return redirect("review_detail", pk=extension.review_id)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.extension_decide(
+                extension_id=extension.pk, actor=request.user, approve=approve, comment=form.cleaned_data["comment"],
+                without_company=form.cleaned_data["without_company"],
+            )
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, f"Extension {'approved' if approve else 'declined'}.")
+            return redirect("review_detail", pk=extension.review_id)
+    return _detail(request, review, standing, status=400, decision_form=form, decision_for=extension.pk)
+
+
+@login_required
+@require_POST
+def extension_answer(request, pk: int):
+    """The company's liaison consents or objects, with a reason."""
+    extension, review, standing = _extension_page(request, pk, "may_consent_extension")
+    form = ExtensionAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extension_answer(
+                extension_id=extension.pk, actor=request.user, consent=form.cleaned_data["answer"] == "consent",
+                reason=form.cleaned_data["reason"],
+            )
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Your answer was recorded; the program office decides.")
+            return redirect("review_detail", pk=extension.review_id)
+    return _detail(request, review, standing, status=400, answer_form=form, answer_for=extension.pk)
+
+
+@login_required
+@require_POST
+def extension_position(request, pk: int):
+    """Another participating agency's lead states the agency's position."""
+    extension, review, standing = _extension_page(request, pk, "is_participating_lead")
+    if extension.agency_id == standing.agency_id:
+        raise Http404  # the requesting agency's position is its request: no form is offered
+    standing.require_material()
+    form = ExtensionPositionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extension_position(
+                extension_id=extension.pk, actor=request.user, supports=form.cleaned_data["position"] == "support",
+                note=form.cleaned_data["note"],
+            )
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Your agency's position was recorded.")
+            return redirect("review_detail", pk=extension.review_id)
+    return _detail(request, review, standing, status=400, position_form=form, position_for=extension.pk)
 
 
 @login_required

@@ -36,6 +36,7 @@ def test_every_email_names_its_review_links_to_it_and_hides_other_peoples_names(
         assign(shared, demo["reviewer_nsa"], lead=demo["lead_nsa"])
         assign(shared, demo["reviewer_cisa"], lead=demo["lead_cisa"])
     newcomer = make_user(role=Role.AGENCY_REVIEWER, org=demo["nsa"], full_name="Nico Newcomer")
+    terms_accept(review=shared, user=demo["lead_cisa"])  # the lead who shares and asks for time has read the material
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         rfi = rfi_create(review_id=shared.pk, actor=demo["reviewer_nsa"], subject="Sandbox egress rules", question="Which hosts?")

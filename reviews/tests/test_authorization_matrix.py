@@ -77,8 +77,11 @@ OBJECT = {
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
-    "review_extension_request": ("review", "POST", {}, ALL_302),
-    "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
+    # Leads ask, reviewers ask their lead; an empty form comes back with its errors (400), nothing written.
+    "review_extension_request": ("review", "POST", {}, {r: (400 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
+    "extension_decide": ("extension", "POST", {}, {r: (400 if r == "admin" else 404) for r in DEMO_ROLES}),
+    "extension_answer": ("extension", "POST", {}, {r: (400 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "extension_position": ("extension", "POST", {}, {r: 404 for r in DEMO_ROLES}),
     "review_rfis": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_detail": ("rfi", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
@@ -224,7 +227,7 @@ def _state():
         sorted(Notification.objects.values_list("id", "read_at")),
         DocumentVersion.objects.count(),
         DocumentAccess.objects.count(),
-        sorted(ExtensionRequest.objects.values_list("id", "status")),
+        sorted(ExtensionRequest.objects.values_list("id", "status", "company_answer")),
         sorted(InformationRequest.objects.values_list("id", "status")),
         sorted(Finding.objects.values_list("id", "sharing")),
         FindingComment.objects.count(),
@@ -299,13 +302,14 @@ TERMS_GATED = {
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close",
     "review_findings", "finding_detail", "finding_share", "finding_comment",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
+    "extension_position",
 }
 # Pages about the review that are not its material: the review's own page (which
 # shows the terms instead), accepting the terms, people and access, the record.
 NOT_GATED = {
     "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
-    "extension_decide", "review_certify", "api_token_revoke",
+    "extension_decide", "extension_answer", "review_certify", "api_token_revoke", "sso_provider_edit",
 }
 AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
 
