@@ -68,9 +68,10 @@ def report_for(*, review, user) -> Report:
             row["sharing"] = f.get_sharing_display()
         report.findings.append(row)
     for item in ChecklistItem.objects.visible_to(user, review=review).select_related(
-        "criterion", "answered_by__membership__agency", "answered_by__membership__company"
+        "criterion", "agency", "answered_by__membership__agency", "answered_by__membership__company"
     ):
         row = {
+            "agency": item.agency.acronym,
             "criterion": item.criterion.name,
             "mandatory": "yes" if item.criterion.mandatory else "no",
             "answer": item.get_answer_display() if item.answer else "Unanswered",

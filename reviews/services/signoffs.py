@@ -20,7 +20,7 @@ from audit.services import audit_record
 from notifications.services import notification_send
 from portal.errors import NotAllowed, Refused
 
-from .. import workflow
+from .. import hooks, workflow
 from ..audience import review_audience
 from ..models import Review, ReviewStatus, ReviewTransition, SignOff, SignOffConclusion
 from ..standing import standing_of
@@ -71,6 +71,9 @@ def signoff_record(*, review_id: int, actor, conclusion: str, summary: str, reco
         recommendations=(recommendations or "").strip(), signed_by=actor,
     )
     sign_off.full_clean()
+    for guard in hooks.signoff_guards():
+        if reason := guard(review, agency.pk, conclusion):
+            raise SignOffError(reason)
     remaining = [a for a in unsigned_agencies(review) if a.pk != agency.pk]
     if not remaining:
         # This sign-off closes the review: a guard's objection refuses it now, before anything is written.

@@ -49,14 +49,15 @@ def assign(review: Review, reviewer, *, lead=None, accept: bool = True, terms: b
 
 
 def answer_checklist(review: Review, *, answer: str = "met") -> None:
-    """A lead of the review's first agency answers every checklist item (through the service)."""
+    """Each participating agency's lead answers every item of their agency's checklist (through the service)."""
     from readiness.models import ChecklistItem
     from readiness.services import checklist_answer
 
-    lead = make_user(role=Role.AGENCY_LEAD, org=review.agencies.first())
-    services.terms_accept(review=review, user=lead)
-    for item in ChecklistItem.objects.filter(review=review):
-        checklist_answer(item_id=item.pk, actor=lead, answer=answer, note="Checked.")
+    for agency in review.agencies.all():
+        lead = agency_lead(agency)
+        services.terms_accept(review=review, user=lead)
+        for item in ChecklistItem.objects.filter(review=review, agency=agency):
+            checklist_answer(item_id=item.pk, actor=lead, answer=answer, note="Checked.")
 
 
 def end_window(review: Review, *, hours_ago: int = 1) -> Review:

@@ -21,7 +21,7 @@ from reviews import services
 from reviews.models import AccessChange, ReturnCertificate, Review, ReviewTransition
 from reviews.standing import standing_of
 
-from .factories import close_review, sign_off
+from .factories import answer_checklist, close_review, sign_off
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,7 @@ def test_after_nsa_certifies_every_nsa_path_to_the_documents_is_refused_while_ci
     version = _cui_pdf(demo, review)
     for role in ("lead_nsa", "reviewer_nsa", "lead_cisa", "reviewer_cisa"):
         services.terms_accept(review=review, user=demo[role])
+    answer_checklist(review)
     sign_off(review, demo["lead_nsa"])
     certificate = services.certificate_record(
         review_id=review.pk, actor=demo["lead_nsa"], done_on=timezone.localdate(), **CERT
@@ -108,6 +109,7 @@ def test_after_nsa_certifies_every_nsa_path_to_the_documents_is_refused_while_ci
 
 def test_certificate_ends_the_agency_grants_and_is_recorded_and_told_to_the_company_by_agency(demo, login):
     review = demo["atlas_mini"]
+    answer_checklist(review)
     sign_off(review, demo["lead_nsa"])
     services.certificate_record(review_id=review.pk, actor=demo["lead_nsa"], done_on=timezone.localdate(), **CERT)
     nsa_reviewer = standing_of(user=demo["reviewer_nsa"], review=review)
@@ -142,6 +144,7 @@ def test_certificate_bad_input_is_refused_with_the_reason_and_nothing_written(de
     for actor in (demo["reviewer_nsa"], demo["admin"], demo["liaison_northwind"], dod_lead):  # DOD: not on the review
         with pytest.raises(PermissionDenied):
             services.certificate_record(review_id=review.pk, actor=actor, done_on=today, **CERT)
+    answer_checklist(review)
     sign_off(review, demo["lead_nsa"])
     before = state()
     bad = [

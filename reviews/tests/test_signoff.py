@@ -23,9 +23,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _ready(review, demo):
-    """The shared checklist answered (the close guard would refuse otherwise)."""
-    for item in ChecklistItem.objects.filter(review=review):
-        checklist_answer(item_id=item.pk, actor=demo["reviewer_nsa"], answer="met", note="Seen.")
+    """Both agencies' checklists answered, each by its own reviewer (the guards would refuse otherwise)."""
+    for item in ChecklistItem.objects.filter(review=review).select_related("agency"):
+        reviewer = demo["reviewer_nsa"] if item.agency.acronym == "NSA" else demo["reviewer_cisa"]
+        checklist_answer(item_id=item.pk, actor=reviewer, answer="met", note="Seen.")
 
 
 def _state(review):
@@ -102,7 +103,12 @@ def test_sign_off_bad_input_is_refused_with_the_reason_and_nothing_written(demo)
                 review_id=review.pk, actor=actor, **{"conclusion": "ready", "summary": "Fine.", **override}
             )
     assert _state(review) == before
+    # NSA's own checklist is not answered yet.
+    with pytest.raises(services.SignOffError, match="^Answer your agency's readiness checklist first: 5 mandatory criteria are unanswered"):
+        services.signoff_record(review_id=review.pk, actor=demo["lead_nsa"], conclusion="ready", summary="Fine.")
+    assert _state(review) == before
 
+    _ready(review, demo)
     sign_off(review, demo["lead_nsa"])
     once = _state(review)
     with pytest.raises(services.SignOffError, match="^NSA has already signed off this review.$"):
@@ -154,6 +160,7 @@ def test_program_office_closes_after_the_window_with_a_reason_naming_who_did_not
 
 def test_sign_off_page_keeps_the_input_on_error_and_shows_every_agency(demo, login):
     review = demo["atlas_mini"]
+    _ready(review, demo)
     client = login(demo["lead_cisa"], accept_terms_for=[review])
     url = reverse("review_sign_off", kwargs={"pk": review.pk})
     response = client.post(url, {"conclusion": "", "summary": "Half a thought", "recommendations": "Keep me"})
