@@ -15,7 +15,7 @@ from documents.models import Document, DocumentVersion
 from findings.models import Finding
 from notifications.models import Notification
 from reviews.models import Review
-from reviews.selectors import material_of
+from reviews.selectors import documents_of, material_of
 from rfis.models import InformationRequest, RfiMessage
 
 
@@ -43,14 +43,14 @@ def document_list(*, user, material: bool = True):
         .prefetch_related(Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number")))
         .order_by("review_id", "kind", "title", "id")
     )
-    return material_of(qs, user=user) if material else qs
+    return documents_of(qs, user=user) if material else qs
 
 
 def version_list(*, user, material: bool = True):
     qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review").order_by(
         "document_id", "-number"
     )
-    return material_of(qs, user=user, review_path="document__review") if material else qs
+    return documents_of(qs, user=user, review_path="document__review") if material else qs
 
 
 def rfi_list(*, user, material: bool = True):

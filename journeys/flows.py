@@ -383,20 +383,29 @@ def admin_lead_journey(session: Session) -> dict:
     expect(reviewer_page.get_by_role("heading", level=1, name=NOT_FOUND)).to_be_visible()
     session.checkpoint(reviewer_page, "not-found-revoked-reviewer")
 
-    # Decide the extension NSA's lead asked for.
-    review_services.extension_request(review_id=atlas.pk, actor=lead, days=7, reason="The red-team lab was down for three days.")
+    # Decide the extension NSA's lead asked for, once the company has consented.
+    extension = review_services.extension_request(
+        review_id=atlas.pk, actor=lead, days=7, reason="The red-team lab was down for three days."
+    )
+    review_services.extension_answer(
+        extension_id=extension.pk, actor=atlas.company.liaisons_group.user_set.order_by("pk").first(), consent=True,
+        reason="Our release can move by a week.",
+    )
     admin_page.goto(url(session, f"/reviews/{atlas.pk}/"))
+    expect(admin_page.get_by_text("The company consents")).to_be_visible()
     admin_page.get_by_role("button", name="Approve").click()
     expect(admin_page.get_by_text("Extension approved.")).to_be_visible()
 
-    # Close the review: its checklist is complete (NSA's analysts filled it).
+    # NSA, the review's only agency, signs off (its checklist is complete): that closes the review.
     for item in ChecklistItem.objects.filter(review=atlas, answer=""):
         checklist_answer(item_id=item.pk, actor=lead, answer="met", note="")
+    review_services.signoff_record(
+        review_id=atlas.pk, actor=lead, conclusion="ready",
+        summary="Atlas-2 may be released with the agreed mitigations.",
+        recommendations="Rate-limit autonomous tool use; monitor CTF-style prompts.",
+    )
     admin_page.goto(url(session, f"/reviews/{atlas.pk}/"))
-    admin_page.get_by_label("Outcome summary").fill("Atlas-2 may be released with the agreed mitigations.")
-    admin_page.get_by_label(re.compile("^Recommendations")).fill("Rate-limit autonomous tool use; monitor CTF-style prompts.")
-    admin_page.get_by_role("button", name="Close the review").click()
-    expect(admin_page.get_by_text("Review closed.")).to_be_visible()
+    expect(admin_page.get_by_text("This review closed")).to_be_visible()
     session.checkpoint(admin_page, "review-closed-admin")
     with admin_page.expect_download() as download_info:
         admin_page.get_by_role("link", name="Closing report (PDF)").click()

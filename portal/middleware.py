@@ -105,7 +105,8 @@ class OutageMiddleware:
 
 
 class RefusalMiddleware:
-    """Answers a page's ``TermsRequired`` with the review's terms page.
+    """Answers a page's ``TermsRequired`` with the review's terms page, and its
+    ``MaterialReturned`` with a page saying why the documents are closed (403).
 
     A view (or a service under it) raises it when an agency user reaches a
     review's material before accepting the review's current access terms. The
@@ -127,8 +128,16 @@ class RefusalMiddleware:
         from django.urls import reverse
         from django.utils.http import url_has_allowed_host_and_scheme
 
-        from .errors import TermsRequired
+        from .errors import MaterialReturned, TermsRequired
 
+        if isinstance(exception, MaterialReturned):
+            if "application/json" in request.headers.get("Accept", ""):
+                return JsonResponse(
+                    {"errors": [{"field": None, "code": exception.code, "message": str(exception)}]}, status=403
+                )
+            from django.shortcuts import render
+
+            return render(request, "material_returned.html", {"message": str(exception), "review_id": exception.review_id}, status=403)
         if not isinstance(exception, TermsRequired):
             return None
         if "application/json" in request.headers.get("Accept", ""):

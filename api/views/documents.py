@@ -71,6 +71,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Material
     filterset_class = DocumentFilter
     ordering_fields = ["created_at", "title", "kind", "id"]
     selector = selectors.document_list
+    documents = True
 
     # Uploads only: multipart, through the portal's streaming, hashing upload handler.
     parser_classes = [StreamingMultiPartParser]
@@ -125,6 +126,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
     filterset_class = VersionFilter
     ordering_fields = ["uploaded_at", "number", "size", "id"]
     selector = selectors.version_list
+    documents = True
 
     def review_of(self, obj):
         return obj.document.review_id

@@ -20,7 +20,7 @@ from findings.models import Finding, FindingCategory, FindingComment
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest
-from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
+from reviews.models import AccessChange, Assignment, ExtensionRequest, ReturnCertificate, Review, ReviewTransition, SignOff
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +81,11 @@ OBJECT = {
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
-    # Only a participating agency's side may ask (302 back to the page with the result); others: 404.
-    "review_extension_request": ("review", "POST", {}, {**{r: 404 for r in DEMO_ROLES}, **{r: 302 for r in ("lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa")}}),
-    "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
+    # Leads ask, reviewers ask their lead; an empty form comes back with its errors (400), nothing written.
+    "review_extension_request": ("review", "POST", {}, {r: (400 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
+    "extension_decide": ("extension", "POST", {}, {r: (400 if r == "admin" else 404) for r in DEMO_ROLES}),
+    "extension_answer": ("extension", "POST", {}, {r: (400 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "extension_position": ("extension", "POST", {}, {r: 404 for r in DEMO_ROLES}),
     "review_rfis": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_detail": ("rfi", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
@@ -94,7 +96,9 @@ OBJECT = {
     "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "review_report": ("review", "GET", {"fmt": "csv"}, {r: 200 for r in DEMO_ROLES}),
-    "review_certify": ("review", "POST", {}, {r: (302 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    # A participating agency's lead: an empty certificate or sign-off comes back with its errors (400), nothing written.
+    "review_certify": ("review", "POST", {}, {r: (400 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    "review_sign_off": ("review", "POST", {}, {r: (400 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
     # Exports (issue 22): each cut to the reader; a package is its requester's alone.
     "review_export_json": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "review_oscal": ("review", "GET", {"kind": "poam"}, {r: 200 for r in DEMO_ROLES}),
@@ -171,8 +175,9 @@ def _objects(demo, role, kind):
         return mine_v, (None if role == "admin" else other_v)
     if kind == "extension":
         def ext(review):
-            reviewer = demo["reviewer_nsa"] if review == demo["atlas"] else demo["reviewer_cisa"]
-            return services.extension_request(review_id=review.pk, actor=reviewer, days=3, reason="More time")
+            lead = demo["lead_nsa"] if review == demo["atlas"] else demo["lead_cisa"]
+            services.terms_accept(review=review, user=lead)
+            return services.extension_request(review_id=review.pk, actor=lead, days=3, reason="More time")
 
         return ext(mine), (None if role == "admin" else ext(other))
     if kind == "rfi":
@@ -248,7 +253,7 @@ def _state():
         sorted(Notification.objects.values_list("id", "read_at")),
         DocumentVersion.objects.count(),
         DocumentAccess.objects.count(),
-        sorted(ExtensionRequest.objects.values_list("id", "status")),
+        sorted(ExtensionRequest.objects.values_list("id", "status", "company_answer")),
         sorted(InformationRequest.objects.values_list("id", "status")),
         sorted(Finding.objects.values_list("id", "sharing")),
         FindingComment.objects.count(),
@@ -256,6 +261,8 @@ def _state():
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
         ExportPackage.objects.count(),
+        sorted(SignOff.objects.values_list("id", flat=True)),
+        sorted(ReturnCertificate.objects.values_list("id", flat=True)),
     )
 
 
@@ -321,7 +328,8 @@ TERMS_GATED = {
     "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close",
     "review_findings", "finding_detail", "finding_share", "finding_comment",
-    "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
+    "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
+    "extension_position",
     "review_export_json", "review_oscal", "review_package", "review_package_request", "package_download",
 }
 # Pages about the review that are not its material: the review's own page (which
@@ -329,7 +337,7 @@ TERMS_GATED = {
 NOT_GATED = {
     "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
-    "extension_decide", "review_certify", "api_token_revoke", "sso_provider_edit",
+    "extension_decide", "extension_answer", "review_certify", "api_token_revoke", "sso_provider_edit",
 }
 AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
 
