@@ -27,6 +27,21 @@ try:
 except Exception:
     fail("PORTAL_ENCRYPTION_KEY is malformed: it must be a url-safe base64 Fernet key of 32 bytes")
 
+# Reviewers' model-access credentials (modelaccess/): their own key list, never SECRET_KEY.
+PORTAL_CREDENTIAL_KEYS = get_list(
+    "PORTAL_CREDENTIAL_KEYS",
+    [],
+    required=True,
+    hint="one or more Fernet keys, comma-separated, the newest first, e.g. from `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`",
+)
+for _position, _key in enumerate(PORTAL_CREDENTIAL_KEYS, start=1):
+    try:
+        Fernet(_key.encode())
+    except Exception:
+        fail(f"PORTAL_CREDENTIAL_KEYS is malformed: key {_position} is not a url-safe base64 Fernet key of 32 bytes")
+if PORTAL_ENCRYPTION_KEY in PORTAL_CREDENTIAL_KEYS:
+    fail("PORTAL_CREDENTIAL_KEYS must not reuse PORTAL_ENCRYPTION_KEY: credentials have their own key")
+
 ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", [], required=True, hint="the host names the portal is served under, comma-separated")
 DATABASES = {"default": get_db("DATABASE_URL", "", required=True, hint="postgres://user:pass@host:5432/portal")}
 DATABASES["default"]["CONN_MAX_AGE"] = get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from audit.services import audit_record
 from portal.errors import NotAllowed, Refused
 
+from .. import hooks
 from ..models import Review, ReturnCertificate, ReviewStatus
 from ..standing import standing_of
 
@@ -48,4 +49,6 @@ def certificate_record(*, review_id: int, actor, statement: str = CERTIFICATE_TE
     except IntegrityError as exc:  # pragma: no cover - guarded by the row lock above
         raise CertificateError("Your agency has already certified.") from exc
     audit_record(action="review.certify", actor=actor, target=review, payload={"agency": str(certificate.agency)})
+    for fn in hooks.after("certify"):
+        fn(review=review, actor=actor)
     return certificate
