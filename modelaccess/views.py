@@ -32,6 +32,8 @@ def _page(request, review, standing, *, endpoint_form=None, issue_form=None, imp
     if standing.may_issue_credentials and endpoints:
         issue_form = issue_form or CredentialIssueForm(prefix="issue", endpoints=endpoints, pseudonyms=pseudonyms)
         import_form = import_form or CredentialImportForm(prefix="import", endpoints=endpoints)
+    else:
+        issue_form = import_form = None
     rows = selectors.credential_rows(user=request.user, review=review, standing=standing)
     return render(
         request,
@@ -44,8 +46,9 @@ def _page(request, review, standing, *, endpoint_form=None, issue_form=None, imp
             "to_rotate": [row for row in rows if row.state == "to_rotate"],
             "pseudonyms": pseudonyms,
             "endpoint_form": endpoint_form if standing.may_describe_model_access else None,
-            "issue_form": issue_form if standing.may_issue_credentials else None,
-            "import_form": import_form if standing.may_issue_credentials else None,
+            "issue_form": issue_form,
+            "import_form": import_form,
+            "needs_endpoint": standing.may_issue_credentials and not endpoints,
             "revoke_form": RevokeForm(prefix="revoke") if standing.is_company else None,
         },
         status=status,
