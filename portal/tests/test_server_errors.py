@@ -10,23 +10,25 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def broken_dashboard(monkeypatch):
-    import portal.views
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import dashboard.urls
+    import dashboard.views
+    import portal.urls
 
     def explode(request):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(portal.views, "dashboard", explode)
-    from django.urls import clear_url_caches
-
+    monkeypatch.setattr(dashboard.views, "dashboard", explode)
+    for module in (dashboard.urls, portal.urls):
+        importlib.reload(module)
     clear_url_caches()
-    import importlib
-
-    import portal.urls
-
-    importlib.reload(portal.urls)
     yield
     monkeypatch.undo()
-    importlib.reload(portal.urls)
+    for module in (dashboard.urls, portal.urls):
+        importlib.reload(module)
     clear_url_caches()
 
 
