@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Role
+from api.tests.conftest import api, token_for  # noqa: F401  (API clients with a personal token)
 from accounts.tests.factories import make_user
 from modelaccess import services
 from reviews.tests.factories import assign, make_review
