@@ -84,9 +84,14 @@ class CredentialSerializer(serializers.ModelSerializer):
 class CredentialIssueSerializer(_VisibleReview):
     endpoint = serializers.IntegerField(min_value=1)
     reviewer = SingleLineField(max_length=100, help_text="The reviewer's pseudonym on the review, e.g. “NSA reviewer 2”.")
-    kind = serializers.ChoiceField(choices=[c for c in CredentialKind.choices if c[0] != CredentialKind.FILE])
+    kind = serializers.ChoiceField(choices=CredentialKind.choices, help_text="api_key, token or password (files are issued on the page).")
     secret = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password", **MULTI_LINE})
     username = SingleLineField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate_kind(self, value):
+        if value == CredentialKind.FILE:
+            raise serializers.ValidationError("File credentials are issued on the review's model access page.", code="invalid")
+        return value
 
 
 class CredentialRevokeSerializer(StrictSerializer):

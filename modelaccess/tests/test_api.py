@@ -39,7 +39,8 @@ def test_liaison_issues_and_revokes_through_the_api(world, api):
         ({"reviewer": "CISA reviewer 1"}, "reviewer", "invalid"),  # not on the review
         ({"secret": ""}, "secret", "blank"),
         ({"secret": "z" * 5000}, "secret", "invalid"),
-        ({"kind": "file"}, "kind", "invalid_choice"),
+        ({"kind": "file"}, "kind", "invalid"),
+        ({"kind": "ssh"}, "kind", "invalid_choice"),
         ({"endpoint": 999_999}, "endpoint", "invalid"),
         ({"token": SECRET}, "token", "unknown_field"),
     ],

@@ -390,6 +390,8 @@ SPECTACULAR_SETTINGS = {
         "RfiStatusEnum": "rfis.models.RfiStatus",
         "DocumentKindEnum": "documents.models.DocumentKind",
         "RfiMessageKindEnum": "rfis.models.RfiMessage.Kind",
+        "EndpointKindEnum": "modelaccess.models.EndpointKind",
+        "CredentialKindEnum": "modelaccess.models.CredentialKind",
     },
 }
 
