@@ -18,6 +18,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class SecretUnreadable(Exception):
@@ -38,11 +39,13 @@ def multifernet() -> MultiFernet:
     return _multi(tuple(settings.PORTAL_CREDENTIAL_KEYS))
 
 
+@sensitive_variables()
 def seal(payload: dict) -> str:
     """The Fernet token (ASCII) of ``payload`` under the first key."""
     return multifernet().encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
 
+@sensitive_variables()
 def unseal(token: str) -> dict:
     try:
         return json.loads(multifernet().decrypt(token.encode()))
@@ -58,9 +61,11 @@ def rotate(token: str) -> str:
         raise SecretUnreadable("no configured key decrypts this credential") from None
 
 
+@sensitive_variables()
 def file_payload(content: bytes) -> dict:
     return {"file": base64.b64encode(content).decode()}
 
 
+@sensitive_variables()
 def file_content(payload: dict) -> bytes:
     return base64.b64decode(payload["file"])

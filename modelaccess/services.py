@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from audit.services import audit_record
 from portal.errors import NotAllowed, Refused
@@ -99,6 +100,7 @@ def endpoint_create(
 
 
 # -- issuing -------------------------------------------------------------------
+@sensitive_variables("secret", "payload", "csv_text", "records", "record", "rows", "content", "file")
 def _secret_payload(*, kind: str, secret: str, username: str, file) -> tuple[dict, str]:
     """The payload to encrypt and the file's name; refusals name the field, never the value."""
     limit = settings.PORTAL_CREDENTIAL_SECRET_MAX_CHARS
@@ -159,6 +161,7 @@ def _eligible_reviewers(review: Review) -> dict[str, tuple[int, int, str]]:
     }
 
 
+@sensitive_variables("secret", "payload", "csv_text", "records", "record", "rows", "content", "file")
 def _store(*, review, endpoint, actor, reviewer_id, agency_id, pseudonym, kind, payload, file_name) -> Credential:
     now = timezone.now()
     replaced = list(Credential.objects.live().select_for_update().filter(endpoint=endpoint, reviewer_id=reviewer_id))
@@ -197,6 +200,7 @@ def _tell_reviewers(review: Review, credentials: list[Credential]) -> None:
         )
 
 
+@sensitive_variables("secret", "payload", "csv_text", "records", "record", "rows", "content", "file")
 @transaction.atomic
 def credential_issue(
     *, review_id: int, actor, endpoint_id: int, pseudonym: str, kind: str, secret: str = "", username: str = "", file=None
@@ -223,6 +227,7 @@ def credential_issue(
     return credential
 
 
+@sensitive_variables("secret", "payload", "csv_text", "records", "record", "rows", "content", "file")
 @transaction.atomic
 def credentials_import(*, review_id: int, actor, endpoint_id: int, kind: str, csv_text: str) -> list[Credential]:
     """Issues many credentials from ``reviewer-pseudonym,secret`` rows (a header row
@@ -289,6 +294,7 @@ class Reveal:
     gone: str = ""
 
 
+@sensitive_variables("secret", "payload", "csv_text", "records", "record", "rows", "content", "file")
 @transaction.atomic
 def credential_reveal(*, credential_id: int, actor) -> Reveal:
     """The reviewer sees their credential, once. The caller has checked step-up.

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.stepup import step_up_required
@@ -86,6 +87,7 @@ def endpoint_add(request, pk: int):
     return _page(request, review, standing, endpoint_form=form)
 
 
+@sensitive_post_parameters("issue-secret", "issue-username")  # never in an error report
 @login_required
 @require_POST
 def credential_issue(request, pk: int):
@@ -111,6 +113,7 @@ def credential_issue(request, pk: int):
     return _page(request, review, standing, issue_form=form)
 
 
+@sensitive_post_parameters()
 @login_required
 @require_POST
 def credentials_import(request, pk: int):
@@ -136,6 +139,7 @@ def credentials_import(request, pk: int):
 @login_required
 @require_POST
 @step_up_required  # revealing a secret (accounts.stepup): a recent sign-in, else reauthentication
+@sensitive_variables("result", "response")
 def credential_reveal(request, pk: int):
     credential = selectors.own_credential_get(user=request.user, pk=pk)
     review, standing = _review(request, credential.review_id)
