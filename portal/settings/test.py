@@ -11,6 +11,11 @@ SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
 PORTAL_ENCRYPTION_KEY = ""
 # A fixed test key for model-access credentials (never used outside tests).
 PORTAL_CREDENTIAL_KEYS = ["dGVzdC1vbmx5LWNyZWRlbnRpYWwta2V5LTMyYnl0ZXM="]
+# A fixed, published test-only Ed25519 key for closing packages (never used outside the suite).
+PORTAL_SIGNING_KEY = get_str(
+    "PORTAL_SIGNING_KEY",
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHrGdSMbGiuumhvR90ChzRd5PBAF2O6tRCWoAvlz+FAU\n-----END PRIVATE KEY-----\n",
+)
 
 DATABASES = {
     "default": get_db("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal"),

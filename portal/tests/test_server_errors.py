@@ -33,11 +33,10 @@ def broken_dashboard(monkeypatch):
 
 
 def _client(demo):
-    from journeys.browser import give_totp
+    from journeys.browser import force_login_mfa
 
-    give_totp(demo["reviewer_nsa"])
     client = Client(raise_request_exception=False)
-    client.force_login(demo["reviewer_nsa"], backend="accounts.backends.PortalAuthenticationBackend")
+    force_login_mfa(client, demo["reviewer_nsa"])
     return client
 
 
