@@ -13,8 +13,10 @@ from django.db.models import Prefetch
 from companies.models import AIModel, Company
 from documents.models import Document, DocumentVersion
 from findings.models import Finding
+from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews.models import Review
+from reviews.querysets import in_visible_reviews
 from reviews.selectors import documents_of, material_of
 from rfis.models import InformationRequest, RfiMessage
 
@@ -74,3 +76,26 @@ def finding_list(*, user, material: bool = True):
 
 def notification_list(*, user):
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def access_endpoint_list(*, user, material: bool = True):
+    qs = in_visible_reviews(AccessEndpoint.objects.all(), user).order_by("created_at", "id")
+    return material_of(qs, user=user) if material else qs
+
+
+def credential_list(*, user, material: bool = True):
+    """Credentials whose status the user may see (``Standing.credential_status_scope``,
+    set-based): program admins all; liaisons their company's reviews'; an agency lead
+    their agency's reviewers'; a reviewer their own. Never the secret (``defer``)."""
+    qs = in_visible_reviews(Credential.objects.all(), user).defer("secret").select_related("review", "endpoint").order_by("issued_at", "id")
+    if user.is_program_admin:
+        pass
+    elif user.is_company_liaison:
+        qs = qs.filter(review__company_id=user.company_id)
+    elif user.is_agency_lead:
+        qs = qs.filter(agency_id=user.agency_id)
+    elif user.is_agency_reviewer:
+        qs = qs.filter(reviewer_id=user.pk)
+    else:
+        qs = qs.none()
+    return material_of(qs, user=user) if material else qs

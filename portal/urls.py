@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("rfis.urls")),
     path("", include("findings.urls")),
     path("", include("readiness.urls")),
+    path("", include("modelaccess.urls")),
     path("", include("exports.urls")),
 ]
 

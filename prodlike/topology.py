@@ -48,6 +48,7 @@ TEMPLATE_PREFIX = "portal_prodlike_tpl_"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 # A fixed, clearly local Fernet key and secret: this topology holds demo data only.
 FERNET_KEY = "ZHVtbXktcHJvZGxpa2Uta2V5LW5vdC1hLXNlY3JldCE="
+CREDENTIAL_KEY = "cHJvZGxpa2UtY3JlZGVudGlhbC1rZXktbm90LXNlY3I="
 # The closing packages' Ed25519 signing key (base64 of a 32-byte seed; local only).
 SIGNING_KEY = "cHJvZGxpa2UtbG9jYWwtb25seS1zaWduaW5nLWtleSE="
 
@@ -303,7 +304,7 @@ class Topology:
 
         self.smtp = CountingSMTP(self.ports["smtp"]).start()
 
-    _OWN = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY", "PORTAL_SIGNING_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
+    _OWN = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY", "PORTAL_CREDENTIAL_KEYS", "PORTAL_SIGNING_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
             "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION",
             "S3_ADDRESSING_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLAMAV_URL",
             "PORTAL_X_ACCEL_REDIRECT_PREFIX", "PORTAL_TRUSTED_PROXY_COUNT", "STATIC_ROOT", "SECURE_HSTS_SECONDS",
@@ -317,6 +318,7 @@ class Topology:
             "DJANGO_SETTINGS_MODULE": "portal.settings.production",
             "SECRET_KEY": "prodlike-local-only-" + "x" * 40,
             "PORTAL_ENCRYPTION_KEY": FERNET_KEY,
+            "PORTAL_CREDENTIAL_KEYS": CREDENTIAL_KEY,
             "PORTAL_SIGNING_KEY": SIGNING_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PORTAL_BASE_URL": f"https://127.0.0.1:{p['nginx']}",

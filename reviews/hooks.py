@@ -8,7 +8,10 @@ from them it asks through these registries, which those apps fill in their
 
 * ``on_transition(name, fn)`` — ``fn(review, actor)`` runs inside the
   transition's transaction after the move (readiness creates the checklist
-  when a review opens);
+  when a review opens). Besides the lifecycle's "open", "close" and
+  "withdraw", the acts that end agency-side grants are announced the same
+  way: "assignment_remove" (a reviewer taken off) and "certify" (an agency's
+  return-or-destroy certificate); model access ends credentials on them;
 * ``guard(name, fn)`` — ``fn(review)`` returns why the move may not happen, or
   None (readiness refuses to close while a mandatory criterion is open);
 * ``signoff_guard(fn)`` — ``fn(review, agency_id, conclusion)`` returns why an

@@ -242,6 +242,36 @@ class Standing:
             and (self.status == ReviewStatus.CLOSED or (self.in_review and self.agency_signed_off))
         )
 
+    # -- model access (modelaccess/) -----------------------------------------
+    @property
+    def may_describe_model_access(self) -> bool:
+        """The company's liaisons describe how to reach the model while the review is open."""
+        return self.is_company and self.status in OPEN_STATUSES
+
+    @property
+    def may_issue_credentials(self) -> bool:
+        """The company's liaisons issue and revoke reviewers' credentials once agencies are on the review."""
+        return self.is_company and self.status in (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
+
+    @property
+    def may_reveal_credential(self) -> bool:
+        """A reviewer whose assignment is accepted and whose grant holds, while the
+        review is in review (the credential's own rules, ``modelaccess.rules``, come on top)."""
+        return self.in_review and self.acts_for_agency and not self.is_lead and self.assignment_accepted
+
+    @property
+    def credential_status_scope(self) -> str | None:
+        """Whose credentials' status the user sees on the review: "all" (the program
+        office; the company, by pseudonym), "agency" (a lead: their own agency's
+        reviewers), "own" (a reviewer), or None."""
+        if self.is_program_office or self.is_company:
+            return "all"
+        if self.acts_for_agency and self.is_lead:
+            return "agency"
+        if self.is_agency and self.may_view:
+            return "own"
+        return None
+
     # -- the lifecycle ---------------------------------------------------------
     # workflow.TRANSITIONS asks the roles (is_company, is_program_office,
     # is_closer) and checks the state itself, so a move in the wrong state is

@@ -64,6 +64,16 @@ def test_admin_and_lead_journey(journey):
     assert AuditEvent.objects.filter(action="report.generate", target_id=str(atlas.pk)).exists()
 
 
+def test_model_access_journey(journey):
+    result = flows.model_access_journey(journey)
+    assert {"model-access-liaison", "credential-revealed-reviewer", "model-access-lead"} <= set(journey.checked)
+
+    from modelaccess.models import Credential
+
+    credential = Credential.objects.get(review_id=result["review"])
+    assert credential.revealed_at is not None and credential.secret == ""
+
+
 def test_reviewer_pasting_another_agencys_review_url_sees_not_found(journey, demo):
     page = journey.page_for("reviewer.cisa@agency.example")
     atlas = demo["atlas"]

@@ -14,6 +14,7 @@ from audit.services import audit_record
 from notifications.services import notification_send
 from portal.errors import NotAllowed, Refused
 
+from .. import hooks
 from ..audience import review_audience
 from ..models import (
     CertificateKind,
@@ -153,4 +154,6 @@ def certificate_record(
         title=f"{review}: {agency.acronym} certified the material {certificate.get_kind_display().lower()}",
         url=reverse("review_detail", kwargs={"pk": review.pk}),
     )
+    for fn in hooks.after("certify"):
+        fn(review=review, actor=actor)
     return certificate

@@ -197,6 +197,8 @@ def close_locked(*, review: Review, actor, outcome_summary: str, recommendations
         actor=actor,
         reason="Review closed",
     )
+    for fn in hooks.after("close"):
+        fn(review=review, actor=actor)
     _notify(review, name="close", actor=actor, recipients=review_audience(review=review, admins=True), body=comment.strip())
     return review
 
@@ -252,6 +254,8 @@ def review_withdraw(*, review_id: int, actor, reason: str) -> Review:
     # Told before their access goes; the notice carries no link, as the review is now out of their scope.
     agency_side = list(review_audience(review=review, company=False))
     access_revoke_agency_side(review=review, actor=actor, reason="Review withdrawn by the company")
+    for fn in hooks.after("withdraw"):
+        fn(review=review, actor=actor)
     _notify(review, name="withdraw", actor=actor, recipients=agency_side, url=False)
     _notify(review, name="withdraw", actor=actor, recipients=review_audience(review=review, agencies=False, admins=True))
     return review

@@ -13,6 +13,7 @@ from conftest import DEMO_ROLES
 from api.models import ApiToken
 from documents.models import Document, DocumentAccess, DocumentVersion
 from exports.models import ExportPackage
+from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
@@ -112,6 +113,16 @@ OBJECT = {
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
     # Identity providers: program admins only.
     "sso_provider_edit": ("idp", "GET", {}, {"admin": 200}),
+    # Model access (modelaccess/): everyone on the review reads the page; the company
+    # describes endpoints and issues credentials (an empty form is shown again: 200).
+    "review_model_access": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "model_access_endpoint_add": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "model_access_credential_issue": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "model_access_credentials_import": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    # A credential is revealed by its reviewer only (once: 200, the secret); anyone else 404.
+    "credential_reveal": ("credential", "POST", {}, {r: (200 if r.startswith("reviewer") else 404) for r in DEMO_ROLES}),
+    "credential_revoke": ("credential", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "credential_rotated": ("credential", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
 }
 
 
@@ -230,6 +241,18 @@ def _objects(demo, role, kind):
             client_id="portal", client_secret="s3cret", email_domains=["nsa.example"],
         )
         return (idp, None) if role == "admin" else (None, idp)
+    if kind == "credential":
+        from modelaccess import services as access_services
+
+        def credential(review):
+            liaison = review.company.liaisons_group.user_set.first()
+            endpoint = access_services.endpoint_create(review_id=review.pk, actor=liaison, name="API", kind="api", url="https://api.example")
+            label = "NSA reviewer 1" if review == demo["atlas"] else "CISA reviewer 1"
+            return access_services.credential_issue(
+                review_id=review.pk, actor=liaison, endpoint_id=endpoint.pk, pseudonym=label, kind="token", secret="sk-matrix"
+            )
+
+        return credential(mine), (None if role == "admin" else credential(other))
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -260,6 +283,8 @@ def _state():
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
+        sorted(Credential.objects.values_list("id", "secret", "revealed_at", "revoked_at", "ended_at", "rotated_at")),
+        AccessEndpoint.objects.count(),
         ExportPackage.objects.count(),
         sorted(SignOff.objects.values_list("id", flat=True)),
         sorted(ReturnCertificate.objects.values_list("id", flat=True)),
@@ -331,6 +356,8 @@ TERMS_GATED = {
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
     "extension_position",
     "review_export_json", "review_oscal", "review_package", "review_package_request", "package_download",
+    "review_model_access", "model_access_endpoint_add", "model_access_credential_issue", "model_access_credentials_import",
+    "credential_reveal", "credential_revoke", "credential_rotated",
 }
 # Pages about the review that are not its material: the review's own page (which
 # shows the terms instead), accepting the terms, people and access, the record.
