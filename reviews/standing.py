@@ -140,6 +140,17 @@ class Standing:
     def may_ask(self) -> bool:
         return self.in_review and self.acts_for_agency
 
+    def may_follow_rfi(self, rfi) -> bool:
+        """An agency acting on the review follows another agency's shared,
+        not yet closed question instead of asking it again."""
+        return (
+            self.may_ask
+            and not rfi.private
+            and rfi.agency_id != self.agency_id
+            and rfi.status != "closed"
+            and self.agency_id not in rfi.asking_agency_ids()
+        )
+
     @property
     def may_record_finding(self) -> bool:
         return self.in_review and self.acts_for_agency

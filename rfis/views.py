@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.errors import Refused
 from portal.forms import show_refusal
@@ -57,8 +57,45 @@ def rfi_detail(request, pk: int):
             "answer_form": RfiAnswerForm(prefix="answer") if rfi.status == RfiStatus.OPEN and standing.may_answer_rfi else None,
             "reopen_form": RfiMessageForm(prefix="reopen") if rfi.status != RfiStatus.OPEN and standing.may_reopen_rfi else None,
             "close_form": RfiCloseForm(prefix="close") if rfi.status != RfiStatus.CLOSED and standing.may_close_rfi else None,
+            "may_follow": standing.may_follow_rfi(rfi),
         },
     )
+
+
+@login_required
+@require_GET
+def review_rfis_similar(request, pk: int):
+    """"Asked already?": the questions on this review the asker may see that read
+    like the one being typed (a fragment the ask form loads while typing)."""
+    review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
+    standing.require_material()
+    if not standing.may_ask:
+        raise Http404
+    similar = selectors.rfi_similar(
+        user=request.user, review=standing, subject=request.GET.get("subject", "")[:200],
+        question=request.GET.get("question", "")[:2000],
+    )
+    return render(
+        request, "rfis/_similar.html", {"review": review, "standing": standing, "similar": similar},
+    )
+
+
+@login_required
+@require_POST
+def rfi_follow(request, pk: int):
+    """The reader's agency follows the question instead of asking it again."""
+    rfi = selectors.rfi_get(user=request.user, pk=pk)
+    standing = review_selectors.standing_get(user=request.user, review=rfi.review_id)
+    standing.require_material()
+    if not standing.may_ask:
+        raise Http404
+    try:
+        services.rfi_follow(rfi_id=rfi.pk, actor=request.user)
+    except Refused as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Your agency follows this question: you will see the company's answer.")
+    return redirect("rfi_detail", pk=rfi.pk)
 
 
 def _act(request, pk: int, *, allowed: str, action, form_class, prefix: str, done: str):

@@ -18,7 +18,7 @@ from findings import services as finding_services
 from findings.models import Finding, FindingCategory, FindingComment
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
-from rfis.models import InformationRequest
+from rfis.models import InformationRequest, RfiFollow
 from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,9 @@ OBJECT = {
     "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
     "rfi_reopen": ("rfi", "POST", {}, {r: (404 if r == "admin" else 302) for r in DEMO_ROLES}),
     "rfi_close": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
+    # "Asked already?" and following: the agencies that may ask (the service may still refuse: 302 with a message).
+    "review_rfis_similar": ("review", "GET", {}, {r: (200 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
+    "rfi_follow": ("rfi", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "review_findings": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     # Internal findings: companies have none in scope.
     "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
@@ -223,6 +226,7 @@ def _state():
         DocumentAccess.objects.count(),
         sorted(ExtensionRequest.objects.values_list("id", "status")),
         sorted(InformationRequest.objects.values_list("id", "status")),
+        RfiFollow.objects.count(),
         sorted(Finding.objects.values_list("id", "sharing")),
         FindingComment.objects.count(),
         sorted(ChecklistItem.objects.values_list("id", "answer")),
@@ -291,7 +295,7 @@ def test_anonymous_is_sent_to_login(client, demo, name):
 # the gate cannot pass unnoticed.
 TERMS_GATED = {
     "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
-    "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close",
+    "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
     "review_findings", "finding_detail", "finding_share", "finding_comment",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
 }
@@ -300,7 +304,7 @@ TERMS_GATED = {
 NOT_GATED = {
     "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
-    "extension_decide", "review_certify", "api_token_revoke",
+    "extension_decide", "review_certify", "api_token_revoke", "sso_provider_edit",
 }
 AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
 
