@@ -11,9 +11,19 @@ def _seed_categories(**kwargs) -> None:
         ensure_default_categories()
 
 
+def _load_taxonomy(**kwargs) -> None:
+    # Only into an empty catalogue table: newer releases come through load_taxonomy.
+    from .models import TaxonomyEntry
+    from .taxonomy import load_shipped
+
+    if not TaxonomyEntry.objects.exists():
+        load_shipped()
+
+
 class FindingsConfig(AppConfig):
     name = "findings"
     verbose_name = "Findings"
 
     def ready(self) -> None:
         post_migrate.connect(_seed_categories, sender=self, dispatch_uid="findings.default_categories")
+        post_migrate.connect(_load_taxonomy, sender=self, dispatch_uid="findings.taxonomy")

@@ -159,6 +159,27 @@ class Standing:
         """Only a lead of the finding's own agency widens who sees it."""
         return self.acts_for_agency and self.is_lead and finding.agency_id == self.agency_id
 
+    def may_edit_finding(self, finding) -> bool:
+        """The finding's own agency edits (and records a draft) before it is shared."""
+        return (
+            self.acts_for_agency
+            and finding.agency_id == self.agency_id
+            and finding.status in ("draft", "recorded")
+            and finding.sharing == "internal"
+        )
+
+    def may_respond_to_finding(self, finding) -> bool:
+        """The company responds to a finding shared with it."""
+        return self.is_company and finding.sharing == "company"
+
+    def may_retest_finding(self, finding) -> bool:
+        """An agency acting on the review that sees the finding (its own, or shared beyond its agency)."""
+        return self.acts_for_agency and (finding.agency_id == self.agency_id or finding.sharing != "internal")
+
+    def may_close_finding(self, finding) -> bool:
+        """A lead of the finding's agency, or the program office."""
+        return self.is_program_office or (self.acts_for_agency and self.is_lead and finding.agency_id == self.agency_id)
+
     def finding_comment_side(self, finding) -> str | None:
         """The side a comment by this user would speak for (None: may not comment)."""
         if self.acts_for_agency:

@@ -464,4 +464,5 @@ CELERY_BEAT_SCHEDULE = {
     "remove-storage-orphans": {"task": "documents.tasks.remove_storage_orphans", "schedule": 3600.0},
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
     "sweep-emails": {"task": "notifications.tasks.sweep_emails", "schedule": 60.0},
+    "reopen-expired-risk-acceptances": {"task": "findings.tasks.reopen_expired_risk_acceptances", "schedule": 3600.0},
 }

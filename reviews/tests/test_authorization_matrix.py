@@ -15,7 +15,7 @@ from documents.models import Document, DocumentAccess, DocumentVersion
 from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
-from findings.models import Finding, FindingCategory, FindingComment
+from findings.models import Finding, FindingCategory, FindingComment, FindingEvent
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest, RfiFollow
@@ -96,6 +96,10 @@ OBJECT = {
     "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
+    # Editing before sharing: the finding's own agency. Closing: its lead or the program office
+    # (the empty form is refused with a message: 302). Other moves: findings/tests/test_lifecycle.py.
+    "finding_edit": ("finding", "GET", {}, {"admin": 404, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
+    "finding_transition": ("finding", "POST", {"name": "close"}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     # Personal API tokens: one's own only; anyone else's answers 404.
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
     # Identity providers: program admins only.
@@ -227,8 +231,9 @@ def _state():
         sorted(ExtensionRequest.objects.values_list("id", "status")),
         sorted(InformationRequest.objects.values_list("id", "status")),
         RfiFollow.objects.count(),
-        sorted(Finding.objects.values_list("id", "sharing")),
+        sorted(Finding.objects.values_list("id", "sharing", "status")),
         FindingComment.objects.count(),
+        FindingEvent.objects.count(),
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
@@ -296,7 +301,7 @@ def test_anonymous_is_sent_to_login(client, demo, name):
 TERMS_GATED = {
     "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
-    "review_findings", "finding_detail", "finding_share", "finding_comment",
+    "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
 }
 # Pages about the review that are not its material: the review's own page (which
