@@ -123,7 +123,9 @@ class FindingQuerySet(models.QuerySet):
         if user.is_program_admin:
             return qs
         if user.is_company_liaison:
-            return qs.filter(sharing=Sharing.COMPANY)
+            # Duplicates the program office linked appear to the company as one item
+            # (the one they were linked to) once both are shared with it.
+            return qs.filter(sharing=Sharing.COMPANY).exclude(duplicate_of__sharing=Sharing.COMPANY)
         if user.agency_id:
             return qs.filter(Q(agency_id=user.agency_id) | Q(sharing__in=[Sharing.AGENCIES, Sharing.COMPANY]))
         return self.none()
@@ -151,6 +153,11 @@ class Finding(models.Model):
     shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     shared_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The program office links another agency's finding of the same problem to this one.
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates",
+        help_text="Linked by the program office: the same problem found by another agency.",
+    )
 
     objects = FindingQuerySet.as_manager()
     history = HistoricalRecords(cascade_delete_history=False)

@@ -392,6 +392,37 @@ def finding_close(*, finding_id: int, actor, comment: str) -> Finding:
     return finding
 
 
+@transaction.atomic
+def finding_link_duplicate(*, finding_id: int, duplicate_id: int, actor) -> Finding:
+    """The program office links another agency's finding of the same problem
+    (``duplicate_id``) to ``finding_id``. Both rows are locked (in id order).
+    Once both are shared with the company it sees one item (the finding) that
+    names both agencies; agencies see the link only where they see both
+    findings. Side effects: a "link" event on the duplicate; audit ``finding.link``."""
+    first, second = sorted([int(finding_id), int(duplicate_id)])
+    rows = {f.pk: f for f in Finding.objects.select_for_update().select_related("review__model", "agency").filter(pk__in=[first, second]).order_by("pk")}
+    if len(rows) != 2 or finding_id == duplicate_id:
+        raise ValidationError({"duplicate": "Choose another finding of the same review."})
+    finding, duplicate = rows[int(finding_id)], rows[int(duplicate_id)]
+    standing = standing_of(user=actor, review=finding.review_id)
+    if not standing.may_link_findings:
+        raise NotAllowed("Only the program office links duplicate findings.")
+    if duplicate.review_id != finding.review_id:
+        raise ValidationError({"duplicate": "Choose another finding of the same review."})
+    if duplicate.agency_id == finding.agency_id:
+        raise FindingError("Both findings are the same agency's; duplicates link findings of different agencies.")
+    if finding.duplicate_of_id or duplicate.duplicates.exists():
+        raise FindingError("Link to the finding the others are linked to.")
+    if duplicate.duplicate_of_id:
+        raise FindingError("This finding is already linked as a duplicate.")
+    duplicate.duplicate_of = finding
+    duplicate.full_clean()
+    duplicate.save()
+    _event(duplicate, name="link", source=duplicate.status, actor=actor, detail=f"Same problem as finding #{finding.pk} ({finding.agency.acronym})")
+    audit_record(action="finding.link", actor=actor, target=duplicate, review=finding.review, payload={"duplicate_of": finding.pk})
+    return duplicate
+
+
 def finding_reopen_expired_risks(*, now: datetime | None = None) -> int:
     """Reopens every finding whose accepted risk has expired (responded or closed
     with "risk accepted" and an expiry that has passed): back to shared, the

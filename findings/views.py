@@ -47,6 +47,7 @@ def review_findings(request, pk: int):
             "findings": selectors.finding_list(user=request.user, review=standing),
             "form": form,
             **(_catalogue_context() if form is not None else {}),
+            "duplicate_hints": selectors.duplicate_hints(standing=standing, review=review),
         },
     )
 
@@ -87,6 +88,7 @@ def finding_detail(request, pk: int):
             "events": selectors.finding_events(finding=finding),
             "moves": [(t, TRANSITION_FORMS[t.name](prefix=t.name)) for t in workflow.available(finding=finding, standing=standing)],
             "may_edit": standing.may_edit_finding(finding),
+            "linked": selectors.finding_links(user=request.user, finding=finding),
         },
     )
 
@@ -116,6 +118,27 @@ def finding_edit(request, pk: int):
         request, "findings/finding_edit.html",
         {"finding": finding, "review": finding.review, "standing": standing, "form": form, **_catalogue_context()},
     )
+
+
+@login_required
+@require_POST
+def finding_link(request, pk: int):
+    """The program office links a possible duplicate (``duplicate``) to this finding."""
+    finding, standing = _finding_and_standing(request, pk)
+    if not standing.may_link_findings:
+        raise Http404
+    try:
+        duplicate_id = int(request.POST.get("duplicate", ""))
+    except ValueError:
+        messages.error(request, "Duplicate: choose another finding of the same review.")
+        return redirect("review_findings", pk=finding.review_id)
+    try:
+        services.finding_link_duplicate(finding_id=finding.pk, duplicate_id=duplicate_id, actor=request.user)
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Linked: the company will see one item once both are shared with it.")
+    return redirect("review_findings", pk=finding.review_id)
 
 
 SERVICES = {

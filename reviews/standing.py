@@ -180,6 +180,11 @@ class Standing:
         """A lead of the finding's agency, or the program office."""
         return self.is_program_office or (self.acts_for_agency and self.is_lead and finding.agency_id == self.agency_id)
 
+    @property
+    def may_link_findings(self) -> bool:
+        """Possible duplicates across agencies are the program office's to see and link."""
+        return self.is_program_office
+
     def finding_comment_side(self, finding) -> str | None:
         """The side a comment by this user would speak for (None: may not comment)."""
         if self.acts_for_agency:

@@ -98,6 +98,8 @@ OBJECT = {
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
     # Editing before sharing: the finding's own agency. Closing: its lead or the program office
     # (the empty form is refused with a message: 302). Other moves: findings/tests/test_lifecycle.py.
+    # Linking possible duplicates: the program office (an empty form is refused with a message: 302).
+    "finding_link": ("finding", "POST", {}, {"admin": 302, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "finding_edit": ("finding", "GET", {}, {"admin": 404, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_transition": ("finding", "POST", {"name": "close"}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     # Personal API tokens: one's own only; anyone else's answers 404.
@@ -231,7 +233,7 @@ def _state():
         sorted(ExtensionRequest.objects.values_list("id", "status")),
         sorted(InformationRequest.objects.values_list("id", "status")),
         RfiFollow.objects.count(),
-        sorted(Finding.objects.values_list("id", "sharing", "status")),
+        sorted(Finding.objects.values_list("id", "sharing", "status", "duplicate_of")),
         FindingComment.objects.count(),
         FindingEvent.objects.count(),
         sorted(ChecklistItem.objects.values_list("id", "answer")),
@@ -302,6 +304,7 @@ TERMS_GATED = {
     "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
+    "finding_link",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
 }
 # Pages about the review that are not its material: the review's own page (which
