@@ -151,6 +151,10 @@ class Standing:
             and self.agency_id not in rfi.asking_agency_ids()
         )
 
+    def may_publish_faq(self, rfi) -> bool:
+        """The program office, or an agency acting on the review that asked or followed the question."""
+        return self.is_program_office or (self.acts_for_agency and self.agency_id in rfi.asking_agency_ids())
+
     @property
     def may_record_finding(self) -> bool:
         return self.in_review and self.acts_for_agency

@@ -61,6 +61,13 @@ class InformationRequest(models.Model):
     private = models.BooleanField(
         default=False, help_text="Agency-private: the other participating agencies do not see it (the company still does)."
     )
+    # Routing: the company assigns the question to one of its liaisons (who is then
+    # the one reminded of its due date); the answered question can join the review's FAQ.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The company's liaison who answers it (reminders go to them).",
+    )
+    faq_published_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=RfiStatus.choices, default=RfiStatus.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)

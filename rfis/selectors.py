@@ -34,9 +34,33 @@ def rfi_list(*, user, review):
     )
 
 
+def rfi_faq(*, user, review):
+    """The review's FAQ: published questions with their answers, for whoever sees the review."""
+    answers = Prefetch(
+        "messages", queryset=RfiMessage.objects.filter(kind=RfiMessage.Kind.ANSWER).order_by("created_at", "id"), to_attr="answers"
+    )
+    return (
+        InformationRequest.objects.visible_to(user, review=review)
+        .filter(faq_published_at__isnull=False)
+        .select_related("agency")
+        .prefetch_related(_follows(), answers)
+        .order_by("category", "faq_published_at", "id")
+    )
+
+
+def company_liaisons(*, review):
+    """The liaisons a question on ``review`` can be routed to (the company's active liaisons)."""
+    from accounts.models import Role, User
+
+    return User.objects.filter(
+        is_active=True, membership__role=Role.COMPANY_LIAISON, membership__company_id=review.company_id
+    ).select_related("membership__company").order_by("full_name", "id")
+
+
 def rfi_get(*, user, pk: int) -> InformationRequest:
     return get_in_visible_review_or_404(
-        InformationRequest.objects.select_related("review__model", "review__company", "agency", "asked_by__membership__agency")
+        InformationRequest.objects.select_related("review__model", "review__company", "agency", "asked_by__membership__agency",
+                                                  "assignee__membership__company")
         .prefetch_related(_follows()),
         user=user, pk=pk,
     )

@@ -256,3 +256,58 @@ def rfi_close(*, rfi_id: int, actor, body: str = "") -> InformationRequest:
         _resume_clock_if_unblocked(rfi, actor)
     audit_record(action="rfi.close", actor=actor, target=rfi, review=rfi.review, payload={"from": previous})
     return rfi
+
+
+@transaction.atomic
+def rfi_assign(*, rfi_id: int, actor, assignee_id: int | None) -> InformationRequest:
+    """The company routes a question to one of its liaisons (or back to all of
+    them with ``assignee_id`` None); reminders of its due date then go to that
+    liaison. Locks the RFI row. Side effects: the assignee is notified;
+    audit ``rfi.assign``."""
+    from accounts.models import Role, User
+
+    rfi, standing = _locked(rfi_id, actor)
+    if not standing.may_answer_rfi:
+        raise NotAllowed("Only the company's liaisons route its questions.")
+    assignee = None
+    if assignee_id is not None:
+        assignee = (
+            User.objects.filter(
+                pk=assignee_id, is_active=True, membership__role=Role.COMPANY_LIAISON,
+                membership__company_id=rfi.review.company_id,
+            ).select_related("membership__company").first()
+        )
+        if assignee is None:
+            raise ValidationError({"assignee": "Choose one of the company's active liaisons."})
+    rfi.assignee = assignee
+    rfi.full_clean()
+    rfi.save()
+    audit_record(action="rfi.assign", actor=actor, target=rfi, review=rfi.review, payload={"assignee": assignee_id})
+    if assignee is not None and assignee != actor:
+        notification_send(
+            recipients=[assignee], verb="rfi.assigned", url=_url(rfi),
+            title=f"{rfi.review}: the question \"{rfi.subject}\" from {rfi.agency.acronym} is yours to answer",
+        )
+    return rfi
+
+
+@transaction.atomic
+def rfi_publish_faq(*, rfi_id: int, actor) -> InformationRequest:
+    """An agency that asked (or followed) an answered, shared question — or the
+    program office — publishes it to the review's FAQ: everyone who sees the
+    review reads the question and the company's answers there. Locks the RFI
+    row. Side effect: audit ``rfi.faq``."""
+    rfi, standing = _locked(rfi_id, actor)
+    if not standing.may_publish_faq(rfi):
+        raise NotAllowed("Only an agency that asked the question, or the program office, publishes it to the FAQ.")
+    if rfi.private:
+        raise RfiError("A private question stays out of the FAQ.")
+    if rfi.answered_at is None:
+        raise RfiError("Only an answered question joins the FAQ.")
+    if rfi.faq_published_at is not None:
+        raise RfiError("This question is in the FAQ already.")
+    rfi.faq_published_at = timezone.now()
+    rfi.full_clean()
+    rfi.save()
+    audit_record(action="rfi.faq", actor=actor, target=rfi, review=rfi.review, payload={})
+    return rfi

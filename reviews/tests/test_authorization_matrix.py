@@ -86,6 +86,11 @@ OBJECT = {
     "rfi_close": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
     # "Asked already?" and following: the agencies that may ask (the service may still refuse: 302 with a message).
     "review_rfis_similar": ("review", "GET", {}, {r: (200 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
+    # Routing: the company's liaisons. The FAQ: everyone on the review; publishing: an asking agency or the
+    # program office (the demo's question is unanswered: refused with a message, 302).
+    "rfi_assign": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "rfi_publish_faq": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
+    "review_faq": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_follow": ("rfi", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "review_findings": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     # Internal findings: companies have none in scope.
@@ -231,7 +236,7 @@ def _state():
         DocumentVersion.objects.count(),
         DocumentAccess.objects.count(),
         sorted(ExtensionRequest.objects.values_list("id", "status")),
-        sorted(InformationRequest.objects.values_list("id", "status")),
+        sorted(InformationRequest.objects.values_list("id", "status", "assignee", "faq_published_at")),
         RfiFollow.objects.count(),
         sorted(Finding.objects.values_list("id", "sharing", "status", "duplicate_of")),
         FindingComment.objects.count(),
@@ -303,6 +308,7 @@ def test_anonymous_is_sent_to_login(client, demo, name):
 TERMS_GATED = {
     "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
+    "rfi_assign", "rfi_publish_faq", "review_faq",
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
     "finding_link",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
