@@ -9,7 +9,8 @@ from .models import AuditEvent
 
 # What a company may read on its own review's history: the engagement's
 # milestones and what was done with its material, never who at an agency did it.
-COMPANY_ACTIONS = ("review.", "document.", "rfi.", "terms.update", "extension.decide", "report.")
+# Exports (``export.``) included: the company sees that an agency exported, as the agency.
+COMPANY_ACTIONS = ("review.", "document.", "rfi.", "terms.update", "extension.decide", "report.", "export.")
 # Agency users see the review's milestones and every event by their own agency.
 AGENCY_SHARED_ACTIONS = ("review.", "document.upload", "rfi.", "terms.update", "extension.")
 

@@ -10,7 +10,9 @@ smtp-outage (the mail server down for --seconds, default 150, with the
 production retry schedule: every reminder delivered once afterwards?),
 faults (issue 15's fault scenarios against scripts/prodlike's topology:
 reminders due / sent / duplicated / lost, user-visible errors, orphan files;
-``--only a,b`` runs some of them; see bench/faults.py).
+``--only a,b`` runs some of them; see bench/faults.py), package (a signed
+closing package holding a 1 GiB document: build time and peak memory growth,
+then verify_package's).
 Each prints ``name: value unit`` lines and appends them, with a description
 of the machine, to bench/RESULTS.md.
 """
@@ -26,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download", "smtp-outage", "faults")
+SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
 
 
 def machine() -> str:
@@ -82,6 +84,14 @@ def main(argv=None) -> int:
         from .faults import run as run_faults
 
         run_faults(emit, only=tuple(x for x in args.only.split(",") if x))
+        _record(args, lines)
+        return 0
+
+    if args.scenario == "package":
+        # Its own throwaway database with the demo data (bench/package.py).
+        from .package import run as run_package
+
+        run_package(emit, size_mib=args.size_mib)
         _record(args, lines)
         return 0
 

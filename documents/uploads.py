@@ -32,6 +32,11 @@ class UploadRefused(Refused, ValidationError):
 
     code = "upload_refused"
 
+    def __init__(self, message: str = "", *, field: str | None = None, code: str | None = None):
+        super().__init__(message, field=field)
+        # ValidationError's __init__ sets ``code`` on the instance (to None); keep ours.
+        self.code = code or type(self).code
+
 
 def name_problem(name: str) -> str | None:
     """Why ``name`` is not an acceptable original file name, or None."""

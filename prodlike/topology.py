@@ -47,6 +47,8 @@ MARKER = "prodlike_marker"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 # A fixed, clearly local Fernet key and secret: this topology holds demo data only.
 FERNET_KEY = "ZHVtbXktcHJvZGxpa2Uta2V5LW5vdC1hLXNlY3JldCE="
+# The closing packages' Ed25519 signing key (base64 of a 32-byte seed; local only).
+SIGNING_KEY = "cHJvZGxpa2UtbG9jYWwtb25seS1zaWduaW5nLWtleSE="
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -292,7 +294,7 @@ class Topology:
 
         self.smtp = CountingSMTP(self.ports["smtp"]).start()
 
-    _OWN = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
+    _OWN = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY", "PORTAL_SIGNING_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
             "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION",
             "S3_ADDRESSING_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLAMAV_URL",
             "PORTAL_X_ACCEL_REDIRECT_PREFIX", "PORTAL_TRUSTED_PROXY_COUNT", "STATIC_ROOT", "SECURE_HSTS_SECONDS",
@@ -306,6 +308,7 @@ class Topology:
             "DJANGO_SETTINGS_MODULE": "portal.settings.production",
             "SECRET_KEY": "prodlike-local-only-" + "x" * 40,
             "PORTAL_ENCRYPTION_KEY": FERNET_KEY,
+            "PORTAL_SIGNING_KEY": SIGNING_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CSRF_TRUSTED_ORIGINS": origins,
             "DATABASE_URL": self.database_url,

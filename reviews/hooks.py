@@ -13,7 +13,11 @@ from them it asks through these registries, which those apps fill in their
   None (readiness refuses to close while a mandatory criterion is open);
 * ``summary(name, fn)`` — ``fn(user)`` returns an expression annotated on the
   review's own statement on its pages (``selectors.review_detail_get``): the
-  open RFIs, the documents, the readiness tally … in one query.
+  open RFIs, the documents, the readiness tally … in one query;
+* ``provide(name, fn)`` / ``provided(name)`` — a service one app offers apps
+  of its own layer, which may not import each other (the exports app
+  provides ``review_export_json``, ``fn(review=, user=)`` → the recorded JSON
+  export, which the API serves).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Callable
 _after: dict[str, list[Callable]] = defaultdict(list)
 _guards: dict[str, list[Callable]] = defaultdict(list)
 _summaries: dict[str, Callable] = {}
+_provided: dict[str, Callable] = {}
 
 
 def on_transition(name: str, fn: Callable) -> None:
@@ -51,3 +56,15 @@ def guards(name: str) -> list[Callable]:
 def summaries(user) -> dict:
     """Annotations for a review's page: ``{name: expression}`` from every registered app."""
     return {name: fn(user) for name, fn in _summaries.items()}
+
+
+def provide(name: str, fn: Callable) -> None:
+    _provided[name] = fn
+
+
+def provided(name: str) -> Callable:
+    """The function an app registered under ``name`` (``LookupError`` when no installed app provides it)."""
+    try:
+        return _provided[name]
+    except KeyError:
+        raise LookupError(f"no installed app provides {name!r}") from None

@@ -245,7 +245,16 @@ class Standing:
             and self.may_view
         )
 
-    # -- the lifecycle (workflow.TRANSITIONS asks these) ---------------------
+    # -- the lifecycle ---------------------------------------------------------
+    # workflow.TRANSITIONS asks the roles (is_company, is_program_office,
+    # is_closer) and checks the state itself, so a move in the wrong state is
+    # "cannot be submitted now" (400), not "only liaisons may" (403); the
+    # may_* below are both, for pages that offer the moves.
+    @property
+    def is_closer(self) -> bool:
+        """Whose role may close a review: the program office or a participating agency's lead."""
+        return self.is_program_office or (self.acts_for_agency and self.is_lead)
+
     @property
     def may_submit(self) -> bool:
         return self.is_company and self.status == ReviewStatus.DRAFT
@@ -260,7 +269,7 @@ class Standing:
 
     @property
     def may_close(self) -> bool:
-        return self.in_review and (self.is_program_office or (self.acts_for_agency and self.is_lead))
+        return self.in_review and self.is_closer
 
 
 def _side(user, company_id: int) -> Side:

@@ -34,7 +34,7 @@ class Transition:
     label: str
     sources: tuple[str, ...]
     target: str
-    allowed: Callable[[Standing], bool]
+    allowed: Callable[[Standing], bool]  # the role only; ``sources`` is the state
     who: str
     past: str
     explains: str  # what the move does, shown beside its button
@@ -48,22 +48,22 @@ TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
         Transition(
-            "submit", "Submit for review", (S.DRAFT,), S.SUBMITTED, lambda s: s.may_submit, "the company's liaisons",
+            "submit", "Submit for review", (S.DRAFT,), S.SUBMITTED, lambda s: s.is_company, "the company's liaisons",
             "submitted",
             "The participating agencies' leads are notified and can assign their reviewers. You can still withdraw afterwards.",
         ),
         Transition(
-            "open", "Open the review window", (S.SUBMITTED,), S.IN_REVIEW, lambda s: s.may_open, "program admins", "opened",
+            "open", "Open the review window", (S.SUBMITTED,), S.IN_REVIEW, lambda s: s.is_program_office, "program admins", "opened",
             "Starts the review window now. Reviewers who accept their assignment get access to the material.",
         ),
         Transition(
-            "close", "Close the review", (S.IN_REVIEW,), S.CLOSED, lambda s: s.may_close,
+            "close", "Close the review", (S.IN_REVIEW,), S.CLOSED, lambda s: s.is_closer,
             "a participating agency's leads or program admins", "closed",
             "Ends the review for every participating agency. Agency access then expires after the program's grace period.",
             confirm="Close this review for every participating agency?",
         ),
         Transition(
-            "withdraw", "Withdraw from review", (S.DRAFT, S.SUBMITTED, S.IN_REVIEW), S.WITHDRAWN, lambda s: s.may_withdraw,
+            "withdraw", "Withdraw from review", (S.DRAFT, S.SUBMITTED, S.IN_REVIEW), S.WITHDRAWN, lambda s: s.is_company,
             "the company's liaisons", "withdrawn",
             "Takes the model out of review. The agencies lose access. This cannot be undone.",
             confirm="Withdraw this review? The agencies will lose access and this cannot be undone.",

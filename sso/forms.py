@@ -2,6 +2,7 @@ from django import forms
 
 from agencies.models import Agency
 from companies.models import Company
+from portal.forms import SingleLineField
 
 from .models import IdentityProvider
 
@@ -12,9 +13,9 @@ class SsoStartForm(forms.Form):
 
 class IdentityProviderForm(forms.Form):
     organisation = forms.ChoiceField(label="Organisation")
-    name = forms.CharField(max_length=100, help_text="Shown on the sign-in page, e.g. “NSA ICAM” or “Login.gov”.")
-    issuer = forms.CharField(max_length=300, label="Issuer URL", help_text="e.g. https://idp.int.identitysandbox.gov")
-    client_id = forms.CharField(max_length=200, label="Client id")
+    name = SingleLineField(label="Name", max_length=100, help_text="Shown on the sign-in page, e.g. “NSA ICAM” or “Login.gov”.")
+    issuer = SingleLineField(max_length=300, label="Issuer URL", help_text="e.g. https://idp.int.identitysandbox.gov")
+    client_id = SingleLineField(max_length=200, label="Client id")
     client_secret = forms.CharField(
         required=False, label="Client secret", widget=forms.PasswordInput(render_value=False),
         help_text="For client_secret_post. Leave empty to keep the stored credential.",
@@ -23,9 +24,9 @@ class IdentityProviderForm(forms.Form):
         required=False, label="Private key (PEM)", widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text="For private_key_jwt (required for Login.gov). Leave empty to keep the stored credential.",
     )
-    key_id = forms.CharField(required=False, max_length=100, label="Key id (kid)")
-    email_domains = forms.CharField(required=False, label="E-mail domains", help_text="Comma-separated, e.g. nsa.gov, cyber.nsa.gov")
-    acr_values = forms.CharField(required=False, max_length=300, label="acr_values", help_text="Login.gov default: auth-only + phishing-resistant AAL2.")
+    key_id = SingleLineField(required=False, max_length=100, label="Key id (kid)")
+    email_domains = SingleLineField(required=False, label="E-mail domains", help_text="Comma-separated, e.g. nsa.gov, cyber.nsa.gov")
+    acr_values = SingleLineField(required=False, max_length=300, label="acr_values", help_text="Login.gov default: auth-only + phishing-resistant AAL2.")
     trust_idp_mfa = forms.BooleanField(required=False, label="The IdP's MFA satisfies the portal's (amr/acr)")
     login_gov = forms.BooleanField(required=False, label="Login.gov profile (private_key_jwt, PKCE, acr_values)")
     enabled = forms.BooleanField(required=False, initial=True, label="Enabled")

@@ -112,10 +112,10 @@ def test_token_page_refuses_an_unverified_session_even_in_demo_mode(demo, client
 
 @transactional
 def test_mfa_setup_page_shows_a_minimal_layout():
-    from notifications.services import notification_create
+    from notifications.services import notification_send
 
     user = make_user(password=PASSWORD, role="agency_reviewer")
-    notification_create(recipient=user, verb="assignment.invited", title="You were assigned to Secret-Model-7")
+    notification_send(recipients=[user], verb="assignment.invited", title="You were assigned to Secret-Model-7", by_email=False)
     client = _password_only_session(user)
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200
@@ -155,10 +155,11 @@ def test_every_token_dies_when_the_password_changes(demo):
     assert event.payload["reason"] == "password changed" and len(event.payload["prefixes"]) == 2
 
 
-def test_every_token_dies_on_password_reset_through_allauth(demo, client):
+def test_every_token_dies_on_password_reset_through_allauth(demo, client, django_capture_on_commit_callbacks):
     user = demo["liaison_northwind"]
     _, plain = token_create(user=user, name="ci")
-    client.post(reverse("account_reset_password"), {"email": user.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": user.email})
     [message] = mail.outbox
     import re
 

@@ -87,6 +87,7 @@ ACTIONS = {
     "review-submit": ("review", "POST", only(LIAISONS, 400, 403)),  # in review: the move is refused
     "review-withdraw": ("review", "POST", only(LIAISONS, 200, 403)),
     "review-accept-terms": ("review", "POST", only(DEMO_ROLES, 200, 200)),
+    "review-export": ("review", "GET", only(DEMO_ROLES, 200, 200)),
     "document-versions": ("document", "POST", only(LIAISONS, 201, 403)),
     "version-download": ("version", "GET", only(DEMO_ROLES, 200, 200)),
     "rfi-answer": ("rfi", "POST", only(LIAISONS, 200, 403)),

@@ -190,7 +190,7 @@ def test_creating_a_token_needs_an_mfa_verified_session(demo, client):
 def test_mfa_session_works_on_the_api(demo, login):
     response = login(demo["reviewer_cisa"]).get("/api/v1/reviews/")
     assert response.status_code == 200
-    assert [r["id"] for r in response.json()["results"]] == [demo["helix"].pk]
+    assert sorted(r["id"] for r in response.json()["results"]) == sorted([demo["helix"].pk, demo["atlas_mini"].pk])
 
 
 def test_session_without_mfa_is_refused_on_the_api(demo, client):

@@ -173,13 +173,23 @@ def test_view_only_marking_refuses_the_api_download(demo, api):
 
 
 def test_material_waits_for_the_access_terms(demo, api):
+    from reviews.services import terms_update
+
+    # The demo reviewer accepted the terms once; new terms close the material again.
+    terms_update(review=demo["atlas"], actor=demo["liaison_northwind"], text="Revised terms.")
     client = api(demo["reviewer_nsa"])
-    assert client.get("/api/v1/documents/").json()["count"] == 0
+    atlas = demo["atlas"].pk
+
+    def atlas_documents():
+        return [d["id"] for d in client.get("/api/v1/documents/?page_size=100").json()["results"] if d["review"] == atlas]
+
+    assert atlas_documents() == []  # their other review's material (terms accepted) still lists
     version = DocumentVersion.objects.filter(document__review=demo["atlas"]).first()
     response = client.get(f"/api/v1/versions/{version.pk}/download/")
     assert response.status_code == 403 and response.json()["errors"][0]["code"] == "terms_required"
-    assert client.post(f"/api/v1/reviews/{demo['atlas'].pk}/accept-terms/").status_code == 200
-    assert client.get("/api/v1/documents/").json()["count"] == 3
+    assert client.post(f"/api/v1/reviews/{atlas}/accept-terms/").status_code == 200
+    assert sorted(atlas_documents()) == sorted(Document.objects.filter(review_id=atlas).values_list("pk", flat=True))
+    assert len(atlas_documents()) == 3
     assert client.get(f"/api/v1/versions/{version.pk}/download/").status_code == 200
 
 

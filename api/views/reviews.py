@@ -1,7 +1,8 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from reviews import services, workflow
@@ -79,6 +80,24 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalView
             ReviewWithdrawSerializer,
             lambda review, data: services.review_withdraw(review_id=review.pk, actor=request.user, reason=data["reason"]),
         )
+
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiTypes.OBJECT},
+        description="Every object of the review the caller may see, as the versioned JSON export "
+        "(schema: /exports/schema/review-export-1.schema.json). Recorded in the audit trail.",
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        """The review's JSON export, cut to the caller (the same document as the web download)."""
+        from reviews import hooks
+        from reviews.models import ReviewStatus
+
+        review = self.get_object()
+        standing_get(user=request.user, review=review).require_material()
+        if review.status not in (ReviewStatus.IN_REVIEW, ReviewStatus.CLOSED):
+            raise NotFound("Exports exist once the review is in review.")
+        return Response(hooks.provided("review_export_json")(review=review, user=request.user))
 
     @extend_schema(request=None, responses={200: TermsAcceptedSerializer})
     @action(detail=True, methods=["post"], url_path="accept-terms")

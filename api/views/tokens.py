@@ -34,14 +34,20 @@ from ..throttling import TokenRateThrottle
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@step_up_required
 def token_list(request):
+    # The session's own MFA comes before the step-up: a session without a second
+    # factor is sent to set one up, not asked to re-prove a password.
     if not getattr(request.user, "membership", None):
         raise Http404
     if not session_mfa_verified(request):
         from accounts.middleware import redirect_to_mfa
 
         return redirect_to_mfa(request)
+    return _token_page(request)
+
+
+@step_up_required
+def _token_page(request):
     form = TokenCreateForm(request.POST or None)
     created = plain = None
     if request.method == "POST" and form.is_valid():

@@ -120,9 +120,9 @@ def test_events_carry_actor_target_address_and_request_id(demo, login):
         reverse("review_access", kwargs={"pk": demo["atlas"].pk}),
         {"reviewer": new_reviewer.pk},
         REMOTE_ADDR="192.0.2.7",
-        HTTP_X_REQUEST_ID="req-123",
+        HTTP_X_REQUEST_ID="req-20261202-0042",
     )
     event = AuditEvent.objects.get(action="assignment.invite", payload__reviewer=new_reviewer.email)
     assert (event.actor, event.actor_label, event.actor_organisation) == (demo["lead_nsa"], "lead.nsa@agency.example", "NSA")
     assert (event.target_type, event.review_id) == ("reviews.assignment", demo["atlas"].pk)
-    assert (event.client_address, event.request_id) == ("192.0.2.7", "req-123")
+    assert (event.client_address, event.request_id) == ("192.0.2.7", "req-20261202-0042")

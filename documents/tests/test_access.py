@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
 import pytest
 
@@ -14,6 +15,7 @@ from accounts.models import Role
 from accounts.tests.factories import make_user
 from audit.models import AuditEvent
 from documents import services
+from reviews import services as review_services
 from documents.models import AccessKind, Document, DocumentAccess, DocumentVersion, HandlingMarking, ScanStatus
 from reviews.tests.factories import assign
 
@@ -54,12 +56,17 @@ def test_reviewer_without_access_gets_404_on_document_versions_and_download(demo
 
 
 def test_agency_user_must_accept_terms_before_opening(demo, login):
+    # The demo reviewer accepted the terms once; new terms close the material again.
+    review_services.terms_update(review=demo["atlas"], actor=demo["liaison_northwind"], text="Revised terms.")
     version = DocumentVersion.objects.filter(document__review=demo["atlas"]).first()
     client = login(demo["reviewer_nsa"])
+    before = DocumentAccess.objects.count()
     for url in (reverse("document_detail", kwargs={"pk": version.document_id}), reverse("version_download", kwargs={"pk": version.pk})):
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"] == reverse("review_detail", kwargs={"pk": demo["atlas"].pk})
-    assert DocumentAccess.objects.count() == 0
+        review_page = reverse("review_detail", kwargs={"pk": demo["atlas"].pk})
+        # To the terms, and back to the page they asked for once they accept.
+        assert response.status_code == 302 and response["Location"] == f"{review_page}?{urlencode({'next': url})}"
+    assert DocumentAccess.objects.count() == before
 
 
 def test_views_and_downloads_are_recorded(demo, login):
@@ -112,15 +119,20 @@ def test_quarantined_version_cannot_be_downloaded_by_anyone(demo, login):
     assert not DocumentAccess.objects.filter(action=AccessKind.DOWNLOAD).exists()
 
 
-def test_pending_version_reaches_only_its_uploader(demo, login):
+def test_pending_version_reaches_only_the_uploading_company(demo, login):
     version = DocumentVersion.objects.get(document__review=demo["atlas"], document__kind="evaluation_results")
     DocumentVersion.objects.filter(pk=version.pk).update(scan_status=ScanStatus.PENDING, scan_detail="Waiting for the virus scan.")
     url = reverse("version_download", kwargs={"pk": version.pk})
     assert login(demo["liaison_northwind"]).get(url).status_code == 200
-    other_liaison = make_user(role=Role.COMPANY_LIAISON, org=demo["northwind"])
-    assert login(other_liaison).get(url).status_code == 302
+    # The company that handed it over has the file already: any of its liaisons may.
+    colleague = make_user(role=Role.COMPANY_LIAISON, org=demo["northwind"])
+    assert login(colleague).get(url).status_code == 200
+    # No agency user and not the program office until the scan finds it clean.
     assert login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]]).get(url).status_code == 302
-    assert list(DocumentAccess.objects.filter(action="download").values_list("user__email", flat=True)) == ["liaison@northwind.example"]
+    assert login(demo["admin"]).get(url).status_code == 302
+    assert login(demo["liaison_contoso"]).get(url).status_code == 404
+    downloads = DocumentAccess.objects.filter(action="download", version=version).values_list("user__email", flat=True)
+    assert sorted(downloads) == sorted(["liaison@northwind.example", colleague.email])
 
 
 def test_cui_pdf_download_is_watermarked_on_every_page(demo, login):

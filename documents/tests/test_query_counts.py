@@ -15,12 +15,11 @@ from .factories import make_document
 
 pytestmark = pytest.mark.django_db
 
-# Pinned: session, user+membership, the review's grant, review, (terms: agency
-# users), documents+markings, versions+uploaders, notification count (the
-# review's own check covers its documents: no second grants lookup); liaisons
-# also get the upload form's markings (default + the select). Admins need no
-# grants and no terms.
-EXPECTED = {"reviewer": 8, "liaison": 10, "admin": 6}
+# Pinned: session, user+membership, the review with the user's Standing (grants
+# and terms in the same statement), documents+markings, versions+uploaders,
+# notification count; liaisons also get the upload form's markings and kinds.
+# Admins need no grants and no terms.
+EXPECTED = {"reviewer": 6, "liaison": 9, "admin": 6}
 
 
 def _world(n: int):

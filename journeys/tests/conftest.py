@@ -62,6 +62,8 @@ class CheckedSession(JourneySession):
 def journey(browser, live_server, demo, mailoutbox, settings):
     """A ``flows.Session`` on the demo world served by live_server."""
     settings.ALLOWED_HOSTS = ["*"]
+    # E-mails link to the configured site address; here that is the live server.
+    settings.PORTAL_BASE_URL = live_server.url
     session = CheckedSession(browser, live_server.url)
     yield session
     session.close()

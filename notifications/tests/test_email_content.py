@@ -35,6 +35,8 @@ def test_every_email_names_its_review_links_to_it_and_hides_other_peoples_names(
         )
         assign(shared, demo["reviewer_nsa"], lead=demo["lead_nsa"])
         assign(shared, demo["reviewer_cisa"], lead=demo["lead_cisa"])
+        for lead in ("lead_nsa", "lead_cisa"):  # the leads share and ask for more time below
+            terms_accept(review=shared, user=demo[lead])
     newcomer = make_user(role=Role.AGENCY_REVIEWER, org=demo["nsa"], full_name="Nico Newcomer")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

@@ -27,7 +27,8 @@ def test_send_creates_one_row_per_recipient_and_mails_only_immediate(people, dja
     assert sorted(n.recipient_id for n in rows) == sorted(u.pk for u in people.values())
     assert [m.to for m in mail.outbox] == [[people["now"].email]]
     assert mail.outbox[0].subject == "[Frontier Review] A question"
-    assert set(Notification.objects.filter(emailed_at__isnull=False).values_list("recipient_id", flat=True)) == {people["now"].pk}
+    mine = Notification.objects.filter(recipient__in=people.values())
+    assert set(mine.filter(emailed_at__isnull=False).values_list("recipient_id", flat=True)) == {people["now"].pk}
 
 
 def test_no_mail_when_the_transaction_rolls_back(people, django_capture_on_commit_callbacks):

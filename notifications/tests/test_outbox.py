@@ -137,7 +137,8 @@ def test_no_email_row_or_message_when_the_action_rolls_back(smtp_server, django_
                 notification_send(recipients=[user], verb="x", title="Never")
                 raise RuntimeError
     assert callbacks == []
-    assert not Email.objects.exists() and not Notification.objects.exists()
+    assert not Email.objects.filter(recipient=user).exists() and not Notification.objects.filter(recipient=user).exists()
+    assert not Email.objects.filter(subject__contains="Never").exists()
     assert smtp_server.box.messages == []
 
 

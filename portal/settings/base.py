@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
-from .env import BASE_DIR, fail, get_bool, get_int, get_list, get_rate, get_str, get_url
+from .env import BASE_DIR, fail, get_bool, get_int, get_list, get_rate, get_signing_key, get_str, get_url
 
 # --- Portal behaviour -------------------------------------------------------
 
@@ -238,6 +238,14 @@ CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)
 PORTAL_X_ACCEL_REDIRECT_PREFIX = get_str("PORTAL_X_ACCEL_REDIRECT_PREFIX")
 # Watermarked PDFs are rewritten in the web process (pypdf); larger ones are refused, never served unmarked.
 PORTAL_WATERMARK_MAX_BYTES = get_int("PORTAL_WATERMARK_MAX_BYTES", 200 * 1024**2, minimum=1)
+
+# Closing packages (exports): signed with the portal's Ed25519 key; production
+# refuses to start without it, local settings keep one per checkout in var/,
+# the test settings fix one. Packages over the size limit are refused with their size.
+PORTAL_SIGNING_KEY = get_signing_key("PORTAL_SIGNING_KEY")
+PORTAL_PACKAGE_MAX_BYTES = get_int("PORTAL_PACKAGE_MAX_BYTES", 5 * 1024**3, minimum=1)
+# The package task's soft time limit (a 5 GiB package takes about a minute on 2 cores; keep below the broker's visibility timeout).
+PORTAL_PACKAGE_TASK_SOFT_LIMIT = get_int("PORTAL_PACKAGE_TASK_SOFT_LIMIT", 1800, minimum=1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "account_login"

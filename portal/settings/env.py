@@ -111,3 +111,45 @@ def get_rate(name: str, default: str) -> str:
     if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", raw.strip()):
         fail(f"{name} is malformed: expected e.g. 120/min (a number per s, min, hour or day), got {raw!r}")
     return raw.strip()
+
+
+def parse_ed25519_private_key(text: str):
+    """An Ed25519 private key from PEM (PKCS#8; ``\\n`` escapes allowed, so it
+    fits one environment line) or from the base64 of its 32-byte seed.
+    Raises ``ValueError`` for anything else."""
+    import base64
+    import binascii
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    text = text.strip().replace("\\n", "\n")
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the PEM key is not an Ed25519 key")
+        return key
+    try:
+        seed = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if ("-" in text or "_" in text) else None, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("neither a PEM key nor base64") from exc
+    if len(seed) != 32:
+        raise ValueError(f"a base64 seed must decode to 32 bytes, not {len(seed)}")
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+SIGNING_KEY_HINT = (
+    "the closing packages' Ed25519 signing key, a PEM private key (newlines may be written \\n) or the base64 of a 32-byte seed, e.g. from "
+    "`python -c 'import os,base64; print(base64.b64encode(os.urandom(32)).decode())'`"
+)
+
+
+def get_signing_key(name: str, *, required: bool = False) -> str:
+    """The signing key's text, checked (a malformed key stops start-up naming ``name``)."""
+    raw = get_str(name, "", required=required, hint=SIGNING_KEY_HINT)
+    if raw:
+        try:
+            parse_ed25519_private_key(raw)
+        except Exception as exc:
+            fail(f"{name} is malformed ({exc}): {SIGNING_KEY_HINT}")
+    return raw

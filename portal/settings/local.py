@@ -42,6 +42,24 @@ def _local_secret() -> str:
 
 
 SECRET_KEY = get_str("SECRET_KEY") or _local_secret()
+
+
+def _local_signing_key() -> str:
+    # The closing packages' Ed25519 key, generated once per checkout like the secret key.
+    path = VAR_DIR / "signing_key.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path.write_bytes(pem)
+        path.chmod(0o600)
+    return path.read_text()
+
+
+PORTAL_SIGNING_KEY = get_str("PORTAL_SIGNING_KEY") or _local_signing_key()
 PORTAL_ENCRYPTION_KEY = get_str("PORTAL_ENCRYPTION_KEY")
 
 DATABASES = {"default": get_db("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}

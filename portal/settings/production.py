@@ -8,7 +8,7 @@ import os
 
 from .base import *  # noqa: F403
 from .base import CLAMAV_URL, PORTAL_ALLOW_UNSCANNED_DOCUMENTS, PORTAL_DEMO_MODE
-from .env import fail, get_bool, get_db, get_int, get_list, get_str, get_url
+from .env import fail, get_bool, get_db, get_int, get_list, get_signing_key, get_str, get_url
 
 if PORTAL_DEMO_MODE:
     fail("PORTAL_DEMO_MODE must not be set with production settings (the demo logins would work)")
@@ -26,6 +26,9 @@ try:
     Fernet(PORTAL_ENCRYPTION_KEY.encode())
 except Exception:
     fail("PORTAL_ENCRYPTION_KEY is malformed: it must be a url-safe base64 Fernet key of 32 bytes")
+
+# Closing packages are signed with it; a package anyone verifies later needs a key that was never optional.
+PORTAL_SIGNING_KEY = get_signing_key("PORTAL_SIGNING_KEY", required=True)
 
 ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", [], required=True, hint="the host names the portal is served under, comma-separated")
 DATABASES = {"default": get_db("DATABASE_URL", "", required=True, hint="postgres://user:pass@host:5432/portal")}

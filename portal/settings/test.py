@@ -1,5 +1,7 @@
 """Tests run on PostgreSQL and Redis, never SQLite: the production engines."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR
 from .env import get_bool, get_db, get_int, get_str, get_url
@@ -7,6 +9,11 @@ from .env import get_bool, get_db, get_int, get_str, get_url
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
 PORTAL_ENCRYPTION_KEY = ""
+# A fixed, published test-only Ed25519 key for closing packages (never used outside the suite).
+PORTAL_SIGNING_KEY = get_str(
+    "PORTAL_SIGNING_KEY",
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHrGdSMbGiuumhvR90ChzRd5PBAF2O6tRCWoAvlz+FAU\n-----END PRIVATE KEY-----\n",
+)
 
 DATABASES = {
     "default": get_db("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal"),
@@ -17,8 +24,13 @@ if "postgresql" not in DATABASES["default"]["ENGINE"]:
     fail("DATABASE_URL must point at PostgreSQL for the test suite")
 
 REDIS_URL = get_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss"))
-# Database 15 of the local Redis keeps test keys apart from a developer's data.
-TEST_REDIS_URL = get_str("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")
+# pytest-xdist runs the suite in worker processes gw0, gw1, …; each gets its own
+# Redis database and Celery queue (pytest-django gives each its own PostgreSQL
+# database), and a Celery worker a test starts inherits the variable, so it too.
+XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+# Database 15 (14, 13 … for further xdist workers) of the local Redis keeps test
+# keys apart from a developer's data.
+TEST_REDIS_URL = get_str("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + f"/{15 - XDIST_WORKER}")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -52,7 +64,7 @@ EMAIL_TIMEOUT = get_int("EMAIL_TIMEOUT", 3, minimum=1)
 PORTAL_EMAIL_EAGER = get_bool("PORTAL_EMAIL_EAGER", True)
 PORTAL_BASE_URL = get_str("PORTAL_BASE_URL", "http://testserver").rstrip("/")
 # A test worker listens on its own queue so stray messages cannot reach it.
-CELERY_TASK_DEFAULT_QUEUE = get_str("CELERY_TASK_DEFAULT_QUEUE", "portal-test")
+CELERY_TASK_DEFAULT_QUEUE = get_str("CELERY_TASK_DEFAULT_QUEUE", f"portal-test-gw{XDIST_WORKER}" if XDIST_WORKER else "portal-test")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
 # Tests start their own clamd where they need one (documents/tests/conftest.py).
 CLAMAV_URL = ""

@@ -38,7 +38,8 @@ def world():
 def test_page_rows_match_plain_slicing_on_every_page_and_order(world, who):
     user = type(world[who]).objects.select_related("membership").get(pk=world[who].pk)
     for sort in SORTS:
-        qs = review_list(user=user, sort=sort)
+        # The demo world is there too; the program admin sees it all. Page through this world's reviews.
+        qs = review_list(user=user, sort=sort).filter(pk__in=[r.pk for r in world["reviews"]])
         expected = [r.pk for r in qs]
         assert len(expected) == (7 if who == "admin" else 6)
         for size in (1, 2, 3, 5, 10):
@@ -49,7 +50,7 @@ def test_page_rows_match_plain_slicing_on_every_page_and_order(world, who):
 
 def test_page_rows_keep_joins_and_annotations_and_cost_two_queries_on_any_page(world):
     user = type(world["admin"]).objects.select_related("membership").get(pk=world["admin"].pk)
-    qs = review_list(user=user)
+    qs = review_list(user=user).filter(pk__in=[r.pk for r in world["reviews"]])
     for offset in (0, 3, 6):
         with CaptureQueriesContext(connection) as ctx:
             rows = page_rows(qs, offset=offset, limit=2, total=7)
@@ -63,4 +64,5 @@ def test_page_rows_keep_joins_and_annotations_and_cost_two_queries_on_any_page(w
 
 def test_page_rows_past_the_end_is_empty(world):
     user = type(world["admin"]).objects.select_related("membership").get(pk=world["admin"].pk)
-    assert page_rows(review_list(user=user), offset=7, limit=5, total=7) == []
+    qs = review_list(user=user).filter(pk__in=[r.pk for r in world["reviews"]])
+    assert page_rows(qs, offset=7, limit=5, total=7) == []

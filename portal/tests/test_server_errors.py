@@ -10,32 +10,33 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def broken_dashboard(monkeypatch):
-    import portal.views
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import dashboard.urls
+    import dashboard.views
+    import portal.urls
 
     def explode(request):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(portal.views, "dashboard", explode)
-    from django.urls import clear_url_caches
-
+    monkeypatch.setattr(dashboard.views, "dashboard", explode)
+    for module in (dashboard.urls, portal.urls):
+        importlib.reload(module)
     clear_url_caches()
-    import importlib
-
-    import portal.urls
-
-    importlib.reload(portal.urls)
     yield
     monkeypatch.undo()
-    importlib.reload(portal.urls)
+    for module in (dashboard.urls, portal.urls):
+        importlib.reload(module)
     clear_url_caches()
 
 
 def _client(demo):
-    from journeys.browser import give_totp
+    from journeys.browser import force_login_mfa
 
-    give_totp(demo["reviewer_nsa"])
     client = Client(raise_request_exception=False)
-    client.force_login(demo["reviewer_nsa"], backend="accounts.backends.PortalAuthenticationBackend")
+    force_login_mfa(client, demo["reviewer_nsa"])
     return client
 
 

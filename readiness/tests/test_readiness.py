@@ -122,4 +122,4 @@ def test_checklist_query_count_does_not_grow(demo, login, size, django_assert_nu
     assert len(response.context["items"]) == size
 
 
-CHECKLIST_QUERIES = 9
+CHECKLIST_QUERIES = 6

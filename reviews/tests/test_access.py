@@ -168,7 +168,7 @@ def test_assigning_reviewer_of_other_agency_is_refused(reviewer_of):
     lead = make_user(role=Role.AGENCY_LEAD, org=nsa)
     with pytest.raises(AssignmentError, match="another agency"):
         services.assignment_invite(review=review, reviewer=reviewer_of(cisa), actor=lead)
-    assert not Assignment.objects.exists()
+    assert not Assignment.objects.filter(review=review).exists()
 
 
 def test_assigning_non_reviewer_is_refused(admin_user):

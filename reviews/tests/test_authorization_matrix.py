@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from conftest import DEMO_ROLES
 from api.models import ApiToken
 from documents.models import Document, DocumentAccess, DocumentVersion
+from exports.models import ExportPackage
 from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
@@ -46,6 +47,9 @@ PLAIN = {
     # Identity providers are the program office's.
     "sso_provider_list": ("GET", {"admin": 200}, 404),
     "sso_provider_create": ("GET", {"admin": 200}, 404),
+    # The export schema and the portal's public signing key are the same for everyone signed in.
+    "export_schema": ("GET", {}, 200),
+    "signing_key": ("GET", {}, 200),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}
@@ -77,7 +81,8 @@ OBJECT = {
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
-    "review_extension_request": ("review", "POST", {}, ALL_302),
+    # Only a participating agency's side may ask (302 back to the page with the result); others: 404.
+    "review_extension_request": ("review", "POST", {}, {**{r: 404 for r in DEMO_ROLES}, **{r: 302 for r in ("lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa")}}),
     "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
     "review_rfis": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_detail": ("rfi", "GET", {}, {r: 200 for r in DEMO_ROLES}),
@@ -98,6 +103,12 @@ OBJECT = {
     "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "review_report": ("review", "GET", {"fmt": "csv"}, {r: 200 for r in DEMO_ROLES}),
     "review_certify": ("review", "POST", {}, {r: (302 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    # Exports (issue 22): each cut to the reader; a package is its requester's alone.
+    "review_export_json": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "review_oscal": ("review", "GET", {"kind": "poam"}, {r: 200 for r in DEMO_ROLES}),
+    "review_package": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "review_package_request": ("review", "POST", {}, ALL_302),
+    "package_download": ("package", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
@@ -199,6 +210,22 @@ def _objects(demo, role, kind):
         return finding(mine), (None if role == "admin" else finding(other))
     if kind == "checklist_item":
         return mine.checklist.first(), (None if role == "admin" else other.checklist.first())
+    if kind == "package":
+        from exports.packages import package_build
+        from exports.services import package_request
+        from reviews.services import terms_accept
+
+        def package(review, user):
+            p = package_request(review=review, user=user, include_files=False)
+            package_build(package_id=p.pk)
+            return p
+
+        if role.startswith(("lead", "reviewer")):
+            terms_accept(review=mine, user=demo[role])
+        # Out of scope: a package of a review the role does not see, or (the program office sees
+        # every review) a package someone else asked for.
+        stranger = demo["liaison_northwind"] if role == "admin" else demo["admin"]
+        return package(mine, demo[role]), package(mine if role == "admin" else other, stranger)
     if kind == "api_token":
         from api.services import token_create
 
@@ -244,6 +271,7 @@ def _state():
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
+        ExportPackage.objects.count(),
     )
 
 
@@ -312,6 +340,7 @@ TERMS_GATED = {
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
     "finding_link",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
+    "review_export_json", "review_oscal", "review_package", "review_package_request", "package_download",
 }
 # Pages about the review that are not its material: the review's own page (which
 # shows the terms instead), accepting the terms, people and access, the record.
