@@ -12,13 +12,13 @@ from django.db.models import Prefetch
 
 from companies.models import AIModel, Company
 from documents.models import Document, DocumentVersion
-from findings.models import Finding
+from findings.models import Finding, FindingEvent
 from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews.models import Review
 from reviews.querysets import in_visible_reviews
 from reviews.selectors import documents_of, material_of
-from rfis.models import InformationRequest, RfiMessage
+from rfis.models import InformationRequest, RfiFollow, RfiMessage
 
 
 def company_list(*, user):
@@ -56,7 +56,12 @@ def version_list(*, user, material: bool = True):
 
 
 def rfi_list(*, user, material: bool = True):
-    qs = InformationRequest.objects.visible_to(user).select_related("agency").order_by("due_at", "id")
+    qs = (
+        InformationRequest.objects.visible_to(user)
+        .select_related("agency")
+        .prefetch_related(Prefetch("follows", queryset=RfiFollow.objects.select_related("agency")))
+        .order_by("due_at", "id")
+    )
     return material_of(qs, user=user) if material else qs
 
 
@@ -70,8 +75,17 @@ def rfi_messages():
 
 
 def finding_list(*, user, material: bool = True):
-    qs = Finding.objects.visible_to(user).select_related("agency", "category").order_by("-created_at", "-id")
+    qs = (
+        Finding.objects.visible_to(user)
+        .select_related("agency", "category")
+        .prefetch_related("taxonomy")
+        .order_by("-created_at", "-id")
+    )
     return material_of(qs, user=user) if material else qs
+
+
+def finding_events():
+    return Prefetch("events", queryset=FindingEvent.objects.select_related("actor__membership__agency", "actor__membership__company"))
 
 
 def notification_list(*, user):

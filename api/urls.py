@@ -6,7 +6,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.routers import SimpleRouter
 
 from .views.documents import DocumentViewSet, VersionViewSet
-from .views.findings import FindingViewSet, NotificationViewSet
+from .views.findings import CataloguesView, FindingViewSet, NotificationViewSet
 from .views.modelaccess import AccessEndpointViewSet, CredentialViewSet
 from .views.organisations import AgencyViewSet, AIModelViewSet, CompanyViewSet
 from .views.reviews import ReviewViewSet
@@ -42,6 +42,7 @@ class DocsView(SpectacularSwaggerSplitView):
 
 app_name = "api"
 urlpatterns = [
+    path("v1/catalogues/", CataloguesView.as_view(), name="catalogues"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),

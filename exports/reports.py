@@ -25,6 +25,8 @@ class Report:
     outcome_summary: str
     recommendations: str
     findings: list[dict] = field(default_factory=list)
+    findings_by_status: list[dict] = field(default_factory=list)
+    findings_by_taxonomy: list[dict] = field(default_factory=list)
     checklist: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     certificates: list[dict] = field(default_factory=list)
@@ -38,7 +40,8 @@ def report_for(*, review, user) -> Report:
 
     company = user.is_company_liaison
     findings = (
-        Finding.objects.visible_to(user, review=review).select_related("agency", "category", "author__membership__agency", "author__membership__company").order_by("created_at", "id")
+        Finding.objects.visible_to(user, review=review).select_related("agency", "category", "author__membership__agency", "author__membership__company")
+        .prefetch_related("taxonomy").order_by("created_at", "id")
     )
     comments = {}
     for c in FindingComment.objects.visible_to(user, review=review).select_related(
@@ -53,11 +56,22 @@ def report_for(*, review, user) -> Report:
         outcome_summary=review.outcome_summary,
         recommendations=review.recommendations,
     )
+    by_status: dict[str, int] = {}
+    by_taxonomy: dict[str, dict] = {}
     for f in findings:
+        codes = [e for e in f.taxonomy.all()]
+        status = f.get_status_display() + (f" ({f.get_response_display().lower()})" if f.response else "")
+        by_status[status] = by_status.get(status, 0) + 1
+        for e in codes:
+            entry = by_taxonomy.setdefault(e.code, {"taxonomy": f"{e.code} {e.name}", "catalogue": f"{e.get_catalogue_display()} {e.version}", "findings": 0})
+            entry["findings"] += 1
         row = {
             "title": f.title,
             "severity": f.get_severity_display(),
             "category": str(f.category),
+            "taxonomy": ", ".join(e.code for e in codes),
+            "status": status,
+            "retest": f.get_retest_result_display() if f.retest_result else "",
             "agency": f.agency.acronym,
             "description": f.description,
             "evidence": f.evidence,
@@ -67,6 +81,8 @@ def report_for(*, review, user) -> Report:
             row["author"] = person_label(f.author, viewer=user)
             row["sharing"] = f.get_sharing_display()
         report.findings.append(row)
+    report.findings_by_status = [{"status": k, "findings": v} for k, v in sorted(by_status.items())]
+    report.findings_by_taxonomy = [by_taxonomy[k] for k in sorted(by_taxonomy)]
     for item in ChecklistItem.objects.visible_to(user, review=review).select_related(
         "criterion", "agency", "answered_by__membership__agency", "answered_by__membership__company"
     ):
@@ -160,6 +176,8 @@ def report_csv(report: Report) -> str:
 
 def _sections(report: Report):
     return (
+        ("Findings by status", report.findings_by_status),
+        ("Findings by taxonomy", report.findings_by_taxonomy),
         ("Findings", report.findings),
         ("Readiness checklist", report.checklist),
         ("Documents received (SHA-256 of each version)", report.documents),

@@ -20,7 +20,12 @@ class FindingAdmin(admin.ModelAdmin):
 
     list_display = ["title", "review", "agency", "severity", "sharing", "created_at"]
     list_filter = ["severity", "sharing", "category"]
-    readonly_fields = ["review", "agency", "author", "sharing", "shared_by", "shared_at", "created_at"]
+    readonly_fields = [
+        "review", "agency", "author", "sharing", "shared_by", "shared_at", "created_at",
+        # The lifecycle moves only through its services (findings.workflow), each move recorded.
+        "status", "response", "response_rationale", "fix_planned_for", "risk_expires_at", "retest_result", "closed_at",
+        "duplicate_of", "taxonomy",
+    ]
 
     def has_add_permission(self, request):
         return False

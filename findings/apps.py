@@ -28,6 +28,15 @@ def _closing_warnings(review) -> list[str]:
     ]
 
 
+def _load_taxonomy(**kwargs) -> None:
+    # Only into an empty catalogue table: newer releases come through load_taxonomy.
+    from .models import TaxonomyEntry
+    from .taxonomy import load_shipped
+
+    if not TaxonomyEntry.objects.exists():
+        load_shipped()
+
+
 class FindingsConfig(AppConfig):
     name = "findings"
     verbose_name = "Findings"
@@ -37,3 +46,4 @@ class FindingsConfig(AppConfig):
 
         post_migrate.connect(_seed_categories, sender=self, dispatch_uid="findings.default_categories")
         hooks.warning(_closing_warnings)
+        post_migrate.connect(_load_taxonomy, sender=self, dispatch_uid="findings.taxonomy")

@@ -42,6 +42,68 @@ class Severity(models.TextChoices):
     INFORMATIONAL = "informational", "Informational"
 
 
+# The written rubric shown beside the severity field (and in the API's catalogue).
+SEVERITY_RUBRIC = {
+    Severity.CRITICAL: "Gives a low-skill actor a working capability against real systems at scale "
+    "(e.g. end-to-end autonomous exploitation of critical infrastructure); release should wait for a fix.",
+    Severity.HIGH: "Substantially uplifts a capable actor (working exploits, safeguards bypassed reliably); "
+    "needs a fix or a mitigation before release.",
+    Severity.MEDIUM: "Meaningful uplift under specific conditions, or a safeguard that fails some of the time; "
+    "fix planned with a date.",
+    Severity.LOW: "Little uplift beyond public sources, or hard to reproduce; fix at the company's discretion.",
+    Severity.INFORMATIONAL: "An observation with no direct risk (documentation gaps, test limits).",
+}
+
+
+class Catalogue(models.TextChoices):
+    OWASP_LLM = "owasp_llm", "OWASP Top 10 for LLM Applications"
+    MITRE_ATLAS = "mitre_atlas", "MITRE ATLAS"
+    NIST_AI_600_1 = "nist_ai_600_1", "NIST AI 600-1"
+
+
+class TaxonomyEntry(models.Model):
+    """One id of a shipped AI-risk catalogue (findings/taxonomy/, loaded by
+    ``manage.py load_taxonomy``): OWASP LLM01–LLM10 (2025), MITRE ATLAS
+    techniques (AML.T…), NIST AI 600-1's twelve risks (GAI-1 … GAI-12). An id a
+    newer release drops is retired (``active`` false), never deleted."""
+
+    catalogue = models.CharField(max_length=20, choices=Catalogue.choices)
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=40, help_text="The catalogue release this entry was last loaded from.")
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["catalogue", "position", "code"]
+        verbose_name_plural = "taxonomy entries"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class FindingStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RECORDED = "recorded", "Recorded"
+    SHARED = "shared", "Shared"
+    RESPONDED = "responded", "Company responded"
+    RETESTED = "retested", "Retested"
+    CLOSED = "closed", "Closed"
+
+
+class Response(models.TextChoices):
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    FIX_PLANNED = "fix_planned", "Fix planned"
+    FIXED = "fixed", "Fixed"
+    RISK_ACCEPTED = "risk_accepted", "Risk accepted"
+    DISPUTED = "disputed", "Disputed"
+
+
+class RetestResult(models.TextChoices):
+    VERIFIED_FIXED = "verified_fixed", "Verified fixed"
+    STILL_PRESENT = "still_present", "Still present"
+
+
 class Sharing(models.TextChoices):
     INTERNAL = "internal", "Internal to the author's agency"
     AGENCIES = "agencies", "Shared with the participating agencies"
@@ -61,7 +123,9 @@ class FindingQuerySet(models.QuerySet):
         if user.is_program_admin:
             return qs
         if user.is_company_liaison:
-            return qs.filter(sharing=Sharing.COMPANY)
+            # Duplicates the program office linked appear to the company as one item
+            # (the one they were linked to) once both are shared with it.
+            return qs.filter(sharing=Sharing.COMPANY).exclude(duplicate_of__sharing=Sharing.COMPANY)
         if user.agency_id:
             return qs.filter(Q(agency_id=user.agency_id) | Q(sharing__in=[Sharing.AGENCIES, Sharing.COMPANY]))
         return self.none()
@@ -77,16 +141,34 @@ class Finding(models.Model):
     description = models.TextField()
     evidence = models.TextField(blank=True)
     sharing = models.CharField(max_length=20, choices=Sharing.choices, default=Sharing.INTERNAL)
+    taxonomy = models.ManyToManyField(TaxonomyEntry, blank=True, related_name="findings")
+    # The lifecycle (findings.workflow): each move is a FindingEvent.
+    status = models.CharField(max_length=20, choices=FindingStatus.choices, default=FindingStatus.RECORDED)
+    response = models.CharField(max_length=20, choices=Response.choices, blank=True)
+    response_rationale = models.TextField(blank=True)
+    fix_planned_for = models.DateField(null=True, blank=True)
+    risk_expires_at = models.DateTimeField(null=True, blank=True)
+    retest_result = models.CharField(max_length=20, choices=RetestResult.choices, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     shared_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The program office links another agency's finding of the same problem to this one.
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates",
+        help_text="Linked by the program office: the same problem found by another agency.",
+    )
 
     objects = FindingQuerySet.as_manager()
     history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["review", "sharing"], name="finding_review_sharing_idx")]
+        indexes = [
+            models.Index(fields=["review", "sharing"], name="finding_review_sharing_idx"),
+            # The expiry sweep's range scan over accepted risks.
+            models.Index(fields=["risk_expires_at"], condition=Q(response="risk_accepted"), name="finding_risk_expiry_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -126,3 +208,23 @@ class FindingComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment on finding {self.finding_id}"
+
+
+class FindingEvent(models.Model):
+    """One move of a finding's lifecycle: who (none: the portal itself), when, from
+    where to where, and the comment — the finding's timeline."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
+    name = models.CharField(max_length=30)
+    source = models.CharField(max_length=20, choices=FindingStatus.choices, blank=True)
+    target = models.CharField(max_length=20, choices=FindingStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    comment = models.TextField(blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} on finding {self.finding_id}"

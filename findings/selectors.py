@@ -3,20 +3,27 @@
 
 from reviews.querysets import get_in_visible_review_or_404
 
-from .models import Finding, FindingComment
+from .models import Finding, FindingComment, FindingEvent
 
 
 def finding_list(*, user, review):
     return (
         Finding.objects.visible_to(user, review=review)
         .select_related("agency", "category", "author__membership__agency", "author__membership__company")
+        .prefetch_related("taxonomy")
         .order_by("-created_at", "-id")
     )
 
 
+def finding_events(*, finding):
+    """The finding's timeline (whoever sees the finding sees its moves; people are
+    shown through accounts.people)."""
+    return FindingEvent.objects.filter(finding=finding).select_related("actor__membership__agency", "actor__membership__company")
+
+
 def finding_get(*, user, pk: int) -> Finding:
     return get_in_visible_review_or_404(
-        Finding.objects.select_related("review__model", "review__company", "agency", "category", "author__membership__agency", "author__membership__company", "shared_by__membership__agency"), user=user, pk=pk
+        Finding.objects.select_related("review__model", "review__company", "agency", "category", "author__membership__agency", "author__membership__company", "shared_by__membership__agency").prefetch_related("taxonomy"), user=user, pk=pk
     )
 
 
@@ -26,3 +33,45 @@ def finding_comments(*, user, finding):
         .filter(finding=finding)
         .select_related("author__membership__agency", "author__membership__company")
     )
+
+
+def finding_links(*, user, finding) -> list[Finding]:
+    """The findings linked with this one as the same problem that ``user`` may see
+    (the company sees the agencies that found it; nobody learns of a finding they
+    may not see)."""
+    ids = set(Finding.objects.filter(duplicate_of=finding).values_list("pk", flat=True))
+    if finding.duplicate_of_id:
+        ids.add(finding.duplicate_of_id)
+    if not ids:
+        return []
+    qs = Finding.objects.visible_to(user, review=finding.review_id)
+    if getattr(user, "is_company_liaison", False):
+        # The merged item: the duplicates are hidden from the company's lists, yet shared with it.
+        qs = Finding.objects.filter(review_id=finding.review_id, sharing="company")
+    return list(qs.filter(pk__in=ids).select_related("agency").order_by("created_at", "id"))
+
+
+def duplicate_hints(*, standing, review) -> list[tuple[Finding, Finding, list[str]]]:
+    """Possible duplicates on one review: pairs of findings of different agencies
+    that share a taxonomy id and are not linked yet, with the shared ids. Only the
+    program office sees them (``Standing.may_link_findings``): an agency never
+    learns of another agency's unshared finding this way. Oldest first."""
+    if not standing.may_link_findings:
+        return []
+    findings = list(
+        Finding.objects.filter(review=review, duplicate_of__isnull=True)
+        .exclude(status="draft")
+        .select_related("agency")
+        .prefetch_related("taxonomy")
+        .order_by("created_at", "id")
+    )
+    hints = []
+    for i, a in enumerate(findings):
+        codes_a = {e.code for e in a.taxonomy.all()}
+        for b in findings[i + 1:]:
+            if b.agency_id == a.agency_id:
+                continue
+            shared = sorted(codes_a & {e.code for e in b.taxonomy.all()})
+            if shared:
+                hints.append((a, b, shared))
+    return hints

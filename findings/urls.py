@@ -7,4 +7,7 @@ urlpatterns = [
     path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
     path("findings/<int:pk>/share/", views.finding_share, name="finding_share"),
     path("findings/<int:pk>/comment/", views.finding_comment, name="finding_comment"),
+    path("findings/<int:pk>/edit/", views.finding_edit, name="finding_edit"),
+    path("findings/<int:pk>/link/", views.finding_link, name="finding_link"),
+    path("findings/<int:pk>/move/<slug:name>/", views.finding_transition, name="finding_transition"),
 ]

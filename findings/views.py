@@ -12,9 +12,9 @@ from portal.forms import show_refusal
 from accounts.stepup import recently_authenticated, step_up_redirect
 from reviews import selectors as review_selectors
 
-from . import selectors, services
-from .forms import CommentForm, FindingForm, ShareForm
-from .models import Sharing
+from . import selectors, services, workflow
+from .forms import TRANSITION_FORMS, CommentForm, FindingCreateForm, FindingForm, ShareForm
+from .models import SEVERITY_RUBRIC, Catalogue, Sharing, TaxonomyEntry
 
 
 @login_required
@@ -22,7 +22,7 @@ from .models import Sharing
 def review_findings(request, pk: int):
     review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
     standing.require_material()
-    form = FindingForm(request.POST or None) if standing.may_record_finding else None
+    form = FindingCreateForm(request.POST or None) if standing.may_record_finding else None
     if request.method == "POST":
         if form is None:
             raise Http404
@@ -32,7 +32,11 @@ def review_findings(request, pk: int):
             except (ValidationError, Refused) as exc:
                 show_refusal(request, exc, form)
             else:
-                messages.success(request, "Finding recorded. It stays within your agency until your lead shares it.")
+                messages.success(
+                    request,
+                    "Draft saved. Record it when it is ready." if finding.status == "draft"
+                    else "Finding recorded. It stays within your agency until your lead shares it.",
+                )
                 return redirect("finding_detail", pk=finding.pk)
     return render(
         request,
@@ -42,8 +46,20 @@ def review_findings(request, pk: int):
             "standing": standing,
             "findings": selectors.finding_list(user=request.user, review=standing),
             "form": form,
+            **(_catalogue_context() if form is not None else {}),
+            "duplicate_hints": selectors.duplicate_hints(standing=standing, review=review),
         },
     )
+
+
+def _catalogue_context() -> dict:
+    """The severity rubric and the catalogues, shown beside the form."""
+    entries = TaxonomyEntry.objects.filter(active=True).order_by("catalogue", "position", "code").values_list("catalogue", "code", "name")
+    catalogues = {label: [] for _, label in Catalogue.choices}
+    labels = dict(Catalogue.choices)
+    for catalogue, code, name in entries:
+        catalogues[labels[catalogue]].append((code, name))
+    return {"severity_rubric": [(k.label, v) for k, v in SEVERITY_RUBRIC.items()], "catalogues": catalogues}
 
 
 def _finding_and_standing(request, pk: int):
@@ -69,8 +85,92 @@ def finding_detail(request, pk: int):
             "share_form": ShareForm() if may_share else None,
             "comment_form": CommentForm() if side else None,
             "comment_side": side,
+            "events": selectors.finding_events(finding=finding),
+            "moves": [(t, TRANSITION_FORMS[t.name](prefix=t.name)) for t in workflow.available(finding=finding, standing=standing)],
+            "may_edit": standing.may_edit_finding(finding),
+            "linked": selectors.finding_links(user=request.user, finding=finding),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_edit(request, pk: int):
+    """The finding's agency corrects it before it is shared."""
+    finding, standing = _finding_and_standing(request, pk)
+    if not standing.may_edit_finding(finding):
+        raise Http404
+    initial = {
+        "title": finding.title, "category": finding.category_id, "severity": finding.severity,
+        "description": finding.description, "evidence": finding.evidence,
+        "taxonomy": ", ".join(finding.taxonomy.values_list("code", flat=True)),
+    }
+    form = FindingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.finding_edit(finding_id=finding.pk, actor=request.user, **form.cleaned_data)
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Finding updated.")
+            return redirect("finding_detail", pk=finding.pk)
+    return render(
+        request, "findings/finding_edit.html",
+        {"finding": finding, "review": finding.review, "standing": standing, "form": form, **_catalogue_context()},
+    )
+
+
+@login_required
+@require_POST
+def finding_link(request, pk: int):
+    """The program office links a possible duplicate (``duplicate``) to this finding."""
+    finding, standing = _finding_and_standing(request, pk)
+    if not standing.may_link_findings:
+        raise Http404
+    try:
+        duplicate_id = int(request.POST.get("duplicate", ""))
+    except ValueError:
+        messages.error(request, "Duplicate: choose another finding of the same review.")
+        return redirect("review_findings", pk=finding.review_id)
+    try:
+        services.finding_link_duplicate(finding_id=finding.pk, duplicate_id=duplicate_id, actor=request.user)
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Linked: the company will see one item once both are shared with it.")
+    return redirect("review_findings", pk=finding.review_id)
+
+
+SERVICES = {
+    "record": services.finding_record,
+    "respond": services.finding_respond,
+    "retest": services.finding_retest,
+    "close": services.finding_close,
+}
+
+
+@login_required
+@require_POST
+def finding_transition(request, pk: int, name: str):
+    """One move of the finding's lifecycle from its page: the reader's standing
+    must allow it (else 404), the form must be valid, the service may still refuse."""
+    finding, standing = _finding_and_standing(request, pk)
+    transition = workflow.TRANSITIONS.get(name)
+    if transition is None or not transition.allowed(standing, finding):
+        raise Http404
+    form = TRANSITION_FORMS[name](request.POST, prefix=name)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect("finding_detail", pk=finding.pk)
+    try:
+        SERVICES[name](finding_id=finding.pk, actor=request.user, **form.service_kwargs())
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, f"{transition.label}: done.")
+    return redirect("finding_detail", pk=finding.pk)
 
 
 @login_required

@@ -328,8 +328,20 @@ def recipients_batch(*, kinds: list[str], kind: DeadlineKind, occurrences: list[
             role=Role.COMPANY_LIAISON, company_id__in=set(company_of.values())
         ).values_list("company_id", "user_id"):
             liaisons.setdefault(company_id, set()).add(user_id)
+        routed: dict[int, int] = {}
+        if kind.target_type == "rfi":
+            # A question the company routed to one of its liaisons reminds that liaison only.
+            from rfis.models import InformationRequest
+
+            routed = dict(
+                InformationRequest.objects.filter(pk__in=list(wanted), assignee__isnull=False).values_list("pk", "assignee_id")
+            )
         for o in occurrences:
-            wanted[o.target_id].update(liaisons.get(company_of.get(o.review_id), set()))
+            company_liaisons = liaisons.get(company_of.get(o.review_id), set())
+            if routed.get(o.target_id) in company_liaisons:
+                wanted[o.target_id].add(routed[o.target_id])
+            else:
+                wanted[o.target_id].update(company_liaisons)
     if Recipient.AGENCY_LEADS in kinds:
         participating: dict[int, set[int]] = {}
         for review_id, agency_id in ReviewAgency.objects.filter(review_id__in=review_ids).values_list("review_id", "agency_id"):

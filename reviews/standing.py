@@ -158,6 +158,21 @@ class Standing:
     def may_ask(self) -> bool:
         return self.in_review and self.acts_for_agency
 
+    def may_follow_rfi(self, rfi) -> bool:
+        """An agency acting on the review follows another agency's shared,
+        not yet closed question instead of asking it again."""
+        return (
+            self.may_ask
+            and not rfi.private
+            and rfi.agency_id != self.agency_id
+            and rfi.status != "closed"
+            and self.agency_id not in rfi.asking_agency_ids()
+        )
+
+    def may_publish_faq(self, rfi) -> bool:
+        """The program office, or an agency acting on the review that asked or followed the question."""
+        return self.is_program_office or (self.acts_for_agency and self.agency_id in rfi.asking_agency_ids())
+
     @property
     def may_record_finding(self) -> bool:
         return self.in_review and self.acts_for_agency
@@ -165,6 +180,32 @@ class Standing:
     def may_share_finding(self, finding) -> bool:
         """Only a lead of the finding's own agency widens who sees it."""
         return self.acts_for_agency and self.is_lead and finding.agency_id == self.agency_id
+
+    def may_edit_finding(self, finding) -> bool:
+        """The finding's own agency edits (and records a draft) before it is shared."""
+        return (
+            self.acts_for_agency
+            and finding.agency_id == self.agency_id
+            and finding.status in ("draft", "recorded")
+            and finding.sharing == "internal"
+        )
+
+    def may_respond_to_finding(self, finding) -> bool:
+        """The company responds to a finding shared with it."""
+        return self.is_company and finding.sharing == "company"
+
+    def may_retest_finding(self, finding) -> bool:
+        """An agency acting on the review that sees the finding (its own, or shared beyond its agency)."""
+        return self.acts_for_agency and (finding.agency_id == self.agency_id or finding.sharing != "internal")
+
+    def may_close_finding(self, finding) -> bool:
+        """A lead of the finding's agency, or the program office."""
+        return self.is_program_office or (self.acts_for_agency and self.is_lead and finding.agency_id == self.agency_id)
+
+    @property
+    def may_link_findings(self) -> bool:
+        """Possible duplicates across agencies are the program office's to see and link."""
+        return self.is_program_office
 
     def finding_comment_side(self, finding) -> str | None:
         """The side a comment by this user would speak for (None: may not comment)."""

@@ -19,7 +19,7 @@ class InformationRequestAdmin(admin.ModelAdmin):
 
     list_display = ["id", "review", "agency", "subject", "status", "blocking", "due_at"]
     list_filter = ["status", "blocking"]
-    readonly_fields = ["review", "agency", "asked_by", "created_at"]
+    readonly_fields = ["review", "agency", "asked_by", "created_at", "private"]
     inlines = [RfiMessageInline]
 
     def has_add_permission(self, request):

@@ -2,12 +2,16 @@ from django.apps import AppConfig
 
 
 def _open_rfi_count(user):
-    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
     from django.db.models.functions import Coalesce
 
     from .models import InformationRequest, RfiStatus
 
     open_rfis = InformationRequest.objects.filter(review=OuterRef("pk"), status=RfiStatus.OPEN).order_by()
+    agency_id = getattr(user, "agency_id", None)
+    if agency_id and not getattr(user, "is_program_admin", False):
+        # Another agency's private questions are not counted either.
+        open_rfis = open_rfis.filter(Q(private=False) | Q(agency_id=agency_id))
     return Coalesce(
         Subquery(open_rfis.values("review_id").annotate(n=Count("*")).values("n"), output_field=IntegerField()), Value(0)
     )

@@ -2,10 +2,15 @@ from django import forms
 
 from portal.forms import SingleLineField
 
+from .models import Category
+
 
 class RfiCreateForm(forms.Form):
     subject = SingleLineField(label="Subject", max_length=200)
     question = forms.CharField(label="Question", widget=forms.Textarea(attrs={"rows": 4}))
+    category = forms.TypedChoiceField(
+        label="Category", choices=Category.choices, initial=Category.OTHER, required=False, empty_value=Category.OTHER
+    )
     due_at = forms.DateTimeField(
         label="Due",
         required=False,
@@ -14,6 +19,10 @@ class RfiCreateForm(forms.Form):
     )
     blocking = forms.BooleanField(
         label="Blocking: we cannot work until this is answered (the review clock stops meanwhile)", required=False
+    )
+    private = forms.BooleanField(
+        label="Private to my agency: the other participating agencies do not see it (the company still does)",
+        required=False,
     )
 
 

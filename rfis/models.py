@@ -19,12 +19,27 @@ class Side(models.TextChoices):
     COMPANY = "company", "Company"
 
 
+class Category(models.TextChoices):
+    ARCHITECTURE = "architecture", "Architecture"
+    SAFEGUARDS = "safeguards", "Safeguards"
+    EVALUATIONS = "evaluations", "Evaluations"
+    ACCESS = "access", "Access"
+    SECURITY_PRACTICES = "security_practices", "Security practices"
+    OTHER = "other", "Other"
+
+
 class InformationRequestQuerySet(models.QuerySet):
     def visible_to(self, user, *, review=None):
-        """Whoever sees the review sees its RFIs (companies see the agency, never the asker)."""
+        """Whoever sees the review sees its shared RFIs (companies see the agency,
+        never the asker); an agency-private one only its own agency, the
+        company it is asked of and the program office."""
         from reviews.querysets import in_visible_reviews
 
-        return in_visible_reviews(self, user, review=review)
+        qs = in_visible_reviews(self, user, review=review)
+        agency_id = getattr(user, "agency_id", None)
+        if agency_id and not getattr(user, "is_program_admin", False):
+            qs = qs.filter(models.Q(private=False) | models.Q(agency_id=agency_id))
+        return qs
 
 
 class InformationRequest(models.Model):
@@ -42,6 +57,17 @@ class InformationRequest(models.Model):
     question = models.TextField()
     due_at = models.DateTimeField()
     blocking = models.BooleanField(default=False, help_text="The agencies cannot work until it is answered; the clock stops.")
+    category = models.CharField(max_length=30, choices=Category.choices, default=Category.OTHER)
+    private = models.BooleanField(
+        default=False, help_text="Agency-private: the other participating agencies do not see it (the company still does)."
+    )
+    # Routing: the company assigns the question to one of its liaisons (who is then
+    # the one reminded of its due date); the answered question can join the review's FAQ.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The company's liaison who answers it (reminders go to them).",
+    )
+    faq_published_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=RfiStatus.choices, default=RfiStatus.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -69,6 +95,32 @@ class InformationRequest(models.Model):
     @property
     def display_status(self) -> str:
         return "overdue" if self.is_overdue else self.status
+
+    def asking_agency_ids(self) -> list[int]:
+        """The asking agency first, then the agencies that followed it (prefetch ``follows``)."""
+        return [self.agency_id, *(f.agency_id for f in self.follows.all())]
+
+    def asking_acronyms(self) -> list[str]:
+        """"NSA", "CISA" …: every agency that asked (prefetch ``follows__agency``)."""
+        return [self.agency.acronym, *(f.agency.acronym for f in self.follows.all())]
+
+
+class RfiFollow(models.Model):
+    """An agency that asks the same question as another: it follows the RFI
+    instead of asking again, sees the answer and is shown as having asked it
+    ("also asked by CISA"). Once per agency; never on an agency-private RFI."""
+
+    rfi = models.ForeignKey(InformationRequest, on_delete=models.CASCADE, related_name="follows")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    followed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["rfi", "agency"], name="rfi_follow_once_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} follows RFI {self.rfi_id}"
 
 
 class RfiMessage(models.Model):

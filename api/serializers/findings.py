@@ -1,6 +1,24 @@
 from rest_framework import serializers
 
-from findings.models import Finding
+from findings.models import SEVERITY_RUBRIC, Finding, FindingCategory, FindingEvent, Response, RetestResult, Severity
+from reviews.models import Review
+
+from .base import MULTI_LINE, SingleLineField, StrictSerializer
+
+
+class FindingEventSerializer(serializers.ModelSerializer):
+    """A move of the finding's lifecycle; the organisation acts, never the person (the portal itself: "System")."""
+
+    organisation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FindingEvent
+        fields = ["name", "source", "target", "organisation", "detail", "comment", "at"]
+
+    def get_organisation(self, event) -> str:
+        from accounts.people import SYSTEM, organisation_label
+
+        return organisation_label(event.actor) if event.actor_id else SYSTEM
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -8,10 +26,101 @@ class FindingSerializer(serializers.ModelSerializer):
 
     agency = serializers.CharField(source="agency.acronym", read_only=True)
     category = serializers.CharField(source="category.name", read_only=True)
+    taxonomy = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
 
     class Meta:
         model = Finding
         fields = [
-            "id", "review", "agency", "title", "category", "severity", "description", "evidence", "sharing", "shared_at",
-            "created_at",
+            "id", "review", "agency", "title", "category", "severity", "description", "evidence", "taxonomy", "sharing",
+            "shared_at", "status", "response", "response_rationale", "fix_planned_for", "risk_expires_at", "retest_result",
+            "closed_at", "created_at",
         ]
+
+
+class FindingDetailSerializer(FindingSerializer):
+    events = FindingEventSerializer(many=True, read_only=True)
+
+    class Meta(FindingSerializer.Meta):
+        fields = [*FindingSerializer.Meta.fields, "events"]
+
+
+class _FindingFields(StrictSerializer):
+    title = SingleLineField(max_length=200)
+    category = serializers.PrimaryKeyRelatedField(queryset=FindingCategory.objects.filter(active=True))
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    description = serializers.CharField(style=MULTI_LINE)
+    evidence = serializers.CharField(style=MULTI_LINE, required=False, allow_blank=True, default="")
+    taxonomy = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list,
+        help_text="Ids of the shipped catalogues (GET /api/v1/catalogues/): LLM01, AML.T0051, GAI-9 …",
+    )
+
+
+class FindingCreateSerializer(_FindingFields):
+    review = serializers.PrimaryKeyRelatedField(queryset=Review.objects.none())
+    draft = serializers.BooleanField(required=False, default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["review"].queryset = Review.objects.visible_to(request.user)
+
+
+class FindingEditSerializer(_FindingFields):
+    """PATCH: the fields given replace the finding's (only before it is shared)."""
+
+
+class FindingRespondSerializer(StrictSerializer):
+    response = serializers.ChoiceField(choices=Response.choices)
+    rationale = serializers.CharField(style=MULTI_LINE, required=False, allow_blank=True, default="")
+    fix_planned_for = serializers.DateField(required=False, allow_null=True, default=None)
+    risk_expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class FindingRetestSerializer(StrictSerializer):
+    result = serializers.ChoiceField(choices=RetestResult.choices)
+    comment = serializers.CharField(style=MULTI_LINE, required=False, allow_blank=True, default="")
+
+
+class FindingCommentSerializer(StrictSerializer):
+    comment = serializers.CharField(style=MULTI_LINE, required=False, allow_blank=True, default="")
+
+
+class CatalogueEntrySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CatalogueSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.CharField()
+    entries = CatalogueEntrySerializer(many=True)
+
+
+class SeverityLevelSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+    rubric = serializers.CharField()
+
+
+class CataloguesSerializer(serializers.Serializer):
+    severity = SeverityLevelSerializer(many=True)
+    catalogues = CatalogueSerializer(many=True)
+
+
+def catalogues_document() -> dict:
+    """The severity rubric and the current release of each catalogue (active ids)."""
+    from findings.models import Catalogue, TaxonomyEntry
+
+    catalogues = {value: {"id": value, "title": label, "version": "", "entries": []} for value, label in Catalogue.choices}
+    for catalogue, code, name, version in TaxonomyEntry.objects.filter(active=True).order_by(
+        "catalogue", "position", "code"
+    ).values_list("catalogue", "code", "name", "version"):
+        catalogues[catalogue]["entries"].append({"id": code, "name": name})
+        catalogues[catalogue]["version"] = version
+    return {
+        "severity": [{"id": k.value, "label": k.label, "rubric": v} for k, v in SEVERITY_RUBRIC.items()],
+        "catalogues": list(catalogues.values()),
+    }

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from reviews.models import Review
-from rfis.models import InformationRequest, RfiMessage
+from rfis.models import Category, InformationRequest, RfiMessage
 
 from .base import MULTI_LINE, SingleLineField, StrictSerializer
 
@@ -25,13 +25,17 @@ class RfiMessageSerializer(serializers.ModelSerializer):
 
 class RfiSerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.acronym", read_only=True)
+    asked_by_agencies = serializers.ListField(
+        source="asking_acronyms", child=serializers.CharField(), read_only=True,
+        help_text="The asking agency, then every agency that followed the question.",
+    )
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = InformationRequest
         fields = [
-            "id", "review", "agency", "subject", "question", "due_at", "blocking", "status", "is_overdue", "created_at",
-            "answered_at", "closed_at",
+            "id", "review", "agency", "asked_by_agencies", "subject", "question", "category", "private", "due_at", "blocking",
+            "status", "is_overdue", "created_at", "answered_at", "closed_at",
         ]
 
 
@@ -48,6 +52,8 @@ class RfiCreateSerializer(StrictSerializer):
     question = serializers.CharField(style=MULTI_LINE)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     blocking = serializers.BooleanField(required=False, default=False)
+    private = serializers.BooleanField(required=False, default=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False, default=Category.OTHER)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,14 +19,14 @@ from conftest import DEMO_ROLES
 from documents.models import Document, DocumentAccess, DocumentVersion
 from documents.tests.factories import pdf_bytes
 from findings import services as finding_services
-from findings.models import Finding, FindingCategory
+from findings.models import Finding, FindingCategory, FindingEvent
 from modelaccess import services as access_services
 from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews.models import Review, ReviewTransition
 from reviews.services import terms_accept
 from rfis import services as rfi_services
-from rfis.models import InformationRequest, RfiMessage
+from rfis.models import InformationRequest, RfiFollow, RfiMessage
 
 from .conftest import ids
 
@@ -50,6 +50,8 @@ FINDINGS = {
     # The demo's shared review: NSA's finding stays in NSA; CISA's is shared with the agencies.
     "mini_nsa": {"admin", "lead_nsa", "reviewer_nsa"},
     "mini_cisa": {"admin", "lead_cisa", "reviewer_cisa", "lead_nsa", "reviewer_nsa"},
+    # An NSA finding on Atlas-2 shared with Northwind (the company responds to it).
+    "atlas_company": {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"},
 }
 NSA_SIDE = {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}
 LIAISONS = {"liaison_northwind", "liaison_contoso"}
@@ -84,6 +86,7 @@ CREATES = {
     "rfi-list": only(AGENCY_SIDE, 201, 403),
     "access-endpoint-list": only(LIAISONS, 201, 403),
     "credential-list": only(LIAISONS, 201, 403),
+    "finding-list": only(AGENCY_SIDE, 201, 403),
 }
 # Actions on an object: (kind, method, expected status per role on an object in scope).
 ACTIONS = {
@@ -94,6 +97,14 @@ ACTIONS = {
     "document-versions": ("document", "POST", only(LIAISONS, 201, 403)),
     "version-download": ("version", "GET", only(DEMO_ROLES, 200, 200)),
     "rfi-answer": ("rfi", "POST", only(LIAISONS, 200, 403)),
+    # Following: the agencies that may ask; their own agency's question is refused (400).
+    "rfi-follow": ("rfi", "POST", only(AGENCY_SIDE, 400, 403)),
+    # The finding in scope (see _object): liaisons a finding shared with their company,
+    # agency users and the admin their agency's internal (recorded) one.
+    "finding-record": ("finding", "POST", only(AGENCY_SIDE, 400, 403)),  # recorded already: the state refuses
+    "finding-respond": ("finding", "POST", only(LIAISONS, 200, 403)),
+    "finding-retest": ("finding", "POST", only(AGENCY_SIDE, 400, 403)),  # nothing to retest before a response
+    "finding-close": ("finding", "POST", only({"admin", "lead_nsa", "lead_cisa"}, 200, 403)),
     "notification-read": ("notification", "POST", only(DEMO_ROLES, 200, 200)),
     # Liaisons revoke; a reviewer or lead who sees a credential's status may not (there is no reveal here at all).
     "credential-revoke": ("credential", "POST", only(LIAISONS, 200, 403)),
@@ -102,6 +113,7 @@ ACTIONS = {
 PLAIN = {
     "notification-read-all": ("POST", only(DEMO_ROLES, 200, 200)),
     "schema": ("GET", only(DEMO_ROLES, 200, 200)),
+    "catalogues": ("GET", only(DEMO_ROLES, 200, 200)),
     "docs": ("GET", only(DEMO_ROLES, 200, 200)),
 }
 
@@ -169,12 +181,19 @@ def world(demo):
             access_services.credential_issue(
                 review_id=review.pk, actor=liaison, endpoint_id=endpoint.pk, pseudonym=label, kind="token", secret="sk-matrix-secret"
             )
+    atlas_internal = demo["atlas"].findings.get().pk
+    atlas_company = finding_services.finding_create(
+        review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], title="For Northwind", category=category, severity="medium",
+        description="D",
+    )
+    finding_services.finding_share(finding_id=atlas_company.pk, actor=demo["lead_nsa"], sharing="company")
     findings = {
-        "atlas_internal": demo["atlas"].findings.get().pk,
+        "atlas_internal": atlas_internal,
         "helix_internal": Finding.objects.get(review=helix, title="Internal").pk,
         "helix_shared": shared.pk,
         "mini_nsa": demo["atlas_mini"].findings.get(agency=demo["nsa"]).pk,
         "mini_cisa": demo["atlas_mini"].findings.get(agency=demo["cisa"]).pk,
+        "atlas_company": atlas_company.pk,
     }
     return {**demo, "findings": findings}
 
@@ -226,6 +245,9 @@ def _state():
         DocumentAccess.objects.count(),
         sorted(InformationRequest.objects.values_list("id", "status")),
         RfiMessage.objects.count(),
+        RfiFollow.objects.count(),
+        sorted(Finding.objects.values_list("id", "status", "response", "retest_result")),
+        FindingEvent.objects.count(),
         sorted(Notification.objects.values_list("id", "read_at")),
         AIModel.objects.count(),
         Document.objects.count(),
@@ -279,6 +301,11 @@ def _object(world, role, kind, review):
         return DocumentVersion.objects.get(document__review=review, document__kind="evaluation_results")
     if kind == "rfi":
         return InformationRequest.objects.filter(review=review).first()
+    if kind == "finding":
+        name = {"liaison_northwind": "atlas_company", "liaison_contoso": "helix_shared"}.get(
+            role, "atlas_internal" if role in NSA_SIDE else "helix_internal"
+        )
+        return Finding.objects.get(pk=world["findings"][name])
     if kind == "notification":
         return Notification.objects.filter(recipient=world[role]).first()
     if kind == "credential":
@@ -313,6 +340,15 @@ def _body(name, world, role, review):
         endpoint = AccessEndpoint.objects.filter(review=review).first()
         label = "NSA reviewer 1" if review == world["atlas"] else "CISA reviewer 1"
         return {"review": review.pk, "endpoint": endpoint.pk if endpoint else 1, "reviewer": label, "kind": "token", "secret": "sk-new"}, "json"
+    if name == "finding-list":
+        return {"review": review.pk, "title": "Jailbreak", "category": FindingCategory.objects.first().pk, "severity": "low",
+                "description": "D", "taxonomy": ["AML.T0054"]}, "json"
+    if name == "finding-respond":
+        return {"response": "acknowledged"}, "json"
+    if name == "finding-retest":
+        return {"result": "verified_fixed"}, "json"
+    if name in ("finding-close", "finding-record"):
+        return {"comment": "Done."}, "json"
     return {}, "json"
 
 
@@ -359,7 +395,7 @@ def test_create_by_role(world, api, role, name):
 
 
 @pytest.mark.parametrize("role", sorted(set(DEMO_ROLES) - {"admin"}))
-@pytest.mark.parametrize("name", ["review-list", "document-list", "rfi-list"])
+@pytest.mark.parametrize("name", ["review-list", "document-list", "rfi-list", "finding-list"])
 def test_create_on_an_out_of_scope_review_reads_as_missing(world, api, role, name):
     """An out-of-scope id in a body gets the same 400 as an id that does not exist: no oracle."""
     other = world["helix"] if role in NSA_SIDE else world["atlas"]

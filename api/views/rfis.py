@@ -59,3 +59,16 @@ class RfiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialViewS
         serializer.is_valid(raise_exception=True)
         rfi_services.rfi_answer(rfi_id=rfi.pk, actor=request.user, body=serializer.validated_data["body"])
         return self._detail(rfi.pk)
+
+    @extend_schema(request=None, responses={200: RfiDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def follow(self, request, pk=None):
+        """The caller's agency follows another agency's shared question instead of asking it again
+        (participating leads and accepted reviewers); it then sees the answer."""
+        rfi = self.get_object()
+        if not self.standing.may_ask:
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("Only the review's participating leads and accepted reviewers follow questions.")
+        rfi_services.rfi_follow(rfi_id=rfi.pk, actor=request.user)
+        return self._detail(rfi.pk)

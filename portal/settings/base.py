@@ -489,4 +489,5 @@ CELERY_BEAT_SCHEDULE = {
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
     "sweep-emails": {"task": "notifications.tasks.sweep_emails", "schedule": 60.0},
     "end-lapsed-credentials": {"task": "modelaccess.tasks.end_lapsed_credentials", "schedule": 900.0},
+    "reopen-expired-risk-acceptances": {"task": "findings.tasks.reopen_expired_risk_acceptances", "schedule": 3600.0},
 }

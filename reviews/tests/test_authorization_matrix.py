@@ -17,10 +17,10 @@ from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
-from findings.models import Finding, FindingCategory, FindingComment
+from findings.models import Finding, FindingCategory, FindingComment, FindingEvent
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
-from rfis.models import InformationRequest
+from rfis.models import InformationRequest, RfiFollow
 from reviews.models import AccessChange, Assignment, ExtensionRequest, ReturnCertificate, Review, ReviewTransition, SignOff
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,14 @@ OBJECT = {
     "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
     "rfi_reopen": ("rfi", "POST", {}, {r: (404 if r == "admin" else 302) for r in DEMO_ROLES}),
     "rfi_close": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
+    # "Asked already?" and following: the agencies that may ask (the service may still refuse: 302 with a message).
+    "review_rfis_similar": ("review", "GET", {}, {r: (200 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
+    # Routing: the company's liaisons. The FAQ: everyone on the review; publishing: an asking agency or the
+    # program office (the demo's question is unanswered: refused with a message, 302).
+    "rfi_assign": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "rfi_publish_faq": ("rfi", "POST", {}, {r: (404 if r.startswith("liaison") else 302) for r in DEMO_ROLES}),
+    "review_faq": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "rfi_follow": ("rfi", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "review_findings": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     # Internal findings: companies have none in scope.
     "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
@@ -109,6 +117,12 @@ OBJECT = {
     "review_checklist": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "checklist_item_answer": ("checklist_item", "POST", {}, {r: (302 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
     "finding_comment": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
+    # Editing before sharing: the finding's own agency. Closing: its lead or the program office
+    # (the empty form is refused with a message: 302). Other moves: findings/tests/test_lifecycle.py.
+    # Linking possible duplicates: the program office (an empty form is refused with a message: 302).
+    "finding_link": ("finding", "POST", {}, {"admin": 302, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404}),
+    "finding_edit": ("finding", "GET", {}, {"admin": 404, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
+    "finding_transition": ("finding", "POST", {"name": "close"}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     # Personal API tokens: one's own only; anyone else's answers 404.
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
     # Identity providers: program admins only.
@@ -277,9 +291,11 @@ def _state():
         DocumentVersion.objects.count(),
         DocumentAccess.objects.count(),
         sorted(ExtensionRequest.objects.values_list("id", "status", "company_answer")),
-        sorted(InformationRequest.objects.values_list("id", "status")),
-        sorted(Finding.objects.values_list("id", "sharing")),
+        sorted(InformationRequest.objects.values_list("id", "status", "assignee", "faq_published_at")),
+        RfiFollow.objects.count(),
+        sorted(Finding.objects.values_list("id", "sharing", "status", "duplicate_of")),
         FindingComment.objects.count(),
+        FindingEvent.objects.count(),
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
@@ -351,8 +367,10 @@ def test_anonymous_is_sent_to_login(client, demo, name):
 # the gate cannot pass unnoticed.
 TERMS_GATED = {
     "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
-    "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close",
-    "review_findings", "finding_detail", "finding_share", "finding_comment",
+    "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
+    "rfi_assign", "rfi_publish_faq", "review_faq",
+    "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
+    "finding_link",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
     "extension_position",
     "review_export_json", "review_oscal", "review_package", "review_package_request", "package_download",

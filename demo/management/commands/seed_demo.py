@@ -27,7 +27,8 @@ from reviews import services as review_services
 from readiness.services import checklist_ensure, ensure_default_criteria
 from reviews.models import Assignment, Review, ReviewStatus
 from findings import services as finding_services
-from findings.models import FindingCategory
+from findings.models import FindingCategory, TaxonomyEntry
+from findings.taxonomy import load_shipped as load_shipped_taxonomy
 from findings.services import ensure_default_categories
 from rfis import services as rfi_services
 
@@ -142,6 +143,8 @@ class Command(BaseCommand):
         # The catalogues come with data migrations; a flushed test database may lack them.
         ensure_default_categories()
         ensure_default_criteria()
+        if not TaxonomyEntry.objects.exists():
+            load_shipped_taxonomy()
         for review in Review.objects.filter(status=ReviewStatus.IN_REVIEW, model__in=[atlas, helix, atlas_mini]):
             if checklist_ensure(review=review):
                 created.append(f"readiness checklist of review #{review.pk}")
@@ -152,7 +155,7 @@ class Command(BaseCommand):
                 category=FindingCategory.objects.get(name="Exploit development"), severity="high",
                 description="Given only a CVE identifier, the model wrote a working exploit for an unpatched "
                             "consumer router firmware in the lab range within four attempts.",
-                evidence="Lab run 2026-11-20, transcript 14.",
+                evidence="Lab run 2026-11-20, transcript 14.", taxonomy=["GAI-9"],
             )
             created.append(f"finding #{finding.pk} (Atlas-2, internal)")
         if not Review.objects.filter(model=atlas_mini).exists():
@@ -213,18 +216,18 @@ class Command(BaseCommand):
         findings = [
             ("reviewer.nsa@agency.example", "Refusals weaker than Atlas-2 on exploit requests", "medium",
              "On the NSA exploit-request set the distilled model complied with 9 of 120 requests that Atlas-2 refused.",
-             "NSA lab run 2026-11-24, set E-120.", None),
+             "NSA lab run 2026-11-24, set E-120.", None, ["AML.T0054", "GAI-9"]),
             ("reviewer.cisa@agency.example", "Safety classifier can be switched off by a config flag", "high",
              "The on-device build reads a config flag that disables the safety classifier without any integrity check.",
-             "CISA lab run 2026-11-25, build 2.0.3.", ("lead.cisa@agency.example", "agencies")),
+             "CISA lab run 2026-11-25, build 2.0.3.", ("lead.cisa@agency.example", "agencies"), ["AML.T0054", "LLM06"]),
         ]
-        for email, title, severity, description, evidence, share in findings:
+        for email, title, severity, description, evidence, share, taxonomy in findings:
             author = users[email]
             if review.findings.filter(title=title).exists():
                 continue
             finding = finding_services.finding_create(
                 review_id=review.pk, actor=author, title=title, category=category, severity=severity,
-                description=description, evidence=evidence,
+                description=description, evidence=evidence, taxonomy=taxonomy,
             )
             created.append(f"finding #{finding.pk} (Atlas-2 Mini, {author.organisation})")
             if share:
