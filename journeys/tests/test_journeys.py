@@ -135,3 +135,15 @@ def test_upload_form_works_without_javascript(journey, demo, tmp_path):
     finally:
         plain.close()
     assert DocumentVersion.objects.filter(document__review=atlas, original_name="notes.txt").exists()
+
+
+def test_shared_review_tour_renders_every_new_page_for_each_role(journey):
+    from journeys.tour import shared_review_tour
+
+    shared_review_tour(journey)
+    assert journey.checked == [
+        "shared-review-lead", "readiness-by-agency-lead", "findings-lead", "exports-lead", "model-access-status-lead",
+        "questions-reviewer", "faq-reviewer", "finding-lifecycle-reviewer",
+        "shared-review-liaison", "questions-liaison", "model-access-issue-liaison",
+        "shared-review-admin", "signing-key-admin",
+    ]
