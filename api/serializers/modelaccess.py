@@ -82,7 +82,7 @@ class CredentialSerializer(serializers.ModelSerializer):
 
 
 class CredentialIssueSerializer(_VisibleReview):
-    endpoint = serializers.IntegerField(min_value=1)
+    endpoint = serializers.IntegerField(min_value=1, max_value=10**18 - 1)
     reviewer = SingleLineField(max_length=100, help_text="The reviewer's pseudonym on the review, e.g. “NSA reviewer 2”.")
     kind = serializers.ChoiceField(choices=CredentialKind.choices, help_text="api_key, token or password (files are issued on the page).")
     secret = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password", **MULTI_LINE})
