@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-JOURNEYS = ("login", "liaison", "reviewer", "admin")
+JOURNEYS = ("login", "liaison", "reviewer", "admin", "model-access", "tour")
 
 
 class Command(BaseCommand):
@@ -152,6 +152,7 @@ class Command(BaseCommand):
     def _run(self, name, browser, base_url, out, full_page) -> None:
         from journeys import flows
         from journeys.browser import JourneySession
+        from journeys.tour import shared_review_tour
 
         command = self
 
@@ -171,6 +172,8 @@ class Command(BaseCommand):
                 "liaison": flows.liaison_journey,
                 "reviewer": flows.reviewer_journey,
                 "admin": flows.admin_lead_journey,
+                "model-access": flows.model_access_journey,
+                "tour": shared_review_tour,
             }[name](session)
             session.assert_clean()
         except AssertionError as exc:
