@@ -109,6 +109,18 @@ class Review(models.Model):
             labels = sorted(a.acronym for a in self.agencies.all())
         return labels
 
+    @property
+    def agency_states(self) -> list[dict]:
+        """Each participating agency with whether it signed off and certified, for
+        lists and dashboards (read with the row by ``selectors.review_list``)."""
+        signed = getattr(self, "signed_acronyms", None)
+        if signed is None:
+            signed = [s.agency.acronym for s in self.sign_offs.all()]
+        certified = getattr(self, "certified_acronyms", None)
+        if certified is None:
+            certified = [c.agency.acronym for c in self.certificates.all()]
+        return [{"acronym": a, "signed": a in signed, "certified": a in certified} for a in self.agency_labels]
+
     def days_left(self, now=None) -> int | None:
         if not self.window_end:
             return None

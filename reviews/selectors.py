@@ -74,13 +74,20 @@ def _with_agency_acronyms(qs):
     from django.db.models import OuterRef
 
     if connection.vendor != "postgresql":
-        return qs.prefetch_related("agencies")
+        return qs.prefetch_related("agencies", "sign_offs__agency", "certificates__agency")
     from django.contrib.postgres.expressions import ArraySubquery
 
-    from .models import ReviewAgency
+    from .models import ReturnCertificate, ReviewAgency
 
     acronyms = ReviewAgency.objects.filter(review=OuterRef("pk")).order_by("agency__acronym").values("agency__acronym")
-    return qs.annotate(agency_acronyms=ArraySubquery(acronyms))
+    # Which agencies signed off and certified, for the lists' "outstanding" column (Review.agency_states).
+    signed = SignOff.objects.filter(review=OuterRef("pk")).order_by("agency__acronym").values("agency__acronym")
+    certified = ReturnCertificate.objects.filter(review=OuterRef("pk")).order_by("agency__acronym").values("agency__acronym")
+    return qs.annotate(
+        agency_acronyms=ArraySubquery(acronyms),
+        signed_acronyms=ArraySubquery(signed),
+        certified_acronyms=ArraySubquery(certified),
+    )
 
 
 def _copy_list_hints(source, target):
@@ -304,10 +311,10 @@ def review_sign_offs(*, user, review):
     )
 
 
-def outstanding_agencies(*, review: Review, sign_offs) -> list:
-    """The participating agencies without a sign-off, alphabetical (``sign_offs``: those already read)."""
+def outstanding_agencies(*, agencies, sign_offs) -> list:
+    """The participating ``agencies`` without one of ``sign_offs``, in the order given."""
     signed = {s.agency_id for s in sign_offs}
-    return [a for a in sorted(review.agencies.all(), key=lambda a: a.acronym) if a.pk not in signed]
+    return [a for a in agencies if a.pk not in signed]
 
 
 def material_returned_to(*, user, review_id: int | None) -> bool:

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -75,17 +76,22 @@ def _next_url(request) -> str | None:
 def _detail(request, review, standing, *, status: int = 200, **forms):
     """The review's page; a form refused by its service comes back bound, with its errors (``forms``)."""
     sign_offs = list(selectors.review_sign_offs(user=request.user, review=standing))
+    agencies = sorted(review.agencies.all(), key=lambda a: a.acronym)
+    outstanding = selectors.outstanding_agencies(agencies=agencies, sign_offs=sign_offs)
+    # What would be recorded with a close, read only when the program office may close now
+    # (every agency signed off, or the window has ended).
+    closable = standing.may_close and (not outstanding or (review.window_end and review.window_end <= timezone.now()))
     context = {
         "review": review,
         "standing": standing,
         "assignments": selectors.review_assignments(user=request.user, review=standing),
         "transitions": workflow.available(standing=standing),
         "timeline": selectors.review_timeline(review=review),
-        "agencies": review.agencies.all(),
+        "agencies": agencies,
         "extensions": selectors.review_extensions(user=request.user, review=standing),
         "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
         "sign_offs": sign_offs,
-        "outstanding": selectors.outstanding_agencies(review=review, sign_offs=sign_offs),
+        "outstanding": outstanding,
         "may_certify": standing.may_certify,
         "certificate_text": CERTIFICATE_TEXT,
         "extension_form": ExtensionRequestForm() if standing.may_request_extension or standing.may_suggest_extension else None,
@@ -97,9 +103,7 @@ def _detail(request, review, standing, *, status: int = 200, **forms):
         "position_for": None,
         "sign_off_form": SignOffForm() if standing.may_sign_off else None,
         "certificate_form": CertificateForm() if standing.may_certify else None,
-        "closing_warnings": services.closing_warnings(review, unsigned=services.unsigned_agencies(review))
-        if standing.may_close
-        else [],
+        "closing_warnings": services.closing_warnings(review, unsigned=outstanding) if closable else [],
     }
     context.update(forms)
     return render(request, "reviews/review_detail.html", context, status=status)
@@ -452,5 +456,9 @@ def model_detail(request, pk: int):
     from .models import Review
 
     model = get_object_or_404(AIModel.objects.visible_to(request.user).select_related("company"), pk=pk)
-    reviews = Review.objects.visible_to(request.user).filter(model=model).order_by("-created_at")
+    reviews = (
+        Review.objects.visible_to(request.user).filter(model=model)
+        .prefetch_related("agencies", "sign_offs__agency", "certificates__agency")
+        .order_by("-created_at")
+    )
     return render(request, "companies/model_detail.html", {"model": model, "reviews": reviews})

@@ -123,7 +123,9 @@ def assignment_decline(*, assignment_id: int, actor, reason: str) -> Assignment:
 
 @transaction.atomic
 def assignment_remove(*, assignment_id: int, actor, reason: str) -> Assignment:
-    """Takes a reviewer off a review. Side effect: their access is revoked now."""
+    """Takes a reviewer off a review. Side effects: their access is revoked now;
+    they are told (without a link: the review is out of their scope now), with
+    the reason."""
     assignment = _lock(assignment_id)
     _check_may_assign(actor=actor, review=assignment.review)
     if actor.is_agency_lead and assignment.agency_id != actor.agency_id:
@@ -139,6 +141,15 @@ def assignment_remove(*, assignment_id: int, actor, reason: str) -> Assignment:
     audit_record(action="assignment.remove", actor=actor, target=assignment, payload={"reason": assignment.removal_reason[:300]})
     if was_accepted:
         access_revoke(review=assignment.review, user=assignment.reviewer, actor=actor, reason=reason or "Removed from the review")
+    if assignment.reviewer_id != getattr(actor, "pk", None):
+        from notifications.services import notification_send
+
+        notification_send(
+            recipients=[assignment.reviewer],
+            verb="assignment.removed",
+            title=f"{assignment.review}: you were taken off the review",
+            body=assignment.removal_reason or "Your access to the review has ended.",
+        )
     for fn in hooks.after("assignment_remove"):
         fn(review=assignment.review, actor=actor)
     return assignment

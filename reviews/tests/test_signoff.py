@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import make_user
@@ -173,3 +174,33 @@ def test_sign_off_page_keeps_the_input_on_error_and_shows_every_agency(demo, log
     company = login(demo["liaison_northwind"]).get(reverse("review_detail", kwargs={"pk": review.pk})).content.decode()
     assert "Safe enough." in company and "NSA</span> <span class=\"muted\">has not signed off yet" in company
     assert "Cameron" not in company  # the agency, never the lead
+
+
+def test_dashboards_and_timeline_show_sign_offs_certificates_and_outstanding_agencies(demo, login):
+    """Issue 17 item 6."""
+    review = demo["atlas_mini"]
+    _ready(review, demo)
+    sign_off(review, demo["lead_nsa"], summary="NSA is done.")
+    services.certificate_record(
+        review_id=review.pk, actor=demo["lead_nsa"], kind="return", method="Courier to Northwind", done_on=timezone.localdate(),
+        signatory_name="Lee Lead", signatory_title="Chief",
+    )
+    row = '<span class="chip">CISA</span> <span class="cell-sub">outstanding</span>'
+    nsa = '<span class="chip">NSA</span> <span class="cell-sub">signed off</span> <span class="cell-sub">certified</span>'
+    for role in ("admin", "lead_cisa", "liaison_northwind"):
+        html = login(demo[role]).get(reverse("dashboard")).content.decode()
+        assert row in html and nsa in html, role
+    page = login(demo["lead_cisa"], accept_terms_for=[review]).get(reverse("review_detail", kwargs={"pk": review.pk})).content.decode()
+    for text in ("Agency signed off", "NSA: No objection. NSA is done.", "Material returned or destroyed", "NSA: material returned on",
+                 "CISA</span> <span class=\"muted\">has not signed off yet"):
+        assert text in page, text
+    assert "Lee Lead" not in page and "Chief" not in page  # another agency's people are never named
+
+
+def test_a_removed_reviewer_is_told_once_without_a_link(demo):
+    """Issue 17 item 5."""
+    review = demo["atlas_mini"]
+    assignment = review.assignments.get(reviewer=demo["reviewer_cisa"])
+    services.assignment_remove(assignment_id=assignment.pk, actor=demo["lead_cisa"], reason="Moved to the Helix work.")
+    notes = list(Notification.objects.filter(verb="assignment.removed").values_list("recipient__email", "title", "body", "url"))
+    assert notes == [("reviewer.cisa@agency.example", f"{review}: you were taken off the review", "Moved to the Helix work.", "")]
