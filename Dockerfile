@@ -9,6 +9,7 @@ COPY . .
 # collectstatic needs settings but no real secrets or services.
 RUN SECRET_KEY=build-only-$(head -c 40 /dev/urandom | od -An -tx1 | tr -d ' \n') \
     PORTAL_ENCRYPTION_KEY=0GuVSWBmo5DBCxGjBL6hWqmjBTNcY8FiOcEL5kSvmq8= ALLOWED_HOSTS=build \
+    PORTAL_CREDENTIAL_KEYS=YnVpbGQtb25seS1jcmVkZW50aWFsLWtleS0zMmJ5dGU= \
     PORTAL_SIGNING_KEY=$(head -c 32 /dev/urandom | base64) \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput

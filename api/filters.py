@@ -5,6 +5,7 @@ import django_filters
 
 from documents.models import Document, DocumentKind, DocumentVersion, ScanStatus
 from findings.models import Finding, Severity, Sharing
+from modelaccess.models import AccessEndpoint, Credential
 from reviews.models import Review, ReviewStatus
 from rfis.models import InformationRequest, RfiStatus
 from companies.models import AIModel, Modality
@@ -77,3 +78,20 @@ class NotificationFilter(django_filters.FilterSet):
 
         model = Notification
         fields = ["unread"]
+
+
+class AccessEndpointFilter(django_filters.FilterSet):
+    review = django_filters.NumberFilter(field_name="review_id")
+
+    class Meta:
+        model = AccessEndpoint
+        fields = ["review"]
+
+
+class CredentialFilter(django_filters.FilterSet):
+    review = django_filters.NumberFilter(field_name="review_id")
+    endpoint = django_filters.NumberFilter(field_name="endpoint_id")
+
+    class Meta:
+        model = Credential
+        fields = ["review", "endpoint"]

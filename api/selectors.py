@@ -13,9 +13,11 @@ from django.db.models import Prefetch
 from companies.models import AIModel, Company
 from documents.models import Document, DocumentVersion
 from findings.models import Finding, FindingEvent
+from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews.models import Review
-from reviews.selectors import material_of
+from reviews.querysets import in_visible_reviews
+from reviews.selectors import documents_of, material_of
 from rfis.models import InformationRequest, RfiFollow, RfiMessage
 
 
@@ -43,14 +45,14 @@ def document_list(*, user, material: bool = True):
         .prefetch_related(Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number")))
         .order_by("review_id", "kind", "title", "id")
     )
-    return material_of(qs, user=user) if material else qs
+    return documents_of(qs, user=user) if material else qs
 
 
 def version_list(*, user, material: bool = True):
     qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review").order_by(
         "document_id", "-number"
     )
-    return material_of(qs, user=user, review_path="document__review") if material else qs
+    return documents_of(qs, user=user, review_path="document__review") if material else qs
 
 
 def rfi_list(*, user, material: bool = True):
@@ -88,3 +90,26 @@ def finding_events():
 
 def notification_list(*, user):
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def access_endpoint_list(*, user, material: bool = True):
+    qs = in_visible_reviews(AccessEndpoint.objects.all(), user).order_by("created_at", "id")
+    return material_of(qs, user=user) if material else qs
+
+
+def credential_list(*, user, material: bool = True):
+    """Credentials whose status the user may see (``Standing.credential_status_scope``,
+    set-based): program admins all; liaisons their company's reviews'; an agency lead
+    their agency's reviewers'; a reviewer their own. Never the secret (``defer``)."""
+    qs = in_visible_reviews(Credential.objects.all(), user).defer("secret").select_related("review", "endpoint").order_by("issued_at", "id")
+    if user.is_program_admin:
+        pass
+    elif user.is_company_liaison:
+        qs = qs.filter(review__company_id=user.company_id)
+    elif user.is_agency_lead:
+        qs = qs.filter(agency_id=user.agency_id)
+    elif user.is_agency_reviewer:
+        qs = qs.filter(reviewer_id=user.pk)
+    else:
+        qs = qs.none()
+    return material_of(qs, user=user) if material else qs

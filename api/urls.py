@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from .views.documents import DocumentViewSet, VersionViewSet
 from .views.findings import CataloguesView, FindingViewSet, NotificationViewSet
+from .views.modelaccess import AccessEndpointViewSet, CredentialViewSet
 from .views.organisations import AgencyViewSet, AIModelViewSet, CompanyViewSet
 from .views.reviews import ReviewViewSet
 from .views.rfis import RfiViewSet
@@ -21,6 +22,8 @@ router.register("versions", VersionViewSet, basename="version")
 router.register("rfis", RfiViewSet, basename="rfi")
 router.register("findings", FindingViewSet, basename="finding")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("access-endpoints", AccessEndpointViewSet, basename="access-endpoint")
+router.register("credentials", CredentialViewSet, basename="credential")
 
 
 

@@ -12,22 +12,29 @@ seconds (its PeriodicTask is changed for the run).
 
 Each scenario starts from no reminder rows, lets the fault happen while beat
 sweeps and the workers deliver, recovers, waits (bounded) until nothing is
-owed any more, and prints:
+owed any more, and prints what the outbox rows (notifications.Email, every
+e-mail's one record) and the counting SMTP server (each message's Message-ID
+names its outbox row) say:
 
-    faults.<scenario>.due          reminders the sweep owes (a dry-run sweep before the scenario)
-    faults.<scenario>.sent         rows marked sent
-    faults.<scenario>.emailed      distinct (person, reminder) lines that reached the SMTP server
-    faults.<scenario>.duplicated   (person, reminder) lines that arrived more than once
-    faults.<scenario>.lost         due − emailed: owed and not delivered — given up on (failed_rows) or still
-                                   unsent when the bound ran out (unsent_at_bound, 180 s after the recovery)
-    faults.<scenario>.user_errors  5xx answers to the user actions made during the scenario
-    faults.<scenario>.html_500_to_json   of those, HTML 500 pages sent to a JSON (API) client
-    faults.<scenario>.orphan_files stored objects no version names (+ files left in the web servers' temporary folder)
+    faults.<scenario>.due            reminders the sweep owes (a dry-run sweep before the scenario)
+    faults.<scenario>.recorded       reminder rows the sweeps wrote
+    faults.<scenario>.people         people owed at least one reminder
+    faults.<scenario>.reminder_emails  outbox e-mails carrying them (one per person and hand-over)
+    faults.<scenario>.sent           reminder rows marked sent
+    faults.<scenario>.emailed        reminder rows whose e-mail reached the SMTP server
+    faults.<scenario>.duplicated     reminder rows whose e-mail reached it more than once (+ extra arrivals)
+    faults.<scenario>.lost           due − emailed: owed and not delivered — given up on (failed_rows, missed_rows)
+                                     or still unsent when the bound ran out (unsent_at_bound, 180 s after recovery)
+    faults.<scenario>.people_complete  people who received every reminder owed to them
+    faults.<scenario>.other_emails   the users' actions' e-mails (RFI notifications): owed / arrived / duplicated / lost
+    faults.<scenario>.user_errors    5xx answers to the user actions made during the scenario (unavailable_503: of those, 503s)
+    faults.<scenario>.html_500_to_json   of those, HTML pages sent to a JSON (API) client
+    faults.<scenario>.orphan_files   stored objects no version names (+ files left in the web servers' temporary folder)
 
 User actions during every scenario (a thread, every 2 s): an API client asks
 an RFI (JSON; its notifications are e-mailed) and a browser-like client signs
 in through the login form. Counts are bounded; the whole run takes about
-20 minutes. Targets: 0 lost, 0 duplicated, 0 orphan files, 0 HTML 500s to
+25 minutes. Targets: 0 lost, 0 duplicated, 0 orphan files, 0 HTML 500s to
 JSON clients.
 """
 
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -49,6 +57,7 @@ SCENARIOS = (
 )
 SWEEP_EVERY = 10  # seconds, for the run
 SETTLE = 180  # seconds at most for everything owed to arrive after a recovery
+OUTBOX_ID = re.compile(r"<outbox-(\d+)-")  # notifications.mail's Message-ID names the outbox row
 
 
 class Actions(threading.Thread):
@@ -60,6 +69,7 @@ class Actions(threading.Thread):
         self.stop = threading.Event()
         self.statuses: Counter = Counter()
         self.errors = 0
+        self.unavailable = 0
         self.html_500_to_json = 0
         self.n = 0
 
@@ -90,6 +100,7 @@ class Actions(threading.Thread):
         self.statuses[f"{kind} {status}"] += 1
         if status >= 500:
             self.errors += 1
+            self.unavailable += status == 503
             if kind == "api" and "text/html" in (headers.get("Content-Type") or ""):
                 self.html_500_to_json += 1
 
@@ -192,48 +203,74 @@ class Run:
         r = redis.Redis.from_url(self.topology.env["CELERY_BROKER_URL"])
         r.flushdb()
 
-    def outcome(self, name: str, due: int, actions: Actions, *, started: float, extra: dict | None = None):
-        from documents.storage import orphans
-        from reminders.models import Reminder
+    def arrivals(self, started: float) -> Counter:
+        """How many times each outbox e-mail reached the SMTP server since ``started`` (by Message-ID)."""
+        counts: Counter = Counter()
+        for message in self.topology.smtp.snapshot():
+            match = OUTBOX_ID.search(message.message_id)
+            if message.at >= started and match:
+                counts[int(match.group(1))] += 1
+        return counts
 
-        smtp = self.topology.smtp.snapshot()
-        lines: Counter = Counter()
-        for message in smtp:
-            if message.at < started or "Open the portal to act on it." not in message.body:
-                continue  # earlier scenarios' mail, and the RFI notifications of the user actions
-            for line in message.body.splitlines():
-                if line.startswith("- "):
-                    lines[(message.recipient, line)] += 1
-        rows = Reminder.objects.all()
-        sent = rows.filter(sent_at__isnull=False).count()
-        failed = rows.filter(failed_at__isnull=False).count() if hasattr(Reminder, "failed_at") else 0
-        emailed = len(lines)
-        duplicated = sum(count - 1 for count in lines.values() if count > 1)
+    def outcome(self, name: str, due: int, actions: Actions, *, started: float, since, extra: dict | None = None):
         from datetime import timedelta
 
+        from documents.storage import orphans
+        from notifications.models import Email
+        from reminders.models import Reminder
+
+        arrived = self.arrivals(started)
+        rows = list(Reminder.objects.values("recipient_id", "email_id", "sent_at", "failed_at", "missed_at", "moot_at"))
+        emailed = [r for r in rows if r["email_id"] and arrived[r["email_id"]] > 0]
+        reminder_emails = {r["email_id"] for r in rows if r["email_id"]}
+        people = {r["recipient_id"] for r in rows}
+        incomplete = {r["recipient_id"] for r in rows if not (r["email_id"] and arrived[r["email_id"]] > 0)}
+        others = Email.objects.filter(created_at__gte=since).exclude(pk__in=reminder_emails).exclude(kind="reminder")
+        other_ids = set(others.values_list("pk", flat=True))
         orphan_objects = len(orphans(older_than=timedelta(0)))
         leftovers = len(list(self.tmpfs.iterdir())) if self.tmpfs else 0
         figures = {
-            "due": due, "sent": sent, "emailed": emailed, "duplicated": duplicated, "lost": max(0, due - emailed),
-            "failed_rows": failed, "unsent_at_bound": max(0, due - sent - failed), "user_errors": actions.errors, "html_500_to_json": actions.html_500_to_json,
-            "orphan_files": orphan_objects + leftovers, "user_actions": actions.n * 2,
+            "due": due,
+            "recorded": len(rows),
+            "people": len(people),
+            "reminder_emails": len(reminder_emails),
+            "sent": sum(1 for r in rows if r["sent_at"]),
+            "emailed": len(emailed),
+            "duplicated": sum(1 for r in emailed if arrived[r["email_id"]] > 1),
+            "duplicate_arrivals": sum(n - 1 for pk, n in arrived.items() if n > 1),
+            "lost": max(0, due - len(emailed)),
+            "failed_rows": sum(1 for r in rows if r["failed_at"]),
+            "missed_rows": sum(1 for r in rows if r["missed_at"]),
+            "unsent_at_bound": sum(1 for r in rows if not (r["sent_at"] or r["failed_at"] or r["missed_at"] or r["moot_at"])),
+            "people_complete": len(people - incomplete),
+            "other_emails": len(other_ids),
+            "other_emails_arrived": sum(1 for pk in other_ids if arrived[pk]),
+            "other_emails_duplicated": sum(1 for pk in other_ids if arrived[pk] > 1),
+            "other_emails_lost": sum(1 for pk in other_ids if not arrived[pk]),
+            "user_errors": actions.errors,
+            "unavailable_503": actions.unavailable,
+            "html_500_to_json": actions.html_500_to_json,
+            "orphan_files": orphan_objects + leftovers,
+            "user_actions": actions.n * 2,
             **(extra or {}),
         }
         for key, value in figures.items():
             self.emit(f"faults.{name}.{key}", value, "")
         self.emit(f"faults.{name}.answers", json.dumps(dict(sorted(actions.statuses.items()))), "")
+        return figures
 
     def settle(self, due: int, bound: float = SETTLE) -> float:
-        """Waits until every owed reminder arrived at the SMTP server (or the bound); returns the seconds waited."""
+        """Waits until every owed reminder and every e-mail of this scenario is sent (or the bound); returns the seconds waited."""
+        from notifications.mail import pending as email_pending
+        from notifications.models import Email
         from reminders.models import Reminder
 
-        pending = Reminder.objects.filter(sent_at__isnull=True, moot_at__isnull=True)
-        if hasattr(Reminder, "failed_at"):
-            pending = pending.filter(failed_at__isnull=True)  # given up on: lost, not pending
+        pending = Reminder.objects.filter(sent_at__isnull=True, moot_at__isnull=True, failed_at__isnull=True, missed_at__isnull=True)
+        emails = Email.objects.filter(email_pending(), created_at__gte=self.since)
         started = time.monotonic()
         while time.monotonic() - started < bound:
-            if Reminder.objects.count() >= due and not pending.exists():
-                # Sent rows are marked after the SMTP answer: give late answers a moment.
+            if Reminder.objects.count() >= due and not pending.exists() and not emails.exists():
+                # Rows are marked sent after the SMTP answer: give late answers a moment.
                 time.sleep(2)
                 break
             time.sleep(2)
@@ -246,14 +283,19 @@ class Run:
         smtp.set_mode("accept")
         smtp.delay = 0
         due = self.owe_reminders()
+        from django.utils import timezone
+
+        self.since = timezone.now()
         actions = Actions(self.topology, self.token, self.atlas.pk, self.secret)
         started = time.time()
         actions.start()
         extra = getattr(self, f"_{name}")(due)
         actions.stop.set()
         actions.join(timeout=30)
+        # The users' last actions' e-mails too (bounded).
+        extra = {**(extra or {}), "settled_s": round((extra or {}).get("settled_s", 0) + self.settle(due, bound=60), 1)}
         self.pause_beat_sweeps()
-        self.outcome(name, due, actions, started=started, extra=extra)
+        return self.outcome(name, due, actions, started=started, since=self.since, extra=extra)
 
     def _sweeping(self, paused=False):
         self.pause_beat_sweeps(paused)
@@ -398,9 +440,11 @@ class Run:
         }
 
     def _postgres_restart_upload(self, due):
-        """Six 8 MiB uploads through nginx; PostgreSQL (the topology's own cluster) restarted while they stream."""
+        """Six 2 MiB uploads through nginx; PostgreSQL (the topology's own cluster) restarted while they stream.
+
+        Together they fit the web servers' 16 MiB temporary folder (disk_full is the scenario that fills it)."""
         results: list = []
-        threads = self._upload_many(6, 8 * 1024 * 1024, results)
+        threads = self._upload_many(6, 2 * 1024 * 1024, results)
         time.sleep(0.5)
         self.topology.restart_postgres(down_seconds=3)
         from django.db import connection

@@ -5,7 +5,7 @@ writes every chunk to a temporary file while computing its SHA-256 and size,
 so nothing but one chunk is ever in memory. A file that grows past
 PORTAL_UPLOAD_MAX_BYTES, has an unacceptable name, or is cut off before its
 closing boundary is dropped (its temporary file deleted) and recorded in
-``handler.refusals`` as (file name, reason), which the upload view reports
+``handler.refusals`` as ``Refusal`` (file name, reason, code), which the upload view reports
 next to the file. Other files in the same request are not affected.
 
 ``RawNameMultiPartParser`` hands the file name to the handler as the client
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,12 +63,21 @@ def human_size(n: int) -> str:
     return f"{n} bytes"
 
 
+class Refusal(NamedTuple):
+    """A file the handler dropped. ``code`` ``storage_full`` (the temporary upload space is full
+    or failing) is the portal's trouble, worth the same request later: 503, like storage's own."""
+
+    name: str
+    reason: str
+    code: str = "invalid"
+
+
 class HashingUploadHandler(TemporaryFileUploadHandler):
     chunk_size = 1024 * 1024
 
     def __init__(self, request=None):
         super().__init__(request)
-        self.refusals: list[tuple[str, str]] = []
+        self.refusals: list[Refusal] = []
         self.max_bytes = settings.PORTAL_UPLOAD_MAX_BYTES
 
     def new_file(self, field_name, file_name, *args, **kwargs):
@@ -76,7 +86,7 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         self._raw_name = file_name
         problem = name_problem(file_name or "")
         if problem:
-            self.refusals.append((file_name or "", f"refused: {problem}."))
+            self.refusals.append(Refusal(file_name or "", f"refused: {problem}."))
             raise SkipFile
         try:
             super().new_file(field_name, file_name, *args, **kwargs)
@@ -86,9 +96,7 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         self._size += len(raw_data)
         if self._size > self.max_bytes:
-            self.refusals.append(
-                (self._raw_name, f"refused: larger than the {human_size(self.max_bytes)} limit.")
-            )
+            self.refusals.append(Refusal(self._raw_name, f"refused: larger than the {human_size(self.max_bytes)} limit."))
             self._discard()
             raise SkipFile
         self._hash.update(raw_data)
@@ -100,9 +108,10 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
 
     def _temp_space_failed(self):
         # The temporary folder is full or failing: the file is dropped, the request goes on.
-        self.refusals.append(
-            (self._raw_name, "was not stored: the portal's temporary upload space is full or unavailable. Try again later.")
-        )
+        self.refusals.append(Refusal(
+            self._raw_name, "was not stored: the portal's temporary upload space is full or unavailable. Try again later.",
+            "storage_full",
+        ))
         self._discard()
         raise SkipFile
 
@@ -115,7 +124,7 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
 
     def upload_interrupted(self):
         if hasattr(self, "file"):
-            self.refusals.append((self._raw_name, "refused: the upload was cut off before the end."))
+            self.refusals.append(Refusal(self._raw_name, "refused: the upload was cut off before the end."))
             self._discard()
 
     def _discard(self):

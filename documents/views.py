@@ -16,11 +16,25 @@ from portal.http import client_address
 
 from . import selectors, services
 from .forms import DocumentUploadForm
-from .models import EXPECTED_KINDS, AccessKind
+from .models import EXPECTED_KINDS, AccessKind, Document, DocumentVersion
 from .permissions import fetch_refusal
 from .storage import StorageFault
 from .delivery import fetch_response
 from .uploads import RawNameMultiPartParser
+
+
+def _gone_or_404(user, review_id):
+    """Out of scope is 404 — except for an agency user whose access ended with their
+    agency's certificate of return or destruction: they see why (``MaterialReturned``)."""
+    from portal.errors import MaterialReturned
+
+    if review_selectors.material_returned_to(user=user, review_id=review_id):
+        raise MaterialReturned(review_id)
+    raise Http404
+
+
+def _review_id_of(model, pk, path="review_id"):
+    return model.objects.filter(pk=pk).values_list(path, flat=True).first()
 
 
 def _parse_upload(request):
@@ -45,7 +59,10 @@ def _wants_json(request) -> bool:
 
 def _store_uploads(request, *, files, refusals, store):
     """Stores each file on its own; one bad file never affects the others. Returns per-file results."""
-    results = [{"name": name, "ok": False, "message": f"{name} {reason}"} for name, reason in refusals]
+    results = [
+        {"name": name, "ok": False, "message": f"{name} {reason}", **({"code": code} if code.startswith("storage_") else {})}
+        for name, reason, code in refusals
+    ]
     for upload in files:
         name = getattr(upload, "original_name", upload.name)
         try:
@@ -86,8 +103,11 @@ def _report(request, results, fallback_url):
 @csrf_exempt  # checked in _parse_upload, after the raw-name parser has read the body
 @require_http_methods(["GET", "POST"])
 def review_documents(request, pk: int):
-    review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
-    standing.require_material()
+    try:
+        review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
+    except Http404:
+        _gone_or_404(request.user, pk)
+    standing.require_documents()
     upload_allowed = standing.may_upload
     if request.method == "POST":
         if not upload_allowed:
@@ -132,9 +152,12 @@ def review_documents(request, pk: int):
 @login_required
 @require_GET
 def document_detail(request, pk: int):
-    document = selectors.document_get(user=request.user, pk=pk)
+    try:
+        document = selectors.document_get(user=request.user, pk=pk)
+    except Http404:
+        _gone_or_404(request.user, _review_id_of(Document, pk))
     standing = review_selectors.standing_get(user=request.user, review=document.review_id)
-    standing.require_material()
+    standing.require_documents()
     versions = list(document.versions.select_related("uploaded_by").order_by("-number"))
     for version in versions:
         version.document = document
@@ -179,9 +202,13 @@ def document_version_upload(request, pk: int):
 
 
 def _fetch(request, pk: int, *, inline: bool):
-    version = selectors.version_get(user=request.user, pk=pk)
+    try:
+        version = selectors.version_get(user=request.user, pk=pk)
+    except Http404:
+        _gone_or_404(request.user, _review_id_of(DocumentVersion, pk, "document__review_id"))
     document = version.document
-    review_selectors.standing_get(user=request.user, review=document.review_id).require_material()
+    # The terms, and the agency's certificate: no view, download or watermarked copy after it.
+    review_selectors.standing_get(user=request.user, review=document.review_id).require_documents()
     refusal = fetch_refusal(request.user, version, inline=inline)
     if refusal:
         messages.error(request, refusal)

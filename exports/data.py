@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.people import person_label
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: findings carry their lifecycle status, company response, retest and taxonomy
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "review-export-1.schema.json"
 SCHEMA_ID = "https://frontier-review-portal.example/schemas/review-export-1.schema.json"
 
@@ -175,11 +175,25 @@ def review_export(*, review, user) -> dict:
         if not company:
             row["internal"] = c.internal
         comments.setdefault(c.finding_id, []).append(row)
-    for f in Finding.objects.visible_to(user, review=review).select_related("agency", "category", *rel("author")).order_by("created_at", "id"):
+    findings = (
+        Finding.objects.visible_to(user, review=review)
+        .select_related("agency", "category", *rel("author"))
+        .prefetch_related("taxonomy")
+        .order_by("created_at", "id")
+    )
+    for f in findings:
         row = {
             "id": f.pk, "agency": f.agency.acronym, "title": f.title,
             "category": {"id": f.category_id, "name": f.category.name}, "severity": f.severity,
-            "description": f.description, "evidence": f.evidence, "sharing": f.sharing,
+            "description": f.description, "evidence": f.evidence, "sharing": f.sharing, "status": f.status,
+            "taxonomy": [
+                {"catalogue": t.catalogue, "code": t.code, "name": t.name, "version": t.version}
+                for t in sorted(f.taxonomy.all(), key=lambda t: (t.catalogue, t.position, t.code))
+            ],
+            "response": f.response or None, "response_rationale": f.response_rationale,
+            "fix_planned_for": f.fix_planned_for.isoformat() if f.fix_planned_for else None,
+            "risk_expires_at": _dt(f.risk_expires_at), "retest_result": f.retest_result or None,
+            "closed_at": _dt(f.closed_at),
             "shared_at": _dt(f.shared_at), "recorded_at": _dt(f.created_at), "comments": comments.get(f.pk, []),
         }
         if not company:

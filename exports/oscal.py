@@ -18,16 +18,20 @@ Mapping (assessment results, one ``result`` per review):
 * observations: one per document version examined (relevant evidence →
   the back-matter resource holding its SHA-256), one per finding (its
   evidence), one per answered readiness criterion.
-* findings: title, description, ``severity``, ``category`` (taxonomy id and
-  name) and ``sharing`` properties, the target status ``not-satisfied``
-  while open; each with a risk.
-* risks: status ``open`` (the portal has no remediation state yet), the
-  severity as a facet, and the company's (non-internal) responses as
-  remediations.
+* findings: title, description, ``severity``, ``category``, ``sharing``,
+  ``finding-status``, the company's ``response``, the ``retest`` result and
+  one ``taxonomy`` property per catalogue id (OWASP LLM, MITRE ATLAS, NIST
+  AI 600-1; ``class`` names the catalogue); the target status is
+  ``satisfied`` once an agency's retest verified the fix, ``not-satisfied``
+  otherwise; each with a risk.
+* risks: status from the lifecycle (``closed`` when the finding closed,
+  ``deviation-approved`` for an accepted risk, ``remediating`` while a fix is
+  planned or claimed, ``open`` otherwise), the severity as a facet, and the
+  company's (non-internal) responses as remediations.
 * the window, clock stops and extensions as result properties.
 
-The POA&M lists the findings still open at close (every finding the reader
-may see: findings are not resolved in the portal) as POA&M items.
+The POA&M lists the findings the reader may see that are not closed as
+POA&M items.
 """
 
 from __future__ import annotations
@@ -53,6 +57,23 @@ def _when(value: str | None) -> datetime | None:
 def _line(value) -> str:
     """One line without surrounding blanks, as OSCAL's string type asks (``^\\S(.*\\S)?$``)."""
     return " ".join(str(value).split()) or "-"
+
+
+def _risk_status(f: dict) -> str:
+    """OSCAL's risk status for where the finding stands."""
+    if f["status"] == "closed":
+        return "closed"
+    if f["response"] == "risk_accepted":
+        return "deviation-approved"
+    if f["response"] in ("fix_planned", "fixed"):
+        return "remediating"
+    return "open"
+
+
+def _taxonomy_prop(t: dict) -> object:
+    from trestle.oscal.common import Property
+
+    return Property(name="taxonomy", value=_line(t["code"]), ns=NS, class_=_line(f"{t['catalogue']}-{t['version']}"))
 
 
 def _prop(name: str, value) -> object:
@@ -232,7 +253,7 @@ class _Builder:
             title=f["title"],
             description=f["description"] or f["title"],
             statement=f["evidence"] or f["description"] or f["title"],
-            status="open",
+            status=_risk_status(f),
             props=[_prop("severity", f["severity"])],
             origins=self.origin(f["agency"]),
             characterizations=[
@@ -254,6 +275,10 @@ class _Builder:
             _prop("category", f["category"]["name"]),
             _prop("agency", f["agency"]),
             _prop("sharing", f["sharing"]),
+            _prop("finding-status", f["status"]),
+            *([_prop("response", f["response"])] if f["response"] else []),
+            *([_prop("retest", f["retest_result"])] if f["retest_result"] else []),
+            *[_taxonomy_prop(t) for t in f["taxonomy"]],
         ]
         return Finding(
             uuid=self.id("finding", f["id"]),
@@ -265,7 +290,11 @@ class _Builder:
                 type="objective-id",
                 target_id=f"category-{f['category']['id']}",
                 title=_line(f["category"]["name"]),
-                status=ObjectiveStatus(state="not-satisfied", reason="fail"),
+                status=(
+                    ObjectiveStatus(state="satisfied", reason="pass")
+                    if f["retest_result"] == "verified_fixed"
+                    else ObjectiveStatus(state="not-satisfied", reason="fail")
+                ),
             ),
             related_observations=[RelatedObservation(observation_uuid=self.id("observation", "finding", f["id"]))],
             related_risks=[AssociatedRisk(risk_uuid=self.id("risk", f["id"]))],
@@ -337,8 +366,9 @@ def poam(export: dict):
     r = export["review"]
     metadata = b.metadata(f"Plan of action and milestones{' (interim)' if export['interim'] else ''}: {r['title']}")
     back_matter = b.back_matter()
-    findings = export["findings"]
-    observations = [o for o in b.observations() if o.types == ["finding"]]
+    findings = [f for f in export["findings"] if f["status"] != "closed"]
+    open_ids = {b.id("observation", "finding", f["id"]) for f in findings}
+    observations = [o for o in b.observations() if o.types == ["finding"] and o.uuid in open_ids]
     items = [
         PoamItem(
             uuid=b.id("poam-item", f["id"]),

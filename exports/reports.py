@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from accounts.people import person_label
+from accounts.people import may_name, person_label
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Report:
     checklist: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     certificates: list[dict] = field(default_factory=list)
+    sign_offs: list[dict] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
 
 
@@ -83,9 +84,10 @@ def report_for(*, review, user) -> Report:
     report.findings_by_status = [{"status": k, "findings": v} for k, v in sorted(by_status.items())]
     report.findings_by_taxonomy = [by_taxonomy[k] for k in sorted(by_taxonomy)]
     for item in ChecklistItem.objects.visible_to(user, review=review).select_related(
-        "criterion", "answered_by__membership__agency", "answered_by__membership__company"
+        "criterion", "agency", "answered_by__membership__agency", "answered_by__membership__company"
     ):
         row = {
+            "agency": item.agency.acronym,
             "criterion": item.criterion.name,
             "mandatory": "yes" if item.criterion.mandatory else "no",
             "answer": item.get_answer_display() if item.answer else "Unanswered",
@@ -120,10 +122,34 @@ def report_for(*, review, user) -> Report:
             }
         )
     for c in review.certificates.select_related("agency", "certified_by__membership__agency", "certified_by__membership__company"):
-        row = {"agency": c.agency.acronym, "certified_at": timezone.localtime(c.certified_at).strftime("%Y-%m-%d %H:%M %Z"), "statement": c.statement}
+        row = {
+            "agency": c.agency.acronym,
+            "certified_at": timezone.localtime(c.certified_at).strftime("%Y-%m-%d %H:%M %Z"),
+            "material": c.get_kind_display(),
+            "method": c.method,
+            "date": c.done_on.isoformat() if c.done_on else "",
+            "scope": c.get_scope_display(),
+            "exceptions": c.exceptions,
+            "statement": c.statement,
+        }
         if not company:
             row["certified_by"] = person_label(c.certified_by, viewer=user)
+        # The signatory is a person: named only where the signer may be (accounts.people).
+        row["signatory"] = f"{c.signatory_name}, {c.signatory_title}" if c.signatory_name and may_name(c.certified_by, viewer=user) else ""
         report.certificates.append(row)
+    for s in review.sign_offs.select_related("agency", "signed_by__membership__agency", "signed_by__membership__company").order_by(
+        "agency__acronym"
+    ):
+        report.sign_offs.append(
+            {
+                "agency": s.agency.acronym,
+                "conclusion": s.get_conclusion_display(),
+                "summary": s.summary,
+                "recommendations": s.recommendations,
+                "signed_at": timezone.localtime(s.signed_at).strftime("%Y-%m-%d %H:%M %Z"),
+                "by": person_label(s.signed_by, viewer=user),
+            }
+        )
     return report
 
 
@@ -155,6 +181,7 @@ def _sections(report: Report):
         ("Findings", report.findings),
         ("Readiness checklist", report.checklist),
         ("Documents received (SHA-256 of each version)", report.documents),
+        ("Agencies' sign-offs", report.sign_offs),
         ("Timeline", report.timeline),
         ("Return-or-destroy certificates", report.certificates),
     )

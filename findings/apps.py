@@ -11,6 +11,23 @@ def _seed_categories(**kwargs) -> None:
         ensure_default_categories()
 
 
+def _closing_warnings(review) -> list[str]:
+    """Findings never shared beyond their agency when the review closes, per agency
+    (``reviews.hooks.warning``; shown to the program office only)."""
+    from django.db.models import Count
+
+    from .models import Finding, Sharing
+
+    rows = (
+        Finding.objects.filter(review=review, sharing=Sharing.INTERNAL)
+        .values("agency__acronym").annotate(n=Count("id")).order_by("agency__acronym")
+    )
+    return [
+        f"{row['agency__acronym']}: {row['n']} finding{'s' if row['n'] != 1 else ''} not shared beyond the agency."
+        for row in rows
+    ]
+
+
 def _load_taxonomy(**kwargs) -> None:
     # Only into an empty catalogue table: newer releases come through load_taxonomy.
     from .models import TaxonomyEntry
@@ -25,5 +42,8 @@ class FindingsConfig(AppConfig):
     verbose_name = "Findings"
 
     def ready(self) -> None:
+        from reviews import hooks
+
         post_migrate.connect(_seed_categories, sender=self, dispatch_uid="findings.default_categories")
+        hooks.warning(_closing_warnings)
         post_migrate.connect(_load_taxonomy, sender=self, dispatch_uid="findings.taxonomy")

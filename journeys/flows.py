@@ -383,20 +383,29 @@ def admin_lead_journey(session: Session) -> dict:
     expect(reviewer_page.get_by_role("heading", level=1, name=NOT_FOUND)).to_be_visible()
     session.checkpoint(reviewer_page, "not-found-revoked-reviewer")
 
-    # Decide the extension NSA's lead asked for.
-    review_services.extension_request(review_id=atlas.pk, actor=lead, days=7, reason="The red-team lab was down for three days.")
+    # Decide the extension NSA's lead asked for, once the company has consented.
+    extension = review_services.extension_request(
+        review_id=atlas.pk, actor=lead, days=7, reason="The red-team lab was down for three days."
+    )
+    review_services.extension_answer(
+        extension_id=extension.pk, actor=atlas.company.liaisons_group.user_set.order_by("pk").first(), consent=True,
+        reason="Our release can move by a week.",
+    )
     admin_page.goto(url(session, f"/reviews/{atlas.pk}/"))
+    expect(admin_page.get_by_text("The company consents")).to_be_visible()
     admin_page.get_by_role("button", name="Approve").click()
     expect(admin_page.get_by_text("Extension approved.")).to_be_visible()
 
-    # Close the review: its checklist is complete (NSA's analysts filled it).
+    # NSA, the review's only agency, signs off (its checklist is complete): that closes the review.
     for item in ChecklistItem.objects.filter(review=atlas, answer=""):
         checklist_answer(item_id=item.pk, actor=lead, answer="met", note="")
+    review_services.signoff_record(
+        review_id=atlas.pk, actor=lead, conclusion="ready",
+        summary="Atlas-2 may be released with the agreed mitigations.",
+        recommendations="Rate-limit autonomous tool use; monitor CTF-style prompts.",
+    )
     admin_page.goto(url(session, f"/reviews/{atlas.pk}/"))
-    admin_page.get_by_label("Outcome summary").fill("Atlas-2 may be released with the agreed mitigations.")
-    admin_page.get_by_label(re.compile("^Recommendations")).fill("Rate-limit autonomous tool use; monitor CTF-style prompts.")
-    admin_page.get_by_role("button", name="Close the review").click()
-    expect(admin_page.get_by_text("Review closed.")).to_be_visible()
+    expect(admin_page.get_by_text("This review closed")).to_be_visible()
     session.checkpoint(admin_page, "review-closed-admin")
     with admin_page.expect_download() as download_info:
         admin_page.get_by_role("link", name="Closing report (PDF)").click()
@@ -424,3 +433,77 @@ def login_page(session: Session) -> None:
     page.goto(url(session, "/accounts/login/"))
     expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
     session.checkpoint(page, "login")
+
+
+# ------------------------------------------------------------- model access
+
+MODEL_ACCESS_SECRET = "sk-journey-3f9a1c7e5b2d"  # noqa: S105 - a throwaway journey value
+
+
+def _stale_sign_in(page) -> None:
+    """Ages the browser session's sign-in past PORTAL_STEP_UP_MINUTES, as if the
+    reviewer had signed in an hour ago: the next sensitive act asks again."""
+    from importlib import import_module
+
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+    from django.conf import settings
+    from django.utils import timezone
+
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    an_hour_ago = timezone.now().timestamp() - 3600
+    store[AUTHENTICATION_METHODS_SESSION_KEY] = [dict(r, at=an_hour_ago) for r in store[AUTHENTICATION_METHODS_SESSION_KEY]]
+    store.save()
+
+
+def model_access_journey(session: Session) -> dict:
+    """Issue 21: Northwind's liaison describes the Atlas-2 API and issues NSA's
+    reviewer (seen as "NSA reviewer 1") a key; the reviewer reveals it once after
+    confirming it is them; NSA's lead sees it revealed."""
+    from .browser import give_totp
+
+    atlas = _review("Atlas-2")
+    page_path = f"/reviews/{atlas.pk}/model-access/"
+
+    liaison = session.page_for("liaison@northwind.example")
+    liaison.goto(url(session, page_path))
+    liaison.get_by_label("Name").fill("Atlas-2 evaluation API")
+    liaison.get_by_label("Address").fill("https://api.northwind.example/v1")
+    liaison.get_by_label("Instructions").fill("Send the key as a Bearer token.")
+    liaison.get_by_role("button", name="Add endpoint").click()
+    expect(liaison.get_by_text("Access endpoint “Atlas-2 evaluation API” added")).to_be_visible()
+    liaison.get_by_label("Reviewer", exact=True).select_option("NSA reviewer 1")
+    liaison.get_by_label("Secret").fill(MODEL_ACCESS_SECRET)
+    liaison.get_by_role("button", name="Issue credential").click()
+    expect(liaison.get_by_text("Credential issued to NSA reviewer 1")).to_be_visible()
+    expect(liaison.get_by_text("Set up, not revealed yet")).to_be_visible()
+    expect(liaison.get_by_text("Riley")).to_have_count(0)  # the company sees the pseudonym only
+    session.checkpoint(liaison, "model-access-liaison")
+
+    reviewer = session.page_for("reviewer.nsa@agency.example")
+    _stale_sign_in(reviewer)
+    reviewer.goto(url(session, page_path))
+    session.checkpoint(reviewer, "model-access-reviewer")
+    reviewer.once("dialog", lambda dialog: dialog.accept())
+    reviewer.get_by_role("button", name=re.compile("^Reveal")).click()
+    # Step-up: the sign-in is too old, so the portal asks again, then reveals.
+    expect(reviewer.get_by_role("heading", level=1, name="Confirm it's you")).to_be_visible()
+    if reviewer.locator("input[name='code']").count():
+        reviewer.locator("input[name='code']").fill(fresh_totp(give_totp(_user("reviewer.nsa@agency.example"))))
+    else:
+        reviewer.get_by_label("Password").fill(PASSWORD)
+    reviewer.get_by_role("button", name="Confirm").click()
+    expect(reviewer.locator("#credential_secret")).to_have_text(MODEL_ACCESS_SECRET)
+    session.checkpoint(reviewer, "credential-revealed-reviewer")
+
+    lead = session.page_for("lead.nsa@agency.example")
+    lead.goto(url(session, page_path))
+    if lead.get_by_role("button", name="Accept and open the review").count():
+        lead.get_by_label("I have read these terms and I will follow them.").check()
+        lead.get_by_role("button", name="Accept and open the review").click()
+        lead.goto(url(session, page_path))
+    row = lead.locator("tr", has_text="NSA reviewer 1")
+    expect(row).to_contain_text("Revealed")
+    expect(lead.get_by_text(MODEL_ACCESS_SECRET)).to_have_count(0)
+    session.checkpoint(lead, "model-access-lead")
+    return {"review": atlas.pk}

@@ -26,7 +26,9 @@ so no two workers ever talk to the server about one e-mail, and every attempt
 carries the same Message-ID. The one window left is the server's reply to the
 end of the message being lost (the worker killed or the connection cut just
 after the server accepted it): the e-mail is then sent again, with the same
-Message-ID, which receiving systems use to drop the repeat.
+Message-ID, which receiving systems use to drop the repeat. A database that
+goes away after the server accepted the message (a PostgreSQL restart) is
+waited out, within the task's soft time limit, to record it sent.
 
 Other apps learn outcomes through ``on_outcome(kind, hook)``: reminders mirror
 them on their rows and alert the program office about missed ones.
@@ -38,6 +40,7 @@ import base64
 import hashlib
 import logging
 import smtplib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +54,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from portal.outage import retry_through_database_outage
 
 from .models import Email, EmailState, Notification
 
@@ -287,9 +292,12 @@ def email_deliver(*, email_id: int, now: datetime | None = None) -> Delivery:
 
     Three steps, never one transaction around the mail server: claim the row
     (attempts + 1, ``claimed_until``), talk to the server with no transaction
-    open (``EMAIL_TIMEOUT`` on every socket operation), record the outcome.
+    open (``EMAIL_TIMEOUT`` on every socket operation), record the outcome —
+    through a database outage (a restart) if need be, within the task's soft
+    time limit, so that a message the server accepted is never sent again.
     Returns the outcome and, after a transient failure, when to try again.
     """
+    started = time.monotonic()
     simulated = now is not None
     now = now or timezone.now()
     with transaction.atomic():
@@ -329,18 +337,25 @@ def email_deliver(*, email_id: int, now: datetime | None = None) -> Delivery:
                     "permanent" if permanent else "transient", error)
 
     at = now if simulated else timezone.now()
-    with transaction.atomic():
-        email = Email.objects.select_for_update().get(pk=email.pk)
-        if email.state != EmailState.PENDING:
+
+    @transaction.atomic
+    def record() -> Delivery:
+        row = Email.objects.select_for_update().get(pk=email.pk)
+        if row.state != EmailState.PENDING:
             return Delivery(Outcome.SKIPPED)
         if not error:
-            _finish(email, Outcome.SENT, at)
+            _finish(row, Outcome.SENT, at)
             return Delivery(Outcome.SENT)
         if permanent:
-            _finish(email, Outcome.FAILED, at, error)
+            _finish(row, Outcome.FAILED, at, error)
             return Delivery(Outcome.FAILED)
-        _finish(email, Outcome.RETRY, at, error)
-        return Delivery(Outcome.RETRY, retry_in=max(0.0, (email.next_attempt_at - at).total_seconds()))
+        _finish(row, Outcome.RETRY, at, error)
+        return Delivery(Outcome.RETRY, retry_in=max(0.0, (row.next_attempt_at - at).total_seconds()))
+
+    # The server has the message: a database that went away meanwhile (a restart) is waited
+    # out, or the claim would expire and the sweep send the e-mail again.
+    left = settings.PORTAL_EMAIL_TASK_SOFT_LIMIT - (time.monotonic() - started) - 2
+    return retry_through_database_outage(record, seconds=max(left, 0))
 
 
 def email_sweep(*, now: datetime | None = None) -> dict[str, int]:

@@ -49,3 +49,20 @@ class TermsRequired(NotAllowed):
     def __init__(self, review_id: int):
         self.review_id = review_id
         super().__init__("Accept the review's access terms to open its material.")
+
+
+class MaterialReturned(NotAllowed):
+    """The user's agency certified that it returned or destroyed a review's
+    material (``reviews.standing.Standing.require_documents``): no document or
+    version of the review opens to it any more. Pages answer it with a page
+    saying why (``portal.middleware.RefusalMiddleware``); the API with 403
+    ``material_returned``."""
+
+    code = "material_returned"
+
+    def __init__(self, review_id: int):
+        self.review_id = review_id
+        super().__init__(
+            "Your agency certified that it returned or destroyed this review's material, "
+            "so its documents are no longer available to your agency."
+        )

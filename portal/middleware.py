@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from .outage import RETRY_AFTER_SECONDS, outage_of
+
 
 class ContentSecurityPolicyMiddleware:
     """Sends one Content-Security-Policy on every response.
@@ -19,29 +21,48 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-# Errors of the shared cache (Redis) that mean "not reachable now", not "wrong request".
-def _cache_outage_errors() -> tuple[type[BaseException], ...]:
+def wants_json(request) -> bool:
+    """The API, and scripts that ask for JSON (the upload script), get the API's error body."""
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+DRAIN_SECONDS = 30
+
+
+def drain_body(request, seconds: float = DRAIN_SECONDS) -> None:
+    """Reads and drops what is left of the request's body before an early error answer.
+
+    A client still sending (an upload streamed through nginx) whose server
+    answers and closes the connection with bytes unread gets a reset instead
+    of the answer — nginx turns that into an HTML 502, even for a JSON client.
+    Bounded: after ``seconds`` the rest is left to the reset.
+    """
+    import time
+
+    stream = getattr(request, "_stream", None)
+    if stream is None:
+        return
+    deadline = time.monotonic() + seconds
     try:
-        from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
-    except ImportError:  # the embedded default runs without redis-py's server
-        return ()
-    return (ConnectionError, TimeoutError, BusyLoadingError)
-
-
-CACHE_OUTAGE_ERRORS = _cache_outage_errors()
-RETRY_AFTER_SECONDS = 30
+        while time.monotonic() < deadline and stream.read(1 << 20):
+            pass
+    except Exception:  # noqa: BLE001 - the client went away: nothing left to answer
+        pass
 
 
 def service_unavailable(request):
-    """503 "temporarily unavailable, try again shortly": the API's error body on /api/, a page elsewhere.
+    """503 "temporarily unavailable, try again shortly": the API's error body for JSON clients, a page elsewhere.
 
     Rendered without context processors: the bell and the session may need
-    the very service that is down.
+    the very service that is down. The rest of the request's body is read
+    first (``drain_body``), so that an upload cut short still gets this answer.
     """
     from django.http import HttpResponse, JsonResponse
     from django.template.loader import render_to_string
 
-    if request.path.startswith("/api/"):
+    drain_body(request)
+
+    if wants_json(request):
         message = "The portal is temporarily unavailable; try again shortly."
         response = JsonResponse(
             {"errors": [{"field": None, "code": "service_unavailable", "message": message}]}, status=503
@@ -52,13 +73,17 @@ def service_unavailable(request):
     return response
 
 
-class CacheOutageMiddleware:
-    """Turns a shared-cache (Redis) outage into a clear, closed door.
+class OutageMiddleware:
+    """Turns an outage of the shared cache (Redis) or the database into a clear, closed door.
 
     Login rate limits, used TOTP codes and API throttles live in the cache;
     when it is unreachable those checks cannot be made, so the request is
-    refused (fail-closed) — with 503 and Retry-After rather than a 500 that
-    looks like a bug and invites retries of a half-known outcome.
+    refused (fail-closed). When the database server is gone (restarting,
+    unreachable, the connection cut), the request's transaction was rolled
+    back with it and nothing was half-written. Either way the answer is 503
+    with Retry-After rather than a 500 that looks like a bug and invites
+    retries of a half-known outcome. Errors raised in other middleware reach
+    ``portal.urls.handler500``, which answers the same way.
     """
 
     def __init__(self, get_response):
@@ -68,16 +93,20 @@ class CacheOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if CACHE_OUTAGE_ERRORS and isinstance(exception, CACHE_OUTAGE_ERRORS):
-            import logging
+        outage = outage_of(exception)
+        if outage is None:
+            return None
+        import logging
 
-            logging.getLogger("portal.outage").error("shared cache unavailable on %s: %s", request.path, exception)
-            return service_unavailable(request)
-        return None
+        what = "shared cache" if outage == "cache" else "database"
+        logging.getLogger("portal.outage").error("%s unavailable on %s: %s", what, request.path, exception)
+        return service_unavailable(request)
+
 
 
 class RefusalMiddleware:
-    """Answers a page's ``TermsRequired`` with the review's terms page.
+    """Answers a page's ``TermsRequired`` with the review's terms page, and its
+    ``MaterialReturned`` with a page saying why the documents are closed (403).
 
     A view (or a service under it) raises it when an agency user reaches a
     review's material before accepting the review's current access terms. The
@@ -99,8 +128,16 @@ class RefusalMiddleware:
         from django.urls import reverse
         from django.utils.http import url_has_allowed_host_and_scheme
 
-        from .errors import TermsRequired
+        from .errors import MaterialReturned, TermsRequired
 
+        if isinstance(exception, MaterialReturned):
+            if "application/json" in request.headers.get("Accept", ""):
+                return JsonResponse(
+                    {"errors": [{"field": None, "code": exception.code, "message": str(exception)}]}, status=403
+                )
+            from django.shortcuts import render
+
+            return render(request, "material_returned.html", {"message": str(exception), "review_id": exception.review_id}, status=403)
         if not isinstance(exception, TermsRequired):
             return None
         if "application/json" in request.headers.get("Accept", ""):

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("rfis.urls")),
     path("", include("findings.urls")),
     path("", include("readiness.urls")),
+    path("", include("modelaccess.urls")),
     path("", include("exports.urls")),
 ]
 
@@ -39,8 +40,19 @@ def handler404(request, exception):
 
 
 def handler500(request):
-    """A JSON client (the API, the upload script) gets a JSON 500, never the HTML error page."""
-    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+    """A JSON client (the API, the upload script) gets a JSON 500, never the HTML error page.
+
+    An outage of the database or the shared cache raised outside a view (in a
+    middleware: the session, the user) is a 503 "try again shortly", as the
+    OutageMiddleware answers it for views."""
+    import sys
+
+    from .middleware import drain_body, outage_of, service_unavailable, wants_json
+
+    if outage_of(sys.exc_info()[1]) is not None:
+        return service_unavailable(request)
+    drain_body(request)  # an upload cut short still gets this answer, not a reset
+    if wants_json(request):
         from django.http import JsonResponse
 
         message = "The portal could not complete this request. Try again shortly."

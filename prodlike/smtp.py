@@ -33,6 +33,7 @@ class Message:
     subject: str
     body: str
     at: float
+    message_id: str = ""
 
 
 class _Handler:
@@ -50,7 +51,8 @@ class _Handler:
         body = part.get_content() if part is not None else ""
         with self.owner.lock:
             for recipient in envelope.rcpt_tos:
-                self.owner.messages.append(Message(recipient.lower(), str(parsed["Subject"] or ""), body, time.time()))
+                self.owner.messages.append(Message(recipient.lower(), str(parsed["Subject"] or ""), body, time.time(),
+                                                   str(parsed["Message-ID"] or "").strip()))
         return "250 OK"
 
 

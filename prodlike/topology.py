@@ -44,9 +44,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MARKER = "prodlike_marker"
+TEMPLATE_PREFIX = "portal_prodlike_tpl_"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 # A fixed, clearly local Fernet key and secret: this topology holds demo data only.
 FERNET_KEY = "ZHVtbXktcHJvZGxpa2Uta2V5LW5vdC1hLXNlY3JldCE="
+CREDENTIAL_KEY = "cHJvZGxpa2UtY3JlZGVudGlhbC1rZXktbm90LXNlY3I="
 # The closing packages' Ed25519 signing key (base64 of a 32-byte seed; local only).
 SIGNING_KEY = "cHJvZGxpa2UtbG9jYWwtb25seS1zaWduaW5nLWtleSE="
 
@@ -111,6 +113,7 @@ class Topology:
         self.bucket = "portal-documents"
         self.created_database = False
         self.env: dict[str, str] = {}
+        self._born = time.monotonic()
 
     # --- addresses ------------------------------------------------------------------
     @property
@@ -151,11 +154,18 @@ class Topology:
             waits.pop(0)()
             self.s3_client().create_bucket(Bucket=self.bucket)
             preparing = self._prepare_database()
-            for wait in waits + preparing:
+            # The web servers and workers touch the database only when asked to: they start (their
+            # imports take a while) during the migration; beat reads its schedule from the database
+            # at start, so it waits for it; the workers wait for clamd (seed_demo queues scans).
+            servers = [self._start_web(1), self._start_web(2)]
+            for wait in waits:
+                wait()
+            servers += [self._start_worker(1), self._start_worker(2)]
+            for wait in preparing:
                 wait()
             self._log("database migrated and seeded, static files collected")
-            waits = [self._start_web(1), self._start_web(2), self._start_worker(1), self._start_worker(2), self._start_beat()]
-            for wait in waits:
+            servers.append(self._start_beat())
+            for wait in servers:
                 wait()
             self._start_nginx()()
         except BaseException:
@@ -165,7 +175,7 @@ class Topology:
 
     def _log(self, message: str) -> None:
         if self.verbose:
-            print(f"prodlike: {message}", flush=True)
+            print(f"prodlike: [{time.monotonic() - self._born:5.1f} s] {message}", flush=True)
 
     def _check_ports(self) -> None:
         busy = [f"{name} ({port})" for name, port in self.ports.items()
@@ -294,11 +304,11 @@ class Topology:
 
         self.smtp = CountingSMTP(self.ports["smtp"]).start()
 
-    _OWN = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY", "PORTAL_SIGNING_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
+    _OWN = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY", "PORTAL_CREDENTIAL_KEYS", "PORTAL_SIGNING_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
             "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION",
             "S3_ADDRESSING_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLAMAV_URL",
             "PORTAL_X_ACCEL_REDIRECT_PREFIX", "PORTAL_TRUSTED_PROXY_COUNT", "STATIC_ROOT", "SECURE_HSTS_SECONDS",
-            "PORTAL_API_THROTTLE_RATE")
+            "PORTAL_API_THROTTLE_RATE", "PORTAL_BASE_URL")
 
     def _environment(self) -> dict[str, str]:
         p = self.ports
@@ -308,8 +318,10 @@ class Topology:
             "DJANGO_SETTINGS_MODULE": "portal.settings.production",
             "SECRET_KEY": "prodlike-local-only-" + "x" * 40,
             "PORTAL_ENCRYPTION_KEY": FERNET_KEY,
+            "PORTAL_CREDENTIAL_KEYS": CREDENTIAL_KEY,
             "PORTAL_SIGNING_KEY": SIGNING_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PORTAL_BASE_URL": f"https://127.0.0.1:{p['nginx']}",
             "CSRF_TRUSTED_ORIGINS": origins,
             "DATABASE_URL": self.database_url,
             "DATABASE_CONN_MAX_AGE": "60",
@@ -349,7 +361,15 @@ class Topology:
         base = (f"postgres://postgres@127.0.0.1:{self.ports['postgres']}" if self.own_postgres else machine_server_url())
         return psycopg.connect(f"{base}/{dbname}", autocommit=True, connect_timeout=10)
 
-    def _prepare_database(self) -> None:
+    def _prepare_database(self) -> list:
+        """Creates the database, migrated and with the demo data; returns what to wait for.
+
+        On the machine's server the migrated, empty schema is kept as a template database
+        (``portal_prodlike_tpl_<hash of the migrations and requirements>``): the next run copies
+        it in a second instead of migrating for half a minute. A change of any migration makes a
+        new one (and the old ones are dropped). ``PRODLIKE_NO_TEMPLATE=1`` migrates from scratch;
+        a cluster of its own (the fault bench) always does.
+        """
         with self._admin_connect() as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
         if exists:
@@ -358,16 +378,93 @@ class Topology:
             if not ours:
                 raise RuntimeError(f"database {self.database!r} exists and was not made by prodlike; refusing to touch it")
             self._drop_database()
-        with self._admin_connect() as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
-        self.created_database = True
-        with self._admin_connect(self.database) as conn:
-            conn.execute(f"CREATE TABLE {MARKER} (created_at timestamptz NOT NULL DEFAULT now())")
-        self._log("migrating and seeding the demo data; collecting static files alongside")
-        setup = "import django; django.setup(); from django.core.management import call_command as c; "
-        migrate = self.spawn("migrate", [PYTHON, "-c", setup + "c('migrate', interactive=False, verbosity=0); c('seed_demo')"], env=self.env)
         static = self.spawn("collectstatic", [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=self.env)
-        return [lambda: self._finished(migrate, 600), lambda: self._finished(static, 300)]
+        waits = [lambda: self._finished(static, 300)]
+        if self.own_postgres or os.environ.get("PRODLIKE_NO_TEMPLATE"):
+            self._create_database()
+            self._log("migrating and seeding the demo data; collecting static files alongside")
+            migrate = self.spawn("migrate", [PYTHON, "-c", self._steps(migrate=True, seed=True)], env=self.env)
+            return [lambda: self._finished(migrate, 600), *waits]
+        template = self._template_name()
+        if self._database_exists(template):
+            self._create_database(template)
+            self._log(f"copied the migrated schema from {template}; seeding the demo data, collecting static files alongside")
+            seed = self.spawn("seed", [PYTHON, "-c", self._steps(seed=True)], env=self.env)
+            return [lambda: self._finished(seed, 600), *waits]
+        building = f"{template}_{os.getpid()}"
+        with self._admin_connect() as conn:
+            conn.execute(f'CREATE DATABASE "{building}"')
+        with self._admin_connect(building) as conn:
+            conn.execute(f"CREATE TABLE {MARKER} (created_at timestamptz NOT NULL DEFAULT now())")
+        self._log(f"migrating into a new template {template}; collecting static files alongside")
+        env = {**self.env, "DATABASE_URL": self.database_url.rsplit("/", 1)[0] + "/" + building}
+        migrate = self.spawn("migrate", [PYTHON, "-c", self._steps(migrate=True)], env=env)
+
+        def then_seed():
+            try:
+                self._finished(migrate, 600)
+                self._keep_template(building, template)
+            finally:
+                with self._admin_connect() as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{building}"')
+            self._create_database(template)
+            seed = self.spawn("seed", [PYTHON, "-c", self._steps(seed=True)], env=self.env)
+            self._finished(seed, 600)
+
+        return [then_seed, *waits]
+
+    @staticmethod
+    def _steps(*, migrate: bool = False, seed: bool = False) -> str:
+        code = "import time, django; django.setup(); from django.core.management import call_command as c; t = time.monotonic(); "
+        if migrate:
+            code += "c('migrate', interactive=False, verbosity=0); print(f'migrated in {time.monotonic() - t:.1f} s', flush=True); t = time.monotonic(); "
+        if seed:
+            code += "c('seed_demo'); print(f'seeded in {time.monotonic() - t:.1f} s', flush=True)"
+        return code
+
+    @staticmethod
+    def _template_name() -> str:
+        import hashlib
+
+        digest = hashlib.sha256()
+        files = sorted(p for p in ROOT.glob("*/migrations/*.py"))
+        for path in [*files, ROOT / "requirements.txt"]:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        return f"{TEMPLATE_PREFIX}{digest.hexdigest()[:16]}"
+
+    def _database_exists(self, name: str) -> bool:
+        with self._admin_connect() as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+    def _keep_template(self, building: str, template: str) -> None:
+        """Renames the freshly migrated database to the template (another run may have been first)
+        and drops templates of other migration states that nobody is copying."""
+        import psycopg
+
+        with self._admin_connect() as conn:
+            try:
+                conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+                conn.execute(f'ALTER DATABASE "{template}" WITH IS_TEMPLATE true')
+            except psycopg.Error:
+                pass  # a concurrent run made it first: ours is dropped by the caller
+            stale = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s AND datname !~ '_[0-9]+$'",
+                [TEMPLATE_PREFIX.replace("_", r"\_") + "%", template],
+            ).fetchall()
+            for (name,) in stale:
+                try:
+                    conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+                    conn.execute(f'DROP DATABASE "{name}"')
+                except psycopg.Error:
+                    pass  # in use: the next run drops it
+
+    def _create_database(self, template: str | None = None) -> None:
+        with self._admin_connect() as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.created_database = True
+        if template is None:
+            with self._admin_connect(self.database) as conn:
+                conn.execute(f"CREATE TABLE {MARKER} (created_at timestamptz NOT NULL DEFAULT now())")
 
     def _finished(self, proc: Proc, timeout: float) -> None:
         try:
@@ -377,6 +474,9 @@ class Topology:
         if code != 0:
             raise RuntimeError(f"{proc.name} failed ({code}):\n{proc.log.read_text(errors='replace')[-3000:]}")
         self.procs.pop(proc.name, None)
+        for line in proc.log.read_text(errors="replace").splitlines():
+            if line.startswith(("migrated in", "seeded in")):
+                self._log(line)
 
     def _drop_database(self) -> None:
         with self._admin_connect() as conn:
@@ -512,11 +612,30 @@ http {{
     def end(self, name: str) -> None:
         self._end(self.procs.pop(name))
 
+    def _end_all(self, procs: list[Proc], timeout: float = 15) -> None:
+        """SIGTERM to every one at once, then waits for them together (SIGKILL after ``timeout``)."""
+        for proc in procs:
+            if proc.popen.poll() is None:
+                try:
+                    os.killpg(proc.popen.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        started = time.monotonic()
+        deadline = started + timeout
+        for proc in procs:
+            try:
+                proc.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._log(f"{proc.name} did not stop within {timeout:.0f} s: killed")
+                self._end(proc, signal.SIGKILL)
+        if procs:
+            self._log(f"{len(procs)} processes stopped in {time.monotonic() - started:.1f} s")
+
     def stop(self) -> None:
-        order = ["nginx", "web1", "web2", "beat", "beat2", "worker1", "worker2", "clamd", "s3", "redis"]
-        for name in order + [n for n in self.procs if n not in order and n != "postgres"]:
-            if name in self.procs:
-                self._end(self.procs.pop(name))
+        # nginx first (no new requests), then every other process at once; PostgreSQL last, after the drop.
+        if "nginx" in self.procs:
+            self._end(self.procs.pop("nginx"))
+        self._end_all([self.procs.pop(name) for name in list(self.procs) if name != "postgres"])
         if self.smtp is not None:
             self.smtp.stop()
             self.smtp = None

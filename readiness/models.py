@@ -41,14 +41,22 @@ class Answer(models.TextChoices):
 
 class ChecklistItemQuerySet(models.QuerySet):
     def visible_to(self, user, *, review=None):
-        """Whoever sees the review sees its checklist (companies: without who answered)."""
+        """Each participating agency's checklist is its own: agency users see their
+        agency's items only; the program office and the company see every agency's
+        (companies without who answered)."""
         from reviews.querysets import in_visible_reviews
 
-        return in_visible_reviews(self, user, review=review)
+        qs = in_visible_reviews(self, user, review=review)
+        if getattr(user, "is_agency_lead", False) or getattr(user, "is_agency_reviewer", False):
+            qs = qs.filter(agency_id=user.agency_id)
+        return qs
 
 
 class ChecklistItem(models.Model):
+    """One criterion of one participating agency's checklist on a review."""
+
     review = models.ForeignKey("reviews.Review", on_delete=models.CASCADE, related_name="checklist")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
     criterion = models.ForeignKey(ReadinessCriterion, on_delete=models.PROTECT, related_name="+")
     answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
     note = models.TextField(blank=True)
@@ -59,8 +67,8 @@ class ChecklistItem(models.Model):
     objects = ChecklistItemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["criterion__position", "criterion__name", "id"]
-        constraints = [models.UniqueConstraint(fields=["review", "criterion"], name="checklist_item_unique")]
+        ordering = ["agency__acronym", "criterion__position", "criterion__name", "id"]
+        constraints = [models.UniqueConstraint(fields=["review", "agency", "criterion"], name="checklist_item_unique_per_agency")]
 
     def __str__(self) -> str:
-        return f"{self.criterion} on review {self.review_id}"
+        return f"{self.criterion} on review {self.review_id} ({self.agency})"

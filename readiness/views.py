@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from portal.errors import Refused
@@ -27,6 +28,7 @@ def review_checklist(request, pk: int):
             "standing": standing,
             "items": selectors.checklist(user=request.user, review=standing),
             "progress": selectors.progress(review=review),
+            "by_agency": selectors.progress_by_agency(review=review),
             "answers": AnswerForm.base_fields["answer"].choices,
         },
     )
@@ -35,19 +37,34 @@ def review_checklist(request, pk: int):
 @login_required
 @require_POST
 def checklist_item_answer(request, pk: int):
+    """Saves one answer. With htmx the item alone comes back (the page stays where it
+    is); without JavaScript the page reloads at the item (``#item-<id>``)."""
     item = selectors.item_get(user=request.user, pk=pk)
     standing = review_selectors.standing_get(user=request.user, review=item.review_id)
     standing.require_material()
     if not standing.may_answer_checklist:
         raise Http404
+    htmx = request.headers.get("HX-Request") == "true"
     form = AnswerForm(request.POST)
+    error = ""
     if not form.is_valid():
-        messages.error(request, f"{item.criterion}: choose met, not met or not applicable.")
-        return redirect("review_checklist", pk=item.review_id)
-    try:
-        services.checklist_answer(item_id=item.pk, actor=request.user, **form.cleaned_data)
-    except (Refused, ValidationError) as exc:
-        show_refusal(request, exc)
+        error = f"{item.criterion}: choose met, not met or not applicable."
     else:
+        try:
+            item = services.checklist_answer(item_id=item.pk, actor=request.user, **form.cleaned_data)
+        except (Refused, ValidationError) as exc:
+            if not htmx:
+                show_refusal(request, exc)
+            error = " ".join(getattr(exc, "messages", None) or [str(exc)])
+    if htmx:
+        item = selectors.item_get(user=request.user, pk=item.pk)
+        return render(
+            request,
+            "readiness/_item.html",
+            {"item": item, "standing": standing, "answers": AnswerForm.base_fields["answer"].choices, "saved": not error, "error": error},
+        )
+    if error and not form.is_valid():
+        messages.error(request, error)
+    elif not error:
         messages.success(request, f"{item.criterion}: saved.")
-    return redirect("review_checklist", pk=item.review_id)
+    return redirect(f"{reverse('review_checklist', kwargs={'pk': item.review_id})}#item-{item.pk}")

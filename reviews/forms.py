@@ -6,7 +6,7 @@ from accounts.models import Role, User
 from agencies.models import Agency
 from companies.models import AIModel
 
-from .models import ACTIVE_ASSIGNMENT, Assignment
+from .models import ACTIVE_ASSIGNMENT, Assignment, CertificateKind, CertificateScope, SignOffConclusion
 
 
 class ReviewCreateForm(forms.Form):
@@ -83,5 +83,58 @@ class ExtensionRequestForm(forms.Form):
 
 
 class ExtensionDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")], label="Decision")
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("decline", "Decline")], label="Decision",
+        error_messages={"required": "Choose approve or decline."},
+    )
     comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+    without_company = forms.CharField(
+        label="Why the decision cannot wait for the company", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        required=False, help_text="Only when the company has not answered yet.",
+    )
+
+
+class ExtensionAnswerForm(forms.Form):
+    answer = forms.ChoiceField(
+        label="The company", choices=[("consent", "Consents to the extension"), ("object", "Objects to the extension")],
+        widget=forms.RadioSelect, error_messages={"required": "Choose whether the company consents or objects."},
+    )
+    reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        help_text="The program office reads it before deciding.",
+        error_messages={"required": "Give the company's reason; the program office reads it before deciding."},
+    )
+
+
+class ExtensionPositionForm(forms.Form):
+    position = forms.ChoiceField(
+        label="Your agency", choices=[("support", "Supports the request"), ("oppose", "Opposes the request")],
+        widget=forms.RadioSelect, error_messages={"required": "Choose whether your agency supports or opposes the request."},
+    )
+    note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+
+
+class SignOffForm(forms.Form):
+    conclusion = forms.ChoiceField(
+        label="Your agency's conclusion", choices=SignOffConclusion.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose ready, not ready, no objection or could not complete."},
+    )
+    summary = forms.CharField(
+        label="Summary", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+        help_text="The other participating agencies and the company read it; it is part of the closing record.",
+        error_messages={"required": "Summarise your agency's conclusion."},
+    )
+    recommendations = forms.CharField(label="Recommendations", widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, required=False)
+
+
+class CertificateForm(forms.Form):
+    kind = forms.ChoiceField(label="The material was", choices=CertificateKind.choices, widget=forms.RadioSelect)
+    method = SingleLineField(label="Method", max_length=300, help_text="For example: NIST SP 800-88 purge; returned by courier.")
+    done_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}), help_text="When it was returned or destroyed.")
+    signatory_name = SingleLineField(label="Signatory's name", max_length=200)
+    signatory_title = SingleLineField(label="Signatory's title", max_length=200)
+    scope = forms.ChoiceField(label="Scope", choices=CertificateScope.choices, widget=forms.RadioSelect, initial=CertificateScope.ALL)
+    exceptions = forms.CharField(
+        label="Copies kept (exceptions)", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False,
+        help_text="Required when the scope lists exceptions.",
+    )

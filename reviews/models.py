@@ -46,6 +46,9 @@ class Review(models.Model):
     withdrawal_reason = models.TextField(blank=True)
     outcome_summary = models.TextField(blank=True, help_text="The closing lead's summary of the review's outcome.")
     recommendations = models.TextField(blank=True)
+    closing_warnings = models.JSONField(
+        default=list, blank=True, help_text="What was still open when the review closed (recorded with the close)."
+    )
     access_terms = models.TextField(
         blank=True, help_text="Non-disclosure terms for this review; empty means the portal's default text."
     )
@@ -316,6 +319,11 @@ TIMELINE_LABELS = {
     "extend": "Window extended",
     "clock_stop": "Clock stopped",
     "clock_resume": "Clock resumed",
+    "sign_off": "Agency signed off",
+    "certify": "Material returned or destroyed",
+    "extension_request": "Extension requested",
+    "extension_answer": "Company answered the extension request",
+    "extension_decline": "Extension declined",
 }
 
 
@@ -347,6 +355,11 @@ class ExtensionStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+class CompanyAnswer(models.TextChoices):
+    CONSENT = "consent", "Consents"
+    OBJECT = "object", "Objects"
+
+
 class ExtensionRequestQuerySet(models.QuerySet):
     def visible_to(self, user, *, review=None):
         """Whoever sees the review sees its extension requests (companies see the agency, not the person)."""
@@ -356,7 +369,8 @@ class ExtensionRequestQuerySet(models.QuerySet):
 
 
 class ExtensionRequest(models.Model):
-    """A participating agency asks for more days; a program admin decides."""
+    """A participating agency's lead asks for more days; the company consents or
+    objects; a program admin decides."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="extension_requests")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -372,16 +386,48 @@ class ExtensionRequest(models.Model):
     decision_comment = models.TextField(blank=True)
     previous_end = models.DateTimeField(null=True, blank=True)
     new_end = models.DateTimeField(null=True, blank=True)
+    # The company's say: the window delays its release, and taking part is voluntary.
+    company_answer = models.CharField(max_length=20, choices=CompanyAnswer.choices, blank=True)
+    company_reason = models.TextField(blank=True)
+    company_answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    company_answered_at = models.DateTimeField(null=True, blank=True)
+    # Why the program office decided before the company answered (required then).
+    decided_without_company = models.TextField(blank=True)
 
     objects = ExtensionRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(name="extension_days_positive", condition=Q(days__gte=1))]
+        constraints = [
+            models.CheckConstraint(name="extension_days_positive", condition=Q(days__gte=1)),
+            models.UniqueConstraint(fields=["review"], condition=Q(status="pending"), name="extension_one_pending_per_review"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.days} more days on review {self.review_id} ({self.get_status_display()})"
 
+
+
+class ExtensionPosition(models.Model):
+    """Another participating agency's position on a pending extension request
+    (the requesting agency's is the request itself); the program office sees
+    every agency's position and the company's answer before deciding."""
+
+    extension = models.ForeignKey(ExtensionRequest, on_delete=models.CASCADE, related_name="positions")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    supports = models.BooleanField()
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["extension", "agency"], name="extension_position_one_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} {'supports' if self.supports else 'opposes'} extension {self.extension_id}"
 
 
 class ClockStop(models.Model):
@@ -409,15 +455,34 @@ class ClockStop(models.Model):
         return f"Clock of review {self.review_id} stopped {self.stopped_at:%Y-%m-%d}"
 
 
+class CertificateKind(models.TextChoices):
+    RETURN = "return", "Returned"
+    DESTRUCTION = "destruction", "Destroyed"
+
+
+class CertificateScope(models.TextChoices):
+    ALL = "all", "All copies"
+    EXCEPTIONS = "exceptions", "All copies except those listed"
+
+
 class ReturnCertificate(models.Model):
-    """At closing, a participating agency's lead certifies that the material
-    received was returned or destroyed; part of the review's record."""
+    """A participating agency certifies that the material it received was
+    returned or destroyed. Signing it ends that agency's grants on the review
+    at once (``services.certificate_record``); it is part of the record and of
+    the closing report, shown to the company with the agency's name."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="certificates")
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
     certified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     certified_at = models.DateTimeField(default=timezone.now)
     statement = models.TextField()
+    kind = models.CharField(max_length=20, choices=CertificateKind.choices, default=CertificateKind.DESTRUCTION)
+    method = models.CharField(max_length=300, blank=True, help_text="How the material was returned or destroyed.")
+    done_on = models.DateField(null=True, blank=True, help_text="When the material was returned or destroyed.")
+    signatory_name = models.CharField(max_length=200, blank=True)
+    signatory_title = models.CharField(max_length=200, blank=True)
+    scope = models.CharField(max_length=20, choices=CertificateScope.choices, default=CertificateScope.ALL)
+    exceptions = models.TextField(blank=True, help_text="Copies kept, when the scope lists exceptions.")
 
     class Meta:
         ordering = ["certified_at", "id"]
@@ -425,3 +490,40 @@ class ReturnCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} certified return of review {self.review_id} material"
+
+
+class SignOffConclusion(models.TextChoices):
+    READY = "ready", "Ready"
+    NOT_READY = "not_ready", "Not ready"
+    NO_OBJECTION = "no_objection", "No objection"
+    COULD_NOT_COMPLETE = "could_not_complete", "Could not complete"
+
+
+class SignOffQuerySet(models.QuerySet):
+    def visible_to(self, user, *, review=None):
+        """Whoever sees the review sees every agency's sign-off (the signer's name only per ``accounts.people``)."""
+        from .querysets import in_visible_reviews
+
+        return in_visible_reviews(self, user, review=review)
+
+
+class SignOff(models.Model):
+    """One participating agency's conclusion on a review, recorded by its lead
+    before the window ends; the review closes when every agency has one."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="sign_offs")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    conclusion = models.CharField(max_length=30, choices=SignOffConclusion.choices)
+    summary = models.TextField()
+    recommendations = models.TextField(blank=True)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    objects = SignOffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["review", "agency"], name="sign_off_one_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} signed off review {self.review_id}: {self.get_conclusion_display()}"

@@ -13,11 +13,13 @@ from .models import (
     AccessChange,
     Assignment,
     AssignmentStatus,
+    ExtensionPosition,
     ExtensionRequest,
     Review,
     ReviewGroupObjectPermission,
     ReviewStatus,
     ReviewUserObjectPermission,
+    SignOff,
     TermsAcceptance,
 )
 from .querysets import get_in_visible_review_or_404
@@ -163,6 +165,19 @@ def material_of(qs, *, user, review_path: str = "review"):
     return qs.filter(Exists(accepted))
 
 
+def documents_of(qs, *, user, review_path: str = "review"):
+    """``material_of`` for documents and versions, also leaving out the reviews whose
+    material the user's agency certified returned or destroyed (``Standing.require_documents``
+    is the single-object side)."""
+    from .models import ReturnCertificate
+
+    qs = material_of(qs, user=user, review_path=review_path)
+    if not user.agency_id:
+        return qs
+    certified = ReturnCertificate.objects.filter(agency_id=user.agency_id).values("review_id")
+    return qs.exclude(**{f"{review_path}_id__in": certified})
+
+
 def review_assignments(*, user, review):
     """Assignments on the review the user may see (companies: none). ``review``
     may be the reader's Standing (no second grants lookup)."""
@@ -268,6 +283,7 @@ def review_extensions(*, user, review: Review):
     return (
         ExtensionRequest.objects.visible_to(user, review=review)
         .select_related("requested_by__membership__agency", "requested_by__membership__company", "decided_by__membership__agency", "agency")
+        .prefetch_related(Prefetch("positions", queryset=ExtensionPosition.objects.select_related("agency").order_by("agency__acronym")))
         .order_by("-created_at", "-id")
     )
 
@@ -275,4 +291,34 @@ def review_extensions(*, user, review: Review):
 def extension_get(*, user, pk: int) -> ExtensionRequest:
     return get_in_visible_review_or_404(
         ExtensionRequest.objects.select_related("review"), user=user, pk=pk
+    )
+
+
+def review_sign_offs(*, user, review):
+    """Every participating agency's sign-off on the review, by agency (whoever sees the review sees them;
+    the signer is shown by ``accounts.people``)."""
+    return (
+        SignOff.objects.visible_to(user, review=review)
+        .select_related("agency", "signed_by__membership__agency", "signed_by__membership__company")
+        .order_by("agency__acronym")
+    )
+
+
+def outstanding_agencies(*, review: Review, sign_offs) -> list:
+    """The participating agencies without a sign-off, alphabetical (``sign_offs``: those already read)."""
+    signed = {s.agency_id for s in sign_offs}
+    return [a for a in sorted(review.agencies.all(), key=lambda a: a.acronym) if a.pk not in signed]
+
+
+def material_returned_to(*, user, review_id: int | None) -> bool:
+    """``user`` held access to the review until their agency certified its material
+    returned or destroyed (their grant was revoked then): their document links
+    answer with the reason rather than "Not found" — they knew the review."""
+    from .models import AccessAction, AccessChange, ReturnCertificate
+
+    if review_id is None or not getattr(user, "agency_id", None):
+        return False
+    return (
+        ReturnCertificate.objects.filter(review_id=review_id, agency_id=user.agency_id).exists()
+        and AccessChange.objects.filter(review_id=review_id, user=user, action=AccessAction.REVOKE).exists()
     )

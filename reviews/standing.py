@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from accounts.models import Role
-from portal.errors import TermsRequired  # noqa: F401  (raised by require_material; re-exported)
+from portal.errors import MaterialReturned, TermsRequired  # noqa: F401  (raised by require_*; re-exported)
 
 from .models import (
     OPEN_STATUSES,
@@ -40,6 +40,8 @@ from .models import (
     ReviewReach,
     ReviewStatus,
     ReviewUserObjectPermission,
+    ReturnCertificate,
+    SignOff,
     TermsAcceptance,
 )
 from .querysets import user_may_see_anything, uses_reach
@@ -68,6 +70,8 @@ class Standing:
     assignment_accepted: bool
     terms_accepted: bool
     holds_assign_grant: bool
+    agency_signed_off: bool = False  # the user's agency has recorded its sign-off
+    agency_certified: bool = False  # the user's agency certified the material returned or destroyed
 
     # -- who the user is on this review ------------------------------------
     @property
@@ -112,6 +116,20 @@ class Standing:
         """Raises ``TermsRequired`` unless the review's material is open to the user."""
         if self.needs_terms:
             raise TermsRequired(self.review_id)
+
+    @property
+    def material_returned(self) -> bool:
+        """The user's agency certified that it returned or destroyed the review's
+        material: no document or version opens to it any more."""
+        return self.is_agency and self.agency_certified
+
+    def require_documents(self) -> None:
+        """The gate of every path to the review's documents (pages, views,
+        downloads, watermarked copies, the API): the terms, then the agency's
+        certificate (``MaterialReturned``)."""
+        self.require_material()
+        if self.material_returned:
+            raise MaterialReturned(self.review_id)
 
     # -- access ---------------------------------------------------------------
     @property
@@ -227,23 +245,73 @@ class Standing:
         return self.is_program_office or self.acts_for_agency
 
     @property
+    def is_participating_lead(self) -> bool:
+        return self.is_agency and self.is_lead and self.agency_participates and self.may_view
+
+    @property
     def may_request_extension(self) -> bool:
-        return self.in_review and self.acts_for_agency
+        """A participating agency's lead asks (its reviewers ask their lead: ``may_suggest_extension``)."""
+        return self.in_review and self.acts_for_agency and self.is_lead
+
+    @property
+    def may_suggest_extension(self) -> bool:
+        """An accepted reviewer asks their own lead to request an extension."""
+        return self.in_review and self.acts_for_agency and not self.is_lead
+
+    @property
+    def may_consent_extension(self) -> bool:
+        """The company's liaisons consent to or object to an extension (it delays their release)."""
+        return self.in_review and self.is_company
 
     @property
     def may_decide_extension(self) -> bool:
+        """Only the program office decides: no agency decides its own request."""
         return self.is_program_office
 
     @property
+    def may_sign_off(self) -> bool:
+        """A participating agency's lead records the agency's conclusion, once, while in review."""
+        return self.in_review and self.acts_for_agency and self.is_lead and not self.agency_signed_off
+
+    @property
     def may_certify(self) -> bool:
-        """A participating agency's lead, once the review is closed."""
+        """A participating agency's lead, once: after the review closed, or
+        after the agency signed off while the review is in review."""
         return (
-            self.status == ReviewStatus.CLOSED
-            and self.is_agency
-            and self.is_lead
-            and self.agency_participates
-            and self.may_view
+            self.is_participating_lead
+            and not self.agency_certified
+            and (self.status == ReviewStatus.CLOSED or (self.in_review and self.agency_signed_off))
         )
+
+    # -- model access (modelaccess/) -----------------------------------------
+    @property
+    def may_describe_model_access(self) -> bool:
+        """The company's liaisons describe how to reach the model while the review is open."""
+        return self.is_company and self.status in OPEN_STATUSES
+
+    @property
+    def may_issue_credentials(self) -> bool:
+        """The company's liaisons issue and revoke reviewers' credentials once agencies are on the review."""
+        return self.is_company and self.status in (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
+
+    @property
+    def may_reveal_credential(self) -> bool:
+        """A reviewer whose assignment is accepted and whose grant holds, while the
+        review is in review (the credential's own rules, ``modelaccess.rules``, come on top)."""
+        return self.in_review and self.acts_for_agency and not self.is_lead and self.assignment_accepted
+
+    @property
+    def credential_status_scope(self) -> str | None:
+        """Whose credentials' status the user sees on the review: "all" (the program
+        office; the company, by pseudonym), "agency" (a lead: their own agency's
+        reviewers), "own" (a reviewer), or None."""
+        if self.is_program_office or self.is_company:
+            return "all"
+        if self.acts_for_agency and self.is_lead:
+            return "agency"
+        if self.is_agency and self.may_view:
+            return "own"
+        return None
 
     # -- the lifecycle ---------------------------------------------------------
     # workflow.TRANSITIONS asks the roles (is_company, is_program_office,
@@ -252,8 +320,11 @@ class Standing:
     # may_* below are both, for pages that offer the moves.
     @property
     def is_closer(self) -> bool:
-        """Whose role may close a review: the program office or a participating agency's lead."""
-        return self.is_program_office or (self.acts_for_agency and self.is_lead)
+        """Whose role may close a review by hand: the program office only (when
+        every agency has signed off, or after the window with a reason naming who
+        did not); an agency lead never closes for the other agencies: the last
+        agency's sign-off closes the review."""
+        return self.is_program_office
 
     @property
     def may_submit(self) -> bool:
@@ -327,10 +398,22 @@ def standing_expressions(user) -> dict:
         if agency_id
         else false,
         "standing_assign": _granted(user, "assign_reviewer", ref) if user.is_agency_lead else false,
+        "standing_signed_off": Exists(SignOff.objects.filter(review_id=ref, agency_id=agency_id)) if agency_id else false,
+        "standing_certified": Exists(ReturnCertificate.objects.filter(review_id=ref, agency_id=agency_id))
+        if agency_id
+        else false,
     }
 
 
-_FACTS = ("standing_may_view", "standing_participates", "standing_accepted", "standing_terms", "standing_assign")
+_FACTS = (
+    "standing_may_view",
+    "standing_participates",
+    "standing_accepted",
+    "standing_terms",
+    "standing_assign",
+    "standing_signed_off",
+    "standing_certified",
+)
 
 
 def standing_from_row(user, *, review_id: int, status: str, company_id: int, facts: dict) -> Standing:
@@ -349,6 +432,8 @@ def standing_from_row(user, *, review_id: int, status: str, company_id: int, fac
         assignment_accepted=bool(facts.get("standing_accepted")),
         terms_accepted=office or bool(facts.get("standing_terms")),
         holds_assign_grant=office or bool(facts.get("standing_assign")),
+        agency_signed_off=side is Side.AGENCY and bool(facts.get("standing_signed_off")),
+        agency_certified=side is Side.AGENCY and bool(facts.get("standing_certified")),
     )
 
 

@@ -15,12 +15,16 @@ from . import selectors, services, workflow
 from .forms import (
     AssignForm,
     AssignmentAcceptForm,
+    CertificateForm,
+    ExtensionAnswerForm,
     ExtensionDecisionForm,
+    ExtensionPositionForm,
     ExtensionRequestForm,
     OptionalReasonForm,
     ReasonForm,
     ReviewCreateForm,
     RevokeForm,
+    SignOffForm,
 )
 from .models import AssignmentStatus, ReviewStatus
 from .services.certificates import CERTIFICATE_TEXT
@@ -68,76 +72,167 @@ def _next_url(request) -> str | None:
     return None
 
 
+def _detail(request, review, standing, *, status: int = 200, **forms):
+    """The review's page; a form refused by its service comes back bound, with its errors (``forms``)."""
+    sign_offs = list(selectors.review_sign_offs(user=request.user, review=standing))
+    context = {
+        "review": review,
+        "standing": standing,
+        "assignments": selectors.review_assignments(user=request.user, review=standing),
+        "transitions": workflow.available(standing=standing),
+        "timeline": selectors.review_timeline(review=review),
+        "agencies": review.agencies.all(),
+        "extensions": selectors.review_extensions(user=request.user, review=standing),
+        "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
+        "sign_offs": sign_offs,
+        "outstanding": selectors.outstanding_agencies(review=review, sign_offs=sign_offs),
+        "may_certify": standing.may_certify,
+        "certificate_text": CERTIFICATE_TEXT,
+        "extension_form": ExtensionRequestForm() if standing.may_request_extension or standing.may_suggest_extension else None,
+        "decision_form": ExtensionDecisionForm(),
+        "answer_form": ExtensionAnswerForm(),
+        "position_form": ExtensionPositionForm(),
+        "decision_for": None,
+        "answer_for": None,
+        "position_for": None,
+        "sign_off_form": SignOffForm() if standing.may_sign_off else None,
+        "certificate_form": CertificateForm() if standing.may_certify else None,
+        "closing_warnings": services.closing_warnings(review, unsigned=services.unsigned_agencies(review))
+        if standing.may_close
+        else [],
+    }
+    context.update(forms)
+    return render(request, "reviews/review_detail.html", context, status=status)
+
+
 @login_required
 def review_detail(request, pk: int):
     review, standing = selectors.review_detail_get(user=request.user, pk=pk)
     if standing.needs_terms:
         return render(request, "reviews/review_terms.html", {"review": review, "next": _next_url(request) or ""})
-    return render(
-        request,
-        "reviews/review_detail.html",
-        {
-            "review": review,
-            "standing": standing,
-            "assignments": selectors.review_assignments(user=request.user, review=standing),
-            "transitions": workflow.available(standing=standing),
-            "timeline": selectors.review_timeline(review=review),
-            "agencies": review.agencies.all(),
-            "extensions": selectors.review_extensions(user=request.user, review=standing),
-            "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
-            "may_certify": standing.may_certify and not review.certificates.filter(agency_id=standing.agency_id).exists(),
-            "certificate_text": CERTIFICATE_TEXT,
-            "extension_form": ExtensionRequestForm() if standing.may_request_extension else None,
-        },
-    )
+    return _detail(request, review, standing)
+
+
+@login_required
+@require_POST
+def review_sign_off(request, pk: int):
+    """A participating agency's lead records the agency's conclusion (the last one closes the review)."""
+    review, standing = selectors.review_detail_get(user=request.user, pk=pk)
+    standing.require_material()
+    if not (standing.is_participating_lead and standing.in_review):
+        raise Http404
+    form = SignOffForm(request.POST)
+    if form.is_valid():
+        try:
+            sign_off = services.signoff_record(review_id=review.pk, actor=request.user, **form.cleaned_data)
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc, form)
+        else:
+            closed = selectors.Review.objects.filter(pk=review.pk, status=ReviewStatus.CLOSED).exists()
+            messages.success(
+                request,
+                f"{sign_off.agency.acronym} signed off."
+                + (" Every participating agency has signed off, so the review is closed." if closed else ""),
+            )
+            return redirect("review_detail", pk=review.pk)
+    return _detail(request, review, standing, status=400, sign_off_form=form)
 
 
 @login_required
 @require_POST
 def review_extension_request(request, pk: int):
-    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    """A lead asks for an extension; an accepted reviewer asks their lead to. The form keeps its input on error."""
+    review, standing = selectors.review_detail_get(user=request.user, pk=pk)
     standing.require_material()
-    if not standing.may_request_extension:
+    if not (standing.may_request_extension or standing.may_suggest_extension):
         raise Http404
     form = ExtensionRequestForm(request.POST)
     if form.is_valid():
         try:
-            services.extension_request(
-                review_id=review.pk, actor=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
-            )
+            if standing.may_request_extension:
+                services.extension_request(review_id=review.pk, actor=request.user, **form.cleaned_data)
+                done = "Extension requested. The company answers, then the program office decides."
+            else:
+                services.extension_suggest(review_id=review.pk, actor=request.user, **form.cleaned_data)
+                done = "Your lead was asked to request the extension."
         except (ValidationError, Refused) as exc:
             show_refusal(request, exc, form)
         else:
-            messages.success(request, "Extension requested; the program office decides.")
+            messages.success(request, done)
             return redirect("review_detail", pk=review.pk)
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-    return redirect("review_detail", pk=review.pk)
+    return _detail(request, review, standing, status=400, extension_form=form)
+
+
+def _extension_page(request, pk: int, allowed: str):
+    """The extension, its review and the reader's standing; 404 unless ``allowed`` holds."""
+    extension = selectors.extension_get(user=request.user, pk=pk)
+    review, standing = selectors.review_detail_get(user=request.user, pk=extension.review_id)
+    if not getattr(standing, allowed):
+        raise Http404
+    return extension, review, standing
 
 
 @login_required
 @require_POST
 def extension_decide(request, pk: int):
-    extension = selectors.extension_get(user=request.user, pk=pk)
-    if not selectors.standing_get(user=request.user, review=extension.review_id).may_decide_extension:
-        raise Http404
+    extension, review, standing = _extension_page(request, pk, "may_decide_extension")
     form = ExtensionDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose approve or decline.")
-        return redirect("review_detail", pk=extension.review_id)
-    try:
-        services.extension_decide(
-            extension_id=extension.pk,
-            actor=request.user,
-            approve=form.cleaned_data["decision"] == "approve",
-            comment=form.cleaned_data["comment"],
-        )
-    except Refused as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, f"Extension {'approved' if form.cleaned_data['decision'] == 'approve' else 'declined'}.")
-    return redirect("review_detail", pk=extension.review_id)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.extension_decide(
+                extension_id=extension.pk, actor=request.user, approve=approve, comment=form.cleaned_data["comment"],
+                without_company=form.cleaned_data["without_company"],
+            )
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, f"Extension {'approved' if approve else 'declined'}.")
+            return redirect("review_detail", pk=extension.review_id)
+    return _detail(request, review, standing, status=400, decision_form=form, decision_for=extension.pk)
+
+
+@login_required
+@require_POST
+def extension_answer(request, pk: int):
+    """The company's liaison consents or objects, with a reason."""
+    extension, review, standing = _extension_page(request, pk, "may_consent_extension")
+    form = ExtensionAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extension_answer(
+                extension_id=extension.pk, actor=request.user, consent=form.cleaned_data["answer"] == "consent",
+                reason=form.cleaned_data["reason"],
+            )
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Your answer was recorded; the program office decides.")
+            return redirect("review_detail", pk=extension.review_id)
+    return _detail(request, review, standing, status=400, answer_form=form, answer_for=extension.pk)
+
+
+@login_required
+@require_POST
+def extension_position(request, pk: int):
+    """Another participating agency's lead states the agency's position."""
+    extension, review, standing = _extension_page(request, pk, "is_participating_lead")
+    if extension.agency_id == standing.agency_id:
+        raise Http404  # the requesting agency's position is its request: no form is offered
+    standing.require_material()
+    form = ExtensionPositionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extension_position(
+                extension_id=extension.pk, actor=request.user, supports=form.cleaned_data["position"] == "support",
+                note=form.cleaned_data["note"],
+            )
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Your agency's position was recorded.")
+            return redirect("review_detail", pk=extension.review_id)
+    return _detail(request, review, standing, status=400, position_form=form, position_for=extension.pk)
 
 
 @login_required
@@ -316,16 +411,25 @@ def assignment_remove(request, pk: int):
 @require_POST
 def review_certify(request, pk: int):
     """A participating agency's lead certifies that the material was returned or destroyed."""
-    review, standing = selectors.review_page_get(user=request.user, pk=pk)
-    if not (standing.is_agency and standing.is_lead and standing.agency_participates):
+    review, standing = selectors.review_detail_get(user=request.user, pk=pk)
+    if not standing.is_participating_lead:
         raise Http404
-    try:
-        services.certificate_record(review_id=review.pk, actor=request.user)
-    except (Refused, ValidationError) as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Certificate recorded.")
-    return redirect("review_detail", pk=review.pk)
+    form = CertificateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.certificate_record(review_id=review.pk, actor=request.user, **form.cleaned_data)
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(
+                request, "Certificate recorded. Your agency's access to the review's documents has ended."
+            )
+            return redirect("review_detail", pk=review.pk)
+    if standing.needs_terms:
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        return redirect("review_detail", pk=review.pk)
+    return _detail(request, review, standing, status=400, certificate_form=form)
 
 
 @login_required

@@ -58,8 +58,9 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "close", "Close the review", (S.IN_REVIEW,), S.CLOSED, lambda s: s.is_closer,
-            "a participating agency's leads or program admins", "closed",
-            "Ends the review for every participating agency. Agency access then expires after the program's grace period.",
+            "program admins", "closed",
+            "Ends the review for every participating agency: once every agency has signed off, or after the window "
+            "ends with a reason naming the agencies that did not. Agency access then expires after the program's grace period.",
             confirm="Close this review for every participating agency?",
         ),
         Transition(
@@ -81,10 +82,15 @@ def check(*, review: Review, name: str, standing: Standing) -> Transition:
         )
     if not transition.allowed(standing):
         raise TransitionError(f"Only {transition.who} may {transition.label[0].lower() + transition.label[1:]}.")
+    check_guards(review=review, name=name)
+    return transition
+
+
+def check_guards(*, review: Review, name: str, prefix: str = "") -> None:
+    """Raises TransitionError with the first objection of a guard joined to ``name`` (``reviews.hooks``)."""
     for guard in hooks.guards(name):
         if reason := guard(review):
-            raise TransitionError(reason)
-    return transition
+            raise TransitionError(f"{prefix}{reason}")
 
 
 def available(*, standing: Standing) -> list[Transition]:

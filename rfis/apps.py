@@ -17,6 +17,14 @@ def _open_rfi_count(user):
     )
 
 
+def _closing_warnings(review) -> list[str]:
+    """Questions still waiting on the company when the review closes (``reviews.hooks.warning``)."""
+    from .models import InformationRequest, RfiStatus
+
+    n = InformationRequest.objects.filter(review=review, status=RfiStatus.OPEN).count()
+    return [f"{n} question{'s' if n != 1 else ''} to the company {'are' if n != 1 else 'is'} still open."] if n else []
+
+
 class RfisConfig(AppConfig):
     name = "rfis"
     verbose_name = "Information requests"
@@ -26,3 +34,4 @@ class RfisConfig(AppConfig):
 
         # The review's page counts open questions in its own statement.
         hooks.summary("open_rfi_count", _open_rfi_count)
+        hooks.warning(_closing_warnings)

@@ -20,6 +20,8 @@ from documents.models import Document, DocumentAccess, DocumentVersion
 from documents.tests.factories import pdf_bytes
 from findings import services as finding_services
 from findings.models import Finding, FindingCategory, FindingEvent
+from modelaccess import services as access_services
+from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews.models import Review, ReviewTransition
 from reviews.services import terms_accept
@@ -71,6 +73,8 @@ LISTS = {
     "rfi-list": "rfi",
     "finding-list": "finding",
     "notification-list": "notification",
+    "access-endpoint-list": "access-endpoint",
+    "credential-list": "credential",
 }
 # Details (GET): 200 for each visible object, 404 for every other one.
 DETAILS = {name.replace("-list", "-detail"): kind for name, kind in LISTS.items()}
@@ -80,6 +84,8 @@ CREATES = {
     "review-list": only(LIAISONS, 201, 403),
     "document-list": only(LIAISONS, 201, 403),
     "rfi-list": only(AGENCY_SIDE, 201, 403),
+    "access-endpoint-list": only(LIAISONS, 201, 403),
+    "credential-list": only(LIAISONS, 201, 403),
     "finding-list": only(AGENCY_SIDE, 201, 403),
 }
 # Actions on an object: (kind, method, expected status per role on an object in scope).
@@ -100,6 +106,8 @@ ACTIONS = {
     "finding-retest": ("finding", "POST", only(AGENCY_SIDE, 400, 403)),  # nothing to retest before a response
     "finding-close": ("finding", "POST", only({"admin", "lead_nsa", "lead_cisa"}, 200, 403)),
     "notification-read": ("notification", "POST", only(DEMO_ROLES, 200, 200)),
+    # Liaisons revoke; a reviewer or lead who sees a credential's status may not (there is no reveal here at all).
+    "credential-revoke": ("credential", "POST", only(LIAISONS, 200, 403)),
 }
 # Actions without an object: expected status per role.
 PLAIN = {
@@ -164,6 +172,15 @@ def world(demo):
         if role in AGENCY_SIDE:
             for name in REVIEWS[role]:
                 terms_accept(review=demo[name], user=demo[role])
+    # Model access: an endpoint on each demo review, a credential for each accepted reviewer.
+    for name, labels in (("atlas", ["NSA reviewer 1"]), ("helix", ["CISA reviewer 1"]), ("atlas_mini", ["NSA reviewer 1", "CISA reviewer 1"])):
+        review = demo[name]
+        liaison = review.company.liaisons_group.user_set.first()
+        endpoint = access_services.endpoint_create(review_id=review.pk, actor=liaison, name=f"{name} API", kind="api", url="https://api.example")
+        for label in labels:
+            access_services.credential_issue(
+                review_id=review.pk, actor=liaison, endpoint_id=endpoint.pk, pseudonym=label, kind="token", secret="sk-matrix-secret"
+            )
     atlas_internal = demo["atlas"].findings.get().pk
     atlas_company = finding_services.finding_create(
         review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], title="For Northwind", category=category, severity="medium",
@@ -201,12 +218,22 @@ def expected(world, role, kind) -> set[int]:
         return {pk for name, pk in world["findings"].items() if role in FINDINGS[name]}
     if kind == "notification":
         return set(Notification.objects.filter(recipient=world[role]).values_list("id", flat=True))
+    if kind == "access-endpoint":
+        return set(AccessEndpoint.objects.filter(review_id__in=reviews).values_list("id", flat=True))
+    if kind == "credential":
+        # The company: its reviews'; a lead: their agency's reviewers'; a reviewer: their own.
+        credentials = Credential.objects.filter(review_id__in=reviews)
+        if role in AGENCY_SIDE:
+            user = world[role]
+            credentials = credentials.filter(agency_id=user.agency_id) if role.startswith("lead") else credentials.filter(reviewer=user)
+        return set(credentials.values_list("id", flat=True))
     raise AssertionError(kind)
 
 
 MODELS = {
     "agency": Agency, "company": Company, "model": AIModel, "review": Review, "document": Document,
     "version": DocumentVersion, "rfi": InformationRequest, "finding": Finding, "notification": Notification,
+    "access-endpoint": AccessEndpoint, "credential": Credential,
 }
 
 
@@ -224,6 +251,8 @@ def _state():
         sorted(Notification.objects.values_list("id", "read_at")),
         AIModel.objects.count(),
         Document.objects.count(),
+        sorted(Credential.objects.values_list("id", "secret", "revealed_at", "revoked_at", "ended_at")),
+        AccessEndpoint.objects.count(),
     )
 
 
@@ -279,6 +308,8 @@ def _object(world, role, kind, review):
         return Finding.objects.get(pk=world["findings"][name])
     if kind == "notification":
         return Notification.objects.filter(recipient=world[role]).first()
+    if kind == "credential":
+        return Credential.objects.filter(pk__in=expected(world, role, "credential"), review=review).first()
     raise AssertionError(kind)
 
 
@@ -303,6 +334,12 @@ def _body(name, world, role, review):
         return {"model": review.model_id, "agencies": [world["dod"].pk]}, "json"
     if name == "rfi-list":
         return {"review": review.pk, "subject": "Logs", "question": "Send the logs."}, "json"
+    if name == "access-endpoint-list":
+        return {"review": review.pk, "name": "Eval API", "kind": "api", "url": "https://eval.example"}, "json"
+    if name == "credential-list":
+        endpoint = AccessEndpoint.objects.filter(review=review).first()
+        label = "NSA reviewer 1" if review == world["atlas"] else "CISA reviewer 1"
+        return {"review": review.pk, "endpoint": endpoint.pk if endpoint else 1, "reviewer": label, "kind": "token", "secret": "sk-new"}, "json"
     if name == "finding-list":
         return {"review": review.pk, "title": "Jailbreak", "category": FindingCategory.objects.first().pk, "severity": "low",
                 "description": "D", "taxonomy": ["AML.T0054"]}, "json"
@@ -408,7 +445,7 @@ def test_without_a_token_every_endpoint_is_401(world, name, method, pk):
 # A review's material (documents, versions, RFIs, findings) is closed to an agency
 # user who has not accepted the review's current terms: lists leave it out and
 # every detail and action on it answers 403 terms_required. Every kind is classified.
-MATERIAL_KINDS = {"document", "version", "rfi", "finding"}
+MATERIAL_KINDS = {"document", "version", "rfi", "finding", "access-endpoint", "credential"}
 OPEN_KINDS = {"agency", "company", "model", "review", "notification"}
 AGENCY_ROLES = sorted(AGENCY_SIDE)
 
@@ -421,7 +458,7 @@ def test_every_kind_is_classified_for_the_terms_gate():
 def _material_of(world, kind, review):
     if kind == "finding":
         return set(Finding.objects.filter(review=review, pk__in=world["findings"].values()).values_list("id", flat=True))
-    path = {"document": "review", "version": "document__review", "rfi": "review"}[kind]
+    path = {"document": "review", "version": "document__review", "rfi": "review", "access-endpoint": "review", "credential": "review"}[kind]
     return set(MODELS[kind].objects.filter(**{path: review}).values_list("id", flat=True))
 
 

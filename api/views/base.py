@@ -28,6 +28,7 @@ class MaterialViewSet(PortalViewSet):
     accepted; a detail of such an object answers 403 terms_required (it is in scope)."""
 
     selector = None
+    documents = False  # documents and versions: closed to an agency that certified their return or destruction
 
     def review_of(self, obj):
         return obj.review_id
@@ -38,7 +39,10 @@ class MaterialViewSet(PortalViewSet):
     def get_object(self):
         obj = super().get_object()
         self.standing = standing_get(user=self.request.user, review=self.review_of(obj))
-        self.standing.require_material()  # 403 terms_required (api.exceptions)
+        if self.documents:
+            self.standing.require_documents()  # 403 terms_required / material_returned (api.exceptions)
+        else:
+            self.standing.require_material()  # 403 terms_required (api.exceptions)
         return obj
 
 

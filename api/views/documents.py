@@ -34,8 +34,11 @@ def _refusals(request) -> None:
     """Files the streaming handler dropped (too large, unsafe name, cut off) refuse the request."""
     request.data  # parse (streaming, hashing) before anything is decided
     refusals = getattr(request._request, "upload_refusals", [])
+    if refusals and all(r.code.startswith("storage_") for r in refusals):
+        # The temporary upload space was full: the portal's trouble, the same request may succeed later.
+        raise StorageUnavailable({"file": [ErrorDetail(f"{r.name} {r.reason}", code=r.code) for r in refusals]})
     if refusals:
-        raise ValidationError({"file": [f"{name}: {reason}" for name, reason in refusals]})
+        raise ValidationError({"file": [f"{name}: {reason}" for name, reason, _ in refusals]})
 
 
 def _checked_file(serializer):
@@ -68,6 +71,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Material
     filterset_class = DocumentFilter
     ordering_fields = ["created_at", "title", "kind", "id"]
     selector = selectors.document_list
+    documents = True
 
     # Uploads only: multipart, through the portal's streaming, hashing upload handler.
     parser_classes = [StreamingMultiPartParser]
@@ -122,6 +126,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
     filterset_class = VersionFilter
     ordering_fields = ["uploaded_at", "number", "size", "id"]
     selector = selectors.version_list
+    documents = True
 
     def review_of(self, obj):
         return obj.document.review_id

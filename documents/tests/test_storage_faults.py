@@ -129,6 +129,63 @@ def test_full_disk_api_upload_is_a_json_503_and_leaves_no_file(demo, full_disk):
     assert files_under(full_disk) == [] and DocumentVersion.objects.count() == before
 
 
+@pytest.fixture
+def full_temp_dir(settings, tmp_path):
+    """FILE_UPLOAD_TEMP_DIR on a 256 KiB tmpfs (a folder that does not exist where mounting is not allowed)."""
+    root = tmp_path / "upload-tmp"
+    root.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(root)], capture_output=True
+    ).returncode == 0 if shutil.which("mount") and os.geteuid() == 0 else False
+    settings.FILE_UPLOAD_TEMP_DIR = str(root if mounted else root / "gone")
+    yield root
+    if mounted:
+        subprocess.run(["umount", "-l", str(root)], check=True)
+
+
+@pytest.mark.django_db
+def test_full_temporary_upload_space_is_a_json_503_on_the_api_and_leaves_nothing(demo, full_temp_dir):
+    """The fault run found it answered 400, as if the request were wrong: it is the portal's trouble."""
+    from rest_framework.test import APIClient
+
+    from api.services import token_create
+
+    _, token = token_create(user=demo["liaison_northwind"], name="ci")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    before = DocumentVersion.objects.count()
+    response = client.post(
+        "/api/v1/documents/",
+        {"review": demo["atlas_mini"].pk, "kind": "model_card", "file": upload("eval-log.txt", big_text())},
+        format="multipart",
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert response.json() == {"errors": [{
+        "field": "file", "code": "storage_full",
+        "message": "eval-log.txt was not stored: the portal's temporary upload space is full or unavailable. Try again later.",
+    }]}
+    assert DocumentVersion.objects.count() == before
+    assert files_under(full_temp_dir) == []
+
+
+@pytest.mark.django_db
+def test_full_temporary_upload_space_is_a_503_for_the_upload_script_and_names_the_file(demo, client, login, full_temp_dir):
+    login(demo["liaison_northwind"])
+    before = DocumentVersion.objects.count()
+    data = {"kind": "model_card", "marking": marking().pk, "title": "", "files": [upload("eval-log.txt", big_text())]}
+    response = client.post(
+        reverse("review_documents", kwargs={"pk": demo["atlas_mini"].pk}), data, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 503
+    assert response.json()["results"] == [{
+        "name": "eval-log.txt", "ok": False, "code": "storage_full",
+        "message": "eval-log.txt was not stored: the portal's temporary upload space is full or unavailable. Try again later.",
+    }]
+    assert DocumentVersion.objects.count() == before
+    assert files_under(full_temp_dir) == []
+
+
 # --- S3 (moto's server) ---------------------------------------------------------
 
 

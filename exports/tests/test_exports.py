@@ -50,7 +50,7 @@ def _titles(doc):
 def test_json_export_validates_against_its_schema_for_each_audience(mini, demo, role):
     doc = review_export(review=mini["review"], user=demo[role])
     export_validate(doc)
-    assert doc["schema_version"] == "1.0" and doc["review"]["id"] == mini["review"].pk
+    assert doc["schema_version"] == "1.1" and doc["review"]["id"] == mini["review"].pk
     # Round trip through the bytes a download carries.
     export_validate(json.loads(json.dumps(doc)))
 
@@ -223,3 +223,38 @@ def test_oscal_takes_multi_line_texts(demo):
             model = oscal_validate(oscal_json(review_export(review=review, user=demo[role]), kind), kind)
             findings = model.results[0].findings if kind == "assessment-results" else model.findings
             assert "Refusal bypass  via tool output" in {f.title for f in findings}
+
+
+def test_exports_follow_the_finding_lifecycle_and_the_poam_drops_what_closed(mini, demo):
+    """A finding the company fixed and NSA verified and closed: the JSON export carries its
+    lifecycle and taxonomy, the OSCAL finding is satisfied with its catalogue ids, its risk is
+    closed, and the POA&M no longer lists it while the still-open one stays."""
+    review = mini["review"]
+    fixed = finding_services.finding_create(
+        review_id=review.pk, actor=demo["reviewer_nsa"], title="Prompt injection through tool output",
+        category=FindingCategory.objects.get(name="Safeguard bypass"), severity="medium",
+        description="Tool output steers the model.", taxonomy=["AML.T0054", "GAI-9"],
+    )
+    finding_services.finding_share(finding_id=fixed.pk, actor=demo["lead_nsa"], sharing=Sharing.COMPANY)
+    finding_services.finding_respond(finding_id=fixed.pk, actor=demo["liaison_northwind"], response="fixed", rationale="Build 8.")
+    finding_services.finding_retest(finding_id=fixed.pk, actor=demo["reviewer_nsa"], result="verified_fixed", comment="Gone.")
+    finding_services.finding_close(finding_id=fixed.pk, actor=demo["lead_nsa"], comment="Verified.")
+
+    for role in ("lead_nsa", "liaison_northwind"):
+        export = review_export(review=review, user=demo[role])
+        export_validate(export)
+        (row,) = [f for f in export["findings"] if f["id"] == fixed.pk]
+        assert (row["status"], row["response"], row["retest_result"]) == ("closed", "fixed", "verified_fixed")
+        assert {t["code"] for t in row["taxonomy"]} == {"AML.T0054", "GAI-9"}
+
+        results = oscal_validate(oscal_json(export, "assessment-results"), "assessment-results")
+        (finding,) = [f for f in results.results[0].findings if f.title == fixed.title]
+        props = {(p.name, p.value) for p in finding.props}
+        assert {("finding-status", "closed"), ("retest", "verified_fixed"), ("taxonomy", "AML.T0054"), ("taxonomy", "GAI-9")} <= props
+        assert finding.target.status.state.value == "satisfied"
+        (risk,) = [r for r in results.results[0].risks if r.title == fixed.title]
+        assert risk.status.root.root == "closed"
+
+        poam = oscal_validate(oscal_json(export, "poam"), "poam")
+        titles = {i.title for i in poam.poam_items}
+        assert fixed.title not in titles and mini["shared"].title in titles

@@ -67,35 +67,46 @@ def test_no_report_for_a_draft_and_none_out_of_scope(demo, login, fresh_shared_r
     assert client.get(reverse("review_report", kwargs={"pk": demo["helix"].pk, "fmt": "csv"})).status_code == 404
 
 
+CERTIFICATE = {
+    "kind": "destruction", "method": "NIST SP 800-88 purge", "signatory_name": "Lee Lead", "signatory_title": "Division chief",
+    "scope": "all",
+}
+
+
 def test_lead_certifies_once_after_closing_and_it_is_in_the_record(closed_atlas, demo, login):
+    from django.utils import timezone
+
     from reviews import services
     from reviews.models import ReturnCertificate
 
     review = closed_atlas["review"]
     client = login(demo["lead_nsa"], accept_terms_for=[review])
     assert "Certify for NSA" in client.get(reverse("review_detail", kwargs={"pk": review.pk})).content.decode()
-    assert client.post(reverse("review_certify", kwargs={"pk": review.pk})).status_code == 302
+    today = timezone.localdate()
+    assert client.post(reverse("review_certify", kwargs={"pk": review.pk}), {**CERTIFICATE, "done_on": today}).status_code == 302
     cert = ReturnCertificate.objects.get(review=review)
-    assert (cert.agency, cert.certified_by) == (demo["nsa"], demo["lead_nsa"])
+    assert (cert.agency, cert.certified_by, cert.kind, cert.done_on) == (demo["nsa"], demo["lead_nsa"], "destruction", today)
     with pytest.raises(services.CertificateError, match="already certified"):
-        services.certificate_record(review_id=review.pk, actor=demo["lead_nsa"])
+        services.certificate_record(review_id=review.pk, actor=demo["lead_nsa"], done_on=today, **CERTIFICATE)
     assert ReturnCertificate.objects.count() == 1
     company = report_csv(report_for(review=review, user=demo["liaison_northwind"]))
     assert "Return-or-destroy certificates" in company and "NSA" in company and "Lee Lead" not in company
     assert "Lee Lead (NSA)" in report_csv(report_for(review=review, user=demo["admin"]))
 
 
-def test_certificate_refused_before_closing_and_for_non_leads(demo):
+def test_certificate_refused_before_signing_off_and_for_non_leads(demo):
     from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
 
     from reviews import services
     from reviews.models import ReturnCertificate
 
-    with pytest.raises(services.CertificateError, match="once the review is closed"):
-        services.certificate_record(review_id=demo["atlas"].pk, actor=demo["lead_nsa"])
+    today = timezone.localdate()
+    with pytest.raises(services.CertificateError, match="once it has signed off, or once the review is closed"):
+        services.certificate_record(review_id=demo["atlas"].pk, actor=demo["lead_nsa"], done_on=today, **CERTIFICATE)
     for role in ("reviewer_nsa", "admin", "liaison_northwind", "lead_cisa"):
         with pytest.raises(PermissionDenied):
-            services.certificate_record(review_id=demo["atlas"].pk, actor=demo[role])
+            services.certificate_record(review_id=demo["atlas"].pk, actor=demo[role], done_on=today, **CERTIFICATE)
     assert not ReturnCertificate.objects.exists()
 
 

@@ -64,6 +64,16 @@ def test_admin_and_lead_journey(journey):
     assert AuditEvent.objects.filter(action="report.generate", target_id=str(atlas.pk)).exists()
 
 
+def test_model_access_journey(journey):
+    result = flows.model_access_journey(journey)
+    assert {"model-access-liaison", "credential-revealed-reviewer", "model-access-lead"} <= set(journey.checked)
+
+    from modelaccess.models import Credential
+
+    credential = Credential.objects.get(review_id=result["review"])
+    assert credential.revealed_at is not None and credential.secret == ""
+
+
 def test_reviewer_pasting_another_agencys_review_url_sees_not_found(journey, demo):
     page = journey.page_for("reviewer.cisa@agency.example")
     atlas = demo["atlas"]
@@ -125,3 +135,15 @@ def test_upload_form_works_without_javascript(journey, demo, tmp_path):
     finally:
         plain.close()
     assert DocumentVersion.objects.filter(document__review=atlas, original_name="notes.txt").exists()
+
+
+def test_shared_review_tour_renders_every_new_page_for_each_role(journey):
+    from journeys.tour import shared_review_tour
+
+    shared_review_tour(journey)
+    assert journey.checked == [
+        "shared-review-lead", "readiness-by-agency-lead", "findings-lead", "exports-lead", "model-access-status-lead",
+        "questions-reviewer", "faq-reviewer", "finding-lifecycle-reviewer",
+        "shared-review-liaison", "questions-liaison", "model-access-issue-liaison",
+        "shared-review-admin", "signing-key-admin",
+    ]

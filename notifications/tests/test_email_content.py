@@ -38,6 +38,7 @@ def test_every_email_names_its_review_links_to_it_and_hides_other_peoples_names(
         for lead in ("lead_nsa", "lead_cisa"):  # the leads share and ask for more time below
             terms_accept(review=shared, user=demo[lead])
     newcomer = make_user(role=Role.AGENCY_REVIEWER, org=demo["nsa"], full_name="Nico Newcomer")
+    terms_accept(review=shared, user=demo["lead_cisa"])  # the lead who shares and asks for time has read the material
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         rfi = rfi_create(review_id=shared.pk, actor=demo["reviewer_nsa"], subject="Sandbox egress rules", question="Which hosts?")

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "rfis",
     "findings",
     "readiness",
+    "modelaccess",
     "exports",
     "dashboard",
     "demo",
@@ -104,8 +105,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "audit.context.AuditContextMiddleware",
-    # Redis down: 503 "try again shortly" (fail-closed), never a 500.
-    "portal.middleware.CacheOutageMiddleware",
+    # Redis or PostgreSQL down: 503 "try again shortly" (fail-closed), never a 500.
+    "portal.middleware.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -304,6 +305,19 @@ if PORTAL_STEP_UP_MINUTES > 15:
     fail("PORTAL_STEP_UP_MINUTES is malformed: at most 15 minutes (a step-up older than that is no step-up)")
 ACCOUNT_REAUTHENTICATION_TIMEOUT = PORTAL_STEP_UP_MINUTES * 60
 
+# Model access (modelaccess/): reviewers' credentials are encrypted at rest with
+# these Fernet keys (comma-separated; the first encrypts, every one decrypts, so
+# a new key goes first and `manage.py rotate_secrets_key` re-encrypts under it).
+# Never derived from SECRET_KEY: production refuses to start without them, and
+# the local settings keep a generated one under var/.
+PORTAL_CREDENTIAL_KEYS = get_list("PORTAL_CREDENTIAL_KEYS", [])
+# A credential stays revealable this many hours after the review window's end
+# (while the review is still in review and the reviewer's grant holds).
+PORTAL_CREDENTIAL_GRACE_HOURS = get_int("PORTAL_CREDENTIAL_GRACE_HOURS", 24, minimum=0)
+# The largest file credential (a client certificate, a key file) and secret text.
+PORTAL_CREDENTIAL_FILE_MAX_BYTES = get_int("PORTAL_CREDENTIAL_FILE_MAX_BYTES", 64 * 1024, minimum=1)
+PORTAL_CREDENTIAL_SECRET_MAX_CHARS = get_int("PORTAL_CREDENTIAL_SECRET_MAX_CHARS", 4096, minimum=1)
+
 MFA_ADAPTER = "accounts.adapters.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 # Passkeys: sign in with a passkey alone (it is possession + user verification).
@@ -384,6 +398,8 @@ SPECTACULAR_SETTINGS = {
         "RfiStatusEnum": "rfis.models.RfiStatus",
         "DocumentKindEnum": "documents.models.DocumentKind",
         "RfiMessageKindEnum": "rfis.models.RfiMessage.Kind",
+        "EndpointKindEnum": "modelaccess.models.EndpointKind",
+        "CredentialKindEnum": "modelaccess.models.CredentialKind",
     },
 }
 
@@ -472,5 +488,6 @@ CELERY_BEAT_SCHEDULE = {
     "remove-storage-orphans": {"task": "documents.tasks.remove_storage_orphans", "schedule": 3600.0},
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
     "sweep-emails": {"task": "notifications.tasks.sweep_emails", "schedule": 60.0},
+    "end-lapsed-credentials": {"task": "modelaccess.tasks.end_lapsed_credentials", "schedule": 900.0},
     "reopen-expired-risk-acceptances": {"task": "findings.tasks.reopen_expired_risk_acceptances", "schedule": 3600.0},
 }

@@ -10,7 +10,7 @@ import secrets
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, PORTAL_DEMO_MODE
-from .env import fail, get_bool, get_db, get_str, get_url
+from .env import fail, get_bool, get_db, get_list, get_str, get_url
 
 # The browser journeys (journeys/) are a test-only app: on a developer's
 # machine with the test requirements installed they also give
@@ -61,6 +61,21 @@ def _local_signing_key() -> str:
 
 PORTAL_SIGNING_KEY = get_str("PORTAL_SIGNING_KEY") or _local_signing_key()
 PORTAL_ENCRYPTION_KEY = get_str("PORTAL_ENCRYPTION_KEY")
+
+
+def _local_credential_key() -> str:
+    # The embedded default's key for model-access credentials: generated once per
+    # checkout, kept out of the repository, never derived from SECRET_KEY.
+    from cryptography.fernet import Fernet
+
+    path = VAR_DIR / "credential_key"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+PORTAL_CREDENTIAL_KEYS = get_list("PORTAL_CREDENTIAL_KEYS", []) or [_local_credential_key()]
 
 DATABASES = {"default": get_db("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)

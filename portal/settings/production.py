@@ -27,6 +27,20 @@ try:
 except Exception:
     fail("PORTAL_ENCRYPTION_KEY is malformed: it must be a url-safe base64 Fernet key of 32 bytes")
 
+# Reviewers' model-access credentials (modelaccess/): their own key list, never SECRET_KEY.
+PORTAL_CREDENTIAL_KEYS = get_list(
+    "PORTAL_CREDENTIAL_KEYS",
+    [],
+    required=True,
+    hint="one or more Fernet keys, comma-separated, the newest first, e.g. from `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`",
+)
+for _position, _key in enumerate(PORTAL_CREDENTIAL_KEYS, start=1):
+    try:
+        Fernet(_key.encode())
+    except Exception:
+        fail(f"PORTAL_CREDENTIAL_KEYS is malformed: key {_position} is not a url-safe base64 Fernet key of 32 bytes")
+if PORTAL_ENCRYPTION_KEY in PORTAL_CREDENTIAL_KEYS:
+    fail("PORTAL_CREDENTIAL_KEYS must not reuse PORTAL_ENCRYPTION_KEY: credentials have their own key")
 # Closing packages are signed with it; a package anyone verifies later needs a key that was never optional.
 PORTAL_SIGNING_KEY = get_signing_key("PORTAL_SIGNING_KEY", required=True)
 

@@ -9,6 +9,8 @@ from .env import get_bool, get_db, get_int, get_str, get_url
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
 PORTAL_ENCRYPTION_KEY = ""
+# A fixed test key for model-access credentials (never used outside tests).
+PORTAL_CREDENTIAL_KEYS = ["dGVzdC1vbmx5LWNyZWRlbnRpYWwta2V5LTMyYnl0ZXM="]
 # A fixed, published test-only Ed25519 key for closing packages (never used outside the suite).
 PORTAL_SIGNING_KEY = get_str(
     "PORTAL_SIGNING_KEY",

@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",
     "SECRET_KEY": "k3J9-test-only-5fQw2-not-used-anywhere-Zp8rT1vX6bN4mL0sD7hG",
     "PORTAL_ENCRYPTION_KEY": "0GuVSWBmo5DBCxGjBL6hWqmjBTNcY8FiOcEL5kSvmq8=",
+    "PORTAL_CREDENTIAL_KEYS": "cHJvZC10ZXN0LWNyZWRlbnRpYWwta2V5LTMyLWJ5dGU=",
     "PORTAL_SIGNING_KEY": "dGVzdC1vbmx5LXByb2R1Y3Rpb24tc2lnbmluZy1rZXk=",
     "ALLOWED_HOSTS": "portal.example.gov",
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
@@ -44,6 +45,9 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"DATABASE_URL": "nonsense"}, "DATABASE_URL is malformed"),
         ({"REDIS_URL": "http://x"}, "REDIS_URL is malformed"),
         ({"PORTAL_ENCRYPTION_KEY": "short"}, "PORTAL_ENCRYPTION_KEY is malformed"),
+        ({"PORTAL_CREDENTIAL_KEYS": None}, "PORTAL_CREDENTIAL_KEYS is required"),
+        ({"PORTAL_CREDENTIAL_KEYS": "cHJvZC10ZXN0LWNyZWRlbnRpYWwta2V5LTMyLWJ5dGU=,short"}, "PORTAL_CREDENTIAL_KEYS is malformed: key 2"),
+        ({"PORTAL_CREDENTIAL_KEYS": "0GuVSWBmo5DBCxGjBL6hWqmjBTNcY8FiOcEL5kSvmq8="}, "PORTAL_CREDENTIAL_KEYS must not reuse PORTAL_ENCRYPTION_KEY"),
         ({"PORTAL_SIGNING_KEY": None}, "PORTAL_SIGNING_KEY is required"),
         ({"PORTAL_SIGNING_KEY": "c2hvcnQ="}, "PORTAL_SIGNING_KEY is malformed"),
         ({"PORTAL_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\\nnonsense\\n-----END PRIVATE KEY-----"}, "PORTAL_SIGNING_KEY is malformed"),
@@ -143,7 +147,7 @@ def test_docker_compose_file_is_valid_and_describes_the_production_topology():
     import json
 
     binary = Path(sys.executable).with_name("docker-compose")
-    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "s", "PORTAL_ENCRYPTION_KEY": "k", "PORTAL_SIGNING_KEY": "s", "POSTGRES_PASSWORD": "p",
+    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "s", "PORTAL_ENCRYPTION_KEY": "k", "PORTAL_CREDENTIAL_KEYS": "c", "PORTAL_SIGNING_KEY": "s", "POSTGRES_PASSWORD": "p",
            "S3_SECRET_KEY": "x", "PORTAL_BASE_URL": "https://portal.example.gov", "HOME": "/tmp"}
     result = subprocess.run([str(binary), "-f", "docker-compose.yml", "config", "--format", "json"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)

@@ -1,8 +1,9 @@
 from .access import access_grant, access_remove_expired, access_revoke, access_revoke_agency_side, access_set_expiry
 from .assignments import AssignmentError, assignment_accept, assignment_decline, assignment_invite, assignment_remove
 from .certificates import CertificateError, certificate_record
-from .extensions import ExtensionError, extension_decide, extension_request
-from .lifecycle import review_close, review_create, review_open, review_submit, review_withdraw
+from .extensions import ExtensionError, extension_answer, extension_decide, extension_position, extension_request, extension_suggest
+from .lifecycle import closing_warnings, review_close, review_create, review_open, review_submit, review_withdraw, unsigned_agencies
+from .signoffs import SignOffError, signoff_record
 from .terms import terms_accept, terms_update
 
 __all__ = [
@@ -10,7 +11,10 @@ __all__ = [
     "CertificateError",
     "certificate_record",
     "ExtensionError",
+    "extension_answer",
     "extension_decide",
+    "extension_position",
+    "extension_suggest",
     "extension_request",
     "access_grant",
     "access_remove_expired",
@@ -21,7 +25,11 @@ __all__ = [
     "assignment_decline",
     "assignment_invite",
     "assignment_remove",
+    "closing_warnings",
     "review_close",
+    "SignOffError",
+    "signoff_record",
+    "unsigned_agencies",
     "review_create",
     "review_open",
     "review_submit",

@@ -10,6 +10,7 @@ from accounts.models import Role
 from audit.services import audit_record
 from portal.errors import NotAllowed, Refused
 
+from .. import hooks
 from ..models import Assignment, AssignmentStatus, Review, ReviewStatus
 from ..standing import standing_of
 from .access import REVIEWER_PERMS, access_grant, access_revoke
@@ -138,6 +139,8 @@ def assignment_remove(*, assignment_id: int, actor, reason: str) -> Assignment:
     audit_record(action="assignment.remove", actor=actor, target=assignment, payload={"reason": assignment.removal_reason[:300]})
     if was_accepted:
         access_revoke(review=assignment.review, user=assignment.reviewer, actor=actor, reason=reason or "Removed from the review")
+    for fn in hooks.after("assignment_remove"):
+        fn(review=assignment.review, actor=actor)
     return assignment
 
 

@@ -56,7 +56,7 @@ def review_create(*, actor, model: AIModel, agencies: list[Agency], summary: str
     return review
 
 
-def _notify(review: Review, *, name: str, actor, recipients, url: bool = True) -> None:
+def _notify(review: Review, *, name: str, actor, recipients, url: bool = True, body: str = "") -> None:
     """Tells everyone concerned that the review changed state (never the actor).
     Texts name the model and the state only, so they are safe for company users."""
     from django.urls import reverse
@@ -64,7 +64,6 @@ def _notify(review: Review, *, name: str, actor, recipients, url: bool = True) -
     from notifications.services import notification_send
 
     label = {"submit": "was submitted", "open": "is open: its window has started", "close": "was closed", "withdraw": "was withdrawn by the company"}[name]
-    body = ""
     if name == "open" and review.window_end:
         body = f"The review window ends {timezone.localtime(review.window_end, timezone.get_default_timezone()):%b %d, %Y %H:%M %Z}."
     notification_send(
@@ -136,29 +135,106 @@ def review_open(*, review_id: int, actor, comment: str = "") -> Review:
     return review
 
 
-@transaction.atomic
-def review_close(*, review_id: int, actor, outcome_summary: str, recommendations: str = "", comment: str = "") -> Review:
-    """Closes the review with an outcome summary (required) and recommendations.
+def unsigned_agencies(review: Review) -> list:
+    """The participating agencies that have not signed off ``review``, by acronym."""
+    from agencies.models import Agency
 
-    The state machine refuses while a guard joined to "close" objects
-    (``reviews.hooks``: a mandatory readiness criterion unanswered). Side effect: every agency-side grant now expires
-    PORTAL_ACCESS_DAYS_AFTER_CLOSE days from now; the company keeps access."""
-    review, _ = _transition(review_id=review_id, name="close", actor=actor, comment=comment)
+    from ..models import SignOff
+
+    signed = SignOff.objects.filter(review=review).values("agency_id")
+    return list(Agency.objects.filter(participations__review=review).exclude(pk__in=signed).order_by("acronym"))
+
+
+def closing_warnings(review: Review, *, unsigned=()) -> list[str]:
+    """What is still open as the review closes: agencies that did not sign off or
+    have no accepted reviewer, and what the apps joined through ``reviews.hooks.warning``
+    report (open RFIs, unshared findings). Shown on the close form, recorded with the close."""
+    from agencies.models import Agency
+
+    from ..models import Assignment, AssignmentStatus
+
+    warnings = []
+    if unsigned:
+        warnings.append(f"No sign-off from {', '.join(a.acronym for a in unsigned)}.")
+    staffed = Assignment.objects.filter(review=review, status=AssignmentStatus.ACCEPTED).values("agency_id")
+    bare = Agency.objects.filter(participations__review=review).exclude(pk__in=staffed).order_by("acronym")
+    for agency in bare:
+        warnings.append(f"{agency.acronym} has no reviewer who accepted the assignment.")
+    warnings.extend(hooks.warnings(review))
+    return warnings
+
+
+def close_locked(*, review: Review, actor, outcome_summary: str, recommendations: str = "", comment: str = "", unsigned=()) -> Review:
+    """Closes ``review`` (locked and checked by the caller: the program office's
+    close or the last agency's sign-off). Records the closing warnings with the close.
+
+    Side effects: timeline, audit ``review.close``; every agency-side grant now
+    expires PORTAL_ACCESS_DAYS_AFTER_CLOSE days from now (the company keeps
+    access); everyone who sees the review is told."""
     if not (outcome_summary or "").strip():
         raise ValidationError({"outcome_summary": "Summarise the review's outcome before closing it."})
+    source = review.status
+    warnings = closing_warnings(review, unsigned=unsigned)
+    review.status = ReviewStatus.CLOSED
     review.outcome_summary = outcome_summary.strip()
     review.recommendations = (recommendations or "").strip()
     review.closed_at = timezone.now()
+    review.closing_warnings = warnings
     review.full_clean()
     review.save()
+    ReviewTransition.objects.create(
+        review=review, name="close", source=source, target=ReviewStatus.CLOSED, actor=actor, comment=comment.strip()
+    )
+    audit_record(
+        action="review.close",
+        actor=actor,
+        target=review,
+        payload={"from": source, "to": ReviewStatus.CLOSED, "comment": comment.strip()[:500], "warnings": warnings},
+    )
     access_set_expiry(
         review=review,
         expires_at=review.closed_at + timedelta(days=settings.PORTAL_ACCESS_DAYS_AFTER_CLOSE),
         actor=actor,
         reason="Review closed",
     )
-    _notify(review, name="close", actor=actor, recipients=review_audience(review=review, admins=True))
+    for fn in hooks.after("close"):
+        fn(review=review, actor=actor)
+    _notify(review, name="close", actor=actor, recipients=review_audience(review=review, admins=True), body=comment.strip())
     return review
+
+
+@transaction.atomic
+def review_close(*, review_id: int, actor, outcome_summary: str, recommendations: str = "", comment: str = "") -> Review:
+    """The program office closes the review with an outcome summary (required).
+
+    Before the window ends only once every participating agency has signed off
+    (the last sign-off closes it by itself); after the window ends also without
+    them, with a reason (``comment``) — the record names the agencies that did
+    not sign. An agency lead never closes: it would close for the other agencies.
+    The state machine refuses while a guard joined to "close" objects
+    (``reviews.hooks``: a mandatory readiness criterion unanswered).
+    Side effects: see ``close_locked``."""
+    review = Review.objects.select_for_update().select_related("company", "model").get(pk=review_id)
+    workflow.check(review=review, name="close", standing=standing_of(user=actor, review=review))
+    unsigned = unsigned_agencies(review)
+    comment = (comment or "").strip()
+    if unsigned:
+        names = ", ".join(a.acronym for a in unsigned)
+        if review.window_end and timezone.now() < review.window_end:
+            end = timezone.localtime(review.window_end)
+            raise workflow.TransitionError(
+                f"The review window ends {end:%b %d, %Y %H:%M %Z}; until then the review closes when every "
+                f"participating agency has signed off (still to sign off: {names})."
+            )
+        if not comment:
+            raise ValidationError(
+                {"comment": f"Give the reason the review closes without the sign-off of {names}; it is recorded with the close."}
+            )
+        comment = f"Closed without the sign-off of {names}: {comment}"
+    return close_locked(
+        review=review, actor=actor, outcome_summary=outcome_summary, recommendations=recommendations, comment=comment,
+        unsigned=unsigned,
+    )
 
 
 @transaction.atomic
@@ -178,6 +254,8 @@ def review_withdraw(*, review_id: int, actor, reason: str) -> Review:
     # Told before their access goes; the notice carries no link, as the review is now out of their scope.
     agency_side = list(review_audience(review=review, company=False))
     access_revoke_agency_side(review=review, actor=actor, reason="Review withdrawn by the company")
+    for fn in hooks.after("withdraw"):
+        fn(review=review, actor=actor)
     _notify(review, name="withdraw", actor=actor, recipients=agency_side, url=False)
     _notify(review, name="withdraw", actor=actor, recipients=review_audience(review=review, agencies=False, admins=True))
     return review

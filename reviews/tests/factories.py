@@ -49,18 +49,52 @@ def assign(review: Review, reviewer, *, lead=None, accept: bool = True, terms: b
 
 
 def answer_checklist(review: Review, *, answer: str = "met") -> None:
-    """A lead of the review's first agency answers every checklist item (through the service)."""
+    """Each participating agency's lead answers every item of their agency's checklist (through the service)."""
     from readiness.models import ChecklistItem
     from readiness.services import checklist_answer
 
-    lead = make_user(role=Role.AGENCY_LEAD, org=review.agencies.first())
+    for agency in review.agencies.all():
+        lead = agency_lead(agency)
+        services.terms_accept(review=review, user=lead)
+        for item in ChecklistItem.objects.filter(review=review, agency=agency):
+            checklist_answer(item_id=item.pk, actor=lead, answer=answer, note="Checked.")
+
+
+def end_window(review: Review, *, hours_ago: int = 1) -> Review:
+    """Places the review's window so that it ended ``hours_ago`` hours ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    end = timezone.now() - timedelta(hours=hours_ago)
+    Review.objects.filter(pk=review.pk).update(window_start=end - timedelta(days=30), window_end=end)
+    review.refresh_from_db()
+    return review
+
+
+def agency_lead(agency):
+    """An active lead of ``agency`` (the first one, or a new one)."""
+    from accounts.models import User
+
+    lead = User.objects.filter(is_active=True, membership__role=Role.AGENCY_LEAD, membership__agency=agency).order_by("pk").first()
+    lead = lead or make_user(role=Role.AGENCY_LEAD, org=agency)
+    return User.objects.select_related("membership__agency").get(pk=lead.pk)
+
+
+def sign_off(review: Review, lead, *, conclusion: str = "no_objection", summary: str = "No blocking risks found.", recommendations: str = ""):
+    """``lead`` signs off for their agency (accepting the terms first, as a lead who read the material)."""
     services.terms_accept(review=review, user=lead)
-    for item in ChecklistItem.objects.filter(review=review):
-        checklist_answer(item_id=item.pk, actor=lead, answer=answer, note="Checked.")
+    return services.signoff_record(
+        review_id=review.pk, actor=lead, conclusion=conclusion, summary=summary, recommendations=recommendations
+    )
 
 
-def close_review(review: Review, actor, **kw) -> Review:
-    """Answers the readiness checklist, then closes with an outcome summary."""
+def close_review(review: Review, actor=None, *, outcome_summary: str = "No blocking risks found.", recommendations: str = "", **kw) -> Review:
+    """Answers the readiness checklist, then every participating agency's lead
+    signs off (``actor`` for their own agency when they lead one); the last
+    sign-off closes the review. The outcome holds each agency's summary."""
     answer_checklist(review)
-    kw.setdefault("outcome_summary", "No blocking risks found.")
-    return services.review_close(review_id=review.pk, actor=actor, **kw)
+    for agency in review.agencies.order_by("acronym"):
+        lead = actor if actor is not None and getattr(actor, "agency_id", None) == agency.pk and actor.is_agency_lead else agency_lead(agency)
+        sign_off(review, lead, summary=outcome_summary, recommendations=recommendations, **kw)
+    return Review.objects.get(pk=review.pk)

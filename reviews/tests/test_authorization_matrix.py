@@ -13,6 +13,7 @@ from conftest import DEMO_ROLES
 from api.models import ApiToken
 from documents.models import Document, DocumentAccess, DocumentVersion
 from exports.models import ExportPackage
+from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
@@ -20,7 +21,7 @@ from findings.models import Finding, FindingCategory, FindingComment, FindingEve
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest, RfiFollow
-from reviews.models import AccessChange, Assignment, ExtensionRequest, Review, ReviewTransition
+from reviews.models import AccessChange, Assignment, ExtensionRequest, ReturnCertificate, Review, ReviewTransition, SignOff
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +82,11 @@ OBJECT = {
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
-    # Only a participating agency's side may ask (302 back to the page with the result); others: 404.
-    "review_extension_request": ("review", "POST", {}, {**{r: 404 for r in DEMO_ROLES}, **{r: 302 for r in ("lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa")}}),
-    "extension_decide": ("extension", "POST", {}, {r: (302 if r == "admin" else 404) for r in DEMO_ROLES}),
+    # Leads ask, reviewers ask their lead; an empty form comes back with its errors (400), nothing written.
+    "review_extension_request": ("review", "POST", {}, {r: (400 if r.startswith(("lead", "reviewer")) else 404) for r in DEMO_ROLES}),
+    "extension_decide": ("extension", "POST", {}, {r: (400 if r == "admin" else 404) for r in DEMO_ROLES}),
+    "extension_answer": ("extension", "POST", {}, {r: (400 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "extension_position": ("extension", "POST", {}, {r: 404 for r in DEMO_ROLES}),
     "review_rfis": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_detail": ("rfi", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "rfi_answer": ("rfi", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
@@ -102,7 +105,9 @@ OBJECT = {
     "finding_detail": ("finding", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_share": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "review_report": ("review", "GET", {"fmt": "csv"}, {r: 200 for r in DEMO_ROLES}),
-    "review_certify": ("review", "POST", {}, {r: (302 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    # A participating agency's lead: an empty certificate or sign-off comes back with its errors (400), nothing written.
+    "review_certify": ("review", "POST", {}, {r: (400 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
+    "review_sign_off": ("review", "POST", {}, {r: (400 if r.startswith("lead") else 404) for r in DEMO_ROLES}),
     # Exports (issue 22): each cut to the reader; a package is its requester's alone.
     "review_export_json": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "review_oscal": ("review", "GET", {"kind": "poam"}, {r: 200 for r in DEMO_ROLES}),
@@ -122,6 +127,16 @@ OBJECT = {
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
     # Identity providers: program admins only.
     "sso_provider_edit": ("idp", "GET", {}, {"admin": 200}),
+    # Model access (modelaccess/): everyone on the review reads the page; the company
+    # describes endpoints and issues credentials (an empty form is shown again: 200).
+    "review_model_access": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    "model_access_endpoint_add": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "model_access_credential_issue": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "model_access_credentials_import": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    # A credential is revealed by its reviewer only (once: 200, the secret); anyone else 404.
+    "credential_reveal": ("credential", "POST", {}, {r: (200 if r.startswith("reviewer") else 404) for r in DEMO_ROLES}),
+    "credential_revoke": ("credential", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "credential_rotated": ("credential", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
 }
 
 
@@ -185,8 +200,9 @@ def _objects(demo, role, kind):
         return mine_v, (None if role == "admin" else other_v)
     if kind == "extension":
         def ext(review):
-            reviewer = demo["reviewer_nsa"] if review == demo["atlas"] else demo["reviewer_cisa"]
-            return services.extension_request(review_id=review.pk, actor=reviewer, days=3, reason="More time")
+            lead = demo["lead_nsa"] if review == demo["atlas"] else demo["lead_cisa"]
+            services.terms_accept(review=review, user=lead)
+            return services.extension_request(review_id=review.pk, actor=lead, days=3, reason="More time")
 
         return ext(mine), (None if role == "admin" else ext(other))
     if kind == "rfi":
@@ -239,6 +255,18 @@ def _objects(demo, role, kind):
             client_id="portal", client_secret="s3cret", email_domains=["nsa.example"],
         )
         return (idp, None) if role == "admin" else (None, idp)
+    if kind == "credential":
+        from modelaccess import services as access_services
+
+        def credential(review):
+            liaison = review.company.liaisons_group.user_set.first()
+            endpoint = access_services.endpoint_create(review_id=review.pk, actor=liaison, name="API", kind="api", url="https://api.example")
+            label = "NSA reviewer 1" if review == demo["atlas"] else "CISA reviewer 1"
+            return access_services.credential_issue(
+                review_id=review.pk, actor=liaison, endpoint_id=endpoint.pk, pseudonym=label, kind="token", secret="sk-matrix"
+            )
+
+        return credential(mine), (None if role == "admin" else credential(other))
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -262,7 +290,7 @@ def _state():
         sorted(Notification.objects.values_list("id", "read_at")),
         DocumentVersion.objects.count(),
         DocumentAccess.objects.count(),
-        sorted(ExtensionRequest.objects.values_list("id", "status")),
+        sorted(ExtensionRequest.objects.values_list("id", "status", "company_answer")),
         sorted(InformationRequest.objects.values_list("id", "status", "assignee", "faq_published_at")),
         RfiFollow.objects.count(),
         sorted(Finding.objects.values_list("id", "sharing", "status", "duplicate_of")),
@@ -271,7 +299,11 @@ def _state():
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
+        sorted(Credential.objects.values_list("id", "secret", "revealed_at", "revoked_at", "ended_at", "rotated_at")),
+        AccessEndpoint.objects.count(),
         ExportPackage.objects.count(),
+        sorted(SignOff.objects.values_list("id", flat=True)),
+        sorted(ReturnCertificate.objects.values_list("id", flat=True)),
     )
 
 
@@ -339,15 +371,18 @@ TERMS_GATED = {
     "rfi_assign", "rfi_publish_faq", "review_faq",
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
     "finding_link",
-    "review_checklist", "checklist_item_answer", "review_report", "review_extension_request",
+    "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
+    "extension_position",
     "review_export_json", "review_oscal", "review_package", "review_package_request", "package_download",
+    "review_model_access", "model_access_endpoint_add", "model_access_credential_issue", "model_access_credentials_import",
+    "credential_reveal", "credential_revoke", "credential_rotated",
 }
 # Pages about the review that are not its material: the review's own page (which
 # shows the terms instead), accepting the terms, people and access, the record.
 NOT_GATED = {
     "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
-    "extension_decide", "review_certify", "api_token_revoke", "sso_provider_edit",
+    "extension_decide", "extension_answer", "review_certify", "api_token_revoke", "sso_provider_edit",
 }
 AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
 

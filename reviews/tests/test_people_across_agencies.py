@@ -38,9 +38,12 @@ def shared(demo):
     mini = demo["atlas_mini"]
     for agency in ("nsa", "cisa"):
         lead, reviewer = demo[f"lead_{agency}"], demo[f"reviewer_{agency}"]
-        item = mini.checklist.order_by("id")[0 if agency == "nsa" else 1]
+        item = mini.checklist.filter(agency=demo[agency]).order_by("id")[0]  # each agency answers its own
         readiness_services.checklist_answer(item_id=item.pk, actor=reviewer, answer="met", note=f"{agency} checked.")
-        services.extension_request(review_id=mini.pk, actor=lead, days=2, reason=f"{agency} needs lab time.")
+        if agency == "nsa":  # one request pending at a time: CISA states its position on NSA's
+            extension = services.extension_request(review_id=mini.pk, actor=lead, days=2, reason=f"{agency} needs lab time.")
+        else:
+            services.extension_position(extension_id=extension.pk, actor=lead, supports=True, note=f"{agency} needs lab time.")
         finding = Finding.objects.get(review=mini, agency=demo[agency])
         if finding.sharing == "internal":
             finding_services.finding_share(finding_id=finding.pk, actor=lead, sharing="agencies")

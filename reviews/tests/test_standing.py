@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 EXPECTED_ON_MINI = {
     #                    side       acts   ask    manage assign certify upload close  decide_ext
     "admin":             ("program_office", False, False, True, True, False, False, True, True),
-    "lead_nsa":          ("agency", True, True, True, True, False, False, True, False),
-    "lead_cisa":         ("agency", True, True, True, True, False, False, True, False),
+    "lead_nsa":          ("agency", True, True, True, True, False, False, False, False),
+    "lead_cisa":         ("agency", True, True, True, True, False, False, False, False),
     "reviewer_nsa":      ("agency", True, True, False, False, False, False, False, False),
     "reviewer_cisa":     ("agency", True, True, False, False, False, False, False, False),
     "liaison_northwind": ("company", False, False, False, False, False, True, False, False),

@@ -20,7 +20,7 @@ from agencies.tests.factories import AgencyFactory
 from reviews import services, workflow
 from reviews.models import Review, ReviewStatus, ReviewTransition
 
-from .factories import answer_checklist, close_review, make_review
+from .factories import answer_checklist, close_review, end_window, make_review
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def _do(name, review, user):
     if name == "open":
         return services.review_open(review_id=review.pk, actor=user)
     if name == "close":
-        return services.review_close(review_id=review.pk, actor=user, outcome_summary="Nothing blocking.")
+        return services.review_close(review_id=review.pk, actor=user, outcome_summary="Nothing blocking.", comment="The window ended.")
     if name == "withdraw":
         return services.review_withdraw(review_id=review.pk, actor=user, reason="We are not ready.")
     raise AssertionError(name)
@@ -55,7 +55,8 @@ def _do(name, review, user):
 ALLOWED = {
     ("submit", "draft"): {"liaison"},
     ("open", "submitted"): {"admin"},
-    ("close", "in_review"): {"admin", "lead"},
+    # A lead never closes (it would close for the other agencies): their sign-off does (test_signoff).
+    ("close", "in_review"): {"admin"},
     ("withdraw", "draft"): {"liaison"},
     ("withdraw", "submitted"): {"liaison"},
     ("withdraw", "in_review"): {"liaison"},
@@ -75,6 +76,7 @@ def test_transition_allowed_or_refused_by_role(name, state, role):
     review = make_review(status=state)
     if name == "close":
         answer_checklist(review)
+        end_window(review)  # nobody signed off: the program office closes after the window, with a reason
     people = _people(review)
     before = _snapshot(review)
     if role in ALLOWED[(name, state)]:
@@ -131,12 +133,15 @@ def test_withdrawal_needs_a_reason(demo):
 
 def test_timeline_shows_every_transition_with_actor_and_comment(demo, login):
     review = demo["atlas"]
-    close_review(review, demo["lead_nsa"], comment="Done early.")
+    close_review(review, demo["lead_nsa"], outcome_summary="Done early.")
     client = login(demo["admin"])
     html = client.get(reverse("review_detail", kwargs={"pk": review.pk})).content.decode()
-    for text in ("Draft created", "Submitted for review", "Review window opened", "Review closed", "Done early.", "Lee Lead (NSA)"):
+    for text in (
+        "Draft created", "Submitted for review", "Review window opened", "Agency signed off", "NSA: No objection. Done early.",
+        "Review closed", "Every participating agency signed off.", "Lee Lead (NSA)",
+    ):
         assert text in html
-    assert [t.name for t in review.transitions.all()] == ["create", "submit", "open", "close"]
+    assert [t.name for t in review.transitions.all()] == ["create", "submit", "open", "sign_off", "close"]
 
 
 # --- the window across time zones and daylight saving --------------------------------
