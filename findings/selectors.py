@@ -62,16 +62,19 @@ def duplicate_hints(*, standing, review) -> list[tuple[Finding, Finding, list[st
         Finding.objects.filter(review=review, duplicate_of__isnull=True)
         .exclude(status="draft")
         .select_related("agency")
-        .prefetch_related("taxonomy")
         .order_by("created_at", "id")
     )
+    codes: dict[int, set[str]] = {}
+    for finding_id, code in Finding.taxonomy.through.objects.filter(finding__in=[f.pk for f in findings]).values_list(
+        "finding_id", "taxonomyentry__code"
+    ):
+        codes.setdefault(finding_id, set()).add(code)
     hints = []
     for i, a in enumerate(findings):
-        codes_a = {e.code for e in a.taxonomy.all()}
         for b in findings[i + 1:]:
             if b.agency_id == a.agency_id:
                 continue
-            shared = sorted(codes_a & {e.code for e in b.taxonomy.all()})
+            shared = sorted(codes.get(a.pk, set()) & codes.get(b.pk, set()))
             if shared:
                 hints.append((a, b, shared))
     return hints
