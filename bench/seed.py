@@ -161,9 +161,10 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
     model0 = _range(cur, "companies_aimodel", "name LIKE 'Bench model %%'", [])
     cur.execute(
         "INSERT INTO reviews_review (model_id, company_id, status, summary, created_by_id, created_at, submitted_at, "
-        "  window_start, window_end, withdrawal_reason, access_terms, access_terms_version, outcome_summary, recommendations) "
+        "  window_start, window_end, withdrawal_reason, access_terms, access_terms_version, outcome_summary, recommendations, "
+        "  closing_warnings) "
         "SELECT %(m0)s + (i %% %(M)s), %(c0)s + ((i %% %(M)s) %% %(C)s), 'in_review', '', %(admin)s, now() - interval '45 days', "
-        "  now() - interval '40 days', w - interval '30 days', w, '', '', 1, '', '' "
+        "  now() - interval '40 days', w - interval '30 days', w, '', '', 1, '', '', '[]'::jsonb "
         "FROM (SELECT i, now() + ((i * 7919) %% 120 - 60) * interval '1 day' + (i %% 86400) * interval '1 second' AS w "
         "      FROM generate_series(1, %(R)s) i) s",
         {"m0": model0, "M": M, "c0": company0, "C": C, "admin": specials["admin"], "R": R},
@@ -285,11 +286,11 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
     )
     cur.execute(
         "INSERT INTO rfis_informationrequest (subject, question, due_at, blocking, status, created_at, answered_at, closed_at, "
-        "  agency_id, asked_by_id, review_id) "
+        "  agency_id, asked_by_id, review_id, category, private) "
         "SELECT 'Bench question ' || i || '-' || k, 'What does the evaluation cover?', now() + ((i + k) %% 20 - 5) * interval '1 day', "
         "  k = 1 AND i %% 10 = 0, CASE WHEN (i + k) %% 3 = 0 THEN 'answered' ELSE 'open' END, now() - interval '20 days', "
         "  CASE WHEN (i + k) %% 3 = 0 THEN now() - interval '10 days' END, NULL, "
-        "  %(a0)s + (i %% %(A)s), %(u0)s + (i %% %(A)s), %(r0)s + i - 1 "
+        "  %(a0)s + (i %% %(A)s), %(u0)s + (i %% %(A)s), %(r0)s + i - 1, 'other', false "
         "FROM generate_series(1, %(R)s) i CROSS JOIN generate_series(1, 2) k",
         {"a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R},
     )
@@ -297,11 +298,12 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
     sharings = ["internal", "agencies", "company"]
     cur.execute(
         "INSERT INTO findings_finding (title, severity, description, evidence, sharing, shared_at, created_at, agency_id, "
-        "  author_id, review_id, shared_by_id, category_id) "
+        "  author_id, review_id, shared_by_id, category_id, status, response, response_rationale, retest_result) "
         "SELECT 'Bench finding ' || i, (%(sev)s::text[])[1 + i %% 5], 'Bench description', '', (%(sh)s::text[])[1 + i %% 3], "
         "  CASE WHEN i %% 3 = 0 THEN NULL ELSE now() - interval '5 days' END, now() - interval '10 days', "
         "  %(a0)s + (i %% %(A)s), %(u0)s + (i %% %(A)s), %(r0)s + i - 1, "
-        "  CASE WHEN i %% 3 = 0 THEN NULL ELSE %(u0)s + (i %% %(A)s) END, %(cat)s "
+        "  CASE WHEN i %% 3 = 0 THEN NULL ELSE %(u0)s + (i %% %(A)s) END, %(cat)s, "
+        "  CASE WHEN i %% 3 = 0 THEN 'recorded' ELSE 'shared' END, '', '', '' "
         "FROM generate_series(1, %(R)s) i",
         {"sev": severities, "sh": sharings, "a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R, "cat": category},
     )

@@ -22,7 +22,7 @@ from portal.errors import NotAllowed
 from reviews import services as review_services
 from reviews.models import Assignment, ReviewUserObjectPermission
 from reviews.standing import standing_of
-from reviews.tests.factories import answer_checklist
+from reviews.tests.factories import close_review
 
 from .conftest import SECRET
 
@@ -150,7 +150,7 @@ def _move_window(review, *, hours_ago: int) -> None:
 
 
 def _end_by(path, world):
-    review, liaison, admin = world["review"], world["liaison_northwind"], world["admin"]
+    review, liaison = world["review"], world["liaison_northwind"]
     if path == "removal":
         assignment = Assignment.objects.get(review=review, reviewer=world["first"])
         review_services.assignment_remove(assignment_id=assignment.pk, actor=world["lead_nsa"], reason="Reassigned")
@@ -168,16 +168,17 @@ def _end_by(path, world):
         review_services.review_withdraw(review_id=review.pk, actor=liaison, reason="Changed plans")
         return "the company withdrew the review"
     if path == "close":
-        answer_checklist(review)
-        review_services.review_close(review_id=review.pk, actor=admin, outcome_summary="Done.")
+        close_review(review)  # every agency signs off; the last sign-off closes it
         return "the review closed"
     if path == "certificate":
-        answer_checklist(review)
-        review_services.review_close(review_id=review.pk, actor=admin, outcome_summary="Done.")
+        close_review(review)
         # The close hook has recorded the end already; undo that record to see the certificate decide.
         Credential.objects.update(ended_at=None, end_reason="")
         review_services.terms_accept(review=review, user=world["lead_nsa"])
-        review_services.certificate_record(review_id=review.pk, actor=world["lead_nsa"])
+        review_services.certificate_record(
+            review_id=review.pk, actor=world["lead_nsa"], kind="destruction", method="Shredded and wiped.",
+            done_on=timezone.localdate(), signatory_name="Lee Lead", signatory_title="Review lead",
+        )
         return "NSA certified the return or destruction of the material"
     raise AssertionError(path)
 

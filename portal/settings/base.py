@@ -400,6 +400,9 @@ SPECTACULAR_SETTINGS = {
         "RfiMessageKindEnum": "rfis.models.RfiMessage.Kind",
         "EndpointKindEnum": "modelaccess.models.EndpointKind",
         "CredentialKindEnum": "modelaccess.models.CredentialKind",
+        "FindingStatusEnum": "findings.models.FindingStatus",
+        "RetestResultEnum": "findings.models.RetestResult",
+        "FindingResponseEnum": "findings.models.Response",
     },
 }
 
