@@ -392,7 +392,7 @@ def admin_lead_journey(session: Session) -> dict:
         reason="Our release can move by a week.",
     )
     admin_page.goto(url(session, f"/reviews/{atlas.pk}/"))
-    expect(admin_page.get_by_text("The company consents")).to_be_visible()
+    expect(admin_page.get_by_text("The company consents", exact=True)).to_be_visible()
     admin_page.get_by_role("button", name="Approve").click()
     expect(admin_page.get_by_text("Extension approved.")).to_be_visible()
 

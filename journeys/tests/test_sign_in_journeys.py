@@ -83,7 +83,9 @@ def test_a_passkey_is_registered_and_signs_in_with_chromiums_virtual_authenticat
     page.get_by_label("Name").fill("Laptop passkey")
     page.get_by_label("Passwordless").check()
     page.locator("#mfa_webauthn_add").click()
-    page.wait_for_url("**/accounts/2fa/**")
+    # The add page is under /accounts/2fa/ too: wait until the browser has left it.
+    page.wait_for_url(lambda address: "/accounts/2fa/" in address and "/add" not in address)
+    page.wait_for_load_state("load")
     journey.checkpoint(page, "passkey-added")
     credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
     assert len(credentials) == 1 and credentials[0]["isResidentCredential"]
