@@ -79,6 +79,10 @@ class Command(BaseCommand):
         try:
             server = self._start_server()
             base_url = f"http://localhost:{server.port}"
+            # E-mails link to the site address: here, the throwaway server.
+            overrides.disable()
+            overrides = override_settings(**{**overrides.options, "PORTAL_BASE_URL": base_url})
+            overrides.enable()
             with sync_playwright() as pw:
                 from journeys.browser import CHROMIUM_ARGS
 
@@ -159,7 +163,8 @@ class Command(BaseCommand):
         class ShotSession(JourneySession):
             def checkpoint(self, page, shot: str) -> None:
                 super().checkpoint(page, shot)
-                page.screenshot(path=str(out / f"{shot}.png"), full_page=full_page)
+                # caret="initial": hiding the caret injects a style element, which the CSP refuses.
+                page.screenshot(path=str(out / f"{shot}.png"), full_page=full_page, caret="initial")
                 command.stdout.write(f"  {shot}.png")
 
         self._reset()
