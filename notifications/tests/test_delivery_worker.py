@@ -54,6 +54,14 @@ def worker(django_db_setup, smtp, tmp_path_factory):
     queue = f"portal-test-{uuid.uuid4().hex[:8]}"
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue  # what this process queues goes to this worker only
+    # Celery puts a registered task's time limits into the message it sends, and
+    # they win over the worker's: once any test has imported notifications.tasks
+    # here, this process's (production-length) limits would travel with every
+    # e-mail. Give the task here the limits the worker runs with.
+    from notifications.tasks import deliver_email
+
+    limits = deliver_email.soft_time_limit, deliver_email.time_limit
+    deliver_email.soft_time_limit, deliver_email.time_limit = SOFT_LIMIT, 8
     env = {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
@@ -71,6 +79,7 @@ def worker(django_db_setup, smtp, tmp_path_factory):
     yield w
     w.stop()
     app.conf.task_default_queue = previous
+    deliver_email.soft_time_limit, deliver_email.time_limit = limits
 
 
 @pytest.fixture(autouse=True)
