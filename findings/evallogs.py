@@ -64,17 +64,18 @@ def _loads(raw: bytes) -> dict:
         return _not_readable("the file is not valid JSON")
 
 
-def summarise(file, *, content_type: str) -> dict:
+def summarise(file, *, content_type: str, name: str = "") -> dict | None:
     """The summary of an uploaded evaluation log (``file`` readable and seekable), or
-    None when the file is not a JSON or zip file at all (no log to read)."""
+    None when the file is not a log at all (neither JSON nor zip, nor named ``.json`` / ``.eval``)."""
+    lowered = name.lower()
     file.seek(0)
     try:
-        if content_type == "application/json":
+        if content_type == "application/json" or lowered.endswith(".json"):
             raw = file.read(MAX_JSON_BYTES + 1)
             if len(raw) > MAX_JSON_BYTES:
                 return _not_readable("the log is too large to read its summary")
             return _loads(raw)
-        if content_type == "application/zip":
+        if content_type == "application/zip" or lowered.endswith(".eval"):
             try:
                 with zipfile.ZipFile(file) as archive:
                     names = set(archive.namelist())

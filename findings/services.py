@@ -504,7 +504,7 @@ def evidence_add(*, finding_id: int, actor, file, original_name: str, marking, s
     version = evidence_document_create(
         review=finding.review, actor=actor, title=title, marking=marking, file=file, original_name=original_name
     )
-    summary = summarise(file, content_type=version.content_type) or {}
+    summary = summarise(file, content_type=version.content_type, name=original_name) or {}
     evidence = FindingEvidence(
         finding=finding, document=version.document, stage=stage, added_by=actor, agency_id=actor.agency_id, log_summary=summary,
     )
