@@ -255,3 +255,7 @@ class FindingEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"Evidence {self.document_id} on finding {self.finding_id}"
+
+    @property
+    def review(self):
+        return self.finding.review
