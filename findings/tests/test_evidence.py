@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from documents import selectors as document_selectors
 from documents.models import Document, DocumentAccess, DocumentVersion, ScanStatus
 from documents.tests.factories import marking, upload
+from documents.uploads import UploadRefused
 from findings import services
 from findings.models import FindingCategory, FindingEvidence
 from portal.errors import NotAllowed
@@ -94,7 +95,7 @@ def test_evidence_upload_with_scanner_stays_pending_and_reaches_nobody(demo, set
 def test_evidence_refused_type_names_the_file_and_stores_nothing(demo):
     finding = _finding(demo)
     before = Document.objects.count()
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(UploadRefused) as exc:
         _attach(demo, finding, name="tool.exe", content=b"MZ\x90\x00" + b"\x00" * 200)
     assert "tool.exe refused" in str(exc.value)
     assert Document.objects.count() == before and not FindingEvidence.objects.exists()
