@@ -8,7 +8,7 @@ def _document_count(user):
 
     from .models import Document
 
-    documents = Document.objects.filter(review=OuterRef("pk")).order_by()
+    documents = Document.objects.filter(review=OuterRef("pk"), purpose="review").order_by()
     return Coalesce(
         Subquery(documents.values("review_id").annotate(n=Count("*")).values("n"), output_field=IntegerField()), Value(0)
     )

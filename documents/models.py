@@ -50,8 +50,19 @@ class HandlingMarking(models.Model):
         return self.name
 
 
+class DocumentPurpose(models.TextChoices):
+    REVIEW = "review", "Review documentation"
+    EVIDENCE = "evidence", "Evidence of a finding"
+
+
 class Document(models.Model):
-    """A piece of documentation handed over for a review; its content lives in versions."""
+    """A piece of documentation handed over for a review; its content lives in versions.
+
+    ``purpose`` "evidence": an attachment of a finding or retest (findings.FindingEvidence).
+    Such a document is visible exactly to those who see its finding, so the documents
+    app never lists, counts or serves it (``visible_to`` excludes it); the findings app
+    serves it after checking the finding.
+    """
 
     review = models.ForeignKey("reviews.Review", on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=30, choices=DocumentKind.choices)
@@ -59,6 +70,7 @@ class Document(models.Model):
     marking = models.ForeignKey(HandlingMarking, on_delete=models.PROTECT, related_name="documents")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    purpose = models.CharField(max_length=20, choices=DocumentPurpose.choices, default=DocumentPurpose.REVIEW)
 
     objects = DocumentQuerySet.as_manager()
     history = HistoricalRecords(cascade_delete_history=False)

@@ -9,8 +9,13 @@ from .models import DocumentVersion, ScanStatus
 
 def is_uploading_company(user, version: DocumentVersion) -> bool:
     """``user`` is a liaison of the company that handed ``version`` over (the
-    review's company: only its liaisons upload), who has the file already."""
-    return bool(user.is_company_liaison and user.company_id == version.document.review.company_id)
+    review's company: only its liaisons upload), who has the file already.
+    Never for a finding's evidence, which agencies upload."""
+    return bool(
+        user.is_company_liaison
+        and version.document.purpose == "review"
+        and user.company_id == version.document.review.company_id
+    )
 
 
 def fetch_refusal(user, version: DocumentVersion, *, inline: bool) -> str | None:

@@ -25,6 +25,7 @@ from .models import (
     DocumentAccess,
     DocumentKind,
     DocumentVersion,
+    DocumentPurpose,
     HandlingMarking,
     ScanStatus,
 )
@@ -169,6 +170,25 @@ def document_create(
     checked = _check_upload(file=file, original_name=original_name)
     document = Document(
         review=review, kind=kind, title=(title or original_name).strip()[:200], marking=marking, created_by=actor
+    )
+    document.full_clean()
+    document.save()
+    return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name, checked=checked)
+
+
+@cleanup_on_failure
+def evidence_document_create(*, review: Review, actor, title: str, marking: HandlingMarking, file, original_name: str) -> DocumentVersion:
+    """Stores ``file`` as an evidence document (purpose "evidence") on ``review``; returns its version.
+
+    The caller (findings.services.evidence_add) has checked, under its lock, that
+    ``actor`` may attach evidence to the finding; the documents app never lists or
+    serves evidence itself. Checks, hashing, type detection, scanning, audit and
+    clean-up exactly as ``document_create`` (same accepted types and size limit).
+    """
+    checked = _check_upload(file=file, original_name=original_name)
+    document = Document(
+        review=review, kind=DocumentKind.EVALUATION_RESULTS if checked[2] in ("application/json", "application/zip") else DocumentKind.OTHER,
+        title=(title or original_name).strip()[:200], marking=marking, created_by=actor, purpose=DocumentPurpose.EVIDENCE,
     )
     document.full_clean()
     document.save()

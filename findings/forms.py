@@ -107,3 +107,25 @@ class ShareForm(forms.Form):
 class CommentForm(forms.Form):
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
     internal = forms.BooleanField(label="Internal: only my agency sees it", required=False, initial=True)
+
+
+class EvidenceForm(forms.Form):
+    """The attachment's facts; the file is read from request.FILES (documents' upload handler)."""
+
+    stage = forms.ChoiceField(
+        label="Evidence of", choices=[("finding", "The finding"), ("retest", "A retest")], initial="finding",
+    )
+    marking = forms.ModelChoiceField(
+        queryset=None, empty_label=None, label="Handling marking",
+        help_text="Its rules apply to the file: view-only, or PDF downloads watermarked with the reader's name.",
+    )
+    title = SingleLineField(label="Title", max_length=200, required=False, help_text="Leave empty to use the file's name.")
+
+    def __init__(self, *args, **kwargs):
+        from documents.models import HandlingMarking
+
+        super().__init__(*args, **kwargs)
+        self.fields["marking"].queryset = HandlingMarking.objects.all()
+        default = HandlingMarking.objects.filter(is_default=True).first()
+        if default:
+            self.fields["marking"].initial = default.pk

@@ -228,3 +228,34 @@ class FindingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} on finding {self.finding_id}"
+
+
+class EvidenceStage(models.TextChoices):
+    FINDING = "finding", "Finding"
+    RETEST = "retest", "Retest"
+
+
+class FindingEvidence(models.Model):
+    """A file attached to a finding or to one of its retests, stored as a document
+    (purpose "evidence": hashed, scanned, marked, every fetch logged). Visible
+    exactly to those who see the finding; served only by the findings app.
+    ``log_summary``: an evaluation log's task, model and scores (findings.evallogs),
+    ``{"readable": false, ...}`` when the log cannot be read, empty for other files."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="attachments")
+    document = models.OneToOneField("documents.Document", on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=20, choices=EvidenceStage.choices, default=EvidenceStage.FINDING)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+    log_summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Evidence {self.document_id} on finding {self.finding_id}"
+
+    @property
+    def review(self):
+        return self.finding.review

@@ -3,7 +3,9 @@
 
 from reviews.querysets import get_in_visible_review_or_404
 
-from .models import Finding, FindingComment, FindingEvent
+from django.http import Http404
+
+from .models import Finding, FindingComment, FindingEvent, FindingEvidence
 
 
 def finding_list(*, user, review):
@@ -78,3 +80,33 @@ def duplicate_hints(*, standing, review) -> list[tuple[Finding, Finding, list[st
             if shared:
                 hints.append((a, b, shared))
     return hints
+
+
+def finding_attachments(*, finding) -> list[FindingEvidence]:
+    """The finding's evidence (its own and its retests'), each with its document's
+    latest version as ``version``; whoever sees the finding sees its evidence."""
+    attachments = list(
+        FindingEvidence.objects.filter(finding=finding)
+        .select_related("document__marking", "agency", "added_by__membership__agency", "added_by__membership__company")
+        .prefetch_related("document__versions")
+        .order_by("added_at", "id")
+    )
+    for attachment in attachments:
+        versions = sorted(attachment.document.versions.all(), key=lambda v: -v.number)
+        attachment.version = versions[0] if versions else None
+    return attachments
+
+
+def evidence_get(*, user, pk: int) -> FindingEvidence:
+    """One attachment, or 404 unless ``user`` may see its finding (Finding.visible_to)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    finding_id = FindingEvidence.objects.filter(pk=pk).values_list("finding_id", flat=True).first()
+    if finding_id is None:
+        raise Http404
+    finding = finding_get(user=user, pk=finding_id)
+    evidence = FindingEvidence.objects.select_related("document__marking", "document__review__company").get(pk=pk)
+    evidence.finding = finding
+    return evidence

@@ -24,7 +24,9 @@ from reviews.standing import standing_of
 from . import workflow
 from .models import (
     DEFAULT_CATEGORIES,
+    EvidenceStage,
     Finding,
+    FindingEvidence,
     FindingCategory,
     FindingComment,
     FindingEvent,
@@ -473,3 +475,43 @@ def ensure_default_categories() -> None:
     """The seed catalogue (also a data migration); idempotent."""
     for position, name in enumerate(DEFAULT_CATEGORIES):
         FindingCategory.objects.get_or_create(name=name, defaults={"position": position})
+
+
+@transaction.atomic
+def evidence_add(*, finding_id: int, actor, file, original_name: str, marking, stage: str = EvidenceStage.FINDING, title: str = "") -> FindingEvidence:
+    """Attaches ``file`` to the finding (``stage`` "finding") or to its retest ("retest")
+    as an evidence document: hashed, type-checked, scanned, marked and logged like every
+    document (documents.services.evidence_document_create), visible exactly to those
+    who see the finding. An evaluation log (Inspect ``.json`` or ``.eval``) gets its
+    task, model and scores read as JSON data (findings.evallogs); one that cannot be
+    read is kept and marked not readable. Side effects: the stored file, audit
+    ``document.upload`` and ``finding.evidence``, a scan queued after commit.
+    Refused (NotAllowed) when the actor's standing does not allow it.
+    """
+    from documents.services import evidence_document_create
+
+    from .evallogs import summarise
+
+    if stage not in EvidenceStage.values:
+        raise ValidationError({"stage": "Choose whether the evidence belongs to the finding or to a retest."})
+    finding, standing = _locked(finding_id, actor)
+    if not standing.may_attach_evidence(finding, retest=stage == EvidenceStage.RETEST):
+        raise NotAllowed(
+            "Only an agency that may retest this finding attaches retest evidence, once the company has responded."
+            if stage == EvidenceStage.RETEST
+            else "Only the finding's own agency attaches evidence to it, until it closes."
+        )
+    version = evidence_document_create(
+        review=finding.review, actor=actor, title=title, marking=marking, file=file, original_name=original_name
+    )
+    summary = summarise(file, content_type=version.content_type, name=original_name) or {}
+    evidence = FindingEvidence(
+        finding=finding, document=version.document, stage=stage, added_by=actor, agency_id=actor.agency_id, log_summary=summary,
+    )
+    evidence.full_clean()
+    evidence.save()
+    audit_record(
+        action="finding.evidence", actor=actor, target=finding, review=finding.review,
+        payload={"document": version.document_id, "stage": stage, "sha256": version.sha256},
+    )
+    return evidence

@@ -10,4 +10,6 @@ urlpatterns = [
     path("findings/<int:pk>/edit/", views.finding_edit, name="finding_edit"),
     path("findings/<int:pk>/link/", views.finding_link, name="finding_link"),
     path("findings/<int:pk>/move/<slug:name>/", views.finding_transition, name="finding_transition"),
+    path("findings/<int:pk>/evidence/", views.finding_evidence_add, name="finding_evidence_add"),
+    path("findings/evidence/<int:pk>/download/", views.finding_evidence_download, name="finding_evidence_download"),
 ]

@@ -5,7 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.errors import Refused
 from portal.forms import show_refusal
@@ -13,7 +14,7 @@ from accounts.stepup import recently_authenticated, step_up_redirect
 from reviews import selectors as review_selectors
 
 from . import selectors, services, workflow
-from .forms import TRANSITION_FORMS, CommentForm, FindingCreateForm, FindingForm, ShareForm
+from .forms import TRANSITION_FORMS, CommentForm, EvidenceForm, FindingCreateForm, FindingForm, ShareForm
 from .models import SEVERITY_RUBRIC, Catalogue, Sharing, TaxonomyEntry
 
 
@@ -89,6 +90,10 @@ def finding_detail(request, pk: int):
             "moves": [(t, TRANSITION_FORMS[t.name](prefix=t.name)) for t in workflow.available(finding=finding, standing=standing)],
             "may_edit": standing.may_edit_finding(finding),
             "linked": selectors.finding_links(user=request.user, finding=finding),
+            "attachments": selectors.finding_attachments(finding=finding),
+            "evidence_form": (
+                EvidenceForm() if standing.may_attach_evidence(finding) or standing.may_attach_evidence(finding, retest=True) else None
+            ),
         },
     )
 
@@ -211,3 +216,67 @@ def finding_comment(request, pk: int):
     else:
         messages.success(request, "Comment added.")
     return redirect("finding_detail", pk=finding.pk)
+
+
+@login_required
+@csrf_exempt  # checked in documents.views._parse_upload, after the raw-name parser has read the body
+@require_POST
+def finding_evidence_add(request, pk: int):
+    """Attaches one file to the finding or its retest; 404 unless the reader may attach either."""
+    from documents.storage import StorageFault
+    from documents.views import _parse_upload
+
+    finding, standing = _finding_and_standing(request, pk)
+    if not (standing.may_attach_evidence(finding) or standing.may_attach_evidence(finding, retest=True)):
+        raise Http404
+    files, refusals = _parse_upload(request)
+    for name, reason, _code in refusals:
+        messages.error(request, f"{name} {reason}")
+    form = EvidenceForm(request.POST)
+    if not form.is_valid():
+        for f in files:
+            f.close()
+        messages.error(request, "Choose what the evidence belongs to and its marking.")
+        return redirect("finding_detail", pk=finding.pk)
+    if not files and not refusals:
+        messages.error(request, "File: choose a file to attach.")
+    for upload in files[:1]:
+        name = getattr(upload, "original_name", upload.name)
+        try:
+            evidence = services.evidence_add(
+                finding_id=finding.pk, actor=request.user, file=upload, original_name=name, marking=form.cleaned_data["marking"],
+                stage=form.cleaned_data["stage"], title=form.cleaned_data["title"],
+            )
+        except StorageFault as exc:
+            messages.error(request, " ".join(exc.messages))
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, f"{name} attached as evidence ({evidence.get_stage_display().lower()}).")
+        finally:
+            upload.close()
+    return redirect("finding_detail", pk=finding.pk)
+
+
+@login_required
+@require_GET
+def finding_evidence_download(request, pk: int):
+    """The evidence file, for exactly those who see its finding (else 404); the
+    documents app's checks (scan, marking, step-up) and access log apply."""
+    from documents.delivery import fetch_response
+    from documents.permissions import fetch_refusal
+
+    evidence = selectors.evidence_get(user=request.user, pk=pk)
+    standing = review_selectors.standing_get(user=request.user, review=evidence.finding.review_id)
+    standing.require_material()
+    version = evidence.document.versions.select_related("document__marking", "document__review").order_by("-number").first()
+    if version is None:
+        raise Http404
+    refusal = fetch_refusal(request.user, version, inline=False)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("finding_detail", pk=evidence.finding_id)
+    marking = evidence.document.marking
+    if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
+        return step_up_redirect(request)
+    return fetch_response(request, version, inline=False)

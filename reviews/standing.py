@@ -198,6 +198,15 @@ class Standing:
         """An agency acting on the review that sees the finding (its own, or shared beyond its agency)."""
         return self.acts_for_agency and (finding.agency_id == self.agency_id or finding.sharing != "internal")
 
+    def may_attach_evidence(self, finding, *, retest: bool = False) -> bool:
+        """Evidence of a finding: its own agency, until it closes. Evidence of a retest:
+        an agency that may retest it, once the company has responded."""
+        if finding.status == "closed":
+            return False
+        if retest:
+            return self.may_retest_finding(finding) and finding.status in ("responded", "retested")
+        return self.acts_for_agency and finding.agency_id == self.agency_id
+
     def may_close_finding(self, finding) -> bool:
         """A lead of the finding's agency, or the program office."""
         return self.is_program_office or (self.acts_for_agency and self.is_lead and finding.agency_id == self.agency_id)

@@ -17,7 +17,7 @@ from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
-from findings.models import Finding, FindingCategory, FindingComment, FindingEvent
+from findings.models import Finding, FindingCategory, FindingComment, FindingEvent, FindingEvidence
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest, RfiFollow
@@ -122,6 +122,10 @@ OBJECT = {
     # Linking possible duplicates: the program office (an empty form is refused with a message: 302).
     "finding_link": ("finding", "POST", {}, {"admin": 302, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "finding_edit": ("finding", "GET", {}, {"admin": 404, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
+    # Evidence: attaching, the finding's own agency (an empty form is refused with a message: 302);
+    # downloading, whoever sees the finding (findings/tests/test_evidence.py: per sharing level).
+    "finding_evidence_add": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
+    "finding_evidence_download": ("evidence", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_transition": ("finding", "POST", {"name": "close"}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     # Personal API tokens: one's own only; anyone else's answers 404.
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
@@ -224,6 +228,27 @@ def _objects(demo, role, kind):
         if role.startswith("liaison"):
             return None, finding(mine)  # internal: never visible to the company
         return finding(mine), (None if role == "admin" else finding(other))
+    if kind == "evidence":
+        from documents.tests.factories import marking, upload
+
+        def evidence(review):
+            if review == demo["atlas"]:
+                finding, author = review.findings.get(), demo["reviewer_nsa"]  # the demo's internal NSA finding
+            else:
+                author = demo["reviewer_cisa"]
+                finding = finding_services.finding_create(
+                    review_id=review.pk, actor=author, title="F", category=FindingCategory.objects.first(),
+                    severity="low", description="D",
+                )
+            services.terms_accept(review=review, user=author)
+            return finding_services.evidence_add(
+                finding_id=finding.pk, actor=author, file=upload("log.txt", b"evidence\n"), original_name="log.txt",
+                marking=marking(),
+            )
+
+        if role.startswith("liaison"):
+            return None, evidence(mine)  # an internal finding's evidence: never visible to the company
+        return evidence(mine), (None if role == "admin" else evidence(other))
     if kind == "checklist_item":
         return mine.checklist.first(), (None if role == "admin" else other.checklist.first())
     if kind == "package":
@@ -302,6 +327,7 @@ def _state():
         sorted(Credential.objects.values_list("id", "secret", "revealed_at", "revoked_at", "ended_at", "rotated_at")),
         AccessEndpoint.objects.count(),
         ExportPackage.objects.count(),
+        FindingEvidence.objects.count(),
         sorted(SignOff.objects.values_list("id", flat=True)),
         sorted(ReturnCertificate.objects.values_list("id", flat=True)),
     )
@@ -370,7 +396,7 @@ TERMS_GATED = {
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
     "rfi_assign", "rfi_publish_faq", "review_faq",
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
-    "finding_link",
+    "finding_link", "finding_evidence_add", "finding_evidence_download",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
     "extension_position",
     "review_export_json", "review_oscal", "review_package", "review_package_request", "package_download",
