@@ -270,9 +270,9 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
     liaison0 = _one(cur, "SELECT min(user_id) FROM accounts_membership WHERE role = 'company_liaison' AND user_id >= %s", [user0])[0]
     kinds = ["model_card", "system_card", "evaluation_results", "red_team_report", "access_instructions", "security_documentation"]
     cur.execute(
-        "INSERT INTO documents_document (kind, title, created_at, created_by_id, review_id, marking_id) "
+        "INSERT INTO documents_document (kind, title, created_at, created_by_id, review_id, marking_id, purpose) "
         "SELECT (%(kinds)s::text[])[1 + (k + i) %% 6], 'Bench document ' || i || '-' || k, now() - interval '40 days', "
-        "  %(l0)s + ((i %% %(M)s) %% %(C)s), %(r0)s + i - 1, %(mk)s "
+        "  %(l0)s + ((i %% %(M)s) %% %(C)s), %(r0)s + i - 1, %(mk)s, 'review' "
         "FROM generate_series(1, %(R)s) i CROSS JOIN generate_series(1, 3) k",
         {"kinds": kinds, "l0": liaison0, "M": M, "C": C, "r0": review0, "mk": marking, "R": R},
     )
