@@ -257,6 +257,11 @@ class Standing:
     def is_participating_lead(self) -> bool:
         return self.is_agency and self.is_lead and self.agency_participates and self.may_view
 
+    def may_state_extension_position(self, extension) -> bool:
+        """A lead of another participating agency than the one that asked (the
+        asking agency's position is its request), while in review."""
+        return self.in_review and self.is_participating_lead and extension.agency_id != self.agency_id
+
     @property
     def may_request_extension(self) -> bool:
         """A participating agency's lead asks (its reviewers ask their lead: ``may_suggest_extension``)."""

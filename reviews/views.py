@@ -81,6 +81,7 @@ def _detail(request, review, standing, *, status: int = 200, **forms):
     # What would be recorded with a close, read only when the program office may close now
     # (every agency signed off, or the window has ended).
     closable = standing.may_close and (not outstanding or (review.window_end and review.window_end <= timezone.now()))
+    extensions = list(selectors.review_extensions(user=request.user, review=standing))
     context = {
         "review": review,
         "standing": standing,
@@ -88,7 +89,9 @@ def _detail(request, review, standing, *, status: int = 200, **forms):
         "transitions": workflow.available(standing=standing),
         "timeline": selectors.review_timeline(review=review),
         "agencies": agencies,
-        "extensions": selectors.review_extensions(user=request.user, review=standing),
+        "extensions": extensions,
+        # The pending requests this user may state their agency's position on (the Standing decides).
+        "position_extension_ids": {e.pk for e in extensions if standing.may_state_extension_position(e)},
         "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
         "sign_offs": sign_offs,
         "outstanding": outstanding,
@@ -221,7 +224,7 @@ def extension_answer(request, pk: int):
 def extension_position(request, pk: int):
     """Another participating agency's lead states the agency's position."""
     extension, review, standing = _extension_page(request, pk, "is_participating_lead")
-    if extension.agency_id == standing.agency_id:
+    if not standing.may_state_extension_position(extension):
         raise Http404  # the requesting agency's position is its request: no form is offered
     standing.require_material()
     form = ExtensionPositionForm(request.POST)

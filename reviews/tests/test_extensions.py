@@ -236,3 +236,20 @@ def test_two_admins_deciding_at_once_move_the_window_once():
     assert sorted(results) == ["This request was already approved.", "won"]
     assert Review.objects.get(pk=review.pk).window_end == add_calendar_days(end, 4)
     assert ReviewTransition.objects.filter(review=review, name="extend").count() == 1
+
+
+def test_position_form_is_offered_to_the_other_agencys_lead_only_and_its_post_follows(demo, login):
+    ext = _ask(demo)  # NSA asks on the shared review
+    url = reverse("extension_position", kwargs={"pk": ext.pk})
+    page = lambda role: login(demo[role], accept_terms_for=[demo["atlas_mini"]]).get(  # noqa: E731
+        reverse("review_detail", kwargs={"pk": demo["atlas_mini"].pk})
+    ).content.decode()
+    assert url in page("lead_cisa")
+    assert url not in page("lead_nsa") and url not in page("reviewer_cisa")
+    # The asking agency's lead cannot post one either: 404, nothing written.
+    response = login(demo["lead_nsa"]).post(url, {"position": "support", "note": "x"})
+    assert response.status_code == 404
+    assert not ExtensionPosition.objects.filter(extension=ext).exists()
+    response = login(demo["lead_cisa"]).post(url, {"position": "support", "note": "We need it too."})
+    assert response.status_code == 302
+    assert list(ExtensionPosition.objects.filter(extension=ext).values_list("agency__acronym", "supports")) == [("CISA", True)]
