@@ -47,6 +47,78 @@ def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
         app.conf.task_always_eager = eager
     mail.outbox = []
     _DEMO_MEDIA[:] = [media]
+    with django_db_blocker.unblock():
+        _DEMO_ROWS[:] = _snapshot_tables()
+    _install_restore_teardown()
+
+
+# The seeded world's rows, table by table (PostgreSQL's binary COPY), taken once
+# per session. A test that commits for real (``transactional_db``, ``live_server``)
+# ends with the database put back to exactly these rows (same ids) instead of
+# Django's flush: TRUNCATE of ~80 tables costs seconds per test on this
+# machine, and the next test asking for ``demo`` would have had to run
+# ``seed_demo`` again on the emptied database.
+_DEMO_ROWS: list[tuple[str, bytes]] = []
+
+
+def _restore_instead_of_flush(self):
+    from django.db import connection
+
+    if not _DEMO_ROWS or self.available_apps is not None or self.serialized_rollback:
+        return _flush_after_transactional_test(self)
+    try:
+        _restore_tables(_DEMO_ROWS)
+    except Exception:  # a test that killed its own backend (database-outage tests)
+        connection.close()
+        _restore_tables(_DEMO_ROWS)
+
+
+def _install_restore_teardown():
+    from django.test import TransactionTestCase
+
+    global _flush_after_transactional_test
+    if TransactionTestCase._fixture_teardown is not _restore_instead_of_flush:
+        _flush_after_transactional_test = TransactionTestCase._fixture_teardown
+        TransactionTestCase._fixture_teardown = _restore_instead_of_flush
+
+
+def _snapshot_tables() -> list[tuple[str, bytes]]:
+    from django.db import connection
+
+    rows = []
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        for table in sorted(connection.introspection.django_table_names(only_existing=True, include_views=False)):
+            data = bytearray()
+            with cursor.copy(f'COPY "{table}" TO STDOUT (FORMAT BINARY)') as copy:
+                for chunk in copy:
+                    data += chunk
+            rows.append((table, bytes(data)))
+    return rows
+
+
+def _restore_tables(rows: list[tuple[str, bytes]]) -> None:
+    """Every Django table back to the snapshot: emptied, then copied in with
+    triggers and foreign-key checks off (the audit trail's append-only trigger
+    would refuse the deletion; rows arrive in table order, not dependency
+    order). Content types get their seeded ids back, so the process's cache of
+    them is dropped."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            for table, _ in rows:
+                # Not TRUNCATE: on tables this small, a DELETE is many times cheaper.
+                cursor.execute(f'DELETE FROM "{table}"')
+            for table, data in rows:
+                with cursor.copy(f'COPY "{table}" FROM STDIN (FORMAT BINARY)') as copy:
+                    copy.write(data)
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +134,8 @@ def demo(db, django_db_blocker):
     """The demo world of DESIGN.md, built by ``seed_demo``; a dict of its objects.
 
     Present from the session's start (``django_db_setup``); a test that
-    flushes the database (``transactional_db``, ``live_server``) gets it built
-    again here."""
+    flushes the database (``transactional_db``, ``live_server``) gets the
+    session's rows back here (``_restore_tables``)."""
     from django.core.management import call_command
 
     from accounts.models import User
@@ -72,7 +144,10 @@ def demo(db, django_db_blocker):
     from reviews.models import Review
 
     if not Review.objects.filter(model__name="Atlas-2 Mini").exists():
-        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+        if _DEMO_ROWS:
+            _restore_tables(_DEMO_ROWS)
+        else:
+            call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
     # Users as a request has them: membership and organisation loaded with the user
     # (accounts.backends.PortalAuthenticationBackend), so a page or service costs what it does live.
     users = User.objects.select_related("membership__agency", "membership__company")
@@ -93,6 +168,27 @@ def demo(db, django_db_blocker):
         "northwind": Company.objects.get(slug="northwind"),
         "contoso": Company.objects.get(slug="contoso"),
     }
+
+
+@pytest.fixture(scope="module")
+def module_rollback(django_db_setup, django_db_blocker):
+    """One transaction around a module's tests, rolled back after the last one.
+
+    Data a module's tests only read (a 50-review world, a seeded bench set) is
+    built once in a module-scoped fixture that requests this one; each test's
+    own transaction (``db``) is a savepoint inside it, so what a test changes
+    is still undone after that test. xdist may run the module's tests on both
+    workers: each builds the data once."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -28,6 +28,22 @@ def _world(n: int):
     return {"reviewer": reviewer, "lead": lead, "admin": admin, "liaison": liaison}
 
 
+@pytest.fixture(scope="module")
+def worlds(module_rollback):
+    """A 5-review and a 50-review world, built once for the module (rolled back after it)."""
+    return {5: _world(5), 50: _world(50)}
+
+
+def _client_for(user):
+    from django.test import Client
+
+    from conftest import force_login_mfa
+
+    client = Client()
+    force_login_mfa(client, user)
+    return client
+
+
 def _count(client, url) -> int:
     client.get(url)  # warm the session (MFA check is remembered after the first request)
     with CaptureQueriesContext(connection) as ctx:
@@ -63,18 +79,8 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize(("role", "name"), PAGES)
-def test_list_query_count_does_not_grow_with_reviews(login, role, name):
-    counts = {}
-    for size in (5, 50):
-        world = _world(size)
-        from django.test import Client
-
-        client = Client()
-        user = world[role]
-        from conftest import force_login_mfa
-
-        force_login_mfa(client, user)
-        counts[size] = _count(client, reverse(name))
+def test_list_query_count_does_not_grow_with_reviews(db, worlds, role, name):
+    counts = {size: _count(_client_for(world[role]), reverse(name)) for size, world in worlds.items()}
     assert counts[5] == counts[50] == EXPECTED[(role, name)], counts
 
 
@@ -89,15 +95,9 @@ def test_review_list_query_count_at_one_and_three(login, size, django_assert_num
 
 
 @pytest.mark.parametrize("role", ["reviewer", "lead", "liaison", "admin"])
-def test_review_list_query_count_same_at_any_page_size_and_depth(role):
+def test_review_list_query_count_same_at_any_page_size_and_depth(db, worlds, role):
     """10 or 100 rows, the first page or the last: the same statements."""
-    from django.test import Client
-
-    from conftest import force_login_mfa
-
-    world = _world(24)
-    client = Client()
-    force_login_mfa(client, world[role])
+    client = _client_for(worlds[50][role])
     url = reverse("review_list")
     counts = {q: _count(client, f"{url}{q}") for q in ("", "?per_page=10", "?per_page=100", "?per_page=10&page=2", "?per_page=10&page=99")}
     assert set(counts.values()) == {EXPECTED[(role, "review_list")]}, counts
@@ -107,26 +107,21 @@ REVIEW_PAGES = ["review_detail", "review_documents", "review_rfis", "review_find
 
 
 @pytest.mark.parametrize("role", ["reviewer", "lead", "liaison", "admin"])
-def test_review_page_query_count_does_not_grow_with_visible_reviews(role):
-    """A review's pages cost the same for someone who sees 2 reviews and
-    someone who sees 30 (the grants are asked about that one review), and stay
+def test_review_page_query_count_does_not_grow_with_visible_reviews(db, worlds, role):
+    """A review's pages cost the same for someone who sees 5 reviews and
+    someone who sees 50 (the grants are asked about that one review), and stay
     within issue 9's budget of 12 statements."""
-    from django.test import Client
-
-    from conftest import force_login_mfa
+    from reviews.models import Review
     from reviews.services import terms_accept
 
     counts = {}
-    for size in (2, 30):
-        world = _world(size)
+    for size, world in worlds.items():
         user = world[role]
-        client = Client()
-        force_login_mfa(client, user)
-        from reviews.models import Review
+        client = _client_for(user)
 
         review = Review.objects.visible_to(type(user).objects.select_related("membership").get(pk=user.pk)).order_by("pk").first()
         if role in ("reviewer", "lead"):
             terms_accept(review=review, user=user)
         counts[size] = {name: _count(client, reverse(name, args=[review.pk])) for name in REVIEW_PAGES}
-    assert counts[2] == counts[30], counts
-    assert max(counts[30].values()) <= 12, counts
+    assert counts[5] == counts[50], counts
+    assert max(counts[50].values()) <= 12, counts
