@@ -140,7 +140,7 @@ def test_worker_runs_the_sweep_and_sends(workers):
     review, people = _review_due_now()
     workers()
     sweep_reminders.apply_async(queue=workers.queue)
-    _wait(lambda: Reminder.objects.filter(rule__name=RULE, sent_at__isnull=False).count() == len(people), 60, "delivery")
+    _wait(lambda: Reminder.objects.filter(rule__name=RULE, sent_at__isnull=False).count() == len(people), 150, "delivery")
     assert _mail_by_recipient(workers.mail_dir) == {p.email: 1 for p in people}
     assert sorted(Notification.objects.filter(verb="reminder").values_list("recipient__email", flat=True)) == sorted(p.email for p in people)
 
