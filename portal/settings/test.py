@@ -24,6 +24,10 @@ if "postgresql" not in DATABASES["default"]["ENGINE"]:
     from .env import fail
 
     fail("DATABASE_URL must point at PostgreSQL for the test suite")
+# A test database need not survive a crash: commits (each migration, each test
+# that commits for real) do not wait for the WAL to reach the disk. Per
+# connection, so the server's other databases keep their durability.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 
 REDIS_URL = get_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss"))
 # pytest-xdist runs the suite in worker processes gw0, gw1, …; each gets its own
