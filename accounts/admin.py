@@ -48,9 +48,14 @@ class UserAdmin(BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         from .services import user_deactivate, user_reactivate
 
+        # The flag itself is changed by the service (which refuses a change that is none).
+        active = obj.is_active
+        toggled = change and "is_active" in form.changed_data
+        if toggled:
+            obj.is_active = form.initial.get("is_active", not active)
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data:
-            if obj.is_active:
+        if toggled:
+            if active:
                 user_reactivate(user=obj, actor=request.user)
             else:
                 user_deactivate(user=obj, actor=request.user)

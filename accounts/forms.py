@@ -100,3 +100,25 @@ class PortalLoginForm(_allauth_login_form()):
                     "use “Sign in through your agency or company”."
                 ) from None
             raise
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every zone zoneinfo knows (IANA names), sorted; the legacy aliases left out."""
+    from zoneinfo import available_timezones
+
+    names = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "US/")))
+    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Pages, e-mails and reminders show times in this zone, with its abbreviation (EST, CET …).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
+        self.fields["time_zone"].error_messages["invalid_choice"] = (
+            "“%(value)s” is not a known time zone: choose one from the list."
+        )

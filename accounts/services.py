@@ -15,11 +15,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.services import audit_record
+from portal.errors import NotAllowed, Refused
 from notifications.mail import absolute_url, email_queue
 
 from . import hooks
 from .models import Invitation, Membership, Role, User
-from .permissions import can_invite
+from .permissions import can_invite, may_manage_invitation, may_manage_person
 
 
 def token_hash(token: str) -> str:
@@ -107,8 +108,18 @@ def invitation_create(
         payload={"email": email, "role": role, "agency_id": agency_id, "company_id": company_id},
     )
 
+    _invitation_email(invitation=invitation, token=token, inviter=inviter)
+    return invitation, token
+
+
+def _invitation_email(*, invitation: Invitation, token: str, inviter: User) -> None:
+    """The invitation's e-mail, through the outbox: the link for a new address;
+    for an address that already has an account, no working link but a notice
+    to the holder (audit ``invitation.existing_account``)."""
     from django.urls import reverse
 
+    email, role = invitation.email, invitation.role
+    agency_id, company_id = invitation.agency_id, invitation.company_id
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         # The link would only fail ("an account exists"); tell the holder instead, and
@@ -121,7 +132,7 @@ def invitation_create(
             context={"invitation": invitation, "user": existing, "url": absolute_url(reverse("account_login"))},
             kind="invitation",
         )
-        return invitation, token
+        return
 
     path = reverse("invitation_accept", kwargs={"token": token})
     # The invitee learns the inviter's name only within one organisation (a
@@ -139,7 +150,62 @@ def invitation_create(
         kind="invitation",
         sensitive=True,
     )
+
+
+def _invitation_locked(*, invitation_id: int, actor: User) -> Invitation:
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+    if invitation is None or not may_manage_invitation(actor=actor, invitation=invitation):
+        raise NotAllowed("You may not manage this invitation.")
+    if invitation.accepted_at:
+        raise Refused("This invitation was already used: its account exists.")
+    if invitation.revoked_at:
+        raise Refused("This invitation was already withdrawn or replaced by a newer one.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation_id: int, actor: User) -> tuple[Invitation, str]:
+    """Sends a pending (or expired) invitation again with a new link.
+
+    A new token replaces the old one (only its hash is stored, so the old link
+    stops working) and the expiry starts again (``PORTAL_INVITATION_DAYS``);
+    the address, role and organisation stay as they were. Refused for an
+    invitation already used or revoked, and (NotAllowed) for one ``actor``
+    could not send (``may_manage_invitation``). Side effects: audit
+    ``invitation.resend``; the e-mail through the outbox, as when it was
+    first sent. Returns the invitation and the new raw token.
+    """
+    invitation = _invitation_locked(invitation_id=invitation_id, actor=actor)
+    now = timezone.now()
+    token = secrets.token_urlsafe(32)
+    previous_expiry = invitation.expires_at
+    invitation.token_hash = token_hash(token)
+    invitation.expires_at = now + timedelta(days=settings.PORTAL_INVITATION_DAYS)
+    invitation.full_clean()
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    audit_record(
+        action="invitation.resend",
+        actor=actor,
+        target=invitation,
+        payload={"email": invitation.email, "previous_expiry": previous_expiry.isoformat(), "expires_at": invitation.expires_at.isoformat()},
+    )
+    _invitation_email(invitation=invitation, token=token, inviter=actor)
     return invitation, token
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation_id: int, actor: User) -> Invitation:
+    """Withdraws a pending (or expired) invitation: its link stops working at
+    once (``invitation_for_token`` refuses it, and single sign-on no longer
+    finds it). Refused for an invitation already used or revoked, and
+    (NotAllowed) for one ``actor`` could not send. Side effect: audit
+    ``invitation.revoke``; no e-mail.
+    """
+    invitation = _invitation_locked(invitation_id=invitation_id, actor=actor)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(action="invitation.revoke", actor=actor, target=invitation, payload={"email": invitation.email})
+    return invitation
 
 
 def invitation_for_token(*, token: str) -> Invitation:
@@ -258,11 +324,20 @@ def membership_set(
 def user_deactivate(*, user: User, actor: User) -> None:
     """Deactivates an account and ends every session it holds.
 
-    The sessions are deleted now; even a session missed here is refused on
-    its next request, since inactive users do not authenticate.
+    Allowed to program admins for anyone but themselves, and to an agency lead
+    for their own agency's people other than themselves
+    (``permissions.may_manage_person``; otherwise NotAllowed); refused for an
+    account already deactivated. The sessions are deleted now; even a session
+    missed here is refused on its next request, since inactive users do not
+    authenticate. The membership, grants and assignments are kept (a
+    reactivated account finds them again). Side effects: the user's API tokens
+    are revoked (``api.receivers``); audit ``user.deactivate``.
     """
-    if not actor.is_program_admin:
-        raise PermissionDenied("Only program admins deactivate accounts.")
+    user = User.objects.select_for_update(of=("self",)).select_related("membership").get(pk=user.pk)
+    if not may_manage_person(actor=actor, person=user):
+        raise NotAllowed("You may not deactivate this account.")
+    if not user.is_active:
+        raise Refused(f"{user.get_full_name()}'s account is already deactivated.")
     user.is_active = False
     user.save(update_fields=["is_active"])
     from allauth.usersessions.models import UserSession
@@ -276,9 +351,33 @@ def user_deactivate(*, user: User, actor: User) -> None:
 @transaction.atomic
 def user_reactivate(*, user: User, actor: User) -> None:
     """Lets a deactivated account sign in again (its grants and memberships
-    were kept). Side effect: audit ``user.reactivate``."""
-    if not actor.is_program_admin:
-        raise PermissionDenied("Only program admins reactivate accounts.")
+    were kept; revoked API tokens stay revoked). The same people may do it as
+    may deactivate (``permissions.may_manage_person``; otherwise NotAllowed);
+    refused for an active account. Side effect: audit ``user.reactivate``."""
+    user = User.objects.select_for_update(of=("self",)).select_related("membership").get(pk=user.pk)
+    if not may_manage_person(actor=actor, person=user):
+        raise NotAllowed("You may not reactivate this account.")
+    if user.is_active:
+        raise Refused(f"{user.get_full_name()}'s account is already active.")
     user.is_active = True
     user.save(update_fields=["is_active"])
     audit_record(action="user.reactivate", actor=actor, target=user)
+
+
+@transaction.atomic
+def user_time_zone_set(*, user: User, time_zone: str) -> User:
+    """Sets the time zone the user's pages, e-mails and reminders show times in
+    (an IANA name such as ``America/New_York``; anything zoneinfo does not know
+    is refused, naming the field). Side effect: audit ``user.time_zone``.
+    """
+    from zoneinfo import available_timezones
+
+    if time_zone not in available_timezones():
+        raise Refused(f"Time zone “{time_zone}” is not a known time zone: choose one from the list.", field="time_zone")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = str(user.time_zone)
+    user.time_zone = time_zone
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["time_zone"])
+    audit_record(action="user.time_zone", actor=user, target=user, payload={"before": before, "after": time_zone})
+    return user

@@ -6,14 +6,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.forms import add_service_errors
+from portal.errors import Refused
+from portal.forms import add_service_errors, show_refusal
 
 from . import services
-from .forms import InvitationAcceptForm, InvitationForm
+from .forms import InvitationAcceptForm, InvitationForm, TimeZoneForm
 from .permissions import invitable_roles
-from .selectors import invitation_list, people_list, sso_for_invitation
+from .selectors import (
+    invitation_for_management,
+    invitation_list,
+    invitations_outstanding,
+    invitations_with_management,
+    people_list,
+    person_for_management,
+    sso_for_invitation,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,5 +87,116 @@ def invitation_create(request):
     return render(
         request,
         "accounts/invitations.html",
-        {"form": form, "invitations": invitation_list(user=request.user)[:50], "people": people_list(user=request.user)},
+        {"form": form, "invitations": invitations_with_management(user=request.user, invitations=invitation_list(user=request.user)[:50])},
     )
+
+
+def _may_see_people(user) -> bool:
+    return user.is_program_admin or user.is_agency_lead or user.is_company_liaison
+
+
+@login_required
+def people_index(request):
+    """The people of the viewer's scope with their role, organisation, last
+    sign-in, sign-in method and status, and the invitations not yet used;
+    buttons for what the viewer may do to each (accounts.permissions)."""
+    if not _may_see_people(request.user):
+        raise Http404
+    return render(
+        request,
+        "accounts/people.html",
+        {
+            "people": people_list(user=request.user),
+            "invited": invitations_outstanding(user=request.user),
+            "may_invite": bool(invitable_roles(inviter=request.user)),
+        },
+    )
+
+
+def _back(request):
+    """Back where the button was (the people page unless the form says another page of this site)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("people_list")
+
+
+@login_required
+@require_POST
+def person_deactivate(request, pk: int):
+    person = person_for_management(user=request.user, pk=pk)
+    if person is None:
+        raise Http404
+    try:
+        services.user_deactivate(user=person, actor=request.user)
+    except Refused as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, f"{person.get_full_name()}'s account is deactivated; their sessions have ended.")
+    return _back(request)
+
+
+@login_required
+@require_POST
+def person_reactivate(request, pk: int):
+    person = person_for_management(user=request.user, pk=pk)
+    if person is None:
+        raise Http404
+    try:
+        services.user_reactivate(user=person, actor=request.user)
+    except Refused as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, f"{person.get_full_name()} can sign in again.")
+    return _back(request)
+
+
+@login_required
+@require_POST
+def invitation_resend(request, pk: int):
+    invitation = invitation_for_management(user=request.user, pk=pk)
+    if invitation is None:
+        raise Http404
+    try:
+        invitation, _ = services.invitation_resend(invitation_id=invitation.pk, actor=request.user)
+    except Refused as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Invitation sent again to {invitation.email}; the earlier link no longer works and the new one works once, "
+            f"until {timezone.localtime(invitation.expires_at):%B %-d, %Y %H:%M %Z}.",
+        )
+    return _back(request)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, pk: int):
+    invitation = invitation_for_management(user=request.user, pk=pk)
+    if invitation is None:
+        raise Http404
+    try:
+        invitation = services.invitation_revoke(invitation_id=invitation.pk, actor=request.user)
+    except Refused as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, f"Invitation for {invitation.email} withdrawn; its link no longer works.")
+    return _back(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def time_zone_edit(request):
+    """The signed-in user's own time zone: every page, e-mail and reminder shows times in it."""
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": str(request.user.time_zone)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
+        except Refused as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
+            return redirect("account_time_zone")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/time_zone.html", {"form": form, "now": timezone.now()}, status=status)

@@ -282,6 +282,18 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
     expect(page.locator(".notification-list")).to_contain_text(re.compile("remind|days before|window", re.I))
     session.checkpoint(page, "notifications-reviewer")
+
+    # Times in their own zone: the reviewer chooses Berlin; records then read CET/CEST.
+    page.locator("details.user-menu summary").click()
+    page.get_by_role("link", name="Time zone").click()
+    page.get_by_label("Time zone", exact=True).select_option("Europe/Berlin")
+    page.get_by_role("button", name="Save time zone").click()
+    expect(page.get_by_text("Times are now shown in Europe/Berlin.")).to_be_visible()
+    session.checkpoint(page, "time-zone-reviewer")
+    page.goto(url(session, f"/reviews/{mini.pk}/history/"))
+    expect(page.get_by_role("columnheader", name="When (Europe/Berlin)")).to_be_visible()
+    expect(page.locator("tbody time").first).to_have_text(re.compile(r" CES?T$"))
+    session.checkpoint(page, "history-reviewer")
     return {"review": mini.pk}
 
 
@@ -424,6 +436,32 @@ def admin_lead_journey(session: Session) -> dict:
     expect(rows.first).to_contain_text("report.generate")
     expect(rows.first).to_contain_text(f"review #{atlas.pk}")
     session.checkpoint(admin_page, "audit-admin")
+
+    # Verify the hash chain from the page (the check of `manage.py verify_audit`).
+    admin_page.get_by_role("button", name="Verify the chain").click()
+    expect(admin_page.get_by_text("The chain is intact:")).to_be_visible()
+    session.checkpoint(admin_page, "audit-verified-admin")
+
+    # People: NSA's lead sees NSA's people, deactivates the newcomer and lets them back in.
+    lead_page.goto(url(session, "/people/"))
+    newcomer_row = lead_page.locator("tr", has_text="new.analyst@agency.example")
+    expect(newcomer_row).to_contain_text("Password + authenticator app")
+    session.checkpoint(lead_page, "people-lead")
+    newcomer_row.get_by_role("button", name=re.compile("^Deactivate")).click()
+    expect(lead_page.get_by_text("Noa Analyst's account is deactivated")).to_be_visible()
+    lead_page.locator("tr", has_text="new.analyst@agency.example").get_by_role("button", name=re.compile("^Reactivate")).click()
+    expect(lead_page.get_by_text("Noa Analyst can sign in again.")).to_be_visible()
+
+    # The program office's People page: an invitation never used is sent again.
+    from accounts.services import invitation_create
+
+    invitation_create(inviter=admin, email="pending.analyst@agency.example", role="agency_reviewer", agency_id=_agency("CISA").pk)
+    admin_page.goto(url(session, "/people/"))
+    invited_row = admin_page.locator("tr", has_text="pending.analyst@agency.example")
+    expect(invited_row).to_contain_text("Invited")
+    session.checkpoint(admin_page, "people-admin")
+    invited_row.get_by_role("button", name=re.compile("^Resend")).click()
+    expect(admin_page.get_by_text("Invitation sent again to pending.analyst@agency.example")).to_be_visible()
     return {"review": atlas.pk}
 
 

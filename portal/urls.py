@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("sso.account_urls")),
+    path("accounts/", include("accounts.account_urls")),
     path("accounts/", include("allauth.urls")),
     path("people/", include("sso.people_urls")),
     path("people/", include("accounts.urls")),

@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import DEMO_ROLES
+from accounts.models import Invitation, User
 from api.models import ApiToken
 from documents.models import Document, DocumentAccess, DocumentVersion
 from exports.models import ExportPackage
@@ -43,6 +44,12 @@ PLAIN = {
     "notification_read_all": ("POST", {}, 302),
     "audit_index": ("GET", {"admin": 200}, 404),
     "audit_export": ("GET", {"admin": 200}, 404),
+    # "Verify the chain": program admins; the result is shown on the audit page.
+    "audit_verify": ("POST", {"admin": 200}, 404),
+    # People: the program office everyone, a lead their agency, a liaison their company.
+    "people_list": ("GET", {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "liaison_northwind": 200, "liaison_contoso": 200}, 404),
+    # One's own time zone.
+    "account_time_zone": ("GET", {}, 200),
     "notification_preferences": ("GET", {}, 200),
     "api_token_list": ("GET", {}, 200),
     # Identity providers are the program office's.
@@ -137,6 +144,12 @@ OBJECT = {
     "model_access_endpoint_add": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
     "model_access_credential_issue": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
     "model_access_credentials_import": ("review", "POST", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    # People (accounts/): the program office manages everyone but itself, a lead their own agency's people;
+    # invitations, whoever could send them now (a liaison their company's).
+    "person_deactivate": ("person", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302}),
+    "person_reactivate": ("person", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302}),
+    "invitation_resend": ("invitation", "POST", {}, {r: 302 for r in DEMO_ROLES if not r.startswith("reviewer")}),
+    "invitation_revoke": ("invitation", "POST", {}, {r: 302 for r in DEMO_ROLES if not r.startswith("reviewer")}),
     # A credential is revealed by its reviewer only (once: 200, the secret); anyone else 404.
     "credential_reveal": ("credential", "POST", {}, {r: (200 if r.startswith("reviewer") else 404) for r in DEMO_ROLES}),
     "credential_revoke": ("credential", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
@@ -292,6 +305,26 @@ def _objects(demo, role, kind):
             )
 
         return credential(mine), (None if role == "admin" else credential(other))
+    if kind == "person":
+        # Out of scope: oneself (the program office), another agency's people (a lead), anyone (the others).
+        mine_p = {"admin": "reviewer_nsa", "lead_nsa": "reviewer_nsa", "lead_cisa": "reviewer_cisa"}.get(role)
+        other_p = {"admin": "admin", "lead_nsa": "reviewer_cisa", "lead_cisa": "reviewer_nsa"}.get(role, "reviewer_nsa" if role != "reviewer_nsa" else "lead_cisa")
+        return (demo[mine_p] if mine_p else None), demo[other_p]
+    if kind == "invitation":
+        from accounts.services import invitation_create
+
+        def invitation(org):
+            inviter, role_, agency_id, company_id = {
+                "nsa": (demo["lead_nsa"], "agency_reviewer", demo["nsa"].pk, None),
+                "cisa": (demo["lead_cisa"], "agency_reviewer", demo["cisa"].pk, None),
+                "northwind": (demo["liaison_northwind"], "company_liaison", None, demo["northwind"].pk),
+                "contoso": (demo["liaison_contoso"], "company_liaison", None, demo["contoso"].pk),
+            }[org]
+            return invitation_create(inviter=inviter, email=f"new.{org}@example.test", role=role_, agency_id=agency_id, company_id=company_id)[0]
+
+        mine_org = {"admin": "nsa", "lead_nsa": "nsa", "lead_cisa": "cisa", "liaison_northwind": "northwind", "liaison_contoso": "contoso"}.get(role)
+        other_org = {"lead_nsa": "cisa", "lead_cisa": "nsa", "liaison_northwind": "contoso", "liaison_contoso": "northwind"}.get(role, "nsa")
+        return (invitation(mine_org) if mine_org else None), (None if role == "admin" else invitation(other_org))
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
@@ -330,6 +363,8 @@ def _state():
         FindingEvidence.objects.count(),
         sorted(SignOff.objects.values_list("id", flat=True)),
         sorted(ReturnCertificate.objects.values_list("id", flat=True)),
+        sorted(User.objects.values_list("id", "is_active")),
+        sorted(Invitation.objects.values_list("id", "token_hash", "expires_at", "revoked_at")),
     )
 
 
@@ -409,6 +444,7 @@ NOT_GATED = {
     "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
     "extension_decide", "extension_answer", "review_certify", "api_token_revoke", "sso_provider_edit",
+    "person_deactivate", "person_reactivate", "invitation_resend", "invitation_revoke",
 }
 AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
 

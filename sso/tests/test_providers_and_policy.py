@@ -123,7 +123,7 @@ def test_people_page_shows_how_each_person_signs_in(demo, login, client, idp, pr
     invitation_create(inviter=demo["lead_nsa"], email="sso.person@nsa.example", role="agency_reviewer", agency_id=demo["nsa"].pk)
     sso_sign_in(client, idp, "sso.person@nsa.example", {"sub": "s1", "email": "sso.person@nsa.example", "email_verified": True})
     client.post(reverse("account_logout"))
-    page = login(demo["lead_nsa"]).get(reverse("invitation_create")).content.decode()
+    page = login(demo["lead_nsa"]).get(reverse("people_list")).content.decode()
     assert "NSA ICAM (single sign-on)" in page and "sso.person@nsa.example" in page
     assert "Password + authenticator app" in page  # the lead themself
     assert "reviewer.cisa@agency.example" not in page  # another agency's people are not listed
