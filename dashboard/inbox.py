@@ -13,6 +13,7 @@ so nobody of another organisation is named.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -110,13 +111,18 @@ def _running_stop_of_review():
     return ClockStop.objects.filter(review=OuterRef("review_id"), resumed_at__isnull=True).values("stopped_at")[:1]
 
 
-def _section(key, heading, qs, order, make, empty_note="") -> Section:
+def _section(key, heading, qs, order, make, empty_note="", *, only=None) -> Section | None:
+    """One section (None when ``only`` names other sections: no query then)."""
+    if only is not None and key not in only:
+        return None
     count, rows = _rows(qs, order)
     return Section(key=key, heading=heading, count=count, items=[make(r) for r in rows], empty_note=empty_note)
 
 
-def _stopped_clocks(user) -> tuple[int, list[Item]]:
+def _stopped_clocks(user, only=None) -> tuple[int, list[Item]]:
     """Reviews in review the user sees whose clock stands (a blocking question waits on the company)."""
+    if only is not None and "stopped" not in only:
+        return 0, []
     qs = (
         Review.objects.visible_to(user)
         .filter(status=ReviewStatus.IN_REVIEW)
@@ -142,8 +148,9 @@ def _rfi_item(rfi, *, note: str = "", due=True) -> Item:
 
 
 # ------------------------------------------------------------------ reviewer
-def reviewer_inbox(*, user, now: datetime | None = None) -> Inbox:
+def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
     now = now or timezone.now()
+    sec = partial(_section, only=only)
     answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
     accepted_here = Assignment.objects.filter(review=OuterRef("pk"), reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
     terms_now = TermsAcceptance.objects.filter(review=OuterRef("pk"), user_id=user.pk, version=OuterRef("access_terms_version"))
@@ -179,31 +186,31 @@ def reviewer_inbox(*, user, now: datetime | None = None) -> Inbox:
         .annotate(stopped_since=Subquery(_running_stop()))
         .select_related("model")
     )
-    sections = [
-        _section(
+    sections = [s for s in [
+        sec(
             "assignments", "Answer your assignments", invitations, ["invited_at", "id"],
             lambda a: Item(
                 title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
                 review=_review_label(a.review), due=a.invited_at + answer_days, note=f"Asked by {a.agency.acronym}: accept or decline",
             ),
         ),
-        _section(
+        sec(
             "terms", "Accept the access terms", terms, ["window_end", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
                            note="The review's material opens once you accept its terms"),
         ),
-        _section(
+        sec(
             "rfis_answered", "Read the answers to your questions", answered, ["answered_at", "id"],
             lambda rfi: _rfi_item(rfi, due=False, note=f"Answered {timezone.localtime(rfi.answered_at):%b %-d, %Y}; close it or ask again"),
         ),
-        _section(
+        sec(
             "checklist", "Finish the readiness checklist", checklist, ["window_end", "id"],
             lambda r: Item(
                 title=_review_label(r), url=reverse("review_checklist", kwargs={"pk": r.pk}), review=_review_label(r),
                 due=r.window_end, note=f"{r.open_items} item{'s' if r.open_items != 1 else ''} open",
             ),
         ),
-        _section(
+        sec(
             "window_ending", "Windows ending soon", ending, ["window_end", "id"],
             lambda r: Item(
                 title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
@@ -211,14 +218,15 @@ def reviewer_inbox(*, user, now: datetime | None = None) -> Inbox:
                 note="Clock stopped: the end moves by the time it stands" if r.stopped_since else "Record your findings before the end",
             ),
         ),
-    ]
-    count, stopped = _stopped_clocks(user)
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 
 # ---------------------------------------------------------------------- lead
-def lead_inbox(*, user, now: datetime | None = None) -> Inbox:
+def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
     now = now or timezone.now()
+    sec = partial(_section, only=only)
     agency_id = user.agency_id
     answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
     participating = Exists(ReviewAgency.objects.filter(review=OuterRef("pk"), agency_id=agency_id))
@@ -270,10 +278,10 @@ def lead_inbox(*, user, now: datetime | None = None) -> Inbox:
         return Item(title=_review_label(e.review), url=e.review.get_absolute_url() + "#extensions-title",
                     review=_review_label(e.review), due=e.review.window_end, note=note)
 
-    sections = [
-        _section("uncovered", "Assign a reviewer", uncovered, ["window_start", "submitted_at", "id"], uncovered_item),
-        _section("extensions", "Pending extension requests", extensions, ["created_at", "id"], extension_item),
-        _section(
+    sections = [s for s in [
+        sec("uncovered", "Assign a reviewer", uncovered, ["window_start", "submitted_at", "id"], uncovered_item),
+        sec("extensions", "Pending extension requests", extensions, ["created_at", "id"], extension_item),
+        sec(
             "sign_offs", "Record your agency's sign-off", sign_offs, ["window_end", "id"],
             lambda r: Item(
                 title=_review_label(r), url=reverse("review_sign_off", kwargs={"pk": r.pk}), review=_review_label(r),
@@ -281,24 +289,25 @@ def lead_inbox(*, user, now: datetime | None = None) -> Inbox:
                 note="Clock stopped: the end moves by the time it stands" if r.stopped_since else "Your agency's conclusion is due by the window's end",
             ),
         ),
-        _section(
+        sec(
             "late_assignments", "Escalated: assignments not answered", late_assignments, ["invited_at", "id"],
             lambda a: Item(title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
                            review=_review_label(a.review), due=a.invited_at + answer_days,
                            note="Your reviewer has not accepted or declined: remind them or assign someone else"),
         ),
-        _section(
+        sec(
             "late_rfis", "Escalated: your questions overdue at the company", late_rfis, ["due_at", "id"],
             lambda rfi: _rfi_item(rfi, note="The company has not answered by the due date"),
         ),
-    ]
-    count, stopped = _stopped_clocks(user)
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 
 # ------------------------------------------------------------------- liaison
-def liaison_inbox(*, user, now: datetime | None = None) -> Inbox:
+def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
     now = now or timezone.now()
+    sec = partial(_section, only=only)
     rfis = (
         InformationRequest.objects.visible_to(user)
         .filter(status=RfiStatus.OPEN)
@@ -325,9 +334,9 @@ def liaison_inbox(*, user, now: datetime | None = None) -> Inbox:
             note += "; blocking: " + ("the review's clock is stopped until you answer" if rfi.stopped_since else "the agencies cannot work until you answer")
         return _rfi_item(rfi, note=note)
 
-    sections = [
-        _section("rfis", "Answer the agencies' questions", rfis, ["due_at", "id"], rfi_item),
-        _section(
+    sections = [s for s in [
+        sec("rfis", "Answer the agencies' questions", rfis, ["due_at", "id"], rfi_item),
+        sec(
             "findings", "Respond to findings shared with you", findings, ["shared_at", "id"],
             lambda f: Item(
                 title=f.title, url=reverse("finding_detail", kwargs={"pk": f.pk}), review=_review_label(f.review),
@@ -335,26 +344,27 @@ def liaison_inbox(*, user, now: datetime | None = None) -> Inbox:
                 + ("; the retest found it still present" if f.status == FindingStatus.RETESTED else ""),
             ),
         ),
-        _section(
+        sec(
             "extensions", "Answer extension requests", extensions, ["created_at", "id"],
             lambda e: Item(
                 title=_review_label(e.review), url=e.review.get_absolute_url() + "#extensions-title", review=_review_label(e.review),
                 due=e.review.window_end, note=f"{e.agency.acronym} asks for {e.days} more day{'s' if e.days != 1 else ''}: consent or object",
             ),
         ),
-        _section(
+        sec(
             "drafts", "Submit your draft reviews", drafts, ["created_at", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
                            note=f"Draft since {timezone.localtime(r.created_at):%b %-d, %Y}: submit it to the agencies"),
         ),
-    ]
-    count, stopped = _stopped_clocks(user)
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 
 # ------------------------------------------------------------ program office
-def office_inbox(*, user, now: datetime | None = None) -> Inbox:
+def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
     now = now or timezone.now()
+    sec = partial(_section, only=only)
     reviews = Review.objects.visible_to(user)
     submitted = reviews.filter(status=ReviewStatus.SUBMITTED).select_related("model")
     late_rfis = (
@@ -377,36 +387,37 @@ def office_inbox(*, user, now: datetime | None = None) -> Inbox:
                     review=_review_label(e.review), due=e.review.window_end,
                     note=f"{e.agency.acronym} asks for {e.days} more day{'s' if e.days != 1 else ''}; {answer}")
 
-    sections = [
-        _section(
+    sections = [s for s in [
+        sec(
             "submitted", "Open submitted reviews", submitted, ["submitted_at", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
                            due=r.submitted_at + timedelta(days=SUBMITTED_ESCALATION_DAYS) if r.submitted_at else None,
                            note=f"Submitted {timezone.localtime(r.submitted_at):%b %-d, %Y}" if r.submitted_at else "Submitted"),
         ),
-        _section(
+        sec(
             "late_rfis", f"Escalated: questions {RFI_OFFICE_ESCALATION_DAYS}+ days overdue", late_rfis, ["due_at", "id"],
             lambda rfi: _rfi_item(rfi, note=f"Asked by {rfi.agency.acronym}; the company has not answered"),
         ),
-        _section("extensions", "Decide extension requests", extensions, ["created_at", "id"], extension_item),
-        _section(
+        sec("extensions", "Decide extension requests", extensions, ["created_at", "id"], extension_item),
+        sec(
             "past_window", "Reviews past their window", past, ["window_end", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
                            note="Close it (naming agencies that did not sign off) or extend it"),
         ),
-    ]
-    count, stopped = _stopped_clocks(user)
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 
-def inbox_for(user, *, now: datetime | None = None) -> Inbox | None:
-    """The inbox of the user's role (None: no role)."""
-    if user.is_agency_reviewer:
-        return reviewer_inbox(user=user, now=now)
-    if user.is_agency_lead:
-        return lead_inbox(user=user, now=now)
-    if user.is_company_liaison:
-        return liaison_inbox(user=user, now=now)
-    if user.is_program_admin:
-        return office_inbox(user=user, now=now)
+def inbox_for(user, *, now: datetime | None = None, only: set[str] | None = None) -> Inbox | None:
+    """The inbox of the user's role (None: no role); ``only``: just these
+    sections' keys ("stopped" for the stopped clocks)."""
+    for is_role, build in (
+        (user.is_agency_reviewer, reviewer_inbox),
+        (user.is_agency_lead, lead_inbox),
+        (user.is_company_liaison, liaison_inbox),
+        (user.is_program_admin, office_inbox),
+    ):
+        if is_role:
+            return build(user=user, now=now, only=only)
     return None
