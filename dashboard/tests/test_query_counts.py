@@ -32,7 +32,7 @@ def make_busy(demo):
     """Something in every section of the four roles' inboxes."""
     now = timezone.now()
     atlas, mini, helix = demo["atlas"], demo["atlas_mini"], demo["helix"]
-    lead, reviewer, liaison, admin = demo["lead_nsa"], demo["reviewer_nsa"], demo["liaison_northwind"], demo["admin"]
+    lead, reviewer, liaison = demo["lead_nsa"], demo["reviewer_nsa"], demo["liaison_northwind"]
     for review in (atlas, mini):
         services.terms_accept(review=review, user=lead)
         services.terms_accept(review=review, user=reviewer)
