@@ -25,9 +25,9 @@ from reviews.window import window_spans
 from rfis.models import InformationRequest
 
 # The SVG's coordinate system (it scales to the card's width).
-WIDTH = 640
-LABEL_W = 170  # labels right-aligned at LABEL_W - 8
-BAR_W = 380
+WIDTH = 560
+LABEL_W = 140  # labels right-aligned at LABEL_W - 8
+BAR_W = 260  # leaves 160 units for the value after the longest bar
 ROW_H = 28
 BAR_H = 18
 TOP = 6
@@ -84,6 +84,7 @@ def _layout(key, title, desc, rows_data, *, legend, columns, table, totals=None,
         segments = stack(parts, scale=scale)
         bars = [Bar(s.key, round(LABEL_W + s.x * BAR_W / 100, 2), round(s.width * BAR_W / 100, 2), s.label, s.value) for s in segments]
         end = bars[-1].x + bars[-1].width if bars else LABEL_W
+        label = label if len(label) <= 18 else label[:17] + "…"
         rows.append(Row(label=label, y=y, text_y=y + BAR_H - 4, bars=bars, value_text=value_text, value_x=round(end + 6, 2)))
     return Chart(
         key=key, title=title, desc=desc, rows=rows, legend=legend, columns=columns, table=table, totals=totals, note=note,
@@ -203,7 +204,7 @@ def rfi_turnaround(*, user) -> Chart:
     for s in stats:
         median, p90 = _d(s["median"]), _d(s["p90"])
         rows.append((s["acronym"], [("median", "Median", median), ("p90", "To the 90th percentile", round(p90 - median, 1))],
-                     f"median {median} d, 90% within {p90} d"))
+                     f"{median} d · 90%: {p90} d"))
         table.append([s["acronym"], s["answered"], median, p90])
     return _layout(
         "turnaround", "Question turnaround by asking agency",
