@@ -268,6 +268,16 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
         note = "In review without a reviewer of your agency" if r.window_start else "Submitted: assign a reviewer before it opens"
         return Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=due, note=note)
 
+    def sign_off_item(r):
+        if r.stopped_since:
+            note = "Clock stopped: the end moves by the time it stands"
+        elif r.window_end and r.window_end < now:
+            note = "The window has ended without your agency's sign-off: ask for an extension, or the program office closes it naming your agency"
+        else:
+            note = "Your agency's conclusion is due by the window's end"
+        return Item(title=_review_label(r), url=reverse("review_sign_off", kwargs={"pk": r.pk}), review=_review_label(r),
+                    due=r.window_end, stopped=r.stopped_since is not None, note=note)
+
     def extension_item(e):
         if e.agency_id == agency_id:
             note = f"Your agency's request for {e.days} more day{'s' if e.days != 1 else ''} waits for the " + (
@@ -281,14 +291,7 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
     sections = [s for s in [
         sec("uncovered", "Assign a reviewer", uncovered, ["window_start", "submitted_at", "id"], uncovered_item),
         sec("extensions", "Pending extension requests", extensions, ["created_at", "id"], extension_item),
-        sec(
-            "sign_offs", "Record your agency's sign-off", sign_offs, ["window_end", "id"],
-            lambda r: Item(
-                title=_review_label(r), url=reverse("review_sign_off", kwargs={"pk": r.pk}), review=_review_label(r),
-                due=r.window_end, stopped=r.stopped_since is not None,
-                note="Clock stopped: the end moves by the time it stands" if r.stopped_since else "Your agency's conclusion is due by the window's end",
-            ),
-        ),
+        sec("sign_offs", "Record your agency's sign-off", sign_offs, ["window_end", "id"], sign_off_item),
         sec(
             "late_assignments", "Escalated: assignments not answered", late_assignments, ["invited_at", "id"],
             lambda a: Item(title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
