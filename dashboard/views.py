@@ -7,12 +7,15 @@ from companies.models import AIModel
 from reviews import selectors
 from portal.pagination import paginate
 
+from .charts import office_charts
+from .inbox import inbox_for
+
 
 @login_required
 def dashboard(request):
-    """Each role's landing page: what that role may act on."""
+    """Each role's landing page: first what this person must do (``inbox``), then what that role may act on."""
     user = request.user
-    context = {"sort": request.GET.get("sort", "deadline")}
+    context = {"sort": request.GET.get("sort", "deadline"), "inbox": inbox_for(user)}
     if user.is_agency_reviewer:
         context["page"] = paginate(request, selectors.reviewer_dashboard(user=user, sort=context["sort"]))
         template = "dashboard/reviewer.html"
@@ -25,6 +28,7 @@ def dashboard(request):
         template = "dashboard/liaison.html"
     elif user.is_program_admin:
         context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))
+        context["charts"] = office_charts(user=user)
         template = "dashboard/admin.html"
     else:
         template = "dashboard/no_role.html"

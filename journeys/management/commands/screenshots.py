@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-JOURNEYS = ("login", "liaison", "reviewer", "admin", "model-access", "tour")
+JOURNEYS = ("login", "liaison", "reviewer", "admin", "model-access", "tour", "dashboards")
 
 
 class Command(BaseCommand):
@@ -156,6 +156,7 @@ class Command(BaseCommand):
     def _run(self, name, browser, base_url, out, full_page) -> None:
         from journeys import flows
         from journeys.browser import JourneySession
+        from journeys.dashboards import dashboards_journey
         from journeys.tour import shared_review_tour
 
         command = self
@@ -179,6 +180,7 @@ class Command(BaseCommand):
                 "admin": flows.admin_lead_journey,
                 "model-access": flows.model_access_journey,
                 "tour": shared_review_tour,
+                "dashboards": dashboards_journey,
             }[name](session)
             session.assert_clean()
         except AssertionError as exc:

@@ -1,0 +1,249 @@
+"""The program office's charts: reviews by state, the window burn-down of
+active reviews, question turnaround per agency, findings by severity and agency.
+
+Each chart is read through the models' ``visible_to(user)`` (the program
+office sees every review; anyone else would see only their scope) and
+comes back as a ``Chart``: the SVG's geometry for
+``templates/dashboard/_chart.html`` and the same numbers as a table (every
+chart has its data table). A chart is one or two queries whatever the
+number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Func, Window
+from django.utils import timezone
+
+from findings.models import Finding, Severity
+from portal.charts import stack
+from reviews.models import ClockStop, Review, ReviewStatus
+from reviews.window import window_spans
+from rfis.models import InformationRequest
+
+# The SVG's coordinate system (it scales to the card's width).
+WIDTH = 560
+LABEL_W = 140  # labels right-aligned at LABEL_W - 8
+BAR_W = 260  # leaves 160 units for the value after the longest bar
+ROW_H = 28
+BAR_H = 18
+TOP = 6
+# Active reviews drawn in the burn-down (nearest the end first); the table says how many there are.
+BURN_DOWN_ROWS = 25
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str  # CSS modifier: chart-seg-<key>
+    x: float
+    width: float
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    y: float
+    text_y: float
+    bars: list[Bar]
+    value_text: str
+    value_x: float
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    desc: str
+    rows: list[Row]
+    legend: list[tuple[str, str]]
+    columns: list[str]  # the data table's header (first: the row label)
+    table: list[list]  # the data table's rows: label, then one value per column
+    totals: list | None = None
+    note: str = ""
+    width: int = WIDTH
+    height: int = 0
+    empty: str = "Nothing to show yet."
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def label_x(self) -> int:
+        return LABEL_W - 8
+
+
+def _layout(key, title, desc, rows_data, *, legend, columns, table, totals=None, note="", empty="") -> Chart:
+    """``rows_data``: (label, [(seg key, seg label, value)], value text). One scale for every row."""
+    scale = max((sum(v for _, _, v in parts) for _, parts, _ in rows_data), default=0)
+    rows = []
+    for i, (label, parts, value_text) in enumerate(rows_data):
+        y = TOP + i * ROW_H
+        segments = stack(parts, scale=scale)
+        bars = [Bar(s.key, round(LABEL_W + s.x * BAR_W / 100, 2), round(s.width * BAR_W / 100, 2), s.label, s.value) for s in segments]
+        end = bars[-1].x + bars[-1].width if bars else LABEL_W
+        label = label if len(label) <= 18 else label[:17] + "…"
+        rows.append(Row(label=label, y=y, text_y=y + BAR_H - 4, bars=bars, value_text=value_text, value_x=round(end + 6, 2)))
+    return Chart(
+        key=key, title=title, desc=desc, rows=rows, legend=legend, columns=columns, table=table, totals=totals, note=note,
+        height=TOP * 2 + max(len(rows), 1) * ROW_H, empty=empty or "Nothing to show yet.",
+    )
+
+
+def _plural(n, word) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# ------------------------------------------------------------ reviews by state
+def reviews_by_state(*, user) -> Chart:
+    counts = dict(Review.objects.visible_to(user).order_by().values_list("status").annotate(n=Count("pk")))
+    rows = [(label, [(value, label, counts.get(value, 0))], str(counts.get(value, 0))) for value, label in ReviewStatus.choices]
+    table = [[label, counts.get(value, 0)] for value, label in ReviewStatus.choices]
+    total = sum(counts.values())
+    return _layout(
+        "states", "Reviews by state", f"{_plural(total, 'review')}: "
+        + ", ".join(f"{n} {label.lower()}" for label, n in table) + ".",
+        rows, legend=[], columns=["State", "Reviews"], table=table, totals=["All reviews", total],
+    )
+
+
+# -------------------------------------------------------------- window burn-down
+def window_burn_down(*, user, now: datetime | None = None) -> Chart:
+    """Each active review's window: days elapsed on the clock, stopped, remaining (or past the end)."""
+    now = now or timezone.now()
+    active = list(
+        Review.objects.visible_to(user)
+        .filter(status=ReviewStatus.IN_REVIEW, window_start__isnull=False, window_end__isnull=False)
+        .select_related("model")
+        .annotate(active_total=Window(Count("pk")))
+        .order_by("window_end", "id")[:BURN_DOWN_ROWS]
+    )
+    count = active[0].active_total if active else 0
+    stops: dict[int, list] = {}
+    if active:
+        for review_id, started, resumed in ClockStop.objects.filter(review_id__in=[r.pk for r in active]).values_list(
+            "review_id", "stopped_at", "resumed_at"
+        ):
+            stops.setdefault(review_id, []).append((started, resumed))
+    rows, table = [], []
+    for r in active:
+        s = window_spans(review_id=r.pk, window_start=r.window_start, window_end=r.window_end, stops=stops.get(r.pk, []), now=now)
+        label = f"{r.model.name} #{r.pk}"
+        parts = [("elapsed", "Elapsed", s.elapsed), ("stopped", "Clock stopped", s.stopped),
+                 ("remaining", "Remaining", s.remaining), ("overdue", "Past the end", s.overdue)]
+        text = f"{s.overdue} d past the end" if s.overdue else f"{s.remaining} d left" + (" (stopped)" if s.clock_stopped else "")
+        rows.append((label, parts, text))
+        table.append([f"{r.model} review #{r.pk}", s.elapsed, s.stopped, s.remaining, s.overdue])
+    note = "" if count <= len(active) else f"The {len(active)} of {count} active reviews nearest their end."
+    return _layout(
+        "burn_down", "Window burn-down of active reviews",
+        f"{_plural(count, 'active review')}; for each, the days elapsed on the clock, the days the clock stood, "
+        "and the days remaining or past the end.",
+        rows,
+        legend=[("elapsed", "Elapsed"), ("stopped", "Clock stopped"), ("remaining", "Remaining"), ("overdue", "Past the end")],
+        columns=["Review", "Elapsed (days)", "Stopped (days)", "Remaining (days)", "Past the end (days)"],
+        table=table, note=note, empty="No review is in review.",
+    )
+
+
+# --------------------------------------------------------------- RFI turnaround
+class _Seconds(Func):
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    output_field = FloatField()
+
+
+class _Percentile(Aggregate):
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def _percentile_cont(values: list[float], fraction: float) -> float:
+    """PostgreSQL's ``percentile_cont`` (linear interpolation), for other databases."""
+    values = sorted(values)
+    if not values:
+        return 0.0
+    pos = fraction * (len(values) - 1)
+    low = int(pos)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (pos - low)
+
+
+def turnaround_stats(*, user) -> list[dict]:
+    """Per asking agency: answered questions, the median and 90th-percentile time
+    from asking to the company's answer, in seconds. One query."""
+    answered = InformationRequest.objects.visible_to(user).filter(answered_at__isnull=False).order_by()
+    if connection.vendor == "postgresql":
+        seconds = _Seconds(F("answered_at") - F("created_at"))
+        return list(
+            answered.values(acronym=F("agency__acronym"))
+            .annotate(answered=Count("pk"), median=_Percentile(seconds, 0.5), p90=_Percentile(seconds, 0.9))
+            .order_by("acronym")
+        )
+    by_agency: dict[str, list[float]] = {}
+    for acronym, asked, done in answered.values_list("agency__acronym", "created_at", "answered_at"):
+        by_agency.setdefault(acronym, []).append((done - asked).total_seconds())
+    return [
+        {"acronym": a, "answered": len(v), "median": _percentile_cont(v, 0.5), "p90": _percentile_cont(v, 0.9)}
+        for a, v in sorted(by_agency.items())
+    ]
+
+
+def _d(seconds: float) -> float:
+    return round(max(seconds, 0.0) / 86400, 1)
+
+
+def rfi_turnaround(*, user) -> Chart:
+    stats = turnaround_stats(user=user)
+    rows, table = [], []
+    for s in stats:
+        median, p90 = _d(s["median"]), _d(s["p90"])
+        rows.append((s["acronym"], [("median", "Median", median), ("p90", "To the 90th percentile", round(p90 - median, 1))],
+                     f"{median} d · 90%: {p90} d"))
+        table.append([s["acronym"], s["answered"], median, p90])
+    return _layout(
+        "turnaround", "Question turnaround by asking agency",
+        "For each agency, the days from asking a question to the company's answer: the median and the 90th percentile.",
+        rows, legend=[("median", "Median"), ("p90", "Up to the 90th percentile")],
+        columns=["Asking agency", "Answered questions", "Median (days)", "90th percentile (days)"], table=table,
+        empty="No question has been answered yet.",
+    )
+
+
+# ------------------------------------------------------ findings by severity and agency
+def findings_by_severity(*, user) -> Chart:
+    counts: dict[str, dict[str, int]] = {}
+    for acronym, severity, n in (
+        Finding.objects.visible_to(user).order_by().values_list("agency__acronym", "severity").annotate(n=Count("pk"))
+    ):
+        counts.setdefault(acronym, {})[severity] = n
+    severities = Severity.choices
+    rows, table = [], []
+    for acronym in sorted(counts):
+        by = counts[acronym]
+        total = sum(by.values())
+        rows.append((acronym, [(value, label, by.get(value, 0)) for value, label in severities], str(total)))
+        table.append([acronym, *(by.get(value, 0) for value, _ in severities), total])
+    totals = ["All agencies", *(sum(c.get(value, 0) for c in counts.values()) for value, _ in severities),
+              sum(sum(c.values()) for c in counts.values())]
+    return _layout(
+        "findings", "Findings by severity and agency",
+        "For each agency, its findings stacked by severity, from critical to informational.",
+        rows, legend=[(value, label) for value, label in severities],
+        columns=["Agency", *(label for _, label in severities), "Total"], table=table, totals=totals,
+        empty="No finding has been recorded yet.",
+    )
+
+
+def office_charts(*, user, now: datetime | None = None) -> list[Chart]:
+    return [
+        reviews_by_state(user=user),
+        window_burn_down(user=user, now=now),
+        rfi_turnaround(user=user),
+        findings_by_severity(user=user),
+    ]

@@ -1,0 +1,426 @@
+"""What each person must do, for the top of their dashboard ("Needs my action").
+
+One selector per role (``inbox_for`` picks it). Each section is one query
+over the model's ``visible_to(user)`` (plus the terms gate of
+``reviews.selectors.material_of`` for agency users' material): its rows,
+most urgent first, and its full count in the same statement (a window
+``COUNT(*) OVER ()``), so a dashboard costs the same number of queries
+whether the person has one thing to do or a thousand. Items show reviews,
+question subjects, finding titles and agencies' acronyms — never a person,
+so nobody of another organisation is named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
+from django.urls import reverse
+from django.utils import timezone
+
+from findings.models import Finding, FindingStatus, RetestResult, Sharing
+from readiness.models import ChecklistItem
+from reviews.models import (
+    Assignment,
+    AssignmentStatus,
+    ClockStop,
+    ExtensionPosition,
+    ExtensionRequest,
+    ExtensionStatus,
+    Review,
+    ReviewAgency,
+    ReviewStatus,
+    SignOff,
+    TermsAcceptance,
+)
+from reviews.selectors import material_of
+from rfis.models import InformationRequest, RfiStatus
+
+# Rows shown per section; the count is always the full one.
+LIMIT = 10
+# The reviewer's "window ending" horizon (the first window reminder's).
+WINDOW_ENDING_DAYS = 7
+# The escalation points of the default deadline table (reminders.defaults).
+SUBMITTED_ESCALATION_DAYS = 3
+RFI_OFFICE_ESCALATION_DAYS = 3
+UNCOVERED_ESCALATION_DAYS = 2
+ACTIVE = (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to do: what, about which object (a link), by when."""
+
+    title: str  # the object: a review, a question's subject, a finding's title
+    url: str
+    review: str  # the review it belongs to ("Atlas-2 review #3")
+    due: datetime | None = None
+    note: str = ""
+    stopped: bool = False  # the review's clock stands
+
+
+@dataclass
+class Section:
+    key: str
+    heading: str  # what to do ("Answer your assignments")
+    count: int
+    items: list[Item]
+    empty_note: str = ""
+
+
+@dataclass
+class Inbox:
+    sections: list[Section]
+    stopped_clocks: list[Item] = field(default_factory=list)
+    stopped_count: int = 0
+    now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def total(self) -> int:
+        return sum(s.count for s in self.sections)
+
+    @property
+    def items(self) -> list[tuple[Section, Item]]:
+        """Every shown item, most urgent first: overdue and soonest due, then undated."""
+        far = datetime.max.replace(tzinfo=self.now.tzinfo)
+        rows = [(s, i) for s in self.sections for i in s.items]
+        return sorted(rows, key=lambda row: (row[1].due is None, row[1].due or far))
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+def _rows(qs, order) -> tuple[int, list]:
+    """The first LIMIT rows of ``qs`` in ``order`` and the full count, in one query."""
+    rows = list(qs.annotate(inbox_total=Window(Count("pk"))).order_by(*order)[:LIMIT])
+    return (rows[0].inbox_total if rows else 0), rows
+
+
+def _review_label(review) -> str:
+    return f"{review.model} review #{review.pk}"
+
+
+def _running_stop():
+    return ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True).order_by("-stopped_at").values("stopped_at")[:1]
+
+
+def _running_stop_of_review():
+    return ClockStop.objects.filter(review=OuterRef("review_id"), resumed_at__isnull=True).values("stopped_at")[:1]
+
+
+def _section(key, heading, qs, order, make, empty_note="", *, only=None) -> Section | None:
+    """One section (None when ``only`` names other sections: no query then)."""
+    if only is not None and key not in only:
+        return None
+    count, rows = _rows(qs, order)
+    return Section(key=key, heading=heading, count=count, items=[make(r) for r in rows], empty_note=empty_note)
+
+
+def _stopped_clocks(user, only=None) -> tuple[int, list[Item]]:
+    """Reviews in review the user sees whose clock stands (a blocking question waits on the company)."""
+    if only is not None and "stopped" not in only:
+        return 0, []
+    qs = (
+        Review.objects.visible_to(user)
+        .filter(status=ReviewStatus.IN_REVIEW)
+        .annotate(stopped_since=Subquery(_running_stop()))
+        .filter(stopped_since__isnull=False)
+        .select_related("model")
+    )
+    count, rows = _rows(qs, ["stopped_since", "id"])
+    return count, [
+        Item(
+            title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=None, stopped=True,
+            note=f"Clock stopped since {timezone.localtime(r.stopped_since):%b %-d, %Y %H:%M}",
+        )
+        for r in rows
+    ]
+
+
+def _rfi_item(rfi, *, note: str = "", due=True) -> Item:
+    return Item(
+        title=rfi.subject, url=reverse("rfi_detail", kwargs={"pk": rfi.pk}), review=_review_label(rfi.review),
+        due=rfi.due_at if due else None, note=note, stopped=bool(getattr(rfi, "stopped_since", None)),
+    )
+
+
+# ------------------------------------------------------------------ reviewer
+def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    sec = partial(_section, only=only)
+    answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
+    accepted_here = Assignment.objects.filter(review=OuterRef("pk"), reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
+    terms_now = TermsAcceptance.objects.filter(review=OuterRef("pk"), user_id=user.pk, version=OuterRef("access_terms_version"))
+
+    invitations = (
+        Assignment.objects.visible_to(user)
+        .filter(reviewer_id=user.pk, status=AssignmentStatus.INVITED, review__status__in=ACTIVE)
+        .select_related("review__model", "agency")
+    )
+    terms = (
+        Review.objects.visible_to(user).filter(status__in=ACTIVE).filter(Exists(accepted_here), ~Exists(terms_now))
+        .select_related("model")
+    )
+    answered = (
+        material_of(InformationRequest.objects.visible_to(user), user=user)
+        .filter(asked_by_id=user.pk, status=RfiStatus.ANSWERED)
+        .select_related("review__model")
+    )
+    my_reviews = Review.objects.visible_to(user).filter(status=ReviewStatus.IN_REVIEW).filter(Exists(accepted_here))
+    checklist = (
+        Review.objects.filter(pk__in=my_reviews.values("pk"))
+        .annotate(
+            open_items=Count(
+                "checklist",
+                filter=Q(checklist__in=material_of(ChecklistItem.objects.visible_to(user), user=user).filter(answer="").values("pk")),
+            )
+        )
+        .filter(open_items__gt=0)
+        .select_related("model")
+    )
+    ending = (
+        my_reviews.filter(window_end__lte=now + timedelta(days=WINDOW_ENDING_DAYS))
+        .annotate(stopped_since=Subquery(_running_stop()))
+        .select_related("model")
+    )
+    sections = [s for s in [
+        sec(
+            "assignments", "Answer your assignments", invitations, ["invited_at", "id"],
+            lambda a: Item(
+                title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
+                review=_review_label(a.review), due=a.invited_at + answer_days, note=f"Asked by {a.agency.acronym}: accept or decline",
+            ),
+        ),
+        sec(
+            "terms", "Accept the access terms", terms, ["window_end", "id"],
+            lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
+                           note="The review's material opens once you accept its terms"),
+        ),
+        sec(
+            "rfis_answered", "Read the answers to your questions", answered, ["answered_at", "id"],
+            lambda rfi: _rfi_item(rfi, due=False, note=f"Answered {timezone.localtime(rfi.answered_at):%b %-d, %Y}; close it or ask again"),
+        ),
+        sec(
+            "checklist", "Finish the readiness checklist", checklist, ["window_end", "id"],
+            lambda r: Item(
+                title=_review_label(r), url=reverse("review_checklist", kwargs={"pk": r.pk}), review=_review_label(r),
+                due=r.window_end, note=f"{r.open_items} item{'s' if r.open_items != 1 else ''} open",
+            ),
+        ),
+        sec(
+            "window_ending", "Windows ending soon", ending, ["window_end", "id"],
+            lambda r: Item(
+                title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
+                stopped=r.stopped_since is not None,
+                note="Clock stopped: the end moves by the time it stands" if r.stopped_since else "Record your findings before the end",
+            ),
+        ),
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
+    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+
+
+# ---------------------------------------------------------------------- lead
+def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    sec = partial(_section, only=only)
+    agency_id = user.agency_id
+    answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
+    participating = Exists(ReviewAgency.objects.filter(review=OuterRef("pk"), agency_id=agency_id))
+    covered = Exists(
+        Assignment.objects.filter(
+            review=OuterRef("pk"), agency_id=agency_id, status__in=[AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED]
+        )
+    )
+    signed = Exists(SignOff.objects.filter(review=OuterRef("pk"), agency_id=agency_id))
+    mine = Review.objects.visible_to(user).filter(participating)
+
+    uncovered = mine.filter(status__in=ACTIVE).filter(~covered).select_related("model")
+    positioned = Exists(ExtensionPosition.objects.filter(extension=OuterRef("pk"), agency_id=agency_id))
+    extensions = (
+        ExtensionRequest.objects.visible_to(user)
+        .filter(status=ExtensionStatus.PENDING, review__status=ReviewStatus.IN_REVIEW)
+        .filter(review__in=mine.values("pk"))
+        .filter(Q(agency_id=agency_id) | ~positioned)
+        .select_related("review__model", "agency")
+    )
+    sign_offs = (
+        mine.filter(status=ReviewStatus.IN_REVIEW).filter(~signed)
+        .annotate(stopped_since=Subquery(_running_stop()))
+        .select_related("model")
+    )
+    late_assignments = (
+        Assignment.objects.visible_to(user)
+        .filter(status=AssignmentStatus.INVITED, review__status__in=ACTIVE, invited_at__lt=now - answer_days)
+        .select_related("review__model")
+    )
+    late_rfis = (
+        material_of(InformationRequest.objects.visible_to(user), user=user)
+        .filter(agency_id=agency_id, status=RfiStatus.OPEN, due_at__lt=now)
+        .select_related("review__model")
+    )
+
+    def uncovered_item(r):
+        due = r.window_start + timedelta(days=UNCOVERED_ESCALATION_DAYS) if r.window_start else None
+        note = "In review without a reviewer of your agency" if r.window_start else "Submitted: assign a reviewer before it opens"
+        return Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=due, note=note)
+
+    def sign_off_item(r):
+        if r.stopped_since:
+            note = "Clock stopped: the end moves by the time it stands"
+        elif r.window_end and r.window_end < now:
+            note = "The window has ended without your agency's sign-off: ask for an extension, or the program office closes it naming your agency"
+        else:
+            note = "Your agency's conclusion is due by the window's end"
+        return Item(title=_review_label(r), url=reverse("review_sign_off", kwargs={"pk": r.pk}), review=_review_label(r),
+                    due=r.window_end, stopped=r.stopped_since is not None, note=note)
+
+    def extension_item(e):
+        if e.agency_id == agency_id:
+            note = f"Your agency's request for {e.days} more day{'s' if e.days != 1 else ''} waits for the " + (
+                "program office's decision" if e.company_answer else "company's answer and the program office's decision"
+            )
+        else:
+            note = f"{e.agency.acronym} asks for {e.days} more day{'s' if e.days != 1 else ''}: state your agency's position"
+        return Item(title=_review_label(e.review), url=e.review.get_absolute_url() + "#extensions-title",
+                    review=_review_label(e.review), due=e.review.window_end, note=note)
+
+    sections = [s for s in [
+        sec("uncovered", "Assign a reviewer", uncovered, ["window_start", "submitted_at", "id"], uncovered_item),
+        sec("extensions", "Pending extension requests", extensions, ["created_at", "id"], extension_item),
+        sec("sign_offs", "Record your agency's sign-off", sign_offs, ["window_end", "id"], sign_off_item),
+        sec(
+            "late_assignments", "Escalated: assignments not answered", late_assignments, ["invited_at", "id"],
+            lambda a: Item(title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
+                           review=_review_label(a.review), due=a.invited_at + answer_days,
+                           note="Your reviewer has not accepted or declined: remind them or assign someone else"),
+        ),
+        sec(
+            "late_rfis", "Escalated: your questions overdue at the company", late_rfis, ["due_at", "id"],
+            lambda rfi: _rfi_item(rfi, note="The company has not answered by the due date"),
+        ),
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
+    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+
+
+# ------------------------------------------------------------------- liaison
+def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    sec = partial(_section, only=only)
+    rfis = (
+        InformationRequest.objects.visible_to(user)
+        .filter(status=RfiStatus.OPEN)
+        .filter(Q(assignee__isnull=True) | Q(assignee_id=user.pk))
+        .annotate(stopped_since=Subquery(_running_stop_of_review()))
+        .select_related("review__model", "agency")
+    )
+    findings = (
+        Finding.objects.visible_to(user)
+        .filter(sharing=Sharing.COMPANY)
+        .filter(Q(status=FindingStatus.SHARED) | Q(status=FindingStatus.RETESTED, retest_result=RetestResult.STILL_PRESENT))
+        .select_related("review__model", "agency")
+    )
+    drafts = Review.objects.visible_to(user).filter(status=ReviewStatus.DRAFT).select_related("model")
+    extensions = (
+        ExtensionRequest.objects.visible_to(user)
+        .filter(status=ExtensionStatus.PENDING, company_answer="", review__status=ReviewStatus.IN_REVIEW)
+        .select_related("review__model", "agency")
+    )
+
+    def rfi_item(rfi):
+        note = f"From {rfi.agency.acronym}"
+        if rfi.blocking:
+            note += "; blocking: " + ("the review's clock is stopped until you answer" if rfi.stopped_since else "the agencies cannot work until you answer")
+        return _rfi_item(rfi, note=note)
+
+    sections = [s for s in [
+        sec("rfis", "Answer the agencies' questions", rfis, ["due_at", "id"], rfi_item),
+        sec(
+            "findings", "Respond to findings shared with you", findings, ["shared_at", "id"],
+            lambda f: Item(
+                title=f.title, url=reverse("finding_detail", kwargs={"pk": f.pk}), review=_review_label(f.review),
+                note=f"{f.get_severity_display()} finding from {f.agency.acronym}"
+                + ("; the retest found it still present" if f.status == FindingStatus.RETESTED else ""),
+            ),
+        ),
+        sec(
+            "extensions", "Answer extension requests", extensions, ["created_at", "id"],
+            lambda e: Item(
+                title=_review_label(e.review), url=e.review.get_absolute_url() + "#extensions-title", review=_review_label(e.review),
+                due=e.review.window_end, note=f"{e.agency.acronym} asks for {e.days} more day{'s' if e.days != 1 else ''}: consent or object",
+            ),
+        ),
+        sec(
+            "drafts", "Submit your draft reviews", drafts, ["created_at", "id"],
+            lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
+                           note=f"Draft since {timezone.localtime(r.created_at):%b %-d, %Y}: submit it to the agencies"),
+        ),
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
+    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+
+
+# ------------------------------------------------------------ program office
+def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    sec = partial(_section, only=only)
+    reviews = Review.objects.visible_to(user)
+    submitted = reviews.filter(status=ReviewStatus.SUBMITTED).select_related("model")
+    late_rfis = (
+        InformationRequest.objects.visible_to(user)
+        .filter(status=RfiStatus.OPEN, due_at__lt=now - timedelta(days=RFI_OFFICE_ESCALATION_DAYS))
+        .select_related("review__model", "agency")
+    )
+    extensions = (
+        ExtensionRequest.objects.visible_to(user)
+        .filter(status=ExtensionStatus.PENDING)
+        .select_related("review__model", "agency")
+    )
+    # A running clock stop holds the end back: such a window is not past.
+    held = Exists(ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True, stopped_at__lt=OuterRef("window_end")))
+    past = reviews.filter(status=ReviewStatus.IN_REVIEW, window_end__lt=now).filter(~held).select_related("model")
+
+    def extension_item(e):
+        answer = {"consent": "the company consents", "object": "the company objects"}.get(e.company_answer, "the company has not answered")
+        return Item(title=_review_label(e.review), url=e.review.get_absolute_url() + "#extensions-title",
+                    review=_review_label(e.review), due=e.review.window_end,
+                    note=f"{e.agency.acronym} asks for {e.days} more day{'s' if e.days != 1 else ''}; {answer}")
+
+    sections = [s for s in [
+        sec(
+            "submitted", "Open submitted reviews", submitted, ["submitted_at", "id"],
+            lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
+                           due=r.submitted_at + timedelta(days=SUBMITTED_ESCALATION_DAYS) if r.submitted_at else None,
+                           note=f"Submitted {timezone.localtime(r.submitted_at):%b %-d, %Y}" if r.submitted_at else "Submitted"),
+        ),
+        sec(
+            "late_rfis", f"Escalated: questions {RFI_OFFICE_ESCALATION_DAYS}+ days overdue", late_rfis, ["due_at", "id"],
+            lambda rfi: _rfi_item(rfi, note=f"Asked by {rfi.agency.acronym}; the company has not answered"),
+        ),
+        sec("extensions", "Decide extension requests", extensions, ["created_at", "id"], extension_item),
+        sec(
+            "past_window", "Reviews past their window", past, ["window_end", "id"],
+            lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
+                           note="Close it (naming agencies that did not sign off) or extend it"),
+        ),
+    ] if s is not None]
+    count, stopped = _stopped_clocks(user, only)
+    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+
+
+def inbox_for(user, *, now: datetime | None = None, only: set[str] | None = None) -> Inbox | None:
+    """The inbox of the user's role (None: no role); ``only``: just these
+    sections' keys ("stopped" for the stopped clocks)."""
+    for is_role, build in (
+        (user.is_agency_reviewer, reviewer_inbox),
+        (user.is_agency_lead, lead_inbox),
+        (user.is_company_liaison, liaison_inbox),
+        (user.is_program_admin, office_inbox),
+    ):
+        if is_role:
+            return build(user=user, now=now, only=only)
+    return None

@@ -1,0 +1,119 @@
+"""The program office's charts and the review page's window bar: they render
+with their data tables, the numbers are the data's, and a review out of the
+viewer's scope never counts (the program office sees everything)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.charts import findings_by_severity, reviews_by_state, rfi_turnaround, window_burn_down
+from reviews import services
+from reviews.models import ClockStop, Review
+from rfis import services as rfi_services
+from rfis.models import InformationRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def place_windows(demo, now):
+    """Atlas-2: 24 days in, 2 of them stopped (resumed), 6 left. Atlas-2 Mini:
+    10 days in, its clock stopped a day ago, 20 days left when it stopped. Helix-1: ended 2 days ago."""
+    atlas, mini, helix = demo["atlas"], demo["atlas_mini"], demo["helix"]
+    Review.objects.filter(pk=atlas.pk).update(window_start=now - timedelta(days=24), window_end=now + timedelta(days=6))
+    Review.objects.filter(pk=mini.pk).update(window_start=now - timedelta(days=10), window_end=now + timedelta(days=20))
+    Review.objects.filter(pk=helix.pk).update(window_start=now - timedelta(days=32), window_end=now - timedelta(days=2))
+    ClockStop.objects.create(review=atlas, rfi=atlas.rfis.first(), stopped_at=now - timedelta(days=10), resumed_at=now - timedelta(days=8))
+    ClockStop.objects.create(review=mini, rfi=mini.rfis.first(), stopped_at=now - timedelta(days=1))
+
+
+def test_reviews_by_state_counts_every_state_for_the_program_office_and_only_the_scope_for_others(demo, fresh_shared_review):
+    chart = reviews_by_state(user=demo["admin"])
+    assert chart.table == [["Draft", 0], ["Submitted", 1], ["In review", 3], ["Closed", 0], ["Withdrawn", 0]]
+    assert chart.totals == ["All reviews", 4]
+    # CISA's lead: Helix-1, Atlas-2 Mini and the new shared submission — never NSA's Atlas-2.
+    assert reviews_by_state(user=demo["lead_cisa"]).table == [["Draft", 0], ["Submitted", 1], ["In review", 2], ["Closed", 0], ["Withdrawn", 0]]
+    assert reviews_by_state(user=demo["liaison_contoso"]).totals == ["All reviews", 1]
+
+
+def test_window_burn_down_shows_elapsed_stopped_remaining_and_past_the_end_per_active_review(demo):
+    now = timezone.now()
+    place_windows(demo, now)
+    chart = window_burn_down(user=demo["admin"], now=now)
+    atlas, mini, helix = demo["atlas"], demo["atlas_mini"], demo["helix"]
+    assert chart.table == [
+        [f"{helix.model} review #{helix.pk}", 30.0, 0.0, 0.0, 2.0],
+        [f"{atlas.model} review #{atlas.pk}", 22.0, 2.0, 6.0, 0.0],
+        [f"{mini.model} review #{mini.pk}", 9.0, 1.0, 21.0, 0.0],
+    ]
+    assert [r.value_text for r in chart.rows] == ["2.0 d past the end", "6.0 d left", "21.0 d left (stopped)"]
+    assert [[b.key for b in r.bars] for r in chart.rows] == [["elapsed", "overdue"], ["elapsed", "stopped", "remaining"], ["elapsed", "stopped", "remaining"]]
+    # Out of scope never counts: CISA's lead sees Helix-1 and Atlas-2 Mini only.
+    assert [row[0] for row in window_burn_down(user=demo["lead_cisa"], now=now).table] == [
+        f"{helix.model} review #{helix.pk}", f"{mini.model} review #{mini.pk}",
+    ]
+
+
+def answer_after(rfi, actor, *, days: float, now):
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=actor, body="Answered.")
+    InformationRequest.objects.filter(pk=rfi.pk).update(created_at=now - timedelta(days=20), answered_at=now - timedelta(days=20 - days))
+
+
+def test_rfi_turnaround_gives_each_agencys_median_and_90th_percentile(demo):
+    now = timezone.now()
+    mini, liaison = demo["atlas_mini"], demo["liaison_northwind"]
+    answer_after(demo["atlas"].rfis.get(), liaison, days=2, now=now)
+    answer_after(mini.rfis.get(agency=demo["nsa"]), liaison, days=4, now=now)
+    answer_after(mini.rfis.get(agency=demo["cisa"]), liaison, days=1, now=now)
+    services.terms_accept(review=mini, user=demo["reviewer_nsa"])
+    private = rfi_services.rfi_create(review_id=mini.pk, actor=demo["reviewer_nsa"], subject="NSA only", question="?", private=True)
+    answer_after(private, liaison, days=10, now=now)
+
+    # NSA: 2, 4 and 10 days; CISA: 1 day.
+    assert rfi_turnaround(user=demo["admin"]).table == [["CISA", 1, 1.0, 1.0], ["NSA", 3, 4.0, 8.8]]
+    # CISA's lead sees NSA's shared question on the review they share, not the private one nor Atlas-2's.
+    assert rfi_turnaround(user=demo["lead_cisa"]).table == [["CISA", 1, 1.0, 1.0], ["NSA", 1, 4.0, 4.0]]
+    assert rfi_turnaround(user=demo["liaison_contoso"]).table == []
+
+
+def test_findings_by_severity_and_agency_count_only_what_the_viewer_sees(demo):
+    admin = findings_by_severity(user=demo["admin"])
+    assert admin.columns == ["Agency", "Critical", "High", "Medium", "Low", "Informational", "Total"]
+    assert admin.table == [["CISA", 0, 1, 0, 0, 0, 1], ["NSA", 0, 1, 1, 0, 0, 2]]
+    assert admin.totals == ["All agencies", 0, 2, 1, 0, 0, 3]
+    # NSA's findings are internal to NSA; CISA's is shared with the agencies; none with the company.
+    assert findings_by_severity(user=demo["lead_cisa"]).table == [["CISA", 0, 1, 0, 0, 0, 1]]
+    assert findings_by_severity(user=demo["reviewer_nsa"]).table == admin.table
+    assert findings_by_severity(user=demo["liaison_northwind"]).table == []
+
+
+def test_program_office_dashboard_renders_each_chart_as_svg_with_its_data_table(demo, login):
+    html = login(demo["admin"]).get(reverse("dashboard")).content.decode()
+    for key, title in (("states", "Reviews by state"), ("burn_down", "Window burn-down of active reviews"),
+                       ("turnaround", "Question turnaround by asking agency"), ("findings", "Findings by severity and agency")):
+        figure = html[html.index(f'id="chart-{key}"'):]
+        figure = figure[: figure.index("</figure>")]
+        assert f"<title id=\"chart-{key}-svg-title\">{title}</title>" in figure or key == "turnaround"
+        assert f'<table data-chart="{key}">' in figure
+    states = html[html.index('<table data-chart="states">'):]
+    states = states[: states.index("</table>")]
+    assert '<th scope="row">In review</th><td class="num">3</td>' in states
+    assert '<th scope="row">All reviews</th><td class="num">3</td>' in states
+    assert ' style="' not in html  # the CSP allows no inline style
+    # No answered question yet: the turnaround says so instead of drawing nothing.
+    assert "No question has been answered yet." in html
+
+
+def test_review_page_shows_the_window_bar_with_its_numbers(demo, login):
+    now = timezone.now()
+    place_windows(demo, now)
+    html = login(demo["reviewer_nsa"]).get(reverse("review_detail", kwargs={"pk": demo["atlas"].pk})).content.decode()
+    bar = html[html.index('class="chart chart-window"'):]
+    bar = bar[: bar.index("</figure>")]
+    assert "<title" in bar and "<desc" in bar
+    for key, days in (("elapsed", "22.0"), ("stopped", "2.0"), ("remaining", "6.0"), ("overdue", "0.0"), ("total", "30.0")):
+        assert f'data-key="{key}">{days}</td>' in bar
+    assert ' style="' not in html

@@ -1,0 +1,302 @@
+"""'Needs my action': each item appears for the person who must act, goes when
+it is done, and never appears for people outside its scope (demo world)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.inbox import inbox_for, office_inbox
+from findings import services as finding_services
+from readiness.models import ChecklistItem
+from readiness.services import checklist_answer
+from reviews import services
+from reviews.models import Assignment, Review
+from reviews.tests.factories import make_review
+from rfis import services as rfi_services
+from rfis.models import InformationRequest
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = ["admin", "lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa", "liaison_northwind", "liaison_contoso"]
+
+
+def urls(user, key: str) -> list[str]:
+    """The links of one section of ``user``'s inbox ([] when the role has no such section)."""
+    inbox = inbox_for(user, only={key})
+    section = next((s for s in inbox.sections if s.key == key), None)
+    return [] if section is None else [i.url for i in section.items]
+
+
+def holders(demo, key: str, url: str) -> set[str]:
+    """Which demo people have ``url`` in their inbox section ``key``."""
+    return {name for name in PEOPLE if url in urls(demo[name], key)}
+
+
+def review_url(review) -> str:
+    return reverse("review_detail", kwargs={"pk": review.pk})
+
+
+def rfi_url(rfi) -> str:
+    return reverse("rfi_detail", kwargs={"pk": rfi.pk})
+
+
+def atlas_rfi(demo) -> InformationRequest:
+    return demo["atlas"].rfis.get(subject="Tool-use logs for the CTF evaluation")
+
+
+def accept_terms(review, *users):
+    for user in users:
+        services.terms_accept(review=review, user=user)
+
+
+# ------------------------------------------------------------------ reviewer
+def test_assignment_to_answer_appears_for_the_invited_reviewer_until_answered(demo, fresh_shared_review):
+    assignment = services.assignment_invite(review=fresh_shared_review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
+    url = reverse("assignment_detail", kwargs={"pk": assignment.pk})
+    assert holders(demo, "assignments", url) == {"reviewer_nsa"}
+    item = inbox_for(demo["reviewer_nsa"]).section("assignments").items[0]
+    assert item.due == assignment.invited_at + timedelta(days=2)
+
+    services.assignment_accept(assignment_id=assignment.pk, actor=demo["reviewer_nsa"], has_conflict=False, declaration="None.")
+    assert holders(demo, "assignments", url) == set()
+
+
+def test_terms_to_accept_appear_for_the_accepted_reviewer_until_accepted(demo):
+    atlas = demo["atlas"]
+    services.terms_update(review=atlas, actor=demo["liaison_northwind"], text="New terms: no copies outside the lab.")
+    assert holders(demo, "terms", review_url(atlas)) == {"reviewer_nsa"}
+
+    accept_terms(atlas, demo["reviewer_nsa"])
+    assert holders(demo, "terms", review_url(atlas)) == set()
+
+
+def test_answered_question_appears_for_its_asker_until_closed(demo):
+    rfi = atlas_rfi(demo)
+    assert holders(demo, "rfis_answered", rfi_url(rfi)) == set()
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=demo["liaison_northwind"], body="Logs attached to the evaluation report.")
+    assert holders(demo, "rfis_answered", rfi_url(rfi)) == {"reviewer_nsa"}
+
+    rfi_services.rfi_close(rfi_id=rfi.pk, actor=demo["reviewer_nsa"], body="Thanks.")
+    assert holders(demo, "rfis_answered", rfi_url(rfi)) == set()
+
+
+def test_open_checklist_items_appear_per_review_for_its_reviewers_until_answered(demo):
+    atlas, mini = demo["atlas"], demo["atlas_mini"]
+    url = reverse("review_checklist", kwargs={"pk": atlas.pk})
+    assert holders(demo, "checklist", url) == {"reviewer_nsa"}
+    section = inbox_for(demo["reviewer_nsa"]).section("checklist")
+    open_items = ChecklistItem.objects.filter(review=atlas, agency=demo["nsa"], answer="")
+    n = open_items.count()
+    assert n > 1
+    assert [i.note for i in section.items if i.url == url] == [f"{n} items open"]
+
+    first, *rest = open_items
+    checklist_answer(item_id=first.pk, actor=demo["reviewer_nsa"], answer="met", note="Seen.")
+    section = inbox_for(demo["reviewer_nsa"]).section("checklist")
+    assert [i.note for i in section.items if i.url == url] == [f"{n - 1} item{'s' if n - 1 != 1 else ''} open"]
+    for item in rest:
+        checklist_answer(item_id=item.pk, actor=demo["reviewer_nsa"], answer="met", note="Seen.")
+    assert holders(demo, "checklist", url) == set()
+    # The shared review's NSA checklist is still open; CISA's own checklist there is CISA's reviewer's.
+    mini_url = reverse("review_checklist", kwargs={"pk": mini.pk})
+    assert holders(demo, "checklist", mini_url) == {"reviewer_nsa", "reviewer_cisa"}
+
+
+def test_window_ending_appears_for_the_reviewers_until_the_end_moves_away(demo):
+    atlas = demo["atlas"]  # ends in 6 days
+    assert holders(demo, "window_ending", review_url(atlas)) == {"reviewer_nsa"}
+    Review.objects.filter(pk=atlas.pk).update(window_end=timezone.now() + timedelta(days=20))
+    assert holders(demo, "window_ending", review_url(atlas)) == set()
+
+
+def test_stopped_clock_shows_on_the_dashboards_of_those_who_see_the_review_until_it_resumes(demo):
+    atlas = demo["atlas"]
+    accept_terms(atlas, demo["reviewer_nsa"])
+    rfi = rfi_services.rfi_create(
+        review_id=atlas.pk, actor=demo["reviewer_nsa"], subject="Credentials fail", question="The API key is refused.", blocking=True,
+    )
+
+    def stopped() -> set[str]:
+        return {name for name in PEOPLE if review_url(atlas) in [i.url for i in inbox_for(demo[name], only={"stopped"}).stopped_clocks]}
+
+    assert stopped() == {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}
+    liaison_rfis = inbox_for(demo["liaison_northwind"]).section("rfis").items
+    assert [i.stopped for i in liaison_rfis if i.url == rfi_url(rfi)] == [True]
+
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=demo["liaison_northwind"], body="A new key is issued.")
+    assert stopped() == set()
+
+
+# ---------------------------------------------------------------------- lead
+def test_review_without_a_reviewer_appears_for_each_agencys_lead_until_one_is_assigned(demo, fresh_shared_review):
+    url = review_url(fresh_shared_review)
+    assert holders(demo, "uncovered", url) == {"lead_nsa", "lead_cisa"}
+    services.assignment_invite(review=fresh_shared_review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
+    assert holders(demo, "uncovered", url) == {"lead_cisa"}
+
+
+def test_pending_extension_appears_for_the_leads_and_the_program_office_until_decided(demo):
+    mini = demo["atlas_mini"]
+    accept_terms(mini, demo["lead_nsa"])
+    extension = services.extension_request(review_id=mini.pk, actor=demo["lead_nsa"], days=5, reason="Lab outage.")
+    url = review_url(mini) + "#extensions-title"
+    assert holders(demo, "extensions", url) == {"lead_nsa", "lead_cisa", "liaison_northwind", "admin"}
+    notes = {name: inbox_for(demo[name]).section("extensions").items[0].note for name in ("lead_nsa", "lead_cisa")}
+    assert "waits for the company's answer" in notes["lead_nsa"]
+    assert notes["lead_cisa"] == "NSA asks for 5 more days: state your agency's position"
+
+    services.extension_position(extension_id=extension.pk, actor=demo["lead_cisa"], supports=True)
+    assert holders(demo, "extensions", url) == {"lead_nsa", "liaison_northwind", "admin"}
+    services.extension_answer(extension_id=extension.pk, actor=demo["liaison_northwind"], consent=True, reason="Fine.")
+    assert holders(demo, "extensions", url) == {"lead_nsa", "admin"}
+    services.extension_decide(extension_id=extension.pk, actor=demo["admin"], approve=True)
+    assert holders(demo, "extensions", url) == set()
+
+
+def test_sign_off_due_appears_for_each_participating_lead_until_recorded(demo):
+    mini = demo["atlas_mini"]
+    url = reverse("review_sign_off", kwargs={"pk": mini.pk})
+    assert holders(demo, "sign_offs", url) == {"lead_nsa", "lead_cisa"}
+    accept_terms(mini, demo["lead_nsa"])
+    services.signoff_record(review_id=mini.pk, actor=demo["lead_nsa"], conclusion="could_not_complete", summary="The lab was down.")
+    assert holders(demo, "sign_offs", url) == {"lead_cisa"}
+
+
+def test_unanswered_assignment_escalates_to_its_agencys_lead_until_answered(demo, fresh_shared_review):
+    assignment = services.assignment_invite(review=fresh_shared_review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
+    url = reverse("assignment_detail", kwargs={"pk": assignment.pk})
+    assert holders(demo, "late_assignments", url) == set()  # not late yet
+    Assignment.objects.filter(pk=assignment.pk).update(invited_at=timezone.now() - timedelta(days=3))
+    assert holders(demo, "late_assignments", url) == {"lead_nsa"}
+    services.assignment_decline(assignment_id=assignment.pk, actor=demo["reviewer_nsa"], reason="On leave.")
+    assert holders(demo, "late_assignments", url) == set()
+
+
+def test_overdue_private_question_escalates_to_its_own_agencys_lead_only(demo):
+    mini = demo["atlas_mini"]
+    accept_terms(mini, demo["reviewer_nsa"])
+    rfi = rfi_services.rfi_create(
+        review_id=mini.pk, actor=demo["reviewer_nsa"], subject="NSA-only: lab network layout", question="Which hosts?",
+        private=True, due_at=timezone.now() + timedelta(days=1),
+    )
+    InformationRequest.objects.filter(pk=rfi.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    assert holders(demo, "late_rfis", rfi_url(rfi)) == {"lead_nsa"}
+    # The company is asked it (first: overdue); CISA sees it nowhere on its dashboards.
+    assert urls(demo["liaison_northwind"], "rfis")[0] == rfi_url(rfi)
+    for name in ("lead_cisa", "reviewer_cisa"):
+        assert all(rfi.subject not in i.title for s in inbox_for(demo[name]).sections for i in s.items)
+
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=demo["liaison_northwind"], body="The lab range map.")
+    assert holders(demo, "late_rfis", rfi_url(rfi)) == set()
+
+
+# ------------------------------------------------------------------- liaison
+def test_questions_to_answer_appear_for_the_company_overdue_first_until_answered(demo):
+    rfi = atlas_rfi(demo)
+    InformationRequest.objects.filter(pk=rfi.pk).update(due_at=timezone.now() - timedelta(days=1))
+    assert holders(demo, "rfis", rfi_url(rfi)) == {"liaison_northwind"}
+    assert urls(demo["liaison_northwind"], "rfis")[0] == rfi_url(rfi)
+
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=demo["liaison_northwind"], body="Attached.")
+    assert holders(demo, "rfis", rfi_url(rfi)) == set()
+
+
+def test_finding_shared_with_the_company_appears_for_its_liaisons_until_they_respond(demo):
+    finding = demo["atlas"].findings.get()
+    url = reverse("finding_detail", kwargs={"pk": finding.pk})
+    assert holders(demo, "findings", url) == set()  # internal to NSA
+    accept_terms(demo["atlas"], demo["lead_nsa"])
+    finding_services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing="company")
+    assert holders(demo, "findings", url) == {"liaison_northwind"}
+
+    finding_services.finding_respond(finding_id=finding.pk, actor=demo["liaison_northwind"], response="acknowledged")
+    assert holders(demo, "findings", url) == set()
+
+
+def test_draft_review_appears_for_its_company_until_submitted(demo):
+    from companies.tests.factories import AIModelFactory
+
+    model = AIModelFactory(company=demo["northwind"], name="Atlas-4 Draft")
+    draft = services.review_create(actor=demo["liaison_northwind"], model=model, agencies=[demo["nsa"]])
+    assert holders(demo, "drafts", review_url(draft)) == {"liaison_northwind"}
+    services.review_submit(review_id=draft.pk, actor=demo["liaison_northwind"])
+    assert holders(demo, "drafts", review_url(draft)) == set()
+
+
+# ------------------------------------------------------------ program office
+def test_submitted_review_appears_for_the_program_office_until_opened(demo, fresh_shared_review):
+    url = review_url(fresh_shared_review)
+    assert holders(demo, "submitted", url) == {"admin"}
+    services.review_open(review_id=fresh_shared_review.pk, actor=demo["admin"])
+    assert holders(demo, "submitted", url) == set()
+
+
+def test_question_three_days_overdue_escalates_to_the_program_office_until_answered(demo):
+    rfi = atlas_rfi(demo)
+    InformationRequest.objects.filter(pk=rfi.pk).update(due_at=timezone.now() - timedelta(days=2))
+    assert holders(demo, "late_rfis", rfi_url(rfi)) == {"lead_nsa"}  # overdue: the asking agency's lead
+    InformationRequest.objects.filter(pk=rfi.pk).update(due_at=timezone.now() - timedelta(days=4))
+    assert holders(demo, "late_rfis", rfi_url(rfi)) == {"lead_nsa", "admin"}
+    rfi_services.rfi_answer(rfi_id=rfi.pk, actor=demo["liaison_northwind"], body="Attached.")
+    assert holders(demo, "late_rfis", rfi_url(rfi)) == set()
+
+
+def test_review_past_its_window_appears_for_the_program_office_until_extended(demo):
+    atlas = demo["atlas"]
+    Review.objects.filter(pk=atlas.pk).update(window_end=timezone.now() - timedelta(hours=2))
+    assert holders(demo, "past_window", review_url(atlas)) == {"admin"}
+    Review.objects.filter(pk=atlas.pk).update(window_end=timezone.now() + timedelta(days=3))
+    assert holders(demo, "past_window", review_url(atlas)) == set()
+
+
+def test_office_inbox_read_by_someone_else_holds_only_their_scope(demo):
+    """The selectors scope through visible_to: a CISA lead reading the program
+    office's sections gets nothing of the NSA-only reviews."""
+    nsa_only = make_review(company=demo["northwind"], agencies=[demo["nsa"]], status="submitted", liaison=demo["liaison_northwind"])
+    Review.objects.filter(pk=demo["atlas"].pk).update(window_end=timezone.now() - timedelta(hours=2))
+    rfi = atlas_rfi(demo)
+    InformationRequest.objects.filter(pk=rfi.pk).update(due_at=timezone.now() - timedelta(days=4))
+
+    for user, seen in ((demo["admin"], True), (demo["lead_cisa"], False)):
+        inbox = office_inbox(user=user)
+        assert (review_url(nsa_only) in [i.url for i in inbox.section("submitted").items]) is seen
+        assert (review_url(demo["atlas"]) in [i.url for i in inbox.section("past_window").items]) is seen
+        assert (rfi_url(rfi) in [i.url for i in inbox.section("late_rfis").items]) is seen
+
+
+# -------------------------------------------------------------- the page
+@pytest.mark.parametrize(
+    ("role", "section", "text"),
+    [
+        ("reviewer_nsa", "window_ending", "Windows ending soon"),
+        ("lead_nsa", "sign_offs", "Record your agency&#x27;s sign-off"),
+        ("liaison_northwind", "rfis", "Tool-use logs for the CTF evaluation"),
+        ("admin", "past_window", "Reviews past their window"),
+    ],
+)
+def test_dashboard_opens_with_the_inbox_linking_each_item(demo, login, role, section, text):
+    if role == "admin":
+        Review.objects.filter(pk=demo["atlas"].pk).update(window_end=timezone.now() - timedelta(hours=2))
+    response = login(demo[role]).get(reverse("dashboard"))
+    html = response.content.decode()
+    assert html.index('id="inbox-title"') < html.index("<table", html.index('id="inbox-title"'))
+    assert text in html
+    for item in response.context["inbox"].section(section).items:
+        assert f'href="{item.url}"' in html
+
+
+def test_section_count_is_the_full_count_when_rows_are_cut(demo, monkeypatch):
+    from companies.tests.factories import AIModelFactory
+
+    from dashboard import inbox
+
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    for i in range(3):
+        model = AIModelFactory(company=demo["northwind"], name=f"Draft {i}")
+        services.review_create(actor=demo["liaison_northwind"], model=model, agencies=[demo["nsa"]])
+    section = inbox_for(demo["liaison_northwind"]).section("drafts")
+    assert (section.count, len(section.items)) == (3, 2)

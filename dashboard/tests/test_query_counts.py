@@ -1,0 +1,81 @@
+"""Each dashboard runs a fixed number of queries: every inbox section and chart
+is one statement whether it holds no row or many (no query per item)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.inbox import inbox_for
+from findings import services as finding_services
+from reviews import services
+from reviews.models import Assignment, Review
+from reviews.tests.factories import make_review
+from rfis import services as rfi_services
+from rfis.models import InformationRequest
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("reviewer_nsa", "lead_nsa", "liaison_northwind", "admin")
+# Session, user, the bell's count and newest, the role's list (count, page ids,
+# rows; + coverage for leads, + models for liaisons), each inbox section, the
+# stopped clocks; for the program office also its 4 charts (the burn-down: 2).
+EXPECTED = {"reviewer_nsa": 12, "lead_nsa": 13, "liaison_northwind": 12, "admin": 16}
+
+
+def make_busy(demo):
+    """Something in every section of the four roles' inboxes."""
+    now = timezone.now()
+    atlas, mini, helix = demo["atlas"], demo["atlas_mini"], demo["helix"]
+    lead, reviewer, liaison = demo["lead_nsa"], demo["reviewer_nsa"], demo["liaison_northwind"]
+    for review in (atlas, mini):
+        services.terms_accept(review=review, user=lead)
+        services.terms_accept(review=review, user=reviewer)
+    # Reviewer: an invitation (late, so the lead is told), an answered question, a stopped clock, new terms on Atlas-2.
+    shared = make_review(company=demo["northwind"], agencies=[demo["nsa"], demo["cisa"]], status="submitted", liaison=liaison)
+    invitation = services.assignment_invite(review=shared, reviewer=reviewer, actor=lead)
+    Assignment.objects.filter(pk=invitation.pk).update(invited_at=now - timedelta(days=3))
+    rfi_services.rfi_answer(rfi_id=atlas.rfis.get().pk, actor=liaison, body="Attached.")
+    rfi_services.rfi_create(review_id=mini.pk, actor=reviewer, subject="Key refused", question="?", blocking=True)
+    # Lead: a review without an NSA reviewer, an extension request, an overdue question.
+    make_review(company=demo["northwind"], agencies=[demo["nsa"]], status="submitted", liaison=liaison)
+    services.extension_request(review_id=mini.pk, actor=lead, days=3, reason="Lab outage.")
+    InformationRequest.objects.filter(review=mini, agency=demo["nsa"], blocking=False).update(due_at=now - timedelta(days=4))
+    # Liaison: a finding shared with the company, a draft.
+    finding_services.finding_share(finding_id=atlas.findings.get().pk, actor=lead, sharing="company")
+    services.review_create(actor=liaison, model=atlas.model, agencies=[demo["nsa"]])
+    # Program office: a review past its window.
+    Review.objects.filter(pk=helix.pk).update(window_end=now - timedelta(days=1))
+    services.terms_update(review=mini, actor=liaison, text="New terms.")  # the reviewer's to accept
+    services.terms_accept(review=mini, user=lead)
+    for name in ROLES:
+        inbox = inbox_for(demo[name])
+        empty = [s.key for s in inbox.sections if not s.count]
+        assert (empty, inbox.stopped_count) == ([], 1), name
+
+
+def dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("dashboard")).status_code == 200
+    return len(ctx)
+
+
+def test_dashboard_query_count_does_not_grow_with_what_there_is_to_do(demo, login):
+    from django.test import Client
+
+    from conftest import force_login_mfa
+
+    clients = {}
+    for name in ROLES:
+        clients[name] = Client()
+        force_login_mfa(clients[name], demo[name])
+        dashboard_queries(clients[name])  # warm the session
+    quiet = {name: dashboard_queries(clients[name]) for name in ROLES}
+    make_busy(demo)
+    busy = {name: dashboard_queries(clients[name]) for name in ROLES}
+    assert quiet == busy == EXPECTED
