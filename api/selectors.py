@@ -49,7 +49,7 @@ def document_list(*, user, material: bool = True):
 
 
 def version_list(*, user, material: bool = True):
-    qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review").order_by(
+    qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review", "marking").order_by(
         "document_id", "-number"
     )
     return documents_of(qs, user=user, review_path="document__review") if material else qs
