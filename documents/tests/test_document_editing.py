@@ -147,3 +147,24 @@ def test_multi_file_upload_takes_each_files_own_kind_and_marking(demo, login):
     ]
     page = client.get(reverse("review_documents", kwargs={"pk": review.pk})).content.decode()
     assert "bad.pdf refused: choose a kind of document for it." in page
+
+
+def test_document_page_query_count_does_not_grow_with_its_history(demo, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    v1 = make_document(demo["atlas"], name="history.pdf")
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+    counts = []
+    for n in (1, 4):
+        for i in range(1 if counts else 0, n):
+            services.document_update(
+                document_id=v1.document_id, actor=demo["liaison_northwind"], title=f"History {i}", kind="other",
+                marking=marking(CUI if i % 2 else PROPRIETARY),
+            )
+        client.get(reverse("document_detail", kwargs={"pk": v1.document_id}))
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("document_detail", kwargs={"pk": v1.document_id}))
+        assert len(response.context["changes"]) == n
+        counts.append(len(ctx))
+    assert counts[0] == counts[1], counts

@@ -117,3 +117,21 @@ def test_a_closed_finding_is_no_longer_changed(demo, login, finding):
     with pytest.raises(FindingError, match="closed"):
         services.finding_edit(finding_id=finding.pk, actor=demo["reviewer_nsa"], title="X", category=finding.category, severity="low", description="D")
     assert Finding.objects.get(pk=finding.pk).title == "Jailbreak via role-play"
+
+
+def test_finding_page_query_count_does_not_grow_with_its_revisions(demo, login, finding):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    base = {k: getattr(finding, k) for k in ("title", "category", "evidence", "description")}
+    client = login(demo["reviewer_cisa"])
+    services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing="agencies")
+    counts = []
+    for severities in (["low"], ["medium", "critical", "low"]):
+        for severity in severities:
+            services.finding_edit(finding_id=finding.pk, actor=demo["lead_nsa"], severity=severity, taxonomy=["AML.T0054"], **base)
+        client.get(reverse("finding_detail", kwargs={"pk": finding.pk}))
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("finding_detail", kwargs={"pk": finding.pk}))
+        counts.append((len(response.context["revisions"]), len(ctx)))
+    assert [c[0] for c in counts] == [1, 4] and counts[0][1] == counts[1][1], counts
