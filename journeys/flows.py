@@ -156,11 +156,11 @@ def liaison_journey(session: Session) -> dict:
         expect(rows.nth(i).locator("progress")).to_have_attribute("value", "100")
     session.checkpoint(page, "upload-progress-liaison")
     page.get_by_role("link", name="Refresh the list").click()
-    expect(page.get_by_role("link", name="model-card.md")).to_be_visible()
+    expect(page.get_by_role("link", name="model-card.md", exact=True)).to_be_visible()
     session.checkpoint(page, "documents-liaison")
 
     # Give the model card a proper title: the change is listed on its page.
-    page.get_by_role("link", name="model-card.md").click()
+    page.get_by_role("link", name="model-card.md", exact=True).click()
     page.get_by_role("link", name="Edit title, kind or marking").click()
     page.get_by_label("Title", exact=True).fill("Atlas-3 model card")
     page.get_by_role("button", name="Save changes").click()
