@@ -51,7 +51,7 @@ class VersionUploadForm(forms.Form):
         empty_label=None,
         required=False,
         label="Handling marking of this version",
-        help_text="Earlier versions keep the marking they were handed over under.",
+        help_text="Preset to the document's current marking. Earlier versions keep the marking they were handed over under.",
     )
     confirm_new_name = forms.BooleanField(
         label="Yes, this file is a new version of this document even though its name differs",

@@ -145,6 +145,7 @@ def liaison_journey(session: Session) -> dict:
     # Each dropped file gets its own kind and marking; the form's choice is the default.
     page.get_by_label("Kind of model-card.md").select_option("model_card")
     page.get_by_label("Kind of evaluation.csv").select_option("evaluation_results")
+    session.checkpoint(page, "upload-choose-liaison")
     page.get_by_role("button", name="Upload").click()
     rows = page.locator("[data-upload-list] li.upload-item")
     expect(rows).to_have_count(2)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 def test_liaison_journey(journey):
     result = flows.liaison_journey(journey)
-    assert {"dashboard-liaison", "model-register-liaison", "review-edit-liaison", "upload-progress-liaison",
+    assert {"dashboard-liaison", "model-register-liaison", "review-edit-liaison", "upload-choose-liaison", "upload-progress-liaison",
             "document-history-liaison", "rfi-liaison", "finding-liaison"} <= set(journey.checked)
 
     from reviews.models import Review, ReviewStatus
