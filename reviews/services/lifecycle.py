@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from agencies.models import Agency
@@ -344,5 +345,10 @@ def review_delete(*, review_id: int, actor) -> int:
     }
     audit_record(action="review.delete", actor=actor, target=review, payload=payload)
     pk = review.pk
-    review.delete()
+    try:
+        with transaction.atomic():
+            review.delete()
+    except ProtectedError:
+        # Something kept for good (an export package …) hangs on the draft: the audit event goes back too.
+        raise DraftError("This draft has records that are kept for good (such as an export): withdraw it instead.") from None
     return pk

@@ -114,3 +114,14 @@ def test_draft_delete_refused_once_submitted_with_a_clear_message(demo, login):
 def test_review_create_links_to_registering_a_model(demo, login):
     page = login(demo["liaison_northwind"]).get(reverse("review_create")).content.decode()
     assert f'{reverse("model_create")}?next={reverse("review_create")}' in page
+
+
+def test_draft_with_documents_is_not_deleted(demo, login):
+    from documents.tests.factories import make_document
+
+    review = _draft(demo)
+    make_document(review, name="card.pdf")
+    response = login(demo["liaison_northwind"]).post(reverse("review_delete", kwargs={"pk": review.pk}), follow=True)
+    assert "documents are never deleted: withdraw the draft instead" in response.content.decode()
+    assert Review.objects.filter(pk=review.pk, status="draft").exists()
+    assert not AuditEvent.objects.filter(action="review.delete").exists()
