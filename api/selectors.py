@@ -8,7 +8,7 @@ a detail answers 403 ``terms_required`` (``Standing.require_material``).
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from companies.models import AIModel, Company
 from documents.models import Document, DocumentVersion
@@ -49,7 +49,7 @@ def document_list(*, user, material: bool = True):
 
 
 def version_list(*, user, material: bool = True):
-    qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review").order_by(
+    qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review", "marking").order_by(
         "document_id", "-number"
     )
     return documents_of(qs, user=user, review_path="document__review") if material else qs
@@ -84,8 +84,13 @@ def finding_list(*, user, material: bool = True):
     return material_of(qs, user=user) if material else qs
 
 
-def finding_events():
-    return Prefetch("events", queryset=FindingEvent.objects.select_related("actor__membership__agency", "actor__membership__company"))
+def finding_events(user=None):
+    """A finding's lifecycle events; corrections made before sharing ("edit") only for
+    the finding's own agency and the program office (as on the finding's page)."""
+    qs = FindingEvent.objects.select_related("actor__membership__agency", "actor__membership__company")
+    if user is not None and not getattr(user, "is_program_admin", False):
+        qs = qs.exclude(Q(name="edit") & ~Q(finding__agency_id=getattr(user, "agency_id", None)))
+    return Prefetch("events", queryset=qs)
 
 
 def notification_list(*, user):

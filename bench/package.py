@@ -81,7 +81,7 @@ def child(size_mib: int) -> dict:
     DocumentVersion.objects.create(
         document=document, number=1, file=name, original_name="eval-logs.bin", size=path.stat().st_size,
         content_type="application/octet-stream", sha256=digest.hexdigest(), uploaded_by=liaison,
-        scan_status=ScanStatus.NOT_SCANNED,
+        scan_status=ScanStatus.NOT_SCANNED, marking=document.marking,
     )
 
     from unittest import mock

@@ -278,9 +278,9 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
     )
     cur.execute(
         "INSERT INTO documents_documentversion (number, file, original_name, size, content_type, sha256, uploaded_at, "
-        "  scan_status, scan_detail, scanned_at, document_id, uploaded_by_id) "
+        "  scan_status, scan_detail, scanned_at, document_id, uploaded_by_id, marking_id) "
         "SELECT 1, 'bench/' || d.id || '.pdf', 'bench-' || d.id || '.pdf', 1024 + d.id %% 4096, 'application/pdf', "
-        "  encode(sha256(d.id::text::bytea), 'hex'), d.created_at, 'clean', '', d.created_at, d.id, d.created_by_id "
+        "  encode(sha256(d.id::text::bytea), 'hex'), d.created_at, 'clean', '', d.created_at, d.id, d.created_by_id, d.marking_id "
         "FROM documents_document d WHERE d.review_id >= %s",
         [review0],
     )

@@ -70,18 +70,17 @@ def fetch_response(request, version: DocumentVersion, *, inline: bool, user=None
     always names the original file, encoded per RFC 6266 (``filename*``).
     """
     user = user or request.user
-    document = version.document
     services.access_record(
         version=version,
         user=user,
         action=AccessKind.VIEW if inline else AccessKind.DOWNLOAD,
         client_address=client_address(request),
     )
-    if document.marking.watermark_pdf and version.is_pdf:
+    if version.marking.watermark_pdf and version.is_pdf:
         org = user.organisation or "Program office"
         text = (
             f"{user.email} · {org} · {timezone.now().strftime('%Y-%m-%d %H:%M:%S UTC')} · "
-            f"sha256 {version.sha256[:16]} · {document.marking}"
+            f"sha256 {version.sha256[:16]} · {version.marking}"
         )
         with default_storage.open(version.file.name, "rb") as source:
             stamped = stamp(source, text)

@@ -105,6 +105,10 @@ class DocumentVersion(models.Model):
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=120)
     sha256 = models.CharField(max_length=64)
+    # The marking this version was handed over under: its rules (view-only, watermark)
+    # apply to it. Changing a document's marking re-marks its current version and
+    # the versions to come; earlier versions keep theirs.
+    marking = models.ForeignKey(HandlingMarking, on_delete=models.PROTECT, related_name="versions")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
     scan_status = models.CharField(max_length=20, choices=ScanStatus.choices, default=ScanStatus.PENDING)
@@ -153,3 +157,30 @@ class DocumentAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.version_id}"
+
+
+class DocumentChange(models.Model):
+    """One edit of a document's title, kind or marking: who, when, and each field's
+    old and new value (``changes``: ``{"title": ["old", "new"], ...}``, markings and
+    kinds by their labels). Shown on the document's page; append-only."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField()
+    version_number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version a marking change applied to (the current one at the time)."
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Change of document {self.document_id}"
+
+    FIELD_LABELS = {"title": "Title", "kind": "Kind", "marking": "Marking"}
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(field label, from, to) for the page."""
+        return [(self.FIELD_LABELS.get(k, k), v[0], v[1]) for k, v in self.changes.items()]

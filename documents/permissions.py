@@ -43,9 +43,9 @@ def fetch_refusal(user, version: DocumentVersion, *, inline: bool) -> str | None
     if inline:
         if not version.opens_inline:
             return "Only PDFs and images open in the browser."
-    elif not version.document.marking.downloads_allowed:
-        return f"The marking {version.document.marking} allows viewing only."
-    if version.document.marking.watermark_pdf and version.is_pdf and version.size > settings.PORTAL_WATERMARK_MAX_BYTES:
+    elif not version.marking.downloads_allowed:
+        return f"The marking {version.marking} allows viewing only."
+    if version.marking.watermark_pdf and version.is_pdf and version.size > settings.PORTAL_WATERMARK_MAX_BYTES:
         # Stamping rewrites the PDF in the web process; past this size it would not fit the memory budget.
         return "This PDF is too large to watermark, and its marking allows no unmarked copy; ask the program office."
     return None

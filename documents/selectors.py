@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from reviews.models import Review
 from reviews.querysets import get_in_visible_review_or_404
 
-from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentVersion, HandlingMarking
+from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentChange, DocumentVersion, HandlingMarking
 
 
 def review_documents(*, user, review: Review):
@@ -40,7 +40,7 @@ def document_get(*, user, pk: int) -> Document:
 
 def version_get(*, user, pk: int) -> DocumentVersion:
     return get_in_visible_review_or_404(
-        DocumentVersion.objects.select_related("document__review__company", "document__marking", "uploaded_by"),
+        DocumentVersion.objects.select_related("document__review__company", "document__marking", "marking", "uploaded_by"),
         user=user,
         pk=pk,
         path="document__review",
@@ -60,6 +60,17 @@ def document_accesses(*, user, document: Document):
     if user.is_company_liaison and user.company_id == document.review.company_id:
         return qs.filter(agency__isnull=False).values("agency__acronym", "action", "at", "version__number")
     return qs.filter(user=user)
+
+
+def document_changes(*, user, document: Document) -> list[DocumentChange]:
+    """The document's edits (title, kind, marking), newest first, for anyone who sees
+    the document (``document`` came from ``document_get``: already in the user's scope);
+    the template names people with ``{% person %}``."""
+    return list(
+        DocumentChange.objects.filter(document=document)
+        .select_related("actor__membership__agency", "actor__membership__company")
+        .order_by("-at", "-id")
+    )
 
 
 def markings():

@@ -23,6 +23,7 @@ from reviews.standing import standing_of
 from .models import (
     Document,
     DocumentAccess,
+    DocumentChange,
     DocumentKind,
     DocumentVersion,
     DocumentPurpose,
@@ -107,10 +108,13 @@ def _check_may_upload(actor, review) -> None:
         raise NotAllowed("Only the company's liaisons upload documents to an open review.")
 
 
-def _new_version(*, document: Document, uploaded_by, file, original_name: str, checked=None) -> DocumentVersion:
+def _new_version(
+    *, document: Document, uploaded_by, file, original_name: str, checked=None, marking: HandlingMarking | None = None
+) -> DocumentVersion:
     sha256, size, content_type = checked or _check_upload(file=file, original_name=original_name)
     Document.objects.select_for_update().filter(pk=document.pk).get()
     number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    marking = marking or document.marking
     scanning = bool(settings.CLAMAV_URL)
     stored = store(file, original_name=original_name)
     version = DocumentVersion(
@@ -120,6 +124,7 @@ def _new_version(*, document: Document, uploaded_by, file, original_name: str, c
         size=size,
         content_type=content_type,
         sha256=sha256,
+        marking=marking,
         uploaded_by=uploaded_by,
         scan_status=ScanStatus.PENDING if scanning else ScanStatus.NOT_SCANNED,
         scan_detail="Waiting for the virus scan." if scanning else "ClamAV is not configured: this file was not scanned.",
@@ -138,8 +143,13 @@ def _new_version(*, document: Document, uploaded_by, file, original_name: str, c
             "size": size,
             "content_type": content_type,
             "sha256": sha256,
+            "marking": marking.name,
         },
     )
+    if marking.pk != document.marking_id:
+        # The document's marking is its current version's.
+        document.marking = marking
+        document.save(update_fields=["marking"])
     if scanning:
         from .tasks import scan_version
 
@@ -195,14 +205,82 @@ def evidence_document_create(*, review: Review, actor, title: str, marking: Hand
     return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name, checked=checked)
 
 
-@cleanup_on_failure
-def version_create(*, document: Document, actor, file, original_name: str) -> DocumentVersion:
-    """Adds a new version to ``document`` (earlier versions stay as they are).
+def _latest_name(document: Document) -> str | None:
+    return document.versions.order_by("-number").values_list("original_name", flat=True).first()
 
-    Side effects: as ``document_create``.
+
+@cleanup_on_failure
+def version_create(
+    *, document: Document, actor, file, original_name: str, marking: HandlingMarking | None = None,
+    confirm_new_name: bool = False,
+) -> DocumentVersion:
+    """Adds a new version to ``document`` (earlier versions stay as they are), under
+    ``marking`` (default: the document's current one; another one becomes the document's).
+
+    A file whose name differs from the current version's is refused on the ``file``
+    field unless ``confirm_new_name`` says the person meant it (a different name
+    often means the wrong file). Side effects: as ``document_create``.
     """
     _check_may_upload(actor, document.review_id)
-    return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name)
+    current = _latest_name(document)
+    if current is not None and current != original_name and not confirm_new_name:
+        raise ValidationError(
+            {
+                "file": f"{original_name} is not named like the current version ({current}). Confirm that it is a "
+                "new version of this document to upload it."
+            }
+        )
+    return _new_version(document=document, uploaded_by=actor, file=file, original_name=original_name, marking=marking)
+
+
+@transaction.atomic
+def document_update(*, document_id: int, actor, title: str, kind: str, marking: HandlingMarking) -> Document:
+    """The company's liaison corrects a document's title, kind or marking while the
+    review is open. A new marking applies to the current version and the versions to
+    come; earlier versions keep the marking they were handed over under. Locks the
+    document row.
+
+    Side effects: a ``DocumentChange`` row (who, when, each field from → to) shown on
+    the document's page, and audit ``document.edit``; nothing when nothing changed.
+    """
+    document = Document.objects.select_for_update().select_related("marking").get(pk=document_id)
+    if document.purpose != DocumentPurpose.REVIEW:
+        raise NotAllowed("Evidence is changed on its finding.")
+    if not standing_of(user=actor, review=document.review_id).may_edit_documents:
+        raise NotAllowed("Only the company's liaisons edit documents, while the review is open.")
+    title = (title or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = "Give the document a title."
+    if kind not in DocumentKind.values:
+        errors["kind"] = "Choose a kind of document."
+    if errors:
+        raise ValidationError(errors)
+    changes, version_number = {}, None
+    if title != document.title:
+        changes["title"] = [document.title, title]
+    if kind != document.kind:
+        changes["kind"] = [document.get_kind_display(), DocumentKind(kind).label]
+    if marking.pk != document.marking_id:
+        changes["marking"] = [document.marking.name, marking.name]
+        current = document.versions.select_for_update().order_by("-number").first()
+        if current is not None:
+            current.marking = marking
+            current.save(update_fields=["marking"])
+            version_number = current.number
+    if not changes:
+        return document
+    document.title, document.kind, document.marking = title, kind, marking
+    document.full_clean()
+    document.save()
+    change = DocumentChange(document=document, actor=actor, changes=changes, version_number=version_number)
+    change.full_clean()
+    change.save()
+    audit_record(
+        action="document.edit", actor=actor, target=document, review=document.review,
+        payload={"changes": changes, **({"version": version_number} if version_number else {})},
+    )
+    return document
 
 
 @transaction.atomic

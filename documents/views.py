@@ -12,11 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from reviews import selectors as review_selectors
 
 from accounts.stepup import recently_authenticated, step_up_redirect
+from portal.errors import Refused
+from portal.forms import add_service_errors, show_refusal
 from portal.http import client_address
 
 from . import selectors, services
-from .forms import DocumentUploadForm
-from .models import EXPECTED_KINDS, AccessKind, Document, DocumentVersion
+from .forms import DocumentEditForm, DocumentUploadForm, VersionUploadForm
+from .models import EXPECTED_KINDS, AccessKind, Document, DocumentKind, DocumentVersion
 from .permissions import fetch_refusal
 from .storage import StorageFault
 from .delivery import fetch_response
@@ -116,15 +118,22 @@ def review_documents(request, pk: int):
         form = DocumentUploadForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            results = _store_uploads(
-                request,
-                files=files,
-                refusals=refusals,
-                store=lambda f, name: services.document_create(
-                    review=review, actor=request.user, kind=data["kind"], title=data["title"] if len(files) == 1 else "",
-                    marking=data["marking"], file=f, original_name=name,
-                ),
-            )
+            markings = {str(m.pk): m for m in selectors.markings()}
+
+            def store(upload, name):
+                # Each file may carry its own kind and marking ("kind:<name>", "marking:<name>"); else the form's.
+                kind = request.POST.get(f"kind:{name}") or data["kind"]
+                marking_id = request.POST.get(f"marking:{name}")
+                if kind not in DocumentKind.values:
+                    raise ValidationError(f"{name} refused: choose a kind of document for it.")
+                if marking_id and marking_id not in markings:
+                    raise ValidationError(f"{name} refused: choose a handling marking for it.")
+                return services.document_create(
+                    review=review, actor=request.user, kind=kind, title=data["title"] if len(files) == 1 else "",
+                    marking=markings[marking_id] if marking_id else data["marking"], file=upload, original_name=name,
+                )
+
+            results = _store_uploads(request, files=files, refusals=refusals, store=store)
         else:
             for f in files:
                 f.close()
@@ -149,24 +158,29 @@ def review_documents(request, pk: int):
     )
 
 
-@login_required
-@require_GET
-def document_detail(request, pk: int):
+def _document_in_scope(request, pk: int):
+    """The document and the reader's standing, past the documents' gate (terms, certificate); 404 out of scope."""
     try:
         document = selectors.document_get(user=request.user, pk=pk)
     except Http404:
         _gone_or_404(request.user, _review_id_of(Document, pk))
     standing = review_selectors.standing_get(user=request.user, review=document.review_id)
     standing.require_documents()
-    versions = list(document.versions.select_related("uploaded_by").order_by("-number"))
+    return document, standing
+
+
+def _detail_page(request, document, standing, *, version_form=None, status: int = 200):
+    versions = list(document.versions.select_related("uploaded_by", "marking").order_by("-number"))
     for version in versions:
         version.document = document
         version.download_refusal = fetch_refusal(request.user, version, inline=False)
         version.view_refusal = fetch_refusal(request.user, version, inline=True)
-    if versions:
+    if versions and status == 200:
         services.access_record(
             version=versions[0], user=request.user, action=AccessKind.VIEW, client_address=client_address(request)
         )
+    if version_form is None and standing.may_upload:
+        version_form = VersionUploadForm(initial={"marking": document.marking_id})
     return render(
         request,
         "documents/document_detail.html",
@@ -174,13 +188,49 @@ def document_detail(request, pk: int):
             "document": document,
             "review": document.review,
             "versions": versions,
+            "current": versions[0] if versions else None,
             "standing": standing,
             "accesses": selectors.document_accesses(user=request.user, document=document)[:200],
+            "changes": selectors.document_changes(user=request.user, document=document),
             "can_upload": standing.may_upload,
+            "can_edit": standing.may_edit_documents,
+            "version_form": version_form,
             "scanning": bool(settings.CLAMAV_URL),
             "unscanned_allowed": settings.PORTAL_ALLOW_UNSCANNED_DOCUMENTS,
             "is_company": standing.is_company,
         },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def document_detail(request, pk: int):
+    document, standing = _document_in_scope(request, pk)
+    return _detail_page(request, document, standing)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_edit(request, pk: int):
+    """The company's liaison corrects a document's title, kind and marking (recorded on its page)."""
+    document, standing = _document_in_scope(request, pk)
+    if not standing.may_edit_documents:
+        raise Http404
+    form = DocumentEditForm.for_document(document, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.document_update(document_id=document.pk, actor=request.user, **form.cleaned_data)
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Document updated; the change is listed in its history.")
+            return redirect("document_detail", pk=document.pk)
+    return render(
+        request,
+        "documents/document_edit.html",
+        {"form": form, "document": document, "review": document.review, "standing": standing},
+        status=400 if form.errors else 200,
     )
 
 
@@ -189,15 +239,34 @@ def document_detail(request, pk: int):
 @require_POST
 def document_version_upload(request, pk: int):
     document = selectors.document_get(user=request.user, pk=pk)
-    if not review_selectors.standing_get(user=request.user, review=document.review_id).may_upload:
+    standing = review_selectors.standing_get(user=request.user, review=document.review_id)
+    if not standing.may_upload:
         raise Http404
     files, refusals = _parse_upload(request)
-    results = _store_uploads(
-        request,
-        files=files[:1],
-        refusals=refusals,
-        store=lambda f, name: services.version_create(document=document, actor=request.user, file=f, original_name=name),
-    )
+    form = VersionUploadForm(request.POST)
+    if not form.is_valid():
+        for f in files:
+            f.close()
+        if _wants_json(request):
+            return _report(request, [{"name": "", "ok": False, "message": "Choose a marking for the new version."}], "")
+        return _detail_page(request, document, standing, version_form=form, status=400)
+    problems = []
+
+    def store(upload, name):
+        try:
+            return services.version_create(
+                document=document, actor=request.user, file=upload, original_name=name,
+                marking=form.cleaned_data["marking"], confirm_new_name=form.cleaned_data["confirm_new_name"],
+            )
+        except ValidationError as exc:
+            if not isinstance(exc, StorageFault) and hasattr(exc, "error_dict"):
+                problems.append(exc)  # a field's refusal (the new name to confirm): shown on the form
+            raise
+
+    results = _store_uploads(request, files=files[:1], refusals=refusals, store=store)
+    if problems and not _wants_json(request):
+        add_service_errors(form, problems[0])
+        return _detail_page(request, document, standing, version_form=form, status=400)
     return _report(request, results, reverse("document_detail", kwargs={"pk": document.pk}))
 
 
@@ -213,7 +282,7 @@ def _fetch(request, pk: int, *, inline: bool):
     if refusal:
         messages.error(request, refusal)
         return redirect("document_detail", pk=document.pk)
-    marking = document.marking
+    marking = version.marking
     if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
         # View-only or stricter handling: a step-up act (accounts.stepup); back here afterwards.
         return step_up_redirect(request)

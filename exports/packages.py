@@ -61,8 +61,8 @@ def _file_refusal(user, version) -> str | None:
     refusal = fetch_refusal(user, version, inline=False)
     if refusal:
         return refusal
-    if version.document.marking.watermark_pdf and version.is_pdf:
-        return f"The marking {version.document.marking} watermarks each download for its reader; fetch it from the document's page."
+    if version.marking.watermark_pdf and version.is_pdf:
+        return f"The marking {version.marking} watermarks each download for its reader; fetch it from the document's page."
     return None
 
 
@@ -73,7 +73,7 @@ def package_plan(*, review, user, include_files: bool = True) -> Plan:
     plan = Plan()
     versions = (
         DocumentVersion.objects.visible_to(user, review=review)
-        .select_related("document__marking", "document__review")
+        .select_related("document__marking", "document__review", "marking")
         .order_by("document_id", "number")
     )
     for v in versions:

@@ -104,7 +104,7 @@ def report_for(*, review, user) -> Report:
 
     versions = (
         DocumentVersion.objects.visible_to(user, review=review)
-        .select_related("document__marking")
+        .select_related("document__marking", "marking")
         .order_by("document__kind", "document__title", "number")
     )
     for v in versions:
@@ -112,7 +112,7 @@ def report_for(*, review, user) -> Report:
             {
                 "document": v.document.title,
                 "kind": v.document.get_kind_display(),
-                "marking": str(v.document.marking),
+                "marking": str(v.marking),
                 "version": v.number,
                 "file": v.original_name,
                 "bytes": v.size,

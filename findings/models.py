@@ -230,6 +230,43 @@ class FindingEvent(models.Model):
         return f"{self.name} on finding {self.finding_id}"
 
 
+class FindingRevision(models.Model):
+    """One edit of a finding: who, when, each field's old and new value
+    (``changes``: ``{"severity": ["medium", "high"], ...}``, category and taxonomy by
+    their labels), and how far it was shared then. Edits before sharing correct the
+    draft in place (``after_sharing`` false: seen only by the finding's agency and the
+    program office); afterwards each edit is a numbered revision that everyone the
+    finding was shared with at the time sees as such."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="1, 2 … per finding, in order of the edits.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    sharing = models.CharField(max_length=20, choices=Sharing.choices)
+    after_sharing = models.BooleanField(default=False)
+    changes = models.JSONField()
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["finding", "number"], name="finding_revision_number_unique")]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of finding {self.finding_id}"
+
+    FIELD_LABELS = {
+        "title": "Title", "severity": "Severity", "category": "Category", "description": "Description",
+        "evidence": "Evidence", "taxonomy": "Taxonomy",
+    }
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(field label, from, to) for the page; lists read as comma-separated ids."""
+        def text(value):
+            return ", ".join(value) if isinstance(value, list) else str(value)
+
+        return [(self.FIELD_LABELS.get(k, k), text(v[0]), text(v[1])) for k, v in self.changes.items()]
+
+
 class EvidenceStage(models.TextChoices):
     FINDING = "finding", "Finding"
     RETEST = "retest", "Retest"

@@ -5,7 +5,7 @@ from reviews.querysets import get_in_visible_review_or_404
 
 from django.http import Http404
 
-from .models import Finding, FindingComment, FindingEvent, FindingEvidence
+from .models import Finding, FindingComment, FindingEvent, FindingEvidence, FindingRevision, Sharing
 
 
 def finding_list(*, user, review):
@@ -17,10 +17,33 @@ def finding_list(*, user, review):
     )
 
 
-def finding_events(*, finding):
+def _sees_unshared_edits(user, finding) -> bool:
+    """The finding's own agency and the program office see what was changed before it was shared."""
+    return bool(getattr(user, "is_program_admin", False)) or getattr(user, "agency_id", None) == finding.agency_id
+
+
+def finding_events(*, finding, user=None):
     """The finding's timeline (whoever sees the finding sees its moves; people are
-    shown through accounts.people)."""
-    return FindingEvent.objects.filter(finding=finding).select_related("actor__membership__agency", "actor__membership__company")
+    shown through accounts.people). Corrections made before sharing ("edit") only to
+    the finding's agency and the program office (``user`` None: every event)."""
+    qs = FindingEvent.objects.filter(finding=finding).select_related("actor__membership__agency", "actor__membership__company")
+    if user is not None and not _sees_unshared_edits(user, finding):
+        qs = qs.exclude(name="edit")
+    return qs
+
+
+def finding_revisions(*, user, finding) -> list[FindingRevision]:
+    """The finding's edits, newest first, that ``user`` (who sees the finding) may see:
+    the finding's agency and the program office every one; another agency those made
+    while it was shared with the agencies or the company; the company those made while
+    it was shared with the company. An unshared finding's corrections stay with its agency."""
+    qs = FindingRevision.objects.filter(finding=finding).select_related(
+        "actor__membership__agency", "actor__membership__company"
+    )
+    if not _sees_unshared_edits(user, finding):
+        reached = [Sharing.COMPANY] if getattr(user, "is_company_liaison", False) else [Sharing.AGENCIES, Sharing.COMPANY]
+        qs = qs.filter(sharing__in=reached)
+    return list(qs.order_by("-number"))
 
 
 def finding_get(*, user, pk: int) -> Finding:

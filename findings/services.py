@@ -30,6 +30,7 @@ from .models import (
     FindingCategory,
     FindingComment,
     FindingEvent,
+    FindingRevision,
     FindingStatus,
     Response,
     RetestResult,
@@ -214,21 +215,36 @@ def finding_comment(*, finding_id: int, actor, body: str, internal: bool = True)
     return comment
 
 
+def _edit_snapshot(finding: Finding, entries=None) -> dict:
+    """The edited fields as the revision history shows them (labels, not codes)."""
+    codes = sorted(e.code for e in entries) if entries is not None else sorted(finding.taxonomy.values_list("code", flat=True))
+    return {
+        "title": finding.title, "severity": Severity(finding.severity).label if finding.severity in Severity.values else finding.severity,
+        "category": str(finding.category), "description": finding.description, "evidence": finding.evidence, "taxonomy": codes,
+    }
+
+
 @transaction.atomic
 def finding_edit(
     *, finding_id: int, actor, title: str, category: FindingCategory | None, severity: str, description: str,
     evidence: str = "", taxonomy=(),
 ) -> Finding:
-    """The finding's agency corrects it while it is a draft or recorded and not yet
-    shared (afterwards others rely on its text). Locks the finding row.
+    """The finding's agency changes it. Before it is shared (draft or recorded, internal)
+    the change corrects it in place; once shared each change is a new numbered revision
+    that everyone the finding is shared with sees as such (and is told of). A closed
+    finding, or another agency's, cannot be changed. Locks the finding row.
 
-    Side effects: an "edit" event; audit ``finding.edit`` with the fields changed.
+    Side effects: a ``FindingRevision`` (who, when, each field from → to, the sharing
+    then); an "edit" (before sharing) or "revise" event; audit ``finding.edit`` /
+    ``finding.revise`` with the fields changed; after sharing, a notification to those
+    outside the agency who see it. Nothing when nothing changed.
     """
     finding, standing = _locked(finding_id, actor)
     if not (standing.acts_for_agency and finding.agency_id == standing.agency_id):
         raise NotAllowed("Only the finding's agency edits it.")
-    if not standing.may_edit_finding(finding):
-        raise FindingError("A finding can be edited only before it is shared.")
+    in_place = standing.may_edit_finding(finding)
+    if not in_place and not standing.may_revise_finding(finding):
+        raise FindingError(f"This finding is {finding.get_status_display().lower()}: it can no longer be changed.")
     errors = {}
     if severity not in Severity.values:
         errors["severity"] = "Choose a severity."
@@ -241,19 +257,39 @@ def finding_edit(
         entries = []
     if errors:
         raise ValidationError(errors)
-    before = {"title": finding.title, "severity": finding.severity, "category": str(finding.category),
-              "description": finding.description, "evidence": finding.evidence,
-              "taxonomy": sorted(finding.taxonomy.values_list("code", flat=True))}
+    before = _edit_snapshot(finding)
     finding.title, finding.category, finding.severity = title.strip(), category, severity
     finding.description, finding.evidence = description.strip(), evidence.strip()
     finding.full_clean()
+    after = _edit_snapshot(finding, entries)
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changes:
+        return finding
     finding.save()
     finding.taxonomy.set(entries)
-    after = {"title": finding.title, "severity": finding.severity, "category": str(finding.category),
-             "description": finding.description, "evidence": finding.evidence, "taxonomy": sorted(e.code for e in entries)}
-    changed = sorted(k for k in before if before[k] != after[k])
-    _event(finding, name="edit", source=finding.status, actor=actor, detail=", ".join(changed))
-    audit_record(action="finding.edit", actor=actor, target=finding, review=finding.review, payload={"changed": changed})
+    number = (finding.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    revision = FindingRevision(
+        finding=finding, number=number, actor=actor, sharing=finding.sharing, after_sharing=not in_place, changes=changes
+    )
+    revision.full_clean()
+    revision.save()
+    changed = sorted(changes)
+    name = "edit" if in_place else "revise"
+    _event(finding, name=name, source=finding.status, actor=actor,
+           detail=(", ".join(changed) if in_place else f"revision {number}: {', '.join(changed)}")[:200])
+    audit_record(
+        action=f"finding.{name}", actor=actor, target=finding, review=finding.review,
+        payload={"changed": changed, "revision": number},
+    )
+    if not in_place:
+        review = finding.review
+        title_text = f"{review}: {finding.agency.acronym} revised the finding \"{finding.title}\" (revision {number})"
+        others = review_audience(review=review, company=False).exclude(membership__agency_id=finding.agency_id)
+        notification_send(recipients=[u for u in others if u != actor], verb="finding.revised", title=title_text, url=_url(finding))
+        if finding.sharing == Sharing.COMPANY:
+            notification_send(
+                recipients=review_audience(review=review, agencies=False), verb="finding.revised", title=title_text, url=_url(finding)
+            )
     return finding
 
 

@@ -86,7 +86,9 @@ def finding_detail(request, pk: int):
             "share_form": ShareForm() if may_share else None,
             "comment_form": CommentForm() if side else None,
             "comment_side": side,
-            "events": selectors.finding_events(finding=finding),
+            "events": selectors.finding_events(finding=finding, user=request.user),
+            "revisions": selectors.finding_revisions(user=request.user, finding=finding),
+            "may_revise": standing.may_revise_finding(finding),
             "moves": [(t, TRANSITION_FORMS[t.name](prefix=t.name)) for t in workflow.available(finding=finding, standing=standing)],
             "may_edit": standing.may_edit_finding(finding),
             "linked": selectors.finding_links(user=request.user, finding=finding),
@@ -101,9 +103,10 @@ def finding_detail(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def finding_edit(request, pk: int):
-    """The finding's agency corrects it before it is shared."""
+    """The finding's agency corrects it before it is shared; afterwards each change is a new revision."""
     finding, standing = _finding_and_standing(request, pk)
-    if not standing.may_edit_finding(finding):
+    revising = not standing.may_edit_finding(finding)
+    if revising and not standing.may_revise_finding(finding):
         raise Http404
     initial = {
         "title": finding.title, "category": finding.category_id, "severity": finding.severity,
@@ -117,11 +120,12 @@ def finding_edit(request, pk: int):
         except (ValidationError, Refused) as exc:
             show_refusal(request, exc, form)
         else:
-            messages.success(request, "Finding updated.")
+            messages.success(request, "Revision saved; everyone the finding is shared with sees it as a revision." if revising else "Finding updated.")
             return redirect("finding_detail", pk=finding.pk)
     return render(
         request, "findings/finding_edit.html",
-        {"finding": finding, "review": finding.review, "standing": standing, "form": form, **_catalogue_context()},
+        {"finding": finding, "review": finding.review, "standing": standing, "form": form, "revising": revising, **_catalogue_context()},
+        status=400 if form.errors else 200,
     )
 
 
@@ -269,14 +273,14 @@ def finding_evidence_download(request, pk: int):
     evidence = selectors.evidence_get(user=request.user, pk=pk)
     standing = review_selectors.standing_get(user=request.user, review=evidence.finding.review_id)
     standing.require_material()
-    version = evidence.document.versions.select_related("document__marking", "document__review").order_by("-number").first()
+    version = evidence.document.versions.select_related("document__marking", "document__review", "marking").order_by("-number").first()
     if version is None:
         raise Http404
     refusal = fetch_refusal(request.user, version, inline=False)
     if refusal:
         messages.error(request, refusal)
         return redirect("finding_detail", pk=evidence.finding_id)
-    marking = evidence.document.marking
+    marking = version.marking
     if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
         return step_up_redirect(request)
     return fetch_response(request, version, inline=False)

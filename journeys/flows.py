@@ -76,24 +76,18 @@ def url(session: Session, path: str) -> str:
 # ------------------------------------------------------------------ liaison
 
 def liaison_journey(session: Session) -> dict:
-    """Northwind's liaison: draft and submit a review, upload by drag-and-drop,
-    answer an RFI, read a shared finding, withdraw another review."""
+    """Northwind's liaison: register a model, draft, edit and submit a review, upload
+    by drag-and-drop with each file's own kind, correct a document's title (its change
+    history), answer an RFI, read a shared finding, withdraw another review."""
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from companies.models import Modality
-    from companies.services import aimodel_create
     from findings.models import Finding, Sharing
     from findings.services import finding_share
 
     liaison = _user("liaison@northwind.example")
     atlas, mini = _review("Atlas-2"), _review("Atlas-2 Mini")
-    aimodel_create(
-        actor=liaison, company=liaison.membership.company, name="Atlas-3", version="3.0", modality=Modality.AGENTIC,
-        capability_summary="Next Atlas generation.",
-        planned_release_date=timezone.localdate() + timedelta(days=60),
-    )
     # Earlier, NSA's lead shared the reviewer's finding with the company.
     finding = Finding.objects.get(review=atlas)
     finding_share(finding_id=finding.pk, actor=_user("lead.nsa@agency.example"), sharing=Sharing.COMPANY)
@@ -101,6 +95,17 @@ def liaison_journey(session: Session) -> dict:
     page = session.page_for(liaison.email)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     session.checkpoint(page, "dashboard-liaison")
+
+    # Register the next model from the dashboard's model list.
+    page.get_by_role("link", name="Register a model").first.click()
+    page.get_by_label("Name", exact=True).fill("Atlas-3")
+    page.locator("#id_version").fill("3.0")
+    page.get_by_label("Modality").select_option("agentic")
+    page.get_by_label("Capability summary").fill("Next Atlas generation: autonomous multi-step tool use.")
+    page.get_by_label("Planned release date").fill((timezone.localdate() + timedelta(days=60)).isoformat())
+    session.checkpoint(page, "model-register-liaison")
+    page.get_by_role("button", name="Register the model").click()
+    expect(page.get_by_text("Atlas-3 3.0 is registered.")).to_be_visible()
 
     # Draft a review with the keyboard only: no clicks from here to "Save draft".
     page.goto(url(session, "/reviews/new/"))
@@ -117,6 +122,14 @@ def liaison_journey(session: Session) -> dict:
     page.keyboard.press("Enter")
     expect(page.get_by_text("Draft saved.")).to_be_visible()
     expect(page.get_by_role("heading", level=1, name=re.compile("^Atlas-3"))).to_be_visible()
+    # Correct the draft before submitting it (afterwards it can no longer be changed).
+    page.get_by_role("link", name="Edit draft").click()
+    page.get_by_label("What should the agencies look at?").fill(
+        "Atlas-3's agentic exploitation skills and its sandbox escapes before the January release."
+    )
+    session.checkpoint(page, "review-edit-liaison")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Draft updated.")).to_be_visible()
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_text("Review submitted.")).to_be_visible()
     new_review_url = page.url
@@ -129,6 +142,10 @@ def liaison_journey(session: Session) -> dict:
         ("evaluation.csv", b"benchmark,score\nctf-easy,0.82\nctf-hard,0.31\n", "text/csv"),
     ])
     expect(page.locator("[data-upload-list] li")).to_have_count(2)
+    # Each dropped file gets its own kind and marking; the form's choice is the default.
+    page.get_by_label("Kind of model-card.md").select_option("model_card")
+    page.get_by_label("Kind of evaluation.csv").select_option("evaluation_results")
+    session.checkpoint(page, "upload-choose-liaison")
     page.get_by_role("button", name="Upload").click()
     rows = page.locator("[data-upload-list] li.upload-item")
     expect(rows).to_have_count(2)
@@ -140,8 +157,17 @@ def liaison_journey(session: Session) -> dict:
         expect(rows.nth(i).locator("progress")).to_have_attribute("value", "100")
     session.checkpoint(page, "upload-progress-liaison")
     page.get_by_role("link", name="Refresh the list").click()
-    expect(page.get_by_role("link", name="model-card.md")).to_be_visible()
+    expect(page.get_by_role("link", name="model-card.md", exact=True)).to_be_visible()
     session.checkpoint(page, "documents-liaison")
+
+    # Give the model card a proper title: the change is listed on its page.
+    page.get_by_role("link", name="model-card.md", exact=True).click()
+    page.get_by_role("link", name="Edit title, kind or marking").click()
+    page.get_by_label("Title", exact=True).fill("Atlas-3 model card")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Document updated")).to_be_visible()
+    expect(page.get_by_role("heading", name="Change history")).to_be_visible()
+    session.checkpoint(page, "document-history-liaison")
 
     # Answer the open RFI on Atlas-2.
     page.goto(url(session, f"/reviews/{atlas.pk}/rfis/"))

@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/", include("accounts.urls")),
     path("people/", include("api.web_urls")),
     path("api/", include("api.urls")),
+    path("", include("companies.urls")),
     path("", include("reviews.urls")),
     path("", include("documents.urls")),
     path("", include("notifications.urls")),

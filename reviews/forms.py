@@ -27,6 +27,22 @@ class ReviewCreateForm(forms.Form):
         self.fields["model"].queryset = AIModel.objects.visible_to(user).filter(company_id=user.company_id)
 
 
+class ReviewEditForm(ReviewCreateForm):
+    """A draft's editable fields, filled with its current values."""
+
+    def __init__(self, *args, user, review, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "model": review.model_id,
+                "agencies": list(review.agencies.values_list("pk", flat=True)),
+                "summary": review.summary,
+                "access_terms": review.access_terms,
+            },
+        )
+        super().__init__(*args, user=user, **kwargs)
+
+
 class AssignForm(forms.Form):
     reviewer = forms.ModelChoiceField(queryset=User.objects.none(), label="Reviewer")
 

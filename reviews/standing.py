@@ -190,6 +190,16 @@ class Standing:
             and finding.sharing == "internal"
         )
 
+    def may_revise_finding(self, finding) -> bool:
+        """After sharing, the finding's own agency still corrects it, but each change
+        is a new revision that others see as such (until the finding is closed)."""
+        return (
+            self.acts_for_agency
+            and finding.agency_id == self.agency_id
+            and finding.sharing != "internal"
+            and finding.status != "closed"
+        )
+
     def may_respond_to_finding(self, finding) -> bool:
         """The company responds to a finding shared with it."""
         return self.is_company and finding.sharing == "company"
@@ -231,6 +241,11 @@ class Standing:
     @property
     def may_upload(self) -> bool:
         return self.is_company and self.status in OPEN_STATUSES
+
+    @property
+    def may_edit_documents(self) -> bool:
+        """The company's liaisons correct a document's title, kind and marking while the review is open."""
+        return self.may_upload
 
     @property
     def may_answer_rfi(self) -> bool:
@@ -343,6 +358,18 @@ class Standing:
     @property
     def may_submit(self) -> bool:
         return self.is_company and self.status == ReviewStatus.DRAFT
+
+    @property
+    def may_edit_draft(self) -> bool:
+        """The company's liaisons change a draft's fields (model, agencies, summary,
+        terms) until they submit it; afterwards the agencies rely on them."""
+        return self.is_company and self.status == ReviewStatus.DRAFT
+
+    @property
+    def may_delete_draft(self) -> bool:
+        """The company's liaisons delete a draft that was never submitted (the service
+        also checks that no submission was ever recorded on the locked row)."""
+        return self.may_edit_draft
 
     @property
     def may_withdraw(self) -> bool:

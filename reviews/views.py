@@ -24,6 +24,7 @@ from .forms import (
     OptionalReasonForm,
     ReasonForm,
     ReviewCreateForm,
+    ReviewEditForm,
     RevokeForm,
     SignOffForm,
 )
@@ -63,6 +64,54 @@ def review_create(request):
             messages.success(request, "Draft saved. Submit it when the agencies should see it.")
             return redirect("review_detail", pk=review.pk)
     return render(request, "reviews/review_create.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_edit(request, pk: int):
+    """The company's liaison changes a draft's fields; once submitted the page says why it no longer can."""
+    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    if not standing.is_company:
+        raise Http404
+    if not standing.may_edit_draft:
+        messages.error(request, f"This review is {review.get_status_display().lower()}: only a draft can be changed.")
+        return redirect("review_detail", pk=review.pk)
+    form = ReviewEditForm(request.POST or None, user=request.user, review=review)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_update(
+                review_id=review.pk,
+                actor=request.user,
+                model=form.cleaned_data["model"],
+                agencies=list(form.cleaned_data["agencies"]),
+                summary=form.cleaned_data["summary"],
+                access_terms=form.cleaned_data["access_terms"],
+            )
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Draft updated.")
+            return redirect("review_detail", pk=review.pk)
+    return render(
+        request, "reviews/review_edit.html", {"form": form, "review": review, "standing": standing},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def review_delete(request, pk: int):
+    """The company's liaison deletes a draft that was never submitted (refused with a message afterwards)."""
+    review, standing = selectors.review_page_get(user=request.user, pk=pk)
+    if not standing.is_company:
+        raise Http404
+    try:
+        services.review_delete(review_id=review.pk, actor=request.user)
+    except (ValidationError, Refused) as exc:
+        show_refusal(request, exc)
+        return redirect("review_detail", pk=review.pk)
+    messages.success(request, f"The draft review of {review.model} was deleted.")
+    return redirect("dashboard")
 
 
 def _next_url(request) -> str | None:

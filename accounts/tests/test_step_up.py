@@ -71,11 +71,13 @@ def test_a_view_only_document_needs_a_recent_sign_in_a_plain_one_does_not(demo, 
     assert client.get(download).status_code == 200
     ordinary = HandlingMarking.objects.create(name="Ordinary (test)", downloads_allowed=True, watermark_pdf=False, ordering=8)
     document_model.objects.filter(pk=version.document_id).update(marking=ordinary)
+    DocumentVersion.objects.filter(pk=version.pk).update(marking=ordinary)  # a version's own marking rules it
     traveller = _stale(client)
     try:
         assert client.get(download).status_code == 200  # ordinary handling: no step-up
         view_only = HandlingMarking.objects.create(name="View only (test)", downloads_allowed=False, ordering=9)
         document_model.objects.filter(pk=version.document_id).update(marking=view_only)
+        DocumentVersion.objects.filter(pk=version.pk).update(marking=view_only)
         response = client.get(reverse("version_view", kwargs={"pk": version.pk}))
         assert response.status_code == 302 and response["Location"].startswith(reverse("mfa_reauthenticate"))
         from urllib.parse import parse_qs, urlsplit

@@ -53,3 +53,10 @@ class DocumentUploadSerializer(StrictSerializer):
 class VersionUploadSerializer(StrictSerializer):
     file = serializers.FileField(use_url=False)
     sha256 = SHA256
+    marking = serializers.PrimaryKeyRelatedField(
+        queryset=HandlingMarking.objects.all(), required=False, help_text="This version's marking (default: the document's)."
+    )
+    confirm_new_name = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Required (true) when the file's name differs from the current version's; refused on `file` otherwise.",
+    )

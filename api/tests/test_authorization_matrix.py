@@ -327,6 +327,8 @@ def _body(name, world, role, review):
         data = {"file": SimpleUploadedFile("card-v2.pdf", pdf_bytes("v2"), content_type="application/pdf")}
         if name == "document-list":
             data |= {"review": review.pk, "kind": "other"}
+        else:
+            data |= {"confirm_new_name": "true"}  # another name than the current version's
         return data, "multipart"
     if name == "model-list":
         return {"name": f"Model by {role}", "version": "9"}, "json"

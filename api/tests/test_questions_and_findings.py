@@ -60,9 +60,9 @@ def test_finding_lifecycle_through_the_api(demo, api):
     from findings.services import finding_share
 
     finding_share(finding_id=pk, actor=demo["lead_nsa"], sharing="company")
-    # Shared: no more edits (400 on the state), and CISA may not edit another agency's finding (403).
-    refused = nsa.patch(_url("finding-detail", pk), {"title": "Changed"}, format="json")
-    assert refused.status_code == 400 and refused.json()["errors"][0]["message"] == "A finding can be edited only before it is shared."
+    # Shared: a change is a new revision, and CISA may not edit another agency's finding (403).
+    revised = nsa.patch(_url("finding-detail", pk), {"title": "Role-play jailbreak (confirmed)"}, format="json")
+    assert revised.status_code == 200 and revised.json()["title"] == "Role-play jailbreak (confirmed)"
     assert cisa.patch(_url("finding-detail", pk), {"title": "Changed"}, format="json").status_code == 403
     responded = company.post(_url("finding-respond", pk), {"response": "fixed", "rationale": "Retrained."}, format="json")
     assert responded.status_code == 200 and responded.json()["response"] == "fixed"
@@ -71,11 +71,16 @@ def test_finding_lifecycle_through_the_api(demo, api):
     assert cisa.post(_url("finding-retest", pk), {"result": "verified_fixed"}, format="json").json()["retest_result"] == "verified_fixed"
     closed = api(demo["lead_nsa"]).post(_url("finding-close", pk), {"comment": "Done."}, format="json")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    # Closed: no more changes (400 on the state).
+    refused = nsa.patch(_url("finding-detail", pk), {"title": "Changed"}, format="json")
+    assert refused.status_code == 400 and refused.json()["errors"][0]["message"] == "This finding is closed: it can no longer be changed."
+    # The company sees the revision made after sharing, never the correction made before it.
     events = company.get(_url("finding-detail", pk)).json()["events"]
     assert [(e["name"], e["organisation"]) for e in events] == [
-        ("create", "NSA"), ("edit", "NSA"), ("record", "NSA"), ("share", "NSA"), ("respond", "Northwind AI"),
+        ("create", "NSA"), ("record", "NSA"), ("share", "NSA"), ("revise", "NSA"), ("respond", "Northwind AI"),
         ("retest", "CISA"), ("close", "NSA"),
     ]
+    assert [e["name"] for e in nsa.get(_url("finding-detail", pk)).json()["events"]][:3] == ["create", "edit", "record"]
 
 
 def test_unknown_taxonomy_id_is_a_400_naming_the_field_and_writes_nothing(demo, api):

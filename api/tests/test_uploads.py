@@ -126,7 +126,7 @@ def test_new_version_through_the_api_keeps_the_old(demo, api):
     content = png_bytes()
     response = client.post(
         f"/api/v1/documents/{document.pk}/versions/",
-        {"file": SimpleUploadedFile("diagram.png", content), "sha256": hashlib.sha256(content).hexdigest()},
+        {"file": SimpleUploadedFile("diagram.png", content), "sha256": hashlib.sha256(content).hexdigest(), "confirm_new_name": "true"},
         format="multipart",
     )
     assert response.status_code == 201, response.content
@@ -168,7 +168,7 @@ def test_view_only_marking_refuses_the_api_download(demo, api):
     response = api(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]]).get(f"/api/v1/versions/{version.pk}/download/")
     assert response.status_code == 403
     assert response.json() == {"errors": [{"field": None, "code": "permission_denied",
-                                           "message": f"The marking {version.document.marking} allows viewing only."}]}
+                                           "message": f"The marking {version.marking} allows viewing only."}]}
     assert DocumentAccess.objects.count() == before
 
 

@@ -113,7 +113,8 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Material
         upload = _checked_file(serializer)
         version = _store(
             lambda: document_services.version_create(
-                document=document, actor=request.user, file=upload, original_name=getattr(upload, "original_name", upload.name)
+                document=document, actor=request.user, file=upload, original_name=getattr(upload, "original_name", upload.name),
+                marking=serializer.validated_data.get("marking"), confirm_new_name=serializer.validated_data["confirm_new_name"],
             ),
             upload,
         )

@@ -44,13 +44,13 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
 
     def scoped_queryset(self):
         qs = super().scoped_queryset()
-        return qs.prefetch_related(selectors.finding_events()) if self.action != "list" else qs
+        return qs.prefetch_related(selectors.finding_events(self.request.user)) if self.action != "list" else qs
 
     def get_serializer_class(self):
         return FindingSerializer if self.action == "list" else FindingDetailSerializer
 
     def _detail(self, pk: int, code=status.HTTP_200_OK):
-        finding = selectors.finding_list(user=self.request.user, material=False).prefetch_related(selectors.finding_events()).get(pk=pk)
+        finding = selectors.finding_list(user=self.request.user, material=False).prefetch_related(selectors.finding_events(self.request.user)).get(pk=pk)
         return Response(FindingDetailSerializer(finding).data, status=code)
 
     @extend_schema(request=FindingCreateSerializer, responses={201: FindingDetailSerializer})
@@ -66,7 +66,8 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
 
     @extend_schema(request=FindingEditSerializer, responses={200: FindingDetailSerializer})
     def partial_update(self, request, pk=None):
-        """The finding's agency corrects it before it is shared; the fields given replace the finding's."""
+        """The finding's agency corrects it before it is shared, and revises it afterwards (each change a new
+        revision) until it is closed; the fields given replace the finding's."""
         finding = self.get_object()
         if not (self.standing.acts_for_agency and self.standing.agency_id == finding.agency_id):
             raise PermissionDenied("Only the finding's agency edits it.")

@@ -162,6 +162,7 @@ def test_view_only_marking_allows_inline_pdf_and_image_but_no_download(demo, log
     png = make_document(demo["atlas"], name="diagram.png", content=png_bytes(), kind="other")
     csv = make_document(demo["atlas"], name="data.csv", content=b"a,b\n1,2\n", kind="other")
     Document.objects.filter(pk__in=[pdf.document_id, png.document_id, csv.document_id]).update(marking=view_only)
+    DocumentVersion.objects.filter(pk__in=[pdf.pk, png.pk, csv.pk]).update(marking=view_only)
     client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
     for version in (pdf, png):
         inline = client.get(reverse("version_view", kwargs={"pk": version.pk}))

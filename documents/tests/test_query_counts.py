@@ -34,7 +34,7 @@ def _world(n: int):
         if i % 2:
             from documents import services
 
-            services.version_create(document=version.document, actor=type(liaison).objects.get(pk=liaison.pk), file=version.file, original_name="again.txt")
+            services.version_create(document=version.document, actor=type(liaison).objects.get(pk=liaison.pk), file=version.file, original_name="again.txt", confirm_new_name=True)
     return review, {"reviewer": reviewer, "liaison": liaison, "admin": make_user(role=Role.PROGRAM_ADMIN)}
 
 

@@ -99,7 +99,7 @@ def test_new_version_upload_view_adds_a_version(demo, login):
     client = login(demo["liaison_northwind"])
     response = client.post(
         reverse("document_version_upload", kwargs={"pk": version.document_id}),
-        {"files": [upload("card-v2.pdf", pdf_bytes("v2"))]},
+        {"files": [upload("card-v2.pdf", pdf_bytes("v2"))], "marking": version.marking_id, "confirm_new_name": "on"},
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 200 and response.json()["results"][0]["ok"]

@@ -66,7 +66,8 @@ def test_service_stores_version_with_integrity_facts(demo, settings):
 def test_new_upload_adds_a_version_and_keeps_the_old(demo):
     first = make_document(demo["atlas_mini"], content=pdf_bytes("one"))
     second = services.version_create(
-        document=first.document, actor=demo["liaison_northwind"], file=upload("card-v2.pdf", pdf_bytes("two")), original_name="card-v2.pdf"
+        document=first.document, actor=demo["liaison_northwind"], file=upload("card-v2.pdf", pdf_bytes("two")), original_name="card-v2.pdf",
+        confirm_new_name=True,
     )
     assert (first.document_id, second.number) == (second.document_id, 2)
     first.refresh_from_db()

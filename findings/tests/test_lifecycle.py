@@ -187,27 +187,6 @@ def test_response_needs_its_details_and_changes_nothing_without_them(demo, kwarg
     assert Finding.objects.get(pk=finding.pk).status == "shared"
 
 
-def test_edit_only_before_sharing(demo, login):
-    finding = _new(demo)
-    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas_mini"]])
-    response = client.post(reverse("finding_edit", kwargs={"pk": finding.pk}), {
-        "title": "Jailbreak via role-play (v2)", "category": finding.category_id, "severity": "critical",
-        "description": "Complies after role-play.", "evidence": "", "taxonomy": "AML.T0054, LLM01",
-    })
-    assert response.status_code == 302
-    finding.refresh_from_db()
-    assert (finding.title, finding.severity, sorted(finding.taxonomy.values_list("code", flat=True))) == (
-        "Jailbreak via role-play (v2)", "critical", ["AML.T0054", "LLM01"],
-    )
-    services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing="agencies")
-    assert client.get(reverse("finding_edit", kwargs={"pk": finding.pk})).status_code == 404
-    from findings.services import FindingError
-
-    with pytest.raises(FindingError):
-        services.finding_edit(finding_id=finding.pk, actor=demo["reviewer_nsa"], title="X", category=finding.category,
-                              severity="low", description="D")
-
-
 def test_draft_cannot_be_shared_before_it_is_recorded(demo):
     from findings.services import FindingError
 

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 def test_liaison_journey(journey):
     result = flows.liaison_journey(journey)
-    assert {"dashboard-liaison", "upload-progress-liaison", "rfi-liaison", "finding-liaison"} <= set(journey.checked)
+    assert {"dashboard-liaison", "model-register-liaison", "review-edit-liaison", "upload-choose-liaison", "upload-progress-liaison",
+            "document-history-liaison", "rfi-liaison", "finding-liaison"} <= set(journey.checked)
 
     from reviews.models import Review, ReviewStatus
 
@@ -26,6 +27,12 @@ def test_liaison_journey(journey):
     assert atlas3.status == ReviewStatus.SUBMITTED
     assert result["new_review_url"].endswith(f"/reviews/{atlas3.pk}/")
     assert sorted(atlas3.documents.values_list("versions__original_name", flat=True)) == ["evaluation.csv", "model-card.md"]
+    assert sorted(atlas3.documents.values_list("title", "kind")) == [
+        ("Atlas-3 model card", "model_card"), ("evaluation.csv", "evaluation_results"),
+    ]
+    assert atlas3.documents.get(kind="model_card").changes.get().changes == {"title": ["model-card.md", "Atlas-3 model card"]}
+    assert atlas3.summary.startswith("Atlas-3's agentic exploitation skills and its sandbox escapes")
+    assert atlas3.model.created_by.email == "liaison@northwind.example"
     assert set(atlas3.agencies.values_list("acronym", flat=True)) == {"NSA", "CISA"}
     assert Review.objects.get(model__name="Atlas-2 Mini").status == ReviewStatus.WITHDRAWN
     assert Review.objects.get(model__name="Atlas-2").rfis.get().status == "answered"

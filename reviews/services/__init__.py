@@ -2,7 +2,18 @@ from .access import access_grant, access_remove_expired, access_revoke, access_r
 from .assignments import AssignmentError, assignment_accept, assignment_decline, assignment_invite, assignment_remove
 from .certificates import CertificateError, certificate_record
 from .extensions import ExtensionError, extension_answer, extension_decide, extension_position, extension_request, extension_suggest
-from .lifecycle import closing_warnings, review_close, review_create, review_open, review_submit, review_withdraw, unsigned_agencies
+from .lifecycle import (
+    DraftError,
+    closing_warnings,
+    review_close,
+    review_create,
+    review_delete,
+    review_open,
+    review_submit,
+    review_update,
+    review_withdraw,
+    unsigned_agencies,
+)
 from .signoffs import SignOffError, signoff_record
 from .terms import terms_accept, terms_update
 
@@ -31,6 +42,9 @@ __all__ = [
     "signoff_record",
     "unsigned_agencies",
     "review_create",
+    "review_delete",
+    "review_update",
+    "DraftError",
     "review_open",
     "review_submit",
     "review_withdraw",

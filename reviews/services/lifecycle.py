@@ -12,17 +12,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from agencies.models import Agency
 from audit.services import audit_record
 from companies.models import AIModel
 from portal.calendar import add_calendar_days
-from portal.errors import NotAllowed
+from portal.errors import NotAllowed, Refused
 
 from .. import hooks, workflow
 from ..audience import review_audience
-from ..models import Review, ReviewAgency, ReviewStatus, ReviewTransition
+from ..models import OPEN_STATUSES, Review, ReviewAgency, ReviewStatus, ReviewTransition
 from ..standing import standing_of
 
 from .access import AGENCY_LEAD_PERMS, LIAISON_PERMS, access_grant, access_revoke_agency_side, access_set_expiry
@@ -259,3 +260,95 @@ def review_withdraw(*, review_id: int, actor, reason: str) -> Review:
     _notify(review, name="withdraw", actor=actor, recipients=agency_side, url=False)
     _notify(review, name="withdraw", actor=actor, recipients=review_audience(review=review, agencies=False, admins=True))
     return review
+
+
+class DraftError(Refused):
+    """A change only a draft allows, asked of a review that is no longer one."""
+
+    code = "not_a_draft"
+
+
+def _draft_locked(review_id: int, actor, *, doing: str) -> Review:
+    """The review, locked; refused unless ``actor`` is its company's liaison and it is still a draft."""
+    review = Review.objects.select_for_update().select_related("model", "company").get(pk=review_id)
+    standing = standing_of(user=actor, review=review)
+    if not standing.is_company:
+        raise NotAllowed(f"Only the company's liaisons may {doing} its reviews.")
+    if not standing.may_edit_draft:
+        state = review.get_status_display().lower()
+        if review.submitted_at:
+            state += f" (submitted {timezone.localtime(review.submitted_at):%b %d, %Y})"
+        verb = "changed" if doing == "edit" else "deleted"
+        advice = " Withdraw it instead if it should not go on." if doing == "delete" and review.status in OPEN_STATUSES else ""
+        raise DraftError(f"This review is {state}: only a draft can be {verb}.{advice}")
+    return review
+
+
+@transaction.atomic
+def review_update(
+    *, review_id: int, actor, model: AIModel, agencies: list[Agency], summary: str = "", access_terms: str = ""
+) -> Review:
+    """The company's liaison changes a draft: its model (one of the company's), its
+    participating agencies, what the agencies should look at, its access terms.
+    Refused (``DraftError``) once submitted. Locks the review row.
+
+    Side effects: audit ``review.edit`` naming each changed field with its old and
+    new value (the review's field history keeps the rest); nothing when nothing changed.
+    """
+    review = _draft_locked(review_id, actor, doing="edit")
+    if model.company_id != review.company_id:
+        raise ValidationError({"model": "Choose one of your company's models."})
+    if not agencies:
+        raise ValidationError({"agencies": "Choose at least one participating agency."})
+    before = {
+        "model": str(review.model), "agencies": sorted(a.acronym for a in review.agencies.all()),
+        "summary": review.summary, "access_terms": review.access_terms,
+    }
+    review.model, review.summary, review.access_terms = model, summary.strip(), access_terms.strip()
+    review.full_clean()
+    after = {
+        "model": str(model), "agencies": sorted(a.acronym for a in agencies),
+        "summary": review.summary, "access_terms": review.access_terms,
+    }
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changes:
+        return review
+    review.save()
+    if "agencies" in changes:
+        wanted = {a.pk for a in agencies}
+        review.participations.exclude(agency_id__in=wanted).delete()
+        present = set(review.participations.values_list("agency_id", flat=True))
+        ReviewAgency.objects.bulk_create([ReviewAgency(review=review, agency=a) for a in agencies if a.pk not in present])
+    audit_record(action="review.edit", actor=actor, target=review, payload={"changes": changes})
+    return review
+
+
+@transaction.atomic
+def review_delete(*, review_id: int, actor) -> int:
+    """Deletes a draft that was never submitted; returns its id. Refused
+    (``DraftError``) once submitted, and while documents were handed over on it
+    (they are kept for good: withdraw the draft instead). Locks the review row.
+
+    Side effects: audit ``review.delete`` (the model, the agencies, who created it);
+    the draft's grants, participations and timeline go with it (audit events stay).
+    """
+    review = _draft_locked(review_id, actor, doing="delete")
+    if review.submitted_at is not None or review.transitions.exclude(name="create").exists():
+        raise DraftError("This draft was submitted once: it cannot be deleted. Withdraw it instead.")
+    if review.documents.exists():
+        raise DraftError(
+            "Documents were uploaded to this draft and documents are never deleted: withdraw the draft instead."
+        )
+    payload = {
+        "model": str(review.model), "agencies": sorted(a.acronym for a in review.agencies.all()),
+        "created_at": review.created_at.isoformat(), "created_by": review.created_by.email,
+    }
+    audit_record(action="review.delete", actor=actor, target=review, payload=payload)
+    pk = review.pk
+    try:
+        with transaction.atomic():
+            review.delete()
+    except ProtectedError:
+        # Something kept for good (an export package …) hangs on the draft: the audit event goes back too.
+        raise DraftError("This draft has records that are kept for good (such as an export): withdraw it instead.") from None
+    return pk

@@ -12,13 +12,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from conftest import DEMO_ROLES
 from accounts.models import Invitation, User
 from api.models import ApiToken
-from documents.models import Document, DocumentAccess, DocumentVersion
+from companies.models import AIModel
+from documents.models import Document, DocumentAccess, DocumentChange, DocumentVersion
 from exports.models import ExportPackage
 from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews import services
 from findings import services as finding_services
-from findings.models import Finding, FindingCategory, FindingComment, FindingEvent, FindingEvidence
+from findings.models import Finding, FindingCategory, FindingComment, FindingEvent, FindingEvidence, FindingRevision
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest, RfiFollow
@@ -39,6 +40,8 @@ PLAIN = {
     "dashboard": ("GET", {}, 200),
     "review_list": ("GET", {}, 200),
     "review_create": ("GET", {"liaison_northwind": 200, "liaison_contoso": 200}, 404),
+    # A liaison registers their own company's models (the API's POST /api/v1/models/ too).
+    "model_create": ("GET", {"liaison_northwind": 200, "liaison_contoso": 200}, 404),
     "invitation_create": ("GET", {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "liaison_northwind": 200, "liaison_contoso": 200}, 404),
     "notification_index": ("GET", {}, 200),
     "notification_read_all": ("POST", {}, 302),
@@ -80,6 +83,12 @@ OBJECT = {
     "assignment_detail": ("assignment", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "assignment_remove": ("assignment", "POST", {}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     "model_detail": ("model", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    # Editing a model: its company's liaisons only.
+    "model_edit": ("model", "GET", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    # A draft's fields and deleting it: the company's liaisons. The demo's reviews are in review, so
+    # the liaison is sent back to the review with the refusal (302); drafts: reviews/tests/test_draft_editing.py.
+    "review_edit": ("review", "GET", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
+    "review_delete": ("review", "POST", {}, {r: (302 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
     "review_history": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "notification_read": ("notification", "POST", {}, ALL_302),
     # Documents follow their review. For these kinds agency users have accepted the
@@ -87,6 +96,8 @@ OBJECT = {
     "review_documents": ("review_documents", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_detail": ("document", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
+    # Correcting a document's title, kind and marking: the company's liaisons, while the review is open.
+    "document_edit": ("document", "GET", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
     "version_download": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "version_view": ("version", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     # Leads ask, reviewers ask their lead; an empty form comes back with its errors (400), nothing written.
@@ -361,6 +372,11 @@ def _state():
         AccessEndpoint.objects.count(),
         ExportPackage.objects.count(),
         FindingEvidence.objects.count(),
+        sorted(Document.objects.values_list("id", "title", "kind", "marking")),
+        sorted(DocumentVersion.objects.values_list("id", "marking")),
+        DocumentChange.objects.count(),
+        FindingRevision.objects.count(),
+        sorted(AIModel.objects.values_list("id", "name", "version", "modality", "capability_summary", "planned_release_date")),
         sorted(SignOff.objects.values_list("id", flat=True)),
         sorted(ReturnCertificate.objects.values_list("id", flat=True)),
         sorted(User.objects.values_list("id", "is_active")),
@@ -427,7 +443,7 @@ def test_anonymous_is_sent_to_login(client, demo, name):
 # test_every_object_url_is_classified_for_the_terms_gate, so a view that forgets
 # the gate cannot pass unnoticed.
 TERMS_GATED = {
-    "review_documents", "document_detail", "document_version_upload", "version_download", "version_view",
+    "review_documents", "document_detail", "document_edit", "document_version_upload", "version_download", "version_view",
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
     "rfi_assign", "rfi_publish_faq", "review_faq",
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
@@ -443,6 +459,7 @@ TERMS_GATED = {
 NOT_GATED = {
     "review_detail", "review_terms_accept", "review_transition", "review_access", "review_access_revoke",
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
+    "model_edit", "review_edit", "review_delete",
     "extension_decide", "extension_answer", "review_certify", "api_token_revoke", "sso_provider_edit",
     "person_deactivate", "person_reactivate", "invitation_resend", "invitation_revoke",
 }

@@ -32,12 +32,17 @@
     return { li: li, bar: bar, status: status };
   }
 
-  function uploadOne(form, file, row) {
+  function uploadOne(form, file, row, choice) {
     return new Promise(function (resolve) {
       var data = new FormData();
-      form.querySelectorAll("input[type=hidden], select, input[type=text]").forEach(function (el) {
+      form.querySelectorAll("input[type=hidden], select, input[type=text], input[type=checkbox]:checked").forEach(function (el) {
         if (el.name) data.append(el.name, el.value);
       });
+      // This file's own kind and marking, chosen on its row (multi-file uploads).
+      if (choice) {
+        data.set("kind", choice.kind.value);
+        data.set("marking", choice.marking.value);
+      }
       data.append("files", file, file.name);
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
@@ -79,7 +84,29 @@
     var list = form.querySelector("[data-upload-list]");
     var zone = form.querySelector("[data-dropzone]");
     var chosen = [];
+    var choices = [];
     if (!input || !list) return;
+    var perFile = form.hasAttribute("data-per-file");
+    var kindSelect = form.querySelector("select[name=kind]");
+    var markingSelect = form.querySelector("select[name=marking]");
+
+    // A labelled copy of the form's select (kind or marking) for one file's row, set to the form's choice.
+    function selectFor(original, label, index) {
+      var wrap = document.createElement("span");
+      wrap.className = "upload-choice";
+      var copy = original.cloneNode(true);
+      copy.removeAttribute("name");
+      copy.id = original.id + "-file-" + index;
+      copy.removeAttribute("aria-describedby");
+      copy.value = original.value;
+      var lab = document.createElement("label");
+      lab.htmlFor = copy.id;
+      lab.className = "small";
+      lab.textContent = label;
+      wrap.appendChild(lab);
+      wrap.appendChild(copy);
+      return { wrap: wrap, select: copy };
+    }
 
     function add(files) {
       for (var i = 0; i < files.length; i++) {
@@ -87,10 +114,21 @@
         chosen.push(files[i]);
       }
       list.textContent = "";
-      chosen.forEach(function (f) {
+      choices = [];
+      chosen.forEach(function (f, index) {
         var li = document.createElement("li");
         li.className = "upload-item";
-        li.textContent = f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KiB)";
+        var name = document.createElement("span");
+        name.className = "upload-name";
+        name.textContent = f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KiB)";
+        li.appendChild(name);
+        if (perFile && kindSelect && markingSelect) {
+          var kind = selectFor(kindSelect, "Kind of " + f.name, index);
+          var marking = selectFor(markingSelect, "Marking of " + f.name, index);
+          li.appendChild(kind.wrap);
+          li.appendChild(marking.wrap);
+          choices.push({ kind: kind.select, marking: marking.select });
+        }
         list.appendChild(li);
       });
     }
@@ -124,7 +162,9 @@
         return;
       }
       var files = chosen;
+      var picked = choices.map(function (c) { return { kind: { value: c.kind.value }, marking: { value: c.marking.value } }; });
       chosen = [];
+      choices = [];
       list.textContent = "";
       var button = form.querySelector("button[type=submit]");
       if (button) button.disabled = true;
@@ -134,7 +174,7 @@
       var anyOk = false;
       files.forEach(function (file, i) {
         chain = chain.then(function () {
-          return uploadOne(form, file, rows[i]).then(function (ok) { anyOk = anyOk || ok; });
+          return uploadOne(form, file, rows[i], picked[i]).then(function (ok) { anyOk = anyOk || ok; });
         });
       });
       chain.then(function () {

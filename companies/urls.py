@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("models/new/", views.model_create, name="model_create"),
+    path("models/<int:pk>/edit/", views.model_edit, name="model_edit"),
+]
