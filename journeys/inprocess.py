@@ -35,10 +35,20 @@ from urllib.parse import urlsplit
 # What the shortcut could miss is a layout-dependent overlap (a longer word
 # wrapping onto another background); the portal's cards and tables do not
 # overlap text. A page that repeats a checked structure is counted as covered.
+#
+# The same holds for a part of a page (``page_parts``): each child of <body>
+# and of <main> (the header, the menus, the footer, a review's heading and tabs,
+# a card) is keyed by its own structure and by the elements around it (tags and
+# attributes of its ancestors, which give it its background and its role in
+# lists and tables); the document itself (<html>'s attributes, <head>) by its
+# own key. A page whose parts were all checked is covered; otherwise axe runs on
+# its new parts only, or on the whole page when its document key is new (the
+# rules about the page as a whole: language, title, a way to skip the menus)
+# or when an id repeats (the id rules compare the whole page).
 CONTENT_ATTRIBUTES = [
     "href", "action", "src", "srcset", "value", "datetime", "title", "alt", "aria-label", "placeholder",
     "content", "download", "data-url", "data-confirm", "cite", "data-schema-url", "nonce", "hx-get", "hx-post",
-    "aria-valuenow", "aria-valuetext", "min", "max",
+    "aria-valuenow", "aria-valuetext", "min", "max", "hx-headers", "hx-vals",
 ]
 IDREF_ATTRIBUTES = ["for", "aria-labelledby", "aria-describedby", "aria-controls", "aria-owns", "headers", "list", "form"]
 STRUCTURE_JS = """([contentAttributes, idrefAttributes]) => {
@@ -66,13 +76,43 @@ STRUCTURE_JS = """([contentAttributes, idrefAttributes]) => {
         }
         return s + '>' + kids.join('') + '</>';
     };
-    return (repeatedIds ? 'repeated-ids ' : '') + sig(document.documentElement);
+    const own = (el) => sig(el.cloneNode(false));
+    const around = (el) => { let s = ''; for (let e = el.parentElement; e; e = e.parentElement) s = own(e) + s; return s; };
+    const parts = [];
+    for (const child of document.body.children) {
+        if (child.tagName === 'MAIN') parts.push(...child.children);
+        else if (child.tagName !== 'SCRIPT') parts.push(child);
+    }
+    window.__pageParts = parts;
+    return {
+        page: (repeatedIds ? 'repeated-ids ' : '') + sig(document.documentElement),
+        repeatedIds,
+        document: own(document.documentElement) + sig(document.head) + own(document.body) + parts.length,
+        parts: parts.map(el => around(el) + sig(el)),
+    };
 }"""
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def page_parts(page) -> dict:
+    """The page's structure keys: ``page`` (the whole DOM), ``document`` (<html> and <head>),
+    ``parts`` (one per child of <body> and of <main>, in order; the elements are kept in the
+    page as ``window.__pageParts``) and ``repeated_ids``."""
+    found = page.evaluate(STRUCTURE_JS, [CONTENT_ATTRIBUTES, IDREF_ATTRIBUTES])
+    return {
+        "page": _digest(found["page"]),
+        "document": _digest(found["document"]),
+        "parts": [_digest(p) for p in found["parts"]],
+        "repeated_ids": found["repeatedIds"],
+    }
+
+
 def structure_key(page) -> str:
-    """A hash of the page's DOM structure (see STRUCTURE_JS)."""
-    return hashlib.sha256(page.evaluate(STRUCTURE_JS, [CONTENT_ATTRIBUTES, IDREF_ATTRIBUTES]).encode()).hexdigest()
+    """A hash of the page's whole DOM structure (see STRUCTURE_JS)."""
+    return page_parts(page)["page"]
 
 
 class InProcessPortal:

@@ -16,8 +16,11 @@ How: each page is rendered in process by Django's test client and shown to
 chromium through a route (``journeys.inprocess``: no live server, the test's
 transaction), then axe-core (``journeys/vendor/axe.min.js``) runs with the WCAG
 tags only. A page whose DOM structure repeats one already checked (in this
-test process) is counted as covered without running axe again; see
+test process) is counted as covered without running axe again, and axe runs
+only on the parts of a page (the menus, the footer, a review's heading, a card)
+whose structure was not checked on an earlier page; see
 ``journeys.inprocess.STRUCTURE_JS`` for why that is sound for these rules.
+A failure in a shared part is reported on every page that has it.
 
 Coverage cannot shrink unseen: every URL name the authorization matrix says a
 role opens with 200 must have been reached (files excepted, and those must
@@ -43,7 +46,7 @@ from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, ge
 
 from conftest import DEMO_ROLES
 from journeys.browser import AXE_PATH, PASSWORD, VIEWPORT, force_login_mfa, give_totp
-from journeys.inprocess import InProcessPortal, body_of, structure_key
+from journeys.inprocess import InProcessPortal, body_of, page_parts
 from reviews.tests.test_authorization_matrix import OBJECT, PLAIN, _objects
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -178,32 +181,53 @@ class Crawler:
                 if not src.startswith(settings.STATIC_URL):
                     self.portal.show(src, self.portal.get(src))
             self.portal.display(self.page, path, response)
-        key = structure_key(self.page)
         if name == "api:docs":
-            key = same
-        self._record(path, key, name)
+            self._record(path, {"page": same, "document": same, "parts": [], "repeated_ids": True}, name)
+        else:
+            self._record(path, page_parts(self.page), name)
         if follow:
             self._follow_links(path)
 
-    def _record(self, path: str, key: str, name: str = "") -> None:
-        """Checks the page on screen, unless a page with the same ``key`` was checked."""
-        if key in _CHECKED:
-            first, found = _CHECKED[key]
+    def _record(self, path: str, keys: dict | str, name: str = "") -> None:
+        """Checks the page on screen: the parts of it not checked before (see journeys.inprocess)."""
+        if isinstance(keys, str):  # the API docs seen before
+            keys = {"page": keys}
+        if keys["page"] in _CHECKED:
+            first, found = _CHECKED[keys["page"]]
             self.crawl.covered[path] = first
             self.crawl.violations += [(f"{path} (as {first})", *v) for v in found]
-        else:
-            axed = run_axe(self.page)
-            found = [
-                (v["id"], v["impact"], node["target"], v["help"] + ": " + node["html"])
-                for v in axed
-                for node in v["nodes"]
-            ] + [
+            return
+        whole = keys["repeated_ids"] or keys["document"] not in _CHECKED
+        new = [i for i, key in enumerate(keys["parts"]) if whole or key not in _CHECKED]
+        found_by_part: dict[int, list] = {i: [] for i in new}
+        if whole or new:
+            for v in run_axe(self.page, parts=None if whole else new):
+                for node in v["nodes"]:
+                    found_by_part.setdefault(node["part"], []).append(
+                        (v["id"], v["impact"], node["target"], v["help"] + ": " + node["html"])
+                    )
+            found_by_part.setdefault(-1, []).extend(
                 ("focus-ring-contrast", "serious", ring["target"], f"focus ring {ring['ratio']}:1 (needs 3:1, WCAG 1.4.11): {ring['html']}")
                 for ring in weak_focus_rings(self.page)
-            ]
-            _CHECKED[key] = (path, found)
+            )
             self.crawl.checked[path] = name
-            self.crawl.violations += [(path, *v) for v in found]
+        else:
+            self.crawl.covered[path] = "its parts, each on an earlier page"
+        # Record what was found (each part's and the document's own), and repeat what earlier pages
+        # found in the parts this page shares with them.
+        found = []
+        if whole:
+            _CHECKED[keys["document"]] = (path, found_by_part.get(-1, []))
+        for i, key in enumerate(keys["parts"]):
+            if i in found_by_part:
+                _CHECKED[key] = (path, found_by_part[i])
+                found += found_by_part[i]
+            else:
+                first, earlier = _CHECKED[key]
+                self.crawl.violations += [(f"{path} (as {first})", *v) for v in earlier]
+        found += found_by_part.get(-1, [])
+        _CHECKED[keys["page"]] = (path, found)
+        self.crawl.violations += [(path, *v) for v in found]
 
     def _follow_links(self, path: str) -> None:
         for href in self.page.eval_on_selector_all("a[href]:not([download])", "els => els.map(e => e.getAttribute('href'))"):
@@ -226,16 +250,20 @@ def _fragment_shell(response) -> HttpResponse:
     return HttpResponse(shell, content_type="text/html; charset=utf-8")
 
 
-def run_axe(page) -> list[dict]:
-    """axe-core's serious and critical violations of the WCAG 2.0/2.1 A and AA rules in ``page``
-    (axe is an init script of the page's context: not subject to the page's CSP, which it keeps)."""
+def run_axe(page, parts: list[int] | None = None) -> list[dict]:
+    """axe-core's serious and critical violations of the WCAG 2.0/2.1 A and AA rules in ``page``,
+    or in the given parts of it (``window.__pageParts``); each node says which part it is in (-1: none).
+    axe is an init script of the page's context: not subject to the page's CSP, which it keeps."""
     found = page.evaluate(
-        """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+        """async ([tags, only]) => {
+            const parts = window.__pageParts || [];
+            const context = only === null ? document : {include: only.map(i => parts[i])};
+            const r = await axe.run(context, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], elementRef: true});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160)}))}));
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160),
+                    part: parts.findIndex(p => n.element && p.contains(n.element))}))}));
         }""",
-        WCAG_TAGS,
+        [WCAG_TAGS, parts],
     )
     return [v for v in found if v["impact"] in FAILING_IMPACTS]
 
@@ -359,6 +387,13 @@ def crawler_for(browser):
         page.set_default_timeout(15_000)
         crawl = Crawl(who)
         page.on("pageerror", lambda exc: crawl.script_errors.append(f"{page.url}: {exc}"))
+        # A CSP violation fails too (the page carries the portal's policy), except in the Django
+        # admin, whose own templates use inline styles the policy blocks (its look, not its use).
+        page.on(
+            "console",
+            lambda msg: crawl.script_errors.append(f"{page.url}: {msg.text}")
+            if msg.type == "error" and "Content Security Policy" in msg.text and "/admin/" not in page.url else None,
+        )
         portal = InProcessPortal(client)
         crawler = Crawler(page, portal, crawl, admin=admin)
         made.append((context, crawl, portal))
@@ -392,7 +427,7 @@ def _assert_clean(crawl: Crawl) -> None:
             if len(nodes) > 6:
                 lines.append(f"    … and {len(nodes) - 6} more")
         raise AssertionError("\n".join(lines))
-    assert not crawl.script_errors, f"script errors in the crawled pages: {crawl.script_errors}"
+    assert not crawl.script_errors, f"script errors or CSP violations in the crawled pages: {crawl.script_errors}"
 
 
 @pytest.mark.parametrize("role", DEMO_ROLES)
@@ -480,14 +515,14 @@ def test_every_page_a_visitor_reaches_passes_axe(demo, crawler_for, settings):
         ("503", service_unavailable, 503),
     ]:
         crawler.visit(f"/error-{name}/", name, response=view(request), status=status, follow=False)
-    crawl_anonymous = crawler.crawl
-    _assert_clean(crawl_anonymous)
+    crawl = crawler.crawl
+    _assert_clean(crawl)
     assert {
         "account_login", "account_reset_password", "account_signup", "sso_start", "404", "400", "403",
         "403_csrf", "500", "503", "invitation_accept", "invitation_invalid",
-    } <= crawl_anonymous.reachable_names(), sorted(crawl_anonymous.reachable_names())
+    } <= crawl.reachable_names(), sorted(crawl.reachable_names())
 
-    # Half signed in: the password was right, the second factor is asked.
+    # Half signed in: the password was right, the second factor is asked (same browser page, another client).
     user = demo["reviewer_nsa"]
     user.set_password(PASSWORD)
     user.save(update_fields=["password"])
@@ -495,7 +530,7 @@ def test_every_page_a_visitor_reaches_passes_axe(demo, crawler_for, settings):
     client = Client()
     answer = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
     assert answer["Location"] == reverse("mfa_authenticate"), answer
-    crawler = crawler_for(client, "signing in (second factor)")
+    crawler.portal.client = client
     crawler.visit(reverse("mfa_authenticate"), "mfa_authenticate", follow=False)
     # A new person without an authenticator: the two-factor setup the portal sends them to.
     from accounts.tests.factories import make_user
@@ -503,12 +538,10 @@ def test_every_page_a_visitor_reaches_passes_axe(demo, crawler_for, settings):
     newcomer = make_user(role=Role.AGENCY_REVIEWER, org=demo["nsa"], email="no.mfa.yet@agency.example")
     client = Client()
     client.force_login(newcomer, backend="accounts.backends.PortalAuthenticationBackend")
-    crawler_setup = crawler_for(client, "setting up two-factor authentication")
-    crawler_setup.visit(reverse("mfa_activate_totp"), "mfa_activate_totp", follow=False)
-    for crawl in (crawler.crawl, crawler_setup.crawl):
-        _assert_clean(crawl)
-    assert crawler.crawl.reachable_names() == {"mfa_authenticate"}
-    assert crawler_setup.crawl.reachable_names() == {"mfa_activate_totp"}
+    crawler.portal.client = client
+    crawler.visit(reverse("mfa_activate_totp"), "mfa_activate_totp", follow=False)
+    _assert_clean(crawl)
+    assert {"mfa_authenticate", "mfa_activate_totp"} <= crawl.reachable_names(), sorted(crawl.reachable_names())
 
 
 def test_structure_key_ignores_wording_and_repeats_not_styles(browser):
