@@ -218,6 +218,9 @@ class Crawler:
         found = []
         if whole:
             _CHECKED[keys["document"]] = (path, found_by_part.get(-1, []))
+        else:
+            first, earlier = _CHECKED[keys["document"]]
+            self.crawl.violations += [(f"{path} (as {first})", *v) for v in earlier if v[0] != "focus-ring-contrast"]
         for i, key in enumerate(keys["parts"]):
             if i in found_by_part:
                 _CHECKED[key] = (path, found_by_part[i])
