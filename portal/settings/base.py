@@ -388,6 +388,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from our own static files: the Content-Security-Policy allows scripts from 'self' only.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: Swagger UI puts each operation's link inside its expand button,
+    # nested interactive controls that screen readers cannot operate (WCAG 4.1.2).
+    # Page and styles: templates/drf_spectacular/swagger_ui.html, static/css/swagger.css.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "SERVE_PERMISSIONS": ["api.permissions.IsPortalMember"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
