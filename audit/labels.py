@@ -42,6 +42,8 @@ ACTION_LABELS: dict[str, str] = {
     "api_token.revoke_all": "All API tokens revoked",
     # Reviews
     "review.create": "Review drafted",
+    "review.edit": "Draft review edited",
+    "review.delete": "Draft review deleted",
     "review.submit": "Review submitted",
     "review.open": "Review window opened",
     "review.close": "Review closed",
@@ -66,6 +68,7 @@ ACTION_LABELS: dict[str, str] = {
     "extension.decline": "Extension declined",
     # Material
     "document.upload": "Document uploaded",
+    "document.edit": "Document details changed",
     "document.view": "Document viewed",
     "document.download": "Document downloaded",
     "document.scan": "Document scanned",
@@ -79,6 +82,7 @@ ACTION_LABELS: dict[str, str] = {
     "finding.create": "Finding drafted",
     "finding.record": "Finding recorded",
     "finding.edit": "Finding edited",
+    "finding.revise": "Finding revised after sharing",
     "finding.share": "Finding shared",
     "finding.comment": "Comment on a finding",
     "finding.evidence": "Evidence attached to a finding",
@@ -88,6 +92,8 @@ ACTION_LABELS: dict[str, str] = {
     "finding.close": "Finding closed",
     "finding.risk_expired": "Accepted risk expired",
     "checklist.answer": "Readiness checklist answered",
+    "model.create": "Model registered",
+    "model.edit": "Model details changed",
     "model_access.endpoint_create": "Model endpoint described",
     "model_access.credential_issue": "Credential issued",
     "model_access.credential_reveal": "Credential revealed",

@@ -143,6 +143,8 @@ def _dynamic_codes():
         'f"review.{name}"': {f"review.{name}" for name in TRANSITIONS},
         "f\"extension.{'approve' if approve else 'decline'}\"": {"extension.approve", "extension.decline"},
         'f"document.{action}"': {f"document.{kind}" for kind in AccessKind.values},
+        # findings.services.finding_update: corrected in place before sharing, a revision after.
+        'f"finding.{name}"': {"finding.edit", "finding.revise"},
     }
 
 
