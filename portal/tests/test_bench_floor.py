@@ -1,0 +1,27 @@
+"""The benchmark's floor page (bench/floor.py): the base layout for a signed-in
+user and no content, only under the benchmark's URLconf."""
+
+import pytest
+from django.test import override_settings
+from django.urls import NoReverseMatch, reverse
+
+from conftest import force_login_mfa
+
+pytestmark = pytest.mark.django_db
+
+
+def test_floor_page_exists_only_in_the_benchmarks_urlconf(client, demo):
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_floor")
+    force_login_mfa(client, demo["reviewer_nsa"])
+    assert client.get("/__bench__/floor/").status_code == 404
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_floor_page_is_the_signed_in_layout_without_content(client, demo):
+    assert client.get("/__bench__/floor/").status_code == 302  # sign in first, as every page
+    force_login_mfa(client, demo["reviewer_nsa"])
+    html = client.get("/__bench__/floor/").content.decode()
+    assert 'class="gov-banner"' in html and "bell-menu" in html
+    main = html.split('<main id="main" class="container main" tabindex="-1">', 1)[1].split("</main>", 1)[0]
+    assert main.strip() == ""
