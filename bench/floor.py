@@ -4,7 +4,10 @@ in the same run as the pages it is compared with.
 The machine is shared and noisy: absolute milliseconds drift between runs
 (and within one). A page's p95 divided by the floor's p95, both sampled
 interleaved (floor, page, floor, page …) in the same rounds, drifts much
-less, so the targets are written as "within N× the floor".
+less, so the targets are written as "within N× the floor". Each page's
+ratio is to the floor requests made right before its own (as many
+samples, at the same moments), so one page's bad moment is not compared
+with the whole run's floor.
 
 The floor page (``bench/urls.py``, ``/__bench__/floor/``) renders
 ``base.html`` — the government banner, the header with the bell and its
@@ -23,7 +26,7 @@ Use (``bench pages`` does; ``bench search`` can)::
         "review_list": "/reviews/",                         # GET, must answer 200
         "search": lambda: client.get("/search/?q=x", HTTP_HX_REQUEST="true"),  # any callable
     }, rounds=30)
-    result.pages["review_list"].p95, result.floor.p95, result.ratio("review_list")
+    result.pages["review_list"].p95, result.floor.p95, result.ratio("review_list")  # ratio to its paired floor
     emit_interleaved(emit, "u500", result)   # u500.floor.p95, u500.review_list.p95, u500.review_list.vs_floor …
 """
 
@@ -63,12 +66,15 @@ class Timing:
 
 @dataclass
 class Interleaved:
-    floor: Timing
+    floor: Timing  # every floor sample of the run
     pages: dict[str, Timing]
+    paired_floor: dict[str, Timing]  # per page: the floor requests made just before its own
 
     def ratio(self, name: str) -> float:
-        """``name``'s p95 over the floor's p95, from the same rounds."""
-        return self.pages[name].p95 / self.floor.p95
+        """``name``'s p95 over the p95 of the floor requests paired with it
+        (the one just before each of its requests): the same number of
+        samples, taken at the same moments."""
+        return self.pages[name].p95 / self.paired_floor[name].p95
 
 
 def _request(client, target) -> Callable[[], object]:
@@ -109,6 +115,7 @@ def measure_interleaved(
     names = list(calls)
     floor = Timing()
     timings = {name: Timing() for name in names}
+    paired = {name: Timing() for name in names}
     for _ in range(warmup):
         for name in names:
             floor_call()
@@ -127,7 +134,8 @@ def measure_interleaved(
                     t = time.perf_counter()
                     call()
                     timing.samples.append((time.perf_counter() - t) * 1000)
-    return Interleaved(floor=floor, pages=timings)
+            paired[name].samples.append(floor.samples[-1])
+    return Interleaved(floor=floor, pages=timings, paired_floor=paired)
 
 
 def emit_interleaved(emit, prefix: str, result: Interleaved) -> None:

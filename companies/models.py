@@ -23,8 +23,6 @@ class Company(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "companies"
-        # The program office's review list by company name walks this (reviews.selectors.SORTS).
-        indexes = [models.Index(fields=["name", "id"], name="company_name_idx")]
         constraints = [models.UniqueConstraint(Lower("name"), name="company_name_ci_unique")]
 
     def __str__(self) -> str:
@@ -58,8 +56,6 @@ class AIModel(models.Model):
     class Meta:
         ordering = ["company__name", "name", "version"]
         verbose_name = "AI model"
-        # The program office's review list by model name walks this (reviews.selectors.SORTS).
-        indexes = [models.Index(fields=["name", "id"], name="aimodel_name_idx")]
         constraints = [
             models.UniqueConstraint(
                 "company", Lower("name"), Lower("version"), name="aimodel_company_name_version_unique"

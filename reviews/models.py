@@ -69,7 +69,8 @@ class Review(models.Model):
             # A reviewer's dashboard sorts their assignments by their reviews'
             # deadlines: the deadline by id without reading the reviews' rows.
             models.Index(fields=["id"], include=["window_end"], name="review_id_deadline_idx"),
-            models.Index(fields=["status", "window_end"], name="review_status_deadline_idx"),
+            # Status, deadline and the id: the "status" order of selectors.SORTS with no tie left to sort.
+            models.Index(fields=["status", "window_end", "id"], name="review_status_idx"),
             # The program office's list (all reviews) in the other orders of
             # selectors.SORTS; model and company names go through those tables'
             # (name, id) indexes. Reviewers' lists use ReviewReach's.
@@ -298,6 +299,27 @@ class ReviewReach(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} → review {self.review_id}"
+
+
+class ReviewNameKey(models.Model):
+    """Each review's model and company names, one row per review, written by
+    PostgreSQL triggers only (migration 0015: a review's insert or change of
+    model or company, a rename of either). The program office's list (every
+    review) by model or company name walks its indexes: any page of 100,000,
+    the middle one too, without joining and sorting the reviews."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    model_name = models.CharField(max_length=120)
+    company_name = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["model_name", "review"], name="review_name_key_model_idx"),
+            models.Index(fields=["company_name", "review"], name="review_name_key_company_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.review_id}: {self.model_name} / {self.company_name}"
 
 
 class AccessAction(models.TextChoices):

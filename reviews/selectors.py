@@ -17,6 +17,7 @@ from .models import (
     ExtensionRequest,
     Review,
     ReviewGroupObjectPermission,
+    ReviewNameKey,
     ReviewStatus,
     ReviewUserObjectPermission,
     SignOff,
@@ -56,6 +57,8 @@ REACH_SORTS = {
     "created": ("created_at", "review_id"),
     "-created": ("-created_at", "-review_id"),
 }
+# The program office's name orders on ReviewNameKey (one row per review).
+NAME_KEY_SORTS = {sort: REACH_SORTS[sort] for sort in ("model", "-model", "company", "-company")}
 
 
 def review_list(*, user, sort: str = "deadline", status: str | None = None, q: str | None = None):
@@ -79,6 +82,12 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
             # (portal.pagination.page_rows): any page of 20,000 in any order
             # costs an index walk, never a sort of everything visible.
             qs.page_ids = reach.order_by(*REACH_SORTS[sort]).values_list("review_id", flat=True)
+    if not filtered and sort in NAME_KEY_SORTS and getattr(user, "is_program_admin", False):
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            # Every review, by a name: off ReviewNameKey's index (triggers fill it on PostgreSQL only).
+            qs.page_ids = ReviewNameKey.objects.order_by(*NAME_KEY_SORTS[sort]).values_list("review_id", flat=True)
     return qs
 
 

@@ -25,3 +25,17 @@ def test_floor_page_is_the_signed_in_layout_without_content(client, demo):
     assert 'class="gov-banner"' in html and "bell-menu" in html
     main = html.split('<main id="main" class="container main" tabindex="-1">', 1)[1].split("</main>", 1)[0]
     assert main.strip() == ""
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_measure_interleaved_pairs_every_page_request_with_a_floor_request(client, demo):
+    from bench.floor import measure_interleaved
+
+    force_login_mfa(client, demo["reviewer_nsa"])
+    seen = []
+    result = measure_interleaved(client, {"list": "/reviews/", "own": lambda: seen.append(1)}, rounds=3, warmup=1)
+    assert len(result.floor.samples) == 6 and len(seen) == 4  # 3 rounds × 2 pages (+1 warm-up round)
+    assert [len(result.pages[n].samples) for n in ("list", "own")] == [3, 3]
+    assert [len(result.paired_floor[n].samples) for n in ("list", "own")] == [3, 3]
+    assert result.pages["own"].queries == 0 and result.pages["list"].queries > 0 and result.floor.queries > 0
+    assert result.ratio("list") == result.pages["list"].p95 / result.paired_floor["list"].p95

@@ -1,14 +1,15 @@
-"""The review list's orders off the reach rows (selectors.REACH_SORTS) are the
-list's own orders (selectors.SORTS), and the reach rows' copies of the sort
-keys follow every change of the review, its model and its company (migration
-0015's triggers, in the same transaction)."""
+"""The review list's orders off the reach rows (selectors.REACH_SORTS) and, for
+the program office, off ReviewNameKey (NAME_KEY_SORTS) are the list's own
+orders (selectors.SORTS), and the copies of the sort keys follow every change
+of the review, its model and its company (migration 0015's triggers, in the
+same transaction)."""
 
 import pytest
 
 from companies.models import AIModel, Company
 from reviews import services
-from reviews.models import Review, ReviewReach, ReviewStatus
-from reviews.selectors import REACH_SORTS, SORTS, review_list
+from reviews.models import Review, ReviewNameKey, ReviewReach, ReviewStatus
+from reviews.selectors import NAME_KEY_SORTS, REACH_SORTS, SORTS, review_list
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,9 @@ def test_reach_orders_equal_the_lists_orders_for_every_sort(demo):
             assert expected, (who, sort)
             assert list(qs.page_ids) == expected, (who, sort)
             assert list(qs.page_ids.reverse()) == expected[::-1], (who, sort)
+    for sort in NAME_KEY_SORTS:
+        qs = review_list(user=demo["admin"], sort=sort)
+        assert list(qs.page_ids) == _order(qs) and len(_order(qs)) == Review.objects.count(), sort
 
 
 def _copies(review):
@@ -60,9 +64,15 @@ def test_reach_sort_keys_follow_status_deadline_model_and_company_changes(demo):
     assert _copies(review) == _truth(review) and {row[3:] for row in _copies(review)} == {("Zephyr", "Aardvark Labs")}
     assert {row[4] for row in _copies(atlas)} == {"Aardvark Labs"} and {row[3] for row in _copies(atlas)} == {"Atlas-2"}
     assert _copies(helix) == helix_before
+    keys = dict((pk, (m, c)) for pk, m, c in ReviewNameKey.objects.values_list("review_id", "model_name", "company_name"))
+    assert set(keys) == set(Review.objects.values_list("pk", flat=True))
+    assert keys[review.pk] == ("Zephyr", "Aardvark Labs") and keys[atlas.pk] == ("Atlas-2", "Aardvark Labs")
+    assert keys[helix.pk] == ("Helix-1", "Contoso Labs")
 
     # And the liaison's list by model and by company puts it where the reviews' own order does.
     for sort in ("model", "-model", "company", "-company", "status", "-status", "-deadline"):
-        qs = review_list(user=liaison, sort=sort)
-        assert list(qs.page_ids) == _order(qs), sort
+        for user in (liaison, admin):
+            qs = review_list(user=user, sort=sort)
+            if sort in NAME_KEY_SORTS or user == liaison:
+                assert list(qs.page_ids) == _order(qs), (sort, user)
     assert list(review_list(user=liaison, sort="-model").page_ids)[0] == review.pk

@@ -98,16 +98,16 @@ REACH_INDEX = {
     "created": "review_reach_created_idx",
     "-created": "review_reach_created_idx",
 }
-# The program office's list (every review): the reviews' own indexes, or the
-# model's / company's (name, id) index joined to the reviews by id.
+# The program office's list (every review): the reviews' own indexes, or
+# ReviewNameKey's for the names.
 ADMIN_INDEX = {
     "deadline": "review_deadline_idx",
     "-deadline": "review_deadline_desc_idx",
-    "model": "aimodel_name_idx",
-    "-model": "aimodel_name_idx",
-    "company": "company_name_idx",
-    "-company": "company_name_idx",
-    "status": "review_status_deadline_idx",
+    "model": "review_name_key_model_idx",
+    "-model": "review_name_key_model_idx",
+    "company": "review_name_key_company_idx",
+    "-company": "review_name_key_company_idx",
+    "status": "review_status_idx",
     "-status": "review_status_desc_idx",
     "created": "review_created_idx",
     "-created": "review_created_idx",
@@ -136,7 +136,8 @@ def _every_sort_walks_one_index_and_stops(seeded):
                 assert "reviews_review" not in {n.get("Relation Name") for n in nodes}, (who, sort, label)
     admin = User.objects.select_related("membership").get(pk=seeded["specials"]["admin"])
     for sort in SORTS:
-        ids = review_list(user=admin, sort=sort).values_list("pk", flat=True)
+        qs = review_list(user=admin, sort=sort)
+        ids = qs.page_ids if getattr(qs, "page_ids", None) is not None else qs.values_list("pk", flat=True)
         for label, page in {"first page": ids[:25], "last page": ids.reverse()[:25]}.items():
             nodes = _explain(*page.query.sql_with_params())
             assert ADMIN_INDEX[sort] in _indexes(nodes), ("admin", sort, label)
