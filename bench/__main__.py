@@ -1,8 +1,10 @@
 """python -m bench <scenario>
 
 Scenarios: seed (build the agency-scale data set in its own database),
-pages (server time and queries of the main pages, and the naive guardian
-list for comparison), load (10 users for 60 s against gunicorn, through
+pages (server time and queries of the main pages and of the review list in
+every order, each also as a ratio to the floor — the base layout with no
+content, measured interleaved in the same run: bench/floor.py — and the
+naive guardian list for comparison), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),

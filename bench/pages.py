@@ -1,6 +1,13 @@
 """Server time and query count of the main pages for each kind of user,
 and the naive guardian list on the same data, through Django's test client
-(in process: server time with templates, no network)."""
+(in process: server time with templates, no network).
+
+Each user's pages are measured interleaved with the floor (``bench/floor.py``:
+the base layout with no content) and printed as a ratio to it too
+(``<user>.<page>.vs_floor``; target ≤ 3×). The review list is measured in every
+order of ``reviews.selectors.SORTS`` (first and middle page) for the 20-,
+500- and 20,000-review users and the program admin, with the database time
+of each order's page-id statement (``<user>.sort_<order>_db``)."""
 
 from __future__ import annotations
 
@@ -9,8 +16,12 @@ import math
 import statistics
 import time
 
+from .floor import emit_interleaved, measure_interleaved
+
 RUNS = 30
 WARMUP = 5
+# Users whose review list is measured in every order (issue 23).
+SORT_USERS = ("u20", "u500", "u20000", "admin")
 
 
 def _percentile(values, p):
@@ -49,22 +60,64 @@ def run(emit) -> None:
             p95[name] = value
         emit(name, value, unit)
 
-    _run(record)
+    ratios_to_floor = {}
+    _run(record, ratios_to_floor)
+    worst = max(ratios_to_floor, key=ratios_to_floor.get)
+    emit("pages.worst_vs_floor", f"{round(ratios_to_floor[worst], 2)} ({worst})", "x")
+    emit("pages.over_3x_floor", sum(1 for r in ratios_to_floor.values() if r > 3), f"of {len(ratios_to_floor)} pages")
     # A reviewer's page against the admin's same page (target: ≤ 1.5×).
     for name, value in p95.items():
         key, page = name.split(".", 1)
         admin = p95.get(f"admin.{page}")
-        if key != "admin" and admin and not page.startswith("list_"):
+        if key != "admin" and admin and not page.startswith(("list_", "floor")):
             emit(f"{key}.{page.removesuffix('.p95')}.vs_admin", round(value / admin, 2), "x")
 
 
-def _run(emit) -> None:
+def _sort_name(sort: str) -> str:
+    return sort[1:] + "_desc" if sort.startswith("-") else sort
+
+
+def _db_time(sql, params, repeat: int = 5) -> float:
+    """The best of ``repeat`` EXPLAIN ANALYZE execution times, in ms."""
+    from django.db import connection
+
+    best = None
+    for _ in range(repeat):
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            raw = cursor.fetchone()[0]
+        plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
+        best = plan["Execution Time"] if best is None else min(best, plan["Execution Time"])
+    return best
+
+
+def _sort_database_times(emit, key, user, total) -> None:
+    """Each order's page-id statement as the list runs it (first and middle page of 25)."""
+    from reviews.selectors import SORTS, review_list
+
+    # The page bench pages asks for as "middle", as portal.pagination.page_rows reads it.
+    offset = (max(1, math.ceil(total / 25) // 2) - 1) * 25
+    limit = min(25, total - offset)
+    from_end = total - (offset + limit)
+    for sort in SORTS:
+        qs = review_list(user=user, sort=sort)
+        ids = getattr(qs, "page_ids", None)
+        if ids is None:
+            ids = qs.values_list("pk", flat=True)
+        first = _db_time(*ids[:25].query.sql_with_params())
+        page = ids.reverse()[from_end : from_end + limit] if from_end < offset else ids[offset : offset + limit]
+        mid = _db_time(*page.query.sql_with_params())
+        emit(f"{key}.sort_{_sort_name(sort)}_db", round(first, 2), "ms")
+        emit(f"{key}.sort_{_sort_name(sort)}_middle_db", round(mid, 2), "ms")
+
+
+def _run(emit, ratios_to_floor) -> None:
     from guardian.shortcuts import get_objects_for_user
 
     from accounts.models import User
     from portal.pagination import page_rows
     from reviews.models import Review
-    from reviews.selectors import review_list
+    from reviews.selectors import SORTS, review_list
     from reviews.services import terms_accept
 
     from .people import signed_in
@@ -89,26 +142,29 @@ def _run(emit) -> None:
         review = visible.order_by("window_end", "id").first()
         if user.is_agency_lead or user.is_agency_reviewer:
             terms_accept(review=review, user=user)
+        middle = max(1, last_page // 2)
         pages = {
             "dashboard": "/",
             "review_list": "/reviews/",
             "review_list_10": "/reviews/?per_page=10",
             "review_list_100": "/reviews/?per_page=100",
-            "review_list_middle": f"/reviews/?page={max(1, last_page // 2)}",
+            "review_list_middle": f"/reviews/?page={middle}",
             "review_list_deep": f"/reviews/?page={last_page}",
             "review_detail": f"/reviews/{review.pk}/",
             "review_documents": f"/reviews/{review.pk}/documents/",
         }
+        if key in SORT_USERS:
+            for sort in SORTS:
+                if sort == "deadline":
+                    continue  # review_list, review_list_middle
+                pages[f"sort_{_sort_name(sort)}"] = f"/reviews/?sort={sort}"
+                pages[f"sort_{_sort_name(sort)}_middle"] = f"/reviews/?sort={sort}&page={middle}"
         emit(f"{key}.visible_reviews", total, "reviews")
-        for name, url in pages.items():
-            def get(url=url):
-                response = client.get(url)
-                assert response.status_code == 200, (url, response.status_code)
-
-            p50, p95, queries = _measure(get)
-            emit(f"{key}.{name}.p50", round(p50, 1), "ms")
-            emit(f"{key}.{name}.p95", round(p95, 1), "ms")
-            emit(f"{key}.{name}.queries", queries, "queries")
+        result = measure_interleaved(client, pages, rounds=RUNS)
+        emit_interleaved(emit, key, result)
+        ratios_to_floor.update({f"{key}.{name}": result.ratio(name) for name in pages})
+        if key in SORT_USERS:
+            _sort_database_times(emit, key, user, total)
 
         def portal_list(user=user):
             # What the list page does: count from the grants, then the page (ids, rows).

@@ -152,7 +152,7 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
     for key in ("u500", "u20000"):
         cur.execute("INSERT INTO accounts_user_groups (user_id, group_id) VALUES (%s, %s)", [specials[key], team[f"bench-team-{key}"]])
 
-    # Models and reviews; deadlines spread over ±60 days around now.
+    # Models and reviews; deadlines spread over ±60 days around now, creation over a year.
     cur.execute(
         "INSERT INTO companies_aimodel (company_id, name, version, modality, capability_summary, created_at) "
         "SELECT %s + (i %% %s), 'Bench model ' || i, '1.0', 'text', '', now() FROM generate_series(1, %s) i",
@@ -163,7 +163,9 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
         "INSERT INTO reviews_review (model_id, company_id, status, summary, created_by_id, created_at, submitted_at, "
         "  window_start, window_end, withdrawal_reason, access_terms, access_terms_version, outcome_summary, recommendations, "
         "  closing_warnings) "
-        "SELECT %(m0)s + (i %% %(M)s), %(c0)s + ((i %% %(M)s) %% %(C)s), 'in_review', '', %(admin)s, now() - interval '45 days', "
+        "SELECT %(m0)s + (i %% %(M)s), %(c0)s + ((i %% %(M)s) %% %(C)s), 'in_review', '', %(admin)s, "
+        # Created over the year before submission (the list sorts by it; ids do not follow it).
+        "  now() - interval '45 days' - ((i::bigint * 104729) %% 31536000) * interval '1 second', "
         "  now() - interval '40 days', w - interval '30 days', w, '', '', 1, '', '', '[]'::jsonb "
         "FROM (SELECT i, now() + ((i * 7919) %% 120 - 60) * interval '1 day' + (i %% 86400) * interval '1 second' AS w "
         "      FROM generate_series(1, %(R)s) i) s",

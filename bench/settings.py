@@ -11,3 +11,5 @@ ALLOWED_HOSTS = ["*"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # The test suite's N+1 detector patches the ORM; the benchmark measures without it.
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "zeal"]  # noqa: F405
+# The portal's URLs plus the floor page (bench/floor.py), which exists only here.
+ROOT_URLCONF = "bench.urls"

@@ -69,7 +69,16 @@ class Review(models.Model):
             # A reviewer's dashboard sorts their assignments by their reviews'
             # deadlines: the deadline by id without reading the reviews' rows.
             models.Index(fields=["id"], include=["window_end"], name="review_id_deadline_idx"),
-            models.Index(fields=["status", "window_end"], name="review_status_deadline_idx"),
+            # Status, deadline and the id: the "status" order of selectors.SORTS with no tie left to sort.
+            models.Index(fields=["status", "window_end", "id"], name="review_status_idx"),
+            # The program office's list (all reviews) in the other orders of
+            # selectors.SORTS; model and company names go through those tables'
+            # (name, id) indexes. Reviewers' lists use ReviewReach's.
+            models.Index(
+                models.F("window_end").desc(nulls_last=True), models.F("id").desc(), name="review_deadline_desc_idx"
+            ),
+            models.Index(fields=["-status", "window_end", "id"], name="review_status_desc_idx"),
+            models.Index(fields=["created_at", "id"], name="review_created_idx"),
             models.Index(fields=["company", "window_end"], name="review_company_deadline_idx"),
             # The reminder sweep's range scans: cost follows what is due.
             models.Index(
@@ -253,21 +262,64 @@ class ReviewReach(models.Model):
     expired grant is gone on the next request. ``window_end`` is the review's,
     kept in step by a trigger, so a user's list by deadline, its count and any
     page of it come from the one index below without touching reviews.
+
+    The other sort keys of the review list are copied the same way (migration
+    0015; triggers on the review, its model and its company keep them in step
+    in the same transaction): one index per order of ``selectors.REACH_SORTS``,
+    walked forwards for the first pages and backwards for the last, so any
+    page of 20,000 reviews in any order stops after its rows.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
+    # Copies of review.status, review.created_at, review.model.name and review.company.name.
+    status = models.CharField(max_length=20, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    model_name = models.CharField(max_length=120, default="")
+    company_name = models.CharField(max_length=200, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "review"], name="review_reach_unique")]
         indexes = [
-            models.Index(fields=["user", "window_end", "review"], include=["expires_at"], name="review_reach_deadline_idx")
+            models.Index(fields=["user", "window_end", "review"], include=["expires_at"], name="review_reach_deadline_idx"),
+            # "-deadline" keeps reviews without a deadline last: DESC NULLS LAST.
+            models.Index(
+                models.F("user"), models.F("window_end").desc(nulls_last=True), models.F("review").desc(),
+                include=["expires_at"], name="review_reach_deadline_desc_idx",
+            ),
+            models.Index(fields=["user", "model_name", "review"], include=["expires_at"], name="review_reach_model_idx"),
+            models.Index(fields=["user", "company_name", "review"], include=["expires_at"], name="review_reach_company_idx"),
+            models.Index(fields=["user", "created_at", "review"], include=["expires_at"], name="review_reach_created_idx"),
+            # Status, then the deadline ascending in either direction of status: two indexes.
+            models.Index(fields=["user", "status", "window_end", "review"], include=["expires_at"], name="review_reach_status_idx"),
+            models.Index(fields=["user", "-status", "window_end", "review"], include=["expires_at"], name="review_reach_status_desc_idx"),
         ]
 
     def __str__(self) -> str:
         return f"user {self.user_id} → review {self.review_id}"
+
+
+class ReviewNameKey(models.Model):
+    """Each review's model and company names, one row per review, written by
+    PostgreSQL triggers only (migration 0015: a review's insert or change of
+    model or company, a rename of either). The program office's list (every
+    review) by model or company name walks its indexes: any page of 100,000,
+    the middle one too, without joining and sorting the reviews."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    model_name = models.CharField(max_length=120)
+    company_name = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["model_name", "review"], name="review_name_key_model_idx"),
+            models.Index(fields=["company_name", "review"], name="review_name_key_company_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.review_id}: {self.model_name} / {self.company_name}"
 
 
 class AccessAction(models.TextChoices):

@@ -1,5 +1,7 @@
 """The permission filter's plan: index access only, never a sequential scan of
-the review or grant tables (on a seeded set of a few thousand reviews)."""
+the review or grant tables (on a seeded set of a few thousand reviews); and
+every order of the review list a walk of one index that stops after the
+page, never a sort of everything visible."""
 
 import json
 
@@ -9,7 +11,7 @@ from django.db import connection
 from accounts.models import User
 from bench.seed import seed
 from reviews.querysets import review_ids_sql
-from reviews.selectors import review_list
+from reviews.selectors import SORTS, review_list
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +51,7 @@ def _seq_scans(nodes):
     return [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in WATCHED]
 
 
-def test_permission_filter_and_page_use_indexes_only(db, seeded):
+def test_permission_filter_and_every_order_of_the_page_use_indexes_only(db, seeded):
     expected_counts = {"u20": 20, "u500": 500, "u20000": min(20000, seeded["sizes"].reviews)}
     for who in USERS:
         user = User.objects.select_related("membership").get(pk=seeded["specials"][who])
@@ -71,6 +73,8 @@ def test_permission_filter_and_page_use_indexes_only(db, seeded):
             assert not _seq_scans(nodes), (who, label, _seq_scans(nodes))
             assert {n.get("Index Name") for n in nodes} & {"review_reach_deadline_idx", "review_reach_unique"}, (who, label)
             assert "reviews_review" not in {n.get("Relation Name") for n in nodes}, (who, label, "touches reviews")
+    # (One seeded set for both: seeding it is most of this file's time.)
+    _every_sort_walks_one_index_and_stops(seeded)
 
 
 def test_detail_lookup_touches_only_the_asked_review(db, seeded):
@@ -80,3 +84,62 @@ def test_detail_lookup_touches_only_the_asked_review(db, seeded):
     assert not _seq_scans(nodes)
     # Both branches look the one review up by index instead of reading 20,000 grants.
     assert all(n.get("Plan Rows", 0) <= 5 for n in nodes if n["Node Type"] in ("Index Only Scan", "Index Scan"))
+
+
+# Each order's index: walked forwards for the first pages, backwards for the last.
+REACH_INDEX = {
+    "deadline": "review_reach_deadline_idx",
+    "-deadline": "review_reach_deadline_desc_idx",
+    "model": "review_reach_model_idx",
+    "-model": "review_reach_model_idx",
+    "company": "review_reach_company_idx",
+    "-company": "review_reach_company_idx",
+    "status": "review_reach_status_idx",
+    "-status": "review_reach_status_desc_idx",
+    "created": "review_reach_created_idx",
+    "-created": "review_reach_created_idx",
+}
+# The program office's list (every review): the reviews' own indexes, or
+# ReviewNameKey's for the names.
+ADMIN_INDEX = {
+    "deadline": "review_deadline_idx",
+    "-deadline": "review_deadline_desc_idx",
+    "model": "review_name_key_model_idx",
+    "-model": "review_name_key_model_idx",
+    "company": "review_name_key_company_idx",
+    "-company": "review_name_key_company_idx",
+    "status": "review_status_idx",
+    "-status": "review_status_desc_idx",
+    "created": "review_created_idx",
+    "-created": "review_created_idx",
+}
+
+
+def _sorts_everything(nodes):
+    """A Sort node (an Incremental Sort only orders ties within the walked index's groups)."""
+    return [n.get("Sort Key") for n in nodes if n["Node Type"] == "Sort"]
+
+
+def _indexes(nodes):
+    return {n["Index Name"] for n in nodes if "Index Name" in n}
+
+
+def _every_sort_walks_one_index_and_stops(seeded):
+    assert set(REACH_INDEX) == set(SORTS) == set(ADMIN_INDEX)
+    for who in USERS:
+        user = User.objects.select_related("membership").get(pk=seeded["specials"][who])
+        for sort in SORTS:
+            qs = review_list(user=user, sort=sort)
+            for label, ids in {"first page": qs.page_ids[:25], "last page": qs.page_ids.reverse()[:25]}.items():
+                nodes = _explain(*ids.query.sql_with_params())
+                assert _indexes(nodes) == {REACH_INDEX[sort]}, (who, sort, label)
+                assert not _sorts_everything(nodes) and not _seq_scans(nodes), (who, sort, label)
+                assert "reviews_review" not in {n.get("Relation Name") for n in nodes}, (who, sort, label)
+    admin = User.objects.select_related("membership").get(pk=seeded["specials"]["admin"])
+    for sort in SORTS:
+        qs = review_list(user=admin, sort=sort)
+        ids = qs.page_ids if getattr(qs, "page_ids", None) is not None else qs.values_list("pk", flat=True)
+        for label, page in {"first page": ids[:25], "last page": ids.reverse()[:25]}.items():
+            nodes = _explain(*page.query.sql_with_params())
+            assert ADMIN_INDEX[sort] in _indexes(nodes), ("admin", sort, label)
+            assert not _sorts_everything(nodes) and not _seq_scans(nodes), ("admin", sort, label)
