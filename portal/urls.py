@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("readiness.urls")),
     path("", include("modelaccess.urls")),
     path("", include("exports.urls")),
+    path("", include("search.urls")),
 ]
 
 
