@@ -282,6 +282,13 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
     expect(page.locator(".notification-list")).to_contain_text(re.compile("remind|days before|window", re.I))
     session.checkpoint(page, "notifications-reviewer")
+
+    # The header's search box, from any page: questions, documents, findings she may see.
+    page.get_by_role("searchbox", name=re.compile("Search reviews, documents")).fill("tool-call logs")
+    page.get_by_role("searchbox", name=re.compile("Search reviews, documents")).press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
+    expect(page.locator(".search-hits")).to_contain_text("Tool-use logs for the CTF evaluation")
+    session.checkpoint(page, "search-reviewer")
     return {"review": mini.pk}
 
 

@@ -32,6 +32,7 @@ from companies.models import AIModel, Company
 from documents.models import Document, DocumentText, DocumentVersion, HandlingMarking
 from findings.models import Finding
 from reviews.models import Review
+from reviews.querysets import CsvIds
 from reviews.selectors import documents_of, material_of
 from rfis.models import InformationRequest, RfiMessage
 
@@ -114,10 +115,6 @@ def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) ->
 # -- shared helpers ------------------------------------------------------------
 
 
-def _capped_count(qs) -> int:
-    return qs.values("pk")[: CAP + 1].count()
-
-
 def _dated(qs, filters: Filters, path: str = "created_at"):
     if filters.date_from:
         qs = qs.filter(**{f"{path}__date__gte": filters.date_from})
@@ -159,8 +156,9 @@ def _excerpt(text: str, words: list[str], width: int = 220) -> SafeString:
     start = max(0, min(found) - width // 3) if found else 0
     piece = text[start : start + width]
     out = html.escape(piece)
-    for word in sorted(set(words), key=len, reverse=True):
-        out = re.sub(f"({re.escape(html.escape(word))})", r"<mark>\1</mark>", out, flags=re.IGNORECASE)
+    alternatives = "|".join(re.escape(html.escape(w)) for w in sorted(set(words), key=len, reverse=True) if w)
+    if alternatives:  # one pass, so a mark is never marked again
+        out = re.sub(f"({alternatives})", r"<mark>\1</mark>", out, flags=re.IGNORECASE)
     return mark_safe(("… " if start else "") + out + (" …" if start + width < len(text) else ""))  # noqa: S308
 
 
@@ -190,18 +188,18 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int):
         qs = qs.filter(company_id=filters.company_id)
     if filters.agency_id:
         qs = qs.filter(participations__agency_id=filters.agency_id)
-    qs = _dated(qs, filters)
+    qs = _dated(qs, filters).order_by()
     if _postgres():
-        tsquery = parsed.tsquery()
-        matched = Q(model_id__in=AIModel.objects.alias(v=Vector()).filter(v=tsquery).values("pk"))
+        models = AIModel.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values("pk")
+        branches = [qs.filter(model_id__in=models)]
         if len(parsed.exact) >= 3 and not parsed.prefix:
-            matched |= Q(model__name__icontains=_normalised(parsed))  # pg_trgm index: part of a name
+            branches.append(qs.filter(model__name__icontains=_normalised(parsed)))  # pg_trgm index: part of a name
     else:
-        matched = _words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words)
+        branches = [qs.filter(_words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words))]
     if parsed.review_id:
-        matched |= Q(pk=parsed.review_id)
-    qs = qs.filter(matched)
-    count = _capped_count(qs)
+        branches.append(qs.filter(pk=parsed.review_id))
+    ids, count = _found_ids(branches)
+    qs = _by_ids(Review, ids)
     rows = qs.alias(_lower=Lower(Concat("model__name", Value(" "), "model__version")), _name=Lower("model__name")).annotate(
         exact=Case(
             When(Q(_lower=_normalised(parsed)) | Q(_name=_normalised(parsed)) | Q(pk=parsed.review_id or 0), then=Value(1)),
@@ -239,31 +237,56 @@ def _readable_text_versions(user, parsed: Parsed):
     return versions.filter(text__status="extracted").filter(_words(["text__text"], parsed.words))
 
 
-def _documents(user, parsed: Parsed, filters: Filters, limit: int):
+def document_branches(user, parsed: Parsed, filters: Filters = Filters()) -> list:
+    """The documents ``user`` may see that match ``parsed``, as one unordered
+    queryset per way of matching (PostgreSQL): the title (GIN), the text of a
+    version the user may read (GIN), the file name (pg_trgm). Each is asked
+    separately, with a limit, so the planner starts from the matches or from
+    the user's scope, whichever is smaller, and stops once it has enough."""
     scoped = documents_of(Document.objects.visible_to(user), user=user)
-    scoped = _dated(_in_review(scoped, filters), filters)
+    scoped = _dated(_in_review(scoped, filters), filters).order_by()
     if filters.agency_id:
         scoped = scoped.filter(review__participations__agency_id=filters.agency_id)
     if filters.marking_id:
         scoped = scoped.filter(marking_id=filters.marking_id)
-    text_docs = _readable_text_versions(user, parsed).values("document_id")
+    text_docs = _readable_text_versions(user, parsed).order_by().values("document_id")
+    if not _postgres():
+        return [scoped.filter(_words(["title", "versions__original_name"], parsed.words) | Q(pk__in=text_docs))]
+    branches = [
+        scoped.alias(v=Vector()).filter(v=parsed.tsquery()),
+        scoped.filter(pk__in=text_docs),
+    ]
+    name = _normalised(parsed)
+    if len(name) >= 3 and not parsed.prefix:
+        branches.append(scoped.filter(pk__in=DocumentVersion.objects.filter(original_name__icontains=name).order_by().values("document_id")))
+    return branches
+
+
+def _found_ids(branches) -> tuple[set[int], int]:
+    """The ids the branches find (at most CAP + 1 each) and their count, capped."""
+    ids: set[int] = set()
+    capped = False
+    for branch in branches:
+        found = list(branch.values_list("pk", flat=True).distinct()[: CAP + 1])
+        capped = capped or len(found) > CAP
+        ids.update(found)
+    return ids, CAP + 1 if capped else len(ids)
+
+
+def _by_ids(model, ids: set[int]):
+    """Rows of ``model`` with these ids (found within scope a moment ago)."""
     if _postgres():
-        tsquery = parsed.tsquery()
-        by_title = scoped.filter(pk__in=Document.objects.alias(v=Vector()).filter(v=tsquery).values("pk"))
-        parts = [by_title.values("pk"), scoped.filter(pk__in=text_docs).values("pk")]
-        name = _normalised(parsed)
-        if len(name) >= 3 and not parsed.prefix:
-            parts.append(scoped.filter(pk__in=DocumentVersion.objects.filter(original_name__icontains=name).values("document_id")).values("pk"))
-        candidates = parts[0].union(*parts[1:])
-        matched = Document.objects.filter(pk__in=candidates)
-        count = Document.objects.filter(pk__in=candidates).values("pk")[: CAP + 1].count()
-        rows = matched.annotate(title_hit=SearchVectorExact(Vector(), tsquery))
+        return model.objects.filter(pk__any_of=CsvIds(",".join(map(str, ids)), len(ids)))
+    return model.objects.filter(pk__in=ids)
+
+
+def _documents(user, parsed: Parsed, filters: Filters, limit: int):
+    ids, count = _found_ids(document_branches(user, parsed, filters))
+    rows = _by_ids(Document, ids)
+    if _postgres():
+        rows = rows.annotate(title_hit=SearchVectorExact(Vector(), parsed.tsquery()))
     else:
-        matched = scoped.filter(
-            _words(["title", "versions__original_name"], parsed.words) | Q(pk__in=text_docs)
-        ).distinct()
-        count = _capped_count(matched)
-        rows = matched.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
+        rows = rows.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
     rows = _exact_first(rows, F("title"), parsed)
     rows = list(rows.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit])
     snippets = _document_snippets(user, parsed, [d.pk for d in rows if not d.title_hit])
@@ -273,7 +296,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int):
             number, snippet = snippets[doc.pk]
             detail = f"{doc.get_kind_display()} · text of version {number}"
         else:
-            snippet = _excerpt(doc.title, parsed.words) if not _postgres() else _title_mark(doc.title, parsed)
+            snippet = _title_mark(doc.title, parsed)
             detail = doc.get_kind_display()
         hits.append(
             Hit("document", doc.title, reverse("document_detail", kwargs={"pk": doc.pk}), doc.review, snippet, doc.created_at,
@@ -312,22 +335,20 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int):
     scoped = _dated(_in_review(scoped, filters), filters)
     if filters.agency_id:
         scoped = scoped.filter(agency_id=filters.agency_id)
+    scoped = scoped.order_by()
     if _postgres():
         tsquery = parsed.tsquery()
-        own = scoped.filter(pk__in=InformationRequest.objects.alias(v=Vector()).filter(v=tsquery).values("pk"))
-        thread = scoped.filter(pk__in=RfiMessage.objects.alias(v=Vector()).filter(v=tsquery).values("rfi_id"))
-        candidates = own.values("pk").union(thread.values("pk"))
-        matched = InformationRequest.objects.filter(pk__in=candidates)
-        count = matched.values("pk")[: CAP + 1].count()
-        rows = matched.annotate(
+        own = InformationRequest.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("pk")
+        thread = RfiMessage.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("rfi_id")
+        ids, count = _found_ids([scoped.filter(pk__in=own), scoped.filter(pk__in=thread)])
+        rows = _by_ids(InformationRequest, ids).annotate(
             own_hit=SearchVectorExact(Vector(), tsquery),
             rank=SearchRank(Vector(), tsquery),
             snippet=_headline(Concat("subject", Value(". "), Left("question", 20000)), parsed),
         )
     else:
-        matched = scoped.filter(_words(["subject", "question", "messages__body"], parsed.words)).distinct()
-        count = _capped_count(matched)
-        rows = matched.annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
+        ids, count = _found_ids([scoped.filter(_words(["subject", "question", "messages__body"], parsed.words))])
+        rows = _by_ids(InformationRequest, ids).annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
     rows = _exact_first(rows, F("subject"), parsed)
     rows = list(rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit])
     answers = _thread_snippets(parsed, [r.pk for r in rows if not r.own_hit])
@@ -375,16 +396,14 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int):
         scoped = scoped.filter(agency_id=filters.agency_id)
     if _postgres():
         tsquery = parsed.tsquery()
-        matched = scoped.alias(v=Vector()).filter(v=tsquery)
-        count = _capped_count(matched)
-        rows = matched.annotate(
+        ids, count = _found_ids([scoped.order_by().alias(v=Vector()).filter(v=tsquery)])
+        rows = _by_ids(Finding, ids).annotate(
             rank=SearchRank(Vector(), tsquery),
             snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), parsed),
         )
     else:
-        matched = scoped.filter(_words(["title", "description"], parsed.words))
-        count = _capped_count(matched)
-        rows = matched.annotate(rank=Value(0.0, output_field=FloatField()))
+        ids, count = _found_ids([scoped.filter(_words(["title", "description"], parsed.words))])
+        rows = _by_ids(Finding, ids).annotate(rank=Value(0.0, output_field=FloatField()))
     rows = _exact_first(rows, F("title"), parsed)
     rows = rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
     hits = []

@@ -43,6 +43,7 @@ VECTORS = [
         "search_finding_vector_idx",
     ),
 ]
+# On UPPER(column): the expression Django's ``icontains`` compares on PostgreSQL.
 TRIGRAMS = [
     ("companies_aimodel", "name", "search_aimodel_name_trgm_idx"),
     ("documents_documentversion", "original_name", "search_version_name_trgm_idx"),
@@ -58,7 +59,7 @@ def forward(apps, schema_editor):
         )
         schema_editor.execute(f"CREATE INDEX {index} ON {table} USING gin (search_vector)")
     for table, column, index in TRIGRAMS:
-        schema_editor.execute(f"CREATE INDEX {index} ON {table} USING gin ({column} gin_trgm_ops)")
+        schema_editor.execute(f"CREATE INDEX {index} ON {table} USING gin ((UPPER({column}::text)) gin_trgm_ops)")
 
 
 def backward(apps, schema_editor):

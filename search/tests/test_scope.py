@@ -51,3 +51,25 @@ def test_search_page_shows_no_link_out_of_scope(demo, login, material, role):
         response = client.get(reverse("search"), {"q": word})
         assert response.status_code == 200
         assert (link in response.content.decode()) == (role in EXPECTED[word][1]), (role, word)
+
+
+def _found(user, word):
+    return {s.kind for s in search(user=user, text=word).sections if s.count or s.hits}
+
+
+def test_search_leaves_out_material_behind_new_terms_and_certified_documents(demo, material):
+    from django.db.models import F
+
+    from reviews.models import ReturnCertificate, Review
+
+    nsa_rfi_word = "logs"  # the demo's NSA question on Atlas-2 ("Tool-use logs for the CTF evaluation")
+    assert _found(demo["reviewer_nsa"], "obsidian") == {"document"}
+    assert "rfi" in _found(demo["reviewer_nsa"], nsa_rfi_word)
+    # NSA certifies Atlas-2's material returned: its documents (titles and text) leave NSA's search.
+    ReturnCertificate.objects.create(review=demo["atlas"], agency=demo["nsa"], certified_by=demo["lead_nsa"], statement="Destroyed.")
+    assert _found(demo["lead_nsa"], "obsidian") == set()
+    assert _found(demo["admin"], "obsidian") == {"document"}
+    # New access terms: the material waits for the reviewer's acceptance.
+    Review.objects.filter(pk=demo["atlas"].pk).update(access_terms_version=F("access_terms_version") + 1)
+    assert "rfi" not in _found(demo["reviewer_nsa"], nsa_rfi_word)
+    assert _found(demo["liaison_northwind"], "obsidian") == {"document"}
