@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from agencies.models import Agency
 from companies.models import AIModel, Company
-from documents.models import Document, DocumentText, DocumentVersion, HandlingMarking
+from documents.models import Document, DocumentVersion, HandlingMarking
 from findings.models import Finding
 from reviews.models import Review
 from reviews.querysets import CsvIds
@@ -40,7 +40,7 @@ from .query import Parsed, parse
 from .vectors import Vector
 
 KINDS = {"review": "Reviews", "document": "Documents", "rfi": "Questions", "finding": "Findings"}
-CAP = 1000  # counts above this show as "1,000+"
+CAP = 100  # counts above this show as "100+" (each kind's search stops there)
 # ts_headline reads the text it highlights; a document's snippet comes from its first part.
 HEADLINE_CHARS = 60_000
 _OPEN, _CLOSE = "\u27e6", "\u27e7"  # highlight markers, turned into <mark> after escaping
@@ -84,6 +84,10 @@ class Section:
     @property
     def capped(self) -> bool:
         return self.count > CAP
+
+    @property
+    def shown_count(self) -> str:
+        return f"{CAP}+" if self.capped else str(self.count)
 
 
 @dataclass
@@ -198,7 +202,7 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int):
         branches = [qs.filter(_words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words))]
     if parsed.review_id:
         branches.append(qs.filter(pk=parsed.review_id))
-    ids, count = _found_ids(branches)
+    ids, count = _found_ids([b.values_list("pk", flat=True) for b in branches])
     qs = _by_ids(Review, ids)
     rows = qs.alias(_lower=Lower(Concat("model__name", Value(" "), "model__version")), _name=Lower("model__name")).annotate(
         exact=Case(
@@ -228,46 +232,75 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int):
 
 
 def _readable_text_versions(user, parsed: Parsed):
-    """Versions whose text matches and which ``user`` may read (scope aside)."""
+    """Versions of documents ``user`` sees whose text matches and which they may read."""
     # Text exists only once a version's scan passed; pending and quarantined
     # versions are left out for everyone, whatever readable_by allows.
-    versions = DocumentVersion.objects.readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
+    versions = DocumentVersion.objects.visible_to(user).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
     if _postgres():
-        return versions.filter(pk__in=DocumentText.objects.filter(status="extracted", search_vector=parsed.tsquery()).values("version_id"))
+        return versions.filter(text__status="extracted", text__search_vector=parsed.tsquery())
     return versions.filter(text__status="extracted").filter(_words(["text__text"], parsed.words))
+
+
+def _scoped_documents(qs, user, filters: Filters, path: str = ""):
+    """``qs`` (documents, or versions with ``path`` "document__") within the
+    user's scope, past the terms and certificate gate, and the filters."""
+    review = f"{path}review"
+    qs = documents_of(qs, user=user, review_path=review)
+    qs = _dated(_in_review(qs, filters, path=review), filters, path=f"{path}created_at")
+    if filters.agency_id:
+        qs = qs.filter(**{f"{review}__participations__agency_id": filters.agency_id})
+    if filters.marking_id:
+        qs = qs.filter(**{f"{path}marking_id": filters.marking_id})
+    return qs.order_by()
 
 
 def document_branches(user, parsed: Parsed, filters: Filters = Filters()) -> list:
     """The documents ``user`` may see that match ``parsed``, as one unordered
-    queryset per way of matching (PostgreSQL): the title (GIN), the text of a
-    version the user may read (GIN), the file name (pg_trgm). Each is asked
-    separately, with a limit, so the planner starts from the matches or from
-    the user's scope, whichever is smaller, and stops once it has enough."""
-    scoped = documents_of(Document.objects.visible_to(user), user=user)
-    scoped = _dated(_in_review(scoped, filters), filters).order_by()
-    if filters.agency_id:
-        scoped = scoped.filter(review__participations__agency_id=filters.agency_id)
-    if filters.marking_id:
-        scoped = scoped.filter(marking_id=filters.marking_id)
-    text_docs = _readable_text_versions(user, parsed).order_by().values("document_id")
+    queryset of document ids per way of matching (PostgreSQL): the title
+    (GIN), the text of a version the user may read (GIN; a query over the
+    versions, joined, so that a limit stops it early), the file name
+    (pg_trgm). Each is asked separately with a limit, so the planner starts
+    from the matches or from the user's scope, whichever is smaller, and
+    stops once it has enough."""
+    scoped = _scoped_documents(Document.objects.visible_to(user), user, filters)
+    texts = _scoped_documents(_readable_text_versions(user, parsed), user, filters, path="document__")
+    texts = texts.filter(document__purpose="review")
     if not _postgres():
-        return [scoped.filter(_words(["title", "versions__original_name"], parsed.words) | Q(pk__in=text_docs))]
+        return [scoped.filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
+                texts.values_list("document_id", flat=True)]
     branches = [
-        scoped.alias(v=Vector()).filter(v=parsed.tsquery()),
-        scoped.filter(pk__in=text_docs),
+        _title_branch(scoped, parsed),
+        texts.values_list("document_id", flat=True),
     ]
     name = _normalised(parsed)
     if len(name) >= 3 and not parsed.prefix:
-        branches.append(scoped.filter(pk__in=DocumentVersion.objects.filter(original_name__icontains=name).order_by().values("document_id")))
+        names = DocumentVersion.objects.filter(original_name__icontains=name).order_by().values("document_id")
+        branches.append(scoped.filter(pk__in=names).values_list("pk", flat=True))
     return branches
 
 
+TITLE_MATCHES = 5000
+
+
+def _title_branch(scoped, parsed: Parsed):
+    """Titles are short and few match a query: their ids come off the GIN index
+    first (unscoped, at most TITLE_MATCHES), then the scope is applied to them
+    — the planner misjudges how many titles a prefix matches and would walk
+    the user's documents instead. Past that many, the scoped query decides."""
+    matches = Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by()
+    ids = list(matches.values_list("pk", flat=True)[: TITLE_MATCHES + 1])
+    if len(ids) > TITLE_MATCHES:
+        return scoped.filter(pk__in=matches.values("pk")).values_list("pk", flat=True)
+    return scoped.filter(pk__any_of=CsvIds(",".join(map(str, ids)), len(ids))).values_list("pk", flat=True)
+
+
 def _found_ids(branches) -> tuple[set[int], int]:
-    """The ids the branches find (at most CAP + 1 each) and their count, capped."""
+    """The ids the branches find (at most CAP + 1 rows each, unordered and not
+    made distinct, so the database stops early) and their count, capped."""
     ids: set[int] = set()
     capped = False
     for branch in branches:
-        found = list(branch.values_list("pk", flat=True).distinct()[: CAP + 1])
+        found = list(branch[: CAP + 1])
         capped = capped or len(found) > CAP
         ids.update(found)
     return ids, CAP + 1 if capped else len(ids)
@@ -340,14 +373,14 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int):
         tsquery = parsed.tsquery()
         own = InformationRequest.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("pk")
         thread = RfiMessage.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("rfi_id")
-        ids, count = _found_ids([scoped.filter(pk__in=own), scoped.filter(pk__in=thread)])
+        ids, count = _found_ids([scoped.filter(pk__in=own).values_list("pk", flat=True), scoped.filter(pk__in=thread).values_list("pk", flat=True)])
         rows = _by_ids(InformationRequest, ids).annotate(
             own_hit=SearchVectorExact(Vector(), tsquery),
             rank=SearchRank(Vector(), tsquery),
             snippet=_headline(Concat("subject", Value(". "), Left("question", 20000)), parsed),
         )
     else:
-        ids, count = _found_ids([scoped.filter(_words(["subject", "question", "messages__body"], parsed.words))])
+        ids, count = _found_ids([scoped.filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True)])
         rows = _by_ids(InformationRequest, ids).annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
     rows = _exact_first(rows, F("subject"), parsed)
     rows = list(rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit])
@@ -396,13 +429,13 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int):
         scoped = scoped.filter(agency_id=filters.agency_id)
     if _postgres():
         tsquery = parsed.tsquery()
-        ids, count = _found_ids([scoped.order_by().alias(v=Vector()).filter(v=tsquery)])
+        ids, count = _found_ids([scoped.order_by().alias(v=Vector()).filter(v=tsquery).values_list("pk", flat=True)])
         rows = _by_ids(Finding, ids).annotate(
             rank=SearchRank(Vector(), tsquery),
             snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), parsed),
         )
     else:
-        ids, count = _found_ids([scoped.filter(_words(["title", "description"], parsed.words))])
+        ids, count = _found_ids([scoped.filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True)])
         rows = _by_ids(Finding, ids).annotate(rank=Value(0.0, output_field=FloatField()))
     rows = _exact_first(rows, F("title"), parsed)
     rows = rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
