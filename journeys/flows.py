@@ -284,8 +284,8 @@ def reviewer_journey(session: Session) -> dict:
     session.checkpoint(page, "notifications-reviewer")
 
     # The header's search box, from any page: questions, documents, findings she may see.
-    page.get_by_role("searchbox", name=re.compile("Search reviews, documents")).fill("tool-call logs")
-    page.get_by_role("searchbox", name=re.compile("Search reviews, documents")).press("Enter")
+    page.get_by_role("searchbox", name="Find anything in the portal").fill("tool-call logs")
+    page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")
     expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
     expect(page.locator(".search-hits")).to_contain_text("Tool-use logs for the CTF evaluation")
     session.checkpoint(page, "search-reviewer")
