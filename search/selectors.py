@@ -203,6 +203,8 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int):
     if parsed.review_id:
         branches.append(qs.filter(pk=parsed.review_id))
     ids, count = _found_ids([b.values_list("pk", flat=True) for b in branches])
+    if not ids:
+        return 0, []
     qs = _by_ids(Review, ids)
     rows = qs.alias(_lower=Lower(Concat("model__name", Value(" "), "model__version")), _name=Lower("model__name")).annotate(
         exact=Case(
@@ -315,6 +317,8 @@ def _by_ids(model, ids: set[int]):
 
 def _documents(user, parsed: Parsed, filters: Filters, limit: int):
     ids, count = _found_ids(document_branches(user, parsed, filters))
+    if not ids:
+        return 0, []
     rows = _by_ids(Document, ids)
     if _postgres():
         rows = rows.annotate(title_hit=SearchVectorExact(Vector(), parsed.tsquery()))
@@ -382,6 +386,8 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int):
     else:
         ids, count = _found_ids([scoped.filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True)])
         rows = _by_ids(InformationRequest, ids).annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
+    if not ids:
+        return 0, []
     rows = _exact_first(rows, F("subject"), parsed)
     rows = list(rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit])
     answers = _thread_snippets(parsed, [r.pk for r in rows if not r.own_hit])
@@ -437,6 +443,8 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int):
     else:
         ids, count = _found_ids([scoped.filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True)])
         rows = _by_ids(Finding, ids).annotate(rank=Value(0.0, output_field=FloatField()))
+    if not ids:
+        return 0, []
     rows = _exact_first(rows, F("title"), parsed)
     rows = rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
     hits = []
