@@ -4,7 +4,9 @@ Scenarios: seed (build the agency-scale data set in its own database),
 pages (server time and queries of the main pages and of the review list in
 every order, each also as a ratio to the floor — the base layout with no
 content, measured interleaved in the same run: bench/floor.py — and the
-naive guardian list for comparison), load (10 users for 60 s against gunicorn, through
+naive guardian list for comparison), search (the search page per user size
+and query shape, its database time, its ratio to the floor page, indexing a
+100-page PDF), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),
@@ -30,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
+SCENARIOS = ("seed", "pages", "search", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
 
 
 def machine() -> str:
@@ -140,6 +142,10 @@ def main(argv=None) -> int:
         call_command("migrate", verbosity=0)
     if args.scenario == "pages":
         from .pages import run
+
+        run(emit)
+    elif args.scenario == "search":
+        from .search import run
 
         run(emit)
     elif args.scenario == "load":

@@ -11,6 +11,10 @@ each, metadata only), 200,000 RFIs, 100,000 findings, and four named users:
 * ``bench-u20000@bench.example`` — sees 20,000 (5,000 direct, 15,000 through a group);
 * ``bench-admin@bench.example`` — a program admin (sees everything).
 
+The three reviewers have accepted the access terms of every review they see.
+Each document version has extracted text (60–120 words) with its search vector;
+questions and findings have text from the same vocabulary (``VOCABULARY``).
+
 ``seed(cursor, scale)`` is also used by the plan-shape test on a few thousand
 rows. Every statement runs against an otherwise empty bench database, or
 next to whatever a test database holds (ids are read back, never assumed).
@@ -28,6 +32,24 @@ REACH_TRIGGERS = {
     "accounts_user_groups": "reviews_reach_membership",
 }
 GROUP_SHARE = {"u20": 0, "u500": 200, "u20000": 15000}
+
+# The words of the seeded texts (documents' extracted text, questions, findings):
+# a head of domain words and a long tail of made-up ones, drawn skewed towards
+# the head (power 3), so common words are in most texts and tail words in few,
+# as in real documentation. bench/search.py queries both.
+HEAD_WORDS = (
+    "model evaluation safeguard exploit classifier red team refusal jailbreak prompt injection tool agent code "
+    "vulnerability patch firmware router network sandbox escape training data distillation weights release capability "
+    "cyber biology chemistry uplift threshold benchmark score accuracy latency deployment monitoring logging access "
+    "credential endpoint rate limit abuse misuse policy mitigation risk severity finding report appendix method result "
+    "baseline ablation transcript attempt success failure human expert review agency company system card security "
+    "incident response update channel device operator config flag integrity check signature audit trail compliance "
+    "control test suite scenario adversarial robustness alignment oversight autonomy replication persuasion deception "
+    "reasoning planning memory context window fine tuning reinforcement feedback reward hacking shutdown resistance"
+).split()
+_SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "vos", "zan", "pel", "dri", "quo", "shu", "bex", "nor", "fia", "gat"]
+TAIL_WORDS = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES][:2000]
+VOCABULARY = HEAD_WORDS + TAIL_WORDS
 
 
 @dataclass
@@ -234,6 +256,14 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
     )
     _seed_material(cur, review0=review0, R=R, A=A, agency0=agency0, user0=user0, company0=company0, C=C, M=M)
     cur.execute("SELECT reviews_reach_rebuild()")
+    # The special reviewers have accepted the access terms of every review they
+    # see, so their material (documents, questions, findings) is open to them.
+    cur.execute(
+        "INSERT INTO reviews_termsacceptance (review_id, user_id, version, terms_sha256, accepted_at) "
+        "SELECT r.id, x.user_id, r.access_terms_version, '', now() FROM reviews_reviewreach x "
+        "JOIN reviews_review r ON r.id = x.review_id WHERE x.user_id = ANY(%s) ON CONFLICT DO NOTHING",
+        [[specials[k] for k in SPECIAL]],
+    )
     for table in REACH_TRIGGERS:
         cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {REACH_TRIGGERS[table]}")
     cur.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -253,6 +283,16 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
     )
     log(f"seeded {tag} at scale {scale}: {counts}")
     return {"specials": specials, "counts": counts, "sizes": s}
+
+
+def _words_sql(seed_expr: str, count) -> str:
+    """A lateral subquery: ``count`` words of %(vocab)s for the row ``seed_expr``
+    (deterministic: a hash of the row and position, skewed towards the head)."""
+    return (
+        "SELECT string_agg((%(vocab)s::text[])[1 + floor(power((hashint8((" + seed_expr + ") * 1000 + g) & 1048575) / 1048576.0, 3) "
+        "* array_length(%(vocab)s::text[], 1))::int], ' ' ORDER BY g) AS words "
+        f"FROM generate_series(1, {count}) g"
+    )
 
 
 def _fetch(cur, sql, params=None):
@@ -289,23 +329,37 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
     cur.execute(
         "INSERT INTO rfis_informationrequest (subject, question, due_at, blocking, status, created_at, answered_at, closed_at, "
         "  agency_id, asked_by_id, review_id, category, private) "
-        "SELECT 'Bench question ' || i || '-' || k, 'What does the evaluation cover?', now() + ((i + k) %% 20 - 5) * interval '1 day', "
+        "SELECT 'Bench question ' || i || '-' || k, 'What does the evaluation cover? ' || w.words, now() + ((i + k) %% 20 - 5) * interval '1 day', "
         "  k = 1 AND i %% 10 = 0, CASE WHEN (i + k) %% 3 = 0 THEN 'answered' ELSE 'open' END, now() - interval '20 days', "
         "  CASE WHEN (i + k) %% 3 = 0 THEN now() - interval '10 days' END, NULL, "
         "  %(a0)s + (i %% %(A)s), %(u0)s + (i %% %(A)s), %(r0)s + i - 1, 'other', false "
-        "FROM generate_series(1, %(R)s) i CROSS JOIN generate_series(1, 2) k",
-        {"a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R},
+        "FROM generate_series(1, %(R)s) i CROSS JOIN generate_series(1, 2) k "
+        f"CROSS JOIN LATERAL ({_words_sql('i * 2 + k', 12)}) w",
+        {"a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R, "vocab": VOCABULARY},
     )
     severities = ["critical", "high", "medium", "low", "informational"]
     sharings = ["internal", "agencies", "company"]
     cur.execute(
         "INSERT INTO findings_finding (title, severity, description, evidence, sharing, shared_at, created_at, agency_id, "
         "  author_id, review_id, shared_by_id, category_id, status, response, response_rationale, retest_result) "
-        "SELECT 'Bench finding ' || i, (%(sev)s::text[])[1 + i %% 5], 'Bench description', '', (%(sh)s::text[])[1 + i %% 3], "
+        "SELECT 'Bench finding ' || i, (%(sev)s::text[])[1 + i %% 5], 'Bench description: ' || w.words, '', (%(sh)s::text[])[1 + i %% 3], "
         "  CASE WHEN i %% 3 = 0 THEN NULL ELSE now() - interval '5 days' END, now() - interval '10 days', "
         "  %(a0)s + (i %% %(A)s), %(u0)s + (i %% %(A)s), %(r0)s + i - 1, "
         "  CASE WHEN i %% 3 = 0 THEN NULL ELSE %(u0)s + (i %% %(A)s) END, %(cat)s, "
         "  CASE WHEN i %% 3 = 0 THEN 'recorded' ELSE 'shared' END, '', '', '' "
-        "FROM generate_series(1, %(R)s) i",
-        {"sev": severities, "sh": sharings, "a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R, "cat": category},
+        f"FROM generate_series(1, %(R)s) i CROSS JOIN LATERAL ({_words_sql('i', 30)}) w",
+        {"sev": severities, "sh": sharings, "a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R, "cat": category,
+         "vocab": VOCABULARY},
     )
+    # Every version's extracted text (60-120 words) with its search vector, as the
+    # extraction task leaves it; the GIN index is rebuilt once afterwards.
+    cur.execute("DROP INDEX IF EXISTS documenttext_vector_idx")
+    cur.execute(
+        "INSERT INTO documents_documenttext (version_id, status, reason, text, pages, truncated, indexed_chars, extracted_at, search_vector) "
+        "SELECT v.id, 'extracted', '', w.words, 1 + v.id %% 40, false, length(w.words), v.uploaded_at, to_tsvector('english', w.words) "
+        "FROM documents_documentversion v "
+        f"CROSS JOIN LATERAL ({_words_sql('v.id', '60 + v.id %% 61')}) w "
+        "WHERE v.document_id >= (SELECT min(id) FROM documents_document WHERE review_id >= %(r0)s)",
+        {"vocab": VOCABULARY, "r0": review0},
+    )
+    cur.execute("CREATE INDEX documenttext_vector_idx ON documents_documenttext USING gin (search_vector)")

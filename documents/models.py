@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 from django.db.models import Q
+from django.contrib.postgres.search import SearchVectorField
 from django.utils import timezone
 
 from .querysets import DocumentQuerySet, DocumentVersionQuerySet
@@ -184,3 +185,36 @@ class DocumentChange(models.Model):
     def rows(self) -> list[tuple[str, str, str]]:
         """(field label, from, to) for the page."""
         return [(self.FIELD_LABELS.get(k, k), v[0], v[1]) for k, v in self.changes.items()]
+
+
+class TextStatus(models.TextChoices):
+    EXTRACTED = "extracted", "Text extracted"
+    REFUSED = "refused", "Refused"
+    NO_TEXT = "no_text", "No text to extract"
+
+
+class DocumentText(models.Model):
+    """The text of one version, for full-text search (documents.extraction).
+
+    Written only by ``version_text_extract`` after the version's scan passes
+    (or when it was stored without a scanner); re-extracting replaces it. A
+    PDF that is encrypted or malformed is refused: ``status`` says so and
+    ``reason`` why, and the version itself is unaffected. Who may search a
+    version's text is who may read the version
+    (``DocumentVersion.objects.readable_by``). On PostgreSQL the row also
+    holds ``search_vector`` (English ``tsvector`` of the text, GIN-indexed),
+    set by the same service in the same transaction.
+    """
+
+    version = models.OneToOneField(DocumentVersion, on_delete=models.CASCADE, primary_key=True, related_name="text")
+    status = models.CharField(max_length=20, choices=TextStatus.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    truncated = models.BooleanField(default=False, help_text="The page or size limit cut the text short.")
+    indexed_chars = models.PositiveIntegerField(default=0, help_text="How much of the text the search vector covers.")
+    extracted_at = models.DateTimeField(default=timezone.now)
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"text of version {self.version_id} ({self.status})"

@@ -17,3 +17,29 @@ class DocumentQuerySet(models.QuerySet):
 class DocumentVersionQuerySet(models.QuerySet):
     def visible_to(self, user, *, review=None):
         return in_visible_reviews(self.filter(document__purpose="review"), user, path="document__review", review=review)
+
+    def readable_by(self, user):
+        """Versions among these whose bytes ``user`` may read, set-based: the
+        scan rules of ``permissions.fetch_refusal`` (never a quarantined one; a
+        pending one, or one stored without a scan, only for the uploading
+        company unless the unscanned opt-out is on), and for a view-only
+        marking only PDFs, which open in the browser. Full-text search of a
+        version's text (and its snippets) goes through here; scope (the
+        review) and the terms/certificate gate are applied by the caller."""
+        from django.conf import settings
+        from django.db.models import Q
+
+        readable = Q(scan_status="clean")
+        if settings.PORTAL_ALLOW_UNSCANNED_DOCUMENTS:
+            readable |= Q(scan_status="not_scanned")
+        if getattr(user, "is_company_liaison", False) and user.company_id:
+            own = Q(document__purpose="review", document__review__company_id=user.company_id)
+            readable |= own & Q(scan_status__in=["pending", "not_scanned"])
+        too_large_to_stamp = Q(
+            document__marking__watermark_pdf=True, content_type="application/pdf", size__gt=settings.PORTAL_WATERMARK_MAX_BYTES
+        )
+        return (
+            self.filter(readable)
+            .filter(Q(document__marking__downloads_allowed=True) | Q(content_type="application/pdf"))
+            .exclude(too_large_to_stamp)
+        )

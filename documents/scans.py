@@ -15,6 +15,7 @@ from audit.services import audit_record
 from notifications.services import notification_send
 
 from .models import DocumentVersion, ScanStatus
+from .texts import queue_text_extraction
 
 
 def _program_admins():
@@ -27,7 +28,8 @@ def _program_admins():
 def scan_result_record(*, version_id: int, status: str, detail: str) -> DocumentVersion:
     """Stores a scan's outcome on the version (locked).
 
-    Side effects: an audit event ``document.scan``; an infected version is
+    Side effects: an audit event ``document.scan``; a clean version's text
+    is extracted for search (queued on commit); an infected version is
     quarantined for good and its uploader and every program admin are told
     (notification centre and e-mail). A pending result only updates the reason.
     """
@@ -47,6 +49,8 @@ def scan_result_record(*, version_id: int, status: str, detail: str) -> Document
         payload={"version": version.number, "status": status, "detail": detail[:500]},
         actor_label="virus scanner",
     )
+    if status == ScanStatus.CLEAN:
+        queue_text_extraction(version.pk)
     if status == ScanStatus.INFECTED:
         # Uploader and program admins: in the notification centre, and by
         # e-mail as each prefers (one message each; no one sees the others).

@@ -157,6 +157,12 @@ def _new_version(
         # robust: a broker hiccup must not fail the upload; the version stays
         # pending and the periodic requeue_pending_scans picks it up.
         transaction.on_commit(lambda: scan_version.delay(pk), robust=True)
+    elif document.purpose == "review":
+        # Stored without a scanner: its text is extracted for search now (who may
+        # search it is decided when searching, as for fetching it).
+        from .texts import queue_text_extraction
+
+        queue_text_extraction(version.pk)
     return version
 
 
@@ -168,7 +174,9 @@ def document_create(
 
     Side effects: the file is stored under a random name; an audit event
     ``document.upload``; with ClamAV configured a scan task is queued after
-    commit (the version stays pending until it reports). Nothing is stored
+    commit (the version stays pending until it reports; a clean scan queues
+    the text extraction for search), without it the text extraction is queued
+    after commit. Nothing is stored
     when the upload is refused (UploadRefused names the file and the reason),
     when storage fails part-way (StorageFault: the partial object is deleted)
     or when this transaction or its commit fails (the object is deleted; see

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from .scanning import ScannerUnavailable
+from .texts import extract_version_text  # noqa: F401  (registers the text extraction task)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=8)

@@ -320,6 +320,13 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.get_by_role("columnheader", name="When (Europe/Berlin)")).to_be_visible()
     expect(page.locator("tbody time").first).to_have_text(re.compile(r" CES?T$"))
     session.checkpoint(page, "history-reviewer")
+
+    # The header's search box, from any page: questions, documents, findings she may see.
+    page.get_by_role("searchbox", name="Find anything in the portal").fill("tool-call logs")
+    page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
+    expect(page.locator(".search-hits")).to_contain_text("Tool-use logs for the CTF evaluation")
+    session.checkpoint(page, "search-reviewer")
     return {"review": mini.pk}
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("readiness.urls")),
     path("", include("modelaccess.urls")),
     path("", include("exports.urls")),
+    path("", include("search.urls")),
 ]
 
 

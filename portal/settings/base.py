@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "readiness",
     "modelaccess",
     "exports",
+    "search",
     "dashboard",
     "demo",
     "api",
@@ -239,6 +240,12 @@ CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)
 PORTAL_X_ACCEL_REDIRECT_PREFIX = get_str("PORTAL_X_ACCEL_REDIRECT_PREFIX")
 # Watermarked PDFs are rewritten in the web process (pypdf); larger ones are refused, never served unmarked.
 PORTAL_WATERMARK_MAX_BYTES = get_int("PORTAL_WATERMARK_MAX_BYTES", 200 * 1024**2, minimum=1)
+# Full-text search: the text of a scanned PDF or text file is extracted (documents.extraction)
+# up to these limits; a longer document is indexed up to them and marked "truncated". Files
+# larger than PORTAL_SEARCH_EXTRACT_MAX_BYTES are not read at all.
+PORTAL_SEARCH_TEXT_MAX_PAGES = get_int("PORTAL_SEARCH_TEXT_MAX_PAGES", 200, minimum=1)
+PORTAL_SEARCH_TEXT_MAX_CHARS = get_int("PORTAL_SEARCH_TEXT_MAX_CHARS", 2_000_000, minimum=1)
+PORTAL_SEARCH_EXTRACT_MAX_BYTES = get_int("PORTAL_SEARCH_EXTRACT_MAX_BYTES", 100 * 1024**2, minimum=1)
 
 # Closing packages (exports): signed with the portal's Ed25519 key; production
 # refuses to start without it, local settings keep one per checkout in var/,

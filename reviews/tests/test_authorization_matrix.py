@@ -61,6 +61,8 @@ PLAIN = {
     # The export schema and the portal's public signing key are the same for everyone signed in.
     "export_schema": ("GET", {}, 200),
     "signing_key": ("GET", {}, 200),
+    # Search answers everyone signed in, from what they may see (search/tests/test_scope.py).
+    "search": ("GET", {}, 200),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}

@@ -1,0 +1,132 @@
+"""Search on the seeded data: server time of the search page (template
+included) per user size and query shape, the database time of the scoped
+search (EXPLAIN ANALYZE of every statement it runs), each page's p95 as a
+ratio to the floor measured interleaved, and indexing a 100-page PDF."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import statistics
+import time
+
+RUNS = 30
+WARMUP = 5
+USERS = ("u20", "u500", "u20000", "admin")
+
+
+def _percentile(values, p):
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def queries():
+    from .seed import TAIL_WORDS
+
+    return {
+        "one_word": "safeguard",
+        "rare_word": TAIL_WORDS[1500],
+        "two_words": "exploit classifier",
+        "phrase": '"red team"',
+        "prefix": "evalu*",
+    }
+
+
+def _db_ms(user, text) -> tuple[float, float, int]:
+    """The statements one search runs: the sum of their execution times and of
+    their planning times (EXPLAIN ANALYZE, best of 3 each), and how many."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.selectors import search
+
+    with CaptureQueriesContext(connection) as ctx:
+        search(user=user, text=text)
+    statements = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    execution = planning = 0.0
+    for sql in statements:
+        best = None
+        for _ in range(3):
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+                raw = cursor.fetchone()[0]
+            plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
+            pair = (plan["Execution Time"], plan["Planning Time"])
+            best = pair if best is None else (min(best[0], pair[0]), min(best[1], pair[1]))
+        execution += best[0]
+        planning += best[1]
+    return execution, planning, len(statements)
+
+
+def _hundred_page_pdf() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    from .seed import VOCABULARY
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for page in range(100):
+        for line in range(45):
+            words = [VOCABULARY[(page * 997 + line * 31 + k * 7) % len(VOCABULARY)] for k in range(12)]
+            c.drawString(40, 800 - 17 * line, " ".join(words))
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _index_pdf(emit) -> None:
+    """The worker's cost of one 100-page PDF: extraction (pypdf) and its vector."""
+    from django.db import connection
+
+    from documents.extraction import extract
+
+    pdf = _hundred_page_pdf()
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        outcome = extract(io.BytesIO(pdf), content_type="application/pdf", size=len(pdf))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT length(to_tsvector('english', %s))", [outcome.text])
+        times.append((time.perf_counter() - t) * 1000)
+    emit("index_pdf_100_pages.pages", outcome.pages, "pages")
+    emit("index_pdf_100_pages.chars", len(outcome.text), "chars")
+    emit("index_pdf_100_pages.best", round(min(times)), "ms")
+
+
+def run(emit) -> None:
+    from django.test.utils import override_settings
+    from urllib.parse import urlencode
+
+    from accounts.models import User
+
+    from .floor import FLOOR_URL
+    from .people import signed_in
+
+    with override_settings(ROOT_URLCONF="bench.urls"):  # the portal's URLs and the floor page (bench/floor.py)
+        users = {key: User.objects.select_related("membership").get(email=f"bench-{key}@bench.example") for key in USERS}
+        for key, user in users.items():
+            client = signed_in(user)
+            for label, text in queries().items():
+                url = "/search/?" + urlencode({"q": text})
+                for _ in range(WARMUP):
+                    client.get(url), client.get(FLOOR_URL)
+                page, floor = [], []
+                for _ in range(RUNS):  # interleaved: the floor and the page share the machine's moment
+                    t = time.perf_counter()
+                    response = client.get(url)
+                    page.append((time.perf_counter() - t) * 1000)
+                    assert response.status_code == 200, (url, response.status_code)
+                    t = time.perf_counter()
+                    client.get(FLOOR_URL)
+                    floor.append((time.perf_counter() - t) * 1000)
+                p95, floor95 = _percentile(page, 95), _percentile(floor, 95)
+                emit(f"{key}.search_{label}.p50", round(statistics.median(page), 1), "ms")
+                emit(f"{key}.search_{label}.p95", round(p95, 1), "ms")
+                emit(f"{key}.search_{label}.floor_p95", round(floor95, 1), "ms")
+                emit(f"{key}.search_{label}.vs_floor", round(p95 / floor95, 2), "x")
+                execution, planning, statements = _db_ms(user, text)
+                emit(f"{key}.search_{label}.db", round(execution, 2), "ms")
+                emit(f"{key}.search_{label}.db_planning", round(planning, 2), "ms")
+                emit(f"{key}.search_{label}.statements", statements, "queries")
+        _index_pdf(emit)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django import forms
+
+from .query import MAX_LENGTH
+from .selectors import KINDS, Filters
+
+
+class SearchForm(forms.Form):
+    """What to search for and the filters. Ids of agencies, companies and
+    reviews are taken as typed: every result set is scoped anyway, so an id
+    outside the user's scope only finds nothing."""
+
+    q = forms.CharField(label="Search for", required=False, max_length=MAX_LENGTH, strip=True)
+    type = forms.ChoiceField(label="Type", required=False, choices=[("", "Everything"), *KINDS.items()])
+    review = forms.IntegerField(label="Review number", required=False, min_value=1)
+    agency = forms.IntegerField(label="Agency", required=False, min_value=1)
+    company = forms.IntegerField(label="Company", required=False, min_value=1)
+    marking = forms.IntegerField(label="Marking", required=False, min_value=1)
+    date_from = forms.DateField(label="From", required=False)
+    date_to = forms.DateField(label="To", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return Filters(
+            kinds=(data["type"],) if data.get("type") else (),
+            review_id=data.get("review"),
+            agency_id=data.get("agency"),
+            company_id=data.get("company"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            marking_id=data.get("marking"),
+        )

@@ -1,0 +1,74 @@
+"""What the user typed, as PostgreSQL full-text queries (and words for SQLite).
+
+* plain words: ``websearch_to_tsquery`` (English): all words, stemmed;
+  ``"quoted words"`` is a phrase, ``or`` an alternative, ``-word`` excludes;
+* ``word*`` asks for a prefix: then the query is built for ``to_tsquery`` from
+  the typed words only (letters, digits, underscore), each as a quoted lexeme,
+  phrases joined with ``<->`` and prefixes marked ``:*`` — nothing the user
+  types reaches the tsquery syntax unquoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchQuery
+
+MAX_LENGTH = 200
+_WORD = re.compile(r"\w+", re.UNICODE)
+_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+CONFIG = "english"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    raw: str  # what was typed, trimmed and capped
+    exact: str  # lower-cased words, for "an exact title match first"
+    words: list[str] = field(default_factory=list)  # the words (SQLite search; empty: nothing to search)
+    prefix: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.words
+
+    def tsquery(self) -> SearchQuery:
+        if self.prefix:
+            return SearchQuery(prefix_tsquery(self.raw), search_type="raw", config=CONFIG)
+        return SearchQuery(self.raw, search_type="websearch", config=CONFIG)
+
+    @property
+    def review_id(self) -> int | None:
+        """``#123`` or ``123`` alone: also a review's number."""
+        text = self.raw.strip().lstrip("#")
+        return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def parse(text: str | None) -> Parsed:
+    raw = " ".join((text or "").split())[:MAX_LENGTH]
+    words = _WORD.findall(raw.lower())
+    return Parsed(raw=raw, exact=" ".join(words), words=words, prefix="*" in raw)
+
+
+def _lexeme(word: str, prefix: bool) -> str:
+    return f"'{word}'" + (":*" if prefix else "")
+
+
+def prefix_tsquery(raw: str) -> str:
+    """A ``to_tsquery`` string from ``raw``: every term ANDed; a quoted phrase's
+    words joined by ``<->``; ``word*`` a prefix. Only ``\\w`` runs are kept and
+    each is single-quoted, so the result is always valid tsquery syntax."""
+    parts = []
+    for phrase, term in _TERM.findall(raw.lower()):
+        if phrase:
+            words = _WORD.findall(phrase)
+            if words:
+                parts.append("(" + " <-> ".join(_lexeme(w, False) for w in words) + ")")
+            continue
+        words = _WORD.findall(term)
+        if not words:
+            continue
+        starred = term.endswith("*")
+        # "gpt-4*": the last word carries the star; all must match.
+        parts.extend(_lexeme(w, starred and i == len(words) - 1) for i, w in enumerate(words))
+    return " & ".join(parts)

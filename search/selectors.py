@@ -1,0 +1,475 @@
+"""Search over what the user may see: reviews (and their models), documents
+(title, file name, and the text of the versions the user may read),
+questions with their thread, and findings.
+
+Scoped by construction: every result set starts from the model's
+``visible_to(user)`` (the reach index), material from
+``reviews.selectors.material_of`` / ``documents_of`` (the terms gate and the
+agency's certificate of return), a version's text from
+``DocumentVersion.objects.readable_by(user)`` (the scan and marking rules of
+fetching it). Counts and snippets come from the same scoped sets. On
+PostgreSQL matching is full-text (stored ``tsvector`` columns, GIN indexes,
+English configuration; ``word*`` prefixes, ``"phrases"``; pg_trgm for names
+and file names); on SQLite it is a case-insensitive match of every word.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVectorExact
+from django.db import connection
+from django.db.models import BooleanField, Case, F, FloatField, Q, Value, When
+from django.db.models.functions import Concat, Left, Lower
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from agencies.models import Agency
+from companies.models import AIModel, Company
+from documents.models import Document, DocumentVersion, HandlingMarking
+from findings.models import Finding
+from reviews.models import Review
+from reviews.querysets import CsvIds
+from reviews.selectors import documents_of, material_of
+from rfis.models import InformationRequest, RfiMessage
+
+from .query import Parsed, parse
+from .vectors import Vector
+
+KINDS = {"review": "Reviews", "document": "Documents", "rfi": "Questions", "finding": "Findings"}
+CAP = 100  # counts above this show as "100+" (each kind's search stops there)
+# ts_headline reads the text it highlights; a document's snippet comes from its first part.
+HEADLINE_CHARS = 60_000
+_OPEN, _CLOSE = "\u27e6", "\u27e7"  # highlight markers, turned into <mark> after escaping
+HEADLINE_OPTIONS = {"start_sel": _OPEN, "stop_sel": _CLOSE, "max_words": 30, "min_words": 12, "max_fragments": 2, "fragment_delimiter": " … "}
+
+
+@dataclass(frozen=True)
+class Filters:
+    kinds: tuple[str, ...] = ()  # empty: every kind
+    review_id: int | None = None
+    agency_id: int | None = None
+    company_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    marking_id: int | None = None
+
+    def wants(self, kind: str) -> bool:
+        if self.marking_id and kind != "document":
+            return False  # a handling marking is a document's
+        return not self.kinds or kind in self.kinds
+
+
+@dataclass
+class Hit:
+    kind: str
+    title: str
+    url: str
+    review: Review
+    snippet: SafeString
+    at: datetime
+    detail: str = ""
+
+
+@dataclass
+class Section:
+    kind: str
+    label: str
+    count: int
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > CAP
+
+    @property
+    def shown_count(self) -> str:
+        return f"{CAP}+" if self.capped else str(self.count)
+
+
+@dataclass
+class Results:
+    query: Parsed
+    sections: list[Section]
+
+    @property
+    def total(self) -> int:
+        return sum(min(s.count, CAP) for s in self.sections)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) -> Results:
+    """Results per kind (the first ``limit`` of each, best first) and their counts."""
+    parsed = parse(text)
+    sections = []
+    if not parsed.empty:
+        for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings)):
+            if filters.wants(kind):
+                count, hits = run(user, parsed, filters, limit)
+                sections.append(Section(kind, KINDS[kind], count, hits))
+    return Results(parsed, sections)
+
+
+# -- shared helpers ------------------------------------------------------------
+
+
+def _dated(qs, filters: Filters, path: str = "created_at"):
+    if filters.date_from:
+        qs = qs.filter(**{f"{path}__date__gte": filters.date_from})
+    if filters.date_to:
+        qs = qs.filter(**{f"{path}__date__lte": filters.date_to})
+    return qs
+
+
+def _in_review(qs, filters: Filters, path: str = "review"):
+    if filters.review_id:
+        qs = qs.filter(**{f"{path}_id": filters.review_id})
+    if filters.company_id:
+        qs = qs.filter(**{f"{path}__company_id": filters.company_id})
+    return qs
+
+
+def _words(fields: list[str], words: list[str]) -> Q:
+    """SQLite: every word in one of ``fields``."""
+    condition = Q()
+    for word in words:
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        condition &= any_field
+    return condition
+
+
+def _mark(headline: str | None) -> SafeString:
+    """A headline from PostgreSQL with its markers: escaped, markers to <mark>."""
+    text = html.escape(" ".join((headline or "").split()))
+    return mark_safe(text.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>"))  # noqa: S308 — escaped above
+
+
+def _excerpt(text: str, words: list[str], width: int = 220) -> SafeString:
+    """SQLite: an excerpt around the first word found, every word marked."""
+    text = " ".join((text or "").split())
+    lower = text.lower()
+    found = [lower.find(w) for w in words if lower.find(w) >= 0]
+    start = max(0, min(found) - width // 3) if found else 0
+    piece = text[start : start + width]
+    out = html.escape(piece)
+    alternatives = "|".join(re.escape(html.escape(w)) for w in sorted(set(words), key=len, reverse=True) if w)
+    if alternatives:  # one pass, so a mark is never marked again
+        out = re.sub(f"({alternatives})", r"<mark>\1</mark>", out, flags=re.IGNORECASE)
+    return mark_safe(("… " if start else "") + out + (" …" if start + width < len(text) else ""))  # noqa: S308
+
+
+def _headline(expression, parsed: Parsed):
+    return SearchHeadline(expression, parsed.tsquery(), config="english", **HEADLINE_OPTIONS)
+
+
+def _exact_first(qs, expression, parsed: Parsed):
+    return qs.alias(_lower=Lower(expression)).annotate(
+        exact=Case(When(_lower=_normalised(parsed), then=Value(1)), default=Value(0))
+    )
+
+
+def _normalised(parsed: Parsed) -> str:
+    """What was typed without quotes or stars, lower-cased: compared with a title."""
+    return " ".join(parsed.raw.replace('"', " ").replace("*", " ").split()).lower()
+
+
+# -- reviews (and their models) -----------------------------------------------------
+
+
+def _reviews(user, parsed: Parsed, filters: Filters, limit: int):
+    qs = Review.objects.visible_to(user)
+    if filters.review_id:
+        qs = qs.filter(pk=filters.review_id)
+    if filters.company_id:
+        qs = qs.filter(company_id=filters.company_id)
+    if filters.agency_id:
+        qs = qs.filter(participations__agency_id=filters.agency_id)
+    qs = _dated(qs, filters).order_by()
+    if _postgres():
+        models = AIModel.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values("pk")
+        branches = [qs.filter(model_id__in=models)]
+        if len(parsed.exact) >= 3 and not parsed.prefix:
+            branches.append(qs.filter(model__name__icontains=_normalised(parsed)))  # pg_trgm index: part of a name
+    else:
+        branches = [qs.filter(_words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words))]
+    if parsed.review_id:
+        branches.append(qs.filter(pk=parsed.review_id))
+    ids, count = _found_ids([b.values_list("pk", flat=True) for b in branches])
+    if not ids:
+        return 0, []
+    qs = _by_ids(Review, ids)
+    rows = qs.alias(_lower=Lower(Concat("model__name", Value(" "), "model__version")), _name=Lower("model__name")).annotate(
+        exact=Case(
+            When(Q(_lower=_normalised(parsed)) | Q(_name=_normalised(parsed)) | Q(pk=parsed.review_id or 0), then=Value(1)),
+            default=Value(0),
+        )
+    )
+    if _postgres():
+        rows = rows.annotate(
+            snippet=_headline(Concat("model__name", Value(" "), "model__version", Value(": "), Left("model__capability_summary", 2000)), parsed)
+        )
+    rows = rows.select_related("model", "company").order_by("-exact", "-created_at", "-id")[:limit]
+    hits = []
+    for review in rows:
+        if _postgres():
+            snippet = _mark(review.snippet)
+        else:
+            snippet = _excerpt(f"{review.model}: {review.model.capability_summary or review.summary}", parsed.words)
+        hits.append(
+            Hit("review", str(review), review.get_absolute_url(), review, snippet, review.created_at,
+                detail=f"{review.company} · {review.get_status_display()}")
+        )
+    return count, hits
+
+
+# -- documents ------------------------------------------------------------------------
+
+
+def _readable_text_versions(user, parsed: Parsed):
+    """Versions of documents ``user`` sees whose text matches and which they may read."""
+    # Text exists only once a version's scan passed; pending and quarantined
+    # versions are left out for everyone, whatever readable_by allows.
+    versions = DocumentVersion.objects.visible_to(user).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
+    if _postgres():
+        return versions.filter(text__status="extracted", text__search_vector=parsed.tsquery())
+    return versions.filter(text__status="extracted").filter(_words(["text__text"], parsed.words))
+
+
+def _scoped_documents(qs, user, filters: Filters, path: str = ""):
+    """``qs`` (documents, or versions with ``path`` "document__") within the
+    user's scope, past the terms and certificate gate, and the filters."""
+    review = f"{path}review"
+    qs = documents_of(qs, user=user, review_path=review)
+    qs = _dated(_in_review(qs, filters, path=review), filters, path=f"{path}created_at")
+    if filters.agency_id:
+        qs = qs.filter(**{f"{review}__participations__agency_id": filters.agency_id})
+    if filters.marking_id:
+        qs = qs.filter(**{f"{path}marking_id": filters.marking_id})
+    return qs.order_by()
+
+
+def document_branches(user, parsed: Parsed, filters: Filters = Filters()) -> list:
+    """The documents ``user`` may see that match ``parsed``, as one unordered
+    queryset of document ids per way of matching (PostgreSQL): the title
+    (GIN), the text of a version the user may read (GIN; a query over the
+    versions, joined, so that a limit stops it early), the file name
+    (pg_trgm). Each is asked separately with a limit, so the planner starts
+    from the matches or from the user's scope, whichever is smaller, and
+    stops once it has enough."""
+    scoped = _scoped_documents(Document.objects.visible_to(user), user, filters)
+    texts = _scoped_documents(_readable_text_versions(user, parsed), user, filters, path="document__")
+    texts = texts.filter(document__purpose="review")
+    if not _postgres():
+        return [scoped.filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
+                texts.values_list("document_id", flat=True)]
+    branches = [
+        _title_branch(scoped, parsed),
+        texts.values_list("document_id", flat=True),
+    ]
+    name = _normalised(parsed)
+    if len(name) >= 3 and not parsed.prefix:
+        names = DocumentVersion.objects.filter(original_name__icontains=name).order_by().values("document_id")
+        branches.append(scoped.filter(pk__in=names).values_list("pk", flat=True))
+    return branches
+
+
+TITLE_MATCHES = 5000
+
+
+def _title_branch(scoped, parsed: Parsed):
+    """Titles are short and few match a query: their ids come off the GIN index
+    first (unscoped, at most TITLE_MATCHES), then the scope is applied to them
+    — the planner misjudges how many titles a prefix matches and would walk
+    the user's documents instead. Past that many, the scoped query decides."""
+    matches = Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by()
+    ids = list(matches.values_list("pk", flat=True)[: TITLE_MATCHES + 1])
+    if len(ids) > TITLE_MATCHES:
+        return scoped.filter(pk__in=matches.values("pk")).values_list("pk", flat=True)
+    return scoped.filter(pk__any_of=CsvIds(",".join(map(str, ids)), len(ids))).values_list("pk", flat=True)
+
+
+def _found_ids(branches) -> tuple[set[int], int]:
+    """The ids the branches find (at most CAP + 1 rows each, unordered and not
+    made distinct, so the database stops early) and their count, capped."""
+    ids: set[int] = set()
+    capped = False
+    for branch in branches:
+        found = list(branch[: CAP + 1])
+        capped = capped or len(found) > CAP
+        ids.update(found)
+    return ids, CAP + 1 if capped else len(ids)
+
+
+def _by_ids(model, ids: set[int]):
+    """Rows of ``model`` with these ids (found within scope a moment ago)."""
+    if _postgres():
+        return model.objects.filter(pk__any_of=CsvIds(",".join(map(str, ids)), len(ids)))
+    return model.objects.filter(pk__in=ids)
+
+
+def _documents(user, parsed: Parsed, filters: Filters, limit: int):
+    ids, count = _found_ids(document_branches(user, parsed, filters))
+    if not ids:
+        return 0, []
+    rows = _by_ids(Document, ids)
+    if _postgres():
+        rows = rows.annotate(title_hit=SearchVectorExact(Vector(), parsed.tsquery()))
+    else:
+        rows = rows.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
+    rows = _exact_first(rows, F("title"), parsed)
+    rows = list(rows.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit])
+    snippets = _document_snippets(user, parsed, [d.pk for d in rows if not d.title_hit])
+    hits = []
+    for doc in rows:
+        if doc.pk in snippets:
+            number, snippet = snippets[doc.pk]
+            detail = f"{doc.get_kind_display()} · text of version {number}"
+        else:
+            snippet = _title_mark(doc.title, parsed)
+            detail = doc.get_kind_display()
+        hits.append(
+            Hit("document", doc.title, reverse("document_detail", kwargs={"pk": doc.pk}), doc.review, snippet, doc.created_at,
+                detail=f"{detail} · {doc.marking.short_label or doc.marking}")
+        )
+    return count, hits
+
+
+def _title_mark(title: str, parsed: Parsed) -> SafeString:
+    """A title matched by its words or file name: the typed words marked in it."""
+    return _excerpt(title, [w for w in parsed.words if len(w) > 1])
+
+
+def _document_snippets(user, parsed: Parsed, document_ids: list[int]) -> dict[int, tuple[int, SafeString]]:
+    """For documents found by their text: (version number, highlighted snippet)
+    from the newest matching version the user may read."""
+    if not document_ids:
+        return {}
+    versions = _readable_text_versions(user, parsed).filter(document_id__in=document_ids)
+    if _postgres():
+        versions = versions.annotate(snippet=_headline(Left("text__text", HEADLINE_CHARS), parsed))
+    else:
+        versions = versions.annotate(snippet=F("text__text"))
+    found: dict[int, tuple[int, SafeString]] = {}
+    for document_id, number, snippet in versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet"):
+        if document_id not in found:
+            found[document_id] = (number, _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words))
+    return found
+
+
+# -- questions (RFIs) and their threads ----------------------------------------------------
+
+
+def _rfis(user, parsed: Parsed, filters: Filters, limit: int):
+    scoped = material_of(InformationRequest.objects.visible_to(user), user=user)
+    scoped = _dated(_in_review(scoped, filters), filters)
+    if filters.agency_id:
+        scoped = scoped.filter(agency_id=filters.agency_id)
+    scoped = scoped.order_by()
+    if _postgres():
+        tsquery = parsed.tsquery()
+        own = InformationRequest.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("pk")
+        thread = RfiMessage.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("rfi_id")
+        ids, count = _found_ids([scoped.filter(pk__in=own).values_list("pk", flat=True), scoped.filter(pk__in=thread).values_list("pk", flat=True)])
+        rows = _by_ids(InformationRequest, ids).annotate(
+            own_hit=SearchVectorExact(Vector(), tsquery),
+            rank=SearchRank(Vector(), tsquery),
+            snippet=_headline(Concat("subject", Value(". "), Left("question", 20000)), parsed),
+        )
+    else:
+        ids, count = _found_ids([scoped.filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True)])
+        rows = _by_ids(InformationRequest, ids).annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
+    if not ids:
+        return 0, []
+    rows = _exact_first(rows, F("subject"), parsed)
+    rows = list(rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit])
+    answers = _thread_snippets(parsed, [r.pk for r in rows if not r.own_hit])
+    hits = []
+    for rfi in rows:
+        if rfi.pk in answers:
+            snippet = answers[rfi.pk]
+        elif _postgres():
+            snippet = _mark(rfi.snippet)
+        else:
+            snippet = _excerpt(f"{rfi.subject}. {rfi.question}", parsed.words)
+        hits.append(
+            Hit("rfi", f"RFI #{rfi.pk}: {rfi.subject}", reverse("rfi_detail", kwargs={"pk": rfi.pk}), rfi.review, snippet,
+                rfi.created_at, detail=f"{rfi.get_status_display()}{' · agency-private' if rfi.private else ''}")
+        )
+    return count, hits
+
+
+def _thread_snippets(parsed: Parsed, rfi_ids: list[int]) -> dict[int, SafeString]:
+    """Questions found by their thread: the newest matching message, highlighted
+    (every message of a question is shown to whoever sees the question)."""
+    if not rfi_ids:
+        return {}
+    messages = RfiMessage.objects.filter(rfi_id__in=rfi_ids)
+    if _postgres():
+        messages = messages.alias(v=Vector()).filter(v=parsed.tsquery()).annotate(snippet=_headline(Left("body", 20000), parsed))
+    else:
+        messages = messages.filter(_words(["body"], parsed.words)).annotate(snippet=F("body"))
+    found: dict[int, SafeString] = {}
+    for rfi_id, kind, snippet in messages.order_by("rfi_id", "-created_at", "-id").values_list("rfi_id", "kind", "snippet"):
+        if rfi_id not in found:
+            label = html.escape(RfiMessage.Kind(kind).label)
+            body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
+            found[rfi_id] = mark_safe(f"{label}: {body}")  # noqa: S308 — both parts escaped
+    return found
+
+
+# -- findings -------------------------------------------------------------------------------------
+
+
+def _findings(user, parsed: Parsed, filters: Filters, limit: int):
+    scoped = material_of(Finding.objects.visible_to(user), user=user)
+    scoped = _dated(_in_review(scoped, filters), filters)
+    if filters.agency_id:
+        scoped = scoped.filter(agency_id=filters.agency_id)
+    if _postgres():
+        tsquery = parsed.tsquery()
+        ids, count = _found_ids([scoped.order_by().alias(v=Vector()).filter(v=tsquery).values_list("pk", flat=True)])
+        rows = _by_ids(Finding, ids).annotate(
+            rank=SearchRank(Vector(), tsquery),
+            snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), parsed),
+        )
+    else:
+        ids, count = _found_ids([scoped.filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True)])
+        rows = _by_ids(Finding, ids).annotate(rank=Value(0.0, output_field=FloatField()))
+    if not ids:
+        return 0, []
+    rows = _exact_first(rows, F("title"), parsed)
+    rows = rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
+    hits = []
+    for finding in rows:
+        snippet = _mark(finding.snippet) if _postgres() else _excerpt(f"{finding.title}. {finding.description}", parsed.words)
+        hits.append(
+            Hit("finding", finding.title, reverse("finding_detail", kwargs={"pk": finding.pk}), finding.review, snippet,
+                finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}")
+        )
+    return count, hits
+
+
+# -- filter choices, within scope ------------------------------------------------------------------
+
+
+def filter_choices(*, user) -> dict:
+    """The agencies, companies and markings a user may filter by: agencies
+    taking part in reviews they see, companies they see, every marking."""
+    visible = Review.objects.visible_to(user)
+    if user.is_program_admin:
+        agencies = Agency.objects.all()
+    else:
+        agencies = Agency.objects.filter(participations__review__in=visible.values("pk")).distinct()
+    return {
+        "agencies": list(agencies.order_by("acronym").values_list("pk", "acronym")),
+        "companies": list(Company.objects.visible_to(user).order_by("name").values_list("pk", "name")),
+        "markings": list(HandlingMarking.objects.order_by("ordering", "name").values_list("pk", "name")),
+    }

@@ -1,0 +1,61 @@
+"""A little searchable material on the demo world, each piece with a word of its own.
+
+* ``zircon``: the text of a clean version of a Helix-1 document (Contoso, CISA only);
+* ``quagmire``: the text of a pending (unscanned) version of an Atlas-2 document;
+* ``tamarind``: the text of a quarantined version of an Atlas-2 document;
+* ``marmalade``: an agency-private question of CISA on Atlas-2 Mini (NSA and CISA);
+* ``lanthanum``: a finding of NSA on Atlas-2 Mini, internal to NSA;
+* ``obsidian``: the text of a clean version of an Atlas-2 document (Northwind, NSA only).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from documents.models import Document, DocumentText, DocumentVersion
+
+
+def _text_version(review, *, word: str, scan_status: str) -> DocumentVersion:
+    document = Document.objects.filter(review=review, purpose="review").order_by("id").first()
+    base = document.versions.order_by("-number").first()
+    version = DocumentVersion.objects.create(
+        document=document, number=base.number + 1, file=base.file.name, original_name="lab-notes.txt", size=base.size,
+        content_type="text/plain", sha256=base.sha256, uploaded_by=base.uploaded_by, scan_status=scan_status,
+    )
+    text_set(version, f"Lab notes. The {word} result was reproduced twice in the evaluation.")
+    return version
+
+
+def text_set(version, text: str) -> DocumentText:
+    """A version's text as the extraction service stores it (vector included)."""
+    from django.db import connection
+
+    row = DocumentText.objects.create(version=version, status="extracted", text=text)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE documents_documenttext SET search_vector = to_tsvector('english', text) WHERE version_id = %s", [version.pk]
+            )
+    return row
+
+
+@pytest.fixture
+def material(demo):
+    from findings import services as finding_services
+    from findings.models import FindingCategory
+    from rfis import services as rfi_services
+
+    return {
+        "zircon": _text_version(demo["helix"], word="zircon", scan_status="clean"),
+        "quagmire": _text_version(demo["atlas"], word="quagmire", scan_status="pending"),
+        "tamarind": _text_version(demo["atlas"], word="tamarind", scan_status="infected"),
+        "obsidian": _text_version(demo["atlas"], word="obsidian", scan_status="clean"),
+        "marmalade": rfi_services.rfi_create(
+            review_id=demo["atlas_mini"].pk, actor=demo["reviewer_cisa"], subject="Update signing",
+            question="Is the marmalade update channel signed?", private=True,
+        ),
+        "lanthanum": finding_services.finding_create(
+            review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Classifier bypass",
+            category=FindingCategory.objects.first(), severity="low", description="A lanthanum prompt bypasses the classifier.",
+        ),
+    }

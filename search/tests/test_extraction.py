@@ -1,0 +1,87 @@
+"""Document text for search: extracted after the scan passes, within limits;
+an encrypted or malformed PDF is refused and recorded, the version untouched."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+
+from demo.files import _pdf
+from documents.models import DocumentText, DocumentVersion, HandlingMarking
+from documents.services import document_create
+from documents.texts import version_text_extract
+from search.selectors import search
+
+pytestmark = pytest.mark.django_db
+
+
+def _store(demo, content: bytes, name: str) -> DocumentVersion:
+    return document_create(
+        review=demo["atlas"], actor=demo["liaison_northwind"], kind="other", title=f"Upload {name}",
+        marking=HandlingMarking.objects.get(is_default=True), file=ContentFile(content, name=name), original_name=name,
+    )
+
+
+def _encrypted_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf("Secret", ["A heliotrope line."]))))
+    writer.encrypt(user_password="open-sesame", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_extract_pdf_text_makes_the_version_searchable(demo):
+    version = _store(demo, _pdf("Range report", ["The heliotrope exploit chain worked twice."]), "range.pdf")
+    row = version_text_extract(version_id=version.pk)
+    assert (row.status, row.pages, row.truncated) == ("extracted", 1, False)
+    assert "heliotrope exploit chain" in row.text
+    [section] = [s for s in search(user=demo["reviewer_nsa"], text="heliotrope").sections if s.count]
+    assert section.kind == "document" and section.hits[0].url.endswith(f"/documents/{version.document_id}/")
+    # Idempotent: running it again replaces the row, nothing more.
+    version_text_extract(version_id=version.pk)
+    assert DocumentText.objects.filter(version=version).count() == 1
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (_encrypted_pdf(), "The PDF is encrypted, so its text cannot be read for search."),
+        (b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF garbage", "malformed"),
+    ],
+    ids=["encrypted", "malformed"],
+)
+def test_extract_refuses_an_unreadable_pdf_and_leaves_the_version_alone(demo, content, reason):
+    version = _store(demo, content, "report.pdf")
+    assert version.content_type == "application/pdf"
+    before = DocumentVersion.objects.filter(pk=version.pk).values().get()
+    row = version_text_extract(version_id=version.pk)
+    assert row.status == "refused" and reason in row.reason and row.text == ""
+    assert DocumentText.objects.get(pk=version.pk).status == "refused"
+    assert DocumentVersion.objects.filter(pk=version.pk).values().get() == before  # scan state, file, all unchanged
+
+
+def test_extract_keeps_within_the_page_limit(demo, settings):
+    settings.PORTAL_SEARCH_TEXT_MAX_PAGES = 1
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for word in ("firstpage", "secondpage"):
+        c.drawString(72, 720, f"This is the {word}.")
+        c.showPage()
+    c.save()
+    row = version_text_extract(version_id=_store(demo, buf.getvalue(), "two.pdf").pk)
+    assert (row.status, row.pages, row.truncated) == ("extracted", 2, True)
+    assert "firstpage" in row.text and "secondpage" not in row.text
+
+
+def test_extract_skips_a_version_whose_scan_has_not_passed(demo):
+    version = _store(demo, b"pending words here\n", "notes.txt")
+    DocumentVersion.objects.filter(pk=version.pk).update(scan_status="pending")
+    assert version_text_extract(version_id=version.pk) is None
+    assert version_text_extract(version_id=10**9) is None  # gone: nothing to do
+    assert not DocumentText.objects.filter(version_id=version.pk).exists()

@@ -1,0 +1,75 @@
+"""Search is scoped by construction: for every demo role, no result, count or
+snippet from an out-of-scope review, another agency's private question,
+another agency's unshared finding, or an unscanned or quarantined version."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from conftest import DEMO_ROLES
+from search.selectors import search
+
+pytestmark = pytest.mark.django_db
+
+# word -> (kind, roles that find it)
+EXPECTED = {
+    "zircon": ("document", {"admin", "lead_cisa", "reviewer_cisa", "liaison_contoso"}),
+    "quagmire": ("document", set()),
+    "tamarind": ("document", set()),
+    "obsidian": ("document", {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}),
+    "marmalade": ("rfi", {"admin", "lead_cisa", "reviewer_cisa", "liaison_northwind"}),
+    "lanthanum": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),
+}
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_search_finds_only_what_the_role_may_see(demo, material, role):
+    user = demo[role]
+    for word, (kind, finders) in EXPECTED.items():
+        results = search(user=user, text=word)
+        found = {s.kind: s for s in results.sections if s.count or s.hits}
+        if role in finders:
+            assert set(found) == {kind}, (role, word, found)
+            section = found[kind]
+            assert section.count == 1 and len(section.hits) == 1, (role, word)
+            assert f"<mark>{word}" in section.hits[0].snippet.lower(), (role, word, section.hits[0].snippet)
+        else:
+            assert found == {}, (role, word, found)
+            assert all(word not in h.snippet for s in results.sections for h in s.hits)
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_search_page_shows_no_link_out_of_scope(demo, login, material, role):
+    client = login(demo[role])
+    links = {
+        "zircon": reverse("document_detail", kwargs={"pk": material["zircon"].document_id}),
+        "marmalade": reverse("rfi_detail", kwargs={"pk": material["marmalade"].pk}),
+        "lanthanum": reverse("finding_detail", kwargs={"pk": material["lanthanum"].pk}),
+    }
+    for word, link in links.items():
+        response = client.get(reverse("search"), {"q": word})
+        assert response.status_code == 200
+        assert (link in response.content.decode()) == (role in EXPECTED[word][1]), (role, word)
+
+
+def _found(user, word):
+    return {s.kind for s in search(user=user, text=word).sections if s.count or s.hits}
+
+
+def test_search_leaves_out_material_behind_new_terms_and_certified_documents(demo, material):
+    from django.db.models import F
+
+    from reviews.models import ReturnCertificate, Review
+
+    nsa_rfi_word = "logs"  # the demo's NSA question on Atlas-2 ("Tool-use logs for the CTF evaluation")
+    assert _found(demo["reviewer_nsa"], "obsidian") == {"document"}
+    assert "rfi" in _found(demo["reviewer_nsa"], nsa_rfi_word)
+    # NSA certifies Atlas-2's material returned: its documents (titles and text) leave NSA's search.
+    ReturnCertificate.objects.create(review=demo["atlas"], agency=demo["nsa"], certified_by=demo["lead_nsa"], statement="Destroyed.")
+    assert _found(demo["lead_nsa"], "obsidian") == set()
+    assert _found(demo["admin"], "obsidian") == {"document"}
+    # New access terms: the material waits for the reviewer's acceptance.
+    Review.objects.filter(pk=demo["atlas"].pk).update(access_terms_version=F("access_terms_version") + 1)
+    assert "rfi" not in _found(demo["reviewer_nsa"], nsa_rfi_word)
+    assert _found(demo["liaison_northwind"], "obsidian") == {"document"}
