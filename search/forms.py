@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from portal.forms import SingleLineField
+
 from .query import MAX_LENGTH
 from .selectors import KINDS, Filters
 
@@ -11,7 +13,7 @@ class SearchForm(forms.Form):
     reviews are taken as typed: every result set is scoped anyway, so an id
     outside the user's scope only finds nothing."""
 
-    q = forms.CharField(label="Search for", required=False, max_length=MAX_LENGTH, strip=True)
+    q = SingleLineField(label="Search for", required=False, max_length=MAX_LENGTH, strip=True)
     type = forms.ChoiceField(label="Type", required=False, choices=[("", "Everything"), *KINDS.items()])
     review = forms.IntegerField(label="Review number", required=False, min_value=1)
     agency = forms.IntegerField(label="Agency", required=False, min_value=1)

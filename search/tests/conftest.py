@@ -21,6 +21,7 @@ def _text_version(review, *, word: str, scan_status: str) -> DocumentVersion:
     version = DocumentVersion.objects.create(
         document=document, number=base.number + 1, file=base.file.name, original_name="lab-notes.txt", size=base.size,
         content_type="text/plain", sha256=base.sha256, uploaded_by=base.uploaded_by, scan_status=scan_status,
+        marking=base.marking,
     )
     text_set(version, f"Lab notes. The {word} result was reproduced twice in the evaluation.")
     return version
