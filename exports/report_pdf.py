@@ -46,7 +46,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from .reports import Report, _sections, label
+from .report_parts import report_sections, label
 
 BANNER = "CUI // PROPIN"
 BANNER_NOTE = (
@@ -98,7 +98,7 @@ def _text(value) -> str:
     return escape("" if value is None else str(value)).replace("\n", "<br/>")
 
 
-def build_pdf(report: Report) -> bytes:
+def build_pdf(report) -> bytes:
     _register_fonts()
     r = report.review
     kind = "Interim report" if report.interim else "Closing report"
@@ -122,7 +122,7 @@ def build_pdf(report: Report) -> bytes:
     return buf.getvalue()
 
 
-def _story(report: Report, width: float, title: str) -> list:
+def _story(report, width: float, title: str) -> list:
     st = _styles()
     r = report.review
     story = [Paragraph(_text(title), st["title"])]
@@ -148,7 +148,7 @@ def _story(report: Report, width: float, title: str) -> list:
     story.append(Paragraph(_text(report.outcome_summary or "Not closed yet."), st["body"]))
     story.append(_heading("Recommendations", 0))
     story.append(Paragraph(_text(report.recommendations or "None."), st["body"]))
-    for key, section_title, rows in _sections(report):
+    for key, section_title, rows in report_sections(report):
         story.append(_heading(section_title, 0))
         if not rows:
             story.append(Paragraph("None.", st["muted"]))
@@ -208,7 +208,7 @@ def _table(rows: list[dict], width: float, columns: list[tuple], *, extra=None):
             n = len(data) - 1
             style += [("SPAN", (0, n), (-1, n)), ("LINEABOVE", (0, n), (-1, n), 0.25, colors.HexColor("#d5d9de")),
                       ("TOPPADDING", (0, n), (-1, n), 1)]
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
     table.setStyle(TableStyle(style))
     return table
 
@@ -217,7 +217,7 @@ def _record(width: float, pairs: list[tuple[str, str]]):
     """Label beside value, one line per field: for long free text."""
     st = _styles()
     data = [[Paragraph(_text(k), st["head"]), Paragraph(_text(v) or "\N{EM DASH}", st["cell"])] for k, v in pairs]
-    table = Table(data, colWidths=[width * 0.22, width * 0.78], hAlign="LEFT")
+    table = Table(data, colWidths=[width * 0.22, width * 0.78], hAlign="LEFT", splitInRow=1)
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9ced4")),

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from accounts.people import may_name, person_label
 
+from .report_parts import report_sections, label
+
 
 @dataclass
 class Report:
@@ -153,25 +155,6 @@ def report_for(*, review, user) -> Report:
     return report
 
 
-# Column headings: the report shows words, never the keys its rows are built with.
-LABELS = {
-    "status": "Status", "findings": "Findings", "taxonomy": "Taxonomy", "catalogue": "Catalogue",
-    "title": "Title", "severity": "Severity", "category": "Category", "retest": "Retest", "agency": "Agency",
-    "description": "Description", "evidence": "Evidence", "comments": "Comments", "author": "Author",
-    "sharing": "Sharing", "criterion": "Criterion", "mandatory": "Mandatory", "answer": "Answer", "note": "Note",
-    "answered_by": "Answered by", "at": "When", "event": "Event", "by": "By", "comment": "Comment",
-    "document": "Document", "kind": "Kind", "marking": "Marking", "version": "Version", "file": "File",
-    "bytes": "Size (bytes)", "sha256": "SHA-256", "uploaded": "Uploaded", "scan": "Virus scan",
-    "certified_at": "Certified", "material": "Material", "method": "Method", "date": "Done on", "scope": "Scope",
-    "exceptions": "Exceptions", "statement": "Statement", "certified_by": "Certified by", "signatory": "Signatory",
-    "conclusion": "Conclusion", "summary": "Summary", "recommendations": "Recommendations", "signed_at": "Signed",
-}
-
-
-def label(key: str) -> str:
-    return LABELS.get(key) or key.replace("_", " ").capitalize()
-
-
 def report_csv(report: Report) -> str:
     from portal.exports import csv_writer
 
@@ -181,7 +164,7 @@ def report_csv(report: Report) -> str:
     w.writerow(["Closing report" + (" (interim)" if report.interim else ""), f"{r.model} review #{r.pk}", f"for {report.audience}"])
     w.writerow(["Outcome summary", report.outcome_summary])
     w.writerow(["Recommendations", report.recommendations])
-    for _, title, rows in _sections(report):
+    for _, title, rows in report_sections(report):
         w.writerow([])
         w.writerow([title])
         if rows:
@@ -191,19 +174,6 @@ def report_csv(report: Report) -> str:
         else:
             w.writerow(["(none)"])
     return out.getvalue()
-
-
-def _sections(report: Report):
-    return (
-        ("findings_by_status", "Findings by status", report.findings_by_status),
-        ("findings_by_taxonomy", "Findings by taxonomy", report.findings_by_taxonomy),
-        ("findings", "Findings", report.findings),
-        ("checklist", "Readiness checklist", report.checklist),
-        ("documents", "Documents received (SHA-256 of each version)", report.documents),
-        ("sign_offs", "Agencies' sign-offs", report.sign_offs),
-        ("timeline", "Timeline", report.timeline),
-        ("certificates", "Return-or-destroy certificates", report.certificates),
-    )
 
 
 def report_record(*, review, user, fmt: str, report: Report) -> None:

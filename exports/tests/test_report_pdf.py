@@ -106,3 +106,15 @@ def test_report_pdf_names_people_only_to_their_own(closed_with_everything, demo)
     _, nsa = _pages(report_pdf(report_for(review=closed_with_everything, user=demo["lead_nsa"])))
     assert "Lee Lead" not in "".join(company) and "Riley" not in "".join(company)
     assert "Lee Lead" in "".join(nsa)
+
+
+def test_report_pdf_splits_a_finding_longer_than_a_page(closed_with_everything, demo):
+    """A description taller than a page flows on to the next page instead of failing the build."""
+    from exports.reports import Report
+
+    report = report_for(review=closed_with_everything, user=demo["lead_nsa"])
+    long = ("The model chained three tool calls to reach the router's admin interface. " * 30 + "\n") * 6
+    report = Report(**{**report.__dict__, "findings": [{**report.findings[0], "description": long, "title": "Long finding"}]})
+    _, pages = _pages(report_pdf(report))
+    finding_pages = [n for n, text in enumerate(pages, 1) if "router's admin interface" in text]
+    assert len(finding_pages) >= 2 and finding_pages == list(range(finding_pages[0], finding_pages[-1] + 1))
