@@ -1,10 +1,13 @@
 """``{% person someone %}``: a person as the signed-in viewer may see them
-(accounts.people.person_label); ``{% person_email someone %}`` likewise."""
+(accounts.people.person_label); ``{% person_email someone %}`` and
+``{% person_with_organisation someone %}`` likewise; ``name|possessive``."""
 
 from django import template
 
 from accounts.people import person_email as _person_email
 from accounts.people import person_label
+from accounts.people import person_with_organisation as _person_with_organisation
+from accounts.people import possessive as _possessive
 
 register = template.Library()
 
@@ -12,6 +15,16 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def person(context, someone):
     return person_label(someone, viewer=context.get("user"))
+
+
+@register.simple_tag(takes_context=True)
+def person_with_organisation(context, someone):
+    return _person_with_organisation(someone, viewer=context.get("user"))
+
+
+@register.filter
+def possessive(name):
+    return _possessive(name)
 
 
 @register.simple_tag(takes_context=True)
