@@ -38,6 +38,8 @@ def test_possessive_of_a_name_ending_in_s(demo, login):
     assert [possessive(n) for n in ("Contoso Labs", "Northwind AI", "NSA", "DHS", "CISA")] == [
         "Contoso Labs'", "Northwind AI's", "NSA's", "DHS's", "CISA's",
     ]
+    tag = Template("{% load people %}{{ name|possessive }}")
+    assert [tag.render(Context({"name": n})) for n in ("<b>Labs", "NSA")] == ["&lt;b&gt;Labs'", "NSA's"]  # escaped name, plain apostrophe
     page = _text(login(demo["liaison_contoso"]).get(reverse("dashboard")))
     assert "Contoso Labs' models" in page and "Labs's" not in page
     reviews = _text(login(demo["liaison_contoso"]).get(reverse("review_list")))
