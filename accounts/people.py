@@ -69,6 +69,22 @@ def person_label(person, *, viewer) -> str:
     return organisation_label(person)
 
 
+def person_with_organisation(person, *, viewer) -> str:
+    """"Riley Reviewer (NSA)" for those who may know the person; only "NSA" for
+    the others (never "NSA (NSA)"); "System" for an act nobody performed."""
+    label = person_label(person, viewer=viewer)
+    if person is None:
+        return label
+    organisation = organisation_label(person)
+    return label if label == organisation else f"{label} ({organisation})"
+
+
+def possessive(name) -> str:
+    """"NSA's", "Contoso Labs'": the possessive of an organisation's (or person's) name."""
+    name = str(name)
+    return f"{name}'" if name.endswith(("s", "S")) and not name.isupper() else f"{name}'s"
+
+
 def person_email(person, *, viewer) -> str:
     """The e-mail address, only for those who may know the person."""
     return person.email if person is not None and may_name(person, viewer=viewer) else ""

@@ -153,6 +153,7 @@ class DocumentAccess(models.Model):
     client_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "document accesses"
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["version", "-at"], name="document_access_version_idx")]
 

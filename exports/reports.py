@@ -1,4 +1,4 @@
-"""The closing report, built per audience: PDF (reportlab) and CSV.
+"""The closing report, built per audience: PDF (ReportLab, laid out in ``exports.report_pdf``) and CSV.
 
 ``report_for(review=..., user=...)`` collects only what ``user`` may see,
 through the same ``visible_to`` querysets as the pages: a company's version
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from accounts.people import may_name, person_label
+
+from .report_parts import report_sections, label
 
 
 @dataclass
@@ -162,29 +164,16 @@ def report_csv(report: Report) -> str:
     w.writerow(["Closing report" + (" (interim)" if report.interim else ""), f"{r.model} review #{r.pk}", f"for {report.audience}"])
     w.writerow(["Outcome summary", report.outcome_summary])
     w.writerow(["Recommendations", report.recommendations])
-    for title, rows in _sections(report):
+    for _, title, rows in report_sections(report):
         w.writerow([])
         w.writerow([title])
         if rows:
-            w.writerow(list(rows[0].keys()))
+            w.writerow([label(k) for k in rows[0]])
             for row in rows:
                 w.writerow(list(row.values()))
         else:
             w.writerow(["(none)"])
     return out.getvalue()
-
-
-def _sections(report: Report):
-    return (
-        ("Findings by status", report.findings_by_status),
-        ("Findings by taxonomy", report.findings_by_taxonomy),
-        ("Findings", report.findings),
-        ("Readiness checklist", report.checklist),
-        ("Documents received (SHA-256 of each version)", report.documents),
-        ("Agencies' sign-offs", report.sign_offs),
-        ("Timeline", report.timeline),
-        ("Return-or-destroy certificates", report.certificates),
-    )
 
 
 def report_record(*, review, user, fmt: str, report: Report) -> None:
@@ -200,36 +189,7 @@ def report_record(*, review, user, fmt: str, report: Report) -> None:
 
 
 def report_pdf(report: Report) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import letter
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
+    """The report as a PDF to print and sign (layout: ``exports.report_pdf``)."""
+    from .report_pdf import build_pdf
 
-    styles = getSampleStyleSheet()
-    buf = io.BytesIO()
-    r = report.review
-    doc = SimpleDocTemplate(buf, pagesize=letter, title=f"Closing report: {r.model} review #{r.pk}")
-    cell = styles["BodyText"]
-    story = [
-        Paragraph(escape(f"Closing report{' (interim)' if report.interim else ''}: {r.model} review #{r.pk}"), styles["Title"]),
-        Paragraph(escape(f"{r.company} - prepared for {report.audience} - {report.generated_at:%Y-%m-%d %H:%M} UTC"), cell),
-        Paragraph("CUI // PROPRIETARY - handle under the review's access terms", cell),
-        Spacer(1, 12),
-        Paragraph("Outcome summary", styles["Heading2"]),
-        Paragraph(escape(report.outcome_summary or "(not closed yet)"), cell),
-        Paragraph("Recommendations", styles["Heading2"]),
-        Paragraph(escape(report.recommendations or "(none)"), cell),
-    ]
-    for title, rows in _sections(report):
-        story.append(Paragraph(title, styles["Heading2"]))
-        if not rows:
-            story.append(Paragraph("(none)", cell))
-            continue
-        data = [[Paragraph(escape(k.replace("_", " ").capitalize()), cell) for k in rows[0]]]
-        data += [[Paragraph(escape(str(v)), cell) for v in row.values()] for row in rows]
-        table = Table(data, repeatRows=1)
-        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        story.append(table)
-    doc.build(story)
-    return buf.getvalue()
+    return build_pdf(report)

@@ -104,7 +104,7 @@ def finding_create(
     review = Review.objects.select_for_update().select_related("model").get(pk=review_id)
     standing = standing_of(user=actor, review=review)
     if not standing.may_record_finding:
-        raise NotAllowed("Only the review's participating leads and accepted reviewers record findings, while it is in review.")
+        raise NotAllowed("Only the review's participating leads and accepted reviewers record findings, while it is under review.")
     standing.require_material()
     errors = {}
     if severity not in Severity.values:

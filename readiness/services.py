@@ -50,7 +50,7 @@ def checklist_answer(*, item_id: int, actor, answer: str, note: str = "") -> Che
     item = ChecklistItem.objects.select_for_update().select_related("review", "criterion", "agency").get(pk=item_id)
     standing = standing_of(user=actor, review=item.review_id)
     if not standing.may_answer_checklist:
-        raise NotAllowed("Only the review's participating leads and accepted reviewers fill the checklist, while it is in review.")
+        raise NotAllowed("Only the review's participating leads and accepted reviewers fill the checklist, while it is under review.")
     if item.agency_id != standing.agency_id:
         raise NotAllowed(f"This criterion is on {item.agency.acronym}'s checklist; each agency answers its own.")
     standing.require_material()

@@ -21,6 +21,10 @@ class ReviewStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+# A status in a sentence ("A review that is under review cannot be submitted"):
+# "in review" reads as "the review is in review".
+STATUS_PHRASES = {"draft": "a draft", "submitted": "submitted", "in_review": "under review", "closed": "closed", "withdrawn": "withdrawn"}
+
 OPEN_STATUSES = (ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
 
 
@@ -96,6 +100,11 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"{self.model} review #{self.pk}"
 
+    @property
+    def status_phrase(self) -> str:
+        """The status as it reads in a sentence after "is": "under review", "a draft"."""
+        return STATUS_PHRASES.get(self.status, self.get_status_display().lower())
+
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
@@ -145,6 +154,7 @@ class ReviewAgency(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "review agencies"
         constraints = [models.UniqueConstraint(fields=["review", "agency"], name="review_agency_unique")]
 
     def __str__(self) -> str:
@@ -281,6 +291,7 @@ class ReviewReach(models.Model):
     company_name = models.CharField(max_length=200, default="")
 
     class Meta:
+        verbose_name_plural = "review reaches"
         constraints = [models.UniqueConstraint(fields=["user", "review"], name="review_reach_unique")]
         indexes = [
             models.Index(fields=["user", "window_end", "review"], include=["expires_at"], name="review_reach_deadline_idx"),

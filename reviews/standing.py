@@ -305,7 +305,7 @@ class Standing:
     @property
     def may_certify(self) -> bool:
         """A participating agency's lead, once: after the review closed, or
-        after the agency signed off while the review is in review."""
+        after the agency signed off while the review is under way."""
         return (
             self.is_participating_lead
             and not self.agency_certified

@@ -78,7 +78,7 @@ def check(*, review: Review, name: str, standing: Standing) -> Transition:
     transition = TRANSITIONS[name]
     if review.status not in transition.sources:
         raise TransitionError(
-            f"A review that is {review.get_status_display().lower()} cannot be {transition.past}."
+            f"A review that is {review.status_phrase} cannot be {transition.past}."
         )
     if not transition.allowed(standing):
         raise TransitionError(f"Only {transition.who} may {transition.label[0].lower() + transition.label[1:]}.")

@@ -71,7 +71,7 @@ def rfi_create(
     review = Review.objects.select_for_update().select_related("model").get(pk=review_id)
     standing = standing_of(user=actor, review=review)
     if not standing.may_ask:
-        raise NotAllowed("Only the review's participating leads and accepted reviewers may ask, while it is in review.")
+        raise NotAllowed("Only the review's participating leads and accepted reviewers may ask, while it is under review.")
     standing.require_material()
     now = timezone.now()
     due_at = due_at or add_calendar_days(now, settings.PORTAL_RFI_DUE_DAYS)
@@ -125,7 +125,7 @@ def rfi_follow(*, rfi_id: int, actor) -> RfiFollow:
     """
     rfi, standing = _locked(rfi_id, actor)
     if not standing.may_ask:
-        raise NotAllowed("Only the review's participating leads and accepted reviewers may follow a question, while it is in review.")
+        raise NotAllowed("Only the review's participating leads and accepted reviewers may follow a question, while it is under review.")
     if rfi.private:
         raise RfiError("This question is private to the agency that asked it.")
     if rfi.agency_id == standing.agency_id:
@@ -215,7 +215,7 @@ def rfi_reopen(*, rfi_id: int, actor, body: str) -> InformationRequest:
     if rfi.status == RfiStatus.OPEN:
         raise RfiError("This request is already open.")
     if not standing.in_review:
-        raise RfiError("Requests can be reopened only while the review is in review.")
+        raise RfiError("Requests can be reopened only while the review is under way.")
     if not body.strip():
         raise ValidationError({"body": "Say why the request is reopened."})
     previous = rfi.status

@@ -62,6 +62,8 @@ class SignInPolicy(models.Model):
     )
 
     class Meta:
+        verbose_name = "sign-in policy"
+        verbose_name_plural = "sign-in policies"
         constraints = [
             models.CheckConstraint(
                 name="signin_policy_one_organisation",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import crypto
+from accounts.people import possessive
 from audit.services import audit_record
 from portal.errors import Refused
 
@@ -87,7 +88,7 @@ def _check_domains(domains, *, agency_id, company_id, exclude_pk) -> list[str]:
         taken = set(cleaned) & set(other.email_domains)
         if taken:
             raise ValidationError(
-                {"email_domains": f"{', '.join(sorted(taken))} already belongs to {other.organisation}'s identity provider."}
+                {"email_domains": f"{', '.join(sorted(taken))} already belongs to {possessive(other.organisation)} identity provider."}
             )
     return sorted(set(cleaned))
 

@@ -92,7 +92,7 @@ def test_invalid_state_transition_is_400_on_status(demo, liaison):
     response = liaison.post(f"/api/v1/reviews/{demo['atlas'].pk}/submit/", {}, format="json")
     assert response.status_code == 400
     assert response.json() == {"errors": [
-        {"field": "status", "code": "invalid_transition", "message": "A review that is in review cannot be submitted."}
+        {"field": "status", "code": "invalid_transition", "message": "A review that is under review cannot be submitted."}
     ]}
     assert state() == before
 

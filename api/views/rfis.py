@@ -35,7 +35,7 @@ class RfiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialViewS
 
     @extend_schema(request=RfiCreateSerializer, responses={201: RfiDetailSerializer})
     def create(self, request):
-        """Asks the company (participating leads and accepted reviewers, while the review is in review)."""
+        """Asks the company (participating leads and accepted reviewers, while the review is under way)."""
         serializer = RfiCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

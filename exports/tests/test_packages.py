@@ -96,7 +96,7 @@ def test_verify_package_catches_an_edited_pdf(atlas_package, tmp_path):
     _, path = atlas_package
     with zipfile.ZipFile(path) as zf:
         pdf = zf.read("interim-report.pdf")
-    bad = _rewrite(path, tmp_path / "edited.zip", replace={"interim-report.pdf": pdf.replace(b"Closing report", b"Closing rep0rt")})
+    bad = _rewrite(path, tmp_path / "edited.zip", replace={"interim-report.pdf": pdf.replace(b"Interim report", b"Interim rep0rt")})
     with pytest.raises(CommandError, match=r"MISMATCH: interim-report\.pdf does not match the signed manifest"):
         _verify(bad)
 

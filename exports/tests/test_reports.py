@@ -5,29 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from findings import services as finding_services
-from findings.models import FindingCategory, Sharing
 from exports.reports import report_csv, report_for, report_pdf
 
-from reviews.tests.factories import close_review
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def closed_atlas(demo):
-    atlas = demo["atlas"]
-    internal = atlas.findings.get()  # the demo's internal finding stays internal
-    shared = finding_services.finding_create(
-        review_id=atlas.pk, actor=demo["reviewer_nsa"], title="Safeguard bypass via tool output",
-        category=FindingCategory.objects.get(name="Safeguard bypass"), severity="medium",
-        description="Injected tool output disables refusals.", evidence="Transcript 22.",
-    )
-    finding_services.finding_comment(finding_id=shared.pk, actor=demo["lead_nsa"], body="INTERNAL-NOTE escalate", internal=True)
-    finding_services.finding_comment(finding_id=shared.pk, actor=demo["reviewer_nsa"], body="Please confirm the fix.", internal=False)
-    finding_services.finding_share(finding_id=shared.pk, actor=demo["lead_nsa"], sharing=Sharing.COMPANY)
-    closed = close_review(atlas, demo["lead_nsa"], outcome_summary="Release with the tool-output fix.", recommendations="Re-test in 60 days.")
-    return {"review": closed, "internal": internal, "shared": shared}
 
 
 def test_company_version_omits_internal_findings_comments_and_names(closed_atlas, demo):
@@ -43,7 +23,7 @@ def test_company_version_omits_internal_findings_comments_and_names(closed_atlas
 def test_agency_version_names_people_and_holds_internal_findings(closed_atlas, demo):
     text = report_csv(report_for(review=closed_atlas["review"], user=demo["lead_nsa"]))
     assert closed_atlas["internal"].title in text
-    assert "INTERNAL-NOTE escalate" in text and "Riley Reviewer (NSA)" in text
+    assert "INTERNAL-NOTE escalate" in text and "Riley Reviewer" in text
 
 
 def test_pdf_is_built_per_audience(closed_atlas, demo):
@@ -91,7 +71,7 @@ def test_lead_certifies_once_after_closing_and_it_is_in_the_record(closed_atlas,
     assert ReturnCertificate.objects.count() == 1
     company = report_csv(report_for(review=review, user=demo["liaison_northwind"]))
     assert "Return-or-destroy certificates" in company and "NSA" in company and "Lee Lead" not in company
-    assert "Lee Lead (NSA)" in report_csv(report_for(review=review, user=demo["admin"]))
+    assert "Lee Lead" in report_csv(report_for(review=review, user=demo["admin"]))
 
 
 def test_certificate_refused_before_signing_off_and_for_non_leads(demo):

@@ -101,5 +101,5 @@ def test_invitation_link_is_absolute_and_names_the_organisation_not_an_outsiders
         _, token = invitation_create(inviter=demo["lead_nsa"], email="new.analyst@agency.example", role=Role.AGENCY_REVIEWER, agency_id=demo["nsa"].pk)
     to_company, to_colleague = mail.outbox
     assert "The program office has invited you" in to_company.body and "Avery Admin" not in to_company.body
-    assert "Lee Lead (NSA) has invited you" in to_colleague.body
+    assert "Lee Lead has invited you" in to_colleague.body
     assert f"http://testserver/people/invite/{token}/" in to_colleague.body

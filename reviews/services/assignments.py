@@ -44,7 +44,7 @@ def assignment_invite(*, review: Review, reviewer, actor) -> Assignment:
     if not review.participations.filter(agency_id=membership.agency_id).exists():
         raise AssignmentError(f"{membership.agency} does not take part in this review.")
     if review.status not in (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW):
-        raise AssignmentError(f"The review is {review.get_status_display().lower()}; reviewers can no longer be assigned.")
+        raise AssignmentError(f"The review is {review.status_phrase}; reviewers can no longer be assigned.")
     assignment = Assignment(review=review, reviewer=reviewer, agency_id=membership.agency_id, invited_by=actor)
     assignment.full_clean(validate_constraints=False)
     try:

@@ -85,7 +85,7 @@ def certificate_record(
     statement: str = CERTIFICATE_TEXT,
 ) -> ReturnCertificate:
     """Records the actor's agency's certificate (once per agency): after the
-    review closed, or after the agency signed off while it is in review.
+    review closed, or after the agency signed off while it is under review.
 
     Locks the review row, so two leads of one agency certifying at once give
     one certificate. Side effects, at once: the agency's reviewers' grants on

@@ -63,7 +63,7 @@ def extension_request(*, review_id: int, actor, days: int, reason: str) -> Exten
     review = Review.objects.select_for_update().select_related("model").get(pk=review_id)
     standing = standing_of(user=actor, review=review)
     if not standing.may_request_extension:
-        raise NotAllowed("Only a participating agency's lead asks for an extension, while the review is in review; reviewers ask their lead.")
+        raise NotAllowed("Only a participating agency's lead asks for an extension, while the review is under way; reviewers ask their lead.")
     standing.require_material()
     _check_days_and_reason(days, reason)
     pending = review.extension_requests.filter(status=ExtensionStatus.PENDING).select_related("agency").first()
@@ -117,7 +117,7 @@ def extension_suggest(*, review_id: int, actor, days: int, reason: str) -> int:
     review = Review.objects.select_for_update().get(pk=review_id)
     standing = standing_of(user=actor, review=review)
     if not standing.may_suggest_extension:
-        raise NotAllowed("Only an accepted reviewer asks their lead for an extension, while the review is in review.")
+        raise NotAllowed("Only an accepted reviewer asks their lead for an extension, while the review is under way.")
     standing.require_material()
     _check_days_and_reason(days, reason)
     leads = list(
@@ -146,7 +146,7 @@ def extension_answer(*, extension_id: int, actor, consent: bool, reason: str) ->
     extension = ExtensionRequest.objects.select_for_update().select_related("agency").get(pk=extension_id)
     review = Review.objects.select_for_update().select_related("model").get(pk=extension.review_id)
     if not standing_of(user=actor, review=review).may_consent_extension:
-        raise NotAllowed("Only the company's liaisons answer an extension request, while the review is in review.")
+        raise NotAllowed("Only the company's liaisons answer an extension request, while the review is under way.")
     if extension.status != ExtensionStatus.PENDING:
         raise ExtensionError(f"This request was already {extension.get_status_display().lower()}.")
     if extension.company_answer:
@@ -189,7 +189,7 @@ def extension_position(*, extension_id: int, actor, supports: bool, note: str = 
     extension = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
     standing = standing_of(user=actor, review=extension.review_id)
     if not (standing.is_participating_lead and standing.in_review):
-        raise NotAllowed("Only a participating agency's lead states the agency's position, while the review is in review.")
+        raise NotAllowed("Only a participating agency's lead states the agency's position, while the review is under way.")
     if extension.status != ExtensionStatus.PENDING:
         raise ExtensionError(f"This request was already {extension.get_status_display().lower()}.")
     if extension.agency_id == actor.agency_id:
@@ -229,7 +229,7 @@ def extension_decide(
     if extension.status != ExtensionStatus.PENDING:
         raise ExtensionError(f"This request was already {extension.get_status_display().lower()}.")
     if review.status != ReviewStatus.IN_REVIEW:
-        raise ExtensionError(f"A review that is {review.get_status_display().lower()} cannot be extended.")
+        raise ExtensionError(f"A review that is {review.status_phrase} cannot be extended.")
     without_company = (without_company or "").strip()
     if not extension.company_answer and not without_company:
         raise ValidationError(

@@ -1,7 +1,7 @@
 """Each participating agency's sign-off; the last one closes the review.
 
 No agency acts for another: a lead signs off for their own agency only, once,
-while the review is in review and before its window ends. When every
+while the review is under way and before its window ends. When every
 participating agency has signed off the review closes in the same
 transaction (its outcome is the agencies' conclusions); a guard joined to
 "close" (a mandatory readiness criterion unanswered) refuses that last
@@ -52,7 +52,7 @@ def signoff_record(*, review_id: int, actor, conclusion: str, summary: str, reco
     if standing.agency_signed_off:
         raise SignOffError(f"{agency.acronym} has already signed off this review.")
     if review.status != ReviewStatus.IN_REVIEW:
-        raise SignOffError(f"A review that is {review.get_status_display().lower()} cannot be signed off.")
+        raise SignOffError(f"A review that is {review.status_phrase} cannot be signed off.")
     standing.require_material()
     if review.window_end and timezone.now() >= review.window_end:
         raise SignOffError(

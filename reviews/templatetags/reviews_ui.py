@@ -30,6 +30,8 @@ def _deadline(css: str, text: str):
 def days_left(review):
     """How long a review's window has left, urgency shown by text as well as
     by colour (the CSS adds the icon)."""
+    if review.status == "withdrawn":  # before or after its window opened
+        return _deadline("none", "Withdrawn")
     if not review.window_end:
         return _deadline("none", "Not open yet")
     if review.status == "in_review":
@@ -43,8 +45,6 @@ def days_left(review):
         return _deadline("soon" if days <= 7 else "ok", f"{days} days left")
     if review.status == "closed":
         return _deadline("none", "Closed")
-    if review.status == "withdrawn":
-        return _deadline("none", "Withdrawn")
     return mark_safe('<span class="deadline deadline-none">&mdash;</span>')  # noqa: S308 (a constant)
 
 

@@ -174,7 +174,7 @@ def test_reviewer_asks_their_lead_who_is_told_and_nothing_is_requested(demo, log
     assert not ExtensionRequest.objects.exists()
     note = Notification.objects.get(verb="extension.suggested")
     assert (note.recipient, note.body) == (demo["lead_nsa"], "Need a rerun.")
-    assert "Riley Reviewer (NSA) asks you to request 4 days more" in note.title
+    assert "Riley Reviewer asks you to request 4 days more" in note.title
 
 
 def test_request_form_keeps_its_input_on_error_and_company_sees_the_agency_not_the_person(demo, login):

@@ -25,7 +25,7 @@ from companies.models import AIModel, Company, Modality
 from companies.services import aimodel_create, company_create
 from reviews import services as review_services
 from readiness.services import checklist_ensure, ensure_default_criteria
-from reviews.models import Assignment, Review, ReviewStatus
+from reviews.models import Assignment, Review, ReviewStatus, ReviewTransition
 from findings import services as finding_services
 from findings.models import FindingCategory, TaxonomyEntry
 from findings.taxonomy import load_shipped as load_shipped_taxonomy
@@ -41,14 +41,15 @@ AGENCIES = [
     ("CAISI", "Center for AI Standards and Innovation (NIST)"),
 ]
 COMPANIES = [("Northwind AI", "northwind"), ("Contoso Labs", "contoso")]
+# Names are people's names: pages add the organisation where it helps (accounts.people).
 USERS = [
     ("admin@portal.example", "Avery Admin", Role.PROGRAM_ADMIN, None, None),
-    ("lead.nsa@agency.example", "Lee Lead (NSA)", Role.AGENCY_LEAD, "NSA", None),
-    ("reviewer.nsa@agency.example", "Riley Reviewer (NSA)", Role.AGENCY_REVIEWER, "NSA", None),
-    ("reviewer.cisa@agency.example", "Casey Reviewer (CISA)", Role.AGENCY_REVIEWER, "CISA", None),
-    ("lead.cisa@agency.example", "Cameron Lead (CISA)", Role.AGENCY_LEAD, "CISA", None),
-    ("liaison@northwind.example", "Nora Liaison (Northwind)", Role.COMPANY_LIAISON, None, "northwind"),
-    ("liaison@contoso.example", "Cody Liaison (Contoso)", Role.COMPANY_LIAISON, None, "contoso"),
+    ("lead.nsa@agency.example", "Lee Lead", Role.AGENCY_LEAD, "NSA", None),
+    ("reviewer.nsa@agency.example", "Riley Reviewer", Role.AGENCY_REVIEWER, "NSA", None),
+    ("reviewer.cisa@agency.example", "Casey Reviewer", Role.AGENCY_REVIEWER, "CISA", None),
+    ("lead.cisa@agency.example", "Cameron Lead", Role.AGENCY_LEAD, "CISA", None),
+    ("liaison@northwind.example", "Nora Liaison", Role.COMPANY_LIAISON, None, "northwind"),
+    ("liaison@contoso.example", "Cody Liaison", Role.COMPANY_LIAISON, None, "contoso"),
 ]
 
 
@@ -241,11 +242,18 @@ class Command(BaseCommand):
         review = review_services.review_create(actor=liaison, model=model, agencies=list(staff), summary=summary)
         review_services.review_submit(review_id=review.pk, actor=liaison)
         review_services.review_open(review_id=review.pk, actor=admin)
-        # Place the window so that it ends ``days_left`` days from now.
-        end = timezone.now() + timedelta(days=days_left)
+        # Place the window so that it ends ``days_left`` days from now, and the
+        # timeline with it: drafted and submitted before the window opened, opened
+        # when it started (the timeline and the window tell the same story).
+        now = timezone.now()
+        end = now + timedelta(days=days_left)
+        start = min(end - timedelta(days=settings.PORTAL_REVIEW_WINDOW_DAYS), now)  # opened already, whatever the setting
+        drafted, submitted = start - timedelta(days=3), start - timedelta(days=1)
         Review.objects.filter(pk=review.pk).update(
-            window_start=end - timedelta(days=settings.PORTAL_REVIEW_WINDOW_DAYS), window_end=end
+            created_at=drafted, submitted_at=submitted, window_start=start, window_end=end
         )
+        for name, at in (("create", drafted), ("submit", submitted), ("open", start)):
+            ReviewTransition.objects.filter(review=review, name=name).update(at=at)
         for lead, reviewers in staff.values():
             for reviewer in reviewers:
                 assignment = review_services.assignment_invite(review=review, reviewer=reviewer, actor=lead)
