@@ -87,10 +87,15 @@ _used_codes: set[tuple[str, int]] = set()
 
 def fresh_totp(secret: str) -> str:
     """The authenticator's current code, waiting for the next 30-second step when
-    this code was already spent: the portal refuses a used code a second time."""
+    this code was already spent (the portal refuses a used code a second time)
+    or when the step ends in less than 5 s: the portal accepts the current step's
+    code only, and a loaded machine can take that long between typing and the
+    server checking it."""
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     while True:
+        if 30 - time.time() % 30 < 5:
+            time.sleep(30 - time.time() % 30 + 0.2)
         counter = int(time.time()) // 30
         if (secret, counter) not in _used_codes:
             _used_codes.add((secret, counter))
