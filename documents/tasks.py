@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from .scanning import ScannerUnavailable
-from .texts import extract_version_text  # noqa: F401  (registers the text extraction task)
+from .texts import extract_version_text, versions_missing_text  # extract_version_text: registered here too
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=8)
@@ -46,6 +46,19 @@ def requeue_pending_scans() -> int:
     )
     for pk in ids:
         scan_version.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def requeue_missing_texts() -> int:
+    """Periodic: queues text extraction for versions that could be searched but
+    have no text row ten minutes after upload (the broker was down when the scan
+    or upload committed, or a worker died mid-task); at most 500 a run, oldest first."""
+
+
+    ids = versions_missing_text(limit=500)
+    for pk in ids:
+        extract_version_text.delay(pk)
     return len(ids)
 
 

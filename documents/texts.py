@@ -26,6 +26,19 @@ def queue_text_extraction(version_id: int) -> None:
     transaction.on_commit(lambda: extract_version_text.delay(version_id), robust=True)
 
 
+def versions_missing_text(*, limit: int, older_than_minutes: int = 10) -> list[int]:
+    """Ids of versions whose text should exist but does not (refused ones have a
+    row saying why, so they are not offered again)."""
+    from datetime import timedelta
+
+    return list(
+        DocumentVersion.objects.filter(
+            scan_status__in=EXTRACTABLE, text__isnull=True,
+            uploaded_at__lt=timezone.now() - timedelta(minutes=older_than_minutes),
+        ).order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+
+
 def _readable_file(version: DocumentVersion) -> Extracted:
     with default_storage.open(version.file.name, "rb") as fh:
         return extract(fh, content_type=version.content_type, size=version.size)

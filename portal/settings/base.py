@@ -499,6 +499,7 @@ CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
     "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": float(PORTAL_REMINDER_SWEEP_SECONDS)},
     "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
+    "requeue-missing-texts": {"task": "documents.tasks.requeue_missing_texts", "schedule": 900.0},
     "remove-storage-orphans": {"task": "documents.tasks.remove_storage_orphans", "schedule": 3600.0},
     "notification-daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(hour=11, minute=0)},
     "sweep-emails": {"task": "notifications.tasks.sweep_emails", "schedule": 60.0},

@@ -85,3 +85,35 @@ def test_extract_skips_a_version_whose_scan_has_not_passed(demo):
     assert version_text_extract(version_id=version.pk) is None
     assert version_text_extract(version_id=10**9) is None  # gone: nothing to do
     assert not DocumentText.objects.filter(version_id=version.pk).exists()
+
+
+def test_a_version_whose_extraction_message_was_lost_is_offered_again_by_the_sweep(demo):
+    """The broker down at commit loses the queued extraction: the periodic sweep
+    queues it again once the version is ten minutes old (run here by Celery in
+    eager mode), and only versions without a text row (a refused one keeps its
+    reason and is not retried; a fresh one may still have its message in flight)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from documents.tasks import requeue_missing_texts
+    from portal.celery import app
+
+    lost = _store(demo, _pdf("Range report", ["The heliotrope exploit chain worked twice."]), "range.pdf")
+    refused = _store(demo, _encrypted_pdf(), "locked.pdf")
+    version_text_extract(version_id=refused.pk)
+    fresh = _store(demo, b"Just uploaded notes.", "fresh.txt")
+    DocumentText.objects.filter(version__in=[lost, fresh]).delete()  # as if their messages never arrived
+    DocumentVersion.objects.filter(text__isnull=True).exclude(pk__in=[lost.pk, fresh.pk]).update(uploaded_at=timezone.now())
+    DocumentVersion.objects.filter(pk__in=[lost.pk, refused.pk]).update(uploaded_at=timezone.now() - timedelta(minutes=11))
+    refused_row = DocumentText.objects.filter(version=refused).values().get()
+
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        assert requeue_missing_texts() == 1
+    finally:
+        app.conf.task_always_eager = eager
+    assert DocumentText.objects.get(version=lost).status == "extracted"
+    assert not DocumentText.objects.filter(version=fresh).exists()
+    assert DocumentText.objects.filter(version=refused).values().get() == refused_row
+    assert requeue_missing_texts() == 0
