@@ -54,8 +54,6 @@ def requeue_missing_texts() -> int:
     """Periodic: queues text extraction for versions that could be searched but
     have no text row ten minutes after upload (the broker was down when the scan
     or upload committed, or a worker died mid-task); at most 500 a run, oldest first."""
-
-
     ids = versions_missing_text(limit=500)
     for pk in ids:
         extract_version_text.delay(pk)
