@@ -354,12 +354,16 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
     # Every version's extracted text (60-120 words) with its search vector, as the
     # extraction task leaves it; the GIN index is rebuilt once afterwards.
     cur.execute("DROP INDEX IF EXISTS documenttext_vector_idx")
+    cur.execute("DROP INDEX IF EXISTS documenttext_pairs_idx")
     cur.execute(
-        "INSERT INTO documents_documenttext (version_id, status, reason, text, pages, truncated, indexed_chars, extracted_at, search_vector) "
-        "SELECT v.id, 'extracted', '', w.words, 1 + v.id %% 40, false, length(w.words), v.uploaded_at, to_tsvector('english', w.words) "
+        "INSERT INTO documents_documenttext (version_id, status, reason, text, pages, truncated, indexed_chars, extracted_at, "
+        "  search_vector, search_pairs) "
+        "SELECT v.id, 'extracted', '', w.words, 1 + v.id %% 40, false, length(w.words), v.uploaded_at, to_tsvector('english', w.words), "
+        "  search_pairs(to_tsvector('english', w.words)) "
         "FROM documents_documentversion v "
         f"CROSS JOIN LATERAL ({_words_sql('v.id', '60 + v.id %% 61')}) w "
         "WHERE v.document_id >= (SELECT min(id) FROM documents_document WHERE review_id >= %(r0)s)",
         {"vocab": VOCABULARY, "r0": review0},
     )
     cur.execute("CREATE INDEX documenttext_vector_idx ON documents_documenttext USING gin (search_vector)")
+    cur.execute("CREATE INDEX documenttext_pairs_idx ON documents_documenttext USING gin (search_pairs)")

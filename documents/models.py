@@ -216,6 +216,9 @@ class DocumentText(models.Model):
     indexed_chars = models.PositiveIntegerField(default=0, help_text="How much of the text the search vector covers.")
     extracted_at = models.DateTimeField(default=timezone.now)
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # Its adjacent-word pairs (``search_pairs(search_vector)``, migration 0008):
+    # a quoted phrase is looked up here first.
+    search_pairs = SearchVectorField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"text of version {self.version_id} ({self.status})"

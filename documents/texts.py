@@ -51,7 +51,7 @@ def version_text_extract(*, version_id: int) -> DocumentText | None:
     with its finding, never here), or its scan has not passed. The file is
     read outside any transaction; the row is then written with the version
     locked. Side effects: the ``DocumentText`` row and, on PostgreSQL, its
-    ``search_vector`` in the same transaction. An encrypted or malformed PDF
+    ``search_vector`` and ``search_pairs`` in the same transaction. An encrypted or malformed PDF
     is recorded as refused with the reason; the version is not changed.
     Raises OSError when storage cannot be read (the task retries).
     """
@@ -90,8 +90,10 @@ def _index(row: DocumentText) -> int:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
-                    "UPDATE documents_documenttext SET search_vector = to_tsvector('english'::regconfig, left(text, %s)), "
-                    "indexed_chars = %s WHERE version_id = %s",
+                    # The vector and its word pairs (a quoted phrase's index: documents/0008).
+                    "UPDATE documents_documenttext SET (search_vector, search_pairs) = "
+                    "  (SELECT v, search_pairs(v) FROM (SELECT to_tsvector('english'::regconfig, left(text, %s)) AS v) AS t), "
+                    "  indexed_chars = %s WHERE version_id = %s",
                     [length, length, row.pk],
                 )
             return length

@@ -18,6 +18,7 @@ from django.contrib.postgres.search import SearchQuery
 MAX_LENGTH = 200
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TERM = re.compile(r'"([^"]*)"?|(\S+)')
+_SIGNED_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 CONFIG = "english"
 
 
@@ -27,6 +28,17 @@ class Parsed:
     exact: str  # lower-cased words, for "an exact title match first"
     words: list[str] = field(default_factory=list)  # the words (SQLite search; empty: nothing to search)
     prefix: bool = False
+
+    @property
+    def required_phrases(self) -> tuple[str, ...]:
+        """The quoted phrases every match must contain: none when the query
+        has an alternative (``or``), and never an excluded (``-"…"``) one."""
+        phrases, alternative = [], False
+        for minus, phrase, term in _SIGNED_TERM.findall(self.raw):
+            if phrase and not minus:
+                phrases.append(phrase)
+            alternative = alternative or term.lower() == "or"
+        return () if alternative else tuple(p for p in phrases if _WORD.search(p))
 
     @property
     def empty(self) -> bool:
@@ -72,3 +84,17 @@ def prefix_tsquery(raw: str) -> str:
         # "gpt-4*": the last word carries the star; all must match.
         parts.extend(_lexeme(w, starred and i == len(words) - 1) for i, w in enumerate(words))
     return " & ".join(parts)
+
+
+class LiteralQuery(SearchQuery):
+    """A tsquery given as tsquery text (``'a b' & 'c d'``), cast as it is: the
+    lexemes were normalised already (the phrase pairs, search.selectors)."""
+
+    def as_sql(self, compiler, connection, **extra):
+        return "%s::tsquery", [self.source_expressions[0].value]
+
+
+def tsquery_text(lexemes) -> str:
+    """Lexemes ANDed as tsquery text, each quoted (a quote doubled, a backslash
+    escaped), whatever they contain."""
+    return " & ".join("'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes)

@@ -19,25 +19,27 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVectorExact
 from django.db import connection
-from django.db.models import BooleanField, Case, F, FloatField, Q, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
 from django.db.models.functions import Concat, Left, Lower
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from agencies.models import Agency
 from companies.models import AIModel, Company
-from documents.models import Document, DocumentVersion, HandlingMarking
+from documents.models import Document, DocumentText, DocumentVersion, HandlingMarking
 from findings.models import Finding
 from reviews.models import Review
 from reviews.querysets import CsvIds
 from reviews.selectors import documents_of, material_of
 from rfis.models import InformationRequest, RfiMessage
 
-from .query import Parsed, parse
-from .vectors import Vector
+from . import probe
+from .query import LiteralQuery, Parsed, parse, tsquery_text
+from .vectors import Pairs, Vector
 
 KINDS = {"review": "Reviews", "document": "Documents", "rfi": "Questions", "finding": "Findings"}
 CAP = 100  # counts above this show as "100+" (each kind's search stops there)
@@ -109,9 +111,10 @@ def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) ->
     parsed = parse(text)
     sections = []
     if not parsed.empty:
+        reach = probe.reach_for_matches(user, cap=CAP)
         for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings)):
             if filters.wants(kind):
-                count, hits = run(user, parsed, filters, limit)
+                count, hits = run(user, parsed, filters, limit, reach)
                 sections.append(Section(kind, KINDS[kind], count, hits))
     return Results(parsed, sections)
 
@@ -166,6 +169,47 @@ def _excerpt(text: str, words: list[str], width: int = 220) -> SafeString:
     return mark_safe(("… " if start else "") + out + (" …" if start + width < len(text) else ""))  # noqa: S308
 
 
+@lru_cache(maxsize=512)
+def _phrase_pairs(phrases: tuple[str, ...]) -> str | None:
+    """The adjacent-word pairs of the phrases, as tsquery text (``search_pairs``
+    of each phrase's own vector, so stemming and stop words agree with the
+    rows'); None when no phrase has two adjacent words."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT unnest(tsvector_to_array(search_pairs(to_tsvector('english'::regconfig, p)))) "
+            "FROM unnest(%s::text[]) AS p",
+            [list(phrases)],
+        )
+        pairs = sorted(row[0] for row in cursor.fetchall())
+    return tsquery_text(pairs) if pairs else None
+
+
+def _pairs(parsed: Parsed) -> LiteralQuery | None:
+    """What a row's ``search_pairs`` must match for the query's phrases to be
+    in it (a necessary condition, checked from a GIN index; the phrase itself
+    is then matched by the vector), or None: no required phrase."""
+    if not _postgres() or not parsed.required_phrases:
+        return None
+    text = _phrase_pairs(parsed.required_phrases)
+    return LiteralQuery(text) if text else None
+
+
+def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None):
+    """Rows of ``qs`` whose vector (``vector``: the table's own by default)
+    matches; when the query has a phrase, their pairs (``pairs_path``, or the
+    table's own column) first. The vector is then asked as a function, which
+    no index answers: the planner would otherwise also read the vector index
+    for every row holding the phrase's words (77,000 of 300,000 texts for
+    "red team") to intersect the pairs' few hundred with."""
+    vector = vector if vector is not None else Vector()
+    pairs = _pairs(parsed)
+    if not pairs:
+        return qs.alias(_v=vector).filter(_v=parsed.tsquery())
+    qs = qs.filter(**{pairs_path: pairs}) if pairs_path else qs.alias(_p=Pairs()).filter(_p=pairs)
+    matches = Func(vector, parsed.tsquery(), function="ts_match_vq", output_field=BooleanField())
+    return qs.alias(_m=matches).filter(_m=True)
+
+
 def _headline(expression, parsed: Parsed):
     return SearchHeadline(expression, parsed.tsquery(), config="english", **HEADLINE_OPTIONS)
 
@@ -184,7 +228,7 @@ def _normalised(parsed: Parsed) -> str:
 # -- reviews (and their models) -----------------------------------------------------
 
 
-def _reviews(user, parsed: Parsed, filters: Filters, limit: int):
+def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     qs = Review.objects.visible_to(user)
     if filters.review_id:
         qs = qs.filter(pk=filters.review_id)
@@ -239,7 +283,7 @@ def _readable_text_versions(user, parsed: Parsed):
     # versions are left out for everyone, whatever readable_by allows.
     versions = DocumentVersion.objects.visible_to(user).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
     if _postgres():
-        return versions.filter(text__status="extracted", text__search_vector=parsed.tsquery())
+        return _matching(versions.filter(text__status="extracted"), parsed, F("text__search_vector"), "text__search_pairs")
     return versions.filter(text__status="extracted").filter(_words(["text__text"], parsed.words))
 
 
@@ -256,7 +300,7 @@ def _scoped_documents(qs, user, filters: Filters, path: str = ""):
     return qs.order_by()
 
 
-def document_branches(user, parsed: Parsed, filters: Filters = Filters()) -> list:
+def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach: probe.Reach | None = None) -> list:
     """The documents ``user`` may see that match ``parsed``, as one unordered
     queryset of document ids per way of matching (PostgreSQL): the title
     (GIN), the text of a version the user may read (GIN; a query over the
@@ -270,14 +314,19 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters()) -> lis
     if not _postgres():
         return [scoped.filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
                 texts.values_list("document_id", flat=True)]
+    matching_texts = _matching(DocumentText.objects.filter(status="extracted").order_by(), parsed, F("search_vector"), "search_pairs")
     branches = [
         _title_branch(scoped, parsed),
-        texts.values_list("document_id", flat=True),
+        _branch(
+            texts.values_list("document_id", flat=True), reach,
+            matching_texts.values_list("version_id", "version__document__review_id"),
+            lambda ids: texts.filter(pk__any_of=ids).values_list("document_id", flat=True),
+        ),
     ]
     name = _normalised(parsed)
     if len(name) >= 3 and not parsed.prefix:
-        names = DocumentVersion.objects.filter(original_name__icontains=name).order_by().values("document_id")
-        branches.append(scoped.filter(pk__in=names).values_list("pk", flat=True))
+        names = DocumentVersion.objects.filter(original_name__icontains=name).order_by().values_list("document_id", flat=True)
+        branches.append(_matches_first(scoped, names))
     return branches
 
 
@@ -290,10 +339,36 @@ def _title_branch(scoped, parsed: Parsed):
     — the planner misjudges how many titles a prefix matches and would walk
     the user's documents instead. Past that many, the scoped query decides."""
     matches = Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by()
-    ids = list(matches.values_list("pk", flat=True)[: TITLE_MATCHES + 1])
+    return _matches_first(scoped, matches.values_list("pk", flat=True))
+
+
+def _matches_first(scoped, matches):
+    """``scoped`` documents among ``matches`` (document ids off an index: the
+    title's GIN or the file name's pg_trgm), read unscoped first (at most
+    TITLE_MATCHES) so the planner cannot walk the user's documents instead."""
+    ids = list(matches[: TITLE_MATCHES + 1])
     if len(ids) > TITLE_MATCHES:
-        return scoped.filter(pk__in=matches.values("pk")).values_list("pk", flat=True)
-    return scoped.filter(pk__any_of=CsvIds(",".join(map(str, ids)), len(ids))).values_list("pk", flat=True)
+        return scoped.filter(pk__in=matches).values_list("pk", flat=True)
+    return scoped.filter(pk__any_of=CsvIds(",".join(map(str, set(ids))), len(set(ids)))).values_list("pk", flat=True)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A branch walked from its matches (search/probe.py): ``candidates`` are
+    (id, review id) rows of every match, ``confirm(ids)`` the scoped ids among
+    them, ``scoped`` the same branch as a scoped query (the fallback)."""
+
+    candidates: object
+    confirm: object
+    scoped: object
+    reach: probe.Reach
+
+
+def _branch(scoped, reach: probe.Reach | None, candidates, confirm):
+    """``scoped`` as it is, or walked from its matches when ``reach`` says so."""
+    if reach is None or not _postgres():
+        return scoped
+    return Walk(candidates, confirm, scoped, reach)
 
 
 def _found_ids(branches) -> tuple[set[int], int]:
@@ -302,7 +377,12 @@ def _found_ids(branches) -> tuple[set[int], int]:
     ids: set[int] = set()
     capped = False
     for branch in branches:
-        found = list(branch[: CAP + 1])
+        found = None
+        if isinstance(branch, Walk):
+            found = probe.walk(branch.candidates, branch.confirm, branch.reach, cap=CAP)
+            branch = branch.scoped
+        if found is None:
+            found = list(branch[: CAP + 1])
         capped = capped or len(found) > CAP
         ids.update(found)
     return ids, CAP + 1 if capped else len(ids)
@@ -315,8 +395,8 @@ def _by_ids(model, ids: set[int]):
     return model.objects.filter(pk__in=ids)
 
 
-def _documents(user, parsed: Parsed, filters: Filters, limit: int):
-    ids, count = _found_ids(document_branches(user, parsed, filters))
+def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+    ids, count = _found_ids(document_branches(user, parsed, filters, reach))
     if not ids:
         return 0, []
     rows = _by_ids(Document, ids)
@@ -367,7 +447,7 @@ def _document_snippets(user, parsed: Parsed, document_ids: list[int]) -> dict[in
 # -- questions (RFIs) and their threads ----------------------------------------------------
 
 
-def _rfis(user, parsed: Parsed, filters: Filters, limit: int):
+def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     scoped = material_of(InformationRequest.objects.visible_to(user), user=user)
     scoped = _dated(_in_review(scoped, filters), filters)
     if filters.agency_id:
@@ -375,9 +455,15 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int):
     scoped = scoped.order_by()
     if _postgres():
         tsquery = parsed.tsquery()
-        own = InformationRequest.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("pk")
-        thread = RfiMessage.objects.alias(v=Vector()).filter(v=tsquery).order_by().values("rfi_id")
-        ids, count = _found_ids([scoped.filter(pk__in=own).values_list("pk", flat=True), scoped.filter(pk__in=thread).values_list("pk", flat=True)])
+        own = _matching(InformationRequest.objects.order_by(), parsed)
+        thread = _matching(RfiMessage.objects.order_by(), parsed)
+        confirm = lambda ids: scoped.filter(pk__any_of=ids).values_list("pk", flat=True)  # noqa: E731
+        ids, count = _found_ids([
+            _branch(scoped.filter(pk__in=own.values("pk")).values_list("pk", flat=True), reach,
+                    own.values_list("pk", "review_id"), confirm),
+            _branch(scoped.filter(pk__in=thread.values("rfi_id")).values_list("pk", flat=True), reach,
+                    thread.values_list("rfi_id", "rfi__review_id"), confirm),
+        ])
         rows = _by_ids(InformationRequest, ids).annotate(
             own_hit=SearchVectorExact(Vector(), tsquery),
             rank=SearchRank(Vector(), tsquery),
@@ -428,14 +514,18 @@ def _thread_snippets(parsed: Parsed, rfi_ids: list[int]) -> dict[int, SafeString
 # -- findings -------------------------------------------------------------------------------------
 
 
-def _findings(user, parsed: Parsed, filters: Filters, limit: int):
+def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     scoped = material_of(Finding.objects.visible_to(user), user=user)
     scoped = _dated(_in_review(scoped, filters), filters)
     if filters.agency_id:
         scoped = scoped.filter(agency_id=filters.agency_id)
     if _postgres():
         tsquery = parsed.tsquery()
-        ids, count = _found_ids([scoped.order_by().alias(v=Vector()).filter(v=tsquery).values_list("pk", flat=True)])
+        ids, count = _found_ids([_branch(
+            _matching(scoped.order_by(), parsed).values_list("pk", flat=True), reach,
+            _matching(Finding.objects.order_by(), parsed).values_list("pk", "review_id"),
+            lambda ids: scoped.order_by().filter(pk__any_of=ids).values_list("pk", flat=True),
+        )])
         rows = _by_ids(Finding, ids).annotate(
             rank=SearchRank(Vector(), tsquery),
             snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), parsed),

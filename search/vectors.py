@@ -12,7 +12,15 @@ class Vector(Expression):
     the table has in the statement, so it works inside subqueries too."""
 
     output_field = SearchVectorField()
+    column = "search_vector"
 
     def as_sql(self, compiler, connection):
         alias = compiler.query.base_table
-        return f"{compiler.quote_name_unless_alias(alias)}.search_vector", []
+        return f"{compiler.quote_name_unless_alias(alias)}.{self.column}", []
+
+
+class Pairs(Vector):
+    """The table's ``search_pairs`` column: adjacent-word pairs of the same
+    text (search/migrations/0002), where a quoted phrase is looked up first."""
+
+    column = "search_pairs"

@@ -35,7 +35,8 @@ def text_set(version, text: str) -> DocumentText:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE documents_documenttext SET search_vector = to_tsvector('english', text) WHERE version_id = %s", [version.pk]
+                "UPDATE documents_documenttext SET search_vector = to_tsvector('english', text), "
+                "search_pairs = search_pairs(to_tsvector('english', text)) WHERE version_id = %s", [version.pk]
             )
     return row
 
@@ -60,3 +61,16 @@ def material(demo):
             category=FindingCategory.objects.first(), severity="low", description="A lanthanum prompt bypasses the classifier.",
         ),
     }
+
+
+@pytest.fixture(params=["scope", "matches"])
+def walk(request, monkeypatch):
+    """Each way a search can walk (search/probe.py), whatever the demo's sizes
+    would choose: from the user's scope, or from the matches."""
+    from search import probe
+
+    if request.param == "scope":
+        monkeypatch.setattr(probe, "reach_for_matches", lambda user, cap: None)
+    else:
+        monkeypatch.setattr(probe, "walks_matches", lambda seen, reviews, cap: True)
+    return request.param

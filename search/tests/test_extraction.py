@@ -39,6 +39,8 @@ def test_extract_pdf_text_makes_the_version_searchable(demo):
     row = version_text_extract(version_id=version.pk)
     assert (row.status, row.pages, row.truncated) == ("extracted", 1, False)
     assert "heliotrope exploit chain" in row.text
+    # The phrase index is written with the vector: a quoted phrase finds it too.
+    assert [s.kind for s in search(user=demo["reviewer_nsa"], text='"heliotrope exploit"').sections if s.count] == ["document"]
     [section] = [s for s in search(user=demo["reviewer_nsa"], text="heliotrope").sections if s.count]
     assert section.kind == "document" and section.hits[0].url.endswith(f"/documents/{version.document_id}/")
     # Idempotent: running it again replaces the row, nothing more.

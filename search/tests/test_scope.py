@@ -24,7 +24,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("role", DEMO_ROLES)
-def test_search_finds_only_what_the_role_may_see(demo, material, role):
+def test_search_finds_only_what_the_role_may_see(demo, material, role, walk):
     user = demo[role]
     for word, (kind, finders) in EXPECTED.items():
         results = search(user=user, text=word)
@@ -57,7 +57,7 @@ def _found(user, word):
     return {s.kind for s in search(user=user, text=word).sections if s.count or s.hits}
 
 
-def test_search_leaves_out_material_behind_new_terms_and_certified_documents(demo, material):
+def test_search_leaves_out_material_behind_new_terms_and_certified_documents(demo, material, walk):
     from django.db.models import F
 
     from reviews.models import ReturnCertificate, Review

@@ -1,0 +1,106 @@
+"""Where a search starts walking: from the user's scope, or from the matches.
+
+A search of one kind asks for the first ``CAP + 1`` rows that are both in
+the user's scope and match the words. PostgreSQL can walk either side and
+stop once it has enough: the user's reviews (checking each row's vector) or
+the GIN index's matches (checking each row's scope). Which is cheaper
+depends on two sizes the planner misjudges: how many rows the words match
+(its tsvector statistics are coarse; it took a word in 1.6 % of 300,000 texts
+for 0.5 %) and how the scope is reached (it walks the terms acceptances of a
+user who sees 20,000 reviews, 150–900 ms at agency scale: bench/search.py).
+
+So the choice is made here, on sizes that are known:
+
+* a user who sees few reviews (``S`` with ``3·S² < 2·(CAP+1)·R``, ``R`` the
+  number of reviews — about 2,600 of 100,000): the scoped query as written;
+  the planner walks the user's reviews, a bounded amount of work;
+* anyone else (the program office, a lead on thousands of reviews): the
+  matches are read off the GIN index in batches, unscoped and unordered, the
+  ones on a review the user reaches are kept (a set in memory, read once per
+  search), and only those ids go through the scoped query. Every result
+  still comes out of the model's ``visible_to(user)`` and the terms,
+  certificate, scan and sharing rules: the reach set only decides which ids
+  are worth asking about.
+
+The walk stops when the scoped query confirms ``CAP + 1`` ids or the matches
+run out; past ``LAST_BATCH`` unconfirmed matches it hands back to the scoped
+query (rare: words common everywhere except in the user's reviews).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+
+LAST_BATCH = 20_000
+FIRST_BATCH_MIN = 200
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The reviews whose material a search walking the matches keeps
+    (``None``: every review — the program office) and the first batch size."""
+
+    review_ids: frozenset[int] | None
+    first_batch: int
+
+    def keeps(self, review_id: int) -> bool:
+        return self.review_ids is None or review_id in self.review_ids
+
+
+def reach_for_matches(user, *, cap: int) -> Reach | None:
+    """How ``user``'s search walks: ``None`` for the scoped query as written,
+    else a ``Reach`` to walk the matches with. One statement (none for the
+    program office)."""
+    from reviews.querysets import uses_reach
+
+    if not uses_reach():
+        return None
+    if getattr(user, "is_program_admin", False):
+        return Reach(None, FIRST_BATCH_MIN)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), string_agg(review_id::text, ','), "
+            "  (SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'reviews_review'::regclass) "
+            "FROM reviews_reviewreach WHERE user_id = %s AND (expires_at IS NULL OR expires_at > now())",
+            [user.pk],
+        )
+        seen, csv, reviews = cursor.fetchone()
+    reviews = max(float(reviews or 1), float(seen or 1))
+    if not seen or not walks_matches(seen, reviews, cap=cap):
+        return None
+    share = seen / reviews
+    # Twice the matches the share of them in scope would need (some fall to the
+    # terms, scan or sharing rules): most searches take one batch; a short one
+    # grows fourfold.
+    first = min(LAST_BATCH, max(FIRST_BATCH_MIN, math.ceil(2 * (cap + 1) / share)))
+    return Reach(frozenset(int(v) for v in csv.split(",")), first)
+
+
+def walks_matches(seen: int, reviews: float, *, cap: int) -> bool:
+    """Walking the scope reads about ``3·seen`` rows; walking the matches about
+    ``(cap + 1) · reviews / seen`` before enough fall in scope (twice that, to
+    be safe): the matches win once ``3·seen² ≥ 2·(cap + 1)·reviews``."""
+    return 3 * seen * seen >= 2 * (cap + 1) * reviews
+
+
+def walk(candidates, confirm: Callable[[list[int]], object], reach: Reach, *, cap: int) -> list[int] | None:
+    """Ids ``confirm`` keeps among the matches, at most ``cap + 1``.
+
+    ``candidates``: an unordered queryset of ``(id, review_id)`` rows of every
+    match, unscoped; ``confirm(ids)``: the scoped queryset's ids among those.
+    ``None`` when the walk gave up (the caller asks the scoped query).
+    """
+    size = reach.first_batch
+    while True:
+        rows = list(candidates[:size])
+        inside = [pk for pk, review_id in rows if reach.keeps(review_id)]
+        found = list(confirm(inside)[: cap + 1]) if inside else []
+        if len(found) > cap or len(rows) < size:
+            return found
+        if size >= LAST_BATCH:
+            return None
+        size = min(LAST_BATCH, size * 4)

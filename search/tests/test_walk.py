@@ -1,0 +1,83 @@
+"""A search walked from its matches (search/probe.py) finds what the scoped
+query finds: the same ids and counts, however many batches it takes, and
+the scoped query's answer when it gives up."""
+
+from __future__ import annotations
+
+import pytest
+
+from findings import services as finding_services
+from findings.models import Finding, FindingCategory
+from search import probe
+from search.selectors import Filters, search
+
+pytestmark = pytest.mark.django_db
+
+
+def _findings(demo, review, count: int, word: str, *, share: bool) -> list[Finding]:
+    made = []
+    for n in range(count):
+        finding = finding_services.finding_create(
+            review_id=review.pk, actor=demo["reviewer_nsa"], title=f"Finding {n}", category=FindingCategory.objects.first(),
+            severity="low", description=f"The {word} path number {n}.",
+        )
+        if share:
+            Finding.objects.filter(pk=finding.pk).update(sharing="agencies")
+        made.append(finding)
+    return made
+
+
+def _found(user, word):
+    [section] = search(user=user, text=word, filters=Filters(kinds=("finding",)), limit=200).sections
+    return section.count, {hit.url for hit in section.hits}
+
+
+@pytest.fixture
+def walked(monkeypatch):
+    """Every user walks the matches, in batches of 2 growing to 8 at most."""
+    monkeypatch.setattr(probe, "walks_matches", lambda seen, reviews, cap: True)
+    monkeypatch.setattr(probe, "FIRST_BATCH_MIN", 2)
+    monkeypatch.setattr(probe, "LAST_BATCH", 8)
+    real = probe.reach_for_matches
+    monkeypatch.setattr(probe, "reach_for_matches", lambda user, cap: _small(real(user, cap=cap)))
+
+
+def _small(reach):
+    return None if reach is None else probe.Reach(reach.review_ids, 2)
+
+
+def test_walk_grows_its_batches_until_the_scope_has_its_matches(demo, walked):
+    # Three shared findings on Atlas-2 Mini (CISA sees them) behind four on Atlas-2, which CISA does not see.
+    _findings(demo, demo["atlas"], 4, "periwinkle", share=True)
+    inside = _findings(demo, demo["atlas_mini"], 3, "periwinkle", share=True)
+    count, urls = _found(demo["reviewer_cisa"], "periwinkle")
+    assert count == 3 and urls == {f"/findings/{f.pk}/" for f in inside}
+
+
+def test_walk_gives_up_past_the_last_batch_and_the_scoped_query_answers(demo, walked):
+    # Twelve matches out of CISA's sight come first; the walk stops at 8 and asks the scoped query.
+    _findings(demo, demo["atlas"], 12, "cobalt", share=True)
+    inside = _findings(demo, demo["atlas_mini"], 2, "cobalt", share=True)
+    count, urls = _found(demo["reviewer_cisa"], "cobalt")
+    assert count == 2 and urls == {f"/findings/{f.pk}/" for f in inside}
+
+
+def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
+    from search import selectors
+
+    monkeypatch.setattr(selectors, "CAP", 5)
+    _findings(demo, demo["atlas_mini"], 7, "saffron", share=True)
+    _findings(demo, demo["atlas_mini"], 2, "saffron", share=False)  # NSA's own, internal: CISA never sees them
+    monkeypatch.setattr(probe, "reach_for_matches", lambda user, cap: None)
+    scoped = {who: _found(demo[who], "saffron")[0] for who in ("reviewer_cisa", "reviewer_nsa", "liaison_northwind")}
+    monkeypatch.undo()
+    monkeypatch.setattr(selectors, "CAP", 5)
+    monkeypatch.setattr(probe, "walks_matches", lambda seen, reviews, cap: True)
+    walked = {who: _found(demo[who], "saffron")[0] for who in ("reviewer_cisa", "reviewer_nsa", "liaison_northwind")}
+    assert scoped == walked == {"reviewer_cisa": 6, "reviewer_nsa": 6, "liaison_northwind": 0}
+
+
+def test_walks_matches_only_for_a_large_share_of_reviews():
+    assert not probe.walks_matches(500, 100_000, cap=100)
+    assert probe.walks_matches(20_000, 100_000, cap=100)
+    assert not probe.walks_matches(20, 20, cap=100)  # the demo: 20 reviews are walked from the scope
