@@ -51,33 +51,57 @@ class Reach:
         return self.review_ids is None or review_id in self.review_ids
 
 
+@dataclass(frozen=True)
+class UserReach:
+    """The reviews a user sees right now (unexpired reach rows) and about how
+    many reviews there are (the planner's estimate)."""
+
+    review_ids: frozenset[int]
+    reviews: float
+
+
+def user_reach(user) -> UserReach | None:
+    """``user``'s reach, read once per request (kept on the user object, which
+    a request owns); None for the program office and off PostgreSQL."""
+    from reviews.querysets import uses_reach
+
+    if not uses_reach() or getattr(user, "is_program_admin", False):
+        return None
+    if (memo := getattr(user, "_search_reach", None)) is not None:
+        return memo
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(review_id::text, ','), "
+            "  (SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'reviews_review'::regclass) "
+            "FROM reviews_reviewreach WHERE user_id = %s AND (expires_at IS NULL OR expires_at > now())",
+            [user.pk],
+        )
+        csv, reviews = cursor.fetchone()
+    ids = frozenset(int(v) for v in csv.split(",")) if csv else frozenset()
+    user._search_reach = UserReach(ids, max(float(reviews or 1), float(len(ids) or 1)))
+    return user._search_reach
+
+
 def reach_for_matches(user, *, cap: int) -> Reach | None:
     """How ``user``'s search walks: ``None`` for the scoped query as written,
-    else a ``Reach`` to walk the matches with. One statement (none for the
-    program office)."""
+    else a ``Reach`` to walk the matches with (``user_reach``: one statement,
+    none for the program office)."""
     from reviews.querysets import uses_reach
 
     if not uses_reach():
         return None
     if getattr(user, "is_program_admin", False):
         return Reach(None, FIRST_BATCH_MIN)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*), string_agg(review_id::text, ','), "
-            "  (SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'reviews_review'::regclass) "
-            "FROM reviews_reviewreach WHERE user_id = %s AND (expires_at IS NULL OR expires_at > now())",
-            [user.pk],
-        )
-        seen, csv, reviews = cursor.fetchone()
-    reviews = max(float(reviews or 1), float(seen or 1))
-    if not seen or not walks_matches(seen, reviews, cap=cap):
+    reach = user_reach(user)
+    seen = len(reach.review_ids)
+    if not seen or not walks_matches(seen, reach.reviews, cap=cap):
         return None
-    share = seen / reviews
+    share = seen / reach.reviews
     # Twice the matches the share of them in scope would need (some fall to the
     # terms, scan or sharing rules): most searches take one batch; a short one
     # grows fourfold.
     first = min(LAST_BATCH, max(FIRST_BATCH_MIN, math.ceil(2 * (cap + 1) / share)))
-    return Reach(frozenset(int(v) for v in csv.split(",")), first)
+    return Reach(reach.review_ids, first)
 
 
 def walks_matches(seen: int, reviews: float, *, cap: int) -> bool:

@@ -24,6 +24,7 @@ from portal.errors import NotAllowed, Refused
 from .. import hooks, workflow
 from ..audience import review_audience
 from ..models import OPEN_STATUSES, Review, ReviewAgency, ReviewStatus, ReviewTransition
+from ..participations import participations_changed
 from ..standing import standing_of
 
 from .access import AGENCY_LEAD_PERMS, LIAISON_PERMS, access_grant, access_revoke_agency_side, access_set_expiry
@@ -34,7 +35,8 @@ def review_create(*, actor, model: AIModel, agencies: list[Agency], summary: str
     """Drafts a review of one of the actor's company's models.
 
     Side effects: the company's liaisons group is granted view access (the
-    company sees its own reviews for good); the draft is on the timeline.
+    company sees its own reviews for good); the draft is on the timeline; after
+    commit, the participations generation moves on (reviews.participations).
     """
     if not (actor.is_company_liaison and actor.company_id == model.company_id):
         raise NotAllowed("Only the company's liaisons may put its model under review.")
@@ -46,6 +48,7 @@ def review_create(*, actor, model: AIModel, agencies: list[Agency], summary: str
     review.full_clean()
     review.save()
     ReviewAgency.objects.bulk_create([ReviewAgency(review=review, agency=a) for a in agencies])
+    transaction.on_commit(participations_changed)
     for codename in LIAISON_PERMS:
         access_grant(
             review=review, codename=codename, group=model.company.liaisons_group, actor=actor, reason="The company's own review"
@@ -293,7 +296,9 @@ def review_update(
     Refused (``DraftError``) once submitted. Locks the review row.
 
     Side effects: audit ``review.edit`` naming each changed field with its old and
-    new value (the review's field history keeps the rest); nothing when nothing changed.
+    new value (the review's field history keeps the rest); nothing when nothing changed;
+    when the agencies changed, after commit the participations generation moves on
+    (reviews.participations).
     """
     review = _draft_locked(review_id, actor, doing="edit")
     if model.company_id != review.company_id:
@@ -319,6 +324,7 @@ def review_update(
         review.participations.exclude(agency_id__in=wanted).delete()
         present = set(review.participations.values_list("agency_id", flat=True))
         ReviewAgency.objects.bulk_create([ReviewAgency(review=review, agency=a) for a in agencies if a.pk not in present])
+        transaction.on_commit(participations_changed)
     audit_record(action="review.edit", actor=actor, target=review, payload={"changes": changes})
     return review
 

@@ -1,0 +1,55 @@
+"""The search page's agency and company filters list what the user sees, and
+follow every change at once although they are cached: a new participating
+agency, a revoked review; with the cache down they are computed."""
+
+from __future__ import annotations
+
+import pytest
+
+from agencies.models import Agency
+from reviews.services import review_create, review_update
+from search.selectors import filter_choices
+
+pytestmark = pytest.mark.django_db
+
+
+def _choices(user):
+    user = type(user).objects.select_related("membership").get(pk=user.pk)  # a new request: nothing memoised
+    choices = filter_choices(user=user)
+    return {label for _, label in choices["agencies"]}, {label for _, label in choices["companies"]}
+
+
+def test_choices_are_the_roles_scope(demo):
+    assert _choices(demo["admin"]) == ({"NSA", "CISA", "DOD", "CAISI"}, {"Northwind AI", "Contoso Labs"})
+    assert _choices(demo["reviewer_cisa"])[1] == {"Northwind AI", "Contoso Labs"}
+    assert _choices(demo["reviewer_nsa"]) == ({"NSA", "CISA"}, {"Northwind AI"})
+    assert _choices(demo["liaison_contoso"])[1] == {"Contoso Labs"}
+
+
+def test_choices_follow_a_changed_participation_and_a_revocation(demo, django_capture_on_commit_callbacks):
+    liaison = demo["liaison_northwind"]
+    before = _choices(liaison)
+    assert "DOD" not in before[0] and _choices(liaison) == before  # the second read is the cached one
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = review_create(actor=liaison, model=demo["atlas"].model, agencies=[demo["nsa"]], summary="Draft")
+    assert _choices(liaison)[0] == before[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        review_update(review_id=draft.pk, actor=liaison, model=draft.model, agencies=[Agency.objects.get(acronym="DOD")])
+    assert _choices(liaison)[0] == before[0] | {"DOD"}
+
+
+def test_choices_leave_a_revoked_review_at_once(demo):
+    from reviews.models import Review
+    from reviews.services import access_revoke
+
+    reviewer = demo["reviewer_cisa"]
+    assert "Contoso Labs" in _choices(reviewer)[1]
+    for review in Review.objects.visible_to(reviewer).filter(company__name="Contoso Labs"):
+        access_revoke(review=review, actor=demo["admin"], reason="Test", user=reviewer)
+    assert _choices(reviewer)[1] == {"Northwind AI"}
+
+
+def test_choices_without_the_cache(demo, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    assert _choices(demo["reviewer_nsa"]) == ({"NSA", "CISA"}, {"Northwind AI"})
