@@ -349,6 +349,8 @@ def _matches_first(scoped, matches):
     title's GIN or the file name's pg_trgm), read unscoped first (at most
     TITLE_MATCHES) so the planner cannot walk the user's documents instead."""
     ids = list(matches[: TITLE_MATCHES + 1])
+    if not ids:
+        return []  # nothing to scope: no statement
     if len(ids) > TITLE_MATCHES:
         return scoped.filter(pk__in=matches).values_list("pk", flat=True)
     return scoped.filter(pk__any_of=CsvIds(",".join(map(str, set(ids))), len(set(ids)))).values_list("pk", flat=True)
