@@ -356,11 +356,11 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
     cur.execute("DROP INDEX IF EXISTS documenttext_vector_idx")
     cur.execute("DROP INDEX IF EXISTS documenttext_pairs_idx")
     cur.execute(
-        "INSERT INTO documents_documenttext (version_id, status, reason, text, pages, truncated, indexed_chars, extracted_at, "
+        "INSERT INTO documents_documenttext (version_id, review_id, status, reason, text, pages, truncated, indexed_chars, extracted_at, "
         "  search_vector, search_pairs) "
-        "SELECT v.id, 'extracted', '', w.words, 1 + v.id %% 40, false, length(w.words), v.uploaded_at, to_tsvector('english', w.words), "
-        "  search_pairs(to_tsvector('english', w.words)) "
-        "FROM documents_documentversion v "
+        "SELECT v.id, d.review_id, 'extracted', '', w.words, 1 + v.id %% 40, false, length(w.words), v.uploaded_at, "
+        "  to_tsvector('english', w.words), search_pairs(to_tsvector('english', w.words)) "
+        "FROM documents_documentversion v JOIN documents_document d ON d.id = v.document_id "
         f"CROSS JOIN LATERAL ({_words_sql('v.id', '60 + v.id %% 61')}) w "
         "WHERE v.document_id >= (SELECT min(id) FROM documents_document WHERE review_id >= %(r0)s)",
         {"vocab": VOCABULARY, "r0": review0},

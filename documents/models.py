@@ -219,6 +219,10 @@ class DocumentText(models.Model):
     # Its adjacent-word pairs (``search_pairs(search_vector)``, migration 0008):
     # a quoted phrase is looked up here first.
     search_pairs = SearchVectorField(null=True, blank=True, editable=False)
+    # The version's review, copied (a document never changes review): a search
+    # keeps the texts on the user's reviews without joining version and
+    # document for each match (search.probe).
+    review = models.ForeignKey("reviews.Review", on_delete=models.CASCADE, related_name="+", editable=False)
 
     def __str__(self) -> str:
         return f"text of version {self.version_id} ({self.status})"

@@ -8,15 +8,16 @@ from reviews.querysets import in_visible_reviews
 
 
 class DocumentQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None):
-        """Documents of the reviews ``user`` sees (``review``: of that one only).
-        Evidence of findings is never among them: it follows its finding (findings app)."""
-        return in_visible_reviews(self.filter(purpose="review"), user, review=review)
+    def visible_to(self, user, *, review=None, among=None):
+        """Documents of the reviews ``user`` sees (``review``: of that one only;
+        ``among``: of those reviews only). Evidence of findings is never among
+        them: it follows its finding (findings app)."""
+        return in_visible_reviews(self.filter(purpose="review"), user, review=review, among=among)
 
 
 class DocumentVersionQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None):
-        return in_visible_reviews(self.filter(document__purpose="review"), user, path="document__review", review=review)
+    def visible_to(self, user, *, review=None, among=None):
+        return in_visible_reviews(self.filter(document__purpose="review"), user, path="document__review", review=review, among=among)
 
     def readable_by(self, user):
         """Versions among these whose bytes ``user`` may read, set-based: the

@@ -65,6 +65,7 @@ def version_text_extract(*, version_id: int) -> DocumentText | None:
             return None
         row = DocumentText(
             version=locked,
+            review_id=version.document.review_id,
             status=outcome.status,
             reason=outcome.reason[:300],
             text=outcome.text,
@@ -73,7 +74,7 @@ def version_text_extract(*, version_id: int) -> DocumentText | None:
             indexed_chars=0,
             extracted_at=timezone.now(),
         )
-        row.full_clean(exclude=["version"])
+        row.full_clean(exclude=["version", "review"])
         row.save()
         row.indexed_chars = _index(row)
     return row

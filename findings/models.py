@@ -111,7 +111,7 @@ class Sharing(models.TextChoices):
 
 
 class FindingQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None):
+    def visible_to(self, user, *, review=None, among=None):
         """Admins: all. Agency users, on reviews they see: their own agency's
         findings and those shared with the agencies or the company. Company
         liaisons, on their reviews: only findings shared with the company."""
@@ -119,7 +119,7 @@ class FindingQuerySet(models.QuerySet):
 
         if not user_may_see_anything(user):
             return self.none()
-        qs = in_visible_reviews(self, user, review=review)
+        qs = in_visible_reviews(self, user, review=review, among=among)
         if user.is_program_admin:
             return qs
         if user.is_company_liaison:

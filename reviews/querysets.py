@@ -100,7 +100,7 @@ def review_pk(review) -> int:
     return int(getattr(review, "pk", review))
 
 
-def in_visible_reviews(qs, user, *, path: str = "review", review=None):
+def in_visible_reviews(qs, user, *, path: str = "review", review=None, among=None):
     """``qs`` (rows that belong to a review through ``path``) limited to the
     reviews ``user`` sees: the one rule behind every dependent model's
     ``visible_to``.
@@ -111,11 +111,20 @@ def in_visible_reviews(qs, user, *, path: str = "review", review=None):
     reviews and one who sees 20,000. A Standing of this user that says they
     may view the review was read from the grants a moment ago (in the review
     page's own statement), so the grants are not read again.
+
+    ``among`` (review ids) narrows the answer to those reviews' rows, the
+    grants looked up for them only, and the ids put in the statement: a
+    search confirming a few hundred matches starts from them, not from the
+    user's scope (search.probe).
     """
     if not user_may_see_anything(user):
         return qs.none()
-    among = None
-    if review is not None:
+    if among is not None:
+        among = sorted({int(pk) for pk in among})
+        if not among:
+            return qs.none()
+        qs = qs.filter(**{f"{path}_id__any_of": among})
+    elif review is not None:
         pk = review_pk(review)
         qs, among = qs.filter(**{f"{path}_id": pk}), [pk]
         if getattr(review, "user_id", None) == user.pk and getattr(review, "may_view", False) is True:

@@ -35,7 +35,7 @@ from documents.models import Document, DocumentText, DocumentVersion, HandlingMa
 from findings.models import Finding
 from reviews.models import Review
 from reviews.participations import participations_generation
-from reviews.querysets import CsvIds
+from reviews.querysets import CsvIds, reach_of
 from reviews.selectors import documents_of, material_of
 from rfis.models import InformationRequest, RfiMessage
 
@@ -279,11 +279,12 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
 # -- documents ------------------------------------------------------------------------
 
 
-def _readable_text_versions(user, parsed: Parsed):
-    """Versions of documents ``user`` sees whose text matches and which they may read."""
+def _readable_text_versions(user, parsed: Parsed, among=None):
+    """Versions of documents ``user`` sees (``among``: on those reviews) whose
+    text matches and which they may read."""
     # Text exists only once a version's scan passed; pending and quarantined
     # versions are left out for everyone, whatever readable_by allows.
-    versions = DocumentVersion.objects.visible_to(user).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
+    versions = DocumentVersion.objects.visible_to(user, among=among).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
     if _postgres():
         return _matching(versions.filter(text__status="extracted"), parsed, F("text__search_vector"), "text__search_pairs")
     return versions.filter(text__status="extracted").filter(_words(["text__text"], parsed.words))
@@ -311,8 +312,12 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     from the matches or from the user's scope, whichever is smaller, and
     stops once it has enough."""
     scoped = _scoped_documents(Document.objects.visible_to(user), user, filters)
-    texts = _scoped_documents(_readable_text_versions(user, parsed), user, filters, path="document__")
-    texts = texts.filter(document__purpose="review")
+
+    def texts_among(among=None):
+        texts = _scoped_documents(_readable_text_versions(user, parsed, among), user, filters, path="document__")
+        return texts.filter(document__purpose="review")
+
+    texts = texts_among()
     if not _postgres():
         return [scoped.filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
                 texts.values_list("document_id", flat=True)]
@@ -321,8 +326,9 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
         _title_branch(scoped, parsed),
         _branch(
             texts.values_list("document_id", flat=True), reach,
-            matching_texts.values_list("version_id", "version__document__review_id"),
-            lambda ids: texts.filter(pk__any_of=ids).values_list("document_id", flat=True),
+            matching_texts.values_list("version_id", "review_id"),
+            lambda ids, among: texts_among(among).filter(pk__any_of=ids).values_list("document_id", flat=True),
+            user=user,
         ),
     ]
     name = _normalised(parsed)
@@ -368,10 +374,17 @@ class Walk:
     reach: probe.Reach
 
 
-def _branch(scoped, reach: probe.Reach | None, candidates, confirm):
-    """``scoped`` as it is, or walked from its matches when ``reach`` says so."""
-    if reach is None or not _postgres():
+def _branch(scoped, reach: probe.Reach | None, candidates, confirm, *, user, review_path: str = "review_id"):
+    """A branch walked from its candidates (PostgreSQL): every match when
+    ``reach`` says to walk the matches; otherwise (a user who sees few
+    reviews) the matches on the user's reviews, read by review. Either way
+    ``confirm`` applies the scoped query to them. Elsewhere: ``scoped``."""
+    if not _postgres():
         return scoped
+    if reach is None:
+        if not user.is_program_admin:  # the program office has no reach rows: it sees every review
+            candidates = candidates.filter(**{f"{review_path}__in": reach_of(user).values("review_id")})
+        reach = probe.Reach(None, 2 * (CAP + 1))
     return Walk(candidates, confirm, scoped, reach)
 
 
@@ -410,7 +423,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
         rows = rows.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
     rows = _exact_first(rows, F("title"), parsed)
     rows = list(rows.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit])
-    snippets = _document_snippets(user, parsed, [d.pk for d in rows if not d.title_hit])
+    snippets = _document_snippets(user, parsed, [d for d in rows if not d.title_hit])
     hits = []
     for doc in rows:
         if doc.pk in snippets:
@@ -431,12 +444,13 @@ def _title_mark(title: str, parsed: Parsed) -> SafeString:
     return _excerpt(title, [w for w in parsed.words if len(w) > 1])
 
 
-def _document_snippets(user, parsed: Parsed, document_ids: list[int]) -> dict[int, tuple[int, SafeString]]:
+def _document_snippets(user, parsed: Parsed, documents: list[Document]) -> dict[int, tuple[int, SafeString]]:
     """For documents found by their text: (version number, highlighted snippet)
     from the newest matching version the user may read."""
-    if not document_ids:
+    if not documents:
         return {}
-    versions = _readable_text_versions(user, parsed).filter(document_id__in=document_ids)
+    among = {d.review_id for d in documents}
+    versions = _readable_text_versions(user, parsed, among).filter(document_id__in=[d.pk for d in documents])
     if _postgres():
         versions = versions.annotate(snippet=_headline(Left("text__text", HEADLINE_CHARS), parsed))
     else:
@@ -452,21 +466,24 @@ def _document_snippets(user, parsed: Parsed, document_ids: list[int]) -> dict[in
 
 
 def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
-    scoped = material_of(InformationRequest.objects.visible_to(user), user=user)
-    scoped = _dated(_in_review(scoped, filters), filters)
-    if filters.agency_id:
-        scoped = scoped.filter(agency_id=filters.agency_id)
-    scoped = scoped.order_by()
+    def scoped_among(among=None):
+        scoped = material_of(InformationRequest.objects.visible_to(user, among=among), user=user)
+        scoped = _dated(_in_review(scoped, filters), filters)
+        if filters.agency_id:
+            scoped = scoped.filter(agency_id=filters.agency_id)
+        return scoped.order_by()
+
+    scoped = scoped_among()
     if _postgres():
         tsquery = parsed.tsquery()
         own = _matching(InformationRequest.objects.order_by(), parsed)
         thread = _matching(RfiMessage.objects.order_by(), parsed)
-        confirm = lambda ids: scoped.filter(pk__any_of=ids).values_list("pk", flat=True)  # noqa: E731
+        confirm = lambda ids, among: scoped_among(among).filter(pk__any_of=ids).values_list("pk", flat=True)  # noqa: E731
         ids, count = _found_ids([
             _branch(scoped.filter(pk__in=own.values("pk")).values_list("pk", flat=True), reach,
-                    own.values_list("pk", "review_id"), confirm),
+                    own.values_list("pk", "review_id"), confirm, user=user),
             _branch(scoped.filter(pk__in=thread.values("rfi_id")).values_list("pk", flat=True), reach,
-                    thread.values_list("rfi_id", "rfi__review_id"), confirm),
+                    thread.values_list("rfi_id", "rfi__review_id"), confirm, user=user, review_path="rfi__review_id"),
         ])
         rows = _by_ids(InformationRequest, ids).annotate(
             own_hit=SearchVectorExact(Vector(), tsquery),
@@ -519,16 +536,19 @@ def _thread_snippets(parsed: Parsed, rfi_ids: list[int]) -> dict[int, SafeString
 
 
 def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
-    scoped = material_of(Finding.objects.visible_to(user), user=user)
-    scoped = _dated(_in_review(scoped, filters), filters)
-    if filters.agency_id:
-        scoped = scoped.filter(agency_id=filters.agency_id)
+    def scoped_among(among=None):
+        scoped = material_of(Finding.objects.visible_to(user, among=among), user=user)
+        scoped = _dated(_in_review(scoped, filters), filters)
+        return scoped.filter(agency_id=filters.agency_id) if filters.agency_id else scoped
+
+    scoped = scoped_among()
     if _postgres():
         tsquery = parsed.tsquery()
         ids, count = _found_ids([_branch(
             _matching(scoped.order_by(), parsed).values_list("pk", flat=True), reach,
             _matching(Finding.objects.order_by(), parsed).values_list("pk", "review_id"),
-            lambda ids: scoped.order_by().filter(pk__any_of=ids).values_list("pk", flat=True),
+            lambda ids, among: scoped_among(among).order_by().filter(pk__any_of=ids).values_list("pk", flat=True),
+            user=user,
         )])
         rows = _by_ids(Finding, ids).annotate(
             rank=SearchRank(Vector(), tsquery),

@@ -31,7 +31,7 @@ def text_set(version, text: str) -> DocumentText:
     """A version's text as the extraction service stores it (vector included)."""
     from django.db import connection
 
-    row = DocumentText.objects.create(version=version, status="extracted", text=text)
+    row = DocumentText.objects.create(version=version, review_id=version.document.review_id, status="extracted", text=text)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
