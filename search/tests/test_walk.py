@@ -81,3 +81,21 @@ def test_walks_matches_only_for_a_large_share_of_reviews():
     assert not probe.walks_matches(500, 100_000, cap=100)
     assert probe.walks_matches(20_000, 100_000, cap=100)
     assert not probe.walks_matches(20, 20, cap=100)  # the demo: 20 reviews are walked from the scope
+
+
+@pytest.mark.parametrize("role", ["admin", "lead_nsa", "reviewer_cisa", "liaison_northwind", "liaison_contoso"])
+def test_visible_to_among_is_visible_to_on_those_reviews(demo, material, role):
+    """What a confirmation asks (search.probe): the rows of some reviews, the
+    grants read for those reviews only — the same rows as visible_to, there."""
+    from documents.models import Document, DocumentVersion
+    from reviews.models import Review
+    from rfis.models import InformationRequest
+
+    user = demo[role]
+    among = [demo["atlas"].pk, demo["helix"].pk]
+    for model, path in ((Document, "review_id"), (DocumentVersion, "document__review_id"),
+                        (InformationRequest, "review_id"), (Finding, "review_id")):
+        expected = set(model.objects.visible_to(user).filter(**{f"{path}__in": among}).values_list("pk", flat=True))
+        assert set(model.objects.visible_to(user, among=among).values_list("pk", flat=True)) == expected, (role, model)
+        assert not model.objects.visible_to(user, among=[]).exists()
+    assert Review.objects.filter(pk__in=among).count() == 2
