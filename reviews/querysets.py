@@ -112,10 +112,10 @@ def in_visible_reviews(qs, user, *, path: str = "review", review=None, among=Non
     may view the review was read from the grants a moment ago (in the review
     page's own statement), so the grants are not read again.
 
-    ``among`` (review ids) narrows the answer to those reviews' rows, the
-    grants looked up for them only, and the ids put in the statement: a
-    search confirming a few hundred matches starts from them, not from the
-    user's scope (search.probe).
+    ``among`` (review ids) narrows the answer to those reviews' rows, with the
+    ids in the statement and the reach (or grants) asked about those reviews
+    only: a search confirming a few hundred matches starts from them, not
+    from the user's scope (search.probe).
     """
     if not user_may_see_anything(user):
         return qs.none()
@@ -124,6 +124,10 @@ def in_visible_reviews(qs, user, *, path: str = "review", review=None, among=Non
         if not among:
             return qs.none()
         qs = qs.filter(**{f"{path}_id__any_of": among})
+        if user.is_program_admin:
+            return qs
+        if uses_reach():  # the reach rows of those reviews: part of the same statement
+            return qs.filter(**{f"{path}_id__in": reach_of(user).filter(review_id__any_of=among).values("review_id")})
     elif review is not None:
         pk = review_pk(review)
         qs, among = qs.filter(**{f"{path}_id": pk}), [pk]
