@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Window
+from django.db.models import Aggregate, Count, F, FloatField, Func
 from django.utils import timezone
 
 from findings.models import Finding, Severity
@@ -113,14 +113,13 @@ def reviews_by_state(*, user) -> Chart:
 def window_burn_down(*, user, now: datetime | None = None) -> Chart:
     """Each active review's window: days elapsed on the clock, stopped, remaining (or past the end)."""
     now = now or timezone.now()
-    active = list(
-        Review.objects.visible_to(user)
-        .filter(status=ReviewStatus.IN_REVIEW, window_start__isnull=False, window_end__isnull=False)
-        .select_related("model")
-        .annotate(active_total=Window(Count("pk")))
-        .order_by("window_end", "id")[:BURN_DOWN_ROWS]
+    # The count apart from the rows: in one statement (COUNT(*) OVER ()) every
+    # active review would be built and sorted before the first rows come out.
+    active_reviews = Review.objects.visible_to(user).filter(
+        status=ReviewStatus.IN_REVIEW, window_start__isnull=False, window_end__isnull=False
     )
-    count = active[0].active_total if active else 0
+    count = active_reviews.order_by().count()
+    active = list(active_reviews.select_related("model").order_by("window_end", "id")[:BURN_DOWN_ROWS])
     stops: dict[int, list] = {}
     if active:
         for review_id, started, resumed in ClockStop.objects.filter(review_id__in=[r.pk for r in active]).values_list(

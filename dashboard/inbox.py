@@ -17,7 +17,7 @@ from functools import partial
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -94,9 +94,27 @@ class Inbox:
 
 
 def _rows(qs, order) -> tuple[int, list]:
-    """The first LIMIT rows of ``qs`` in ``order`` and the full count, in one query."""
-    rows = list(qs.annotate(inbox_total=Window(Count("pk"))).order_by(*order)[:LIMIT])
-    return (rows[0].inbox_total if rows else 0), rows
+    """The first LIMIT rows of ``qs`` in ``order`` and the full count, in two
+    statements: a count over the whole set in the same statement as the rows
+    (``COUNT(*) OVER ()``) makes PostgreSQL build and sort every row before
+    the first LIMIT come out — 0.2–0.5 s for the program office at 100,000
+    reviews (bench pages) — where the count alone reads an index and the
+    rows stop at LIMIT."""
+    count = qs.order_by().count()
+    if count > LIMIT:
+        return count, list(qs.order_by(*order)[:LIMIT])
+    # Few rows: all of them, unordered, sorted here as PostgreSQL would (ascending,
+    # NULLs last). With ORDER BY … LIMIT the planner walks an ordered index
+    # through every review the user sees, looking for rows that are not there
+    # (0.5 s for a user on 20,000 reviews with nothing in the section).
+    if any(name.startswith("-") or "__" in name for name in order):
+        return count, list(qs.order_by(*order)[:LIMIT])
+    rows = sorted(qs.order_by(), key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
+    return count, rows[:LIMIT]
+
+
+def _ascending(value):
+    return (value is None, value if value is not None else 0)
 
 
 def _review_label(review) -> str:
@@ -126,6 +144,8 @@ def _stopped_clocks(user, only=None) -> tuple[int, list[Item]]:
     qs = (
         Review.objects.visible_to(user)
         .filter(status=ReviewStatus.IN_REVIEW)
+        # Driven by the running stops (a few), not by every review in review.
+        .filter(pk__in=ClockStop.objects.filter(resumed_at__isnull=True).values("review_id"))
         .annotate(stopped_since=Subquery(_running_stop()))
         .filter(stopped_since__isnull=False)
         .select_related("model")

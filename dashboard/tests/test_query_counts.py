@@ -23,9 +23,10 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ("reviewer_nsa", "lead_nsa", "liaison_northwind", "admin")
 # Session, user, the bell's count and newest, the role's list (count, page ids,
-# rows; + coverage for leads, + models for liaisons), each inbox section, the
-# stopped clocks; for the program office also its 4 charts (the burn-down: 2).
-EXPECTED = {"reviewer_nsa": 12, "lead_nsa": 13, "liaison_northwind": 12, "admin": 16}
+# rows; + coverage for leads, + models for liaisons), each inbox section's count
+# and rows, the stopped clocks' count and rows; for the program office also its
+# 4 charts (the burn-down: 3 — its count, its rows, their clock stops).
+EXPECTED = {"reviewer_nsa": 18, "lead_nsa": 19, "liaison_northwind": 17, "admin": 22}
 
 
 def make_busy(demo):
@@ -79,3 +80,20 @@ def test_dashboard_query_count_does_not_grow_with_what_there_is_to_do(demo, logi
     make_busy(demo)
     busy = {name: dashboard_queries(clients[name]) for name in ROLES}
     assert quiet == busy == EXPECTED
+
+
+def test_few_rows_sorted_in_python_as_the_database_sorts_them(demo, monkeypatch):
+    """A section with at most LIMIT rows is read unordered and sorted here
+    (ascending, NULLs last); with more, the database orders and limits: same order."""
+    from dashboard import inbox
+    from reviews.models import Review
+
+    qs = Review.objects.all()
+    expected = list(qs.order_by("window_end", "id").values_list("pk", flat=True))
+    assert any(r.window_end is None for r in qs) and any(r.window_end is not None for r in qs)
+    monkeypatch.setattr(inbox, "LIMIT", len(expected))
+    count, rows = inbox._rows(qs, ["window_end", "id"])
+    assert count == len(expected) and [r.pk for r in rows] == expected
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    count, rows = inbox._rows(qs, ["window_end", "id"])
+    assert count == len(expected) and [r.pk for r in rows] == expected[:2]
