@@ -304,13 +304,11 @@ def _scoped_documents(qs, user, filters: Filters, path: str = ""):
 
 
 def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach: probe.Reach | None = None) -> list:
-    """The documents ``user`` may see that match ``parsed``, as one unordered
-    queryset of document ids per way of matching (PostgreSQL): the title
-    (GIN), the text of a version the user may read (GIN; a query over the
-    versions, joined, so that a limit stops it early), the file name
-    (pg_trgm). Each is asked separately with a limit, so the planner starts
-    from the matches or from the user's scope, whichever is smaller, and
-    stops once it has enough."""
+    """The documents ``user`` may see that match ``parsed``, one branch of
+    document ids per way of matching (PostgreSQL): the title (GIN) and the
+    file name (pg_trgm), read unscoped and then scoped (``_matches_first``);
+    the text of a version the user may read, walked from its candidates and
+    confirmed (``_branch``, search/probe.py). Each is asked with a limit."""
     scoped = _scoped_documents(Document.objects.visible_to(user), user, filters)
 
     def texts_among(among=None):
@@ -465,20 +463,25 @@ def _document_snippets(user, parsed: Parsed, documents: list[Document]) -> dict[
 # -- questions (RFIs) and their threads ----------------------------------------------------
 
 
-def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
-    def scoped_among(among=None):
-        scoped = material_of(InformationRequest.objects.visible_to(user, among=among), user=user)
-        scoped = _dated(_in_review(scoped, filters), filters)
-        if filters.agency_id:
-            scoped = scoped.filter(agency_id=filters.agency_id)
-        return scoped.order_by()
+def _scoped_material(model, user, filters: Filters, among=None):
+    """Questions or findings ``user`` sees (``among``: on those reviews only),
+    past the terms gate, within the filters; unordered."""
+    qs = material_of(model.objects.visible_to(user, among=among), user=user)
+    qs = _dated(_in_review(qs, filters), filters)
+    if filters.agency_id:
+        qs = qs.filter(agency_id=filters.agency_id)
+    return qs.order_by()
 
-    scoped = scoped_among()
+
+def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+    scoped = _scoped_material(InformationRequest, user, filters)
     if _postgres():
         tsquery = parsed.tsquery()
         own = _matching(InformationRequest.objects.order_by(), parsed)
         thread = _matching(RfiMessage.objects.order_by(), parsed)
-        confirm = lambda ids, among: scoped_among(among).filter(pk__any_of=ids).values_list("pk", flat=True)  # noqa: E731
+        confirm = lambda ids, among: (  # noqa: E731
+            _scoped_material(InformationRequest, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
+        )
         ids, count = _found_ids([
             _branch(scoped.filter(pk__in=own.values("pk")).values_list("pk", flat=True), reach,
                     own.values_list("pk", "review_id"), confirm, user=user),
@@ -536,18 +539,13 @@ def _thread_snippets(parsed: Parsed, rfi_ids: list[int]) -> dict[int, SafeString
 
 
 def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
-    def scoped_among(among=None):
-        scoped = material_of(Finding.objects.visible_to(user, among=among), user=user)
-        scoped = _dated(_in_review(scoped, filters), filters)
-        return scoped.filter(agency_id=filters.agency_id) if filters.agency_id else scoped
-
-    scoped = scoped_among()
+    scoped = _scoped_material(Finding, user, filters)
     if _postgres():
         tsquery = parsed.tsquery()
         ids, count = _found_ids([_branch(
-            _matching(scoped.order_by(), parsed).values_list("pk", flat=True), reach,
+            _matching(scoped, parsed).values_list("pk", flat=True), reach,
             _matching(Finding.objects.order_by(), parsed).values_list("pk", "review_id"),
-            lambda ids, among: scoped_among(among).order_by().filter(pk__any_of=ids).values_list("pk", flat=True),
+            lambda ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
             user=user,
         )])
         rows = _by_ids(Finding, ids).annotate(
