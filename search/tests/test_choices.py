@@ -53,3 +53,30 @@ def test_choices_without_the_cache(demo, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     assert _choices(demo["reviewer_nsa"]) == ({"NSA", "CISA"}, {"Northwind AI"})
+
+
+
+def _options(html: str, select_id: str | None = None) -> list[tuple[str, str, bool]]:
+    """(value, text, selected) of the options (of one select) in ``html``."""
+    import re
+    from html import unescape
+
+    if select_id:
+        html = re.search(rf'<select id="{select_id}".*?</select>', html, re.S).group(0)
+    return [(unescape(value), unescape(text), bool(selected))
+            for value, selected, text in re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html)]
+
+
+def test_filter_options_keep_the_chosen_one_and_escape_labels(demo, client):
+    from journeys.browser import force_login_mfa
+    from search.templatetags.search_ui import select_options
+
+    html = str(select_options([(3, "A&B <Labs>"), (12, "Contoso")], "12", "Any company"))
+    assert _options(html) == [("", "Any company", False), ("3", "A&B <Labs>", False), ("12", "Contoso", True)]
+    assert "<Labs>" not in html
+
+    force_login_mfa(client, demo["reviewer_nsa"])
+    northwind = demo["atlas"].company
+    page = client.get("/search/", {"q": "atlas", "company": northwind.pk}).content.decode()
+    assert _options(page, "search-company") == [("", "Any company", False), (str(northwind.pk), northwind.name, True)]
+    assert [text for _, text, _ in _options(page, "search-agency")] == ["Any agency", "CISA", "NSA"]
