@@ -77,7 +77,7 @@ def user_reach(user) -> UserReach | None:
             [user.pk],
         )
         csv, reviews = cursor.fetchone()
-    ids = frozenset(int(v) for v in csv.split(",")) if csv else frozenset()
+    ids = frozenset(map(int, csv.split(","))) if csv else frozenset()
     user._search_reach = UserReach(ids, max(float(reviews or 1), float(len(ids) or 1)))
     return user._search_reach
 

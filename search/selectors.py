@@ -19,7 +19,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache as once, lru_cache
 
 from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVectorExact
 from django.core.cache import cache
@@ -309,21 +309,23 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     file name (pg_trgm), read unscoped and then scoped (``_matches_first``);
     the text of a version the user may read, walked from its candidates and
     confirmed (``_branch``, search/probe.py). Each is asked with a limit."""
-    scoped = _scoped_documents(Document.objects.visible_to(user), user, filters)
+    # The scoped querysets are built only when asked (building and compiling
+    # them is most of a search's Python time, and a walk that finds its ids
+    # never asks for the fallback).
+    scoped = once(lambda: _scoped_documents(Document.objects.visible_to(user), user, filters))
 
     def texts_among(among=None):
         texts = _scoped_documents(_readable_text_versions(user, parsed, among), user, filters, path="document__")
         return texts.filter(document__purpose="review")
 
-    texts = texts_among()
     if not _postgres():
-        return [scoped.filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
-                texts.values_list("document_id", flat=True)]
+        return [scoped().filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
+                texts_among().values_list("document_id", flat=True)]
     matching_texts = _matching(DocumentText.objects.filter(status="extracted").order_by(), parsed, F("search_vector"), "search_pairs")
     branches = [
         _title_branch(scoped, parsed),
         _branch(
-            texts.values_list("document_id", flat=True), reach,
+            lambda: texts_among().values_list("document_id", flat=True), reach,
             matching_texts.values_list("version_id", "review_id"),
             lambda ids, among: texts_among(among).filter(pk__any_of=ids).values_list("document_id", flat=True),
             user=user,
@@ -349,22 +351,23 @@ def _title_branch(scoped, parsed: Parsed):
 
 
 def _matches_first(scoped, matches):
-    """``scoped`` documents among ``matches`` (document ids off an index: the
+    """``scoped()`` documents among ``matches`` (document ids off an index: the
     title's GIN or the file name's pg_trgm), read unscoped first (at most
     TITLE_MATCHES) so the planner cannot walk the user's documents instead."""
     ids = list(matches[: TITLE_MATCHES + 1])
     if not ids:
         return []  # nothing to scope: no statement
     if len(ids) > TITLE_MATCHES:
-        return scoped.filter(pk__in=matches).values_list("pk", flat=True)
-    return scoped.filter(pk__any_of=CsvIds(",".join(map(str, set(ids))), len(set(ids)))).values_list("pk", flat=True)
+        return scoped().filter(pk__in=matches).values_list("pk", flat=True)
+    return scoped().filter(pk__any_of=CsvIds(",".join(map(str, set(ids))), len(set(ids)))).values_list("pk", flat=True)
 
 
 @dataclass(frozen=True)
 class Walk:
     """A branch walked from its matches (search/probe.py): ``candidates`` are
     (id, review id) rows of every match, ``confirm(ids)`` the scoped ids among
-    them, ``scoped`` the same branch as a scoped query (the fallback)."""
+    them, ``scoped()`` the same branch as a scoped query (the fallback, built
+    only if the walk gives up)."""
 
     candidates: object
     confirm: object
@@ -376,9 +379,9 @@ def _branch(scoped, reach: probe.Reach | None, candidates, confirm, *, user, rev
     """A branch walked from its candidates (PostgreSQL): every match when
     ``reach`` says to walk the matches; otherwise (a user who sees few
     reviews) the matches on the user's reviews, read by review. Either way
-    ``confirm`` applies the scoped query to them. Elsewhere: ``scoped``."""
+    ``confirm`` applies the scoped query to them. Elsewhere: ``scoped()``."""
     if not _postgres():
-        return scoped
+        return scoped()
     if reach is None:
         if not user.is_program_admin:  # the program office has no reach rows: it sees every review
             candidates = candidates.filter(**{f"{review_path}__in": reach_of(user).values("review_id")})
@@ -395,7 +398,7 @@ def _found_ids(branches) -> tuple[set[int], int]:
         found = None
         if isinstance(branch, Walk):
             found = probe.walk(branch.candidates, branch.confirm, branch.reach, cap=CAP)
-            branch = branch.scoped
+            branch = branch.scoped() if found is None else None
         if found is None:
             found = list(branch[: CAP + 1])
         capped = capped or len(found) > CAP
@@ -474,7 +477,7 @@ def _scoped_material(model, user, filters: Filters, among=None):
 
 
 def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
-    scoped = _scoped_material(InformationRequest, user, filters)
+    scoped = lambda: _scoped_material(InformationRequest, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
         tsquery = parsed.tsquery()
         own = _matching(InformationRequest.objects.order_by(), parsed)
@@ -483,9 +486,9 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
             _scoped_material(InformationRequest, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
         )
         ids, count = _found_ids([
-            _branch(scoped.filter(pk__in=own.values("pk")).values_list("pk", flat=True), reach,
+            _branch(lambda: scoped().filter(pk__in=own.values("pk")).values_list("pk", flat=True), reach,
                     own.values_list("pk", "review_id"), confirm, user=user),
-            _branch(scoped.filter(pk__in=thread.values("rfi_id")).values_list("pk", flat=True), reach,
+            _branch(lambda: scoped().filter(pk__in=thread.values("rfi_id")).values_list("pk", flat=True), reach,
                     thread.values_list("rfi_id", "rfi__review_id"), confirm, user=user, review_path="rfi__review_id"),
         ])
         rows = _by_ids(InformationRequest, ids).annotate(
@@ -494,7 +497,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
             snippet=_headline(Concat("subject", Value(". "), Left("question", 20000)), parsed),
         )
     else:
-        ids, count = _found_ids([scoped.filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True)])
+        ids, count = _found_ids([scoped().filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True)])
         rows = _by_ids(InformationRequest, ids).annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
     if not ids:
         return 0, []
@@ -539,11 +542,11 @@ def _thread_snippets(parsed: Parsed, rfi_ids: list[int]) -> dict[int, SafeString
 
 
 def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
-    scoped = _scoped_material(Finding, user, filters)
+    scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
         tsquery = parsed.tsquery()
         ids, count = _found_ids([_branch(
-            _matching(scoped, parsed).values_list("pk", flat=True), reach,
+            lambda: _matching(scoped(), parsed).values_list("pk", flat=True), reach,
             _matching(Finding.objects.order_by(), parsed).values_list("pk", "review_id"),
             lambda ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
             user=user,
@@ -553,7 +556,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
             snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), parsed),
         )
     else:
-        ids, count = _found_ids([scoped.filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True)])
+        ids, count = _found_ids([scoped().filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True)])
         rows = _by_ids(Finding, ids).annotate(rank=Value(0.0, output_field=FloatField()))
     if not ids:
         return 0, []
