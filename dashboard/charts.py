@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func
 from django.utils import timezone
+from django.utils.formats import time_format
 
 from findings.models import Finding, Severity
 from portal.charts import stack
@@ -33,6 +35,10 @@ BAR_H = 18
 TOP = 6
 # Active reviews drawn in the burn-down (nearest the end first); the table says how many there are.
 BURN_DOWN_ROWS = 25
+# The program office's turnaround and findings figures aggregate every answered
+# question and every finding (0.15 s and 0.07 s at agency scale, on each visit):
+# they are kept this long, and the chart says as of when.
+OFFICE_FIGURES_TTL = 300
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,36 @@ def _percentile_cont(values: list[float], fraction: float) -> float:
     return values[low] + (values[high] - values[low]) * (pos - low)
 
 
+def _program_wide(name: str, *, user, compute):
+    """``compute()`` and the time it was computed (None: just now, uncached).
+
+    For the program office only (it sees every review, so one entry serves
+    every program admin; anyone else's figures are their scope's and are
+    computed each time). Kept OFFICE_FIGURES_TTL seconds; computed when the
+    cache is down."""
+    if not user.is_program_admin:
+        return compute(), None
+    key = f"dashboard:office:{name}:v1"
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 — the cache being down costs speed only
+        return compute(), None
+    if cached is not None:
+        return cached["value"], cached["at"]
+    value, at = compute(), timezone.now()
+    try:
+        cache.set(key, {"value": value, "at": at}, OFFICE_FIGURES_TTL)
+    except Exception:  # noqa: BLE001
+        return value, None
+    return value, at
+
+
+def _as_of(at) -> str:
+    if at is None:
+        return ""
+    return f"Figures as of {time_format(timezone.localtime(at), 'H:i T')}; they are recounted every {OFFICE_FIGURES_TTL // 60} minutes."
+
+
 def turnaround_stats(*, user) -> list[dict]:
     """Per asking agency: answered questions, the median and 90th-percentile time
     from asking to the company's answer, in seconds. One query."""
@@ -198,7 +234,7 @@ def _d(seconds: float) -> float:
 
 
 def rfi_turnaround(*, user) -> Chart:
-    stats = turnaround_stats(user=user)
+    stats, at = _program_wide("turnaround", user=user, compute=lambda: turnaround_stats(user=user))
     rows, table = [], []
     for s in stats:
         median, p90 = _d(s["median"]), _d(s["p90"])
@@ -210,17 +246,22 @@ def rfi_turnaround(*, user) -> Chart:
         "For each agency, the days from asking a question to the company's answer: the median and the 90th percentile.",
         rows, legend=[("median", "Median"), ("p90", "Up to the 90th percentile")],
         columns=["Asking agency", "Answered questions", "Median (days)", "90th percentile (days)"], table=table,
-        empty="No question has been answered yet.",
+        note=_as_of(at), empty="No question has been answered yet.",
     )
 
 
 # ------------------------------------------------------ findings by severity and agency
-def findings_by_severity(*, user) -> Chart:
+def _findings_counts(*, user) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for acronym, severity, n in (
         Finding.objects.visible_to(user).order_by().values_list("agency__acronym", "severity").annotate(n=Count("pk"))
     ):
         counts.setdefault(acronym, {})[severity] = n
+    return counts
+
+
+def findings_by_severity(*, user) -> Chart:
+    counts, at = _program_wide("findings", user=user, compute=lambda: _findings_counts(user=user))
     severities = Severity.choices
     rows, table = [], []
     for acronym in sorted(counts):
@@ -235,7 +276,7 @@ def findings_by_severity(*, user) -> Chart:
         "For each agency, its findings stacked by severity, from critical to informational.",
         rows, legend=[(value, label) for value, label in severities],
         columns=["Agency", *(label for _, label in severities), "Total"], table=table, totals=totals,
-        empty="No finding has been recorded yet.",
+        note=_as_of(at), empty="No finding has been recorded yet.",
     )
 
 

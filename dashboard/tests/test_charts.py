@@ -117,3 +117,37 @@ def test_review_page_shows_the_window_bar_with_its_numbers(demo, login):
     for key, days in (("elapsed", "22.0"), ("stopped", "2.0"), ("remaining", "6.0"), ("overdue", "0.0"), ("total", "30.0")):
         assert f'data-key="{key}">{days}</td>' in bar
     assert ' style="' not in html
+
+
+def test_program_office_figures_are_kept_for_minutes_and_say_as_of_when(demo, settings):
+    """The program office's turnaround and findings figures are counted once per
+    OFFICE_FIGURES_TTL and say so; a lead's are their scope's, counted each time."""
+    from django.core.cache import cache
+
+    from findings import services as finding_services
+    from findings.models import FindingCategory
+
+    admin, lead = demo["admin"], demo["lead_cisa"]
+    before = findings_by_severity(user=admin)
+    assert before.totals == ["All agencies", 0, 2, 1, 0, 0, 3]
+    assert before.note.startswith("Figures as of ") and before.note.endswith("they are recounted every 5 minutes.")
+    services.terms_accept(review=demo["atlas_mini"], user=demo["reviewer_cisa"])
+    finding = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_cisa"], title="Signing keys on the update host",
+        category=FindingCategory.objects.first(), severity="critical", description="Keys readable by the build user.",
+    )
+    finding_services.finding_share(finding_id=finding.pk, actor=lead, sharing="agencies")
+
+    # The lead sees the new finding at once; the program office at the next count.
+    assert findings_by_severity(user=lead).table == [["CISA", 1, 1, 0, 0, 0, 2]]
+    assert findings_by_severity(user=lead).note == ""
+    assert findings_by_severity(user=admin).totals == before.totals
+    cache.delete("dashboard:office:findings:v1")  # the entry's time is up
+    assert findings_by_severity(user=admin).totals == ["All agencies", 1, 2, 1, 0, 0, 4]
+
+    # With the cache down the figures are counted on each visit, without an "as of".
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    down = findings_by_severity(user=admin)
+    assert down.totals == ["All agencies", 1, 2, 1, 0, 0, 4] and down.note == ""
+    assert rfi_turnaround(user=admin).note == ""
