@@ -300,3 +300,30 @@ def test_section_count_is_the_full_count_when_rows_are_cut(demo, monkeypatch):
         services.review_create(actor=demo["liaison_northwind"], model=model, agencies=[demo["nsa"]])
     section = inbox_for(demo["liaison_northwind"]).section("drafts")
     assert (section.count, len(section.items)) == (3, 2)
+
+
+def test_section_count_stops_at_the_cap_and_shows_it(demo, monkeypatch, login):
+    """Past COUNT_CAP a section says "N+" (the count reads no further); the
+    rows are still the first LIMIT, and the total and the page say "+" too."""
+    from companies.tests.factories import AIModelFactory
+
+    from dashboard import inbox
+
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    monkeypatch.setattr(inbox, "COUNT_CAP", 3)
+    liaison = demo["liaison_northwind"]
+    before = inbox_for(liaison).section("drafts").count
+    for i in range(4 - before):
+        model = AIModelFactory(company=demo["northwind"], name=f"Draft {i}")
+        services.review_create(actor=liaison, model=model, agencies=[demo["nsa"]])
+    box = inbox_for(liaison)
+    assert (box.section("drafts").count, box.section("drafts").shown_count, len(box.section("drafts").items)) == (4, "3+", 2)
+    others = sum(min(s.count, 3) for s in box.sections if s.key != "drafts")
+    assert box.shown_total == f"{3 + others}+"
+    model = AIModelFactory(company=demo["northwind"], name="Draft 4")
+    services.review_create(actor=liaison, model=model, agencies=[demo["nsa"]])
+    assert inbox_for(liaison).section("drafts").count == 4  # read no further than the cap + 1
+    html = login(liaison).get(reverse("dashboard")).content.decode()
+    drafts = html[html.index('data-section="drafts"'):]
+    assert drafts[: drafts.index("</li>")].count('<span class="inbox-count-value">3+</span>') == 1
+    assert "Submit your draft reviews: showing 2 of 3+." in html
