@@ -35,9 +35,10 @@ BAR_H = 18
 TOP = 6
 # Active reviews drawn in the burn-down (nearest the end first); the table says how many there are.
 BURN_DOWN_ROWS = 25
-# The program office's turnaround and findings figures aggregate every answered
-# question and every finding (0.15 s and 0.07 s at agency scale, on each visit):
-# they are kept this long, and the chart says as of when.
+# The program office's reviews-by-state, turnaround and findings figures
+# aggregate every review, answered question and finding (0.03, 0.15 and 0.07 s
+# at agency scale, on each visit): they are kept this long, and each chart says
+# as of when.
 OFFICE_FIGURES_TTL = 300
 
 
@@ -104,14 +105,17 @@ def _plural(n, word) -> str:
 
 # ------------------------------------------------------------ reviews by state
 def reviews_by_state(*, user) -> Chart:
-    counts = dict(Review.objects.visible_to(user).order_by().values_list("status").annotate(n=Count("pk")))
+    counts, at = _program_wide(
+        "states", user=user,
+        compute=lambda: dict(Review.objects.visible_to(user).order_by().values_list("status").annotate(n=Count("pk"))),
+    )
     rows = [(label, [(value, label, counts.get(value, 0))], str(counts.get(value, 0))) for value, label in ReviewStatus.choices]
     table = [[label, counts.get(value, 0)] for value, label in ReviewStatus.choices]
     total = sum(counts.values())
     return _layout(
         "states", "Reviews by state", f"{_plural(total, 'review')}: "
         + ", ".join(f"{n} {label.lower()}" for label, n in table) + ".",
-        rows, legend=[], columns=["State", "Reviews"], table=table, totals=["All reviews", total],
+        rows, legend=[], columns=["State", "Reviews"], table=table, totals=["All reviews", total], note=_as_of(at),
     )
 
 
