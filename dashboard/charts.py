@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 
 from findings.models import Finding, Severity
+from dashboard.inbox import COUNT_CAP, shown
 from portal.charts import stack
 from reviews.models import ClockStop, Review, ReviewStatus
 from reviews.window import window_spans
@@ -128,7 +129,8 @@ def window_burn_down(*, user, now: datetime | None = None) -> Chart:
     active_reviews = Review.objects.visible_to(user).filter(
         status=ReviewStatus.IN_REVIEW, window_start__isnull=False, window_end__isnull=False
     )
-    count = active_reviews.order_by().count()
+    # Counted to COUNT_CAP ("1,000+" beyond: 66,000 active reviews took 19 ms to count on each visit).
+    count = active_reviews.order_by()[: COUNT_CAP + 1].count()
     active = list(active_reviews.select_related("model").order_by("window_end", "id")[:BURN_DOWN_ROWS])
     stops: dict[int, list] = {}
     if active:
@@ -145,10 +147,10 @@ def window_burn_down(*, user, now: datetime | None = None) -> Chart:
         text = f"{s.overdue} d past the end" if s.overdue else f"{s.remaining} d left" + (" (stopped)" if s.clock_stopped else "")
         rows.append((label, parts, text))
         table.append([f"{r.model} review #{r.pk}", s.elapsed, s.stopped, s.remaining, s.overdue])
-    note = "" if count <= len(active) else f"The {len(active)} of {count} active reviews nearest their end."
+    note = "" if count <= len(active) else f"The {len(active)} of {shown(count)} active reviews nearest their end."
     return _layout(
         "burn_down", "Window burn-down of active reviews",
-        f"{_plural(count, 'active review')}; for each, the days elapsed on the clock, the days the clock stood, "
+        f"{shown(count)} active review{'' if count == 1 else 's'}; for each, the days elapsed on the clock, the days the clock stood, "
         "and the days remaining or past the end.",
         rows,
         legend=[("elapsed", "Elapsed"), ("stopped", "Clock stopped"), ("remaining", "Remaining"), ("overdue", "Past the end")],

@@ -151,3 +151,18 @@ def test_program_office_figures_are_kept_for_minutes_and_say_as_of_when(demo, se
     down = findings_by_severity(user=admin)
     assert down.totals == ["All agencies", 1, 2, 1, 0, 0, 4] and down.note == ""
     assert rfi_turnaround(user=admin).note == ""
+
+
+def test_window_burn_down_counts_to_the_cap(demo, monkeypatch):
+    from dashboard import charts, inbox
+
+    now = timezone.now()
+    place_windows(demo, now)
+    monkeypatch.setattr(charts, "BURN_DOWN_ROWS", 1)
+    assert window_burn_down(user=demo["admin"], now=now).note == "The 1 of 3 active reviews nearest their end."
+    monkeypatch.setattr(charts, "COUNT_CAP", 2)
+    monkeypatch.setattr(inbox, "COUNT_CAP", 2)
+    chart = window_burn_down(user=demo["admin"], now=now)
+    assert chart.note == "The 1 of 2+ active reviews nearest their end."
+    assert chart.desc.startswith("2+ active reviews; ")
+    assert len(chart.table) == 1
