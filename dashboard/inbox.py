@@ -117,24 +117,25 @@ class Inbox:
 
 def _rows(qs, order) -> tuple[int, list]:
     """The first LIMIT rows of ``qs`` in ``order`` and the count (at most
-    COUNT_CAP + 1), in two statements: a count over the whole set in the same
-    statement as the rows (``COUNT(*) OVER ()``) makes PostgreSQL build and
-    sort every row before the first LIMIT come out — 0.2–0.5 s for the program
-    office at 100,000 reviews (bench pages) — where the count alone reads an
-    index and the rows stop at LIMIT."""
+    COUNT_CAP + 1).
+
+    Most sections hold a few rows: up to LIMIT + 1 are read unordered first,
+    and when no more than LIMIT come back they are the whole section — one
+    statement, sorted here as PostgreSQL would (ascending, NULLs last; a test
+    pins the order against the database's). With ORDER BY … LIMIT the planner
+    walks an ordered index through every review the user sees, looking for
+    rows that are not there (0.5 s for a user on 20,000 reviews with nothing
+    in the section). A fuller section takes two more statements: its count
+    apart from its rows (``COUNT(*) OVER ()`` in the rows' statement makes
+    PostgreSQL build and sort every row before the first LIMIT come out —
+    0.2–0.5 s for the program office at 100,000 reviews), then the first
+    LIMIT in order."""
+    if not any(name.startswith("-") or "__" in name for name in order):
+        rows = list(qs.order_by()[: LIMIT + 1])
+        if len(rows) <= LIMIT:
+            return len(rows), sorted(rows, key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
     count = qs.order_by()[: COUNT_CAP + 1].count()
-    if count > LIMIT:
-        return count, list(qs.order_by(*order)[:LIMIT])
-    # Few rows: all of them, unordered, sorted here as PostgreSQL would (ascending,
-    # NULLs last). With ORDER BY … LIMIT the planner walks an ordered index
-    # through every review the user sees, looking for rows that are not there
-    # (0.5 s for a user on 20,000 reviews with nothing in the section).
-    if any(name.startswith("-") or "__" in name for name in order):
-        return count, list(qs.order_by(*order)[:LIMIT])
-    rows = list(qs.order_by()[: LIMIT + 1])
-    if len(rows) > LIMIT:  # more arrived since the count: let the database order them
-        return count, list(qs.order_by(*order)[:LIMIT])
-    return count, sorted(rows, key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
+    return count, list(qs.order_by(*order)[:LIMIT]) if count else []
 
 
 def _ascending(value):
