@@ -63,15 +63,15 @@ def test_walk_gives_up_past_the_last_batch_and_the_scoped_query_answers(demo, wa
 
 
 def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
-    from search import selectors
+    from search.selectors import common
 
-    monkeypatch.setattr(selectors, "CAP", 5)
+    monkeypatch.setattr(common, "CAP", 5)
     _findings(demo, demo["atlas_mini"], 7, "saffron", share=True)
     _findings(demo, demo["atlas_mini"], 2, "saffron", share=False)  # NSA's own, internal: CISA never sees them
     monkeypatch.setattr(probe, "reach_for_matches", lambda user, cap: None)
     scoped = {who: _found(demo[who], "saffron")[0] for who in ("reviewer_cisa", "reviewer_nsa", "liaison_northwind")}
     monkeypatch.undo()
-    monkeypatch.setattr(selectors, "CAP", 5)
+    monkeypatch.setattr(common, "CAP", 5)
     monkeypatch.setattr(probe, "walks_matches", lambda seen, reviews, cap: True)
     walked = {who: _found(demo[who], "saffron")[0] for who in ("reviewer_cisa", "reviewer_nsa", "liaison_northwind")}
     assert scoped == walked == {"reviewer_cisa": 6, "reviewer_nsa": 6, "liaison_northwind": 0}

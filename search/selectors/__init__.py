@@ -1,0 +1,45 @@
+"""Search over what the user may see: reviews (and their models), documents
+(title, file name, and the text of the versions the user may read),
+questions with their thread, and findings.
+
+Scoped by construction: every result set starts from the model's
+``visible_to(user)`` (the reach index), material from
+``reviews.selectors.material_of`` / ``documents_of`` (the terms gate and the
+agency's certificate of return), a version's text from
+``DocumentVersion.objects.readable_by(user)`` (the scan and marking rules of
+fetching it). Counts and snippets come from the same scoped sets. On
+PostgreSQL matching is full-text (stored ``tsvector`` columns, GIN indexes,
+English configuration; ``word*`` prefixes, ``"phrases"``; pg_trgm for names
+and file names); on SQLite it is a case-insensitive match of every word.
+
+The package: ``common`` (filters, results, matching, the walk), one module
+per kind (``reviews``, ``documents``, ``material`` for questions and
+findings) and ``choices`` (the filter options).
+"""
+
+from __future__ import annotations
+
+from .. import probe
+from ..query import parse
+from . import common
+from .choices import CHOICES_TTL, filter_choices
+from .common import KINDS, Filters, Hit, Results, Section
+from .documents import _documents, document_branches
+from .material import _findings, _rfis
+from .reviews import _reviews
+
+__all__ = ["CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "document_branches", "filter_choices", "search"]
+
+
+def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) -> Results:
+    """Results per kind (the first ``limit`` of each, best first) and their
+    counts (each capped at ``common.CAP``)."""
+    parsed = parse(text)
+    sections = []
+    if not parsed.empty:
+        reach = probe.reach_for_matches(user, cap=common.CAP)
+        for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings)):
+            if filters.wants(kind):
+                count, hits = run(user, parsed, filters, limit, reach)
+                sections.append(Section(kind, KINDS[kind], count, hits))
+    return Results(parsed, sections)

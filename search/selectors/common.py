@@ -1,0 +1,242 @@
+"""What every kind of search shares: the filters and results, the matching
+(full text, phrase pairs, headlines; SQLite's word match), and the walk
+from candidates to confirmed ids (``Walk``, ``_found_ids``: search/probe.py)."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+from django.contrib.postgres.search import SearchHeadline
+from django.db import connection
+from django.db.models import BooleanField, Case, Func, Q, Value, When
+from django.db.models.functions import Lower
+from django.utils.safestring import SafeString, mark_safe
+
+from reviews.models import Review
+from reviews.querysets import CsvIds, reach_of
+
+from .. import probe
+from ..query import LiteralQuery, Parsed, tsquery_text
+from ..vectors import Pairs, Vector
+
+KINDS = {"review": "Reviews", "document": "Documents", "rfi": "Questions", "finding": "Findings"}
+CAP = 100  # counts above this show as "100+" (each kind's search stops there)
+# ts_headline reads the text it highlights; a document's snippet comes from its first part.
+HEADLINE_CHARS = 60_000
+_OPEN, _CLOSE = "\u27e6", "\u27e7"  # highlight markers, turned into <mark> after escaping
+HEADLINE_OPTIONS = {"start_sel": _OPEN, "stop_sel": _CLOSE, "max_words": 30, "min_words": 12, "max_fragments": 2, "fragment_delimiter": " … "}
+
+
+@dataclass(frozen=True)
+class Filters:
+    kinds: tuple[str, ...] = ()  # empty: every kind
+    review_id: int | None = None
+    agency_id: int | None = None
+    company_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    marking_id: int | None = None
+
+    def wants(self, kind: str) -> bool:
+        if self.marking_id and kind != "document":
+            return False  # a handling marking is a document's
+        return not self.kinds or kind in self.kinds
+
+
+@dataclass
+class Hit:
+    kind: str
+    title: str
+    url: str
+    review: Review
+    snippet: SafeString
+    at: datetime
+    detail: str = ""
+
+
+@dataclass
+class Section:
+    kind: str
+    label: str
+    count: int
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > CAP
+
+    @property
+    def shown_count(self) -> str:
+        return f"{CAP}+" if self.capped else str(self.count)
+
+
+@dataclass
+class Results:
+    query: Parsed
+    sections: list[Section]
+
+    @property
+    def total(self) -> int:
+        return sum(min(s.count, CAP) for s in self.sections)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _dated(qs, filters: Filters, path: str = "created_at"):
+    if filters.date_from:
+        qs = qs.filter(**{f"{path}__date__gte": filters.date_from})
+    if filters.date_to:
+        qs = qs.filter(**{f"{path}__date__lte": filters.date_to})
+    return qs
+
+
+def _in_review(qs, filters: Filters, path: str = "review"):
+    if filters.review_id:
+        qs = qs.filter(**{f"{path}_id": filters.review_id})
+    if filters.company_id:
+        qs = qs.filter(**{f"{path}__company_id": filters.company_id})
+    return qs
+
+
+def _words(fields: list[str], words: list[str]) -> Q:
+    """SQLite: every word in one of ``fields``."""
+    condition = Q()
+    for word in words:
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        condition &= any_field
+    return condition
+
+
+def _mark(headline: str | None) -> SafeString:
+    """A headline from PostgreSQL with its markers: escaped, markers to <mark>."""
+    text = html.escape(" ".join((headline or "").split()))
+    return mark_safe(text.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>"))  # noqa: S308 — escaped above
+
+
+def _excerpt(text: str, words: list[str], width: int = 220) -> SafeString:
+    """SQLite: an excerpt around the first word found, every word marked."""
+    text = " ".join((text or "").split())
+    lower = text.lower()
+    found = [lower.find(w) for w in words if lower.find(w) >= 0]
+    start = max(0, min(found) - width // 3) if found else 0
+    piece = text[start : start + width]
+    out = html.escape(piece)
+    alternatives = "|".join(re.escape(html.escape(w)) for w in sorted(set(words), key=len, reverse=True) if w)
+    if alternatives:  # one pass, so a mark is never marked again
+        out = re.sub(f"({alternatives})", r"<mark>\1</mark>", out, flags=re.IGNORECASE)
+    return mark_safe(("… " if start else "") + out + (" …" if start + width < len(text) else ""))  # noqa: S308
+
+
+@lru_cache(maxsize=512)
+def _phrase_pairs(phrases: tuple[str, ...]) -> str | None:
+    """The adjacent-word pairs of the phrases, as tsquery text (``search_pairs``
+    of each phrase's own vector, so stemming and stop words agree with the
+    rows'); None when no phrase has two adjacent words."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT unnest(tsvector_to_array(search_pairs(to_tsvector('english'::regconfig, p)))) "
+            "FROM unnest(%s::text[]) AS p",
+            [list(phrases)],
+        )
+        pairs = sorted(row[0] for row in cursor.fetchall())
+    return tsquery_text(pairs) if pairs else None
+
+
+def _pairs(parsed: Parsed) -> LiteralQuery | None:
+    """What a row's ``search_pairs`` must match for the query's phrases to be
+    in it (a necessary condition, checked from a GIN index; the phrase itself
+    is then matched by the vector), or None: no required phrase."""
+    if not _postgres() or not parsed.required_phrases:
+        return None
+    text = _phrase_pairs(parsed.required_phrases)
+    return LiteralQuery(text) if text else None
+
+
+def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None):
+    """Rows of ``qs`` whose vector (``vector``: the table's own by default)
+    matches; when the query has a phrase, their pairs (``pairs_path``, or the
+    table's own column) first. The vector is then asked as a function, which
+    no index answers: the planner would otherwise also read the vector index
+    for every row holding the phrase's words (77,000 of 300,000 texts for
+    "red team") to intersect the pairs' few hundred with."""
+    vector = vector if vector is not None else Vector()
+    pairs = _pairs(parsed)
+    if not pairs:
+        return qs.alias(_v=vector).filter(_v=parsed.tsquery())
+    qs = qs.filter(**{pairs_path: pairs}) if pairs_path else qs.alias(_p=Pairs()).filter(_p=pairs)
+    matches = Func(vector, parsed.tsquery(), function="ts_match_vq", output_field=BooleanField())
+    return qs.alias(_m=matches).filter(_m=True)
+
+
+def _headline(expression, parsed: Parsed):
+    return SearchHeadline(expression, parsed.tsquery(), config="english", **HEADLINE_OPTIONS)
+
+
+def _exact_first(qs, expression, parsed: Parsed):
+    return qs.alias(_lower=Lower(expression)).annotate(
+        exact=Case(When(_lower=_normalised(parsed), then=Value(1)), default=Value(0))
+    )
+
+
+def _normalised(parsed: Parsed) -> str:
+    """What was typed without quotes or stars, lower-cased: compared with a title."""
+    return " ".join(parsed.raw.replace('"', " ").replace("*", " ").split()).lower()
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A branch walked from its matches (search/probe.py): ``candidates`` are
+    (id, review id) rows of every match, ``confirm(ids)`` the scoped ids among
+    them, ``scoped()`` the same branch as a scoped query (the fallback, built
+    only if the walk gives up)."""
+
+    candidates: object
+    confirm: object
+    scoped: object
+    reach: probe.Reach
+
+
+def _branch(scoped, reach: probe.Reach | None, candidates, confirm, *, user, review_path: str = "review_id"):
+    """A branch walked from its candidates (PostgreSQL): every match when
+    ``reach`` says to walk the matches; otherwise (a user who sees few
+    reviews) the matches on the user's reviews, read by review. Either way
+    ``confirm`` applies the scoped query to them. Elsewhere: ``scoped()``."""
+    if not _postgres():
+        return scoped()
+    if reach is None:
+        if not user.is_program_admin:  # the program office has no reach rows: it sees every review
+            candidates = candidates.filter(**{f"{review_path}__in": reach_of(user).values("review_id")})
+        reach = probe.Reach(None, 2 * (CAP + 1))
+    return Walk(candidates, confirm, scoped, reach)
+
+
+def _found_ids(branches) -> tuple[set[int], int]:
+    """The ids the branches find (at most CAP + 1 rows each, unordered and not
+    made distinct, so the database stops early) and their count, capped."""
+    ids: set[int] = set()
+    capped = False
+    for branch in branches:
+        found = None
+        if isinstance(branch, Walk):
+            found = probe.walk(branch.candidates, branch.confirm, branch.reach, cap=CAP)
+            branch = branch.scoped() if found is None else None
+        if found is None:
+            found = list(branch[: CAP + 1])
+        capped = capped or len(found) > CAP
+        ids.update(found)
+    return ids, CAP + 1 if capped else len(ids)
+
+
+def _by_ids(model, ids: set[int]):
+    """Rows of ``model`` with these ids (found within scope a moment ago)."""
+    if _postgres():
+        return model.objects.filter(pk__any_of=CsvIds(",".join(map(str, ids)), len(ids)))
+    return model.objects.filter(pk__in=ids)

@@ -1,0 +1,172 @@
+"""Documents matching a search: the title (GIN), the file name (pg_trgm) and
+the text of a version the user may read (walked from its candidates:
+search/probe.py), with the newest matching version's snippet."""
+
+from __future__ import annotations
+
+from functools import cache as once
+
+from django.contrib.postgres.search import SearchVectorExact
+from django.db.models import BooleanField, Case, F, Value, When
+from django.db.models.functions import Left
+from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from documents.models import Document, DocumentText, DocumentVersion
+from reviews.querysets import CsvIds
+from reviews.selectors import documents_of
+
+from .. import probe
+from ..query import Parsed
+from ..vectors import Vector
+from .common import (
+    HEADLINE_CHARS,
+    Filters,
+    Hit,
+    _branch,
+    _by_ids,
+    _dated,
+    _exact_first,
+    _excerpt,
+    _found_ids,
+    _headline,
+    _in_review,
+    _mark,
+    _matching,
+    _normalised,
+    _postgres,
+    _words,
+)
+
+
+def _readable_text_versions(user, parsed: Parsed, among=None):
+    """Versions of documents ``user`` sees (``among``: on those reviews) whose
+    text matches and which they may read."""
+    # Text exists only once a version's scan passed; pending and quarantined
+    # versions are left out for everyone, whatever readable_by allows.
+    versions = DocumentVersion.objects.visible_to(user, among=among).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
+    if _postgres():
+        return _matching(versions.filter(text__status="extracted"), parsed, F("text__search_vector"), "text__search_pairs")
+    return versions.filter(text__status="extracted").filter(_words(["text__text"], parsed.words))
+
+
+def _scoped_documents(qs, user, filters: Filters, path: str = ""):
+    """``qs`` (documents, or versions with ``path`` "document__") within the
+    user's scope, past the terms and certificate gate, and the filters."""
+    review = f"{path}review"
+    qs = documents_of(qs, user=user, review_path=review)
+    qs = _dated(_in_review(qs, filters, path=review), filters, path=f"{path}created_at")
+    if filters.agency_id:
+        qs = qs.filter(**{f"{review}__participations__agency_id": filters.agency_id})
+    if filters.marking_id:
+        qs = qs.filter(**{f"{path}marking_id": filters.marking_id})
+    return qs.order_by()
+
+
+def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach: probe.Reach | None = None) -> list:
+    """The documents ``user`` may see that match ``parsed``, one branch of
+    document ids per way of matching (PostgreSQL): the title (GIN) and the
+    file name (pg_trgm), read unscoped and then scoped (``_matches_first``);
+    the text of a version the user may read, walked from its candidates and
+    confirmed (``_branch``, search/probe.py). Each is asked with a limit."""
+    # The scoped querysets are built only when asked (building and compiling
+    # them is most of a search's Python time, and a walk that finds its ids
+    # never asks for the fallback).
+    scoped = once(lambda: _scoped_documents(Document.objects.visible_to(user), user, filters))
+
+    def texts_among(among=None):
+        texts = _scoped_documents(_readable_text_versions(user, parsed, among), user, filters, path="document__")
+        return texts.filter(document__purpose="review")
+
+    if not _postgres():
+        return [scoped().filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
+                texts_among().values_list("document_id", flat=True)]
+    matching_texts = _matching(DocumentText.objects.filter(status="extracted").order_by(), parsed, F("search_vector"), "search_pairs")
+    branches = [
+        _title_branch(scoped, parsed),
+        _branch(
+            lambda: texts_among().values_list("document_id", flat=True), reach,
+            matching_texts.values_list("version_id", "review_id"),
+            lambda ids, among: texts_among(among).filter(pk__any_of=ids).values_list("document_id", flat=True),
+            user=user,
+        ),
+    ]
+    name = _normalised(parsed)
+    if len(name) >= 3 and not parsed.prefix:
+        names = DocumentVersion.objects.filter(original_name__icontains=name).order_by().values_list("document_id", flat=True)
+        branches.append(_matches_first(scoped, names))
+    return branches
+
+
+TITLE_MATCHES = 5000
+
+
+def _title_branch(scoped, parsed: Parsed):
+    """Titles are short and few match a query: their ids come off the GIN index
+    first (unscoped, at most TITLE_MATCHES), then the scope is applied to them
+    — the planner misjudges how many titles a prefix matches and would walk
+    the user's documents instead. Past that many, the scoped query decides."""
+    matches = Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by()
+    return _matches_first(scoped, matches.values_list("pk", flat=True))
+
+
+def _matches_first(scoped, matches):
+    """``scoped()`` documents among ``matches`` (document ids off an index: the
+    title's GIN or the file name's pg_trgm), read unscoped first (at most
+    TITLE_MATCHES) so the planner cannot walk the user's documents instead."""
+    ids = list(matches[: TITLE_MATCHES + 1])
+    if not ids:
+        return []  # nothing to scope: no statement
+    if len(ids) > TITLE_MATCHES:
+        return scoped().filter(pk__in=matches).values_list("pk", flat=True)
+    return scoped().filter(pk__any_of=CsvIds(",".join(map(str, set(ids))), len(set(ids)))).values_list("pk", flat=True)
+
+
+def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+    ids, count = _found_ids(document_branches(user, parsed, filters, reach))
+    if not ids:
+        return 0, []
+    rows = _by_ids(Document, ids)
+    if _postgres():
+        rows = rows.annotate(title_hit=SearchVectorExact(Vector(), parsed.tsquery()))
+    else:
+        rows = rows.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
+    rows = _exact_first(rows, F("title"), parsed)
+    rows = list(rows.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit])
+    snippets = _document_snippets(user, parsed, [d for d in rows if not d.title_hit])
+    hits = []
+    for doc in rows:
+        if doc.pk in snippets:
+            number, snippet = snippets[doc.pk]
+            detail = f"{doc.get_kind_display()} · text of version {number}"
+        else:
+            snippet = _title_mark(doc.title, parsed)
+            detail = doc.get_kind_display()
+        hits.append(
+            Hit("document", doc.title, reverse("document_detail", kwargs={"pk": doc.pk}), doc.review, snippet, doc.created_at,
+                detail=f"{detail} · {doc.marking.short_label or doc.marking}")
+        )
+    return count, hits
+
+
+def _title_mark(title: str, parsed: Parsed) -> SafeString:
+    """A title matched by its words or file name: the typed words marked in it."""
+    return _excerpt(title, [w for w in parsed.words if len(w) > 1])
+
+
+def _document_snippets(user, parsed: Parsed, documents: list[Document]) -> dict[int, tuple[int, SafeString]]:
+    """For documents found by their text: (version number, highlighted snippet)
+    from the newest matching version the user may read."""
+    if not documents:
+        return {}
+    among = {d.review_id for d in documents}
+    versions = _readable_text_versions(user, parsed, among).filter(document_id__in=[d.pk for d in documents])
+    if _postgres():
+        versions = versions.annotate(snippet=_headline(Left("text__text", HEADLINE_CHARS), parsed))
+    else:
+        versions = versions.annotate(snippet=F("text__text"))
+    found: dict[int, tuple[int, SafeString]] = {}
+    for document_id, number, snippet in versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet"):
+        if document_id not in found:
+            found[document_id] = (number, _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words))
+    return found
