@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
@@ -87,9 +88,16 @@ def endpoint_add(request, pk: int):
     return _page(request, review, standing, endpoint_form=form)
 
 
+def _model_access_page(request, pk: int) -> str:
+    return reverse("review_model_access", kwargs={"pk": pk})
+
+
 @sensitive_post_parameters("issue-secret", "issue-username")  # never in an error report
 @login_required
 @require_POST
+# Granting access to the model needs a recent sign-in; the POST carries the
+# secret or a file, so it is not kept for replay (accounts.stepup).
+@step_up_required(replay=False, then=_model_access_page)
 def credential_issue(request, pk: int):
     review, standing = _review(request, pk)
     if not standing.may_issue_credentials:
@@ -116,6 +124,7 @@ def credential_issue(request, pk: int):
 @sensitive_post_parameters()
 @login_required
 @require_POST
+@step_up_required(replay=False, then=_model_access_page)
 def credentials_import(request, pk: int):
     review, standing = _review(request, pk)
     if not standing.may_issue_credentials:
@@ -184,6 +193,7 @@ def _company_act(request, pk: int, action, done: str):
 
 @login_required
 @require_POST
+@step_up_required  # revoking access, like a review's (accounts.stepup); the reason is replayed
 def credential_revoke(request, pk: int):
     return _company_act(request, pk, services.credential_revoke, "Credential revoked; it can no longer be revealed.")
 

@@ -362,3 +362,59 @@ def test_on_a_shared_review_another_agency_sees_none_of_the_credentials(demo, lo
     assert "Riley" not in cisa_lead.content.decode() and "NSA reviewer 1" not in cisa_lead.content.decode()
     company = login(liaison).get(url)
     assert sorted(r.who for r in company.context["rows"]) == ["CISA reviewer 1", "NSA reviewer 1"]
+
+
+def _stale_session(client) -> None:
+    """The session's sign-in an hour old: past PORTAL_STEP_UP_MINUTES."""
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    session = client.session
+    stale = timezone.now().timestamp() - 3600
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [dict(r, at=stale) for r in session[AUTHENTICATION_METHODS_SESSION_KEY]]
+    session.save()
+
+
+def test_issuing_with_a_stale_sign_in_keeps_nothing_and_asks_to_reauthenticate(world, login):
+    """Granting access steps up; the POST holds a secret, so it is not kept
+    in the session for replay: after reauthentication the liaison lands on
+    the model-access page and enters it again."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.contrib.sessions.models import Session
+
+    review, liaison = world["review"], world["liaison_northwind"]
+    client = login(liaison)
+    _stale_session(client)
+    page = reverse("review_model_access", kwargs={"pk": review.pk})
+    response = client.post(
+        reverse("model_access_credential_issue", kwargs={"pk": review.pk}),
+        {"issue-endpoint": world["endpoint"].pk, "issue-reviewer": "NSA reviewer 1", "issue-kind": "api_key", "issue-secret": SECRET},
+    )
+    assert response.status_code == 302 and response["Location"].startswith(reverse("mfa_reauthenticate"))
+    assert parse_qs(urlsplit(response["Location"]).query)["next"] == [page]
+    assert not Credential.objects.exists()
+    stored = Session.objects.get(session_key=client.session.session_key).session_data
+    assert SECRET not in str(client.session.load()) and SECRET not in stored
+    imported = client.post(
+        reverse("model_access_credentials_import", kwargs={"pk": review.pk}),
+        {"import-endpoint": world["endpoint"].pk, "import-kind": "token",
+         "import-file": SimpleUploadedFile("keys.csv", f"NSA reviewer 2,{SECRET}\n".encode())},
+    )
+    assert imported["Location"].startswith(reverse("mfa_reauthenticate")) and not Credential.objects.exists()
+    # Freshly signed in, the same form issues it.
+    fresh = login(liaison)
+    done = fresh.post(
+        reverse("model_access_credential_issue", kwargs={"pk": review.pk}),
+        {"issue-endpoint": world["endpoint"].pk, "issue-reviewer": "NSA reviewer 1", "issue-kind": "api_key", "issue-secret": SECRET},
+    )
+    assert done.status_code == 302 and done["Location"] == page
+    assert Credential.objects.get().reviewer == world["first"]
+
+
+def test_revoking_with_a_stale_sign_in_asks_to_reauthenticate_first(world, issued, login):
+    client = login(world["liaison_northwind"])
+    _stale_session(client)
+    response = client.post(reverse("credential_revoke", kwargs={"pk": issued.pk}), {"revoke-reason": "Key leaked"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("mfa_reauthenticate"))
+    issued.refresh_from_db()
+    assert issued.revoked_at is None
