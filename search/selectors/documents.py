@@ -39,12 +39,18 @@ from .common import (
 )
 
 
-def _readable_text_versions(user, parsed: Parsed, among=None):
+def _readable_text_versions(user, parsed: Parsed, among=None, *, matched: bool = False):
     """Versions of documents ``user`` sees (``among``: on those reviews) whose
-    text matches and which they may read."""
+    text matches and which they may read. ``matched``: the caller asks only
+    about versions whose extracted text matched a moment ago (a walk's
+    candidates), so the scope and reading rules are applied without
+    matching the text again — a join and each candidate's vector read from
+    its out-of-line storage fewer."""
     # Text exists only once a version's scan passed; pending and quarantined
     # versions are left out for everyone, whatever readable_by allows.
     versions = DocumentVersion.objects.visible_to(user, among=among).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
+    if matched:
+        return versions
     if _postgres():
         return _matching(versions.filter(text__status="extracted"), parsed, F("text__search_vector"), "text__search_pairs")
     return versions.filter(text__status="extracted").filter(_words(["text__text"], parsed.words))
@@ -74,8 +80,8 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     # never asks for the fallback).
     scoped = once(lambda: _scoped_documents(Document.objects.visible_to(user), user, filters))
 
-    def texts_among(among=None):
-        texts = _scoped_documents(_readable_text_versions(user, parsed, among), user, filters, path="document__")
+    def texts_among(among=None, matched=False):
+        texts = _scoped_documents(_readable_text_versions(user, parsed, among, matched=matched), user, filters, path="document__")
         return texts.filter(document__purpose="review")
 
     if not _postgres():
@@ -87,7 +93,7 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
         _branch(
             lambda: texts_among().values_list("document_id", flat=True), reach,
             matching_texts.values_list("version_id", "review_id"),
-            lambda ids, among: texts_among(among).filter(pk__any_of=ids).values_list("document_id", flat=True),
+            lambda ids, among: texts_among(among, matched=True).filter(pk__any_of=ids).values_list("document_id", flat=True),
             user=user,
         ),
     ]
