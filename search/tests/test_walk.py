@@ -99,3 +99,18 @@ def test_visible_to_among_is_visible_to_on_those_reviews(demo, material, role):
         assert set(model.objects.visible_to(user, among=among).values_list("pk", flat=True)) == expected, (role, model)
         assert not model.objects.visible_to(user, among=[]).exists()
     assert Review.objects.filter(pk__in=among).count() == 2
+
+
+def test_connections_start_every_scan_at_the_first_page(db):
+    """What keeps a search's unordered candidates the same from one run to the
+    next on large tables (search/apps.py): every connection the portal opens
+    turns synchronized sequential scans off."""
+    from django.db import connections
+
+    fresh = connections.create_connection("default")  # a new connection: connection_created fires
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW synchronize_seqscans")
+            assert cursor.fetchone()[0] == "off"
+    finally:
+        fresh.close()
