@@ -12,6 +12,9 @@ is sent to prove themselves again:
   their account is bound to one (sso.views.step_up);
 * otherwise through allauth's reauthentication, a second factor first.
 
+The round trip through an identity provider cannot carry a POST: the person
+comes back to the page they acted from (its same-site Referer) and acts again.
+
 Usage::
 
     from accounts.stepup import step_up_required
@@ -64,6 +67,19 @@ def recently_authenticated(request, *, minutes: int | None = None) -> bool:
     )
 
 
+def _referring_page(request) -> str | None:
+    """The same-site page a form was sent from (its path and query), if any."""
+    from urllib.parse import urlsplit
+
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    referer = request.headers.get("Referer", "")
+    if not referer or not url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return None
+    parts = urlsplit(referer)
+    return parts.path + (f"?{parts.query}" if parts.query else "") or None
+
+
 def step_up_redirect(request, *, replay: bool = True, then: str | None = None):
     """Sends the user to authenticate again (IdP or allauth): afterwards the
     request is replayed, or (``replay=False``) they land on ``then`` with
@@ -72,13 +88,24 @@ def step_up_redirect(request, *, replay: bool = True, then: str | None = None):
     from allauth.account.internal.flows.reauthentication import suspend_request
     from allauth.socialaccount.models import SocialAccount
 
+    from django.contrib import messages
+
     binding = SocialAccount.objects.filter(user=request.user).values_list("provider", flat=True).first()
     if not replay:
-        from django.contrib import messages
-
         messages.info(request, "Confirm it is you, then enter it again: nothing you sent was kept.")
     if binding:
-        query = urlencode({"next": request.get_full_path() if replay else then})
+        # The round trip through the identity provider cannot carry a POST: the
+        # person comes back to the page they acted from and acts again. (Its own
+        # URL ends on a 405 for POST-only views; browsers send the Referer under
+        # the portal's same-origin policy, and without one the URL is all there is.)
+        if not replay:
+            target = then
+        elif request.method in UNSAFE:
+            target = _referring_page(request) or request.get_full_path()
+            messages.info(request, "Confirm it is you at your identity provider, then do it again: it was not done yet.")
+        else:
+            target = request.get_full_path()
+        query = urlencode({"next": target})
         return HttpResponseRedirect(f"{reverse('sso_step_up', kwargs={'slug': binding})}?{query}")
     methods = get_adapter(request).get_reauthentication_methods(request.user)
     if not methods:

@@ -85,3 +85,39 @@ def test_a_view_only_document_needs_a_recent_sign_in_a_plain_one_does_not(demo, 
         assert parse_qs(urlsplit(response["Location"]).query)["next"] == [reverse("version_view", kwargs={"pk": version.pk})]
     finally:
         traveller.stop()
+
+
+def test_an_idp_bound_account_steps_up_there_and_comes_back_to_the_page_it_acted_from(demo, login):
+    """The IdP round trip cannot replay a POST: the lead comes back to the
+    access page (the same-site Referer, never a foreign one) and revokes
+    again; nothing was revoked meanwhile. Before, ``next`` was the POST-only
+    URL itself: a 405 after signing in at the IdP (still the fallback
+    without a usable Referer)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from allauth.socialaccount.models import SocialAccount
+
+    lead, atlas = demo["lead_nsa"], demo["atlas"]
+    client = login(lead)
+    SocialAccount.objects.create(user=lead, provider="nsa-piv", uid="piv-lead-1")
+    page = reverse("review_access", kwargs={"pk": atlas.pk})
+    revoke = reverse("review_access_revoke", kwargs={"pk": atlas.pk})
+    form = {"subject": f"user:{demo['reviewer_nsa'].pk}", "reason": "Left the team"}
+    before = AccessChange.objects.count()
+    traveller = _stale(client)
+    try:
+        from_page = client.post(revoke, form, HTTP_REFERER=f"http://testserver{page}?tab=people")
+        without = client.post(revoke, form)
+        foreign = client.post(revoke, form, HTTP_REFERER="https://elsewhere.example/reviews/1/access/")
+    finally:
+        traveller.stop()
+
+    def step_up(response):
+        assert response.status_code == 302
+        location = urlsplit(response["Location"])
+        assert location.path == reverse("sso_step_up", kwargs={"slug": "nsa-piv"})
+        return parse_qs(location.query)["next"]
+
+    assert step_up(from_page) == [f"{page}?tab=people"]
+    assert step_up(without) == step_up(foreign) == [revoke]
+    assert AccessChange.objects.count() == before
