@@ -264,9 +264,12 @@ class Standing:
     def may_reopen_rfi(self) -> bool:
         return self.in_review and self.rfi_side is not None
 
-    @property
-    def may_close_rfi(self) -> bool:
-        return self.is_program_office or self.acts_for_agency
+    def may_close_rfi(self, rfi) -> bool:
+        """The asking agency (acting on the review), or the program office: an
+        agency following a shared question does not close it for the agency
+        that asked (no agency acts for another; a follower who needs more asks
+        again by reopening it)."""
+        return self.is_program_office or (self.acts_for_agency and rfi.agency_id == self.agency_id)
 
     @property
     def is_participating_lead(self) -> bool:

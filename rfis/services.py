@@ -236,14 +236,14 @@ def rfi_reopen(*, rfi_id: int, actor, body: str) -> InformationRequest:
 
 @transaction.atomic
 def rfi_close(*, rfi_id: int, actor, body: str = "") -> InformationRequest:
-    """The agency side closes an RFI (open or answered → closed).
+    """The asking agency (or the program office) closes an RFI (open or answered → closed).
 
     Side effects: an optional note joins the thread; closing a waiting
     blocking RFI resumes the clock; audit ``rfi.close``.
     """
     rfi, standing = _locked(rfi_id, actor)
-    if not standing.may_close_rfi:
-        raise NotAllowed("Only the agencies close their requests.")
+    if not standing.may_close_rfi(rfi):
+        raise NotAllowed("Only the agency that asked this question, or the program office, closes it.")
     if rfi.status == RfiStatus.CLOSED:
         raise RfiError("This request is already closed.")
     previous = rfi.status

@@ -56,7 +56,7 @@ def rfi_detail(request, pk: int):
             "thread": selectors.rfi_thread(rfi=rfi),
             "answer_form": RfiAnswerForm(prefix="answer") if rfi.status == RfiStatus.OPEN and standing.may_answer_rfi else None,
             "reopen_form": RfiMessageForm(prefix="reopen") if rfi.status != RfiStatus.OPEN and standing.may_reopen_rfi else None,
-            "close_form": RfiCloseForm(prefix="close") if rfi.status != RfiStatus.CLOSED and standing.may_close_rfi else None,
+            "close_form": RfiCloseForm(prefix="close") if rfi.status != RfiStatus.CLOSED and standing.may_close_rfi(rfi) else None,
             "may_follow": standing.may_follow_rfi(rfi),
             "liaisons": selectors.company_liaisons(review=rfi.review) if standing.may_answer_rfi else None,
             "may_publish_faq": (
@@ -108,7 +108,8 @@ def _act(request, pk: int, *, allowed: str, action, form_class, prefix: str, don
     rfi = selectors.rfi_get(user=request.user, pk=pk)
     standing = review_selectors.standing_get(user=request.user, review=rfi.review_id)
     standing.require_material()
-    if not getattr(standing, allowed):
+    rule = getattr(standing, allowed)
+    if not (rule(rfi) if callable(rule) else rule):
         raise Http404
     form = form_class(request.POST, request.FILES, prefix=prefix)
     if not form.is_valid():

@@ -237,3 +237,34 @@ def test_blocking_question_stops_the_clock_once_however_many_agencies_follow(dem
     assert list(ReviewTransition.objects.filter(review=review, name__startswith="clock_").values_list("name", flat=True)) == [
         "clock_stop", "clock_resume",
     ]
+
+
+def test_only_the_asking_agency_or_the_program_office_closes_a_shared_question(demo, login):
+    """No agency acts for another: CISA follows NSA's question and sees it,
+    but neither closes it nor gets the form; NSA's reviewer and the program
+    office do."""
+    from portal.errors import NotAllowed
+
+    rfi = _ask(demo)
+    services.rfi_follow(rfi_id=rfi.pk, actor=demo["reviewer_cisa"])
+    for who in ("reviewer_cisa", "lead_cisa"):
+        with pytest.raises(NotAllowed):
+            services.rfi_close(rfi_id=rfi.pk, actor=demo[who])
+        client = login(demo[who], accept_terms_for=[demo["atlas_mini"]])
+        page = client.get(reverse("rfi_detail", kwargs={"pk": rfi.pk})).content.decode()
+        assert 'action="{}"'.format(reverse("rfi_close", kwargs={"pk": rfi.pk})) not in page
+        assert client.post(reverse("rfi_close", kwargs={"pk": rfi.pk}), {"close-body": "Done"}).status_code == 404
+    rfi.refresh_from_db()
+    assert rfi.status == RfiStatus.OPEN and not rfi.messages.filter(kind="close").exists()
+
+    asker = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas_mini"]])
+    page = asker.get(reverse("rfi_detail", kwargs={"pk": rfi.pk})).content.decode()
+    assert 'action="{}"'.format(reverse("rfi_close", kwargs={"pk": rfi.pk})) in page
+    assert asker.post(reverse("rfi_close", kwargs={"pk": rfi.pk}), {"close-body": "Resolved."}).status_code == 302
+    rfi.refresh_from_db()
+    assert rfi.status == RfiStatus.CLOSED
+
+    other = _ask(demo, who="reviewer_cisa", subject="Rate limits on the eval API", question="What are the rate limits?")
+    services.rfi_close(rfi_id=other.pk, actor=demo["admin"])
+    other.refresh_from_db()
+    assert other.status == RfiStatus.CLOSED
