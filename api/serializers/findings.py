@@ -39,9 +39,32 @@ class FindingSerializer(serializers.ModelSerializer):
 
 class FindingDetailSerializer(FindingSerializer):
     events = FindingEventSerializer(many=True, read_only=True)
+    attachments = serializers.SerializerMethodField(
+        help_text="Evidence files of the finding and its retests (whoever sees the finding sees them): the agency "
+        "that added each (never the person), the latest version's name, size, SHA-256 and scan state, an "
+        "evaluation log's task, model and scores, and where the browser downloads it."
+    )
 
     class Meta(FindingSerializer.Meta):
-        fields = [*FindingSerializer.Meta.fields, "events"]
+        fields = [*FindingSerializer.Meta.fields, "events", "attachments"]
+
+    def get_attachments(self, finding) -> list[dict]:
+        from django.urls import reverse
+
+        from findings.selectors import finding_attachments
+
+        rows = []
+        for a in finding_attachments(finding=finding):
+            version = a.version
+            rows.append({
+                "id": a.pk, "stage": a.stage, "title": a.document.title, "marking": str(a.document.marking),
+                "agency": a.agency.acronym if a.agency_id else None, "added_at": a.added_at,
+                "file_name": version.original_name if version else None, "size": version.size if version else None,
+                "sha256": version.sha256 if version else None, "scan_status": version.scan_status if version else None,
+                "log_summary": a.log_summary or None,
+                "download_url": reverse("finding_evidence_download", kwargs={"pk": a.pk}),
+            })
+        return rows
 
 
 class _FindingFields(StrictSerializer):

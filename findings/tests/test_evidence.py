@@ -255,3 +255,37 @@ def test_evidence_upload_view_attaches_the_file(demo, login):
     evidence = FindingEvidence.objects.get()
     assert evidence.finding == finding and evidence.document.title == "recon.json"
     assert evidence.log_summary["task"] == "cyber_ctf_recon"
+
+
+@pytest.mark.parametrize(("sharing", "expected"), [
+    ("internal", {"admin": 200, "reviewer_nsa": 200, "reviewer_cisa": 404, "liaison_northwind": 404}),
+    ("company", {"admin": 200, "reviewer_nsa": 200, "reviewer_cisa": 200, "liaison_northwind": 200}),
+])
+def test_evidence_listed_in_the_api_finding_for_exactly_those_who_see_it(demo, sharing, expected):
+    """GET /api/v1/findings/{id}/ lists the finding's evidence files — the
+    agency that added each, never the person — to whoever sees the finding."""
+    from rest_framework.test import APIClient
+
+    from reviews.services import terms_accept
+
+    finding = _finding(demo)
+    content = b"user: hi\nmodel: ...\n"
+    evidence = _attach(demo, finding, content=content)
+    if sharing != "internal":
+        services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing=sharing)
+    seen = {}
+    for role in expected:
+        if role != "admin":
+            terms_accept(review=demo["atlas_mini"], user=demo[role])
+        api = APIClient()
+        api.force_authenticate(demo[role])
+        response = api.get(f"/api/v1/findings/{finding.pk}/")
+        seen[role] = response.status_code
+        if response.status_code == 200:
+            [row] = response.json()["attachments"]
+            assert row["id"] == evidence.pk and row["stage"] == "finding" and row["agency"] == "NSA"
+            assert row["file_name"] == "transcript.txt" and row["size"] == len(content)
+            assert row["sha256"] == hashlib.sha256(content).hexdigest()
+            assert row["download_url"] == reverse("finding_evidence_download", kwargs={"pk": evidence.pk})
+            assert "added_by" not in row and demo["reviewer_nsa"].email not in json.dumps(response.json())
+    assert seen == expected
