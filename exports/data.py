@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.people import person_label
 
-SCHEMA_VERSION = "1.1"  # 1.1: findings carry their lifecycle status, company response, retest and taxonomy
+SCHEMA_VERSION = "1.2"  # 1.1: findings carry their lifecycle status, company response, retest and taxonomy; 1.2: their evidence files
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "review-export-1.schema.json"
 SCHEMA_ID = "https://frontier-review-portal.example/schemas/review-export-1.schema.json"
 
@@ -52,7 +52,7 @@ def review_export(*, review, user) -> dict:
     from ``review_page_get``). Reads only; records nothing (see ``exports.services``).
     """
     from documents.models import Document, DocumentVersion
-    from findings.models import Finding, FindingComment
+    from findings.models import Finding, FindingComment, FindingEvidence
     from readiness.models import ChecklistItem
     from reviews.selectors import review_assignments, review_extensions, review_timeline
     from rfis.models import InformationRequest, RfiMessage
@@ -181,6 +181,24 @@ def review_export(*, review, user) -> dict:
         .prefetch_related("taxonomy")
         .order_by("created_at", "id")
     )
+    findings = list(findings)
+    attachments: dict[int, list] = {}
+    latest: dict[int, object] = {}
+    evidence = (
+        FindingEvidence.objects.filter(finding__in=[f.pk for f in findings])
+        .select_related("document__marking", "agency").order_by("added_at", "id")
+    )
+    evidence = list(evidence)
+    for version in DocumentVersion.objects.filter(document__in=[e.document_id for e in evidence]).order_by("document_id", "number"):
+        latest[version.document_id] = version  # the last one read is the newest
+    for e in evidence:
+        version = latest.get(e.document_id)
+        attachments.setdefault(e.finding_id, []).append({
+            "id": e.pk, "stage": e.stage, "title": e.document.title, "marking": str(e.document.marking),
+            "agency": e.agency.acronym if e.agency_id else None, "added_at": _dt(e.added_at),
+            "file_name": version.original_name if version else None, "size": version.size if version else None,
+            "sha256": version.sha256 if version else None, "scan_status": version.scan_status if version else None,
+        })
     for f in findings:
         row = {
             "id": f.pk, "agency": f.agency.acronym, "title": f.title,
@@ -195,6 +213,7 @@ def review_export(*, review, user) -> dict:
             "risk_expires_at": _dt(f.risk_expires_at), "retest_result": f.retest_result or None,
             "closed_at": _dt(f.closed_at),
             "shared_at": _dt(f.shared_at), "recorded_at": _dt(f.created_at), "comments": comments.get(f.pk, []),
+            "attachments": attachments.get(f.pk, []),
         }
         if not company:
             row["author"] = who(f.author)

@@ -50,7 +50,7 @@ def _titles(doc):
 def test_json_export_validates_against_its_schema_for_each_audience(mini, demo, role):
     doc = review_export(review=mini["review"], user=demo[role])
     export_validate(doc)
-    assert doc["schema_version"] == "1.1" and doc["review"]["id"] == mini["review"].pk
+    assert doc["schema_version"] == "1.2" and doc["review"]["id"] == mini["review"].pk
     # Round trip through the bytes a download carries.
     export_validate(json.loads(json.dumps(doc)))
 
@@ -259,3 +259,31 @@ def test_exports_follow_the_finding_lifecycle_and_the_poam_drops_what_closed(min
         poam = oscal_validate(oscal_json(export, "poam"), "poam")
         titles = {i.title for i in poam.poam_items}
         assert fixed.title not in titles and mini["shared"].title in titles
+
+
+def test_json_export_lists_each_visible_findings_evidence_files(mini, demo):
+    """Schema 1.2: a finding's evidence files, with the adding agency and the
+    file's hash — in every export that holds the finding, and nowhere else."""
+    import hashlib
+
+    from documents.tests.factories import marking, upload
+
+    content = b"model: refusal bypassed via tool output\n"
+    on_shared = finding_services.evidence_add(
+        finding_id=mini["shared"].pk, actor=demo["reviewer_nsa"], file=upload("transcript-22.txt", content),
+        original_name="transcript-22.txt", marking=marking(),
+    )
+    finding_services.evidence_add(
+        finding_id=mini["nsa_internal"].pk, actor=demo["reviewer_nsa"], file=upload("internal-log.txt", b"internal\n"),
+        original_name="internal-log.txt", marking=marking(),
+    )
+    for role, names in (("admin", {"transcript-22.txt", "internal-log.txt"}), ("reviewer_nsa", {"transcript-22.txt", "internal-log.txt"}),
+                        ("reviewer_cisa", {"transcript-22.txt"}), ("liaison_northwind", {"transcript-22.txt"})):
+        doc = review_export(review=mini["review"], user=demo[role])
+        export_validate(doc)
+        files = {a["file_name"]: a for f in doc["findings"] for a in f["attachments"]}
+        assert set(files) == names, role
+        row = files["transcript-22.txt"]
+        assert row["id"] == on_shared.pk and row["agency"] == "NSA" and row["stage"] == "finding"
+        assert row["sha256"] == hashlib.sha256(content).hexdigest() and row["size"] == len(content)
+        assert "Riley Reviewer" not in json.dumps(row)
