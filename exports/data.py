@@ -52,7 +52,8 @@ def review_export(*, review, user) -> dict:
     from ``review_page_get``). Reads only; records nothing (see ``exports.services``).
     """
     from documents.models import Document, DocumentVersion
-    from findings.models import Finding, FindingComment, FindingEvidence
+    from findings.models import Finding, FindingComment
+    from findings.selectors import attachment_record, attachments_by_finding
     from readiness.models import ChecklistItem
     from reviews.selectors import review_assignments, review_extensions, review_timeline
     from rfis.models import InformationRequest, RfiMessage
@@ -182,23 +183,10 @@ def review_export(*, review, user) -> dict:
         .order_by("created_at", "id")
     )
     findings = list(findings)
-    attachments: dict[int, list] = {}
-    latest: dict[int, object] = {}
-    evidence = (
-        FindingEvidence.objects.filter(finding__in=[f.pk for f in findings])
-        .select_related("document__marking", "agency").order_by("added_at", "id")
-    )
-    evidence = list(evidence)
-    for version in DocumentVersion.objects.filter(document__in=[e.document_id for e in evidence]).order_by("document_id", "number"):
-        latest[version.document_id] = version  # the last one read is the newest
-    for e in evidence:
-        version = latest.get(e.document_id)
-        attachments.setdefault(e.finding_id, []).append({
-            "id": e.pk, "stage": e.stage, "title": e.document.title, "marking": str(e.document.marking),
-            "agency": e.agency.acronym if e.agency_id else None, "added_at": _dt(e.added_at),
-            "file_name": version.original_name if version else None, "size": version.size if version else None,
-            "sha256": version.sha256 if version else None, "scan_status": version.scan_status if version else None,
-        })
+    attachments = {
+        finding_id: [{**attachment_record(a), "added_at": _dt(a.added_at)} for a in rows]
+        for finding_id, rows in attachments_by_finding(finding_ids=[f.pk for f in findings]).items()
+    }
     for f in findings:
         row = {
             "id": f.pk, "agency": f.agency.acronym, "title": f.title,

@@ -108,16 +108,38 @@ def duplicate_hints(*, standing, review) -> list[tuple[Finding, Finding, list[st
 def finding_attachments(*, finding) -> list[FindingEvidence]:
     """The finding's evidence (its own and its retests'), each with its document's
     latest version as ``version``; whoever sees the finding sees its evidence."""
+    return attachments_by_finding(finding_ids=[getattr(finding, "pk", finding)]).get(getattr(finding, "pk", finding), [])
+
+
+def attachments_by_finding(*, finding_ids) -> dict[int, list[FindingEvidence]]:
+    """The evidence of these findings (ids the caller read within the user's
+    scope), per finding, oldest first, each with ``version``: two statements
+    whatever the number of findings."""
     attachments = list(
-        FindingEvidence.objects.filter(finding=finding)
+        FindingEvidence.objects.filter(finding_id__in=list(finding_ids))
         .select_related("document__marking", "agency", "added_by__membership__agency", "added_by__membership__company")
         .prefetch_related("document__versions")
         .order_by("added_at", "id")
     )
+    by_finding: dict[int, list[FindingEvidence]] = {}
     for attachment in attachments:
         versions = sorted(attachment.document.versions.all(), key=lambda v: -v.number)
         attachment.version = versions[0] if versions else None
-    return attachments
+        by_finding.setdefault(attachment.finding_id, []).append(attachment)
+    return by_finding
+
+
+def attachment_record(attachment: FindingEvidence) -> dict:
+    """An attachment as the API and the JSON export give it: the adding agency
+    (None: the program office), never the person; the latest version's file."""
+    version = attachment.version
+    return {
+        "id": attachment.pk, "stage": attachment.stage, "title": attachment.document.title,
+        "marking": str(attachment.document.marking), "agency": attachment.agency.acronym if attachment.agency_id else None,
+        "added_at": attachment.added_at,
+        "file_name": version.original_name if version else None, "size": version.size if version else None,
+        "sha256": version.sha256 if version else None, "scan_status": version.scan_status if version else None,
+    }
 
 
 def evidence_get(*, user, pk: int) -> FindingEvidence:

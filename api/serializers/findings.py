@@ -51,20 +51,13 @@ class FindingDetailSerializer(FindingSerializer):
     def get_attachments(self, finding) -> list[dict]:
         from django.urls import reverse
 
-        from findings.selectors import finding_attachments
+        from findings.selectors import attachment_record, finding_attachments
 
-        rows = []
-        for a in finding_attachments(finding=finding):
-            version = a.version
-            rows.append({
-                "id": a.pk, "stage": a.stage, "title": a.document.title, "marking": str(a.document.marking),
-                "agency": a.agency.acronym if a.agency_id else None, "added_at": a.added_at,
-                "file_name": version.original_name if version else None, "size": version.size if version else None,
-                "sha256": version.sha256 if version else None, "scan_status": version.scan_status if version else None,
-                "log_summary": a.log_summary or None,
-                "download_url": reverse("finding_evidence_download", kwargs={"pk": a.pk}),
-            })
-        return rows
+        return [
+            {**attachment_record(a), "log_summary": a.log_summary or None,
+             "download_url": reverse("finding_evidence_download", kwargs={"pk": a.pk})}
+            for a in finding_attachments(finding=finding)
+        ]
 
 
 class _FindingFields(StrictSerializer):
