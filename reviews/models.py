@@ -211,8 +211,9 @@ class Assignment(models.Model):
             ),
         ]
         indexes = [
-            # Covering: a reviewer's active assignments and their reviews from the index alone.
-            models.Index(fields=["reviewer", "status"], include=["review", "id"], name="assignment_reviewer_idx"),
+            # Covering: a reviewer's active assignments and their reviews from the index alone,
+            # in review order (a merge with the reviews, not a probe per assignment).
+            models.Index(fields=["reviewer", "status", "review"], include=["id"], name="assignment_reviewer_idx"),
             models.Index(fields=["review", "agency", "status"], name="assignment_review_agency_idx"),
             models.Index(fields=["invited_at"], condition=Q(status="invited"), name="assignment_unanswered_idx"),
             # The reviewer's dashboard order (invitations first, then by deadline), walked in order.
