@@ -3,9 +3,10 @@
 One selector per role (``inbox_for`` picks it). Each section is one query
 over the model's ``visible_to(user)`` (plus the terms gate of
 ``reviews.selectors.material_of`` for agency users' material): its rows,
-most urgent first, and its full count in the same statement (a window
-``COUNT(*) OVER ()``), so a dashboard costs the same number of queries
-whether the person has one thing to do or a thousand. Items show reviews,
+most urgent first, and its count (``_rows``: one statement when the section
+holds at most ``LIMIT`` rows, else a count stopped at ``COUNT_CAP`` and the
+first page), so a dashboard costs the same few queries whether the person
+has one thing to do or a thousand. Items show reviews,
 question subjects, finding titles and agencies' acronyms — never a person,
 so nobody of another organisation is named.
 """
@@ -17,6 +18,7 @@ from functools import partial
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -281,7 +283,14 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
     signed = Exists(SignOff.objects.filter(review=OuterRef("pk"), agency_id=agency_id))
     mine = Review.objects.visible_to(user).filter(participating)
 
-    uncovered = mine.filter(status__in=ACTIVE).filter(~covered).select_related("model")
+    if connection.vendor == "postgresql":
+        # The participations without an invited or accepted reviewer, off their
+        # partial index (ReviewAgency.active_assignments, kept by triggers).
+        bare = ReviewAgency.objects.filter(agency_id=agency_id, active_assignments=0).values("review_id")
+        uncovered = Review.objects.visible_to(user).filter(status__in=ACTIVE, pk__in=bare)
+    else:
+        uncovered = mine.filter(status__in=ACTIVE).filter(~covered)
+    uncovered = uncovered.select_related("model")
     positioned = Exists(ExtensionPosition.objects.filter(extension=OuterRef("pk"), agency_id=agency_id))
     extensions = (
         ExtensionRequest.objects.visible_to(user)

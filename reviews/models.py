@@ -152,10 +152,19 @@ class ReviewAgency(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="participations")
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="participations")
     joined_at = models.DateTimeField(default=timezone.now)
+    # The agency's invited and accepted assignments on the review, counted by
+    # PostgreSQL triggers on every write of an assignment (migration 0018): a
+    # lead's "assign a reviewer" list reads the uncovered reviews off one
+    # partial index instead of probing the assignments of every review the
+    # agency is on. Never set in Python; other databases leave it 0.
+    active_assignments = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "review agencies"
         constraints = [models.UniqueConstraint(fields=["review", "agency"], name="review_agency_unique")]
+        indexes = [
+            models.Index(fields=["agency", "review"], condition=Q(active_assignments=0), name="participation_uncovered_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency} on {self.review}"

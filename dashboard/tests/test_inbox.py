@@ -139,6 +139,22 @@ def test_review_without_a_reviewer_appears_for_each_agencys_lead_until_one_is_as
     assert holders(demo, "uncovered", url) == {"lead_cisa"}
 
 
+def test_review_goes_back_to_the_lead_when_its_reviewer_declines_or_is_removed(demo, fresh_shared_review):
+    review = fresh_shared_review
+    url = review_url(review)
+    first = services.assignment_invite(review=review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
+    services.assignment_decline(assignment_id=first.pk, actor=demo["reviewer_nsa"], reason="On leave this month.")
+    assert holders(demo, "uncovered", url) == {"lead_nsa", "lead_cisa"}
+
+    again = services.assignment_invite(review=review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
+    services.assignment_accept(assignment_id=again.pk, actor=demo["reviewer_nsa"], has_conflict=False,
+                               declaration="No conflict of interest with Northwind.")
+    assert holders(demo, "uncovered", url) == {"lead_cisa"}
+
+    services.assignment_remove(assignment_id=again.pk, actor=demo["lead_nsa"], reason="Moved to another review.")
+    assert holders(demo, "uncovered", url) == {"lead_nsa", "lead_cisa"}
+
+
 def test_pending_extension_appears_for_the_leads_and_the_program_office_until_decided(demo):
     mini = demo["atlas_mini"]
     accept_terms(mini, demo["lead_nsa"])
