@@ -107,6 +107,25 @@ def test_program_office_dashboard_renders_each_chart_as_svg_with_its_data_table(
     assert "No question has been answered yet." in html
 
 
+def test_chart_labels_and_tooltips_are_escaped_in_the_svg_and_the_data_table(demo, login):
+    """A model's name is the company's text: it reaches the burn-down's label,
+    its bars' tooltips and its data table as text, never as markup."""
+    now = timezone.now()
+    place_windows(demo, now)
+    model = demo["atlas"].model
+    model.name = '<img src=x onerror="alert(1)"> & Co'
+    model.save(update_fields=["name"])
+    html = login(demo["admin"]).get(reverse("dashboard")).content.decode()
+    figure = html[html.index('id="chart-burn_down"'):]
+    figure = figure[: figure.index("</figure>")]
+    assert "<img" not in figure
+    escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Co"
+    label = "&lt;img src=x onerro…"  # cut at 17 characters, then escaped
+    assert f'text-anchor="end">{label}</text>' in figure
+    assert f"<title>{label}: Elapsed 22.0</title>" in figure
+    assert f'<th scope="row">{escaped} {demo["atlas"].model.version} review #{demo["atlas"].pk}</th>' in figure
+
+
 def test_review_page_shows_the_window_bar_with_its_numbers(demo, login):
     now = timezone.now()
     place_windows(demo, now)
