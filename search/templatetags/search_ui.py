@@ -1,5 +1,7 @@
+from html import escape
+
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -8,15 +10,13 @@ register = template.Library()
 def select_options(choices, selected, empty_label: str):
     """``<option>`` elements of (value, label) pairs, ``selected`` marked.
 
-    A user who sees 20,000 reviews filters among hundreds of companies; built
-    here the options cost about 1 ms, against ~15 ms through a template loop
-    that resolves the bound field and two filters for every option."""
+    A user who sees 20,000 reviews filters among hundreds of companies: built
+    here with plain escaping the options cost a fraction of a millisecond,
+    against ~15 ms through a template loop (the bound field and two filters
+    resolved for every option) and ~3 ms through format_html."""
     chosen = "" if selected is None else str(selected)
-    return format_html(
-        '<option value="">{}</option>{}',
-        empty_label,
-        format_html_join(
-            "", '<option value="{}"{}>{}</option>',
-            ((pk, " selected" if str(pk) == chosen else "", label) for pk, label in choices),
-        ),
-    )
+    options = [f'<option value="">{escape(str(empty_label))}</option>']
+    for pk, label in choices:
+        value = escape(str(pk))
+        options.append(f'<option value="{value}"{" selected" if str(pk) == chosen else ""}>{escape(str(label))}</option>')
+    return mark_safe("".join(options))  # noqa: S308 — every value and label escaped above
