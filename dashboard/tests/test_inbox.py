@@ -343,3 +343,25 @@ def test_section_count_stops_at_the_cap_and_shows_it(demo, monkeypatch, login):
     drafts = html[html.index('data-section="drafts"'):]
     assert drafts[: drafts.index("</li>")].count('<span class="inbox-count-value">3+</span>') == 1
     assert "Submit your draft reviews: showing 2 of 3+." in html
+
+
+def test_inbox_rows_show_the_task_the_item_escaped_and_when_it_is_due(demo, login):
+    atlas = demo["atlas"]  # ends in 6 days: "Windows ending soon" for NSA's reviewer
+    atlas.model.name = "<i>Atlas</i>"
+    atlas.model.save(update_fields=["name"])
+
+    def row():
+        html = login(demo["reviewer_nsa"]).get(reverse("dashboard")).content.decode()
+        start = html.index('<tr data-section="window_ending">')
+        return html[start: html.index("</tr>", start)]
+
+    due = timezone.localtime(Review.objects.get(pk=atlas.pk).window_end)
+    ending = row()
+    assert "<td>Windows ending soon</td>" in ending
+    assert f'<a class="cell-title" href="{review_url(atlas)}">&lt;i&gt;Atlas&lt;/i&gt;' in ending
+    assert "<i>" not in ending
+    assert f'<time datetime="{due.isoformat()}">{due:%b} {due.day}, {due.year}</time>' in ending
+    assert "Overdue" not in ending
+
+    Review.objects.filter(pk=atlas.pk).update(window_end=timezone.now() - timedelta(hours=2))
+    assert '<br><span class="deadline deadline-over">Overdue</span>' in row()
