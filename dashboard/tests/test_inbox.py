@@ -365,3 +365,31 @@ def test_inbox_rows_show_the_task_the_item_escaped_and_when_it_is_due(demo, logi
 
     Review.objects.filter(pk=atlas.pk).update(window_end=timezone.now() - timedelta(hours=2))
     assert '<br><span class="deadline deadline-over">Overdue</span>' in row()
+
+
+def test_reviewer_dashboard_rows_lead_an_invitation_to_its_answer_and_an_accepted_assignment_to_the_review(demo, login, fresh_shared_review):
+    reviewer = demo["reviewer_nsa"]
+    invitation = services.assignment_invite(review=fresh_shared_review, reviewer=reviewer, actor=demo["lead_nsa"])
+    fresh_shared_review.model.name = "Atlas-3 <Preview>"
+    fresh_shared_review.model.save(update_fields=["name"])
+    html = login(reviewer).get(reverse("dashboard")).content.decode()
+    table = html[html.index("<caption>Assignments"):]
+
+    def row(url):
+        start = table.rindex("<tr", 0, table.index(f'href="{url}"'))
+        return table[start: table.index("</tr>", start)]
+
+    invited = row(reverse("assignment_detail", kwargs={"pk": invitation.pk}))
+    asked = timezone.localtime(invitation.invited_at)
+    assert invited.startswith('<tr class="row-highlight">')
+    assert "Atlas-3 &lt;Preview&gt;" in invited and "<Preview>" not in invited
+    assert f"Review #{fresh_shared_review.pk} &middot; NSA</span>" in invited
+    assert f'<span class="cell-sub">Asked {asked:%b} {asked.day}, {asked.year}</span>' in invited
+    version = fresh_shared_review.model.version
+    assert f'>Respond<span class="visually-hidden"> to the Atlas-3 &lt;Preview&gt; {version} invitation</span></a>' in invited
+
+    accepted = row(review_url(demo["atlas"]))
+    assert accepted.startswith("<tr>")
+    assert '<span class="visually-hidden">Assignment: </span>Accepted</span>' in accepted
+    assert f">Open<span class=\"visually-hidden\"> the {demo['atlas'].model} review</span></a>" in accepted
+    assert "Respond" not in accepted
