@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.errors import Refused
 from portal.forms import show_refusal
+from portal.pagination import paginate
 
 from . import services
 from .forms import AIModelForm
@@ -21,6 +22,17 @@ def _next(request) -> str | None:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return None
+
+
+@login_required
+@require_http_methods(["GET"])
+def model_list(request):
+    """The models the user may see (``AIModel.visible_to``): a liaison's
+    company's, the models of an agency user's reviews, every model for the
+    program office — by name, a page at a time."""
+    models = AIModel.objects.visible_to(request.user).select_related("company").order_by("name", "version", "id")
+    context = {"page": paginate(request, models), "show_company": not request.user.is_company_liaison}
+    return render(request, "companies/model_list.html", context)
 
 
 @login_required

@@ -11,6 +11,9 @@ from .charts import office_charts
 from .inbox import inbox_for
 
 
+MODELS_SHOWN = 10  # a company's models on its liaisons' dashboard
+
+
 @login_required
 def dashboard(request):
     """Each role's landing page: first what this person must do (``inbox``), then what that role may act on."""
@@ -24,7 +27,9 @@ def dashboard(request):
         template = "dashboard/lead.html"
     elif user.is_company_liaison:
         context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))
-        context["models"] = AIModel.objects.visible_to(user).order_by("name", "version")
+        # The first few by name; the rest are a page away (companies.views.model_list).
+        models = list(AIModel.objects.visible_to(user).order_by("name", "version", "id")[: MODELS_SHOWN + 1])
+        context["models"], context["more_models"] = models[:MODELS_SHOWN], len(models) > MODELS_SHOWN
         template = "dashboard/liaison.html"
     elif user.is_program_admin:
         context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))
