@@ -153,6 +153,8 @@ def _run(emit, ratios_to_floor) -> None:
             "review_detail": f"/reviews/{review.pk}/",
             "review_documents": f"/reviews/{review.pk}/documents/",
         }
+        if user.is_company_liaison or user.is_program_admin:
+            pages["model_list"] = "/models/"
         if key in SORT_USERS:
             for sort in SORTS:
                 if sort == "deadline":

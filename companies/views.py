@@ -27,9 +27,11 @@ def _next(request) -> str | None:
 @login_required
 @require_http_methods(["GET"])
 def model_list(request):
-    """The models the user may see (``AIModel.visible_to``): a liaison's
-    company's, the models of an agency user's reviews, every model for the
-    program office — by name, a page at a time."""
+    """A liaison's company's models, or every model for the program office,
+    by name, a page at a time (``AIModel.visible_to``). Agency users reach
+    models through their reviews: 404."""
+    if not (request.user.is_company_liaison or request.user.is_program_admin):
+        raise Http404
     models = AIModel.objects.visible_to(request.user).select_related("company").order_by("name", "version", "id")
     context = {"page": paginate(request, models), "show_company": not request.user.is_company_liaison}
     return render(request, "companies/model_list.html", context)
