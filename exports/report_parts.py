@@ -7,7 +7,7 @@ from __future__ import annotations
 LABELS = {
     "status": "Status", "findings": "Findings", "taxonomy": "Taxonomy", "catalogue": "Catalogue",
     "title": "Title", "severity": "Severity", "category": "Category", "retest": "Retest", "agency": "Agency",
-    "description": "Description", "evidence": "Evidence", "comments": "Comments", "author": "Author",
+    "description": "Description", "evidence": "Evidence", "files": "Evidence files", "comments": "Comments", "author": "Author",
     "sharing": "Sharing", "criterion": "Criterion", "mandatory": "Mandatory", "answer": "Answer", "note": "Note",
     "answered_by": "Answered by", "at": "When", "event": "Event", "by": "By", "comment": "Comment",
     "document": "Document", "kind": "Kind", "marking": "Marking", "version": "Version", "file": "File",

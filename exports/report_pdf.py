@@ -257,7 +257,7 @@ def _findings(rows, width):
         [("No.", 0.6, lambda row: row["n"]), *_present(rows, [_col(k, w) for k, w in zip(keys, (4, 1.2, 2.2, 1, 2))], keys)],
     )
     out = [overview]
-    fields = ["severity", "category", "taxonomy", "status", "retest", "agency", "author", "sharing", "description", "evidence", "comments"]
+    fields = ["severity", "category", "taxonomy", "status", "retest", "agency", "author", "sharing", "description", "evidence", "files", "comments"]
     for i, row in enumerate(rows, 1):
         out.append(_heading(f"F-{i}. {row['title']}", 1))
         out.append(_record(width, [(label(k), row[k]) for k in fields if k in row]))

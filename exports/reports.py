@@ -58,6 +58,8 @@ def report_for(*, review, user) -> Report:
         outcome_summary=review.outcome_summary,
         recommendations=review.recommendations,
     )
+    findings = list(findings)
+    files = _evidence_files(findings)
     by_status: dict[str, int] = {}
     by_taxonomy: dict[str, dict] = {}
     for f in findings:
@@ -77,6 +79,7 @@ def report_for(*, review, user) -> Report:
             "agency": f.agency.acronym,
             "description": f.description,
             "evidence": f.evidence,
+            "files": "\n".join(files.get(f.pk, [])),
             "comments": " | ".join(comments.get(f.pk, [])),
         }
         if not company:
@@ -153,6 +156,29 @@ def report_for(*, review, user) -> Report:
             }
         )
     return report
+
+
+def _evidence_files(findings) -> dict[int, list[str]]:
+    """Each finding's evidence files as lines of the report (findings.selectors:
+    the same attachments as the API and the JSON export, for findings the
+    reader sees): title, file, size, SHA-256, scan, stage, the adding agency —
+    never the person."""
+    from django.template.defaultfilters import filesizeformat
+
+    from findings.selectors import attachments_by_finding
+
+    lines: dict[int, list[str]] = {}
+    for finding_id, attachments in attachments_by_finding(finding_ids=[f.pk for f in findings]).items():
+        for a in attachments:
+            v = a.version
+            by = a.agency.acronym if a.agency_id else "the program office"
+            added = timezone.localtime(a.added_at).strftime("%Y-%m-%d")
+            file = (f"{v.original_name} ({filesizeformat(v.size)}), SHA-256 {v.sha256}, scan: {v.get_scan_status_display().lower()}"
+                    if v else "no file")
+            lines.setdefault(finding_id, []).append(
+                f"{a.document.title}: {file}; {a.get_stage_display().lower()} evidence added by {by} on {added}".replace("\xa0", " ")
+            )
+    return lines
 
 
 def report_csv(report: Report) -> str:

@@ -287,3 +287,41 @@ def test_json_export_lists_each_visible_findings_evidence_files(mini, demo):
         assert row["id"] == on_shared.pk and row["agency"] == "NSA" and row["stage"] == "finding"
         assert row["sha256"] == hashlib.sha256(content).hexdigest() and row["size"] == len(content)
         assert "Riley Reviewer" not in json.dumps(row)
+
+
+def test_closing_report_lists_each_visible_findings_evidence_files(mini, demo):
+    """The PDF and CSV report carry the same evidence files as the JSON export:
+    file, size, SHA-256, scan and the adding agency, per finding the reader sees."""
+    import hashlib
+    import io
+
+    from pypdf import PdfReader
+
+    from documents.tests.factories import marking, upload
+    from exports.reports import report_csv, report_for, report_pdf
+
+    content = b"model: refusal bypassed via tool output\n"
+    finding_services.evidence_add(
+        finding_id=mini["shared"].pk, actor=demo["reviewer_nsa"], file=upload("transcript-22.txt", content),
+        original_name="transcript-22.txt", marking=marking(),
+    )
+    finding_services.evidence_add(
+        finding_id=mini["nsa_internal"].pk, actor=demo["reviewer_nsa"], file=upload("internal-log.txt", b"internal\n"),
+        original_name="internal-log.txt", marking=marking(),
+    )
+    digest = hashlib.sha256(content).hexdigest()
+    for role, names in (("admin", {"transcript-22.txt", "internal-log.txt"}), ("reviewer_cisa", {"transcript-22.txt"}),
+                        ("liaison_northwind", {"transcript-22.txt"})):
+        report = report_for(review=mini["review"], user=demo[role])
+        files = {row["title"]: row["files"] for row in report.findings}
+        listed = {name for text in files.values() for name in ("transcript-22.txt", "internal-log.txt") if name in text}
+        assert listed == names, role
+        line = files[mini["shared"].title]
+        assert line.startswith("transcript-22.txt: transcript-22.txt (40 bytes), SHA-256 " + digest), role
+        assert "finding evidence added by NSA on" in line and "Riley Reviewer" not in line
+        csv_text = report_csv(report)
+        assert "Evidence files" in csv_text and digest in csv_text
+        assert ("internal-log.txt" in csv_text) == ("internal-log.txt" in names)
+    pdf = report_pdf(report_for(review=mini["review"], user=demo["liaison_northwind"]))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Evidence files" in text and "transcript-22.txt" in text and "internal-log.txt" not in text
