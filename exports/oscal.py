@@ -17,7 +17,9 @@ Mapping (assessment results, one ``result`` per review):
   the review's model as the result's subject and its summary.
 * observations: one per document version examined (relevant evidence →
   the back-matter resource holding its SHA-256), one per finding (its
-  evidence), one per answered readiness criterion.
+  evidence text and each evidence file → a back-matter resource with the
+  file's SHA-256, scan state and download link), one per answered
+  readiness criterion.
 * findings: title, description, ``severity``, ``category``, ``sharing``,
   ``finding-status``, the company's ``response``, the ``retest`` result and
   one ``taxonomy`` property per catalogue id (OWASP LLM, MITRE ATLAS, NIST
@@ -176,6 +178,31 @@ class _Builder:
                         ],
                     )
                 )
+        # Each finding's evidence files: a resource per file, its hash and download link.
+        self.attachment_resource = {}
+        for f in self.x["findings"]:
+            for a in f.get("attachments", []):
+                rid = self.id("resource", "evidence", a["id"])
+                self.attachment_resource[a["id"]] = rid
+                resources.append(
+                    Resource(
+                        uuid=rid,
+                        title=_line(f"Evidence: {a['title']}"),
+                        description=f"{a['stage'].capitalize()} evidence of the finding \"{_line(f['title'])}\", added by "
+                                    f"{a['agency'] or 'the program office'}, marked {a['marking']}.",
+                        props=[p for p in (
+                            _prop("evidence-stage", a["stage"]), _prop("marking", a["marking"]),
+                            _prop("bytes", a["size"]) if a["size"] is not None else None,
+                            _prop("scan-status", a["scan_status"]) if a["scan_status"] else None,
+                        ) if p is not None],
+                        rlinks=[
+                            Rlink(
+                                href=f"{settings.PORTAL_BASE_URL}/findings/evidence/{a['id']}/download/",
+                                hashes=[Hash(algorithm="SHA-256", value=a["sha256"])] if a["sha256"] else None,
+                            )
+                        ],
+                    )
+                )
         return BackMatter(resources=resources)
 
     # -- observations, risks, findings -----------------------------------------
@@ -201,7 +228,13 @@ class _Builder:
                     )
                 )
         for f in self.x["findings"]:
-            evidence = [RelevantEvidence(description=f["evidence"])] if f["evidence"].strip() else None
+            evidence = [RelevantEvidence(description=f["evidence"])] if f["evidence"].strip() else []
+            evidence += [
+                RelevantEvidence(href=f"#{self.attachment_resource[a['id']]}", description=_line(
+                    f"{a['file_name'] or a['title']}" + (f", SHA-256 {a['sha256']}" if a["sha256"] else "")))
+                for a in f.get("attachments", [])
+            ]
+            evidence = evidence or None
             out.append(
                 Observation(
                     uuid=self.id("observation", "finding", f["id"]),

@@ -325,3 +325,33 @@ def test_closing_report_lists_each_visible_findings_evidence_files(mini, demo):
     pdf = report_pdf(report_for(review=mini["review"], user=demo["liaison_northwind"]))
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Evidence files" in text and "transcript-22.txt" in text and "internal-log.txt" not in text
+
+
+def test_oscal_assessment_results_link_each_visible_evidence_file_with_its_hash(mini, demo):
+    import hashlib
+
+    from documents.tests.factories import marking, upload
+
+    content = b"model: refusal bypassed via tool output\n"
+    on_shared = finding_services.evidence_add(
+        finding_id=mini["shared"].pk, actor=demo["reviewer_nsa"], file=upload("transcript-22.txt", content),
+        original_name="transcript-22.txt", marking=marking(),
+    )
+    finding_services.evidence_add(
+        finding_id=mini["nsa_internal"].pk, actor=demo["reviewer_nsa"], file=upload("internal-log.txt", b"internal\n"),
+        original_name="internal-log.txt", marking=marking(),
+    )
+    for role, expect_internal in (("admin", True), ("liaison_northwind", False)):
+        export = review_export(review=mini["review"], user=demo[role])
+        results = oscal_validate(oscal_json(export, "assessment-results"), "assessment-results")
+        resources = {r.uuid: r for r in results.back_matter.resources}
+        evidence = {r.title: r for r in resources.values() if r.title.startswith("Evidence: ")}
+        assert ("Evidence: internal-log.txt" in evidence) == expect_internal, role
+        resource = evidence["Evidence: transcript-22.txt"]
+        (link,) = resource.rlinks
+        assert link.hashes[0].value == hashlib.sha256(content).hexdigest()
+        assert link.href.endswith(f"/findings/evidence/{on_shared.pk}/download/")
+        (observation,) = [o for o in results.results[0].observations if o.title == mini["shared"].title]
+        hrefs = [e.href for e in observation.relevant_evidence if e.href]
+        assert hrefs == [f"#{resource.uuid}"], role
+        assert "Riley Reviewer" not in oscal_json(export, "assessment-results").decode()
