@@ -31,6 +31,7 @@ REACH_TRIGGERS = {
     "reviews_reviewgroupobjectpermission": "reviews_reach_group_grant",
     "accounts_user_groups": "reviews_reach_membership",
 }
+COUNT_TRIGGER = "reviews_participation_count_assignment"  # ReviewAgency.active_assignments (reviews/0018)
 GROUP_SHARE = {"u20": 0, "u500": 200, "u20000": 15000}
 
 # The words of the seeded texts (documents' extracted text, questions, findings):
@@ -103,6 +104,9 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
     cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for table in REACH_TRIGGERS:
         cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {REACH_TRIGGERS[table]}")
+    # Likewise the participations' assignment counts (one UPDATE per assignment
+    # row otherwise): recounted in one statement after the assignments are in.
+    cur.execute(f"ALTER TABLE reviews_assignment DISABLE TRIGGER {COUNT_TRIGGER}")
     tag = "bench"
     A, C, U, R, M = s.agencies, s.companies, s.users, s.reviews, s.models
     view_id, assign_id = (
@@ -254,6 +258,8 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
         "FROM bench_pairs",
         [specials["admin"]],
     )
+    cur.execute("SELECT reviews_participation_recount()")
+    cur.execute(f"ALTER TABLE reviews_assignment ENABLE TRIGGER {COUNT_TRIGGER}")
     _seed_material(cur, review0=review0, R=R, A=A, agency0=agency0, user0=user0, company0=company0, C=C, M=M)
     cur.execute("SELECT reviews_reach_rebuild()")
     # The special reviewers have accepted the access terms of every review they

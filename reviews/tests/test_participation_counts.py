@@ -54,3 +54,17 @@ def test_assignment_moved_to_another_agency_moves_its_count(demo, fresh_shared_r
     nsa = services.assignment_invite(review=review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
     Assignment.objects.filter(pk=nsa.pk).update(agency=demo["cisa"])
     assert _counts(review) == {"NSA": 0, "CISA": 1}
+
+
+def test_recount_gives_what_the_triggers_keep(demo, fresh_shared_review):
+    """bench/seed.py loads assignments with the trigger off and recounts in one
+    statement (reviews_participation_recount): the same numbers as the triggers."""
+    from django.db import connection
+
+    services.assignment_invite(review=fresh_shared_review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
+    kept = dict(ReviewAgency.objects.values_list("pk", "active_assignments"))
+    assert any(kept.values()) and not all(kept.values())
+    ReviewAgency.objects.update(active_assignments=7)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reviews_participation_recount()")
+    assert dict(ReviewAgency.objects.values_list("pk", "active_assignments")) == kept
