@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
+from portal.db import prepared_statements
 
 from . import hooks
 from .models import (
@@ -160,7 +161,8 @@ def review_page_get(*, user, pk: int, summaries: bool = False) -> ReviewPage:
             ),
             **hooks.summaries(user),
         )
-    review = get_object_or_404(qs, pk=pk)
+    with prepared_statements():  # planned once per connection: see portal.db
+        review = get_object_or_404(qs, pk=pk)
     return ReviewPage(review, standing_of_loaded(user, review))
 
 
