@@ -99,11 +99,15 @@ def prepared_statements(using: str = "default"):
     ``OPTIONS`` leaves ``server_side_binding`` and ``prepare_threshold`` at
     their defaults, which keeps connection poolers working); this switches
     one connection's cursor class and threshold for the block only.
+    ``PORTAL_PREPARED_STATEMENTS=false`` turns it off (behind a pooler in
+    transaction mode that cannot keep prepared statements).
     """
+    from django.conf import settings
     from django.db import connections
 
     connection = connections[using]
-    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("pool"):
+    off = not getattr(settings, "PORTAL_PREPARED_STATEMENTS", True) or connection.settings_dict["OPTIONS"].get("pool")
+    if connection.vendor != "postgresql" or off:
         yield
         return
     connection.ensure_connection()

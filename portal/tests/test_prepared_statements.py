@@ -67,3 +67,13 @@ def test_review_page_out_of_scope_is_still_a_404_when_prepared(demo):
         review_page_get(user=demo["reviewer_nsa"], pk=atlas.pk)
         with pytest.raises(Http404):
             review_page_get(user=demo["reviewer_cisa"], pk=atlas.pk)
+
+
+def test_prepared_statements_can_be_switched_off(demo, settings):
+    settings.PORTAL_PREPARED_STATEMENTS = False
+    connection.ensure_connection()
+    raw = connection.connection
+    before = (raw.cursor_factory, raw.prepare_threshold)
+    with prepared_statements():
+        assert (raw.cursor_factory, raw.prepare_threshold) == before
+    assert review_page_get(user=demo["reviewer_nsa"], pk=demo["atlas"].pk).review.pk == demo["atlas"].pk
