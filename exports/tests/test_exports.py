@@ -261,9 +261,11 @@ def test_exports_follow_the_finding_lifecycle_and_the_poam_drops_what_closed(min
         assert fixed.title not in titles and mini["shared"].title in titles
 
 
-def test_json_export_lists_each_visible_findings_evidence_files(mini, demo):
-    """Schema 1.2: a finding's evidence files, with the adding agency and the
-    file's hash — in every export that holds the finding, and nowhere else."""
+@pytest.fixture
+def evidence(mini, demo):
+    """Two evidence files: a transcript on the finding shared with the company
+    and a log on NSA's internal finding. Returns the transcript's attachment,
+    content and SHA-256."""
     import hashlib
 
     from documents.tests.factories import marking, upload
@@ -277,6 +279,13 @@ def test_json_export_lists_each_visible_findings_evidence_files(mini, demo):
         finding_id=mini["nsa_internal"].pk, actor=demo["reviewer_nsa"], file=upload("internal-log.txt", b"internal\n"),
         original_name="internal-log.txt", marking=marking(),
     )
+    return {"attachment": on_shared, "content": content, "sha256": hashlib.sha256(content).hexdigest()}
+
+
+def test_json_export_lists_each_visible_findings_evidence_files(mini, demo, evidence):
+    """Schema 1.2: a finding's evidence files, with the adding agency and the
+    file's hash — in every export that holds the finding, and nowhere else."""
+    on_shared, content = evidence["attachment"], evidence["content"]
     for role, names in (("admin", {"transcript-22.txt", "internal-log.txt"}), ("reviewer_nsa", {"transcript-22.txt", "internal-log.txt"}),
                         ("reviewer_cisa", {"transcript-22.txt"}), ("liaison_northwind", {"transcript-22.txt"})):
         doc = review_export(review=mini["review"], user=demo[role])
@@ -285,31 +294,20 @@ def test_json_export_lists_each_visible_findings_evidence_files(mini, demo):
         assert set(files) == names, role
         row = files["transcript-22.txt"]
         assert row["id"] == on_shared.pk and row["agency"] == "NSA" and row["stage"] == "finding"
-        assert row["sha256"] == hashlib.sha256(content).hexdigest() and row["size"] == len(content)
+        assert row["sha256"] == evidence["sha256"] and row["size"] == len(content)
         assert "Riley Reviewer" not in json.dumps(row)
 
 
-def test_closing_report_lists_each_visible_findings_evidence_files(mini, demo):
+def test_closing_report_lists_each_visible_findings_evidence_files(mini, demo, evidence):
     """The PDF and CSV report carry the same evidence files as the JSON export:
     file, size, SHA-256, scan and the adding agency, per finding the reader sees."""
-    import hashlib
     import io
 
     from pypdf import PdfReader
 
-    from documents.tests.factories import marking, upload
     from exports.reports import report_csv, report_for, report_pdf
 
-    content = b"model: refusal bypassed via tool output\n"
-    finding_services.evidence_add(
-        finding_id=mini["shared"].pk, actor=demo["reviewer_nsa"], file=upload("transcript-22.txt", content),
-        original_name="transcript-22.txt", marking=marking(),
-    )
-    finding_services.evidence_add(
-        finding_id=mini["nsa_internal"].pk, actor=demo["reviewer_nsa"], file=upload("internal-log.txt", b"internal\n"),
-        original_name="internal-log.txt", marking=marking(),
-    )
-    digest = hashlib.sha256(content).hexdigest()
+    digest = evidence["sha256"]
     for role, names in (("admin", {"transcript-22.txt", "internal-log.txt"}), ("reviewer_cisa", {"transcript-22.txt"}),
                         ("liaison_northwind", {"transcript-22.txt"})):
         report = report_for(review=mini["review"], user=demo[role])
@@ -327,29 +325,17 @@ def test_closing_report_lists_each_visible_findings_evidence_files(mini, demo):
     assert "Evidence files" in text and "transcript-22.txt" in text and "internal-log.txt" not in text
 
 
-def test_oscal_assessment_results_link_each_visible_evidence_file_with_its_hash(mini, demo):
-    import hashlib
-
-    from documents.tests.factories import marking, upload
-
-    content = b"model: refusal bypassed via tool output\n"
-    on_shared = finding_services.evidence_add(
-        finding_id=mini["shared"].pk, actor=demo["reviewer_nsa"], file=upload("transcript-22.txt", content),
-        original_name="transcript-22.txt", marking=marking(),
-    )
-    finding_services.evidence_add(
-        finding_id=mini["nsa_internal"].pk, actor=demo["reviewer_nsa"], file=upload("internal-log.txt", b"internal\n"),
-        original_name="internal-log.txt", marking=marking(),
-    )
+def test_oscal_assessment_results_link_each_visible_evidence_file_with_its_hash(mini, demo, evidence):
+    on_shared = evidence["attachment"]
     for role, expect_internal in (("admin", True), ("liaison_northwind", False)):
         export = review_export(review=mini["review"], user=demo[role])
         results = oscal_validate(oscal_json(export, "assessment-results"), "assessment-results")
         resources = {r.uuid: r for r in results.back_matter.resources}
-        evidence = {r.title: r for r in resources.values() if r.title.startswith("Evidence: ")}
-        assert ("Evidence: internal-log.txt" in evidence) == expect_internal, role
-        resource = evidence["Evidence: transcript-22.txt"]
+        files = {r.title: r for r in resources.values() if r.title.startswith("Evidence: ")}
+        assert ("Evidence: internal-log.txt" in files) == expect_internal, role
+        resource = files["Evidence: transcript-22.txt"]
         (link,) = resource.rlinks
-        assert link.hashes[0].value == hashlib.sha256(content).hexdigest()
+        assert link.hashes[0].value == evidence["sha256"]
         assert link.href.endswith(f"/findings/evidence/{on_shared.pk}/download/")
         (observation,) = [o for o in results.results[0].observations if o.title == mini["shared"].title]
         hrefs = [e.href for e in observation.relevant_evidence if e.href]
