@@ -82,6 +82,17 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if "sqlite" in DATABASES["default"]["ENGINE"]:
     from .base import SILENCED_SYSTEM_CHECKS
 
+    # The web server and the Celery worker write the same file. A transaction
+    # that starts reading and then writes cannot wait for the other's lock
+    # (SQLite answers "database is locked" at once, which the portal shows as
+    # 503): each transaction takes the write lock when it begins and waits up
+    # to 20 s for it; WAL lets pages be read while the worker writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
+
     # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds them
     # without the extra columns, which changes nothing the demo relies on.
     SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "models.W040"]

@@ -165,3 +165,45 @@ def test_docker_compose_file_is_valid_and_describes_the_production_topology():
     missing = subprocess.run([str(binary), "-f", "docker-compose.yml", "config", "--services"], cwd=ROOT,
                              env={**env, "S3_SECRET_KEY": ""}, capture_output=True, text=True, timeout=60)
     assert "required variable S3_SECRET_KEY is missing a value" in missing.stderr
+
+
+SQLITE_WRITERS = """
+import sqlite3, sys, threading
+from django.db import connection, transaction
+from accounts.models import User
+print(connection.settings_dict["OPTIONS"].get("transaction_mode"))
+with connection.cursor() as c:
+    c.execute("PRAGMA journal_mode")
+    print(c.fetchone()[0])
+path = connection.settings_dict["NAME"]
+other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+# The web server's transaction reads, the worker writes in between, then the
+# web server writes: with deferred transactions SQLite refuses the web
+# server's write at once ("database is locked"); begun immediately, the
+# worker is the one that waits.
+with transaction.atomic():
+    User.objects.filter(pk=-1).exists()
+    try:
+        other.execute("UPDATE accounts_user SET full_name = full_name WHERE id = -1")
+        print("worker wrote")
+    except sqlite3.OperationalError as exc:
+        print("worker waits:", exc)
+    User.objects.filter(pk=-1).update(full_name="x")
+print("web wrote")
+"""
+
+
+def test_embedded_sqlite_lets_the_web_server_and_the_worker_write_in_turn(tmp_path):
+    """The run command's SQLite file is shared by the web server and the Celery
+    worker: a request's transaction must not fail because the worker wrote
+    meanwhile (seen once as a 503 on the demo admin's first sign-in)."""
+    env = {"DJANGO_SETTINGS_MODULE": "portal.settings.local", "PORTAL_DEMO_MODE": "true",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+    migrate = _manage("migrate", "--noinput", "-v", "0", env=env)
+    assert migrate.returncode == 0, migrate.stderr
+    result = _manage("shell", "--no-imports", "-c", SQLITE_WRITERS, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["IMMEDIATE", "wal"]
+    assert lines[2].startswith("worker waits: database is locked")
+    assert lines[3] == "web wrote"
