@@ -18,6 +18,13 @@ LABELS = {
 }
 
 
+def file_size(n) -> str:
+    """``12.3 KB`` with a plain space (the PDF's fonts and the CSV carry no no-break space)."""
+    from django.template.defaultfilters import filesizeformat
+
+    return str(filesizeformat(n)).replace("\xa0", " ")
+
+
 def label(key: str) -> str:
     return LABELS.get(key) or key.replace("_", " ").capitalize()
 

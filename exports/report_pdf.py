@@ -33,7 +33,6 @@ from xml.sax.saxutils import escape
 
 import reportlab
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -46,7 +45,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from .report_parts import report_sections, label
+from .report_parts import file_size, label, report_sections
 
 BANNER = "CUI // PROPIN"
 BANNER_NOTE = (
@@ -276,16 +275,12 @@ def _documents(rows, width):
         return f"<b>{_text(row['document'])}</b><br/>{_text(row['kind'])}"
 
     def file(row):
-        return f"{_text(row['file'])}<br/>{_size(row['bytes'])}"
+        return f"{_text(row['file'])}<br/>{file_size(row['bytes'])}"
 
     return [_table(rows, width, [
         (label("document"), 3, document), _col("marking", 2), (label("version"), 1, lambda row: str(row["version"])),
         (label("file"), 2.4, file), _col("uploaded", 1.7), _col("scan", 1.2),
     ], extra=lambda row: Paragraph(f"SHA-256 {_text(row['sha256'])}", st["hash"]))]
-
-
-def _size(n) -> str:
-    return str(filesizeformat(n)).replace("\xa0", " ")
 
 
 def _sign_offs(rows, width):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.people import may_name, person_label
 
-from .report_parts import report_sections, label
+from .report_parts import file_size, label, report_sections
 
 
 @dataclass
@@ -163,8 +163,6 @@ def _evidence_files(findings) -> dict[int, list[str]]:
     the same attachments as the API and the JSON export, for findings the
     reader sees): title, file, size, SHA-256, scan, stage, the adding agency —
     never the person."""
-    from django.template.defaultfilters import filesizeformat
-
     from findings.selectors import attachments_by_finding
 
     lines: dict[int, list[str]] = {}
@@ -173,10 +171,10 @@ def _evidence_files(findings) -> dict[int, list[str]]:
             v = a.version
             by = a.agency.acronym if a.agency_id else "the program office"
             added = timezone.localtime(a.added_at).strftime("%Y-%m-%d")
-            file = (f"{v.original_name} ({filesizeformat(v.size)}), SHA-256 {v.sha256}, scan: {v.get_scan_status_display().lower()}"
+            file = (f"{v.original_name} ({file_size(v.size)}), SHA-256 {v.sha256}, scan: {v.get_scan_status_display().lower()}"
                     if v else "no file")
             lines.setdefault(finding_id, []).append(
-                f"{a.document.title}: {file}; {a.get_stage_display().lower()} evidence added by {by} on {added}".replace("\xa0", " ")
+                f"{a.document.title}: {file}; {a.get_stage_display().lower()} evidence added by {by} on {added}"
             )
     return lines
 

@@ -6,30 +6,24 @@ Every text is escaped."""
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from reviews.templatetags.reviews_ui import days_left, short_date, status_badge
+from reviews.templatetags.reviews_ui import days_left, short_date, status_badge, url_per_row
 
 register = template.Library()
-
-_MARK = 2_147_483_647  # a number no row reaches: each URL is reversed once and the id put in its place
-
 
 @register.simple_tag
 def assignment_rows(assignments):
     """One row per assignment: the model (to the invitation while it is
     unanswered, else to the review), the company, the assignment's and the
     review's state, the window's end and the action."""
-    mark = str(_MARK)
-    to_invitation = reverse("assignment_detail", kwargs={"pk": _MARK})
-    to_review = reverse("review_detail", kwargs={"pk": _MARK})
+    to_invitation, to_review = url_per_row("assignment_detail"), url_per_row("review_detail")
     out = []
     for assignment in assignments:
         review = assignment.review
         model = escape(str(review.model))
         invited = assignment.status == "invited"
-        url = (to_invitation.replace(mark, str(assignment.pk)) if invited else to_review.replace(mark, str(review.pk)))
+        url = to_invitation(assignment.pk) if invited else to_review(review.pk)
         if invited:
             since = f"Asked {short_date(assignment.invited_at)}"
         elif assignment.responded_at:

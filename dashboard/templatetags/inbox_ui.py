@@ -8,6 +8,8 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from reviews.templatetags.reviews_ui import short_date
+
 register = template.Library()
 
 
@@ -15,8 +17,7 @@ def _due(item, now) -> str:
     if not item.due:
         cell = '<span class="muted">&mdash;</span>'
     else:
-        local = timezone.localtime(item.due)
-        cell = f'<time datetime="{local.isoformat()}">{local:%b} {local.day}, {local.year}</time>'
+        cell = f'<time datetime="{timezone.localtime(item.due).isoformat()}">{short_date(item.due)}</time>'
         if item.due < now:
             cell += '<br><span class="deadline deadline-over">Overdue</span>'
     if item.stopped:

@@ -66,9 +66,18 @@ def revocable_by(person, standing):
     return bool(standing) and standing.may_revoke_person(person)
 
 
-# A number no review reaches: review_rows reverses the detail URL once and
-# puts each row's id in its place.
+# A number no object reaches: a row tag reverses a URL once and puts each
+# row's id in its place (``url_per_row``).
 _PK_MARK = 2_147_483_647
+
+
+def url_per_row(name: str):
+    """``pk -> URL`` of the pattern ``name`` (one ``pk`` argument), reversed
+    once: a list of 100 rows would otherwise reverse it 100 times."""
+    from django.urls import reverse
+
+    url, mark = reverse(name, kwargs={"pk": _PK_MARK}), str(_PK_MARK)
+    return lambda pk: url.replace(mark, str(pk))
 _NO_AGENCY = '<li class="muted">None</li>'
 
 
@@ -82,18 +91,16 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
     markup is the table's: change it here, not in the template."""
     from html import escape
 
-    from django.urls import reverse
     from django.utils.html import conditional_escape
 
     from accounts.people import person_label
 
     viewer = context.get("user")
-    url = reverse("review_detail", kwargs={"pk": _PK_MARK})
-    mark = str(_PK_MARK)
+    detail = url_per_row("review_detail")
     out = []
     for review in rows:
         cells = [
-            f'<tr><th scope="row"><a class="cell-title" href="{url.replace(mark, str(review.pk))}">{escape(str(review.model))}</a>'
+            f'<tr><th scope="row"><a class="cell-title" href="{detail(review.pk)}">{escape(str(review.model))}</a>'
             f' <span class="cell-sub">Review #{review.pk}</span></th>'
         ]
         if show_company:
