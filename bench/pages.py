@@ -186,9 +186,8 @@ def _run(emit, ratios_to_floor) -> None:
             # The permission filter as the list runs it: the count and the
             # page's ids off the reach index (first and last page), in the database.
             qs = review_list(user=user)
-            count_sql, count_params = qs.known_count.__self__.query.get_compiler("default").as_sql()
             statements = {
-                "count": ("SELECT count(*) FROM (" + count_sql + ") c", count_params),
+                "count": (qs.known_count.sql, qs.known_count.params),
                 "first_page_ids": qs.page_ids[:25].query.sql_with_params(),
                 "last_page_ids": qs.page_ids.reverse()[:25].query.sql_with_params(),
             }
