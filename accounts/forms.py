@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from portal.forms import SingleLineField
+from portal.forms import ModelChoiceField, SingleLineField
 
 from agencies.models import Agency
 from companies.models import Company
@@ -20,8 +20,8 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(label="E-mail address")
     full_name = SingleLineField(label="Full name", max_length=150, required=False)
     role = forms.ChoiceField(label="Role")
-    agency = forms.ModelChoiceField(queryset=Agency.objects.none(), required=False)
-    company = forms.ModelChoiceField(queryset=Company.objects.none(), required=False)
+    agency = ModelChoiceField(queryset=Agency.objects.none(), required=False)
+    company = ModelChoiceField(queryset=Company.objects.none(), required=False)
 
     def __init__(self, *args, inviter, **kwargs):
         super().__init__(*args, **kwargs)

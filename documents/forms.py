@@ -1,6 +1,6 @@
 from django import forms
 
-from portal.forms import SingleLineField
+from portal.forms import ModelChoiceField, SingleLineField
 
 from .models import DocumentKind, HandlingMarking
 
@@ -9,7 +9,7 @@ class DocumentUploadForm(forms.Form):
     """The document's facts; the files themselves are read from request.FILES, one by one."""
 
     kind = forms.ChoiceField(choices=DocumentKind.choices, label="Kind of document")
-    marking = forms.ModelChoiceField(
+    marking = ModelChoiceField(
         queryset=HandlingMarking.objects.all(),
         empty_label=None,
         label="Handling marking",
@@ -21,7 +21,8 @@ class DocumentUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        default = HandlingMarking.objects.filter(is_default=True).first()
+        # From the select's own list (read once: portal.forms.ListedChoiceIterator).
+        default = next((m for m in self.fields["marking"].queryset if m.is_default), None)
         if default:
             self.fields["marking"].initial = default.pk
 
@@ -31,7 +32,7 @@ class DocumentEditForm(forms.Form):
 
     title = SingleLineField(label="Title", max_length=200)
     kind = forms.ChoiceField(choices=DocumentKind.choices, label="Kind of document")
-    marking = forms.ModelChoiceField(
+    marking = ModelChoiceField(
         queryset=HandlingMarking.objects.all(),
         empty_label=None,
         label="Handling marking",
@@ -46,7 +47,7 @@ class DocumentEditForm(forms.Form):
 class VersionUploadForm(forms.Form):
     """A new version's marking and the confirmation that a differently named file is meant."""
 
-    marking = forms.ModelChoiceField(
+    marking = ModelChoiceField(
         queryset=HandlingMarking.objects.all(),
         empty_label=None,
         required=False,

@@ -1,6 +1,6 @@
 from django import forms
 
-from portal.forms import SingleLineField
+from portal.forms import ModelChoiceField, SingleLineField
 
 import re
 from datetime import datetime, time
@@ -25,7 +25,7 @@ class TaxonomyField(SingleLineField):
 
 class FindingForm(forms.Form):
     title = SingleLineField(label="Title", max_length=200)
-    category = forms.ModelChoiceField(queryset=FindingCategory.objects.filter(active=True), label="Category")
+    category = ModelChoiceField(queryset=FindingCategory.objects.filter(active=True), label="Category")
     severity = forms.ChoiceField(label="Severity", choices=Severity.choices, widget=forms.RadioSelect)
     description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 5}))
     evidence = forms.CharField(label="Evidence", widget=forms.Textarea(attrs={"rows": 4}), required=False)
@@ -115,7 +115,7 @@ class EvidenceForm(forms.Form):
     stage = forms.ChoiceField(
         label="Evidence of", choices=[("finding", "The finding"), ("retest", "A retest")], initial="finding",
     )
-    marking = forms.ModelChoiceField(
+    marking = ModelChoiceField(
         queryset=None, empty_label=None, label="Handling marking",
         help_text="Its rules apply to the file: view-only, or PDF downloads watermarked with the reader's name.",
     )

@@ -17,6 +17,33 @@ from .errors import Refused
 LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
+class ListedChoiceIterator(forms.models.ModelChoiceIterator):
+    """A model select's choices read once per form: iterating the field's
+    queryset (kept after the first read) instead of Django's ``.iterator()``,
+    which opens a server-side cursor on PostgreSQL on every pass. Rendering a
+    select makes two passes (the ``required`` check reads the first choice,
+    the options all of them): two cursors and six round trips for a list of
+    five markings. The lists offered are short by design."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    """The portal's model select (``ListedChoiceIterator``)."""
+
+    iterator = ListedChoiceIterator
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """The portal's model multi-select (``ListedChoiceIterator``)."""
+
+    iterator = ListedChoiceIterator
+
+
 @deconstructible
 class SingleLineValidator:
     """Refuses a line break in a one-line value (a subject, a title, a name):

@@ -1,6 +1,6 @@
 from django import forms
 
-from portal.forms import SingleLineField
+from portal.forms import ModelChoiceField, ModelMultipleChoiceField, SingleLineField
 
 from accounts.models import Role, User
 from agencies.models import Agency
@@ -10,8 +10,8 @@ from .models import ACTIVE_ASSIGNMENT, Assignment, CertificateKind, CertificateS
 
 
 class ReviewCreateForm(forms.Form):
-    model = forms.ModelChoiceField(queryset=AIModel.objects.none(), label="Model")
-    agencies = forms.ModelMultipleChoiceField(
+    model = ModelChoiceField(queryset=AIModel.objects.none(), label="Model")
+    agencies = ModelMultipleChoiceField(
         queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple, label="Participating agencies"
     )
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, label="What should the agencies look at?")
@@ -44,7 +44,7 @@ class ReviewEditForm(ReviewCreateForm):
 
 
 class AssignForm(forms.Form):
-    reviewer = forms.ModelChoiceField(queryset=User.objects.none(), label="Reviewer")
+    reviewer = ModelChoiceField(queryset=User.objects.none(), label="Reviewer")
 
     def __init__(self, *args, user, review, **kwargs):
         super().__init__(*args, **kwargs)
