@@ -8,7 +8,7 @@ from html import escape
 from django import template
 from django.utils.safestring import mark_safe
 
-from reviews.templatetags.reviews_ui import days_left, short_date, status_badge, url_per_row
+from reviews.templatetags.reviews_ui import RowClock, days_left, short_date, status_badge, url_per_row
 
 register = template.Library()
 
@@ -18,6 +18,7 @@ def assignment_rows(assignments):
     unanswered, else to the review), the company, the assignment's and the
     review's state, the window's end and the action."""
     to_invitation, to_review = url_per_row("assignment_detail"), url_per_row("review_detail")
+    clock = RowClock()
     out = []
     for assignment in assignments:
         review = assignment.review
@@ -25,12 +26,12 @@ def assignment_rows(assignments):
         invited = assignment.status == "invited"
         url = to_invitation(assignment.pk) if invited else to_review(review.pk)
         if invited:
-            since = f"Asked {short_date(assignment.invited_at)}"
+            since = f"Asked {short_date(assignment.invited_at, clock)}"
         elif assignment.responded_at:
-            since = f"Since {short_date(assignment.responded_at)}"
+            since = f"Since {short_date(assignment.responded_at, clock)}"
         else:
             since = ""
-        end = f"{short_date(review.window_end)}<br>" if review.window_end else ""
+        end = f"{short_date(review.window_end, clock)}<br>" if review.window_end else ""
         if invited:
             action = f'<a class="btn btn-sm" href="{url}">Respond<span class="visually-hidden"> to the {model} invitation</span></a>'
         else:
@@ -42,7 +43,7 @@ def assignment_rows(assignments):
             f"<td>{escape(str(review.company))}</td>"
             f'<td>{status_badge(assignment.status, assignment.get_status_display(), "Assignment")} <span class="cell-sub">{since}</span></td>'
             f"<td>{status_badge(review.status, review.get_status_display())}</td>"
-            f'<td class="nowrap">{end}{days_left(review)}</td>'
+            f'<td class="nowrap">{end}{days_left(review, clock)}</td>'
             f'<td class="actions">{action}</td></tr>'
         )
     return mark_safe("\n".join(out))  # noqa: S308 — every text escaped above; badges come from format_html

@@ -23,19 +23,38 @@ def status_badge(status, label, kind="Status", large=False):
 
 
 def _deadline(css: str, text: str):
-    return format_html('<span class="deadline deadline-{}">{}</span>', css, text)
+    # Both parts are ours (a class name, a constant or a number of days): nothing to escape.
+    return mark_safe(f'<span class="deadline deadline-{css}">{text}</span>')  # noqa: S308
+
+
+class RowClock:
+    """The active time zone and today's date in it, read once for a whole
+    list: per row they cost three context-local lookups (a third of a row's
+    time). ``None`` fields mean "now, in the active time zone"."""
+
+    def __init__(self, now=None):
+        from django.utils import timezone
+
+        self.tz = timezone.get_current_timezone()
+        self.today = (now or timezone.now()).astimezone(self.tz).date()
+
+    def local(self, value):
+        from django.utils import timezone
+
+        return value.astimezone(self.tz) if timezone.is_aware(value) else value
 
 
 @register.simple_tag
-def days_left(review):
+def days_left(review, clock: RowClock | None = None):
     """How long a review's window has left, urgency shown by text as well as
-    by colour (the CSS adds the icon)."""
+    by colour (the CSS adds the icon). ``clock``: a list's ``RowClock``."""
     if review.status == "withdrawn":  # before or after its window opened
         return _deadline("none", "Withdrawn")
     if not review.window_end:
         return _deadline("none", "Not open yet")
     if review.status == "in_review":
-        days = review.days_left()
+        clock = clock or RowClock()
+        days = (clock.local(review.window_end).date() - clock.today).days
         if days < 0:
             return _deadline("over", f"Ended {-days} day{pluralize(-days)} ago")
         if days == 0:
@@ -49,14 +68,15 @@ def days_left(review):
 
 
 @register.simple_tag
-def short_date(value):
+def short_date(value, clock: RowClock | None = None):
     """``Nov 27, 2026`` in the active time zone: the ``date:"M j, Y"`` filter
-    without its translation lookups (a tenth of a millisecond a row)."""
+    without its translation lookups (a tenth of a millisecond a row).
+    ``clock``: a list's ``RowClock``."""
     if not value:
         return ""
     from django.utils import timezone
 
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    local = clock.local(value) if clock else timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{local:%b} {local.day}, {local.year}"
 
 
@@ -95,8 +115,13 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
 
     from accounts.people import person_label
 
+    from reviews.models import ReviewStatus
+
     viewer = context.get("user")
     detail = url_per_row("review_detail")
+    clock = RowClock()
+    labels = dict(ReviewStatus.choices)
+    badges = {}  # a status's badge, built once per list
     out = []
     for review in rows:
         cells = [
@@ -117,9 +142,12 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
                     state += ' <span class="cell-sub">certified</span>'
                 items.append(f'<li><span class="chip">{escape(str(a["acronym"]))}</span>{state}</li>')
             cells.append(f'<td><ul class="inline-list">{"".join(items) or _NO_AGENCY}</ul></td>')
-        cells.append(f"<td>{status_badge(review.status, review.get_status_display())}</td>")
-        end = f"{short_date(review.window_end)}<br>" if review.window_end else ""
-        cells.append(f'<td class="nowrap">{end}{days_left(review)}</td>')
+        badge = badges.get(review.status)
+        if badge is None:
+            badge = badges[review.status] = status_badge(review.status, labels.get(review.status, review.status))
+        cells.append(f"<td>{badge}</td>")
+        end = f"{short_date(review.window_end, clock)}<br>" if review.window_end else ""
+        cells.append(f'<td class="nowrap">{end}{days_left(review, clock)}</td>')
         if show_coverage:
             if review.coverage:
                 people = "".join(

@@ -47,3 +47,27 @@ def test_review_list_rows_escape_the_companys_text_and_show_the_window(demo, log
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row
     assert '<td class="nowrap">' in row and '<span class="deadline deadline-' in row
     assert '<span class="visually-hidden">Status: </span>In review</span>' in row
+
+
+def test_review_rows_date_and_days_left_follow_the_readers_time_zone(demo, login):
+    """The window's end and the days left are the reader's calendar day: an end
+    at 03:00 UTC is the evening before in New York, and both the date and the
+    count move with the time zone (read once per list: reviews_ui.RowClock)."""
+    from datetime import datetime
+    from datetime import timezone as utc_zone
+
+    import time_machine
+
+    from reviews.models import Review
+
+    review = demo["atlas"]
+    end = datetime(2026, 12, 10, 3, 0, tzinfo=utc_zone.utc)
+    Review.objects.filter(pk=review.pk).update(window_end=end)
+    admin = demo["admin"]
+    with time_machine.travel(datetime(2026, 12, 5, 12, 0, tzinfo=utc_zone.utc), tick=False):
+        client = login(admin)
+        for zone, date, days in (("UTC", "Dec 10, 2026", "5 days left"), ("America/New_York", "Dec 9, 2026", "4 days left")):
+            admin.time_zone = zone
+            admin.save(update_fields=["time_zone"])
+            row = _row(client.get(reverse("review_list")).content.decode(), "Reviews", review)
+            assert f'<td class="nowrap">{date}<br><span class="deadline deadline-soon">{days}</span></td>' in row, (zone, row)
