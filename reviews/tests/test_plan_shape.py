@@ -147,6 +147,21 @@ def _every_sort_walks_one_index_and_stops(seeded):
             assert not _sorts_everything(nodes) and not _seq_scans(nodes), ("admin", sort, label)
 
 
+def test_models_page_walks_the_name_index(db, seeded):
+    """The program office's models page (every model, by name: companies.views.model_list)
+    reads its first and last page's ids off aimodel_name_idx, never sorting all models."""
+    from companies.models import AIModel
+
+    admin = User.objects.select_related("membership").get(pk=seeded["specials"]["admin"])
+    ids = AIModel.objects.visible_to(admin).order_by("name", "version", "id").values_list("pk", flat=True)
+    assert ids.count() > 1000
+    for label, page in {"first page": ids[:25], "last page": ids.reverse()[:25]}.items():
+        nodes = _explain(*page.query.sql_with_params())
+        assert "aimodel_name_idx" in _indexes(nodes), label
+        assert not _sorts_everything(nodes), label
+        assert "Seq Scan" not in {n["Node Type"] for n in nodes}, label
+
+
 def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded):
     """Every statement of a search on the same set (30,000 documents with text),
     for a user who sees 500 reviews (the scope is walked) and one who sees
