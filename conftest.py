@@ -232,11 +232,17 @@ DEMO_ROLES = [
 
 
 def totp_now(secret: str) -> str:
-    """The code an authenticator app would show for ``secret`` right now."""
+    """The code an authenticator app would show for ``secret`` right now —
+    never in a step's last two seconds: allauth accepts the current step only
+    (no tolerance), and a code read at :29.9 and checked at :30.0 is refused
+    (one suite run in a few hundred failed that way)."""
     import time
 
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+    left = 30 - time.time() % 30
+    if left < 2:
+        time.sleep(left + 0.05)
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
