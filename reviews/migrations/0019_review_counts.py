@@ -129,10 +129,6 @@ class Migration(migrations.Migration):
                 ('reviews', models.BigIntegerField(default=0)),
             ],
         ),
-        migrations.AddIndex(
-            model_name='reviewreach',
-            index=models.Index(condition=models.Q(('expires_at__isnull', False)), fields=['user', 'expires_at'], name='review_reach_expiring_idx'),
-        ),
         migrations.AddConstraint(
             model_name='reviewtotal',
             constraint=models.CheckConstraint(condition=models.Q(('id', 1)), name='review_total_one_row'),
