@@ -131,14 +131,17 @@ class ReviewPage(NamedTuple):
     standing: Standing
 
 
-def review_page_get(*, user, pk: int, summaries: bool = False) -> ReviewPage:
+def review_page_get(*, user, pk: int, summaries: bool = False, creator: bool = False) -> ReviewPage:
     """The review and ``user``'s standing on it, or 404 when it does not exist or
     is out of the user's scope — every page about one review starts here.
 
     One statement: the review, its scope (the standing's "may view" — the
     same unexpired grants ``visible_to`` reads), the facts of the standing and, with
     ``summaries``, what the apps joined to the review's page count (open RFIs,
-    documents, the readiness tally … ``reviews.hooks.summary``). Pass the
+    documents, the readiness tally … ``reviews.hooks.summary``) and, with
+    ``creator``, who created the review with their organisation (only the
+    review's own page names them: four joins and ~60 columns the other pages
+    would compile, plan and read for nothing). Pass the
     standing as ``review=`` to the dependent models' ``visible_to``: it proves
     the grants were read for this user a moment ago, so they are not read again.
     """
@@ -146,9 +149,10 @@ def review_page_get(*, user, pk: int, summaries: bool = False) -> ReviewPage:
 
     from .models import ClockStop
 
-    qs = Review.objects.filter(pk=pk).select_related(
-        "model", "company", "created_by__membership__agency", "created_by__membership__company"
-    ).annotate(**standing_expressions(user))
+    related = ["model", "company"]
+    if creator:
+        related += ["created_by__membership__agency", "created_by__membership__company"]
+    qs = Review.objects.filter(pk=pk).select_related(*related).annotate(**standing_expressions(user))
     if not getattr(user, "is_program_admin", False):
         # The standing's own "may view" (the user's unexpired reach or grants) is the scope.
         qs = qs.filter(standing_may_view=True)
@@ -167,8 +171,8 @@ def review_page_get(*, user, pk: int, summaries: bool = False) -> ReviewPage:
 
 
 def review_detail_get(*, user, pk: int) -> ReviewPage:
-    """``review_page_get`` with the page's counts (see ``reviews.hooks.summary``)."""
-    return review_page_get(user=user, pk=pk, summaries=True)
+    """``review_page_get`` with the page's counts (see ``reviews.hooks.summary``) and its creator."""
+    return review_page_get(user=user, pk=pk, summaries=True, creator=True)
 
 
 def review_timeline(*, review: Review):
