@@ -14,3 +14,21 @@ def reviewer_of(db):
 def admin_user(db):
     return make_user(role=Role.PROGRAM_ADMIN)
 
+
+
+@pytest.fixture
+def agency_world(db):
+    """``agency_world(n)`` → an agency, a program admin, one of the agency's
+    reviewers (granted nothing yet) and ``n`` reviews the agency takes part in."""
+    from agencies.tests.factories import AgencyFactory
+
+    from .factories import make_review
+
+    def build(n: int) -> dict:
+        agency = AgencyFactory()
+        admin = make_user(role=Role.PROGRAM_ADMIN)
+        reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)
+        reviews = [make_review(agencies=[agency], admin=admin) for _ in range(n)]
+        return {"agency": agency, "admin": admin, "reviewer": reviewer, "reviews": reviews}
+
+    return build

@@ -11,12 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import make_user
-from agencies.tests.factories import AgencyFactory
 from reviews.models import Review, ReviewReach
 from reviews.querysets import review_ids_granted
 from reviews.services import access_grant, access_revoke
-
-from .factories import make_review
 
 pytestmark = pytest.mark.django_db
 
@@ -36,12 +33,8 @@ def _granted(user) -> set:
 
 
 @pytest.fixture
-def world():
-    agency = AgencyFactory()
-    admin = make_user(role=Role.PROGRAM_ADMIN)
-    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)
-    reviews = [make_review(agencies=[agency], admin=admin) for _ in range(3)]
-    return {"agency": agency, "admin": admin, "reviewer": reviewer, "reviews": reviews}
+def world(agency_world):
+    return agency_world(3)
 
 
 def test_direct_grant_and_revoke_add_and_remove_the_row(world):

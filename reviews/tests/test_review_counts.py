@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import make_user
-from agencies.tests.factories import AgencyFactory
 from reviews.models import ReachCount, Review, ReviewReach, ReviewTotal
 from reviews.querysets import reach_count, reach_of, review_total
 from reviews.selectors import review_list
@@ -37,12 +36,8 @@ def _count(user) -> int:
 
 
 @pytest.fixture
-def world():
-    agency = AgencyFactory()
-    admin = make_user(role=Role.PROGRAM_ADMIN)
-    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)
-    reviews = [make_review(agencies=[agency], admin=admin) for _ in range(4)]
-    return {"agency": agency, "admin": admin, "reviewer": reviewer, "reviews": reviews}
+def world(agency_world):
+    return agency_world(4)
 
 
 def _grant(world, review, **kwargs):
