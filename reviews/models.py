@@ -139,11 +139,13 @@ class Review(models.Model):
             certified = [c.agency.acronym for c in self.certificates.all()]
         return [{"acronym": a, "signed": a in signed, "certified": a in certified} for a in self.agency_labels]
 
-    def days_left(self, now=None) -> int | None:
+    def days_left(self, now=None, tz=None) -> int | None:
+        """Calendar days from ``now``'s date to the window's end in ``tz`` (the
+        active time zone unless given: a list passes the one it read once)."""
         if not self.window_end:
             return None
         now = now or timezone.now()
-        return (timezone.localdate(self.window_end) - timezone.localdate(now)).days
+        return (timezone.localdate(self.window_end, tz) - timezone.localdate(now, tz)).days
 
 
 class ReviewAgency(models.Model):
