@@ -318,31 +318,10 @@ class ReviewReach(models.Model):
             # Status, then the deadline ascending in either direction of status: two indexes.
             models.Index(fields=["user", "status", "window_end", "review"], include=["expires_at"], name="review_reach_status_idx"),
             models.Index(fields=["user", "-status", "window_end", "review"], include=["expires_at"], name="review_reach_status_desc_idx"),
-            # The rows that expire, for the live part of the count (ReachCount).
-            models.Index(fields=["user", "expires_at"], condition=models.Q(expires_at__isnull=False), name="review_reach_expiring_idx"),
         ]
 
     def __str__(self) -> str:
         return f"user {self.user_id} → review {self.review_id}"
-
-
-class ReachCount(models.Model):
-    """How many reviews a user reaches for good: their reach rows without an
-    expiry, kept by PostgreSQL statement triggers on ``ReviewReach`` (migration
-    0019) in the same transaction as the rows. The review list's count is this
-    plus the user's unexpired expiring rows, read off a small partial index
-    (``querysets.reach_count``): counting 20,000 reach entries cost 4 ms on
-    every list and dashboard of a reviewer on 20,000 reviews."""
-
-    # No foreign key: the rows of a deleted user's reach go through the
-    # triggers whatever the order of the deletion (a left-over row is 0).
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, primary_key=True, db_constraint=False, related_name="+"
-    )
-    permanent = models.IntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"user {self.user_id}: {self.permanent} reviews without expiry"
 
 
 class ReviewTotal(models.Model):

@@ -109,15 +109,15 @@ class CountStatement:
 
 
 def reach_count(user) -> CountStatement:
-    """How many reviews ``user`` reaches now — ``reach_of(user).count()`` —
-    from the maintained count of rows that never expire (``ReachCount``, kept
-    by triggers) plus the unexpired expiring rows, off their partial index.
-    PostgreSQL only (where reach rows exist)."""
-    reach, counts = _model("ReviewReach")._meta.db_table, _model("ReachCount")._meta.db_table
+    """How many reviews ``user`` reaches now (``reach_of(user).count()``),
+    from the (user, deadline) reach index alone. Not kept as a number: a
+    per-user counter row would be taken by every grant to that user until
+    commit, and two transactions granting to the same people in another
+    order (two reviews submitted to two agencies at once) could deadlock."""
+    reach = _model("ReviewReach")._meta.db_table
     return CountStatement(
-        f"SELECT coalesce((SELECT permanent FROM {counts} WHERE user_id = %s), 0)"
-        f" + (SELECT count(*) FROM {reach} WHERE user_id = %s AND expires_at IS NOT NULL AND expires_at > %s)",
-        [user.pk, user.pk, timezone.now()],
+        f"SELECT count(*) FROM {reach} WHERE user_id = %s AND (expires_at IS NULL OR expires_at > %s)",
+        [user.pk, timezone.now()],
     )
 
 
@@ -216,9 +216,9 @@ class ReviewQuerySet(models.QuerySet):
                 qs.known_count = review_total()  # called only when a page needs it
             return qs
         if codename == "view_review" and among is None and uses_reach():
-            # The reach rows answer without touching reviews: the count kept
-            # by triggers (reach_count), pages by any order off a reach index
-            # (selectors.review_list); filters semi-join.
+            # The reach rows answer without touching reviews: the count from
+            # the (user, deadline) index alone (reach_count), pages by any
+            # order off a reach index (selectors.review_list); filters semi-join.
             reach = reach_of(user)
             qs = qs.filter(pk__in=reach.values("review_id"))
             qs.known_count = reach_count(user)  # called only when a page needs it

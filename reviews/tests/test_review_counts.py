@@ -1,8 +1,8 @@
-"""The counts the review lists show without counting: a user's reviews
-(``ReachCount`` plus the unexpired expiring reach rows) and every review for
-the program office (``ReviewTotal``), both kept by PostgreSQL statement
-triggers. Each test changes access or reviews along one path and compares the
-kept count with the rows themselves and with the number the list page shows."""
+"""The totals above the review lists: every review for the program office,
+kept by PostgreSQL statement triggers (``ReviewTotal``), and a user's reviews,
+counted off the reach index in one statement (``reach_count``). Each test
+changes access or reviews along one path and compares the total with the rows
+themselves and with the number the list page shows."""
 
 from datetime import timedelta
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import make_user
-from reviews.models import ReachCount, Review, ReviewReach, ReviewTotal
+from reviews.models import Review, ReviewReach, ReviewTotal
 from reviews.querysets import reach_count, reach_of, review_total
 from reviews.selectors import review_list
 from reviews.services import access_grant, access_revoke
@@ -29,7 +29,7 @@ def _fresh(user):
 
 
 def _count(user) -> int:
-    """The kept count, after checking it against the reach rows it stands for."""
+    """The list's count, after checking it against the reach rows it stands for."""
     counted = reach_count(user)()
     assert counted == reach_of(user).count()
     return counted
@@ -50,19 +50,15 @@ def test_reach_count_follows_direct_grants_revocations_and_expiry_changes(world)
     _grant(world, r1, user=reviewer)
     _grant(world, r2, user=reviewer)
     assert _count(reviewer) == 2
-    assert ReachCount.objects.get(user=reviewer).permanent == 2
 
-    # An expiring grant is counted live, not kept.
     soon = timezone.now() + timedelta(hours=1)
     _grant(world, r3, user=reviewer, expires_at=soon)
     assert _count(reviewer) == 3
-    assert ReachCount.objects.get(user=reviewer).permanent == 2
-
-    # The same row changing from expiring to not and back (an UPDATE of the reach row).
+    # The same row changing from expiring to not and back.
     ReviewReach.objects.filter(user=reviewer, review=r3).update(expires_at=None)
-    assert _count(reviewer) == 3 and ReachCount.objects.get(user=reviewer).permanent == 3
+    assert _count(reviewer) == 3
     ReviewReach.objects.filter(user=reviewer, review=r3).update(expires_at=soon)
-    assert _count(reviewer) == 3 and ReachCount.objects.get(user=reviewer).permanent == 2
+    assert _count(reviewer) == 3
 
     access_revoke(review=r1, actor=world["admin"], reason="t", user=reviewer)
     assert _count(reviewer) == 2
@@ -98,7 +94,6 @@ def test_reach_count_follows_a_deleted_review(world):
     _grant(world, r2, user=reviewer)
     Review.objects.filter(pk=r2.pk).delete()  # its reach rows go with it
     assert _count(reviewer) == 1
-    assert ReachCount.objects.get(user=reviewer).permanent == 1
 
 
 def test_review_total_follows_created_and_deleted_reviews(world):
@@ -114,23 +109,17 @@ def test_review_total_follows_created_and_deleted_reviews(world):
 
 
 def test_rebuild_gives_what_the_triggers_keep(world):
-    reviewer, (r1, r2, r3, _) = world["reviewer"], world["reviews"]
-    team = Group.objects.create(name="team")
-    team.user_set.add(reviewer)
-    _grant(world, r1, group=team)
-    _grant(world, r2, user=reviewer)
-    _grant(world, r3, user=reviewer, expires_at=timezone.now() + timedelta(days=2))
-    kept = set(ReachCount.objects.filter(permanent__gt=0).values_list("user_id", "permanent"))
+    make_review(agencies=[world["agency"]], admin=world["admin"])
+    Review.objects.filter(pk=world["reviews"][0].pk).delete()
     total = ReviewTotal.objects.get().reviews
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reviews_counts_rebuild()")
-    assert set(ReachCount.objects.values_list("user_id", "permanent")) == kept
-    assert (reviewer.pk, 2) in kept
+        cursor.execute("SELECT reviews_review_total_rebuild()")
     assert ReviewTotal.objects.get().reviews == total == Review.objects.count()
 
 
-def test_list_pages_show_the_kept_counts(client, world):
-    """The number above each list is the kept one, and it is the list's length."""
+def test_list_pages_show_the_counts(client, world):
+    """The number above each list is the list's length: the kept total for the
+    program office, the reach count for a reviewer."""
     from journeys.browser import force_login_mfa
 
     reviewer, admin = world["reviewer"], world["admin"]
