@@ -187,7 +187,7 @@ def _run(emit, ratios_to_floor) -> None:
             # page's ids off the reach index (first and last page), in the database.
             qs = review_list(user=user)
             statements = {
-                "count": (qs.known_count.sql, qs.known_count.params),
+                "count": qs.known_count.statement,
                 "first_page_ids": qs.page_ids[:25].query.sql_with_params(),
                 "last_page_ids": qs.page_ids.reverse()[:25].query.sql_with_params(),
             }

@@ -95,30 +95,33 @@ def reach_of(user):
 
 class CountStatement:
     """A count that one statement answers: calling it runs the statement;
-    ``sql`` and ``params`` are there to be explained (bench, plan tests)."""
+    ``statement`` is the ``(sql, params)`` to explain (bench, plan tests)."""
 
     def __init__(self, sql: str, params: list):
-        self.sql, self.params = sql, params
+        self.statement = (sql, params)
 
     def __call__(self) -> int:
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, self.params)
+            cursor.execute(*self.statement)
             return int(cursor.fetchone()[0])
 
 
-def reach_count(user) -> CountStatement:
-    """How many reviews ``user`` reaches now (``reach_of(user).count()``),
-    from the (user, deadline) reach index alone. Not kept as a number: a
-    per-user counter row would be taken by every grant to that user until
-    commit, and two transactions granting to the same people in another
-    order (two reviews submitted to two agencies at once) could deadlock."""
-    reach = _model("ReviewReach")._meta.db_table
-    return CountStatement(
-        f"SELECT count(*) FROM {reach} WHERE user_id = %s AND (expires_at IS NULL OR expires_at > %s)",
-        [user.pk, timezone.now()],
-    )
+class QueryCount:
+    """``queryset.count()`` when called; ``statement`` is the counting
+    ``(sql, params)`` to explain (bench, plan tests)."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+
+    def __call__(self) -> int:
+        return self.queryset.count()
+
+    @property
+    def statement(self) -> tuple[str, tuple]:
+        sql, params = self.queryset.query.get_compiler(self.queryset.db).as_sql()
+        return f"SELECT count(*) FROM ({sql}) c", params
 
 
 def review_total() -> CountStatement:
@@ -217,11 +220,14 @@ class ReviewQuerySet(models.QuerySet):
             return qs
         if codename == "view_review" and among is None and uses_reach():
             # The reach rows answer without touching reviews: the count from
-            # the (user, deadline) index alone (reach_count), pages by any
-            # order off a reach index (selectors.review_list); filters semi-join.
+            # the (user, deadline) index alone, pages by any order off a reach
+            # index (selectors.review_list); filters semi-join. The count is
+            # not kept as a number: a per-user counter row would be held by
+            # every grant to that user until commit, and two transactions
+            # granting to the same people in another order could deadlock.
             reach = reach_of(user)
             qs = qs.filter(pk__in=reach.values("review_id"))
-            qs.known_count = reach_count(user)  # called only when a page needs it
+            qs.known_count = QueryCount(reach)  # called only when a page needs it
             qs.reach = reach
             return qs
         ids = review_ids_granted(user, codename, among=among)

@@ -66,7 +66,7 @@ def test_permission_filter_and_every_order_of_the_page_use_indexes_only(db, seed
         # The count and every page's ids come from the reach index alone.
         assert qs.known_count() == expected_counts[who]
         for label, (sql, params), indexes in (
-            ("count", (qs.known_count.sql, qs.known_count.params), {"review_reach_deadline_idx", "review_reach_unique"}),
+            ("count", qs.known_count.statement, {"review_reach_deadline_idx", "review_reach_unique"}),
             ("first page ids", qs.page_ids[:25].query.sql_with_params(), {"review_reach_deadline_idx", "review_reach_unique"}),
             ("last page ids", qs.page_ids.reverse()[:25].query.sql_with_params(), {"review_reach_deadline_idx", "review_reach_unique"}),
         ):
