@@ -318,10 +318,35 @@ class ReviewReach(models.Model):
             # Status, then the deadline ascending in either direction of status: two indexes.
             models.Index(fields=["user", "status", "window_end", "review"], include=["expires_at"], name="review_reach_status_idx"),
             models.Index(fields=["user", "-status", "window_end", "review"], include=["expires_at"], name="review_reach_status_desc_idx"),
+            # The rows that expire, for the live part of a user's count (ReachDelta keeps the rest).
+            models.Index(fields=["user", "expires_at"], condition=models.Q(expires_at__isnull=False), name="review_reach_expiring_idx"),
         ]
 
     def __str__(self) -> str:
         return f"user {self.user_id} → review {self.review_id}"
+
+
+class ReachDelta(models.Model):
+    """Changes to how many reviews a user reaches for good (reach rows without
+    an expiry), inserted by PostgreSQL statement triggers on ``ReviewReach``
+    (migration 0020) in the same transaction as the rows: a user's count is
+    the sum of their rows plus their unexpired expiring reach rows
+    (``querysets.reach_count``). Rows are only ever inserted by grants, so no
+    grant waits on another's; ``reviews_reach_delta_compact()`` folds each
+    user's rows into one (``tasks.compact_reach_counts``)."""
+
+    # No foreign key: a deleted user's reach rows go through the triggers
+    # whatever the order of the deletion (what is left sums to 0).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    delta = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user"], include=["delta"], name="reach_delta_user_idx")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: {self.delta:+d} reviews without expiry"
 
 
 class ReviewTotal(models.Model):

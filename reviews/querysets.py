@@ -108,20 +108,18 @@ class CountStatement:
             return int(cursor.fetchone()[0])
 
 
-class QueryCount:
-    """``queryset.count()`` when called; ``statement`` is the counting
-    ``(sql, params)`` to explain (bench, plan tests)."""
-
-    def __init__(self, queryset):
-        self.queryset = queryset
-
-    def __call__(self) -> int:
-        return self.queryset.count()
-
-    @property
-    def statement(self) -> tuple[str, tuple]:
-        sql, params = self.queryset.query.get_compiler(self.queryset.db).as_sql()
-        return f"SELECT count(*) FROM ({sql}) c", params
+def reach_count(user) -> CountStatement:
+    """How many reviews ``user`` reaches now (``reach_of(user).count()``): the
+    kept changes of their rows without expiry (``ReachDelta``, summed) plus
+    their unexpired expiring rows, off a partial index. Counting 20,000 reach
+    entries cost 4 ms on every list of a reviewer on 20,000 reviews.
+    PostgreSQL only (where reach rows exist)."""
+    reach, deltas = _model("ReviewReach")._meta.db_table, _model("ReachDelta")._meta.db_table
+    return CountStatement(
+        f"SELECT coalesce((SELECT sum(delta) FROM {deltas} WHERE user_id = %s), 0)"
+        f" + (SELECT count(*) FROM {reach} WHERE user_id = %s AND expires_at IS NOT NULL AND expires_at > %s)",
+        [user.pk, user.pk, timezone.now()],
+    )
 
 
 def review_total() -> CountStatement:
@@ -219,15 +217,12 @@ class ReviewQuerySet(models.QuerySet):
                 qs.known_count = review_total()  # called only when a page needs it
             return qs
         if codename == "view_review" and among is None and uses_reach():
-            # The reach rows answer without touching reviews: the count from
-            # the (user, deadline) index alone, pages by any order off a reach
-            # index (selectors.review_list); filters semi-join. The count is
-            # not kept as a number: a per-user counter row would be held by
-            # every grant to that user until commit, and two transactions
-            # granting to the same people in another order could deadlock.
+            # The reach rows answer without touching reviews: the count kept
+            # by triggers (reach_count), pages by any order off a reach index
+            # (selectors.review_list); filters semi-join.
             reach = reach_of(user)
             qs = qs.filter(pk__in=reach.values("review_id"))
-            qs.known_count = QueryCount(reach)  # called only when a page needs it
+            qs.known_count = reach_count(user)  # called only when a page needs it
             qs.reach = reach
             return qs
         ids = review_ids_granted(user, codename, among=among)

@@ -500,6 +500,7 @@ PORTAL_REMINDER_SWEEP_SECONDS = get_int("PORTAL_REMINDER_SWEEP_SECONDS", 900, mi
 # database on start, where program admins can change their schedule.
 CELERY_BEAT_SCHEDULE = {
     "remove-expired-grants": {"task": "reviews.tasks.remove_expired_grants", "schedule": 3600.0},
+    "compact-reach-counts": {"task": "reviews.tasks.compact_reach_counts", "schedule": 600.0},
     "sweep-reminders": {"task": "reminders.tasks.sweep_reminders", "schedule": float(PORTAL_REMINDER_SWEEP_SECONDS)},
     "requeue-pending-scans": {"task": "documents.tasks.requeue_pending_scans", "schedule": 900.0},
     "requeue-missing-texts": {"task": "documents.tasks.requeue_missing_texts", "schedule": 900.0},

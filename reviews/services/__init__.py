@@ -1,4 +1,11 @@
-from .access import access_grant, access_remove_expired, access_revoke, access_revoke_agency_side, access_set_expiry
+from .access import (
+    access_grant,
+    access_remove_expired,
+    access_revoke,
+    access_revoke_agency_side,
+    access_set_expiry,
+    reach_counts_compact,
+)
 from .assignments import AssignmentError, assignment_accept, assignment_decline, assignment_invite, assignment_remove
 from .certificates import CertificateError, certificate_record
 from .extensions import ExtensionError, extension_answer, extension_decide, extension_position, extension_request, extension_suggest
@@ -29,6 +36,7 @@ __all__ = [
     "extension_request",
     "access_grant",
     "access_remove_expired",
+    "reach_counts_compact",
     "access_revoke",
     "access_revoke_agency_side",
     "access_set_expiry",

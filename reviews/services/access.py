@@ -198,3 +198,20 @@ def access_remove_expired(*, now: datetime | None = None, batch_size: int = 1000
                 model.objects.filter(pk__in=[row.pk for row in batch]).delete()
                 total += len(batch)
     return total
+
+
+def reach_counts_compact() -> int:
+    """Folds each user's kept reach-count changes (``ReachDelta``) into one row
+    (PostgreSQL: ``reviews_reach_delta_compact()``, one statement); returns the
+    rows folded, -1 when another compaction holds its lock, 0 elsewhere.
+
+    Grants committing meanwhile add rows this leaves alone, and a count read
+    during it sees the rows before or after (the same sum), so it never waits
+    on a grant nor a grant on it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT reviews_reach_delta_compact()")
+        return int(cursor.fetchone()[0])

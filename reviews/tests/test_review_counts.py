@@ -1,9 +1,10 @@
-"""The totals above the review lists: every review for the program office,
-kept by PostgreSQL statement triggers (``ReviewTotal``), and a user's reviews,
-counted off the reach index (the list's ``known_count``). Each test
-changes access or reviews along one path and compares the total with the rows
+"""The totals above the review lists: every review for the program office
+(``ReviewTotal``) and a user's reviews (``ReachDelta`` plus the expiring reach
+rows counted live), kept by PostgreSQL statement triggers. Each test changes
+access or reviews along one path and compares the total with the rows
 themselves and with the number the list page shows."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,10 +15,10 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import make_user
-from reviews.models import Review, ReviewReach, ReviewTotal
-from reviews.querysets import reach_of, review_total
+from reviews.models import ReachDelta, Review, ReviewReach, ReviewTotal
+from reviews.querysets import reach_count, reach_of, review_total
 from reviews.selectors import review_list
-from reviews.services import access_grant, access_revoke
+from reviews.services import access_grant, access_revoke, reach_counts_compact
 
 from .factories import make_review
 
@@ -109,12 +110,45 @@ def test_review_total_follows_created_and_deleted_reviews(world):
 
 
 def test_rebuild_gives_what_the_triggers_keep(world):
+    reviewer, (r1, r2, r3, _) = world["reviewer"], world["reviews"]
+    for review in (r1, r2, r3):
+        _grant(world, review, user=reviewer)
+    access_revoke(review=r2, actor=world["admin"], reason="t", user=reviewer)
     make_review(agencies=[world["agency"]], admin=world["admin"])
-    Review.objects.filter(pk=world["reviews"][0].pk).delete()
+    Review.objects.filter(pk=world["reviews"][3].pk).delete()
     total = ReviewTotal.objects.get().reviews
     with connection.cursor() as cursor:
         cursor.execute("SELECT reviews_review_total_rebuild()")
+        cursor.execute("SELECT reviews_reach_delta_rebuild()")
     assert ReviewTotal.objects.get().reviews == total == Review.objects.count()
+    assert list(ReachDelta.objects.filter(user=reviewer).values_list("delta", flat=True)) == [2]
+    assert _count(reviewer) == 2
+
+
+def test_compaction_folds_each_users_changes_into_one_row(world):
+    reviewer, (r1, r2, r3, r4) = world["reviewer"], world["reviews"]
+    gone = make_user(role=Role.AGENCY_REVIEWER, org=world["agency"])
+    for review in (r1, r2, r3):
+        _grant(world, review, user=reviewer)
+    _grant(world, r4, user=reviewer, expires_at=timezone.now() + timedelta(days=1))  # counted live, never kept
+    access_revoke(review=r2, actor=world["admin"], reason="t", user=reviewer)
+    _grant(world, r1, user=gone)
+    access_revoke(review=r1, actor=world["admin"], reason="t", user=gone)
+    kept = list(ReachDelta.objects.filter(user=reviewer).values_list("delta", flat=True))
+    assert len(kept) >= 4 and sum(kept) == 2  # a row per grant or revocation (the reach triggers may add pairs)
+    assert ReachDelta.objects.filter(user=gone).count() >= 2
+
+    folded = reach_counts_compact()
+
+    assert folded >= 6  # the two users' rows (and any the demo world left)
+    assert list(ReachDelta.objects.filter(user=reviewer).values_list("delta", flat=True)) == [2]
+    assert not ReachDelta.objects.filter(user=gone).exists()  # back at nothing: no row at all
+    assert (_count(reviewer), _count(gone)) == (3, 0)
+    # Kept changes after a compaction add to the folded row.
+    _grant(world, r2, user=reviewer)
+    assert _count(reviewer) == 4
+    assert reach_counts_compact() >= 2
+    assert list(ReachDelta.objects.filter(user=reviewer).values_list("delta", flat=True)) == [3]
 
 
 def test_list_pages_show_the_counts(client, world):
@@ -129,3 +163,62 @@ def test_list_pages_show_the_counts(client, world):
         force_login_mfa(client, user)
         page = client.get("/reviews/?per_page=10").context["page"]
         assert page.paginator.count == expected == len(page.object_list)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_grants_to_the_same_people_in_opposite_orders_never_wait_on_each_others_counts(agency_world):
+    """Two transactions give two people access, each in the other's order, and
+    hold their first grant while making the second: both commit at once (a
+    counter row per user would be taken by the first grant until commit, and
+    the two would deadlock). A compaction meanwhile steps aside for another."""
+    world = agency_world(2)
+    first, (r1, r2) = world["reviewer"], world["reviews"]
+    second = make_user(role=Role.AGENCY_REVIEWER, org=world["agency"])
+    both_hold_one = threading.Barrier(2, timeout=10)
+    outcome: dict[str, object] = {}
+
+    def grant(name, review, people):
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                ReviewReach.objects.create(user=people[0], review=review)
+                both_hold_one.wait()
+                ReviewReach.objects.create(user=people[1], review=review)
+                if name == "a":
+                    outcome["compaction while another runs"] = _compaction_elsewhere()
+            outcome[name] = "committed"
+        except Exception as exc:  # noqa: BLE001 — the outcome is the assertion
+            outcome[name] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=grant, args=("a", r1, (first, second))),
+        threading.Thread(target=grant, args=("b", r2, (second, first))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome["a"] == outcome["b"] == "committed"
+    assert outcome["compaction while another runs"] == -1
+    assert (reach_count(first)(), reach_count(second)()) == (2, 2) == (reach_of(first).count(), reach_of(second).count())
+
+
+def _compaction_elsewhere() -> int:
+    """What a compaction on another connection answers while this one's
+    transaction has compacted (and holds the lock until it commits)."""
+    answer: dict[str, int] = {}
+    reach_counts_compact()
+
+    def other():
+        try:
+            answer["other"] = reach_counts_compact()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=10)
+    return answer["other"]
