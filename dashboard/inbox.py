@@ -226,10 +226,22 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
         .annotate(open_items=Subquery(open_items.values("review_id").annotate(n=Count("pk")).values("n")))
         .select_related("model")
     )
+    # The reviewer's assignments rather than their reviews: a reviewer on
+    # thousands of reviews in review walked every review ending soon to find
+    # theirs (10-30 ms at bench scale). On PostgreSQL the review's status and
+    # deadline are copied onto the assignment (reviews/0012, 0022) and read
+    # off one index in the section's order.
+    ending_by = now + timedelta(days=WINDOW_ENDING_DAYS)
+    if connection.vendor == "postgresql":
+        near = {"review_status": ReviewStatus.IN_REVIEW, "review_window_end__lte": ending_by}
+        ending_order = ["review_window_end", "review_id"]
+    else:
+        near = {"review__status": ReviewStatus.IN_REVIEW, "review__window_end__lte": ending_by}
+        ending_order = ["review__window_end", "review_id"]
     ending = (
-        my_reviews.filter(window_end__lte=now + timedelta(days=WINDOW_ENDING_DAYS))
-        .annotate(stopped_since=Subquery(_running_stop()))
-        .select_related("model")
+        Assignment.objects.work_of(user).filter(**near)
+        .annotate(stopped_since=Subquery(_running_stop_of_review()))
+        .select_related("review__model")
     )
     sections = [s for s in [
         sec(
@@ -256,11 +268,11 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
             ),
         ),
         sec(
-            "window_ending", "Windows ending soon", ending, ["window_end", "id"],
-            lambda r: Item(
-                title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
-                stopped=r.stopped_since is not None,
-                note="Clock stopped: the end moves by the time it stands" if r.stopped_since else "Record your findings before the end",
+            "window_ending", "Windows ending soon", ending, ending_order,
+            lambda a: Item(
+                title=_review_label(a.review), url=a.review.get_absolute_url(), review=_review_label(a.review),
+                due=a.review.window_end, stopped=a.stopped_since is not None,
+                note="Clock stopped: the end moves by the time it stands" if a.stopped_since else "Record your findings before the end",
             ),
         ),
     ] if s is not None]

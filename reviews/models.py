@@ -204,6 +204,10 @@ class Assignment(models.Model):
     # the assignment and every change of the deadline (migration 0012): a
     # reviewer's dashboard pages by it from one index. Never set in Python.
     review_window_end = models.DateTimeField(null=True, blank=True, editable=False)
+    # The review's status, copied the same way (migration 0022): the reviewer's
+    # dashboard finds their active and in-review work off one index instead of
+    # walking every review of the status to find theirs. Never set in Python.
+    review_status = models.CharField(max_length=20, blank=True, default="", editable=False)
 
     objects = AssignmentQuerySet.as_manager()
     history = HistoricalRecords(cascade_delete_history=False)
@@ -235,6 +239,12 @@ class Assignment(models.Model):
                 "id",
                 condition=Q(status__in=["invited", "accepted"]),
                 name="assignment_dashboard_idx",
+            ),
+            # A reviewer's accepted work by the review's status and deadline (the dashboard's sections).
+            models.Index(
+                fields=["reviewer", "review_status", "review_window_end", "review"],
+                condition=Q(status="accepted"),
+                name="assignment_work_idx",
             ),
         ]
 

@@ -251,7 +251,15 @@ class AssignmentQuerySet(models.QuerySet):
             return qs.all()
         if user.is_agency_reviewer:
             # AssignmentStatus values (the models module imports these querysets).
-            own = qs.filter(reviewer_id=user.pk)
-            accepted = in_visible_reviews(own.filter(status="accepted"), user, review=review)
-            return own.filter(status="invited") | accepted
+            return qs.filter(reviewer_id=user.pk, status="invited") | qs.work_of(user, review=review)
         return self.none()
+
+    def work_of(self, user, *, review=None):
+        """``user``'s accepted assignments while their grant on the review
+        holds: the reviewer's part of ``visible_to`` without its OR, which
+        keeps the grant check a semi-join PostgreSQL can walk in any index
+        order (under the OR it hashes every reach row of the user first:
+        20,000 at bench scale, 4 ms a statement)."""
+        if not user_may_see_anything(user):
+            return self.none()
+        return in_visible_reviews(self.filter(reviewer_id=user.pk, status="accepted"), user, review=review)

@@ -111,6 +111,11 @@ def test_window_ending_appears_for_the_reviewers_until_the_end_moves_away(demo):
     assert holders(demo, "window_ending", review_url(atlas)) == {"reviewer_nsa"}
     Review.objects.filter(pk=atlas.pk).update(window_end=timezone.now() + timedelta(days=20))
     assert holders(demo, "window_ending", review_url(atlas)) == set()
+    # Back within the days, then out of review: the section follows the review's status too.
+    Review.objects.filter(pk=atlas.pk).update(window_end=timezone.now() + timedelta(days=2))
+    assert holders(demo, "window_ending", review_url(atlas)) == {"reviewer_nsa"}
+    Review.objects.filter(pk=atlas.pk).update(status="closed")
+    assert holders(demo, "window_ending", review_url(atlas)) == set()
 
 
 def test_stopped_clock_shows_on_the_dashboards_of_those_who_see_the_review_until_it_resumes(demo):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import make_user
-from reviews.models import Review, ReviewReach
+from reviews.models import Assignment, Review, ReviewReach
 from reviews.querysets import review_ids_granted
 from reviews.services import access_grant, access_revoke
 
@@ -159,3 +159,21 @@ def test_assignments_carry_their_reviews_deadline_and_dashboard_orders_by_it(wor
     assert stale.review_window_end == base + timedelta(days=40)
     user = type(reviewer).objects.select_related("membership").get(pk=reviewer.pk)
     assert [a.pk for a in reviewer_dashboard(user=user)] == [a3.pk, a1.pk, a2.pk]
+
+
+def test_assignments_carry_their_reviews_status_through_every_change(world):
+    """The status copy (reviews/0022) is taken on every write of the
+    assignment and follows each change of the review's status, including a
+    stale save that would otherwise put an old status back."""
+    from .factories import assign
+
+    reviewer, (r1, r2, _) = world["reviewer"], world["reviews"]
+    a1, a2 = assign(r1, reviewer), assign(r2, reviewer)
+    statuses = lambda: dict(Assignment.objects.filter(pk__in=[a1.pk, a2.pk]).values_list("pk", "review_status"))  # noqa: E731
+    assert statuses() == {a1.pk: r1.status, a2.pk: r2.status}
+    Review.objects.filter(pk=r1.pk).update(status="closed")
+    assert statuses() == {a1.pk: "closed", a2.pk: r2.status}
+    stale = Assignment.objects.get(pk=a2.pk)
+    Review.objects.filter(pk=r2.pk).update(status="withdrawn")
+    stale.save()
+    assert statuses() == {a1.pk: "closed", a2.pk: "withdrawn"}
