@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from reviews import selectors as review_selectors
 
 from accounts.stepup import recently_authenticated, step_up_redirect
+from portal.db import prepared_page
 from portal.errors import Refused
 from portal.forms import add_service_errors, show_refusal
 from portal.http import client_address
@@ -101,6 +102,7 @@ def _report(request, results, fallback_url):
     return redirect(fallback_url)
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 @csrf_exempt  # checked in _parse_upload, after the raw-name parser has read the body
 @require_http_methods(["GET", "POST"])
@@ -203,6 +205,7 @@ def _detail_page(request, document, standing, *, version_form=None, status: int 
     )
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 @require_GET
 def document_detail(request, pk: int):

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.db import prepared_page
 from portal.errors import Refused
 from portal.forms import show_refusal
 from accounts.stepup import recently_authenticated, step_up_redirect
@@ -18,6 +19,7 @@ from .forms import TRANSITION_FORMS, CommentForm, EvidenceForm, FindingCreateFor
 from .models import SEVERITY_RUBRIC, Catalogue, Sharing, TaxonomyEntry
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_findings(request, pk: int):
@@ -70,6 +72,7 @@ def _finding_and_standing(request, pk: int):
     return finding, standing
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 def finding_detail(request, pk: int):
     finding, standing = _finding_and_standing(request, pk)

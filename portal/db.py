@@ -1,5 +1,6 @@
 """Database helpers shared by every app's selectors."""
 
+import functools
 from contextlib import contextmanager
 
 from django.db.models import Field, ForeignObject, Lookup
@@ -134,3 +135,26 @@ def prepared_statements(using: str = "default"):
             features.pop("uses_server_side_binding", None)
         else:
             features["uses_server_side_binding"] = binding
+
+
+def prepared_page(view):
+    """A page about one review or one of its objects whose every statement is
+    kept prepared on the connection (``prepared_statements``) while it reads
+    and renders, for GET and HEAD only.
+
+    Each of such a page's ten-odd statements is anchored on that review's or
+    object's id (its rows, the reader's grant on it), so its plan does not
+    depend on who asks, and PostgreSQL parsing and planning each one again
+    cost more than running it (1-3 ms against 0.05-0.3 ms). Lists, searches
+    and dashboards stay unprepared: their plans depend on how much the reader
+    sees (measured: generic plans doubled the 20,000-review search and slowed
+    the largest dashboards)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        with prepared_statements():
+            return view(request, *args, **kwargs)
+
+    return wrapped

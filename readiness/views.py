@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from portal.db import prepared_page
 from portal.errors import Refused
 from portal.forms import show_refusal
 from reviews import selectors as review_selectors
@@ -16,6 +17,7 @@ from . import selectors, services
 from .forms import AnswerForm
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 def review_checklist(request, pk: int):
     review, standing = review_selectors.review_page_get(user=request.user, pk=pk)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.db import prepared_page
 from portal.errors import NotAllowed, Refused
 from portal.forms import show_refusal
 from portal.pagination import paginate
@@ -161,6 +162,7 @@ def _detail(request, review, standing, *, status: int = 200, **forms):
     return render(request, "reviews/review_detail.html", context, status=status)
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 def review_detail(request, pk: int):
     review, standing = selectors.review_detail_get(user=request.user, pk=pk)
@@ -332,6 +334,7 @@ def review_transition(request, pk: int, name: str):
     return redirect("review_detail", pk=review.pk)
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 @require_http_methods(["GET", "POST"])
 @step_up_required  # granting or revoking access (accounts.stepup)
@@ -488,6 +491,7 @@ def review_certify(request, pk: int):
     return _detail(request, review, standing, status=400, certificate_form=form)
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 def review_history(request, pk: int):
     """The review's recorded events, cut to what the reader may see (``audit.selectors.review_history``)."""

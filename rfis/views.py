@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.db import prepared_page
 from portal.errors import Refused
 from portal.forms import show_refusal
 from reviews import selectors as review_selectors
@@ -17,6 +18,7 @@ from .forms import RfiAnswerForm, RfiCloseForm, RfiCreateForm, RfiMessageForm
 from .models import RfiStatus
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_rfis(request, pk: int):
@@ -41,6 +43,7 @@ def review_rfis(request, pk: int):
     )
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 def rfi_detail(request, pk: int):
     rfi = selectors.rfi_get(user=request.user, pk=pk)
@@ -186,6 +189,7 @@ def rfi_publish_faq(request, pk: int):
     return redirect("rfi_detail", pk=rfi.pk)
 
 
+@prepared_page  # a page about one review: its statements kept prepared (portal.db)
 @login_required
 def review_faq(request, pk: int):
     """The review's FAQ: answered questions the agencies published, for everyone on the review."""

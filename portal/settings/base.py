@@ -232,7 +232,7 @@ CLAMAV_URL = get_url("CLAMAV_URL", "", schemes=("tcp", "unix"))
 # they reach only the company that uploaded them. Demo mode counts as the
 # opt-out; production refuses to start without CLAMAV_URL unless it is set.
 PORTAL_ALLOW_UNSCANNED_DOCUMENTS = get_bool("PORTAL_ALLOW_UNSCANNED_DOCUMENTS", PORTAL_DEMO_MODE)
-# The review page's statement is kept prepared on its connection (portal.db.prepared_statements);
+# Pages about one review keep their statements prepared on the connection (portal.db.prepared_page);
 # off behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer < 1.21).
 PORTAL_PREPARED_STATEMENTS = get_bool("PORTAL_PREPARED_STATEMENTS", True)
 CLAMAV_TIMEOUT_SECONDS = get_int("CLAMAV_TIMEOUT_SECONDS", 120, minimum=1)

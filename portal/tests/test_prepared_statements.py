@@ -1,6 +1,8 @@
 """portal.db.prepared_statements: the review page's statement is planned once
 per connection and reused, the connection goes back to client-side binding
-after the block, and the page still reads exactly the review and standing."""
+after the block, and the page still reads exactly the review and standing;
+portal.db.prepared_page: every statement of a page about one review runs
+prepared, a list's none."""
 
 import pytest
 from django.db import connection
@@ -77,3 +79,41 @@ def test_prepared_statements_can_be_switched_off(demo, settings):
     with prepared_statements():
         assert (raw.cursor_factory, raw.prepare_threshold) == before
     assert review_page_get(user=demo["reviewer_nsa"], pk=demo["atlas"].pk).review.pk == demo["atlas"].pk
+
+
+def _runs() -> dict[str, int]:
+    return {text: runs for text, runs, _ in _prepared()}
+
+
+def test_pages_about_one_review_run_every_statement_prepared_and_lists_none(demo, login):
+    """``portal.db.prepared_page``: each statement of a review's page (its
+    rows, the reader's grant, the bell) runs prepared, on every later visit
+    by anyone; the review list's statements, whose plans depend on who asks,
+    are never prepared; a POST to the same page is not either."""
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    atlas = demo["atlas"]
+    pages = [reverse(name, kwargs={"pk": atlas.pk}) for name in
+             ("review_detail", "review_documents", "review_rfis", "review_findings", "review_checklist")]
+    client = login(demo["reviewer_nsa"])
+    for url in pages:
+        assert client.get(url).status_code == 200  # prepares what is new
+    for url in pages:
+        before = _runs()
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        grown = {text: runs - before.get(text, 0) for text, runs in _runs().items() if runs != before.get(text, 0)}
+        # Every statement the view ran was a prepared one run again: all but
+        # the session and user lookups made before the view.
+        outside = [q for q in ctx.captured_queries if q["sql"].startswith(('SELECT "django_session".', 'SELECT "accounts_user".'))]
+        assert sum(grown.values()) == len(ctx.captured_queries) - len(outside) >= 4, url
+        assert all(runs >= 1 for runs in grown.values())
+
+    before = _runs()
+    assert client.get(reverse("review_list")).status_code == 200
+    assert _runs() == before
+    # A POST runs only the review's own statement prepared (review_page_get's block), as before.
+    assert client.post(reverse("review_rfis", kwargs={"pk": atlas.pk}), {}).status_code in (200, 302)
+    grown = [text for text, runs in _runs().items() if runs != before.get(text, 0)]
+    assert len(grown) == 1 and grown[0].startswith('SELECT "reviews_review"."id"')
