@@ -92,7 +92,8 @@ def prepared_statements(using: str = "default"):
     id with the reader's standing and the page's counts in fourteen
     correlated subqueries, planned in ~5 ms and run in ~0.6 ms. Prepared,
     PostgreSQL plans it once per connection (a generic plan after five
-    custom ones). Never for searches or lists: their best plan depends on
+    custom ones) — and, through ``prepared_page``, every statement of a
+    page about one review. Never for searches or lists: their best plan depends on
     who asks (20 reviews or 20,000), which a generic plan ignores (measured:
     the 20,000-review search doubled with every statement prepared).
 

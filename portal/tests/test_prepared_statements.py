@@ -89,7 +89,8 @@ def test_pages_about_one_review_run_every_statement_prepared_and_lists_none(demo
     """``portal.db.prepared_page``: each statement of a review's page (its
     rows, the reader's grant, the bell) runs prepared, on every later visit
     by anyone; the review list's statements, whose plans depend on who asks,
-    are never prepared; a POST to the same page is not either."""
+    are never prepared; a POST to the same page prepares only the review's
+    own statement, as ``review_page_get`` always did."""
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
