@@ -148,6 +148,14 @@ class Review(models.Model):
         return (timezone.localdate(self.window_end, tz) - timezone.localdate(now, tz)).days
 
 
+class ReviewAgencyQuerySet(models.QuerySet):
+    def visible_to(self, user, *, review=None):
+        """Whoever sees the review sees which agencies take part (lists show their acronyms)."""
+        from .querysets import in_visible_reviews
+
+        return in_visible_reviews(self, user, review=review)
+
+
 class ReviewAgency(models.Model):
     """An agency taking part in a review."""
 
@@ -160,12 +168,35 @@ class ReviewAgency(models.Model):
     # partial index instead of probing the assignments of every review the
     # agency is on. Never set in Python; other databases leave it 0.
     active_assignments = models.PositiveIntegerField(default=0, editable=False)
+    # The review's status and dates, copied by PostgreSQL triggers on every
+    # write of the participation and of the review's status and dates
+    # (migration 0024): a lead's "assign a reviewer" and "sign off" sections
+    # walk their agency's participations in the section's order off one
+    # partial index, instead of joining every review of the agency (1,667 at
+    # bench scale) to sort ten. Never set in Python; other databases leave
+    # them empty and the dashboard asks the review.
+    review_status = models.CharField(max_length=20, blank=True, default="", editable=False)
+    review_window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    review_window_end = models.DateTimeField(null=True, blank=True, editable=False)
+    review_submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ReviewAgencyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "review agencies"
         constraints = [models.UniqueConstraint(fields=["review", "agency"], name="review_agency_unique")]
         indexes = [
-            models.Index(fields=["agency", "review"], condition=Q(active_assignments=0), name="participation_uncovered_idx"),
+            # "Assign a reviewer": the agency's uncovered active participations in the section's order.
+            models.Index(
+                fields=["agency", "review_window_start", "review_submitted_at", "review"],
+                condition=Q(active_assignments=0, review_status__in=["submitted", "in_review"]),
+                name="participation_bare_idx",
+            ),
+            # "Record your agency's sign-off": the agency's participations in review, by deadline.
+            models.Index(
+                fields=["agency", "review_window_end", "review"], condition=Q(review_status="in_review"),
+                name="participation_in_review_idx",
+            ),
         ]
 
     def __str__(self) -> str:
