@@ -160,6 +160,41 @@ def test_review_goes_back_to_the_lead_when_its_reviewer_declines_or_is_removed(d
     assert holders(demo, "uncovered", url) == {"lead_nsa", "lead_cisa"}
 
 
+def test_lead_sections_hold_the_first_rows_in_the_reviews_order_and_the_full_count(demo, monkeypatch):
+    """The lead's participation sections follow their reviews' dates and status
+    (copied onto the participations by triggers) for the rows shown and the count."""
+    from dashboard import inbox
+
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    lead = demo["lead_nsa"]
+
+    def section(key):
+        found = inbox_for(lead).section(key)
+        return found.count, [i.title for i in found.items]
+
+    before = {key: section(key)[0] for key in ("uncovered", "sign_offs")}
+    reviews = [make_review(company=demo["northwind"], agencies=[demo["nsa"]], status="in_review") for _ in range(3)]
+    now = timezone.now()
+    for i, review in enumerate(reviews):
+        Review.objects.filter(pk=review.pk).update(
+            window_start=now - timedelta(days=300 - i), window_end=now - timedelta(days=200 - i)
+        )
+    label = [f"{r.model} review #{r.pk}" for r in reviews]
+    assert section("uncovered") == (before["uncovered"] + 3, [label[0], label[1]])
+    assert section("sign_offs") == (before["sign_offs"] + 3, [label[0], label[1]])
+
+    # Dates move: the rows follow. Closed: gone from both, and from the counts.
+    Review.objects.filter(pk=reviews[2].pk).update(window_start=now - timedelta(days=400))
+    Review.objects.filter(pk=reviews[0].pk).update(window_end=now + timedelta(days=5))
+    assert section("uncovered") == (before["uncovered"] + 3, [label[2], label[0]])
+    assert section("sign_offs") == (before["sign_offs"] + 3, [label[1], label[2]])
+    Review.objects.filter(pk=reviews[1].pk).update(status="closed")
+    assert section("uncovered") == (before["uncovered"] + 2, [label[2], label[0]])
+    assert section("sign_offs") == (before["sign_offs"] + 2, [label[2], label[0]])
+    # Another agency's lead sees none of them.
+    assert not {i.title for key in ("uncovered", "sign_offs") for i in inbox_for(demo["lead_cisa"]).section(key).items} & set(label)
+
+
 def test_pending_extension_appears_for_the_leads_and_the_program_office_until_decided(demo):
     mini = demo["atlas_mini"]
     accept_terms(mini, demo["lead_nsa"])

@@ -204,3 +204,32 @@ def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded)
             if who == "u20000" and gin not in indexes:
                 without_gin.append((who, text, gin))
     assert sequential == [] and without_gin == []
+
+
+def test_lead_sections_walk_their_participation_index_in_order(db, seeded):
+    """The lead's "assign a reviewer" and "sign off" rows: the agency's
+    participations off the section's partial index, in its order (no sort by it),
+    reviews read only for the rows shown."""
+    from dashboard.inbox import LIMIT, inbox_for
+
+    lead = (
+        User.objects.select_related("membership").filter(email__startswith="bench-user-", membership__role="agency_lead")
+        .order_by("pk").first()
+    )
+    for key, index in (("uncovered", "participation_bare_idx"), ("sign_offs", "participation_in_review_idx")):
+        statements = []
+
+        def capture(execute, sql, params, many, context, statements=statements):
+            statements.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(capture):
+            section = inbox_for(lead, only={key}).section(key)
+        assert len(section.items) == LIMIT and section.count > LIMIT, (key, section.count)
+        sql, params = statements[0]  # the rows, in order; then the count
+        nodes = _explain(sql, params)
+        assert index in _indexes(nodes), (key, _indexes(nodes))
+        # (A sort inside the running clock stop's subquery orders one review's stops.)
+        assert not [n for n in nodes if "Sort" in n["Node Type"] and "review_window" in str(n.get("Sort Key"))], key
+        reads = [n for n in nodes if n.get("Relation Name") == "reviews_review"]
+        assert reads and all(n["Node Type"] == "Index Scan" and n["Index Name"] == "reviews_review_pkey" for n in reads), key
