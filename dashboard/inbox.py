@@ -212,17 +212,28 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
     sec = partial(_section, only=only)
     answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
     accepted_here = Assignment.objects.filter(review=OuterRef("pk"), reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
-    terms_now = TermsAcceptance.objects.filter(review=OuterRef("pk"), user_id=user.pk, version=OuterRef("access_terms_version"))
 
     invitations = (
         Assignment.objects.visible_to(user)
         .filter(reviewer_id=user.pk, status=AssignmentStatus.INVITED, review__status__in=ACTIVE)
         .select_related("review__model", "agency")
     )
-    terms = (
-        Review.objects.visible_to(user).filter(status__in=ACTIVE).filter(Exists(accepted_here), ~Exists(terms_now))
-        .select_related("model")
-    )
+    if connection.vendor == "postgresql":
+        # The accepted work still owing the current terms, off its partial
+        # index (Assignment.terms_accepted and the review's status and
+        # deadline, kept by triggers: reviews/0012, 0022, 0026).
+        terms = (
+            Assignment.objects.work_of(user).filter(review_status__in=ACTIVE, terms_accepted=False)
+            .select_related("review__model")
+        )
+        terms_order = ["review_window_end", "review_id"]
+    else:
+        terms_now = TermsAcceptance.objects.filter(review=OuterRef("pk"), user_id=user.pk, version=OuterRef("access_terms_version"))
+        terms = (
+            Review.objects.visible_to(user).filter(status__in=ACTIVE).filter(Exists(accepted_here), ~Exists(terms_now))
+            .select_related("model")
+        )
+        terms_order = ["window_end", "id"]
     answered = (
         material_of(InformationRequest.objects.visible_to(user), user=user)
         .filter(asked_by_id=user.pk, status=RfiStatus.ANSWERED)
@@ -264,9 +275,12 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
             ),
         ),
         sec(
-            "terms", "Accept the access terms", terms, ["window_end", "id"],
-            lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
-                           note="The review's material opens once you accept its terms"),
+            "terms", "Accept the access terms", terms, terms_order,
+            lambda row: (lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
+                                        note="The review's material opens once you accept its terms"))(
+                row.review if isinstance(row, Assignment) else row
+            ),
+            indexed=connection.vendor == "postgresql",
         ),
         sec(
             "rfis_answered", "Read the answers to your questions", answered, ["answered_at", "id"],
@@ -286,6 +300,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
                 due=a.review.window_end, stopped=a.stopped_since is not None,
                 note="Clock stopped: the end moves by the time it stands" if a.stopped_since else "Record your findings before the end",
             ),
+            indexed=connection.vendor == "postgresql",  # assignment_work_idx, in the section's order
         ),
     ] if s is not None]
     count, stopped = _stopped_clocks(user, only)

@@ -206,28 +206,47 @@ def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded)
     assert sequential == [] and without_gin == []
 
 
+def _section_rows_plan(user, key):
+    """The plan of the first statement of one dashboard section (its rows, in order) and the section."""
+    from dashboard.inbox import inbox_for
+
+    statements = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        section = inbox_for(user, only={key}).section(key)
+    return _explain(*statements[0]), section
+
+
+def test_reviewer_sections_walk_their_assignment_index_in_order(db, seeded):
+    """The 20,000-review reviewer's "accept the access terms" and "windows
+    ending soon": their accepted assignments off a partial index in the
+    section's order, never a walk of the reviews."""
+    user = User.objects.select_related("membership").get(pk=seeded["specials"]["u20000"])
+    for key, index in (("terms", "assignment_terms_due_idx"), ("window_ending", "assignment_work_idx")):
+        nodes, _ = _section_rows_plan(user, key)
+        assert index in _indexes(nodes), (key, _indexes(nodes))
+        assert not [n for n in nodes if "Sort" in n["Node Type"] and "review_window" in str(n.get("Sort Key"))], key
+        reads = [n for n in nodes if n.get("Relation Name") == "reviews_review"]
+        assert all(n["Node Type"] == "Index Scan" and n["Index Name"] == "reviews_review_pkey" for n in reads), key
+
+
 def test_lead_sections_walk_their_participation_index_in_order(db, seeded):
     """The lead's "assign a reviewer" and "sign off" rows: the agency's
     participations off the section's partial index, in its order (no sort by it),
     reviews read only for the rows shown."""
-    from dashboard.inbox import LIMIT, inbox_for
+    from dashboard.inbox import LIMIT
 
     lead = (
         User.objects.select_related("membership").filter(email__startswith="bench-user-", membership__role="agency_lead")
         .order_by("pk").first()
     )
     for key, index in (("uncovered", "participation_bare_idx"), ("sign_offs", "participation_in_review_idx")):
-        statements = []
-
-        def capture(execute, sql, params, many, context, statements=statements):
-            statements.append((sql, params))
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(capture):
-            section = inbox_for(lead, only={key}).section(key)
+        nodes, section = _section_rows_plan(lead, key)  # the rows, in order; then the count
         assert len(section.items) == LIMIT and section.count > LIMIT, (key, section.count)
-        sql, params = statements[0]  # the rows, in order; then the count
-        nodes = _explain(sql, params)
         assert index in _indexes(nodes), (key, _indexes(nodes))
         # (A sort inside the running clock stop's subquery orders one review's stops.)
         assert not [n for n in nodes if "Sort" in n["Node Type"] and "review_window" in str(n.get("Sort Key"))], key
