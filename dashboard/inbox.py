@@ -135,7 +135,8 @@ def _rows(qs, order, *, indexed: bool = False) -> tuple[int, list]:
     LIMIT in order.
 
     ``indexed``: the section's order is a partial index holding only its
-    candidate rows (the lead's participation sections), so the first
+    candidate rows (the lead's participations, the reviewer's terms and
+    windows ending: PostgreSQL only), so the first
     LIMIT + 1 are read in order at once — a walk that stops at the eleventh
     row, where the unordered read hashed every reach row of the user first —
     and a full section costs two statements, not three."""
@@ -266,6 +267,11 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
         .annotate(stopped_since=Subquery(_running_stop_of_review()))
         .select_related("review__model")
     )
+    def terms_item(row):
+        r = row.review if isinstance(row, Assignment) else row
+        return Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
+                    note="The review's material opens once you accept its terms")
+
     sections = [s for s in [
         sec(
             "assignments", "Answer your assignments", invitations, ["invited_at", "id"],
@@ -275,12 +281,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
             ),
         ),
         sec(
-            "terms", "Accept the access terms", terms, terms_order,
-            lambda row: (lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
-                                        note="The review's material opens once you accept its terms"))(
-                row.review if isinstance(row, Assignment) else row
-            ),
-            indexed=connection.vendor == "postgresql",
+            "terms", "Accept the access terms", terms, terms_order, terms_item, indexed=connection.vendor == "postgresql",
         ),
         sec(
             "rfis_answered", "Read the answers to your questions", answered, ["answered_at", "id"],
