@@ -136,7 +136,8 @@ def _rows(qs, order, *, indexed: bool = False) -> tuple[int, list]:
 
     ``indexed``: the section's order is a partial index holding only its
     candidate rows (the lead's participations, the reviewer's terms and
-    windows ending: PostgreSQL only), so the first
+    windows ending) or the whole table in order from the first candidate (the
+    program office's overdue questions and windows): PostgreSQL only. The first
     LIMIT + 1 are read in order at once — a walk that stops at the eleventh
     row, where the unordered read hashed every reach row of the user first —
     and a full section costs two statements, not three."""
@@ -471,6 +472,9 @@ def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = 
 def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
     now = now or timezone.now()
     sec = partial(_section, only=only)
+    # The program office sees every review: its two large sections walk an
+    # index in their own order from the first overdue row (no scope to hash).
+    indexed = connection.vendor == "postgresql"
     reviews = Review.objects.visible_to(user)
     submitted = reviews.filter(status=ReviewStatus.SUBMITTED).select_related("model")
     late_rfis = (
@@ -503,12 +507,14 @@ def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = N
         sec(
             "late_rfis", f"Escalated: questions {RFI_OFFICE_ESCALATION_DAYS}+ days overdue", late_rfis, ["due_at", "id"],
             lambda rfi: _rfi_item(rfi, note=f"Asked by {rfi.agency.acronym}; the company has not answered"),
+            indexed=indexed,  # rfi_open_due_id_idx
         ),
         sec("extensions", "Decide extension requests", extensions, ["created_at", "id"], extension_item),
         sec(
             "past_window", "Reviews past their window", past, ["window_end", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
                            note="Close it (naming agencies that did not sign off) or extend it"),
+            indexed=indexed,  # review_status_idx (status, window_end, id)
         ),
     ] if s is not None]
     count, stopped = _stopped_clocks(user, only)

@@ -309,6 +309,38 @@ def test_review_past_its_window_appears_for_the_program_office_until_extended(de
     assert holders(demo, "past_window", review_url(atlas)) == set()
 
 
+def test_office_sections_hold_the_oldest_overdue_first_and_the_full_count(demo, monkeypatch):
+    """Past windows and overdue questions: the first rows by deadline and the
+    full count, when the section holds more than it shows."""
+    from dashboard import inbox
+
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    admin = demo["admin"]
+
+    def section(key):
+        found = inbox_for(admin).section(key)
+        return found.count, [i.url for i in found.items]
+
+    before = section("past_window")[0]
+    reviews = [make_review(company=demo["northwind"], agencies=[demo["nsa"]], status="in_review") for _ in range(3)]
+    now = timezone.now()
+    for i, review in enumerate(reviews):
+        Review.objects.filter(pk=review.pk).update(window_start=now - timedelta(days=330 - i), window_end=now - timedelta(days=300 - i))
+    assert section("past_window") == (before + 3, [review_url(reviews[0]), review_url(reviews[1])])
+    Review.objects.filter(pk=reviews[0].pk).update(window_end=now + timedelta(days=2))  # extended
+    assert section("past_window") == (before + 2, [review_url(reviews[1]), review_url(reviews[2])])
+
+    open_rfis = list(InformationRequest.objects.filter(status="open").order_by("pk")[:3])
+    assert len(open_rfis) == 3
+    for i, rfi in enumerate(open_rfis):
+        InformationRequest.objects.filter(pk=rfi.pk).update(due_at=now - timedelta(days=300 - i))
+    overdue = InformationRequest.objects.filter(status="open", due_at__lt=now - timedelta(days=3)).count()
+    assert overdue >= 3
+    assert section("late_rfis") == (overdue, [rfi_url(open_rfis[0]), rfi_url(open_rfis[1])])
+    rfi_services.rfi_answer(rfi_id=open_rfis[0].pk, actor=demo["liaison_northwind"], body="Attached.")
+    assert section("late_rfis") == (overdue - 1, [rfi_url(open_rfis[1]), rfi_url(open_rfis[2])])
+
+
 def test_office_inbox_read_by_someone_else_holds_only_their_scope(demo):
     """The selectors scope through visible_to: a CISA lead reading the program
     office's sections gets nothing of the NSA-only reviews."""
