@@ -214,16 +214,18 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
     sec = partial(_section, only=only)
     answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
     accepted_here = Assignment.objects.filter(review=OuterRef("pk"), reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
+    # On PostgreSQL the terms and window-ending sections read the reviewer's
+    # assignments, which carry their review's status, deadline and terms
+    # (triggers: reviews/0012, 0022, 0026), off an index in the section's order.
+    indexed = connection.vendor == "postgresql"
 
     invitations = (
         Assignment.objects.visible_to(user)
         .filter(reviewer_id=user.pk, status=AssignmentStatus.INVITED, review__status__in=ACTIVE)
         .select_related("review__model", "agency")
     )
-    if connection.vendor == "postgresql":
-        # The accepted work still owing the current terms, off its partial
-        # index (Assignment.terms_accepted and the review's status and
-        # deadline, kept by triggers: reviews/0012, 0022, 0026).
+    if indexed:
+        # The accepted work still owing the current terms (assignment_terms_due_idx).
         terms = (
             Assignment.objects.work_of(user).filter(review_status__in=ACTIVE, terms_accepted=False)
             .select_related("review__model")
@@ -257,7 +259,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
     # deadline are copied onto the assignment (reviews/0012, 0022) and read
     # off one index in the section's order.
     ending_by = now + timedelta(days=WINDOW_ENDING_DAYS)
-    if connection.vendor == "postgresql":
+    if indexed:
         near = {"review_status": ReviewStatus.IN_REVIEW, "review_window_end__lte": ending_by}
         ending_order = ["review_window_end", "review_id"]
     else:
@@ -268,6 +270,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
         .annotate(stopped_since=Subquery(_running_stop_of_review()))
         .select_related("review__model")
     )
+
     def terms_item(row):
         r = row.review if isinstance(row, Assignment) else row
         return Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
@@ -282,7 +285,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
             ),
         ),
         sec(
-            "terms", "Accept the access terms", terms, terms_order, terms_item, indexed=connection.vendor == "postgresql",
+            "terms", "Accept the access terms", terms, terms_order, terms_item, indexed=indexed,
         ),
         sec(
             "rfis_answered", "Read the answers to your questions", answered, ["answered_at", "id"],
@@ -302,7 +305,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
                 due=a.review.window_end, stopped=a.stopped_since is not None,
                 note="Clock stopped: the end moves by the time it stands" if a.stopped_since else "Record your findings before the end",
             ),
-            indexed=connection.vendor == "postgresql",  # assignment_work_idx, in the section's order
+            indexed=indexed,  # assignment_work_idx
         ),
     ] if s is not None]
     count, stopped = _stopped_clocks(user, only)

@@ -173,6 +173,7 @@ def test_lead_sections_hold_the_first_rows_in_the_reviews_order_and_the_full_cou
         return found.count, [i.title for i in found.items]
 
     before = {key: section(key)[0] for key in ("uncovered", "sign_offs")}
+    cisa_before = {key: inbox_for(demo["lead_cisa"]).section(key).count for key in ("uncovered", "sign_offs")}
     reviews = [make_review(company=demo["northwind"], agencies=[demo["nsa"]], status="in_review") for _ in range(3)]
     now = timezone.now()
     for i, review in enumerate(reviews):
@@ -191,8 +192,9 @@ def test_lead_sections_hold_the_first_rows_in_the_reviews_order_and_the_full_cou
     Review.objects.filter(pk=reviews[1].pk).update(status="closed")
     assert section("uncovered") == (before["uncovered"] + 2, [label[2], label[0]])
     assert section("sign_offs") == (before["sign_offs"] + 2, [label[2], label[0]])
-    # Another agency's lead sees none of them.
+    # Another agency's lead sees none of them: neither rows nor counts move.
     assert not {i.title for key in ("uncovered", "sign_offs") for i in inbox_for(demo["lead_cisa"]).section(key).items} & set(label)
+    assert {key: inbox_for(demo["lead_cisa"]).section(key).count for key in ("uncovered", "sign_offs")} == cisa_before
 
 
 def test_pending_extension_appears_for_the_leads_and_the_program_office_until_decided(demo):

@@ -85,8 +85,8 @@ EXPECTED = {
     ("admin", "dashboard"): 14,
 }
 # Statements more in the 50-review world, from inbox sections past 10 rows:
-# the reviewer's invitations and another (two each); the lead's sign-offs due
-# (indexed: one).
+# the reviewer's invitations and checklist (two each); the lead's sign-offs
+# due (indexed: one).
 OVERFLOWING = {("reviewer", "dashboard"): 4, ("lead", "dashboard"): 1}
 
 
