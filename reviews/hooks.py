@@ -88,6 +88,10 @@ def summaries(user) -> dict:
     return {name: fn(user) for name, fn in _summaries.items()}
 
 
+def summary_names() -> tuple[str, ...]:
+    return tuple(_summaries)
+
+
 def provide(name: str, fn: Callable) -> None:
     _provided[name] = fn
 

@@ -144,29 +144,46 @@ def review_page_get(*, user, pk: int, summaries: bool = False, creator: bool = F
     would compile, plan and read for nothing). Pass the
     standing as ``review=`` to the dependent models' ``visible_to``: it proves
     the grants were read for this user a moment ago, so they are not read again.
+
+    The statement is compiled once per reader and kind of page in each process
+    (``portal.statements``): only the review's id and ``now`` change between
+    two of the reader's pages, and they are parameters.
     """
-    from django.db.models import Subquery
+    from django.http import Http404
+    from django.utils import timezone
 
-    from .models import ClockStop
+    from portal.scoping import reader_key
+    from portal.statements import cached_rows
 
-    related = ["model", "company"]
-    if creator:
-        related += ["created_by__membership__agency", "created_by__membership__company"]
-    qs = Review.objects.filter(pk=pk).select_related(*related).annotate(**standing_expressions(user))
-    if not getattr(user, "is_program_admin", False):
-        # The standing's own "may view" (the user's unexpired reach or grants) is the scope.
-        qs = qs.filter(standing_may_view=True)
-    if summaries:
-        qs = qs.annotate(
-            clock_stopped_at=Subquery(
-                ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True)
-                .order_by("-stopped_at")
-                .values("stopped_at")[:1]
-            ),
-            **hooks.summaries(user),
-        )
+    def build(*, pk: int, now):
+        from django.db.models import Subquery
+
+        from .models import ClockStop
+
+        related = ["model", "company"]
+        if creator:
+            related += ["created_by__membership__agency", "created_by__membership__company"]
+        qs = Review.objects.filter(pk=pk).select_related(*related).annotate(**standing_expressions(user, now=now))
+        if not getattr(user, "is_program_admin", False):
+            # The standing's own "may view" (the user's unexpired reach or grants) is the scope.
+            qs = qs.filter(standing_may_view=True)
+        if summaries:
+            qs = qs.annotate(
+                clock_stopped_at=Subquery(
+                    ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True)
+                    .order_by("-stopped_at")
+                    .values("stopped_at")[:1]
+                ),
+                **hooks.summaries(user),
+            )
+        return qs
+
+    key = ("reviews.review_page_get", summaries, creator, hooks.summary_names() if summaries else (), reader_key(user))
     with prepared_statements():  # planned once per connection: see portal.db
-        review = get_object_or_404(qs, pk=pk)
+        rows = cached_rows(key, build, pk=int(pk), now=timezone.now())
+    if not rows:
+        raise Http404("No review matches the given query.")
+    review = rows[0]
     return ReviewPage(review, standing_of_loaded(user, review))
 
 

@@ -399,9 +399,8 @@ def _side(user, company_id: int) -> Side:
     return Side.NONE
 
 
-def _granted(user, codename: str, review_ref) -> Exists:
-    """An unexpired grant of ``codename`` on the review, direct or through a group."""
-    now = timezone.now()
+def _granted(user, codename: str, review_ref, now) -> Exists:
+    """A grant of ``codename`` on the review unexpired at ``now``, direct or through a group."""
     unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     direct = ReviewUserObjectPermission.objects.filter(
         unexpired, content_object_id=review_ref, user_id=user.pk, permission__codename=codename
@@ -412,21 +411,23 @@ def _granted(user, codename: str, review_ref) -> Exists:
     return Exists(direct) | Exists(via_group)
 
 
-def standing_expressions(user) -> dict:
+def standing_expressions(user, *, now=None) -> dict:
     """The facts of a Standing as annotations on a query of reviews: pages read
     them in the same statement as the review. Keys are the ``standing_*``
-    names ``standing_from_row`` reads."""
+    names ``standing_from_row`` reads. ``now`` (default: the clock) decides
+    which grants have expired; a caller keeping the compiled statement
+    (``portal.statements``) passes it so it stays a parameter."""
+    now = now or timezone.now()
     ref = OuterRef("pk")
     false = Value(False)
     if not user_may_see_anything(user) or user.is_program_admin:
         return {name: false for name in _FACTS}
     if uses_reach():
-        now = timezone.now()
         may_view = Exists(
             ReviewReach.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), review_id=ref, user_id=user.pk)
         )
     else:
-        may_view = _granted(user, "view_review", ref)
+        may_view = _granted(user, "view_review", ref, now)
     agency_id = user.agency_id
     return {
         "standing_may_view": may_view,
@@ -441,7 +442,7 @@ def standing_expressions(user) -> dict:
         )
         if agency_id
         else false,
-        "standing_assign": _granted(user, "assign_reviewer", ref) if user.is_agency_lead else false,
+        "standing_assign": _granted(user, "assign_reviewer", ref, now) if user.is_agency_lead else false,
         "standing_signed_off": Exists(SignOff.objects.filter(review_id=ref, agency_id=agency_id)) if agency_id else false,
         "standing_certified": Exists(ReturnCertificate.objects.filter(review_id=ref, agency_id=agency_id))
         if agency_id

@@ -1,0 +1,117 @@
+"""The statement every page about a review starts with (``review_page_get``) is
+compiled once per reader and process (``portal.statements``): what it answers
+must be what a freshly compiled one answers, for every demo role, and a grant
+that expires or is taken away between two pages must count on the second."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Role
+from agencies.tests.factories import AgencyFactory
+from conftest import DEMO_ROLES
+from portal import statements
+from reviews import selectors, services
+
+from .factories import assign, close_review, make_review
+
+pytestmark = pytest.mark.django_db
+
+KINDS = [(False, False), (True, False), (True, True)]  # (summaries, creator): other pages, the review's own page
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    statements.cache_clear()
+    yield
+    statements.cache_clear()
+
+
+def _read(user, pk, summaries, creator):
+    """Everything the page reads from the statement, or "404"."""
+    try:
+        review, standing = selectors.review_page_get(user=user, pk=pk, summaries=summaries, creator=creator)
+    except Http404:
+        return "404"
+    values = {f.attname: getattr(review, f.attname) for f in type(review)._meta.concrete_fields}
+    extra = {k: v for k, v in vars(review).items() if not k.startswith("_") and k not in values}
+    related = (review.model.name, review.company.name)
+    if creator and review.created_by_id:
+        person = review.created_by
+        related += (person.email, getattr(person.membership.agency, "acronym", None), getattr(person.membership.company, "name", None))
+    return values, extra, related, standing
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_review_page_statement_kept_compiled_answers_what_a_fresh_one_does(demo, role, settings):
+    user = demo[role]
+    reviews = [demo[name] for name in ("atlas", "helix", "atlas_mini")]
+    for summaries, creator in KINDS:
+        settings.PORTAL_STATEMENT_CACHE = False
+        fresh = [_read(user, r.pk, summaries, creator) for r in reviews]
+        settings.PORTAL_STATEMENT_CACHE = True
+        cached_first = [_read(user, r.pk, summaries, creator) for r in reviews]
+        cached_again = [_read(user, r.pk, summaries, creator) for r in reviews]
+        assert cached_first == fresh and cached_again == fresh, (role, summaries, creator)
+        # The page's counts were read (not left out of the kept statement).
+        if summaries:
+            assert all("document_count" in row[1] and "open_rfi_count" in row[1] for row in fresh if row != "404")
+    held = [cached for key, cached in statements.entries() if key[1][0] == "reviews.review_page_get"]
+    # One entry per kind of page for this reader, each kept compiled: the speed-up is real for every role.
+    assert held == [True, True, True], role
+
+
+def test_review_page_statement_is_one_query_when_kept(demo):
+    user, review = demo["reviewer_cisa"], demo["atlas_mini"]
+    selectors.review_detail_get(user=user, pk=review.pk)  # compiles and keeps it
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.review_detail_get(user=user, pk=review.pk)
+    assert len(queries) == 1 and page.review.pk == review.pk and page.standing.acts_for_agency
+
+
+def test_review_page_honours_a_grant_expiring_between_two_pages(reviewer_of, admin_user, settings):
+    """Same reader, same kept statement: only "now" moved, past the grant's expiry."""
+    settings.PORTAL_ACCESS_DAYS_AFTER_CLOSE = 30
+    agency = AgencyFactory()
+    review, other = make_review(agencies=[agency]), make_review(agencies=[agency])
+    reviewer = reviewer_of(agency)
+    assign(review, reviewer)
+    assign(other, reviewer)
+    closed_at = timezone.now()
+    with time_machine.travel(closed_at, tick=False):
+        close_review(review, admin_user)
+    with time_machine.travel(closed_at + timedelta(days=29, hours=23), tick=False):
+        assert selectors.review_page_get(user=reviewer, pk=review.pk).review.pk == review.pk
+    with time_machine.travel(closed_at + timedelta(days=30, seconds=1), tick=False):
+        with pytest.raises(Http404):
+            selectors.review_page_get(user=reviewer, pk=review.pk)
+        # The same kept statement still opens the review whose grant has not expired.
+        assert selectors.review_page_get(user=reviewer, pk=other.pk).standing.may_view
+    assert [cached for key, cached in statements.entries()] == [True]
+
+
+def test_review_page_honours_an_assignment_removed_between_two_pages(demo):
+    user, review = demo["reviewer_cisa"], demo["atlas_mini"]
+    assert selectors.review_page_get(user=user, pk=review.pk).standing.assignment_accepted
+    assignment = review.assignments.get(reviewer=user)
+    services.assignment_remove(assignment_id=assignment.pk, actor=demo["lead_cisa"], reason="Moved to another review")
+    with pytest.raises(Http404):
+        selectors.review_page_get(user=user, pk=review.pk)
+
+
+def test_review_page_follows_a_readers_new_role(demo):
+    """A reviewer made lead of their agency is a new reader: their lead's standing shows on the next page."""
+    user, review = demo["reviewer_cisa"], demo["atlas_mini"]
+    assert not selectors.review_page_get(user=user, pk=review.pk).standing.is_lead
+    user.membership.role = Role.AGENCY_LEAD
+    user.membership.save(update_fields=["role"])
+    standing = selectors.review_page_get(user=user, pk=review.pk).standing
+    assert standing.is_lead and standing.acts_for_agency
+    assert len([key for key, _ in statements.entries()]) == 2
