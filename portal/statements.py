@@ -35,7 +35,8 @@ Entries are bounded (least recently used dropped) and never shared between
 database aliases. Rows still become model instances through Django's own
 iterable with the first build's compiler (its column map, related
 populators and converters), so ``select_related`` and annotations behave as
-they do on a fresh queryset.
+they do on a fresh queryset; ``prefetch_related`` lookups run after, as
+they would (their statements are not kept).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from collections.abc import Callable, Hashable
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable
 
 MAX_ENTRIES = 2048
@@ -67,20 +68,24 @@ class _Template:
     """One compiled statement: its SQL, its constant parameters, where each
     slot value goes, and the compiler that maps its columns to models."""
 
-    __slots__ = ("sql", "params", "slots", "compiler")
+    __slots__ = ("sql", "params", "slots", "compiler", "prefetch")
 
-    def __init__(self, sql: str, params: list, slots: list[tuple[int, str]], compiler):
-        self.sql, self.params, self.slots, self.compiler = sql, params, slots, compiler
+    def __init__(self, sql: str, params: list, slots: list[tuple], compiler, prefetch: tuple):
+        self.sql, self.params, self.slots, self.compiler, self.prefetch = sql, params, slots, compiler, prefetch
 
     def rows(self, values: dict, using: str) -> list:
         params = list(self.params)
-        for position, name in self.slots:
-            params[position] = values[name]
+        for position, name, wrap in self.slots:
+            params[position] = values[name] if wrap is None else wrap(values[name])
         compiler = copy.copy(self.compiler)
         compiler.connection = connections[using]  # connections are per thread
         sql = self.sql
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
-        return list(ModelIterable(_Source(compiler, using)))
+        rows = list(ModelIterable(_Source(compiler, using)))
+        if self.prefetch and rows:
+            # Each lookup's own statement, as the queryset would have run it (not kept).
+            prefetch_related_objects(rows, *self.prefetch)
+        return rows
 
 
 class _Source:
@@ -148,7 +153,7 @@ def _stand_ins(values: dict, which: int) -> dict:
                 raise TypeError(f"{name}: a naive datetime")
             out[name] = datetime.datetime(1901, 1, 1 + n, 0, 0, 0, 1 + which, tzinfo=datetime.UTC)
         else:
-            out[name] = -1_000_000_000 - 2 * n - which
+            out[name] = 2_147_000_000 + 2 * n + which  # in range of every integer field but the small ones
     return out
 
 
@@ -161,11 +166,14 @@ def _compile(build, values: dict, using: str):
 
     try:
         with connection.execute_wrapper(refuse):
-            compiler_a = build(**first).query.get_compiler(using=using)
+            queryset = build(**first)
+            compiler_a = queryset.query.get_compiler(using=using)
             sql_a, params_a = compiler_a.as_sql()
             sql_b, params_b = build(**second).query.get_compiler(using=using).as_sql()
     except (_BuildQueried, EmptyResultSet):
         return _UNCACHEABLE
+    if queryset._iterable_class is not ModelIterable:
+        return _UNCACHEABLE  # values(), values_list(): rows are not model instances
     if sql_a != sql_b or len(params_a) != len(params_b):
         return _UNCACHEABLE
     stand_ins = {name: (first[name], second[name]) for name in values}
@@ -173,8 +181,9 @@ def _compile(build, values: dict, using: str):
     for position, (a, b) in enumerate(zip(params_a, params_b)):
         if type(a) is type(b) and a == b:
             continue  # a constant of this key
-        names = [name for name, pair in stand_ins.items() if (a, b) == pair and type(a) is type(pair[0])]
-        if len(names) != 1:
+        names = [name for name, pair in stand_ins.items() if (a, b) == pair and isinstance(a, type(pair[0]))]
+        if len(names) != 1 or type(a) is not type(b):
             return _UNCACHEABLE  # derived from a value, or a value read elsewhere
-        slots.append((position, names[0]))
-    return _Template(sql_a, params, slots, compiler_a)
+        # The field may wrap the value (a bigint column's ``Int8``): wrap the next ones alike.
+        slots.append((position, names[0], None if type(a) is type(first[names[0]]) else type(a)))
+    return _Template(sql_a, params, slots, compiler_a, tuple(queryset._prefetch_related_lookups))

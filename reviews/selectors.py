@@ -20,6 +20,7 @@ from .models import (
     ReviewGroupObjectPermission,
     ReviewNameKey,
     ReviewStatus,
+    ReviewTransition,
     ReviewUserObjectPermission,
     SignOff,
     TermsAcceptance,
@@ -192,10 +193,49 @@ def review_detail_get(*, user, pk: int) -> ReviewPage:
     return review_page_get(user=user, pk=pk, summaries=True, creator=True)
 
 
-def review_timeline(*, review: Review):
+def review_page_rows(*, user, standing: Standing) -> dict[str, list]:
+    """The rows the review's own page lists under the review: sign-offs,
+    extension requests (with the agencies' positions), reviewers, certificates
+    and the timeline, each as ``review_sign_offs`` … ``review_timeline`` give
+    them, for a ``standing`` of ``user`` that may view the review (the page's
+    proof that the grants were read).
+
+    Each statement is compiled once per reader and process
+    (``portal.statements``); the review's id is its one parameter. At bench
+    scale compiling them cost ~17 ms of the review page, running them ~1 ms each.
+    """
+    from dataclasses import replace
+
+    from portal.scoping import reader_key
+    from portal.statements import cached_rows
+
+    from .models import ReturnCertificate
+
+    def on(review: int) -> Standing:
+        return replace(standing, review_id=review)  # the same proof, about the stand-in review
+
+    builders = {
+        "sign_offs": lambda *, review: review_sign_offs(user=user, review=on(review)),
+        "extensions": lambda *, review: review_extensions(user=user, review=on(review)),
+        "assignments": lambda *, review: review_assignments(user=user, review=on(review)),
+        "certificates": lambda *, review: ReturnCertificate.objects.filter(review_id=review).select_related(
+            "agency", "certified_by__membership__agency"
+        ),
+        "timeline": lambda *, review: review_timeline(review=review),
+    }
+    proof = standing.user_id == getattr(user, "pk", None) and standing.may_view
+    return {
+        name: cached_rows(("reviews.review_page_rows", name, proof, reader_key(user)), build, review=standing.review_id)
+        for name, build in builders.items()
+    }
+
+
+def review_timeline(*, review: Review | int):
     """The review's moves, oldest first, with each actor's organisation (the
     person display rule needs it)."""
-    return review.transitions.select_related("actor__membership__agency", "actor__membership__company")
+    return ReviewTransition.objects.filter(review_id=getattr(review, "pk", review)).select_related(
+        "actor__membership__agency", "actor__membership__company"
+    )
 
 
 def review_get(*, user, pk: int) -> Review:

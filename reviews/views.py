@@ -125,24 +125,25 @@ def _next_url(request) -> str | None:
 
 def _detail(request, review, standing, *, status: int = 200, **forms):
     """The review's page; a form refused by its service comes back bound, with its errors (``forms``)."""
-    sign_offs = list(selectors.review_sign_offs(user=request.user, review=standing))
+    rows = selectors.review_page_rows(user=request.user, standing=standing)
+    sign_offs = rows["sign_offs"]
     agencies = sorted(review.agencies.all(), key=lambda a: a.acronym)
     outstanding = selectors.outstanding_agencies(agencies=agencies, sign_offs=sign_offs)
     # What would be recorded with a close, read only when the program office may close now
     # (every agency signed off, or the window has ended).
     closable = standing.may_close and (not outstanding or (review.window_end and review.window_end <= timezone.now()))
-    extensions = list(selectors.review_extensions(user=request.user, review=standing))
+    extensions = rows["extensions"]
     context = {
         "review": review,
         "standing": standing,
-        "assignments": selectors.review_assignments(user=request.user, review=standing),
+        "assignments": rows["assignments"],
         "transitions": workflow.available(standing=standing),
-        "timeline": selectors.review_timeline(review=review),
+        "timeline": rows["timeline"],
         "agencies": agencies,
         "extensions": extensions,
         # The pending requests this user may state their agency's position on (the Standing decides).
         "position_extension_ids": {e.pk for e in extensions if standing.may_state_extension_position(e)},
-        "certificates": review.certificates.select_related("agency", "certified_by__membership__agency"),
+        "certificates": rows["certificates"],
         "sign_offs": sign_offs,
         "outstanding": outstanding,
         "may_certify": standing.may_certify,

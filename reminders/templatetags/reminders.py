@@ -8,6 +8,8 @@ layering, which must not import it; the page's template asks for it here.
 
 from django import template
 
+from portal.scoping import reader_key
+from portal.statements import cached_rows
 from reminders.selectors import reminder_history as _history
 
 register = template.Library()
@@ -16,7 +18,11 @@ register = template.Library()
 @register.inclusion_tag("reminders/history.html", takes_context=True)
 def reminder_history(context, *, review, target_type=None, target_id=None, limit=20):
     user = context["user"]
-    return {
-        "user": user,
-        "reminders": list(_history(review_id=review.pk, user=user, target_type=target_type, target_id=target_id)[:limit]),
-    }
+    values = {"review": review.pk, **({"target": int(target_id)} if target_type else {})}
+
+    def build(*, review: int, target: int | None = None):
+        return _history(review_id=review, user=user, target_type=target_type, target_id=target)[:limit]
+
+    # Compiled once per reader and kind of page (portal.statements); the ids are its parameters.
+    key = ("reminders.reminder_history", target_type, limit, reader_key(user))
+    return {"user": user, "reminders": cached_rows(key, build, **values)}

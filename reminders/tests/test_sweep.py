@@ -277,3 +277,37 @@ def test_rfi_reminders_and_escalations(world):
     assert {r.rule.name for r in page_rows} == {
         "Information request due in 2 days", "Information request due tomorrow", "Information request overdue",
     }
+
+
+def test_reminder_history_kept_compiled_answers_what_a_fresh_one_does(world, settings):
+    """The pages' history tag compiles its statement once per reader and kind
+    of page (portal.statements): same rows as compiled afresh, for the review
+    and for one RFI, and each reader still sees only their own side's people."""
+    from portal import statements
+    from reminders.templatetags.reminders import reminder_history as history_tag
+    from rfis.services import rfi_create
+
+    statements.cache_clear()
+    due = timezone.now() + timedelta(days=5)
+    rfi = rfi_create(review_id=world["review"].pk, actor=world["reviewer"], subject="Access", question="Creds fail", due_at=due)
+    reminders_run(now=world["end"] - timedelta(days=3) + timedelta(minutes=5))
+    reminders_run(now=due + timedelta(minutes=1))
+
+    def rows(user, **target):
+        return [(r.pk, r.rule.name, r.recipient.email) for r in history_tag({"user": user}, review=world["review"], **target)["reminders"]]
+
+    pages = [{}, {"target_type": "rfi", "target_id": rfi.pk}]
+    readers = [world["admin"], world["lead"], world["reviewer"], world["liaison"]]
+    settings.PORTAL_STATEMENT_CACHE = False
+    fresh = [rows(user, **page) for user in readers for page in pages]
+    settings.PORTAL_STATEMENT_CACHE = True
+    assert [rows(user, **page) for user in readers for page in pages] == fresh
+    assert [rows(user, **page) for user in readers for page in pages] == fresh
+    admin_review, admin_rfi, lead_review, _, _, _, liaison_review, liaison_rfi = fresh
+    assert {email for _, _, email in admin_review} == {world["reviewer"].email, world["lead"].email, world["liaison"].email}
+    assert {email for _, _, email in admin_rfi} == {world["liaison"].email, world["lead"].email}
+    assert {email for _, _, email in lead_review} == {world["reviewer"].email, world["lead"].email}
+    assert {email for _, _, email in liaison_review} == {email for _, _, email in liaison_rfi} == {world["liaison"].email}
+    held = [cached for key, cached in statements.entries() if key[1][0] == "reminders.reminder_history"]
+    assert held == [True] * 8
+    statements.cache_clear()

@@ -115,3 +115,55 @@ def test_review_page_follows_a_readers_new_role(demo):
     standing = selectors.review_page_get(user=user, pk=review.pk).standing
     assert standing.is_lead and standing.acts_for_agency
     assert len([key for key, _ in statements.entries()]) == 2
+
+
+def _rows(rows) -> list:
+    """What a template reads of each row: its fields, the related rows loaded
+    with it, and the prefetched extension positions."""
+    out = []
+    for row in rows:
+        values = {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields}
+        loaded = sorted(row._state.fields_cache)
+        positions = [p.pk for p in row.positions.all()] if hasattr(row, "positions") else None
+        out.append((type(row).__name__, values, loaded, positions))
+    return out
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_review_page_rows_kept_answer_what_fresh_ones_do(demo, role, settings):
+    review = demo["atlas_mini"]
+    # A pending extension with another agency's position, so the prefetch has a row to find.
+    extension = services.extension_request(review_id=review.pk, actor=demo["lead_nsa"], days=5, reason="More red-teaming")
+    services.extension_position(extension_id=extension.pk, actor=demo["lead_cisa"], supports=True, note="Agreed")
+    user = demo[role]
+    try:
+        _, standing = selectors.review_page_get(user=user, pk=review.pk)
+    except Http404:
+        assert role == "liaison_contoso"
+        return
+    settings.PORTAL_STATEMENT_CACHE = False
+    fresh = {name: _rows(rows) for name, rows in selectors.review_page_rows(user=user, standing=standing).items()}
+    settings.PORTAL_STATEMENT_CACHE = True
+    first = {name: _rows(rows) for name, rows in selectors.review_page_rows(user=user, standing=standing).items()}
+    with CaptureQueriesContext(connection) as queries:
+        again = selectors.review_page_rows(user=user, standing=standing)
+        again = {name: _rows(rows) for name, rows in again.items()}
+    assert first == fresh and again == fresh
+    # Five kept statements and the positions' prefetch; nothing loaded row by row. The
+    # company sees no reviewers: that list is answered without a statement (nothing to keep).
+    company = standing.is_company
+    assert len(queries) == (5 if company else 6), [q["sql"][:80] for q in queries.captured_queries]
+    assert [row[1]["id"] for row in fresh["extensions"]] == [extension.pk] and fresh["extensions"][0][3]
+    assert fresh["timeline"] and bool(fresh["assignments"]) is not company
+    held = {key[1][1]: cached for key, cached in statements.entries() if key[1][0] == "reviews.review_page_rows"}
+    assert held == {"sign_offs": True, "extensions": True, "assignments": not company, "certificates": True, "timeline": True}
+
+
+def test_review_page_rows_follow_the_review_asked_about(demo):
+    """One kept statement per list, the review's id its parameter: another review's rows, not the first's."""
+    user = demo["admin"]
+    mini = selectors.review_page_rows(user=user, standing=selectors.review_page_get(user=user, pk=demo["atlas_mini"].pk).standing)
+    atlas = selectors.review_page_rows(user=user, standing=selectors.review_page_get(user=user, pk=demo["atlas"].pk).standing)
+    assert {t.review_id for t in mini["timeline"]} == {demo["atlas_mini"].pk}
+    assert {t.review_id for t in atlas["timeline"]} == {demo["atlas"].pk}
+    assert {a.review_id for a in atlas["assignments"]} <= {demo["atlas"].pk}
