@@ -39,6 +39,8 @@ from reviews.models import (
     SignOff,
     TermsAcceptance,
 )
+from portal.scoping import reader_key
+from portal.statements import cached_count, cached_rows
 from reviews.selectors import material_of
 from rfis.models import InformationRequest, RfiStatus
 
@@ -118,9 +120,9 @@ class Inbox:
         return next(s for s in self.sections if s.key == key)
 
 
-def _rows(qs, order, *, indexed: bool = False) -> tuple[int, list]:
-    """The first LIMIT rows of ``qs`` in ``order`` and the count (at most
-    COUNT_CAP + 1).
+def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tuple[int, list]:
+    """The first LIMIT rows of ``build(now)`` (a queryset) in ``order`` and the
+    count (at most COUNT_CAP + 1).
 
     Most sections hold a few rows: up to LIMIT + 1 are read unordered first,
     and when no more than LIMIT come back they are the whole section — one
@@ -140,18 +142,46 @@ def _rows(qs, order, *, indexed: bool = False) -> tuple[int, list]:
     program office's overdue questions and windows): PostgreSQL only. The first
     LIMIT + 1 are read in order at once — a walk that stops at the eleventh
     row, where the unordered read hashed every reach row of the user first —
-    and a full section costs two statements, not three."""
+    and a full section costs two statements, not three.
+
+    Each statement is compiled once per reader, section and process
+    (``portal.statements``; "now" is its parameter): building and compiling a
+    dashboard's querysets cost more than PostgreSQL running them."""
+    # What the builds read besides the reader and settings (a settings change empties the kept statements).
+    tunables = (LIMIT, COUNT_CAP, WINDOW_ENDING_DAYS, RFI_OFFICE_ESCALATION_DAYS)
+    key = (*site, tuple(order), indexed, tunables, reader_key(user))
+
+    def rows(shape: str, cut) -> list:
+        return cached_rows(("dashboard.inbox", shape, *key), lambda *, now: cut(build(now)), now=now)
+
+    def count() -> int:
+        return cached_count(("dashboard.inbox", "count", *key), lambda *, now: build(now).order_by()[: COUNT_CAP + 1], now=now)
+
     if indexed:
-        rows = list(qs.order_by(*order)[: LIMIT + 1])
-        if len(rows) <= LIMIT:
-            return len(rows), rows
-        return qs.order_by()[: COUNT_CAP + 1].count(), rows[:LIMIT]
+        first = rows("first_in_order", lambda qs: qs.order_by(*order)[: LIMIT + 1])
+        if len(first) <= LIMIT:
+            return len(first), first
+        return count(), first[:LIMIT]
     if not any(name.startswith("-") or "__" in name for name in order):
-        rows = list(qs.order_by()[: LIMIT + 1])
-        if len(rows) <= LIMIT:
-            return len(rows), sorted(rows, key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
-    count = qs.order_by()[: COUNT_CAP + 1].count()
-    return count, list(qs.order_by(*order)[:LIMIT]) if count else []
+        first = rows("first", lambda qs: qs.order_by()[: LIMIT + 1])
+        if len(first) <= LIMIT:
+            return len(first), sorted(first, key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
+    total = count()
+    return total, rows("page_in_order", lambda qs: qs.order_by(*order)[:LIMIT]) if total else []
+
+
+def _per_moment(build):
+    """``build(now)`` (a dict of querysets) built once per moment: the real one,
+    or each stand-in ``portal.statements`` compiles at (every section's
+    statement is compiled from the same two builds)."""
+    built: dict = {}
+
+    def get(now):
+        if now not in built:
+            built[now] = build(now)
+        return built[now]
+
+    return get
 
 
 def _ascending(value):
@@ -170,28 +200,32 @@ def _running_stop_of_review():
     return ClockStop.objects.filter(review=OuterRef("review_id"), resumed_at__isnull=True).values("stopped_at")[:1]
 
 
-def _section(key, heading, qs, order, make, empty_note="", *, only=None, indexed=False) -> Section | None:
-    """One section (None when ``only`` names other sections: no query then); ``indexed``: see ``_rows``."""
+def _section(key, heading, order, make, empty_note="", *, queries, site, user, now, only=None, indexed=False) -> Section | None:
+    """One section (None when ``only`` names other sections: no query then): the
+    queryset ``queries(now)[key]`` read by ``_rows`` (see it for ``indexed``)."""
     if only is not None and key not in only:
         return None
-    count, rows = _rows(qs, order, indexed=indexed)
+    count, rows = _rows(lambda now: queries(now)[key], order, site=(site, key), user=user, now=now, indexed=indexed)
     return Section(key=key, heading=heading, count=count, items=[make(r) for r in rows], empty_note=empty_note)
 
 
-def _stopped_clocks(user, only=None) -> tuple[int, list[Item]]:
+def _stopped_clocks(user, now, only=None) -> tuple[int, list[Item]]:
     """Reviews in review the user sees whose clock stands (a blocking question waits on the company)."""
     if only is not None and "stopped" not in only:
         return 0, []
-    qs = (
-        Review.objects.visible_to(user)
-        .filter(status=ReviewStatus.IN_REVIEW)
-        # Driven by the running stops (a few), not by every review in review.
-        .filter(pk__in=ClockStop.objects.filter(resumed_at__isnull=True).values("review_id"))
-        .annotate(stopped_since=Subquery(_running_stop()))
-        .filter(stopped_since__isnull=False)
-        .select_related("model")
-    )
-    count, rows = _rows(qs, ["stopped_since", "id"])
+
+    def stopped(now):
+        return (
+            Review.objects.visible_to(user)
+            .filter(status=ReviewStatus.IN_REVIEW)
+            # Driven by the running stops (a few), not by every review in review.
+            .filter(pk__in=ClockStop.objects.filter(resumed_at__isnull=True).values("review_id"))
+            .annotate(stopped_since=Subquery(_running_stop()))
+            .filter(stopped_since__isnull=False)
+            .select_related("model")
+        )
+
+    count, rows = _rows(stopped, ["stopped_since", "id"], site=("stopped",), user=user, now=now)
     return count, [
         Item(
             title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=None, stopped=True,
@@ -208,17 +242,9 @@ def _rfi_item(rfi, *, note: str = "", due=True) -> Item:
     )
 
 
-# ------------------------------------------------------------------ reviewer
-def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
-    sec = partial(_section, only=only)
-    answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
+def _reviewer_queries(user, now, *, indexed: bool) -> dict:
+    """The reviewer's sections' querysets at ``now`` (see ``reviewer_inbox``)."""
     accepted_here = Assignment.objects.filter(review=OuterRef("pk"), reviewer_id=user.pk, status=AssignmentStatus.ACCEPTED)
-    # On PostgreSQL the terms and window-ending sections read the reviewer's
-    # assignments, which carry their review's status, deadline and terms
-    # (triggers: reviews/0012, 0022, 0026), off an index in the section's order.
-    indexed = connection.vendor == "postgresql"
-
     invitations = (
         Assignment.objects.visible_to(user)
         .filter(reviewer_id=user.pk, status=AssignmentStatus.INVITED, review__status__in=ACTIVE)
@@ -230,14 +256,12 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
             Assignment.objects.work_of(user).filter(review_status__in=ACTIVE, terms_accepted=False)
             .select_related("review__model")
         )
-        terms_order = ["review_window_end", "review_id"]
     else:
         terms_now = TermsAcceptance.objects.filter(review=OuterRef("pk"), user_id=user.pk, version=OuterRef("access_terms_version"))
         terms = (
             Review.objects.visible_to(user).filter(status__in=ACTIVE).filter(Exists(accepted_here), ~Exists(terms_now))
             .select_related("model")
         )
-        terms_order = ["window_end", "id"]
     answered = (
         material_of(InformationRequest.objects.visible_to(user), user=user)
         .filter(asked_by_id=user.pk, status=RfiStatus.ANSWERED)
@@ -261,15 +285,28 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
     ending_by = now + timedelta(days=WINDOW_ENDING_DAYS)
     if indexed:
         near = {"review_status": ReviewStatus.IN_REVIEW, "review_window_end__lte": ending_by}
-        ending_order = ["review_window_end", "review_id"]
     else:
         near = {"review__status": ReviewStatus.IN_REVIEW, "review__window_end__lte": ending_by}
-        ending_order = ["review__window_end", "review_id"]
     ending = (
         Assignment.objects.work_of(user).filter(**near)
         .annotate(stopped_since=Subquery(_running_stop_of_review()))
         .select_related("review__model")
     )
+    return {"assignments": invitations, "terms": terms, "rfis_answered": answered, "checklist": checklist, "window_ending": ending}
+
+
+# ------------------------------------------------------------------ reviewer
+def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
+    # On PostgreSQL the terms and window-ending sections read the reviewer's
+    # assignments, which carry their review's status, deadline and terms
+    # (triggers: reviews/0012, 0022, 0026), off an index in the section's order.
+    indexed = connection.vendor == "postgresql"
+    queries = _per_moment(lambda now: _reviewer_queries(user, now, indexed=indexed))
+    sec = partial(_section, queries=queries, site="reviewer", user=user, now=now, only=only)
+    terms_order = ["review_window_end", "review_id"] if indexed else ["window_end", "id"]
+    ending_order = ["review_window_end", "review_id"] if indexed else ["review__window_end", "review_id"]
 
     def terms_item(row):
         r = row.review if isinstance(row, Assignment) else row
@@ -278,28 +315,26 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
 
     sections = [s for s in [
         sec(
-            "assignments", "Answer your assignments", invitations, ["invited_at", "id"],
+            "assignments", "Answer your assignments", ["invited_at", "id"],
             lambda a: Item(
                 title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
                 review=_review_label(a.review), due=a.invited_at + answer_days, note=f"Asked by {a.agency.acronym}: accept or decline",
             ),
         ),
+        sec("terms", "Accept the access terms", terms_order, terms_item, indexed=indexed),
         sec(
-            "terms", "Accept the access terms", terms, terms_order, terms_item, indexed=indexed,
-        ),
-        sec(
-            "rfis_answered", "Read the answers to your questions", answered, ["answered_at", "id"],
+            "rfis_answered", "Read the answers to your questions", ["answered_at", "id"],
             lambda rfi: _rfi_item(rfi, due=False, note=f"Answered {timezone.localtime(rfi.answered_at):%b %-d, %Y}; close it or ask again"),
         ),
         sec(
-            "checklist", "Finish the readiness checklist", checklist, ["window_end", "id"],
+            "checklist", "Finish the readiness checklist", ["window_end", "id"],
             lambda r: Item(
                 title=_review_label(r), url=reverse("review_checklist", kwargs={"pk": r.pk}), review=_review_label(r),
                 due=r.window_end, note=f"{r.open_items} item{'s' if r.open_items != 1 else ''} open",
             ),
         ),
         sec(
-            "window_ending", "Windows ending soon", ending, ending_order,
+            "window_ending", "Windows ending soon", ending_order,
             lambda a: Item(
                 title=_review_label(a.review), url=a.review.get_absolute_url(), review=_review_label(a.review),
                 due=a.review.window_end, stopped=a.stopped_since is not None,
@@ -308,20 +343,17 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
             indexed=indexed,  # assignment_work_idx
         ),
     ] if s is not None]
-    count, stopped = _stopped_clocks(user, only)
+    count, stopped = _stopped_clocks(user, now, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 
 # ---------------------------------------------------------------------- lead
-def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
-    sec = partial(_section, only=only)
+def _lead_queries(user, now, *, indexed: bool) -> dict:
+    """The lead's sections' querysets at ``now`` (see ``lead_inbox``)."""
     agency_id = user.agency_id
     answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
     participating = Exists(ReviewAgency.objects.filter(review=OuterRef("pk"), agency_id=agency_id))
     mine = Review.objects.visible_to(user).filter(participating)
-
-    indexed = connection.vendor == "postgresql"
     if indexed:
         # The agency's participations rather than its reviews: each carries the
         # review's status and dates and its count of invited and accepted
@@ -331,24 +363,20 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
         # whose agency has 1,667 uncovered reviews (bench scale).
         own = ReviewAgency.objects.visible_to(user).filter(agency_id=agency_id).select_related("review__model")
         uncovered = own.filter(active_assignments=0, review_status__in=ACTIVE)
-        uncovered_order = ["review_window_start", "review_submitted_at", "review_id"]
         signed_here = Exists(SignOff.objects.filter(review=OuterRef("review_id"), agency_id=agency_id))
         sign_offs = (
             own.filter(review_status=ReviewStatus.IN_REVIEW).filter(~signed_here)
             .annotate(stopped_since=Subquery(_running_stop_of_review()))
         )
-        sign_offs_order = ["review_window_end", "review_id"]
     else:
         covered = Exists(Assignment.objects.filter(review=OuterRef("pk"), agency_id=agency_id, status__in=ACTIVE_ASSIGNMENT))
         signed = Exists(SignOff.objects.filter(review=OuterRef("pk"), agency_id=agency_id))
         uncovered = mine.filter(status__in=ACTIVE).filter(~covered).select_related("model")
-        uncovered_order = ["window_start", "submitted_at", "id"]
         sign_offs = (
             mine.filter(status=ReviewStatus.IN_REVIEW).filter(~signed)
             .annotate(stopped_since=Subquery(_running_stop()))
             .select_related("model")
         )
-        sign_offs_order = ["window_end", "id"]
     positioned = Exists(ExtensionPosition.objects.filter(extension=OuterRef("pk"), agency_id=agency_id))
     extensions = (
         ExtensionRequest.objects.visible_to(user)
@@ -367,6 +395,21 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
         .filter(agency_id=agency_id, status=RfiStatus.OPEN, due_at__lt=now)
         .select_related("review__model")
     )
+    return {
+        "uncovered": uncovered, "extensions": extensions, "sign_offs": sign_offs,
+        "late_assignments": late_assignments, "late_rfis": late_rfis,
+    }
+
+
+def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    agency_id = user.agency_id
+    answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
+    indexed = connection.vendor == "postgresql"  # see _lead_queries
+    queries = _per_moment(lambda now: _lead_queries(user, now, indexed=indexed))
+    sec = partial(_section, queries=queries, site="lead", user=user, now=now, only=only)
+    uncovered_order = ["review_window_start", "review_submitted_at", "review_id"] if indexed else ["window_start", "submitted_at", "id"]
+    sign_offs_order = ["review_window_end", "review_id"] if indexed else ["window_end", "id"]
 
     def uncovered_item(row):
         r = row.review if isinstance(row, ReviewAgency) else row
@@ -396,28 +439,27 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
                     review=_review_label(e.review), due=e.review.window_end, note=note)
 
     sections = [s for s in [
-        sec("uncovered", "Assign a reviewer", uncovered, uncovered_order, uncovered_item, indexed=indexed),
-        sec("extensions", "Pending extension requests", extensions, ["created_at", "id"], extension_item),
-        sec("sign_offs", "Record your agency's sign-off", sign_offs, sign_offs_order, sign_off_item, indexed=indexed),
+        sec("uncovered", "Assign a reviewer", uncovered_order, uncovered_item, indexed=indexed),
+        sec("extensions", "Pending extension requests", ["created_at", "id"], extension_item),
+        sec("sign_offs", "Record your agency's sign-off", sign_offs_order, sign_off_item, indexed=indexed),
         sec(
-            "late_assignments", "Escalated: assignments not answered", late_assignments, ["invited_at", "id"],
+            "late_assignments", "Escalated: assignments not answered", ["invited_at", "id"],
             lambda a: Item(title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
                            review=_review_label(a.review), due=a.invited_at + answer_days,
                            note="Your reviewer has not accepted or declined: remind them or assign someone else"),
         ),
         sec(
-            "late_rfis", "Escalated: your questions overdue at the company", late_rfis, ["due_at", "id"],
+            "late_rfis", "Escalated: your questions overdue at the company", ["due_at", "id"],
             lambda rfi: _rfi_item(rfi, note="The company has not answered by the due date"),
         ),
     ] if s is not None]
-    count, stopped = _stopped_clocks(user, only)
+    count, stopped = _stopped_clocks(user, now, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 
 # ------------------------------------------------------------------- liaison
-def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
-    sec = partial(_section, only=only)
+def _liaison_queries(user, now) -> dict:
+    """The liaison's sections' querysets (see ``liaison_inbox``)."""
     rfis = (
         InformationRequest.objects.visible_to(user)
         .filter(status=RfiStatus.OPEN)
@@ -437,6 +479,13 @@ def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = 
         .filter(status=ExtensionStatus.PENDING, company_answer="", review__status=ReviewStatus.IN_REVIEW)
         .select_related("review__model", "agency")
     )
+    return {"rfis": rfis, "findings": findings, "extensions": extensions, "drafts": drafts}
+
+
+def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    queries = _per_moment(lambda now: _liaison_queries(user, now))
+    sec = partial(_section, queries=queries, site="liaison", user=user, now=now, only=only)
 
     def rfi_item(rfi):
         note = f"From {rfi.agency.acronym}"
@@ -445,9 +494,9 @@ def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = 
         return _rfi_item(rfi, note=note)
 
     sections = [s for s in [
-        sec("rfis", "Answer the agencies' questions", rfis, ["due_at", "id"], rfi_item),
+        sec("rfis", "Answer the agencies' questions", ["due_at", "id"], rfi_item),
         sec(
-            "findings", "Respond to findings shared with you", findings, ["shared_at", "id"],
+            "findings", "Respond to findings shared with you", ["shared_at", "id"],
             lambda f: Item(
                 title=f.title, url=reverse("finding_detail", kwargs={"pk": f.pk}), review=_review_label(f.review),
                 note=f"{f.get_severity_display()} finding from {f.agency.acronym}"
@@ -455,29 +504,25 @@ def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = 
             ),
         ),
         sec(
-            "extensions", "Answer extension requests", extensions, ["created_at", "id"],
+            "extensions", "Answer extension requests", ["created_at", "id"],
             lambda e: Item(
                 title=_review_label(e.review), url=e.review.get_absolute_url() + "#extensions-title", review=_review_label(e.review),
                 due=e.review.window_end, note=f"{e.agency.acronym} asks for {e.days} more day{'s' if e.days != 1 else ''}: consent or object",
             ),
         ),
         sec(
-            "drafts", "Submit your draft reviews", drafts, ["created_at", "id"],
+            "drafts", "Submit your draft reviews", ["created_at", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
                            note=f"Draft since {timezone.localtime(r.created_at):%b %-d, %Y}: submit it to the agencies"),
         ),
     ] if s is not None]
-    count, stopped = _stopped_clocks(user, only)
+    count, stopped = _stopped_clocks(user, now, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 
 # ------------------------------------------------------------ program office
-def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
-    sec = partial(_section, only=only)
-    # The program office sees every review: its two large sections walk an
-    # index in their own order from the first overdue row (no scope to hash).
-    indexed = connection.vendor == "postgresql"
+def _office_queries(user, now) -> dict:
+    """The program office's sections' querysets at ``now`` (see ``office_inbox``)."""
     reviews = Review.objects.visible_to(user)
     submitted = reviews.filter(status=ReviewStatus.SUBMITTED).select_related("model")
     late_rfis = (
@@ -493,6 +538,16 @@ def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = N
     # A running clock stop holds the end back: such a window is not past.
     held = Exists(ClockStop.objects.filter(review=OuterRef("pk"), resumed_at__isnull=True, stopped_at__lt=OuterRef("window_end")))
     past = reviews.filter(status=ReviewStatus.IN_REVIEW, window_end__lt=now).filter(~held).select_related("model")
+    return {"submitted": submitted, "late_rfis": late_rfis, "extensions": extensions, "past_window": past}
+
+
+def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+    now = now or timezone.now()
+    # The program office sees every review: its two large sections walk an
+    # index in their own order from the first overdue row (no scope to hash).
+    indexed = connection.vendor == "postgresql"
+    queries = _per_moment(lambda now: _office_queries(user, now))
+    sec = partial(_section, queries=queries, site="office", user=user, now=now, only=only)
 
     def extension_item(e):
         answer = {"consent": "the company consents", "object": "the company objects"}.get(e.company_answer, "the company has not answered")
@@ -502,25 +557,25 @@ def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = N
 
     sections = [s for s in [
         sec(
-            "submitted", "Open submitted reviews", submitted, ["submitted_at", "id"],
+            "submitted", "Open submitted reviews", ["submitted_at", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
                            due=r.submitted_at + timedelta(days=SUBMITTED_ESCALATION_DAYS) if r.submitted_at else None,
                            note=f"Submitted {timezone.localtime(r.submitted_at):%b %-d, %Y}" if r.submitted_at else "Submitted"),
         ),
         sec(
-            "late_rfis", f"Escalated: questions {RFI_OFFICE_ESCALATION_DAYS}+ days overdue", late_rfis, ["due_at", "id"],
+            "late_rfis", f"Escalated: questions {RFI_OFFICE_ESCALATION_DAYS}+ days overdue", ["due_at", "id"],
             lambda rfi: _rfi_item(rfi, note=f"Asked by {rfi.agency.acronym}; the company has not answered"),
             indexed=indexed,  # rfi_open_due_id_idx
         ),
-        sec("extensions", "Decide extension requests", extensions, ["created_at", "id"], extension_item),
+        sec("extensions", "Decide extension requests", ["created_at", "id"], extension_item),
         sec(
-            "past_window", "Reviews past their window", past, ["window_end", "id"],
+            "past_window", "Reviews past their window", ["window_end", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
                            note="Close it (naming agencies that did not sign off) or extend it"),
             indexed=indexed,  # review_status_idx (status, window_end, id)
         ),
     ] if s is not None]
-    count, stopped = _stopped_clocks(user, only)
+    count, stopped = _stopped_clocks(user, now, only)
     return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
 
 

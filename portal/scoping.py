@@ -1,5 +1,32 @@
 """The start of every scoped read."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.utils import timezone
+
+_clock: ContextVar = ContextVar("portal_scope_clock", default=None)
+
+
+def scope_now():
+    """The moment unexpired grants are judged at: now, or the moment of the
+    statement being built inside ``scope_clock`` (``portal.statements`` builds a
+    statement at stand-in moments to find where "now" sits in it)."""
+    return _clock.get() or timezone.now()
+
+
+@contextmanager
+def scope_clock(moment):
+    """``scope_now()`` answers ``moment`` inside (None: the clock, unchanged)."""
+    if moment is None:
+        yield
+        return
+    token = _clock.set(moment)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
 
 def user_may_see_anything(user) -> bool:
     """Signed in, active and a member of an organisation (or the program office):

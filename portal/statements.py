@@ -51,6 +51,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable
+from django.test.signals import setting_changed
+
+from .scoping import scope_clock
 
 MAX_ENTRIES = 2048
 _INT32 = (-(2**31), 2**31 - 1)
@@ -66,26 +69,35 @@ class _BuildQueried(Exception):
 
 class _Template:
     """One compiled statement: its SQL, its constant parameters, where each
-    slot value goes, and the compiler that maps its columns to models."""
+    slot value goes, and (rows) the compiler that maps its columns to models."""
 
     __slots__ = ("sql", "params", "slots", "compiler", "prefetch")
 
     def __init__(self, sql: str, params: list, slots: list[tuple], compiler, prefetch: tuple):
         self.sql, self.params, self.slots, self.compiler, self.prefetch = sql, params, slots, compiler, prefetch
 
-    def rows(self, values: dict, using: str) -> list:
+    def _params(self, values: dict) -> list:
         params = list(self.params)
-        for position, name, wrap in self.slots:
-            params[position] = values[name] if wrap is None else wrap(values[name])
+        for position, name, wrap, offset in self.slots:
+            value = values[name] if offset is None else values[name] + offset
+            params[position] = value if wrap is None else wrap(value)
+        return params
+
+    def rows(self, values: dict, using: str) -> list:
         compiler = copy.copy(self.compiler)
         compiler.connection = connections[using]  # connections are per thread
-        sql = self.sql
+        sql, params = self.sql, self._params(values)
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
         rows = list(ModelIterable(_Source(compiler, using)))
         if self.prefetch and rows:
             # Each lookup's own statement, as the queryset would have run it (not kept).
             prefetch_related_objects(rows, *self.prefetch)
         return rows
+
+    def scalar(self, values: dict, using: str):
+        with connections[using].cursor() as cursor:
+            cursor.execute(self.sql, self._params(values))
+            return cursor.fetchone()[0]
 
 
 class _Source:
@@ -106,30 +118,31 @@ def cached_rows(key: Hashable, build: Callable[..., QuerySet], *, using: str = "
     """The rows of ``build(**values)``, a queryset of model instances, compiled
     once per ``key`` (see the module's docstring for what the key must name).
     ``values`` are ints or aware datetimes; nothing else may vary between
-    two calls with the same key."""
-    from django.conf import settings
-
-    if not getattr(settings, "PORTAL_STATEMENT_CACHE", True):
-        return list(build(**values))
-    full_key = (using, key, tuple(sorted(values)))
-    with _lock:
-        template = _entries.get(full_key)
-        if template is not None:
-            _entries.move_to_end(full_key)
+    two calls with the same key. A value named ``now`` is also the moment the
+    scoping judges grants at while ``build`` runs (``portal.scoping.scope_now``)."""
+    template = _template(key, build, values, using, _ROWS)
     if template is None:
-        template = _compile(build, values, using)
-        with _lock:
-            _entries[full_key] = template
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-    if template is _UNCACHEABLE or not _fits(values):
-        return list(build(**values))
+        with scope_clock(values.get("now")):
+            return list(build(**values))
     return template.rows(values, using)
 
 
-def cache_clear() -> None:
+def cached_count(key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", **values) -> int:
+    """``build(**values).count()``, its statement compiled once per ``key`` (as ``cached_rows``)."""
+    template = _template(key, build, values, using, _COUNT)
+    if template is None:
+        with scope_clock(values.get("now")):
+            return build(**values).count()
+    return template.scalar(values, using)
+
+
+def cache_clear(**kwargs) -> None:
+    """Forget every kept statement (also on a settings change: a statement may be built from settings)."""
     with _lock:
         _entries.clear()
+
+
+setting_changed.connect(cache_clear, dispatch_uid="portal.statements.cache_clear")
 
 
 def entries() -> list[tuple[tuple, bool]]:
@@ -139,8 +152,43 @@ def entries() -> list[tuple[tuple, bool]]:
         return [(key, isinstance(template, _Template)) for key, template in _entries.items()]
 
 
+_ROWS, _COUNT = "rows", "count"
+
+
+def _template(key, build, values: dict, using: str, kind: str) -> _Template | None:
+    """The kept statement, compiled now if it is new; None: build it this time."""
+    from django.conf import settings
+
+    if not getattr(settings, "PORTAL_STATEMENT_CACHE", True) or not _fits(values):
+        return None
+    full_key = (using, kind, key, tuple(sorted(values)))
+    with _lock:
+        template = _entries.get(full_key)
+        if template is not None:
+            _entries.move_to_end(full_key)
+    if template is None:
+        template = _compile(build, values, using, kind)
+        with _lock:
+            _entries[full_key] = template
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+    return template if isinstance(template, _Template) else None
+
+
 def _fits(values: dict) -> bool:
     return all(not isinstance(v, int) or _INT32[0] <= v <= _INT32[1] for v in values.values())
+
+
+# Two stand-ins per value, far apart in every component (a value truncated to
+# the second, the hour or the day, or an id divided, still differs between the
+# two builds and is refused) and spaced differently per name (an offset from
+# one value cannot pass for another value).
+_INT_BASE, _INT_STEP = (2_000_000_007, 1_000_000_013), (1_000, 1_003)
+_TIME_BASE = (
+    datetime.datetime(1901, 1, 1, 0, 0, 0, 1, tzinfo=datetime.UTC),
+    datetime.datetime(1953, 7, 5, 13, 17, 19, 2, tzinfo=datetime.UTC),
+)
+_TIME_STEP = (datetime.timedelta(days=4000), datetime.timedelta(days=3000))
 
 
 def _stand_ins(values: dict, which: int) -> dict:
@@ -151,39 +199,84 @@ def _stand_ins(values: dict, which: int) -> dict:
         if isinstance(value, datetime.datetime):
             if value.tzinfo is None:
                 raise TypeError(f"{name}: a naive datetime")
-            out[name] = datetime.datetime(1901, 1, 1 + n, 0, 0, 0, 1 + which, tzinfo=datetime.UTC)
+            out[name] = _TIME_BASE[which] + n * _TIME_STEP[which]
         else:
-            out[name] = 2_147_000_000 + 2 * n + which  # in range of every integer field but the small ones
+            out[name] = _INT_BASE[which] + n * _INT_STEP[which]
     return out
 
 
-def _compile(build, values: dict, using: str):
+class _Captured(Exception):
+    def __init__(self, sql, params):
+        self.sql, self.params = sql, params
+
+
+def _compile(build, values: dict, using: str, kind: str):
     first, second = _stand_ins(values, 0), _stand_ins(values, 1)
     connection = connections[using]
 
     def refuse(execute, sql, params, many, context):
         raise _BuildQueried(sql)
 
+    def capture(execute, sql, params, many, context):
+        raise _Captured(sql, params)
+
+    def compiled(stand_ins):
+        with scope_clock(stand_ins.get("now")), connection.execute_wrapper(refuse):
+            queryset = build(**stand_ins)
+            if kind == _ROWS:
+                compiler = queryset.query.get_compiler(using=using)
+                return (*compiler.as_sql(), compiler, queryset)
+        # A count: Django compiles it while it runs it; the statement is caught
+        # on its way to the database instead.
+        try:
+            with scope_clock(stand_ins.get("now")), connection.execute_wrapper(capture):
+                queryset.count()
+        except _Captured as statement:
+            return statement.sql, tuple(statement.params or ()), None, queryset
+        raise EmptyResultSet  # answered without a statement: nothing to keep
+
+    logged = len(connection.queries_log)
     try:
-        with connection.execute_wrapper(refuse):
-            queryset = build(**first)
-            compiler_a = queryset.query.get_compiler(using=using)
-            sql_a, params_a = compiler_a.as_sql()
-            sql_b, params_b = build(**second).query.get_compiler(using=using).as_sql()
+        sql_a, params_a, compiler_a, queryset = compiled(first)
+        sql_b, params_b, _, _ = compiled(second)
     except (_BuildQueried, EmptyResultSet):
         return _UNCACHEABLE
-    if queryset._iterable_class is not ModelIterable:
+    finally:
+        # The query log (tests' query counts, DEBUG) notes a statement even when
+        # a wrapper stops it: the ones stopped here never reached the database.
+        while connection.queries_logged and len(connection.queries_log) > logged:
+            connection.queries_log.pop()
+    if kind == _ROWS and queryset._iterable_class is not ModelIterable:
         return _UNCACHEABLE  # values(), values_list(): rows are not model instances
     if sql_a != sql_b or len(params_a) != len(params_b):
         return _UNCACHEABLE
-    stand_ins = {name: (first[name], second[name]) for name in values}
     params, slots = list(params_a), []
     for position, (a, b) in enumerate(zip(params_a, params_b)):
         if type(a) is type(b) and a == b:
             continue  # a constant of this key
-        names = [name for name, pair in stand_ins.items() if (a, b) == pair and isinstance(a, type(pair[0]))]
-        if len(names) != 1 or type(a) is not type(b):
-            return _UNCACHEABLE  # derived from a value, or a value read elsewhere
-        # The field may wrap the value (a bigint column's ``Int8``): wrap the next ones alike.
-        slots.append((position, names[0], None if type(a) is type(first[names[0]]) else type(a)))
-    return _Template(sql_a, params, slots, compiler_a, tuple(queryset._prefetch_related_lookups))
+        slot = _slot(a, b, first, second)
+        if slot is None:
+            return _UNCACHEABLE  # derived from a value in a way we cannot replay, or read elsewhere
+        slots.append((position, *slot))
+    prefetch = tuple(queryset._prefetch_related_lookups) if kind == _ROWS else ()
+    return _Template(sql_a, params, slots, compiler_a, prefetch)
+
+
+def _slot(a, b, first: dict, second: dict):
+    """(name, wrap, offset) when ``a`` and ``b`` are the same value's two stand-ins
+    (a datetime: or the stand-ins moved by one fixed offset, ``now - 3 days``)."""
+    if type(a) is not type(b):
+        return None
+    found = []
+    for name, sa in first.items():
+        sb = second[name]
+        if not isinstance(a, type(sa)):
+            continue
+        if isinstance(sa, datetime.datetime):
+            offset = a - sa
+            if offset == b - sb:
+                found.append((name, None, offset or None))
+        elif (a, b) == (sa, sb):
+            # The field may wrap the value (a bigint column's ``Int8``): wrap the next ones alike.
+            found.append((name, None if type(a) is type(sa) else type(a), None))
+    return found[0] if len(found) == 1 else None

@@ -90,7 +90,9 @@ def reach_of(user):
     per review, however many paths (direct, groups) lead there."""
     from django.db.models import Q
 
-    return _model("ReviewReach").objects.filter(user_id=user.pk).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    from portal.scoping import scope_now
+
+    return _model("ReviewReach").objects.filter(user_id=user.pk).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=scope_now()))
 
 
 class CountStatement:

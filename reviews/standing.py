@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from django.db.models import Exists, OuterRef, Q, Value
-from django.utils import timezone
 
 from accounts.models import Role
 from portal.errors import MaterialReturned, TermsRequired  # noqa: F401  (raised by require_*; re-exported)
+from portal.scoping import scope_now
 
 from .models import (
     OPEN_STATUSES,
@@ -417,7 +417,7 @@ def standing_expressions(user, *, now=None) -> dict:
     names ``standing_from_row`` reads. ``now`` (default: the clock) decides
     which grants have expired; a caller keeping the compiled statement
     (``portal.statements``) passes it so it stays a parameter."""
-    now = now or timezone.now()
+    now = now or scope_now()
     ref = OuterRef("pk")
     false = Value(False)
     if not user_may_see_anything(user) or user.is_program_admin:

@@ -467,3 +467,45 @@ def test_reviewer_dashboard_rows_lead_an_invitation_to_its_answer_and_an_accepte
     assert '<span class="visually-hidden">Assignment: </span>Accepted</span>' in accepted
     assert f">Open<span class=\"visually-hidden\"> the {demo['atlas'].model} review</span></a>" in accepted
     assert "Respond" not in accepted
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_inbox_statements_kept_compiled_answer_what_fresh_ones_do(demo, person, settings, monkeypatch):
+    """Every section's statements are compiled once per reader and process
+    (``portal.statements``): the same rows, counts and stopped clocks as
+    compiled afresh, with sections cut at two so the count and the ordered
+    page run too."""
+    from dashboard import inbox
+    from portal import statements
+
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    user = demo[person]
+
+    def snapshot():
+        box = inbox_for(user)
+        return [(s.key, s.count, s.items) for s in box.sections], box.stopped_count, box.stopped_clocks
+
+    settings.PORTAL_STATEMENT_CACHE = False
+    fresh = snapshot()
+    settings.PORTAL_STATEMENT_CACHE = True  # a settings change: nothing kept yet
+    assert statements.entries() == []
+    assert snapshot() == fresh
+    assert snapshot() == fresh
+    held = {key[2][1:3]: kept for key, kept in statements.entries() if key[2][0] == "dashboard.inbox"}
+    assert held and all(held.values()), held
+
+
+def test_inbox_statements_kept_compiled_follow_the_rows(demo, monkeypatch):
+    """The kept statements are not a snapshot: a question answered and one
+    asked after the reader's inbox was first read move their sections."""
+    from dashboard import inbox
+
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    liaison = demo["liaison_northwind"]
+    before = inbox_for(liaison).section("rfis")
+    rfi = rfi_services.rfi_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], subject="Kept statements", question="Still fresh?",
+    )
+    InformationRequest.objects.filter(pk=rfi.pk).update(due_at=timezone.now() - timedelta(days=400))  # the most overdue
+    after = inbox_for(liaison).section("rfis")
+    assert after.count == before.count + 1 and after.items[0].title == "Kept statements"

@@ -84,6 +84,15 @@ def test_dashboard_query_count_does_not_grow_with_what_there_is_to_do(demo, logi
     assert quiet == busy == EXPECTED
 
 
+def _section_rows(demo, qs, site: str):
+    """``inbox._rows`` over ``qs`` as a section of the program admin's (``site``: one kept statement per queryset)."""
+    from django.utils import timezone
+
+    from dashboard import inbox
+
+    return inbox._rows(lambda now: qs, ["window_end", "id"], site=(site,), user=demo["admin"], now=timezone.now())
+
+
 def test_few_rows_sorted_in_python_as_the_database_sorts_them(demo, monkeypatch):
     """A section with at most LIMIT rows is read unordered and sorted here
     (ascending, NULLs last); with more, the database orders and limits: same order."""
@@ -95,10 +104,10 @@ def test_few_rows_sorted_in_python_as_the_database_sorts_them(demo, monkeypatch)
     expected = list(qs.order_by("window_end", "id").values_list("pk", flat=True))
     assert any(r.window_end is None for r in qs) and any(r.window_end is not None for r in qs)
     monkeypatch.setattr(inbox, "LIMIT", len(expected))
-    count, rows = inbox._rows(qs, ["window_end", "id"])
+    count, rows = _section_rows(demo, qs, "all")
     assert count == len(expected) and [r.pk for r in rows] == expected
     monkeypatch.setattr(inbox, "LIMIT", 2)
-    count, rows = inbox._rows(qs, ["window_end", "id"])
+    count, rows = _section_rows(demo, qs, "all")
     assert count == len(expected) and [r.pk for r in rows] == expected[:2]
 
 
@@ -112,10 +121,10 @@ def test_a_section_costs_one_statement_until_it_overflows_then_three(demo, monke
     total = qs.count()
     monkeypatch.setattr(inbox, "LIMIT", total)
     with django_assert_num_queries(1):
-        assert inbox._rows(qs, ["window_end", "id"])[0] == total
+        assert _section_rows(demo, qs, "all")[0] == total
     monkeypatch.setattr(inbox, "LIMIT", total - 1)
     with django_assert_num_queries(3):
-        count, rows = inbox._rows(qs, ["window_end", "id"])
+        count, rows = _section_rows(demo, qs, "all")
     assert (count, len(rows)) == (total, total - 1)
     with django_assert_num_queries(1):
-        assert inbox._rows(qs.filter(pk=0), ["window_end", "id"]) == (0, [])
+        assert _section_rows(demo, qs.filter(pk=0), "none") == (0, [])

@@ -28,7 +28,7 @@ def _empty_cache():
 
 def _cached(key) -> bool:
     held = dict(statements.entries())
-    return held[next(k for k in held if k[1] == key)]
+    return held[next(k for k in held if k[2] == key)]
 
 
 def test_cached_rows_fill_in_each_calls_values():
@@ -54,16 +54,74 @@ def test_cached_rows_fill_in_each_calls_values():
     assert statements.cached_rows("one", build, pk=second.pk, now=before) == []
 
 
-def test_cached_rows_with_a_value_derived_inside_the_build_are_compiled_every_time():
+def test_cached_rows_replay_a_time_moved_by_a_fixed_offset():
     agency = AgencyFactory()
 
     def build(*, now):
         return Agency.objects.filter(pk=agency.pk, created_at__gt=now - datetime.timedelta(days=1))
 
     now = timezone.now()
-    assert [a.pk for a in statements.cached_rows("derived", build, now=now)] == [agency.pk]
-    assert not _cached("derived")
-    assert statements.cached_rows("derived", build, now=now + datetime.timedelta(days=2)) == []
+    assert [a.pk for a in statements.cached_rows("offset", build, now=now)] == [agency.pk]
+    assert _cached("offset")
+    assert statements.cached_rows("offset", build, now=now + datetime.timedelta(days=2)) == []
+    assert [a.pk for a in statements.cached_rows("offset", build, now=agency.created_at + datetime.timedelta(hours=23))] == [agency.pk]
+
+
+def test_cached_rows_with_a_time_truncated_inside_the_build_are_compiled_every_time():
+    """A value cut to its day would be equal in two builds a few seconds apart:
+    the stand-ins differ in every component, so it is refused, not frozen."""
+    agency = AgencyFactory()
+
+    def build(*, now):
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return Agency.objects.filter(pk=agency.pk, created_at__gte=start)
+
+    now = timezone.now()
+    assert [a.pk for a in statements.cached_rows("truncated", build, now=now)] == [agency.pk]
+    assert not _cached("truncated")
+    assert statements.cached_rows("truncated", build, now=now + datetime.timedelta(days=1)) == []
+
+
+def test_cached_rows_judge_the_scope_at_the_moment_given():
+    """A build that asks ``scope_now()`` (as ``reach_of`` does) gets the ``now``
+    it was given: kept, with "now" a parameter."""
+    from portal.scoping import scope_now
+
+    agency = AgencyFactory()
+
+    def build(*, now):
+        assert now is not None
+        return Agency.objects.filter(pk=agency.pk, created_at__lte=scope_now())
+
+    assert [a.pk for a in statements.cached_rows("clock", build, now=timezone.now())] == [agency.pk]
+    assert _cached("clock")
+    assert statements.cached_rows("clock", build, now=agency.created_at - datetime.timedelta(seconds=1)) == []
+    assert scope_now() > agency.created_at  # the clock again outside
+
+
+def test_cached_count_counts_with_each_calls_values():
+    first, second = AgencyFactory(), AgencyFactory()
+
+    def build(*, now):
+        return Agency.objects.filter(acronym__startswith="AG", created_at__lte=now)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert statements.cached_count("count", build, now=timezone.now()) == 2
+    # Compiling it ran nothing (the statement was caught on its way): the query counts stay true.
+    assert len(queries) == 1
+    assert _cached("count")
+    with CaptureQueriesContext(connection) as queries:
+        assert statements.cached_count("count", build, now=second.created_at - datetime.timedelta(microseconds=1)) == 1
+    assert len(queries) == 1 and "COUNT" in queries[0]["sql"]
+    assert statements.cached_count("count", build, now=first.created_at - datetime.timedelta(seconds=1)) == 0
+
+
+def test_a_settings_change_forgets_every_kept_statement(settings):
+    agency = AgencyFactory()
+    statements.cached_rows("kept", lambda *, pk: Agency.objects.filter(pk=pk), pk=agency.pk)
+    assert _cached("kept")
+    settings.PORTAL_ASSIGNMENT_ANSWER_DAYS = 9
+    assert statements.entries() == []
 
 
 def test_cached_rows_whose_build_reads_the_database_are_compiled_every_time():
@@ -75,7 +133,9 @@ def test_cached_rows_whose_build_reads_the_database_are_compiled_every_time():
         ids = list(Agency.objects.filter(acronym__startswith="AG").values_list("pk", flat=True))
         return Agency.objects.filter(pk__in=ids, created_at__lte=now).order_by("pk")
 
-    assert [a.pk for a in statements.cached_rows("reads", build, now=timezone.now())] == [first.pk]
+    with CaptureQueriesContext(connection) as queries:
+        assert [a.pk for a in statements.cached_rows("reads", build, now=timezone.now())] == [first.pk]
+    assert len(queries) == 2  # the build's own read and the rows: the refused reads never ran
     assert not _cached("reads")
     second = AgencyFactory()
     assert [a.pk for a in statements.cached_rows("reads", build, now=timezone.now())] == [first.pk, second.pk]
@@ -113,4 +173,4 @@ def test_cached_rows_keep_at_most_max_entries(monkeypatch):
     agency = AgencyFactory()
     for n in range(5):
         statements.cached_rows(("bounded", n), lambda *, pk: Agency.objects.filter(pk=pk), pk=agency.pk)
-    assert [key[1] for key, _ in statements.entries()] == [("bounded", 2), ("bounded", 3), ("bounded", 4)]
+    assert [key[2] for key, _ in statements.entries()] == [("bounded", 2), ("bounded", 3), ("bounded", 4)]

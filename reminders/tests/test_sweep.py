@@ -308,6 +308,6 @@ def test_reminder_history_kept_compiled_answers_what_a_fresh_one_does(world, set
     assert {email for _, _, email in admin_rfi} == {world["liaison"].email, world["lead"].email}
     assert {email for _, _, email in lead_review} == {world["reviewer"].email, world["lead"].email}
     assert {email for _, _, email in liaison_review} == {email for _, _, email in liaison_rfi} == {world["liaison"].email}
-    held = [cached for key, cached in statements.entries() if key[1][0] == "reminders.reminder_history"]
+    held = [cached for key, cached in statements.entries() if key[2][0] == "reminders.reminder_history"]
     assert held == [True] * 8
     statements.cache_clear()
