@@ -174,3 +174,31 @@ def test_cached_rows_keep_at_most_max_entries(monkeypatch):
     for n in range(5):
         statements.cached_rows(("bounded", n), lambda *, pk: Agency.objects.filter(pk=pk), pk=agency.pk)
     assert [key[2] for key, _ in statements.entries()] == [("bounded", 2), ("bounded", 3), ("bounded", 4)]
+
+
+def test_a_statement_kept_in_one_thread_runs_on_another_threads_connection(demo):
+    """Web servers run requests on several threads, each with its own
+    connection: the kept statement holds none and takes the caller's."""
+    import threading
+
+    from django.db import connections
+
+    nsa = demo["nsa"]  # committed with the session's demo data: other connections see it
+    build = lambda *, pk: Agency.objects.filter(pk=pk)  # noqa: E731
+    assert [a.acronym for a in statements.cached_rows("threads", build, pk=nsa.pk)] == ["NSA"]
+    seen = {}
+
+    def other():
+        try:
+            with CaptureQueriesContext(connections["default"]) as queries:
+                seen["rows"] = [a.acronym for a in statements.cached_rows("threads", build, pk=nsa.pk)]
+            seen["queries"] = len(queries)
+            seen["connection"] = id(connections["default"])
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen["rows"] == ["NSA"] and seen["queries"] == 1
+    assert seen["connection"] != id(connection)
