@@ -1,42 +1,47 @@
-"""Compiled statements kept per process for the hottest point reads.
+"""Compiled statements kept per process for the hottest reads.
 
 A page about one review starts with one statement (``reviews.selectors.
 review_page_get``): the review, the reader's standing on it in seven
 correlated EXISTS and, on the review's own page, the apps' counts. Django
 builds and compiles that queryset anew on every request — ~20 ms of a ~60 ms
-page at bench scale, against ~1 ms running it prepared. What changes from one
-request to the next of the same reader is two values: the review's id and
-"now" (the grants' expiry). ``cached_rows`` compiles the statement once per
-call site and reader, finds where those values sit among its parameters, and
-afterwards only fills them in.
+page at bench scale, against ~1 ms running it prepared; a dashboard's
+sections cost the same again. What changes from one request to the next of
+the same reader is a few values: the review's id, "now" (the grants' expiry,
+the sections' deadlines). ``cached_rows`` and ``cached_count`` compile a
+statement once per call site and reader, find where those values sit among
+its parameters, and afterwards only fill them in.
 
 What makes it safe, checked when a statement is first compiled (anything
 unexpected and the call site is simply built and compiled every time, as
 before):
 
-* The statement is built twice, with two different sets of stand-in values
-  (ids no row has, datetimes long past). The two SQL texts must be equal and
-  every parameter must either be equal in both builds (a constant of this
-  reader: their id, their agency …) or be exactly one of the stand-ins in
-  both (a slot). A parameter derived from a value (``now - 3 days``, a
-  ``timezone.now()`` read inside instead of the ``now`` passed in) matches
-  neither and the call site is not cached.
+* The statement is built twice, with two sets of stand-in values (never
+  run; ids and datetimes that differ in every digit and component). The two
+  SQL texts must be equal and every parameter must either be equal in both
+  builds (a constant of this reader: their id, their agency …) or be one of
+  the stand-ins in both (a slot) — for a datetime, also moved by one fixed
+  offset in both (``now - 3 days``). Anything else derived from a value (a
+  time cut to its day, an id divided) or read elsewhere (``timezone.now()``
+  instead of the ``now`` passed in) matches neither and the call site is not
+  kept. While building, the scoping's clock (``portal.scoping.scope_now``,
+  read by ``reach_of`` and the Standing) is the ``now`` given.
 * Building must not touch the database: a value read at build time (a group
   membership, a setting row) would be frozen into the statement. A build that
-  runs a query is not cached.
+  runs a query is not kept.
 * The key names everything else the build reads. Callers put in it every
-  attribute of the reader their scoping reads (id, role, organisation,
-  active); a reader whose role or organisation changes gets a new key, and a
-  grant added or revoked changes rows, not the statement.
+  attribute of the reader their scoping reads (``portal.scoping.reader_key``:
+  id, role, organisation, active) and any module constant; a reader whose
+  role or organisation changes gets a new key, a grant added or revoked
+  changes rows, not the statement, and a settings change empties the cache.
 * Integer slot values outside the 32-bit range (an id from a URL) go the
   uncached way, where Django answers "no rows" without asking the database.
 
-Entries are bounded (least recently used dropped) and never shared between
-database aliases. Rows still become model instances through Django's own
-iterable with the first build's compiler (its column map, related
-populators and converters), so ``select_related`` and annotations behave as
-they do on a fresh queryset; ``prefetch_related`` lookups run after, as
-they would (their statements are not kept).
+Entries are bounded (least recently used dropped; ~20 KB each) and never
+shared between database aliases. Rows still become model instances through
+Django's own iterable with the first build's column map, related populators
+and converters, so ``select_related`` and annotations behave as they do on a
+fresh queryset; ``prefetch_related`` lookups run after, as they would (their
+statements are not kept). ``PORTAL_STATEMENT_CACHE=false`` turns it off.
 """
 
 from __future__ import annotations
