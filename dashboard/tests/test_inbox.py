@@ -509,3 +509,24 @@ def test_inbox_statements_kept_compiled_follow_the_rows(demo, monkeypatch):
     InformationRequest.objects.filter(pk=rfi.pk).update(due_at=timezone.now() - timedelta(days=400))  # the most overdue
     after = inbox_for(liaison).section("rfis")
     assert after.count == before.count + 1 and after.items[0].title == "Kept statements"
+
+
+def test_a_full_sections_count_reads_only_the_ids(demo, monkeypatch):
+    """Counting a full section keeps nothing of its rows' select list: the
+    sign-off section's running clock stop is read for the ten rows shown, not
+    for every row counted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard import inbox
+
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    for _ in range(3):
+        make_review(company=demo["northwind"], agencies=[demo["nsa"]], status="in_review")
+    with CaptureQueriesContext(connection) as queries:
+        section = inbox_for(demo["lead_nsa"], only={"sign_offs"}).section("sign_offs")
+    assert section.count >= 3 and len(section.items) == 2
+    counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    rows = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1 and "stopped_at" not in counts[0]
+    assert any("stopped_at" in sql for sql in rows)
