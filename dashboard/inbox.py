@@ -13,6 +13,7 @@ so nobody of another organisation is named.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from reviews.models import (
     SignOff,
     TermsAcceptance,
 )
+from portal.db import prepared_statements
 from portal.scoping import reader_key
 from portal.statements import cached_count, cached_rows
 from reviews.selectors import material_of
@@ -585,13 +587,24 @@ def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = N
 
 def inbox_for(user, *, now: datetime | None = None, only: set[str] | None = None) -> Inbox | None:
     """The inbox of the user's role (None: no role); ``only``: just these
-    sections' keys ("stopped" for the stopped clocks)."""
-    for is_role, build in (
-        (user.is_agency_reviewer, reviewer_inbox),
-        (user.is_agency_lead, lead_inbox),
-        (user.is_company_liaison, liaison_inbox),
-        (user.is_program_admin, office_inbox),
+    sections' keys ("stopped" for the stopped clocks).
+
+    Agency and company users' sections run prepared on the connection
+    (``portal.db.prepared_statements``): each section statement is a few
+    joins that PostgreSQL planned in 2–20 ms and ran in under 1 ms, and a
+    kept statement's text is the same on every visit. Measured at bench scale
+    with reviewers of 20, 500 and 20,000 reviews sharing one connection (so
+    sharing the generic plans): 66/77/99 → 49/56/78 ms. The program office's
+    are not: its overdue and past-window sections walk an index from the
+    first row past "now", and their generic plans made its inbox slower
+    (54 → 82 ms)."""
+    for is_role, build, prepared in (
+        (user.is_agency_reviewer, reviewer_inbox, True),
+        (user.is_agency_lead, lead_inbox, True),
+        (user.is_company_liaison, liaison_inbox, True),
+        (user.is_program_admin, office_inbox, False),
     ):
         if is_role:
-            return build(user=user, now=now, only=only)
+            with prepared_statements() if prepared else nullcontext():
+                return build(user=user, now=now, only=only)
     return None

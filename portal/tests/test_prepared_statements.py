@@ -118,3 +118,24 @@ def test_pages_about_one_review_run_every_statement_prepared_and_lists_none(demo
     assert client.post(reverse("review_rfis", kwargs={"pk": atlas.pk}), {}).status_code in (200, 302)
     grown = [text for text, runs in _runs().items() if runs != before.get(text, 0)]
     assert len(grown) == 1 and grown[0].startswith('SELECT "reviews_review"."id"')
+
+
+def test_inbox_runs_prepared_for_agency_and_company_users_not_the_program_office(demo):
+    """Agency and company users' inbox sections are kept prepared on the
+    connection (``dashboard.inbox.inbox_for``); the program office's, whose
+    generic plans were slower, are planned each time."""
+    from dashboard.inbox import inbox_for
+
+    def grown_by(user) -> dict:
+        inbox_for(user)
+        before = {text: runs for text, runs, _ in _prepared()}
+        first = inbox_for(user)
+        second = inbox_for(user)
+        assert [(s.key, s.count, s.items) for s in first.sections] == [(s.key, s.count, s.items) for s in second.sections]
+        return {text: runs - before.get(text, 0) for text, runs, _ in _prepared() if runs != before.get(text, 0)}
+
+    for person in ("reviewer_nsa", "lead_nsa", "liaison_northwind"):
+        grown = grown_by(demo[person])
+        # Every section statement ran prepared, twice (the stopped clocks too).
+        assert len(grown) >= 4 and set(grown.values()) == {2}, (person, grown)
+    assert grown_by(demo["admin"]) == {}
