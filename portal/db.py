@@ -146,10 +146,10 @@ def prepared_page(view):
     Each of such a page's ten-odd statements is anchored on that review's or
     object's id (its rows, the reader's grant on it), so its plan does not
     depend on who asks, and PostgreSQL parsing and planning each one again
-    cost more than running it (1-3 ms against 0.05-0.3 ms). Lists, searches
-    and dashboards stay unprepared: their plans depend on how much the reader
-    sees (measured: generic plans doubled the 20,000-review search and slowed
-    the largest dashboards)."""
+    cost more than running it (1-3 ms against 0.05-0.3 ms). Lists and
+    searches stay unprepared: their plans depend on how much the reader sees
+    (measured: generic plans doubled the 20,000-review search). Dashboards
+    decide per role (``dashboard.inbox.inbox_for``)."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
