@@ -219,7 +219,10 @@ def _compile(build, values: dict, using: str, kind: str):
     first, second = _stand_ins(values, 0), _stand_ins(values, 1)
     connection = connections[using]
 
+    attempted = []
+
     def refuse(execute, sql, params, many, context):
+        attempted.append(sql)  # remembered too: a build may catch the exception and go on
         raise _BuildQueried(sql)
 
     def capture(execute, sql, params, many, context):
@@ -251,6 +254,8 @@ def _compile(build, values: dict, using: str, kind: str):
         # a wrapper stops it: the ones stopped here never reached the database.
         while connection.queries_logged and len(connection.queries_log) > logged:
             connection.queries_log.pop()
+    if attempted:
+        return _UNCACHEABLE  # the build read the database (and carried on without the answer)
     if kind == _ROWS and queryset._iterable_class is not ModelIterable:
         return _UNCACHEABLE  # values(), values_list(): rows are not model instances
     if sql_a != sql_b or len(params_a) != len(params_b):

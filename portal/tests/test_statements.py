@@ -202,3 +202,21 @@ def test_a_statement_kept_in_one_thread_runs_on_another_threads_connection(demo)
     thread.join()
     assert seen["rows"] == ["NSA"] and seen["queries"] == 1
     assert seen["connection"] != id(connection)
+
+
+def test_cached_rows_whose_build_swallows_its_refused_read_are_compiled_every_time():
+    """A build that catches the refused read and carries on (with a default in
+    place of the answer) would freeze that default: it is not kept either."""
+    first = AgencyFactory()
+
+    def build(*, now):
+        try:
+            ids = list(Agency.objects.filter(acronym__startswith="AG").values_list("pk", flat=True))
+        except Exception:
+            ids = []
+        return Agency.objects.filter(pk__in=ids or [0], created_at__lte=now).order_by("pk")
+
+    assert [a.pk for a in statements.cached_rows("swallowed", build, now=timezone.now())] == [first.pk]
+    assert not _cached("swallowed")
+    second = AgencyFactory()
+    assert [a.pk for a in statements.cached_rows("swallowed", build, now=timezone.now())] == [first.pk, second.pk]
