@@ -377,19 +377,26 @@ def reviewer_dashboard(*, user, sort: str = "deadline"):
 
 def lead_dashboard(*, user, sort: str = "deadline"):
     """The lead's agency reviews with who covers them (active assignments of the agency)."""
+    from accounts.models import User
+
     # Only what a coverage cell shows (the person's name or organisation, the
-    # assignment's state): 150 rows on a 25-review page, each four objects.
-    coverage = (
-        Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT)
-        .select_related("reviewer__membership__agency")
-        .only(
-            "id", "review_id", "agency_id", "status", "reviewer__id", "reviewer__full_name", "reviewer__email",
-            "reviewer__membership__id", "reviewer__membership__role", "reviewer__membership__agency_id",
-            "reviewer__membership__company_id", "reviewer__membership__agency__acronym",
-        )
+    # assignment's state): ~150 assignments on a 25-review page, but far fewer
+    # people. Each assignment is one small object; its reviewer (with
+    # membership and agency) is loaded once per person by the second lookup
+    # and shared by every assignment of theirs, instead of four objects per
+    # assignment through select_related.
+    coverage = Assignment.objects.filter(agency_id=user.agency_id, status__in=ACTIVE_ASSIGNMENT).only(
+        "id", "review_id", "agency_id", "status", "reviewer_id"
+    )
+    people = User.objects.select_related("membership__agency").only(
+        "id", "full_name", "email", "membership__id", "membership__role", "membership__agency_id",
+        "membership__company_id", "membership__agency__acronym",
     )
     reviews = review_list(user=user, sort=sort)
-    qs = reviews.prefetch_related(Prefetch("assignments", queryset=coverage, to_attr="coverage"))
+    qs = reviews.prefetch_related(
+        Prefetch("assignments", queryset=coverage, to_attr="coverage"),
+        Prefetch("coverage__reviewer", queryset=people),
+    )
     return _copy_list_hints(reviews, qs)
 
 

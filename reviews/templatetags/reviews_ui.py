@@ -122,6 +122,18 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
     clock = RowClock()
     labels = dict(ReviewStatus.choices)
     badges = {}  # a status's badge, built once per list
+    cover_items = {}  # a lead's coverage item per (reviewer, assignment state): a person covers many rows
+
+    def covered(a):
+        key = (a.reviewer_id, a.status)
+        item = cover_items.get(key)
+        if item is None:
+            item = cover_items[key] = (
+                f'<li class="person">{conditional_escape(person_label(a.reviewer, viewer=viewer))} '
+                f'{status_badge(a.status, a.get_status_display(), "Assignment")}</li>'
+            )
+        return item
+
     out = []
     for review in rows:
         cells = [
@@ -150,11 +162,7 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
         cells.append(f'<td class="nowrap">{end}{days_left(review, clock)}</td>')
         if show_coverage:
             if review.coverage:
-                people = "".join(
-                    f'<li class="person">{conditional_escape(person_label(a.reviewer, viewer=viewer))} '
-                    f'{status_badge(a.status, a.get_status_display(), "Assignment")}</li>'
-                    for a in review.coverage
-                )
+                people = "".join(covered(a) for a in review.coverage)
                 cells.append(f'<td><ul class="plain-list">{people}</ul></td>')
             elif review.status in ("submitted", "in_review"):
                 cells.append('<td><span class="badge badge-danger">No reviewer assigned</span></td>')

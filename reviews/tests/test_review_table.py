@@ -37,6 +37,27 @@ def test_lead_dashboard_rows_show_each_reviews_coverage(demo, login, fresh_share
     assert '<span class="chip">CISA</span></li>' in bare and '<span class="chip">NSA</span></li>' in bare  # submitted: nobody is outstanding yet
 
 
+def test_lead_dashboard_rows_show_one_persons_state_per_review(demo, login, fresh_shared_review):
+    """A reviewer covering two reviews is one person loaded once, but each row
+    shows that review's assignment state (accepted on one, invited on the other);
+    another agency's reviewer on the same review is not in the lead's cell."""
+    from reviews import services
+
+    reviewer, lead = demo["reviewer_nsa"], demo["lead_nsa"]
+    services.assignment_invite(review=fresh_shared_review, reviewer=reviewer, actor=lead)
+    services.assignment_invite(review=fresh_shared_review, reviewer=demo["reviewer_cisa"], actor=demo["lead_cisa"])
+
+    html = login(lead).get(reverse("dashboard")).content.decode()
+    name = escape(reviewer.get_full_name())
+    accepted = _row(html, "Your agency", demo["atlas"])
+    invited = _row(html, "Your agency", fresh_shared_review)
+    assert f'<li class="person">{name} <span class="badge badge-accepted">' in accepted
+    assert "badge-invited" not in accepted
+    assert f'<li class="person">{name} <span class="badge badge-invited">' in invited
+    assert invited.count('<li class="person">') == 1  # CISA's reviewer is CISA's lead's to see
+    assert escape(demo["reviewer_cisa"].get_full_name()) not in invited and "No reviewer assigned" not in invited
+
+
 def test_review_list_rows_escape_the_companys_text_and_show_the_window(demo, login):
     model = demo["atlas"].model
     model.name = "<script>alert(1)</script>"
