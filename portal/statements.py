@@ -35,6 +35,8 @@ before):
   changes rows, not the statement, and a settings change empties the cache.
 * Integer slot values outside the 32-bit range (an id from a URL) go the
   uncached way, where Django answers "no rows" without asking the database.
+  An id list is a slot only as ``portal.db.AnyOf`` writes it on PostgreSQL
+  (one text of the ids, in order); an empty list goes the uncached way.
 
 Entries are bounded (least recently used dropped; ~20 KB each) and never
 shared between database aliases. Rows still become model instances through
@@ -122,7 +124,8 @@ class _Source:
 def cached_rows(key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", **values) -> list:
     """The rows of ``build(**values)``, a queryset of model instances, compiled
     once per ``key`` (see the module's docstring for what the key must name).
-    ``values`` are ints or aware datetimes; nothing else may vary between
+    ``values`` are ints, aware datetimes or lists of ids (filtered with
+    ``pk__any_of``, one text parameter on PostgreSQL); nothing else may vary between
     two calls with the same key. A value named ``now`` is also the moment the
     scoping judges grants at while ``build`` runs (``portal.scoping.scope_now``)."""
     template = _template(key, build, values, using, _ROWS)
@@ -181,7 +184,20 @@ def _template(key, build, values: dict, using: str, kind: str) -> _Template | No
 
 
 def _fits(values: dict) -> bool:
-    return all(not isinstance(v, int) or _INT32[0] <= v <= _INT32[1] for v in values.values())
+    """Ints within 32 bits; id lists not empty (Django answers an empty one with
+    ``1 = 0``, another statement) and of ints only."""
+    for value in values.values():
+        if isinstance(value, list | tuple):
+            if not value or not all(type(v) is int for v in value):
+                return False
+        elif isinstance(value, int) and not _INT32[0] <= value <= _INT32[1]:
+            return False
+    return True
+
+
+def _csv(ids) -> str:
+    """An id list as ``portal.db.AnyOf`` sends it to PostgreSQL: one text parameter."""
+    return ",".join(str(int(v)) for v in ids)
 
 
 # Two stand-ins per value, far apart in every component (a value truncated to
@@ -199,8 +215,13 @@ _TIME_STEP = (datetime.timedelta(days=4000), datetime.timedelta(days=3000))
 def _stand_ins(values: dict, which: int) -> dict:
     out = {}
     for n, (name, value) in enumerate(sorted(values.items())):
+        if isinstance(value, list | tuple):
+            # An id list (``pk__any_of=ids``): two stand-in ids, so a list cut
+            # short or reordered differs from the stand-in's text and is refused.
+            out[name] = [_INT_BASE[which] + n * _INT_STEP[which], _INT_BASE[which] + n * _INT_STEP[which] + 7]
+            continue
         if isinstance(value, bool) or not isinstance(value, int | datetime.datetime):
-            raise TypeError(f"{name}: only ints and datetimes are slots, not {type(value).__name__}")
+            raise TypeError(f"{name}: only ints, id lists and datetimes are slots, not {type(value).__name__}")
         if isinstance(value, datetime.datetime):
             if value.tzinfo is None:
                 raise TypeError(f"{name}: a naive datetime")
@@ -319,6 +340,11 @@ def _slot(a, b, first: dict, second: dict):
     found = []
     for name, sa in first.items():
         sb = second[name]
+        if isinstance(sa, list):
+            # An id list reaches PostgreSQL as one text parameter (portal.db.AnyOf).
+            if isinstance(a, str) and (a, b) == (_csv(sa), _csv(sb)):
+                found.append((name, _csv, None))
+            continue
         if not isinstance(a, type(sa)):
             continue
         if isinstance(sa, datetime.datetime):

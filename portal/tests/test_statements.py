@@ -156,8 +156,36 @@ def test_cached_rows_with_an_id_out_of_the_integer_range_answer_nothing():
 def test_cached_rows_refuse_values_that_cannot_be_parameters():
     with pytest.raises(TypeError, match="naive"):
         statements.cached_rows("naive", lambda *, now: Agency.objects.all(), now=datetime.datetime(2026, 1, 1))
-    with pytest.raises(TypeError, match="name: only ints and datetimes"):
+    with pytest.raises(TypeError, match="name: only ints, id lists and datetimes"):
         statements.cached_rows("text", lambda *, name: Agency.objects.filter(acronym=name), name="NSA")
+
+
+def test_cached_rows_fill_in_an_id_list_in_its_order():
+    """An id list (``pk__any_of``) is one slot: each call's ids, however many,
+    answer through the one kept statement; a list the build cuts or reorders
+    is not the stand-in and is compiled every time; an empty one goes the
+    uncached way (Django's ``1 = 0``)."""
+    agencies = AgencyFactory.create_batch(4)
+    ids = [a.pk for a in agencies]
+
+    def build(*, ids):
+        return Agency.objects.filter(pk__any_of=ids).order_by("pk")
+
+    assert [a.pk for a in statements.cached_rows("ids", build, ids=ids[:2])] == ids[:2]
+    assert _cached("ids")
+    with CaptureQueriesContext(connection) as queries:
+        rows = statements.cached_rows("ids", build, ids=[ids[3], ids[1], ids[2]])
+    assert [a.pk for a in rows] == sorted([ids[3], ids[1], ids[2]])
+    assert len(queries) == 1
+    assert statements.cached_rows("ids", build, ids=[ids[0]])[0].acronym == agencies[0].acronym
+    assert statements.cached_rows("ids", build, ids=[]) == []
+
+    def first_only(*, ids):
+        return Agency.objects.filter(pk__any_of=ids[:1])
+
+    assert [a.pk for a in statements.cached_rows("cut", first_only, ids=ids[2:])] == [ids[2]]
+    assert not _cached("cut")
+    assert [a.pk for a in statements.cached_rows("cut", first_only, ids=ids[3:])] == [ids[3]]
 
 
 def test_cached_rows_are_off_with_the_setting(settings):
