@@ -18,21 +18,27 @@ MODELS_SHOWN = 10  # a company's models on its liaisons' dashboard
 def dashboard(request):
     """Each role's landing page: first what this person must do (``inbox``), then what that role may act on."""
     user = request.user
-    context = {"sort": request.GET.get("sort", "deadline"), "inbox": inbox_for(user)}
+    sort = request.GET.get("sort", "deadline")
+    context = {"sort": sort, "inbox": inbox_for(user)}
+    # Each table's rows statement is kept per reader and order (portal.pagination.page_rows).
     if user.is_agency_reviewer:
-        context["page"] = paginate(request, selectors.reviewer_dashboard(user=user, sort=context["sort"]))
+        kept = ("dashboard.reviewer", sort) if sort in selectors.ASSIGNMENT_SORTS else None
+        context["page"] = paginate(request, selectors.reviewer_dashboard(user=user, sort=sort), kept=kept)
         template = "dashboard/reviewer.html"
     elif user.is_agency_lead:
-        context["page"] = paginate(request, selectors.lead_dashboard(user=user, sort=context["sort"]))
+        kept = ("dashboard.lead", sort) if sort in selectors.SORTS else None
+        context["page"] = paginate(request, selectors.lead_dashboard(user=user, sort=sort), kept=kept)
         template = "dashboard/lead.html"
     elif user.is_company_liaison:
-        context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))
+        kept = ("dashboard.liaison", sort) if sort in selectors.SORTS else None
+        context["page"] = paginate(request, selectors.review_list(user=user, sort=sort), kept=kept)
         # The first few by name; the rest are a page away (companies.views.model_list).
         models = list(AIModel.objects.visible_to(user).order_by("name", "version", "id")[: MODELS_SHOWN + 1])
         context["models"], context["more_models"] = models[:MODELS_SHOWN], len(models) > MODELS_SHOWN
         template = "dashboard/liaison.html"
     elif user.is_program_admin:
-        context["page"] = paginate(request, selectors.review_list(user=user, sort=context["sort"]))
+        kept = ("dashboard.office", sort) if sort in selectors.SORTS else None
+        context["page"] = paginate(request, selectors.review_list(user=user, sort=sort), kept=kept)
         context["charts"] = office_charts(user=user)
         template = "dashboard/admin.html"
     else:

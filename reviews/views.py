@@ -36,7 +36,10 @@ from .services.certificates import CERTIFICATE_TEXT
 def review_list(request):
     sort = request.GET.get("sort", "deadline")
     status = request.GET.get("status") or None
-    page = paginate(request, selectors.review_list(user=request.user, sort=sort, status=status, q=request.GET.get("q")))
+    q = request.GET.get("q")
+    # The rows statement kept per reader, order and kind of filter (portal.pagination.page_rows).
+    kept = ("reviews.review_list", sort, status in ReviewStatus.values, bool(q)) if sort in selectors.SORTS else None
+    page = paginate(request, selectors.review_list(user=request.user, sort=sort, status=status, q=q), kept=kept)
     return render(
         request,
         "reviews/review_list.html",

@@ -1,0 +1,106 @@
+"""The rows statement of the review list and of every dashboard's table is
+compiled once per reader, order and kind of filter (``portal.pagination.
+page_rows`` with ``kept``): what a page shows must be what a freshly compiled
+statement shows — every demo role, every order, filtered or not, any page —
+and one reader's kept statement never answers for another."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from conftest import DEMO_ROLES
+from portal import statements
+from reviews import services
+from reviews.models import Review
+from reviews.selectors import SORTS, review_list
+
+from .factories import make_review
+
+pytestmark = pytest.mark.django_db
+
+KEPT = "portal.pagination.page_rows"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    statements.cache_clear()
+    yield
+    statements.cache_clear()
+
+
+def _rows(client, url):
+    """What each row of the page's table is drawn from."""
+    out = []
+    for row in client.get(url).context["page"].object_list:
+        review = getattr(row, "review", row)  # a reviewer's dashboard lists assignments
+        line = [row.pk, type(row).__name__, review.pk, review.status, review.window_end, str(review.model), str(review.company)]
+        if row is review:  # a list of reviews: each agency's acronym, sign-off and certificate
+            line.append(tuple(tuple(sorted(a.items())) for a in review.agency_states))
+        if hasattr(row, "coverage"):
+            line.append(tuple((a.reviewer_id, a.status, a.reviewer.get_full_name(), a.reviewer.membership.agency.acronym) for a in row.coverage))
+        out.append(tuple(line))
+    return out
+
+
+def _kept_for(user) -> set:
+    """The page-rows call sites kept compiled for ``user`` (the key's last part is the reader)."""
+    return {key[2][1:-1] for key, kept in statements.entries() if key[2][0] == KEPT and key[2][-1][0] == user.pk and kept}
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_list_rows_kept_compiled_show_what_a_fresh_statement_shows(demo, role, login, settings):
+    user = demo[role]
+    client = login(user)
+    urls = [reverse("review_list") + f"?sort={sort}" for sort in SORTS]
+    seen = review_list(user=user).first()  # a status and a name this reader's filters find
+    urls += [reverse("review_list") + f"?status={seen.status}", reverse("review_list") + f"?q={seen.model.name}", reverse("dashboard")]
+    settings.PORTAL_STATEMENT_CACHE = False
+    fresh = [_rows(client, url) for url in urls]
+    settings.PORTAL_STATEMENT_CACHE = True
+    first = [_rows(client, url) for url in urls]
+    kept = [_rows(client, url) for url in urls]
+    assert first == fresh and kept == fresh
+    assert all(fresh), role  # every page has rows: each is a statement to compare
+    sorts = {key[1] for key in _kept_for(user) if key[0] == "reviews.review_list" and not any(key[2:])}
+    assert sorts == set(SORTS)
+    assert ("reviews.review_list", "deadline", True, False) in _kept_for(user)
+    assert ("reviews.review_list", "deadline", False, True) in _kept_for(user)
+    dashboard = {key[0] for key in _kept_for(user) if key[0].startswith("dashboard.")}
+    assert dashboard == {
+        "admin": {"dashboard.office"}, "lead_nsa": {"dashboard.lead"}, "lead_cisa": {"dashboard.lead"},
+        "reviewer_nsa": {"dashboard.reviewer"}, "reviewer_cisa": {"dashboard.reviewer"},
+        "liaison_northwind": {"dashboard.liaison"}, "liaison_contoso": {"dashboard.liaison"},
+    }[role]
+
+
+def test_list_rows_kept_compiled_answer_every_page_and_size(demo, login, settings):
+    """Other ids, more or fewer of them: the one kept statement per order."""
+    for _ in range(25):
+        make_review(company=demo["northwind"], agencies=[demo["nsa"]], status="submitted", liaison=demo["liaison_northwind"])
+    client = login(demo["admin"])
+    urls = [reverse("review_list") + q for q in ("?per_page=10", "?per_page=10&page=2", "?per_page=10&page=3", "?per_page=25", "?sort=-model&per_page=10&page=2")]
+    settings.PORTAL_STATEMENT_CACHE = False
+    fresh = [_rows(client, url) for url in urls]
+    settings.PORTAL_STATEMENT_CACHE = True
+    assert [_rows(client, url) for url in urls] == fresh
+    total = Review.objects.count()  # the program office sees every review
+    assert 20 < total < 30 and [len(rows) for rows in fresh[:4]] == [10, 10, total - 20, 25]
+    assert {key[1] for key in _kept_for(demo["admin"]) if key[0] == "reviews.review_list"} == {"deadline", "-model"}
+
+
+def test_lead_dashboard_kept_rows_never_show_another_agencys_coverage(demo, login, fresh_shared_review):
+    """Two leads of the agencies sharing a review, each after the other: each
+    cell holds only their own agency's reviewer (the statement and its
+    coverage lookups are kept per reader, not per page shape)."""
+    services.assignment_invite(review=fresh_shared_review, reviewer=demo["reviewer_nsa"], actor=demo["lead_nsa"])
+    services.assignment_invite(review=fresh_shared_review, reviewer=demo["reviewer_cisa"], actor=demo["lead_cisa"])
+    seen = {}
+    for _ in range(2):
+        for lead in ("lead_nsa", "lead_cisa", "lead_nsa"):
+            rows = {row[0]: row for row in _rows(login(demo[lead]), reverse("dashboard"))}
+            seen.setdefault(lead, rows[fresh_shared_review.pk][-1])
+            assert rows[fresh_shared_review.pk][-1] == seen[lead]
+    nsa, cisa = demo["reviewer_nsa"], demo["reviewer_cisa"]
+    assert seen["lead_nsa"] == ((nsa.pk, "invited", nsa.get_full_name(), "NSA"),)
+    assert seen["lead_cisa"] == ((cisa.pk, "invited", cisa.get_full_name(), "CISA"),)
