@@ -169,7 +169,18 @@ class PortalAdminSite(admin.AdminSite):
 
 
 class PortalAdminConfig(AdminConfig):
+    """The admin site, and the project's one app config: what every
+    connection is set up with is connected here (``portal.db``)."""
+
     default_site = "portal.admin.PortalAdminSite"
+
+    def ready(self):
+        super().ready()
+        from django.db.backends.signals import connection_created
+
+        from .db import fast_utc_timestamps
+
+        connection_created.connect(fast_utc_timestamps, dispatch_uid="portal.db.fast_utc_timestamps")
 
 
 

@@ -159,3 +159,52 @@ def prepared_page(view):
             return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def fast_utc_timestamps(sender, connection, **kwargs) -> None:
+    """Read ``timestamptz`` columns with psycopg's C parser on a UTC connection.
+
+    Django registers its own loader (``psycopg_any.BaseTzLoader``) so that a
+    value carries the connection's time zone as ``datetime.timezone.utc``; it
+    subclasses psycopg's pure-Python parser, a regular expression per value:
+    ~12 µs each here, 600 of them on a 100-row list (~7 ms of the page). With
+    the binary psycopg installed and the session's time zone UTC — Django's
+    setting with ``USE_TZ`` — psycopg's C loader returns the same datetimes,
+    ``tzinfo`` the same ``datetime.timezone.utc`` object, in ~1 µs. Any other
+    time zone, database or psycopg build keeps Django's loader.
+    """
+    import datetime
+
+    if connection.vendor != "postgresql" or connection.timezone is not datetime.timezone.utc:
+        return
+    import psycopg
+    from psycopg.pq import Format
+
+    raw = connection.connection
+    if psycopg.pq.__impl__ not in ("binary", "c") or raw.pgconn.parameter_status(b"TimeZone") != b"UTC":
+        return
+    raw.adapters.register_loader("timestamptz", _utc_timestamp_loader(Format.TEXT))
+
+
+@functools.cache
+def _utc_timestamp_loader(text_format):
+    import datetime
+
+    from psycopg import adapters
+    from psycopg.adapt import Loader
+
+    parse = adapters.get_loader(adapters.types["timestamptz"].oid, text_format)  # the C class: it cannot be subclassed
+
+    class UtcTimestampLoader(Loader):
+        # What Django's cursors compare with the connection's zone before
+        # putting their own loader back (DatabaseWrapper.create_cursor).
+        timezone = datetime.timezone.utc
+
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self.load = parse(oid, context).load  # the C parser's, called directly
+
+        def load(self, data):  # replaced per instance in __init__; the ABC wants it defined
+            raise NotImplementedError
+
+    return UtcTimestampLoader
