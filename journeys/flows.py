@@ -291,6 +291,10 @@ def reviewer_journey(session: Session) -> dict:
         form = page.locator("form[action*='/readiness/']").nth(i)
         form.get_by_label("Met", exact=True).check()
         form.get_by_role("button", name=re.compile("^Save")).click()
+        # Wait for htmx to swap the saved item in: the old form is already
+        # checked, and a click on the next item while the swap lands is lost.
+        item = page.locator("li.card").filter(has=page.locator("form[action*='/readiness/']")).nth(i)
+        expect(item.get_by_role("status")).to_have_text("Saved.")
         expect(page.locator("form[action*='/readiness/']").nth(i).get_by_label("Met", exact=True)).to_be_checked()
     session.checkpoint(page, "readiness-reviewer")
 
