@@ -1,0 +1,70 @@
+"""A result's markup (search_ui.search_hits): every text escaped, the snippet's
+marks kept, the review linked on material only, the date in the reader's zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from documents.models import HandlingMarking
+from documents.services import document_create
+from findings import services as finding_services
+from findings.models import FindingCategory
+
+from .conftest import text_set
+
+pytestmark = pytest.mark.django_db
+
+
+def _hits(html: str) -> dict[str, str]:
+    """Each result ``<li>`` by the kind its badge names."""
+    return {re.search(r'<span class="badge">([^<]+)</span>', li).group(1): li for li in re.findall(r'<li class="search-hit">.*?</li>', html, re.S)}
+
+
+def test_search_hits_escape_titles_and_keep_snippet_marks(demo, login):
+    review = demo["atlas"]
+    version = document_create(
+        review=review, actor=demo["liaison_northwind"], kind="other", title='Notes <script>alert("x")</script> & more',
+        marking=HandlingMarking.objects.get(is_default=True), file=ContentFile(b"Plain.\n", name="x.txt"), original_name="x.txt",
+    )
+    text_set(version, "The porphyry probe & its <b>bold</b> claims were reproduced.")
+    finding = finding_services.finding_create(
+        review_id=review.pk, actor=demo["reviewer_nsa"], title="Porphyry <em>leak</em>", description="Porphyry shows.",
+        severity="high", category=FindingCategory.objects.order_by("id").first(),
+    )
+    # A fixed moment near midnight UTC: the reader's zone (New York) puts it on the day before.
+    finding.__class__.objects.filter(pk=finding.pk).update(created_at=datetime(2026, 3, 2, 3, 30, tzinfo=timezone.utc))
+
+    html = login(demo["reviewer_nsa"]).get(reverse("search"), {"q": "porphyry"}).content.decode()
+    hits = _hits(html)
+
+    assert set(hits) == {"Document", "Finding"}
+    document = hits["Document"]
+    assert "Notes &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in document
+    assert "<script>" not in document
+    assert f'href="{reverse("document_detail", kwargs={"pk": version.document_id})}"' in document
+    # The snippet: the text escaped (PostgreSQL's headline drops the tags themselves), the match marked.
+    assert '<p class="search-hit-snippet"><mark>porphyry</mark> probe &amp; its bold claims were reproduced</p>' in document
+    # Material names its review, linked.
+    assert f'<a href="{reverse("review_detail", kwargs={"pk": review.pk})}">{review}</a> &middot; ' in document
+
+    found = hits["Finding"]
+    assert "Porphyry &lt;em&gt;leak&lt;/em&gt;" in found and "<em>" not in found
+    assert "High · " in found
+    assert "&middot; Mar 1, 2026</p>" in found
+
+
+def test_search_hits_of_a_review_do_not_link_it_twice(demo, login):
+    review = demo["atlas"]
+    html = login(demo["reviewer_nsa"]).get(reverse("search"), {"q": str(review.model.name)}).content.decode()
+    link = f'href="{reverse("review_detail", kwargs={"pk": review.pk})}"'
+    items = re.findall(r'<li class="search-hit">.*?</li>', html, re.S)
+    [hit] = [li for li in items if link in li and '<span class="badge">Review</span>' in li]
+    assert hit.count(link) == 1
+    assert f'<p class="search-hit-meta small">{review.company} · ' in hit
+    # Its material (a document of the review's) names and links it.
+    assert any(link in li and '<span class="badge">Document</span>' in li for li in items)
