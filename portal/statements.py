@@ -33,6 +33,11 @@ before):
   id, role, organisation, active) and any module constant; a reader whose
   role or organisation changes gets a new key, a grant added or revoked
   changes rows, not the statement, and a settings change empties the cache.
+* A text slot (a search's words) must reach the statement unchanged: its
+  two stand-ins differ in length, case, spaces, quotes, stars and words, so
+  a build that derives anything from it (lower-cases it, parses it, tests
+  its length) builds two different statements, or a parameter that is
+  neither stand-in, and is not kept.
 * Integer slot values outside the 32-bit range (an id from a URL) go the
   uncached way, where Django answers "no rows" without asking the database.
   An id list is a slot only as ``portal.db.AnyOf`` writes it on PostgreSQL
@@ -57,7 +62,7 @@ from collections.abc import Callable, Hashable
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet, prefetch_related_objects
-from django.db.models.query import ModelIterable
+from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
 from django.test.signals import setting_changed
 
 from .scoping import scope_clock
@@ -78,10 +83,11 @@ class _Template:
     """One compiled statement: its SQL, its constant parameters, where each
     slot value goes, and (rows) the compiler that maps its columns to models."""
 
-    __slots__ = ("sql", "params", "slots", "compiler", "prefetch")
+    __slots__ = ("sql", "params", "slots", "compiler", "prefetch", "shape")
 
-    def __init__(self, sql: str, params: list, slots: list[tuple], compiler, prefetch: tuple):
+    def __init__(self, sql: str, params: list, slots: list[tuple], compiler, prefetch: tuple, shape=None):
         self.sql, self.params, self.slots, self.compiler, self.prefetch = sql, params, slots, compiler, prefetch
+        self.shape = shape  # values rows: (columns kept, flat)
 
     def _params(self, values: dict) -> list:
         params = list(self.params)
@@ -100,6 +106,15 @@ class _Template:
             # Each lookup's own statement, as the queryset would have run it (not kept).
             prefetch_related_objects(rows, *self.prefetch)
         return rows
+
+    def values(self, values: dict, using: str) -> list:
+        columns, flat = self.shape
+        with connections[using].cursor() as cursor:
+            cursor.execute(self.sql, self._params(values))
+            rows = cursor.fetchall()
+        if flat:
+            return [row[0] for row in rows]
+        return [tuple(row[:columns]) for row in rows]
 
     def scalar(self, values: dict, using: str):
         with connections[using].cursor() as cursor:
@@ -124,7 +139,8 @@ class _Source:
 def cached_rows(key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", **values) -> list:
     """The rows of ``build(**values)``, a queryset of model instances, compiled
     once per ``key`` (see the module's docstring for what the key must name).
-    ``values`` are ints, aware datetimes or lists of ids (filtered with
+    ``values`` are ints, aware datetimes, texts passed to the statement as they
+    are, or lists of ids (filtered with
     ``pk__any_of``, one text parameter on PostgreSQL); nothing else may vary between
     two calls with the same key. A value named ``now`` is also the moment the
     scoping judges grants at while ``build`` runs (``portal.scoping.scope_now``)."""
@@ -144,6 +160,19 @@ def cached_count(key: Hashable, build: Callable[..., QuerySet], *, using: str = 
     return template.scalar(values, using)
 
 
+def cached_values(key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", **values) -> list:
+    """The rows of ``build(**values)``, a ``values_list()`` queryset (tuples, or
+    single values when ``flat``), compiled once per ``key`` (as ``cached_rows``;
+    ``values`` may also hold texts, see ``_stand_ins``). Only columns the
+    database returns as they are read (ids, texts, numbers: no converter) are
+    kept; others are built every time."""
+    template = _template(key, build, values, using, _VALUES)
+    if template is None:
+        with scope_clock(values.get("now")):
+            return list(build(**values))
+    return template.values(values, using)
+
+
 def cache_clear(**kwargs) -> None:
     """Forget every kept statement (also on a settings change: a statement may be built from settings)."""
     with _lock:
@@ -160,7 +189,7 @@ def entries() -> list[tuple[tuple, bool]]:
         return [(key, isinstance(template, _Template)) for key, template in _entries.items()]
 
 
-_ROWS, _COUNT = "rows", "count"
+_ROWS, _COUNT, _VALUES = "rows", "count", "values"
 
 
 def _template(key, build, values: dict, using: str, kind: str) -> _Template | None:
@@ -212,6 +241,15 @@ _TIME_BASE = (
 _TIME_STEP = (datetime.timedelta(days=4000), datetime.timedelta(days=3000))
 
 
+# A text is a slot only if the build passes it to the statement as it is: the
+# two stand-ins differ in what a build could read from a text (length, case,
+# spaces, quotes, a star, the word "or", a minus, what surrounds it), so a
+# statement whose shape depends on the text (a search's phrase or prefix, a
+# length check) or a text trimmed, cased or parsed is built differently from
+# each and refused; what shapes it belongs in the key.
+_TEXT = (' Slot{n} "Quoted words" star* OR -minus 0{n} ', '"{letter}')
+
+
 def _stand_ins(values: dict, which: int) -> dict:
     out = {}
     for n, (name, value) in enumerate(sorted(values.items())):
@@ -220,8 +258,11 @@ def _stand_ins(values: dict, which: int) -> dict:
             # short or reordered differs from the stand-in's text and is refused.
             out[name] = [_INT_BASE[which] + n * _INT_STEP[which], _INT_BASE[which] + n * _INT_STEP[which] + 7]
             continue
+        if isinstance(value, str):
+            out[name] = _TEXT[which].format(n=n, letter=chr(ord("a") + n % 26))
+            continue
         if isinstance(value, bool) or not isinstance(value, int | datetime.datetime):
-            raise TypeError(f"{name}: only ints, id lists and datetimes are slots, not {type(value).__name__}")
+            raise TypeError(f"{name}: only ints, id lists, texts and datetimes are slots, not {type(value).__name__}")
         if isinstance(value, datetime.datetime):
             if value.tzinfo is None:
                 raise TypeError(f"{name}: a naive datetime")
@@ -252,7 +293,7 @@ def _compile(build, values: dict, using: str, kind: str):
     def compiled(stand_ins):
         with scope_clock(stand_ins.get("now")), connection.execute_wrapper(refuse):
             queryset = build(**stand_ins)
-            if kind == _ROWS:
+            if kind in (_ROWS, _VALUES):
                 compiler = queryset.query.get_compiler(using=using)
                 return (*compiler.as_sql(), compiler, queryset)
         # A count: Django compiles it while it runs it; the statement is caught
@@ -279,6 +320,11 @@ def _compile(build, values: dict, using: str, kind: str):
         return _UNCACHEABLE  # the build read the database (and carried on without the answer)
     if kind == _ROWS and queryset._iterable_class is not ModelIterable:
         return _UNCACHEABLE  # values(), values_list(): rows are not model instances
+    shape = None
+    if kind == _VALUES:
+        shape = _values_shape(queryset, compiler_a)
+        if shape is None:
+            return _UNCACHEABLE
     if sql_a != sql_b or len(params_a) != len(params_b):
         return _UNCACHEABLE
     params, slots = list(params_a), []
@@ -290,7 +336,24 @@ def _compile(build, values: dict, using: str, kind: str):
             return _UNCACHEABLE  # derived from a value in a way we cannot replay, or read elsewhere
         slots.append((position, *slot))
     prefetch = tuple(queryset._prefetch_related_lookups) if kind == _ROWS else ()
-    return _Template(sql_a, params, slots, compiler_a and _slim(compiler_a), prefetch)
+    return _Template(sql_a, params, slots, _slim(compiler_a) if kind == _ROWS else None, prefetch, shape)
+
+
+def _values_shape(queryset, compiler) -> tuple[int, bool] | None:
+    """(columns, flat) of a ``values_list()`` queryset whose rows are the
+    database's columns as they come, in the order asked for; None otherwise
+    (``values()`` dicts, named rows, a column with a converter, fields
+    reordered around annotations)."""
+    if queryset._iterable_class not in (ValuesListIterable, FlatValuesListIterable) or queryset._prefetch_related_lookups:
+        return None
+    query = queryset.query
+    selected = [*query.extra_select, *query.values_select, *query.annotation_select]
+    if queryset._fields and list(queryset._fields) != selected:
+        return None
+    columns = compiler.col_count
+    if columns != len(selected) or compiler.get_converters([s[0] for s in compiler.select[:columns]]):
+        return None
+    return columns, queryset._iterable_class is FlatValuesListIterable
 
 
 def _slim(compiler):

@@ -9,6 +9,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.db.models import Value
+from django.db.models.functions import Lower, TruncDate
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -156,8 +157,84 @@ def test_cached_rows_with_an_id_out_of_the_integer_range_answer_nothing():
 def test_cached_rows_refuse_values_that_cannot_be_parameters():
     with pytest.raises(TypeError, match="naive"):
         statements.cached_rows("naive", lambda *, now: Agency.objects.all(), now=datetime.datetime(2026, 1, 1))
-    with pytest.raises(TypeError, match="name: only ints, id lists and datetimes"):
-        statements.cached_rows("text", lambda *, name: Agency.objects.filter(acronym=name), name="NSA")
+    with pytest.raises(TypeError, match="flag: only ints, id lists, texts and datetimes"):
+        statements.cached_rows("flag", lambda *, flag: Agency.objects.filter(pk=1 if flag else 2), flag=True)
+    with pytest.raises(TypeError, match="when: only ints"):
+        statements.cached_rows("date", lambda *, when: Agency.objects.filter(created_at__date=when), when=datetime.date(2026, 1, 1))
+
+
+def test_cached_rows_fill_in_a_text_passed_as_it_is():
+    nsa, cisa = AgencyFactory(acronym="TXA X"), AgencyFactory(acronym='TXB "Y"*')
+
+    def build(*, name):
+        return Agency.objects.filter(acronym=name)
+
+    assert [a.pk for a in statements.cached_rows("text", build, name="TXA X")] == [nsa.pk]
+    assert _cached("text")
+    with CaptureQueriesContext(connection) as queries:
+        assert [a.pk for a in statements.cached_rows("text", build, name='TXB "Y"*')] == [cisa.pk]
+    assert len(queries) == 1
+    assert statements.cached_rows("text", build, name="") == []
+
+
+def test_cached_rows_with_a_text_read_inside_the_build_are_compiled_every_time():
+    """A text lower-cased, or whose length or words decide the statement's
+    shape, would be frozen at its first value: it is refused, not kept."""
+    nsa = AgencyFactory(acronym="TXC")
+
+    def lowered(*, name):
+        return Agency.objects.alias(low=Lower("acronym")).filter(low=name.lower())  # "TXC" matches "txc"
+
+    def shaped(*, name):
+        qs = Agency.objects.filter(acronym=name)
+        return qs.filter(pk__gt=0) if len(name) > 3 else qs
+
+    def quoted(*, name):
+        return Agency.objects.filter(acronym=name.strip('"'))
+
+    for key, build in (("lowered", lowered), ("shaped", shaped), ("quoted", quoted)):
+        assert [a.pk for a in statements.cached_rows(key, build, name="TXC")] == [nsa.pk], key
+        assert not _cached(key), key
+        assert statements.cached_rows(key, build, name="TXD") == [], key
+
+
+def test_cached_values_fill_in_each_calls_values():
+    agencies = AgencyFactory.create_batch(3)
+    ids = [a.pk for a in agencies]
+
+    def pairs(*, ids, name):
+        return Agency.objects.filter(pk__any_of=ids).exclude(acronym=name).order_by("pk").values_list("pk", "acronym")
+
+    def flat(*, ids):
+        return Agency.objects.filter(pk__any_of=ids).order_by("-pk").values_list("pk", flat=True)[:2]
+
+    assert statements.cached_values("pairs", pairs, ids=ids, name=agencies[1].acronym) == [
+        (agencies[0].pk, agencies[0].acronym), (agencies[2].pk, agencies[2].acronym),
+    ]
+    assert _cached("pairs")
+    assert statements.cached_values("pairs", pairs, ids=ids[1:], name="") == [(a.pk, a.acronym) for a in agencies[1:]]
+    assert statements.cached_values("flat", flat, ids=ids) == [ids[2], ids[1]]
+    assert _cached("flat")
+    with CaptureQueriesContext(connection) as queries:
+        assert statements.cached_values("flat", flat, ids=ids[:1]) == [ids[0]]
+    assert len(queries) == 1
+
+
+def test_cached_values_with_columns_that_need_converting_are_built_every_time():
+    """A value read through a converter (a date cut from a time) or rows as
+    dicts are left to Django's iterables."""
+    agency = AgencyFactory()
+
+    def dates(*, pk):
+        return Agency.objects.filter(pk=pk).annotate(day=TruncDate("created_at")).values_list("day", flat=True)
+
+    def dicts(*, pk):
+        return Agency.objects.filter(pk=pk).values("pk")
+
+    assert statements.cached_values("dates", dates, pk=agency.pk) == [timezone.localdate(agency.created_at)]
+    assert not _cached("dates")
+    assert statements.cached_values("dicts", dicts, pk=agency.pk) == [{"pk": agency.pk}]
+    assert not _cached("dicts")
 
 
 def test_cached_rows_fill_in_an_id_list_in_its_order():
