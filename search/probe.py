@@ -112,20 +112,21 @@ def walks_matches(seen: int, reviews: float, *, cap: int) -> bool:
     return 3 * seen * seen >= 2 * (cap + 1) * reviews
 
 
-def walk(candidates, confirm: Callable[[list[int], set[int]], object], reach: Reach, *, cap: int) -> list[int] | None:
+def walk(candidates: Callable[[int], list], confirm: Callable[[list[int], set[int], int], list], reach: Reach, *, cap: int) -> list[int] | None:
     """Ids ``confirm`` keeps among the matches, at most ``cap + 1``.
 
-    ``candidates``: an unordered queryset of ``(id, review_id)`` rows of every
-    match, unscoped; ``confirm(ids, review_ids)``: the scoped queryset's ids
-    among those (its ``visible_to(user, among=review_ids)``: the grants of
-    those reviews only, and a statement that starts from the ids).
-    ``None`` when the walk gave up (the caller asks the scoped query).
+    ``candidates(size)``: ``(id, review_id)`` rows of the first ``size``
+    matches, unordered and unscoped; ``confirm(ids, review_ids, limit)``: at
+    most ``limit`` of those ids the scoped query keeps (its ``visible_to(user,
+    among=review_ids)``: the grants of those reviews only, and a statement that
+    starts from the ids). ``None`` when the walk gave up (the caller asks the
+    scoped query).
     """
     size = reach.first_batch
     while True:
-        rows = list(candidates[:size])
+        rows = candidates(size)
         kept = [(pk, review_id) for pk, review_id in rows if reach.keeps(review_id)]
-        found = list(confirm([pk for pk, _ in kept], {r for _, r in kept})[: cap + 1]) if kept else []
+        found = list(confirm([pk for pk, _ in kept], {r for _, r in kept}, cap + 1)) if kept else []
         if len(found) > cap or len(rows) < size:
             return found
         if size >= LAST_BATCH:

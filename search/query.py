@@ -24,10 +24,25 @@ CONFIG = "english"
 
 @dataclass(frozen=True)
 class Parsed:
+    """What was typed, and what of it reaches the statements.
+
+    The statements (search.selectors) read only ``terms``, ``normalised``,
+    ``pairs`` and ``number`` as values and the flags of ``shape``: a search's
+    statements are kept compiled per shape, and a kept statement is built from
+    ``slotted`` — the same shape with stand-in texts in place of these four
+    (``portal.statements``): nothing read from ``raw`` or ``words`` may reach a
+    statement."""
+
     raw: str  # what was typed, trimmed and capped
     exact: str  # lower-cased words, for "an exact title match first"
     words: list[str] = field(default_factory=list)  # the words (SQLite search; empty: nothing to search)
     prefix: bool = False
+    terms: str = ""  # the tsquery's text: what was typed (websearch_to_tsquery), or a prefix query's to_tsquery text
+    normalised: str = ""  # what was typed without quotes or stars, lower-cased: compared with a title or a name
+    number: int | None = None  # "#123" or "123" alone: also a review's number
+    pairs: str | None = None  # the phrases' adjacent pairs as tsquery text (PostgreSQL; set by the search)
+    names: bool = False  # part of a name is searched for (pg_trgm): three characters or more, not a prefix
+    model_names: bool = False  # the same of the lower-cased words, for model names
 
     @property
     def required_phrases(self) -> tuple[str, ...]:
@@ -45,21 +60,40 @@ class Parsed:
         return not self.words
 
     def tsquery(self) -> SearchQuery:
-        if self.prefix:
-            return SearchQuery(prefix_tsquery(self.raw), search_type="raw", config=CONFIG)
-        return SearchQuery(self.raw, search_type="websearch", config=CONFIG)
+        return SearchQuery(self.terms, search_type="raw" if self.prefix else "websearch", config=CONFIG)
 
     @property
     def review_id(self) -> int | None:
-        """``#123`` or ``123`` alone: also a review's number."""
-        text = self.raw.strip().lstrip("#")
-        return int(text) if text.isdigit() and len(text) < 12 else None
+        return self.number
+
+    @property
+    def shape(self) -> tuple:
+        """Everything but the four texts that decides a search's statements."""
+        return (self.prefix, self.pairs is not None, self.number is not None, self.names, self.model_names)
+
+    def slotted(self, *, terms: str, normalised: str, pairs: str | None, number: int | None) -> Parsed:
+        """This shape with the given texts (a kept statement's stand-ins, or the
+        real ones): ``raw`` and ``exact`` are the texts too, so a statement that
+        read them instead would differ between two stand-ins and not be kept."""
+        return Parsed(
+            raw=terms, exact=normalised, words=[], prefix=self.prefix, terms=terms, normalised=normalised,
+            number=number if self.number is not None else None, pairs=pairs if self.pairs is not None else None,
+            names=self.names, model_names=self.model_names,
+        )
 
 
 def parse(text: str | None) -> Parsed:
     raw = " ".join((text or "").split())[:MAX_LENGTH]
     words = _WORD.findall(raw.lower())
-    return Parsed(raw=raw, exact=" ".join(words), words=words, prefix="*" in raw)
+    prefix = "*" in raw
+    normalised = " ".join(raw.replace('"', " ").replace("*", " ").split()).lower()
+    exact = " ".join(words)
+    digits = raw.strip().lstrip("#")
+    return Parsed(
+        raw=raw, exact=exact, words=words, prefix=prefix, terms=prefix_tsquery(raw) if prefix else raw,
+        normalised=normalised, number=int(digits) if digits.isdigit() and len(digits) < 12 else None,
+        names=len(normalised) >= 3 and not prefix, model_names=len(exact) >= 3 and not prefix,
+    )
 
 
 def _lexeme(word: str, prefix: bool) -> str:

@@ -37,6 +37,7 @@ def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) ->
     parsed = parse(text)
     sections = []
     if not parsed.empty:
+        parsed = common.with_pairs(parsed)
         reach = probe.reach_for_matches(user, cap=common.CAP)
         for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings)):
             if filters.wants(kind):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -14,10 +14,13 @@ from django.contrib.postgres.search import SearchHeadline
 from django.db import connection
 from django.db.models import BooleanField, Case, Func, Q, Value, When
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from reviews.models import Review
-from reviews.querysets import CsvIds, reach_of
+from portal.scoping import reader_key
+from portal.statements import cached_rows, cached_values
+from reviews.querysets import reach_of
 
 from .. import probe
 from ..query import LiteralQuery, Parsed, tsquery_text
@@ -150,14 +153,19 @@ def _phrase_pairs(phrases: tuple[str, ...]) -> str | None:
     return tsquery_text(pairs) if pairs else None
 
 
+def with_pairs(parsed: Parsed) -> Parsed:
+    """``parsed`` with its phrases' adjacent pairs (PostgreSQL; one statement,
+    kept per process for the same phrases): read before any statement is built."""
+    if not _postgres() or not parsed.required_phrases:
+        return parsed
+    return replace(parsed, pairs=_phrase_pairs(parsed.required_phrases))
+
+
 def _pairs(parsed: Parsed) -> LiteralQuery | None:
     """What a row's ``search_pairs`` must match for the query's phrases to be
     in it (a necessary condition, checked from a GIN index; the phrase itself
     is then matched by the vector), or None: no required phrase."""
-    if not _postgres() or not parsed.required_phrases:
-        return None
-    text = _phrase_pairs(parsed.required_phrases)
-    return LiteralQuery(text) if text else None
+    return LiteralQuery(parsed.pairs) if _postgres() and parsed.pairs else None
 
 
 def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None):
@@ -188,15 +196,42 @@ def _exact_first(qs, expression, parsed: Parsed):
 
 def _normalised(parsed: Parsed) -> str:
     """What was typed without quotes or stars, lower-cased: compared with a title."""
-    return " ".join(parsed.raw.replace('"', " ").replace("*", " ").split()).lower()
+    return parsed.normalised
+
+
+def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filters, **values) -> list:
+    """The rows of ``build(parsed, **values)`` — a ``values_list()`` queryset
+    (``kind`` "values") or model instances ("rows") — through a statement kept
+    compiled per call site, query shape, filters and reader
+    (``portal.statements``: building and compiling a search's dozen querysets
+    was a third of its time). ``site`` names the call site and anything else
+    the build reads (a limit, a batch size); ``values`` are ids, id lists or
+    texts. The query's own texts go in as slots (``Parsed.slotted``), so
+    another search of the same shape runs the same statement. Elsewhere than
+    on PostgreSQL the queryset is built and read as usual."""
+    if not _postgres():
+        return list(build(parsed, **values))
+
+    def slotted(*, terms, normalised, pairs=None, number=None, now=None, **rest):
+        return build(parsed.slotted(terms=terms, normalised=normalised, pairs=pairs, number=number), **rest)
+
+    texts = {"terms": parsed.terms, "normalised": parsed.normalised}
+    if parsed.pairs is not None:
+        texts["pairs"] = parsed.pairs
+    if parsed.number is not None:
+        texts["number"] = parsed.number
+    # What the scoping reads besides the reader (portal.scoping.reader_key): its clock, a slot.
+    key = ("search", *site, parsed.shape, filters, CAP, reader_key(user))
+    fetch = cached_values if kind == "values" else cached_rows
+    return fetch(key, slotted, now=timezone.now(), **texts, **values)
 
 
 @dataclass(frozen=True)
 class Walk:
-    """A branch walked from its matches (search/probe.py): ``candidates`` are
-    (id, review id) rows of every match, ``confirm(ids)`` the scoped ids among
-    them, ``scoped()`` the same branch as a scoped query (the fallback, built
-    only if the walk gives up)."""
+    """A branch walked from its matches (search/probe.py): ``candidates(size)``
+    are (id, review id) rows of the first ``size`` matches, ``confirm(ids,
+    review_ids, limit)`` the scoped ids among them, ``scoped()`` the same
+    branch as a scoped query (the fallback, built only if the walk gives up)."""
 
     candidates: object
     confirm: object
@@ -204,23 +239,40 @@ class Walk:
     reach: probe.Reach
 
 
-def _branch(scoped, reach: probe.Reach | None, candidates, confirm, *, user, review_path: str = "review_id"):
+def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *, user, parsed: Parsed, filters: Filters,
+            review_path: str = "review_id"):
     """A branch walked from its candidates (PostgreSQL): every match when
     ``reach`` says to walk the matches; otherwise (a user who sees few
     reviews) the matches on the user's reviews, read by review. Either way
-    ``confirm`` applies the scoped query to them. Elsewhere: ``scoped()``."""
+    ``confirm`` applies the scoped query to them. Elsewhere: ``scoped()``.
+
+    ``candidates(parsed)``: the matches' (id, review id) queryset, unscoped;
+    ``confirm(parsed, ids, review_ids)``: the scoped ids among ``ids``; both
+    read through kept statements (``kept``)."""
     if not _postgres():
         return scoped()
+    build, among_reach = candidates, False
     if reach is None:
         if not user.is_program_admin:  # the program office has no reach rows: it sees every review
-            candidates = candidates.filter(**{f"{review_path}__in": reach_of(user).values("review_id")})
+            build, among_reach = lambda p: candidates(p).filter(**{f"{review_path}__in": reach_of(user).values("review_id")}), True  # noqa: E731
         reach = probe.Reach(None, 2 * (CAP + 1))
-    return Walk(candidates, confirm, scoped, reach)
+
+    def read_candidates(size: int) -> list:
+        return kept("values", (site, "candidates", among_reach, size), lambda p: build(p)[:size], user=user, parsed=parsed, filters=filters)
+
+    def read_confirmed(ids: list[int], review_ids: set[int], limit: int) -> list:
+        return kept(
+            "values", (site, "confirm", limit), lambda p, *, ids, among: confirm(p, ids, among)[:limit],
+            user=user, parsed=parsed, filters=filters, ids=sorted(ids), among=sorted(review_ids),
+        )
+
+    return Walk(read_candidates, read_confirmed, scoped, reach)
 
 
 def _found_ids(branches) -> tuple[set[int], int]:
     """The ids the branches find (at most CAP + 1 rows each, unordered and not
-    made distinct, so the database stops early) and their count, capped."""
+    made distinct, so the database stops early) and their count, capped. A
+    branch is a ``Walk``, a function of the number of rows wanted, or a queryset."""
     ids: set[int] = set()
     capped = False
     for branch in branches:
@@ -229,14 +281,7 @@ def _found_ids(branches) -> tuple[set[int], int]:
             found = probe.walk(branch.candidates, branch.confirm, branch.reach, cap=CAP)
             branch = branch.scoped() if found is None else None
         if found is None:
-            found = list(branch[: CAP + 1])
+            found = branch(CAP + 1) if callable(branch) else list(branch[: CAP + 1])
         capped = capped or len(found) > CAP
         ids.update(found)
     return ids, CAP + 1 if capped else len(ids)
-
-
-def _by_ids(model, ids: set[int]):
-    """Rows of ``model`` with these ids (found within scope a moment ago)."""
-    if _postgres():
-        return model.objects.filter(pk__any_of=CsvIds(",".join(map(str, ids)), len(ids)))
-    return model.objects.filter(pk__in=ids)

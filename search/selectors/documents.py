@@ -5,6 +5,7 @@ search/probe.py), with the newest matching version's snippet."""
 from __future__ import annotations
 
 from functools import cache as once
+from functools import partial
 
 from django.contrib.postgres.search import SearchVectorExact
 from django.db.models import BooleanField, Case, F, Value, When
@@ -13,7 +14,6 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from documents.models import Document, DocumentText, DocumentVersion
-from reviews.querysets import CsvIds
 from reviews.selectors import documents_of
 
 from .. import probe
@@ -24,7 +24,6 @@ from .common import (
     Filters,
     Hit,
     _branch,
-    _by_ids,
     _dated,
     _exact_first,
     _excerpt,
@@ -33,9 +32,9 @@ from .common import (
     _in_review,
     _mark,
     _matching,
-    _normalised,
     _postgres,
     _words,
+    kept,
 )
 
 
@@ -80,66 +79,78 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     # never asks for the fallback).
     scoped = once(lambda: _scoped_documents(Document.objects.visible_to(user), user, filters))
 
-    def texts_among(among=None, matched=False):
-        texts = _scoped_documents(_readable_text_versions(user, parsed, among, matched=matched), user, filters, path="document__")
+    def texts_among(p, among=None, matched=False):
+        texts = _scoped_documents(_readable_text_versions(user, p, among, matched=matched), user, filters, path="document__")
         return texts.filter(document__purpose="review")
 
     if not _postgres():
         return [scoped().filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
-                texts_among().values_list("document_id", flat=True)]
-    matching_texts = _matching(DocumentText.objects.filter(status="extracted").order_by(), parsed, F("search_vector"), "search_pairs")
+                texts_among(parsed).values_list("document_id", flat=True)]
+    run = partial(kept, user=user, parsed=parsed, filters=filters)
     branches = [
-        _title_branch(scoped, parsed),
+        _title_branch(user, parsed, filters, scoped),
         _branch(
-            lambda: texts_among().values_list("document_id", flat=True), reach,
-            matching_texts.values_list("version_id", "review_id"),
-            lambda ids, among: texts_among(among, matched=True).filter(pk__any_of=ids).values_list("document_id", flat=True),
-            user=user,
+            "documents.text", lambda: texts_among(parsed).values_list("document_id", flat=True), reach,
+            lambda p: _matching(DocumentText.objects.filter(status="extracted").order_by(), p, F("search_vector"), "search_pairs")
+            .values_list("version_id", "review_id"),
+            lambda p, ids, among: texts_among(p, among, matched=True).filter(pk__any_of=ids).values_list("document_id", flat=True),
+            user=user, parsed=parsed, filters=filters,
         ),
     ]
-    name = _normalised(parsed)
-    if len(name) >= 3 and not parsed.prefix:
-        names = DocumentVersion.objects.filter(original_name__icontains=name).order_by().values_list("document_id", flat=True)
-        branches.append(_matches_first(scoped, names))
+    if parsed.names:
+        # The file name's %…% pattern is no slot: this one is built each time.
+        names = DocumentVersion.objects.filter(original_name__icontains=parsed.normalised).order_by().values_list("document_id", flat=True)
+        branches.append(_matches_first(run, "documents.name", scoped, list(names[: TITLE_MATCHES + 1]), names))
     return branches
 
 
 TITLE_MATCHES = 5000
 
 
-def _title_branch(scoped, parsed: Parsed):
+def _title_branch(user, parsed: Parsed, filters: Filters, scoped):
     """Titles are short and few match a query: their ids come off the GIN index
     first (unscoped, at most TITLE_MATCHES), then the scope is applied to them
     — the planner misjudges how many titles a prefix matches and would walk
     the user's documents instead. Past that many, the scoped query decides."""
-    matches = Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by()
-    return _matches_first(scoped, matches.values_list("pk", flat=True))
+    run = partial(kept, user=user, parsed=parsed, filters=filters)
+    ids = run(
+        "values", ("documents.title", TITLE_MATCHES),
+        lambda p: Document.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by().values_list("pk", flat=True)[: TITLE_MATCHES + 1],
+    )
+    matches = Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values_list("pk", flat=True)
+    return _matches_first(run, "documents.title", scoped, ids, matches)
 
 
-def _matches_first(scoped, matches):
-    """``scoped()`` documents among ``matches`` (document ids off an index: the
-    title's GIN or the file name's pg_trgm), read unscoped first (at most
-    TITLE_MATCHES) so the planner cannot walk the user's documents instead."""
-    ids = list(matches[: TITLE_MATCHES + 1])
+def _matches_first(run, site: str, scoped, ids: list[int], matches):
+    """``scoped()`` documents among ``ids``: at most TITLE_MATCHES + 1 of
+    ``matches`` (document ids off an index: the title's GIN or the file
+    name's pg_trgm), read unscoped first so the planner cannot walk the
+    user's documents instead. Past TITLE_MATCHES, the scoped query among
+    ``matches`` decides (built each time: rare)."""
     if not ids:
         return []  # nothing to scope: no statement
     if len(ids) > TITLE_MATCHES:
         return scoped().filter(pk__in=matches).values_list("pk", flat=True)
-    return scoped().filter(pk__any_of=CsvIds(",".join(map(str, set(ids))), len(set(ids)))).values_list("pk", flat=True)
+    return lambda n: run("values", (site, "scoped", n), lambda p, *, ids: scoped().filter(pk__any_of=ids).values_list("pk", flat=True)[:n],
+                         ids=sorted(set(ids)))
 
 
 def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     ids, count = _found_ids(document_branches(user, parsed, filters, reach))
     if not ids:
         return 0, []
-    rows = _by_ids(Document, ids)
-    if _postgres():
-        rows = rows.annotate(title_hit=SearchVectorExact(Vector(), parsed.tsquery()))
-    else:
-        rows = rows.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
-    rows = _exact_first(rows, F("title"), parsed)
-    rows = list(rows.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit])
-    snippets = _document_snippets(user, parsed, [d for d in rows if not d.title_hit])
+
+    def rows(p, *, ids):
+        qs = Document.objects.filter(pk__any_of=ids)
+        if _postgres():
+            qs = qs.annotate(title_hit=SearchVectorExact(Vector(), p.tsquery()))
+        else:
+            qs = qs.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
+        qs = _exact_first(qs, F("title"), p)
+        return qs.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit]
+
+    rows = kept("rows", ("documents.rows", limit), rows, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
+    snippets = _document_snippets(user, parsed, filters, [d for d in rows if not d.title_hit])
     hits = []
     for doc in rows:
         if doc.pk in snippets:
@@ -160,19 +171,24 @@ def _title_mark(title: str, parsed: Parsed) -> SafeString:
     return _excerpt(title, [w for w in parsed.words if len(w) > 1])
 
 
-def _document_snippets(user, parsed: Parsed, documents: list[Document]) -> dict[int, tuple[int, SafeString]]:
+def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[Document]) -> dict[int, tuple[int, SafeString]]:
     """For documents found by their text: (version number, highlighted snippet)
     from the newest matching version the user may read."""
     if not documents:
         return {}
-    among = {d.review_id for d in documents}
-    versions = _readable_text_versions(user, parsed, among).filter(document_id__in=[d.pk for d in documents])
-    if _postgres():
-        versions = versions.annotate(snippet=_headline(Left("text__text", HEADLINE_CHARS), parsed))
-    else:
-        versions = versions.annotate(snippet=F("text__text"))
+
+    def build(p, *, among, ids):
+        versions = _readable_text_versions(user, p, among).filter(document_id__any_of=ids)
+        if _postgres():
+            versions = versions.annotate(snippet=_headline(Left("text__text", HEADLINE_CHARS), p))
+        else:
+            versions = versions.annotate(snippet=F("text__text"))
+        return versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet")
+
+    rows = kept("values", ("documents.snippets",), build, user=user, parsed=parsed, filters=filters,
+                among=sorted({d.review_id for d in documents}), ids=sorted(d.pk for d in documents))
     found: dict[int, tuple[int, SafeString]] = {}
-    for document_id, number, snippet in versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet"):
+    for document_id, number, snippet in rows:
         if document_id not in found:
             found[document_id] = (number, _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words))
     return found

@@ -22,7 +22,6 @@ from .common import (
     Filters,
     Hit,
     _branch,
-    _by_ids,
     _dated,
     _exact_first,
     _excerpt,
@@ -33,6 +32,7 @@ from .common import (
     _matching,
     _postgres,
     _words,
+    kept,
 )
 
 
@@ -49,31 +49,39 @@ def _scoped_material(model, user, filters: Filters, among=None):
 def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     scoped = lambda: _scoped_material(InformationRequest, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
-        tsquery = parsed.tsquery()
-        own = _matching(InformationRequest.objects.order_by(), parsed)
-        thread = _matching(RfiMessage.objects.order_by(), parsed)
-        confirm = lambda ids, among: (  # noqa: E731
+        own = lambda p: _matching(InformationRequest.objects.order_by(), p)  # noqa: E731
+        thread = lambda p: _matching(RfiMessage.objects.order_by(), p)  # noqa: E731
+        confirm = lambda p, ids, among: (  # noqa: E731
             _scoped_material(InformationRequest, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
         )
         ids, count = _found_ids([
-            _branch(lambda: scoped().filter(pk__in=own.values("pk")).values_list("pk", flat=True), reach,
-                    own.values_list("pk", "review_id"), confirm, user=user),
-            _branch(lambda: scoped().filter(pk__in=thread.values("rfi_id")).values_list("pk", flat=True), reach,
-                    thread.values_list("rfi_id", "rfi__review_id"), confirm, user=user, review_path="rfi__review_id"),
+            _branch("rfis.own", lambda: scoped().filter(pk__in=own(parsed).values("pk")).values_list("pk", flat=True), reach,
+                    lambda p: own(p).values_list("pk", "review_id"), confirm, user=user, parsed=parsed, filters=filters),
+            _branch("rfis.thread", lambda: scoped().filter(pk__in=thread(parsed).values("rfi_id")).values_list("pk", flat=True), reach,
+                    lambda p: thread(p).values_list("rfi_id", "rfi__review_id"), confirm, user=user, parsed=parsed, filters=filters,
+                    review_path="rfi__review_id"),
         ])
-        rows = _by_ids(InformationRequest, ids).annotate(
-            own_hit=SearchVectorExact(Vector(), tsquery),
-            rank=SearchRank(Vector(), tsquery),
-            snippet=_headline(Concat("subject", Value(". "), Left("question", 20000)), parsed),
-        )
     else:
         ids, count = _found_ids([scoped().filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True)])
-        rows = _by_ids(InformationRequest, ids).annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
     if not ids:
         return 0, []
-    rows = _exact_first(rows, F("subject"), parsed)
-    rows = list(rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit])
-    answers = _thread_snippets(parsed, [r.pk for r in rows if not r.own_hit])
+
+    def rows(p, *, ids):
+        qs = InformationRequest.objects.filter(pk__any_of=ids)
+        if _postgres():
+            tsquery = p.tsquery()
+            qs = qs.annotate(
+                own_hit=SearchVectorExact(Vector(), tsquery),
+                rank=SearchRank(Vector(), tsquery),
+                snippet=_headline(Concat("subject", Value(". "), Left("question", 20000)), p),
+            )
+        else:
+            qs = qs.annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
+        qs = _exact_first(qs, F("subject"), p)
+        return qs.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
+
+    rows = kept("rows", ("rfis.rows", limit), rows, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
+    answers = _thread_snippets(user, parsed, filters, [r.pk for r in rows if not r.own_hit])
     hits = []
     for rfi in rows:
         if rfi.pk in answers:
@@ -89,18 +97,23 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
     return count, hits
 
 
-def _thread_snippets(parsed: Parsed, rfi_ids: list[int]) -> dict[int, SafeString]:
+def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int]) -> dict[int, SafeString]:
     """Questions found by their thread: the newest matching message, highlighted
     (every message of a question is shown to whoever sees the question)."""
     if not rfi_ids:
         return {}
-    messages = RfiMessage.objects.filter(rfi_id__in=rfi_ids)
-    if _postgres():
-        messages = messages.alias(v=Vector()).filter(v=parsed.tsquery()).annotate(snippet=_headline(Left("body", 20000), parsed))
-    else:
-        messages = messages.filter(_words(["body"], parsed.words)).annotate(snippet=F("body"))
+
+    def build(p, *, ids):
+        messages = RfiMessage.objects.filter(rfi_id__any_of=ids)
+        if _postgres():
+            messages = messages.alias(v=Vector()).filter(v=p.tsquery()).annotate(snippet=_headline(Left("body", 20000), p))
+        else:
+            messages = messages.filter(_words(["body"], parsed.words)).annotate(snippet=F("body"))
+        return messages.order_by("rfi_id", "-created_at", "-id").values_list("rfi_id", "kind", "snippet")
+
+    rows = kept("values", ("rfis.thread_snippets",), build, user=user, parsed=parsed, filters=filters, ids=sorted(rfi_ids))
     found: dict[int, SafeString] = {}
-    for rfi_id, kind, snippet in messages.order_by("rfi_id", "-created_at", "-id").values_list("rfi_id", "kind", "snippet"):
+    for rfi_id, kind, snippet in rows:
         if rfi_id not in found:
             label = html.escape(RfiMessage.Kind(kind).label)
             body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
@@ -114,26 +127,31 @@ def _thread_snippets(parsed: Parsed, rfi_ids: list[int]) -> dict[int, SafeString
 def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
-        tsquery = parsed.tsquery()
         ids, count = _found_ids([_branch(
-            lambda: _matching(scoped(), parsed).values_list("pk", flat=True), reach,
-            _matching(Finding.objects.order_by(), parsed).values_list("pk", "review_id"),
-            lambda ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
-            user=user,
+            "findings", lambda: _matching(scoped(), parsed).values_list("pk", flat=True), reach,
+            lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
+            lambda p, ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
+            user=user, parsed=parsed, filters=filters,
         )])
-        rows = _by_ids(Finding, ids).annotate(
-            rank=SearchRank(Vector(), tsquery),
-            snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), parsed),
-        )
     else:
         ids, count = _found_ids([scoped().filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True)])
-        rows = _by_ids(Finding, ids).annotate(rank=Value(0.0, output_field=FloatField()))
     if not ids:
         return 0, []
-    rows = _exact_first(rows, F("title"), parsed)
-    rows = rows.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
+
+    def rows(p, *, ids):
+        qs = Finding.objects.filter(pk__any_of=ids)
+        if _postgres():
+            qs = qs.annotate(
+                rank=SearchRank(Vector(), p.tsquery()),
+                snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), p),
+            )
+        else:
+            qs = qs.annotate(rank=Value(0.0, output_field=FloatField()))
+        qs = _exact_first(qs, F("title"), p)
+        return qs.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
+
     hits = []
-    for finding in rows:
+    for finding in kept("rows", ("findings.rows", limit), rows, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
         snippet = _mark(finding.snippet) if _postgres() else _excerpt(f"{finding.title}. {finding.description}", parsed.words)
         hits.append(
             Hit("finding", finding.title, reverse("finding_detail", kwargs={"pk": finding.pk}), finding.review, snippet,

@@ -4,6 +4,8 @@ review's number."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Concat, Left, Lower
 
@@ -13,10 +15,10 @@ from reviews.models import Review
 from .. import probe
 from ..query import Parsed
 from ..vectors import Vector
-from .common import Filters, Hit, _by_ids, _dated, _excerpt, _found_ids, _headline, _mark, _normalised, _postgres, _words
+from .common import Filters, Hit, _dated, _excerpt, _found_ids, _headline, _mark, _postgres, _words, kept
 
 
-def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+def _scoped_reviews(user, filters: Filters):
     qs = Review.objects.visible_to(user)
     if filters.review_id:
         qs = qs.filter(pk=filters.review_id)
@@ -24,33 +26,48 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
         qs = qs.filter(company_id=filters.company_id)
     if filters.agency_id:
         qs = qs.filter(participations__agency_id=filters.agency_id)
-    qs = _dated(qs, filters).order_by()
+    return _dated(qs, filters).order_by()
+
+
+def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+    run = partial(kept, user=user, parsed=parsed, filters=filters)
     if _postgres():
-        models = AIModel.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values("pk")
-        branches = [qs.filter(model_id__in=models)]
-        if len(parsed.exact) >= 3 and not parsed.prefix:
-            branches.append(qs.filter(model__name__icontains=_normalised(parsed)))  # pg_trgm index: part of a name
+        def by_model(p):
+            models = AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by().values("pk")
+            return _scoped_reviews(user, filters).filter(model_id__in=models).values_list("pk", flat=True)
+
+        branches = [lambda n: run("values", ("reviews.model", n), lambda p: by_model(p)[:n])]
+        if parsed.model_names:  # pg_trgm index: part of a name (its %…% pattern is no slot: built each time)
+            branches.append(_scoped_reviews(user, filters).filter(model__name__icontains=parsed.normalised).values_list("pk", flat=True))
+        if parsed.number:
+            branches.append(
+                lambda n: run("values", ("reviews.number", n), lambda p: _scoped_reviews(user, filters).filter(pk=p.number).values_list("pk", flat=True)[:n])
+            )
     else:
-        branches = [qs.filter(_words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words))]
-    if parsed.review_id:
-        branches.append(qs.filter(pk=parsed.review_id))
-    ids, count = _found_ids([b.values_list("pk", flat=True) for b in branches])
+        qs = _scoped_reviews(user, filters)
+        branches = [qs.filter(_words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words)).values_list("pk", flat=True)]
+        if parsed.number:
+            branches.append(qs.filter(pk=parsed.number).values_list("pk", flat=True))
+    ids, count = _found_ids(branches)
     if not ids:
         return 0, []
-    qs = _by_ids(Review, ids)
-    rows = qs.alias(_lower=Lower(Concat("model__name", Value(" "), "model__version")), _name=Lower("model__name")).annotate(
-        exact=Case(
-            When(Q(_lower=_normalised(parsed)) | Q(_name=_normalised(parsed)) | Q(pk=parsed.review_id or 0), then=Value(1)),
-            default=Value(0),
+
+    def rows(p, *, ids):
+        qs = Review.objects.filter(pk__any_of=ids)
+        qs = qs.alias(_lower=Lower(Concat("model__name", Value(" "), "model__version")), _name=Lower("model__name")).annotate(
+            exact=Case(
+                When(Q(_lower=p.normalised) | Q(_name=p.normalised) | Q(pk=p.number or 0), then=Value(1)),
+                default=Value(0),
+            )
         )
-    )
-    if _postgres():
-        rows = rows.annotate(
-            snippet=_headline(Concat("model__name", Value(" "), "model__version", Value(": "), Left("model__capability_summary", 2000)), parsed)
-        )
-    rows = rows.select_related("model", "company").order_by("-exact", "-created_at", "-id")[:limit]
+        if _postgres():
+            qs = qs.annotate(
+                snippet=_headline(Concat("model__name", Value(" "), "model__version", Value(": "), Left("model__capability_summary", 2000)), p)
+            )
+        return qs.select_related("model", "company").order_by("-exact", "-created_at", "-id")[:limit]
+
     hits = []
-    for review in rows:
+    for review in run("rows", ("reviews.rows", limit), rows, ids=sorted(ids)):
         if _postgres():
             snippet = _mark(review.snippet)
         else:

@@ -1,0 +1,80 @@
+"""A search's statements are kept compiled per call site, query shape, filters
+and reader (``search.selectors.common.kept``), with the query's texts as
+parameters: what a search finds through them must be what freshly built
+querysets find — every demo role, both ways of walking, every shape of
+query — and a statement kept for one text or reader never answers another."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import DEMO_ROLES
+from portal import statements
+from search.selectors import Filters, search
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    statements.cache_clear()
+    yield
+    statements.cache_clear()
+
+
+def _found(user, text, filters=Filters()):
+    """Every section's count and hits as the page shows them."""
+    return [
+        (s.kind, s.count, [(h.title, h.url, str(h.snippet), h.detail, h.review.pk) for h in s.hits])
+        for s in search(user=user, text=text, filters=filters).sections
+    ]
+
+
+def _kept_sites(user) -> set:
+    return {key[2][1] for key, kept in statements.entries() if key[2][0] == "search" and key[2][-1][0] == user.pk and kept}
+
+
+def _queries(demo) -> list[str]:
+    return [
+        "zircon", "obsidian", "marmalade", "lanthanum", "quagmire",  # one word each, in and out of scope (conftest)
+        "lab notes", '"reproduced twice"', '"twice reproduced"', "evalu*", "Atlas", "atlas-2 mini",
+        f"#{demo['atlas'].pk}", str(demo["helix"].pk), '"red team" or zircon', "-zircon lab",
+    ]
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_search_through_kept_statements_finds_what_fresh_querysets_find(demo, material, role, walk, settings):
+    user = demo[role]
+    queries = _queries(demo)
+    settings.PORTAL_STATEMENT_CACHE = False
+    fresh = [_found(user, q) for q in queries]
+    settings.PORTAL_STATEMENT_CACHE = True
+    first = [_found(user, q) for q in queries]  # compiles each shape once
+    kept = [_found(user, q) for q in queries]
+    assert first == fresh and kept == fresh
+    # Each kind's statements went through kept statements for this reader.
+    assert {"reviews.model", "documents.title", "documents.text", "rfis.own", "rfis.thread", "findings"} <= _kept_sites(user)
+    assert any(section[1] for result in fresh for section in result)  # the comparison is not of empty results
+
+
+def test_a_kept_statement_answers_each_text_and_filter_with_its_own(demo, material, walk):
+    user = demo["admin"]
+    zircon, obsidian = _found(user, "zircon"), _found(user, "obsidian")
+    assert zircon != obsidian
+    # Same shape, the other way round, now kept: each text its own results.
+    assert _found(user, "obsidian") == obsidian and _found(user, "zircon") == zircon
+    # A review filter is part of the key: the Atlas-2 text is not found on Helix-1.
+    on_helix = Filters(review_id=demo["helix"].pk)
+    assert [s[1] for s in _found(user, "obsidian", on_helix)] == [0, 0, 0, 0]
+    assert _found(user, "zircon", on_helix) != [(k, 0, []) for k in ("review", "document", "rfi", "finding")]
+
+
+def test_a_kept_statement_never_answers_for_another_reader(demo, material, walk):
+    """Two reviewers of two agencies share no statement: each finds only their agency's material."""
+    nsa, cisa = demo["reviewer_nsa"], demo["reviewer_cisa"]
+    for _ in range(2):
+        assert [s[1] for s in _found(nsa, "obsidian")] == [0, 1, 0, 0]
+        assert [s[1] for s in _found(cisa, "obsidian")] == [0, 0, 0, 0]
+        assert [s[1] for s in _found(cisa, "zircon")] == [0, 1, 0, 0]
+        assert [s[1] for s in _found(nsa, "zircon")] == [0, 0, 0, 0]
+    assert _kept_sites(nsa) and _kept_sites(cisa)
