@@ -39,15 +39,21 @@ def paginate(request, qs, default: int = 25, *, kept: tuple | None = None):
     return page
 
 
-def _deferrable(qs) -> bool:
+def readable_by_ids(qs) -> bool:
+    """Whether ``qs``'s rows can be read again by their ids alone (``by_ids``):
+    model instances, without DISTINCT, grouping or a union."""
     return (
         isinstance(qs, QuerySet)
-        and qs.ordered
         and qs._iterable_class is ModelIterable
         and not qs.query.distinct
         and qs.query.combinator is None
         and not qs.query.group_by
     )
+
+
+def _deferrable(qs) -> bool:
+    # page_rows also reverses the order past the middle: it needs one.
+    return readable_by_ids(qs) and qs.ordered
 
 
 def page_rows(qs, *, offset: int, limit: int, total: int, kept: tuple | None = None) -> list:
@@ -87,10 +93,7 @@ def page_rows(qs, *, offset: int, limit: int, total: int, kept: tuple | None = N
         ids = list(source[offset : offset + limit])
     if not ids:
         return []
-    rows_qs = qs._chain()
-    rows_qs.query.where = WhereNode()
-    rows_qs.query.clear_ordering(force=True)
-    rows_qs.query.clear_limits()
+    rows_qs = by_ids(qs)
     if kept is not None:
         from .statements import cached_rows
 
@@ -99,3 +102,18 @@ def page_rows(qs, *, offset: int, limit: int, total: int, kept: tuple | None = N
         found = rows_qs.filter(pk__in=ids)
     rows = {row.pk: row for row in found}
     return [rows[pk] for pk in ids if pk in rows]
+
+
+def by_ids(qs):
+    """``qs``'s columns, joins, annotations and prefetches without its filter,
+    order or limits, to be filtered by primary key (``pk__any_of``) once the
+    ids are known: they were found under the filter a moment ago, which is not
+    evaluated again. Only where ``readable_by_ids`` (a filter dropped from a
+    grouped or DISTINCT queryset would change its rows)."""
+    if not readable_by_ids(qs):
+        raise TypeError("by_ids: a queryset of model instances, ordered, without DISTINCT, grouping or a union")
+    rows_qs = qs._chain()
+    rows_qs.query.where = WhereNode()
+    rows_qs.query.clear_ordering(force=True)
+    rows_qs.query.clear_limits()
+    return rows_qs

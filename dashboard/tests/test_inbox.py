@@ -530,3 +530,27 @@ def test_a_full_sections_count_reads_only_the_ids(demo, monkeypatch):
     rows = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT COUNT(*)")]
     assert len(counts) == 1 and "stopped_at" not in counts[0]
     assert any("stopped_at" in sql for sql in rows)
+
+
+def test_a_full_sections_rows_read_by_id_keep_their_joins_and_annotations(demo, monkeypatch):
+    """Past LIMIT the first rows are found by their ids in order and then read
+    by id: the question's agency, review and running clock stop still come with
+    them, in the section's order."""
+    from dashboard import inbox
+
+    monkeypatch.setattr(inbox, "LIMIT", 1)
+    atlas, liaison = demo["atlas"], demo["liaison_northwind"]
+    accept_terms(atlas, demo["reviewer_nsa"])
+    blocking = rfi_services.rfi_create(
+        review_id=atlas.pk, actor=demo["reviewer_nsa"], subject="Key refused", question="The API key is refused.", blocking=True,
+    )
+    later = rfi_services.rfi_create(review_id=atlas.pk, actor=demo["reviewer_nsa"], subject="Later one", question="Any logs?")
+    InformationRequest.objects.filter(pk=blocking.pk).update(due_at=timezone.now() - timedelta(days=500))
+    InformationRequest.objects.filter(pk=later.pk).update(due_at=timezone.now() - timedelta(days=499))
+    section = inbox_for(liaison).section("rfis")
+    assert section.count >= 2
+    [item] = section.items
+    assert (item.title, item.url, item.review, item.stopped) == ("Key refused", rfi_url(blocking), f"{atlas.model} review #{atlas.pk}", True)
+    assert item.note == "From NSA; blocking: the review's clock is stopped until you answer"
+    monkeypatch.setattr(inbox, "LIMIT", 2)
+    assert [i.title for i in inbox_for(liaison).section("rfis").items] == ["Key refused", "Later one"]
