@@ -121,6 +121,17 @@ def _restore_tables(rows: list[tuple[str, bytes]]) -> None:
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture
+def empty_statement_cache():
+    """No kept statement from an earlier test (``portal.statements``): a test
+    that asks what was kept sees only its own."""
+    from portal import statements
+
+    statements.cache_clear()
+    yield
+    statements.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     root = tmp_path / "media"

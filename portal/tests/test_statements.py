@@ -17,14 +17,7 @@ from agencies.models import Agency
 from agencies.tests.factories import AgencyFactory
 from portal import statements
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    statements.cache_clear()
-    yield
-    statements.cache_clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
 
 def _cached(key) -> bool:

@@ -17,16 +17,9 @@ from reviews.selectors import SORTS, review_list
 
 from .factories import make_review
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
 KEPT = "portal.pagination.page_rows"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    statements.cache_clear()
-    yield
-    statements.cache_clear()
 
 
 def _rows(client, url):

@@ -22,16 +22,9 @@ from reviews import selectors, services
 
 from .factories import assign, close_review, make_review
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
 KINDS = [(False, False), (True, False), (True, True)]  # (summaries, creator): other pages, the review's own page
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    statements.cache_clear()
-    yield
-    statements.cache_clear()
 
 
 def _read(user, pk, summaries, creator):

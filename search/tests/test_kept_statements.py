@@ -12,14 +12,7 @@ from conftest import DEMO_ROLES
 from portal import statements
 from search.selectors import Filters, search
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    statements.cache_clear()
-    yield
-    statements.cache_clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
 
 def _found(user, text, filters=Filters()):
