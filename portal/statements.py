@@ -330,6 +330,10 @@ def _compile(build, values: dict, using: str, kind: str):
     params, slots = list(params_a), []
     for position, (a, b) in enumerate(zip(params_a, params_b)):
         if type(a) is type(b) and a == b:
+            if _carried(a, first, second):
+                # One build's stand-in in both: the build reused a queryset built
+                # before (a memo), so it would freeze whatever value that held.
+                return _UNCACHEABLE
             continue  # a constant of this key
         slot = _slot(a, b, first, second)
         if slot is None:
@@ -393,6 +397,25 @@ class _Column:
 
     def __init__(self, target):
         self.target = target
+
+
+_CARRIED_SPAN = datetime.timedelta(days=1000)  # "now - 30 days" from a stand-in is still one
+
+
+def _carried(value, first: dict, second: dict) -> bool:
+    """Whether ``value`` (equal in both builds) is one of the stand-ins, or a
+    moment near one: it came from a build, not from the key."""
+    for stand_ins in (first, second):
+        for stand_in in stand_ins.values():
+            if isinstance(stand_in, list):
+                if value == _csv(stand_in) or value in stand_in:
+                    return True
+            elif isinstance(stand_in, datetime.datetime):
+                if isinstance(value, datetime.datetime) and value.tzinfo and abs(value - stand_in) < _CARRIED_SPAN:
+                    return True
+            elif type(value) is type(stand_in) and value == stand_in:
+                return True
+    return False
 
 
 def _slot(a, b, first: dict, second: dict):

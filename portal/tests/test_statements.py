@@ -318,3 +318,27 @@ def test_cached_rows_whose_build_swallows_its_refused_read_are_compiled_every_ti
     assert not _cached("swallowed")
     second = AgencyFactory()
     assert [a.pk for a in statements.cached_rows("swallowed", build, now=timezone.now())] == [first.pk, second.pk]
+
+
+def test_cached_rows_whose_build_reuses_an_earlier_queryset_are_not_kept():
+    """A build that hands back a queryset it built before (a memo) gives both
+    stand-in builds the first one's moment: kept, the statement would judge
+    every later call at that moment (an expired grant still valid). It is
+    refused. (A memo filled before the first compile cannot be told from a
+    constant: builds must build afresh — search.selectors.documents does.)"""
+    agency = AgencyFactory()
+    memo = {}
+
+    def build(*, now):
+        if "qs" not in memo:
+            memo["qs"] = Agency.objects.filter(pk=agency.pk, created_at__lte=now)
+        return memo["qs"]
+
+    statements.cached_rows("memo", build, now=timezone.now())
+    assert not _cached("memo")
+
+    def fresh(*, now):
+        return Agency.objects.filter(pk=agency.pk, created_at__lte=now)
+
+    assert [a.pk for a in statements.cached_rows("fresh", fresh, now=timezone.now())] == [agency.pk]
+    assert _cached("fresh")

@@ -4,7 +4,6 @@ search/probe.py), with the newest matching version's snippet."""
 
 from __future__ import annotations
 
-from functools import cache as once
 from functools import partial
 
 from django.contrib.postgres.search import SearchVectorExact
@@ -74,10 +73,12 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     file name (pg_trgm), read unscoped and then scoped (``_matches_first``);
     the text of a version the user may read, walked from its candidates and
     confirmed (``_branch``, search/probe.py). Each is asked with a limit."""
-    # The scoped querysets are built only when asked (building and compiling
-    # them is most of a search's Python time, and a walk that finds its ids
-    # never asks for the fallback).
-    scoped = once(lambda: _scoped_documents(Document.objects.visible_to(user), user, filters))
+    # The scoped querysets are built only when asked (a walk that finds its
+    # ids never asks for the fallback), and afresh each time: a kept
+    # statement's build must read the scoping's clock it is given, not a
+    # queryset built earlier at another moment (portal.statements).
+    def scoped():
+        return _scoped_documents(Document.objects.visible_to(user), user, filters)
 
     def texts_among(p, among=None, matched=False):
         texts = _scoped_documents(_readable_text_versions(user, p, among, matched=matched), user, filters, path="document__")
