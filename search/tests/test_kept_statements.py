@@ -71,3 +71,32 @@ def test_a_kept_statement_never_answers_for_another_reader(demo, material, walk)
         assert [s[1] for s in _found(cisa, "zircon")] == [0, 1, 0, 0]
         assert [s[1] for s in _found(nsa, "zircon")] == [0, 0, 0, 0]
     assert _kept_sites(nsa) and _kept_sites(cisa)
+
+
+def test_kept_statements_judge_a_grant_at_each_searchs_moment(demo, material, walk):
+    """A reviewer whose only access is an expiring grant finds the review, a
+    document's title and its text while it lasts — through statements kept by
+    then — and nothing once it has expired, without any write."""
+    import time_machine
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Role
+    from accounts.tests.factories import make_user
+    from reviews.services import access_grant, terms_accept
+
+    atlas = demo["atlas"]
+    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=demo["nsa"])
+    soon = timezone.now() + timedelta(hours=1)
+    access_grant(review=atlas, codename="view_review", actor=demo["admin"], reason="t", user=reviewer, expires_at=soon)
+    terms_accept(review=atlas, user=reviewer)
+    title = material["obsidian"].document.title
+    for _ in range(2):  # the second time through kept statements
+        assert [s[1] > 0 for s in _found(reviewer, "obsidian")] == [False, True, False, False]
+        assert any(hit[0] == title for kind, _, hits in _found(reviewer, title) if kind == "document" for hit in hits)
+        assert _found(reviewer, f"#{atlas.pk}")[0][1] == 1
+    assert _kept_sites(reviewer) >= {"documents.title", "documents.text", "reviews.number"}
+    with time_machine.travel(soon + timedelta(seconds=1)):
+        for query in ("obsidian", title, f"#{atlas.pk}"):
+            assert [s[1] for s in _found(reviewer, query)] == [0, 0, 0, 0], query
