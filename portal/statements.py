@@ -25,6 +25,11 @@ before):
   instead of the ``now`` passed in) matches neither and the call site is not
   kept. While building, the scoping's clock (``portal.scoping.scope_now``,
   read by ``reach_of`` and the Standing) is the ``now`` given.
+* Building must build afresh: a queryset kept from an earlier build (a
+  memo) carries the moment it was built at. If both stand-in builds share a
+  stand-in value (or a moment near one), the statement is refused; a memo
+  filled before the first compile cannot be told from a constant, so a
+  build never reuses a queryset it did not build from its own values.
 * Building must not touch the database: a value read at build time (a group
   membership, a setting row) would be frozen into the statement. A build that
   runs a query is not kept.
