@@ -48,7 +48,8 @@ before):
   An id list is a slot only as ``portal.db.AnyOf`` writes it on PostgreSQL
   (one text of the ids, in order); an empty list goes the uncached way.
 
-Entries are bounded (least recently used dropped; ~20 KB each) and never
+Entries are bounded (``PORTAL_STATEMENT_CACHE_ENTRIES``, least recently
+used dropped; ~5 KB for a ``values_list`` statement, ~20 KB for rows) and never
 shared between database aliases. Rows still become model instances through
 Django's own iterable with the first build's column map, related populators
 and converters, so ``select_related`` and annotations behave as they do on a
@@ -72,7 +73,12 @@ from django.test.signals import setting_changed
 
 from .scoping import scope_clock
 
-MAX_ENTRIES = 1024  # ~20 KB each (bench scale): ~20 MB per process at most
+# Without the setting. A searching reader keeps ~40 statements (a few query
+# shapes of ~25 call sites), a reader of lists, dashboards and review pages a
+# dozen more; a miss costs two stand-in builds, more than no cache, so the
+# bound should hold the active readers': 4,096 entries, ~7 KB each on average
+# at bench scale, ~30 MB per process at most.
+MAX_ENTRIES = 4096
 _INT32 = (-(2**31), 2**31 - 1)
 _UNCACHEABLE = object()
 
@@ -212,7 +218,8 @@ def _template(key, build, values: dict, using: str, kind: str) -> _Template | No
         template = _compile(build, values, using, kind)
         with _lock:
             _entries[full_key] = template
-            while len(_entries) > MAX_ENTRIES:
+            bound = getattr(settings, "PORTAL_STATEMENT_CACHE_ENTRIES", MAX_ENTRIES)
+            while len(_entries) > bound:
                 _entries.popitem(last=False)
     return template if isinstance(template, _Template) else None
 

@@ -237,6 +237,8 @@ PORTAL_ALLOW_UNSCANNED_DOCUMENTS = get_bool("PORTAL_ALLOW_UNSCANNED_DOCUMENTS", 
 PORTAL_PREPARED_STATEMENTS = get_bool("PORTAL_PREPARED_STATEMENTS", True)
 # The review page's statement is compiled once per reader and process (portal.statements); off: every time.
 PORTAL_STATEMENT_CACHE = get_bool("PORTAL_STATEMENT_CACHE", True)
+# How many compiled statements each process keeps (least recently used dropped; ~7 KB each on average).
+PORTAL_STATEMENT_CACHE_ENTRIES = get_int("PORTAL_STATEMENT_CACHE_ENTRIES", 4096, minimum=1)
 CLAMAV_TIMEOUT_SECONDS = get_int("CLAMAV_TIMEOUT_SECONDS", 120, minimum=1)
 # clamd's StreamMaxLength; a larger file stays pending rather than going unscanned.
 CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)

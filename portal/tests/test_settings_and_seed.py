@@ -52,6 +52,7 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"PORTAL_SIGNING_KEY": "c2hvcnQ="}, "PORTAL_SIGNING_KEY is malformed"),
         ({"PORTAL_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\\nnonsense\\n-----END PRIVATE KEY-----"}, "PORTAL_SIGNING_KEY is malformed"),
         ({"PORTAL_SESSION_IDLE_MINUTES": "soon"}, "PORTAL_SESSION_IDLE_MINUTES is malformed"),
+        ({"PORTAL_STATEMENT_CACHE_ENTRIES": "0"}, "PORTAL_STATEMENT_CACHE_ENTRIES is malformed"),
         ({"PORTAL_DEMO_MODE": "true"}, "PORTAL_DEMO_MODE must not be set with production settings"),
         ({"PORTAL_TRUSTED_PROXY_COUNT": None}, "PORTAL_TRUSTED_PROXY_COUNT is required"),
         ({"PORTAL_TRUSTED_PROXY_COUNT": "-1"}, "PORTAL_TRUSTED_PROXY_COUNT is malformed"),

@@ -266,8 +266,8 @@ def test_cached_rows_are_off_with_the_setting(settings):
     assert statements.entries() == []
 
 
-def test_cached_rows_keep_at_most_max_entries(monkeypatch):
-    monkeypatch.setattr(statements, "MAX_ENTRIES", 3)
+def test_cached_rows_keep_at_most_the_settings_entries(settings):
+    settings.PORTAL_STATEMENT_CACHE_ENTRIES = 3
     agency = AgencyFactory()
     for n in range(5):
         statements.cached_rows(("bounded", n), lambda *, pk: Agency.objects.filter(pk=pk), pk=agency.pk)
