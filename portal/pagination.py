@@ -111,7 +111,7 @@ def by_ids(qs):
     evaluated again. Only where ``readable_by_ids`` (a filter dropped from a
     grouped or DISTINCT queryset would change its rows)."""
     if not readable_by_ids(qs):
-        raise TypeError("by_ids: a queryset of model instances, ordered, without DISTINCT, grouping or a union")
+        raise TypeError("by_ids: a queryset of model instances without DISTINCT, grouping or a union")
     rows_qs = qs._chain()
     rows_qs.query.where = WhereNode()
     rows_qs.query.clear_ordering(force=True)

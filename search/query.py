@@ -63,10 +63,6 @@ class Parsed:
         return SearchQuery(self.terms, search_type="raw" if self.prefix else "websearch", config=CONFIG)
 
     @property
-    def review_id(self) -> int | None:
-        return self.number
-
-    @property
     def shape(self) -> tuple:
         """Everything but the four texts that decides a search's statements."""
         return (self.prefix, self.pairs is not None, self.number is not None, self.names, self.model_names)

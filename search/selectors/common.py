@@ -190,13 +190,8 @@ def _headline(expression, parsed: Parsed):
 
 def _exact_first(qs, expression, parsed: Parsed):
     return qs.alias(_lower=Lower(expression)).annotate(
-        exact=Case(When(_lower=_normalised(parsed), then=Value(1)), default=Value(0))
+        exact=Case(When(_lower=parsed.normalised, then=Value(1)), default=Value(0))
     )
-
-
-def _normalised(parsed: Parsed) -> str:
-    """What was typed without quotes or stars, lower-cased: compared with a title."""
-    return parsed.normalised
 
 
 def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filters, **values) -> list:

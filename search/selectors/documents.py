@@ -101,7 +101,7 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     if parsed.names:
         # The file name's %…% pattern is no slot: this one is built each time.
         names = DocumentVersion.objects.filter(original_name__icontains=parsed.normalised).order_by().values_list("document_id", flat=True)
-        branches.append(_matches_first(run, "documents.name", scoped, list(names[: TITLE_MATCHES + 1]), names))
+        branches.append(_matches_first(run, "documents.name", scoped, list(names[: TITLE_MATCHES + 1]), lambda: names))
     return branches
 
 
@@ -118,7 +118,9 @@ def _title_branch(user, parsed: Parsed, filters: Filters, scoped):
         "values", ("documents.title", TITLE_MATCHES),
         lambda p: Document.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by().values_list("pk", flat=True)[: TITLE_MATCHES + 1],
     )
-    matches = Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values_list("pk", flat=True)
+    def matches():  # built only past TITLE_MATCHES
+        return Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values_list("pk", flat=True)
+
     return _matches_first(run, "documents.title", scoped, ids, matches)
 
 
@@ -127,11 +129,11 @@ def _matches_first(run, site: str, scoped, ids: list[int], matches):
     ``matches`` (document ids off an index: the title's GIN or the file
     name's pg_trgm), read unscoped first so the planner cannot walk the
     user's documents instead. Past TITLE_MATCHES, the scoped query among
-    ``matches`` decides (built each time: rare)."""
+    ``matches()`` decides (built each time: rare)."""
     if not ids:
         return []  # nothing to scope: no statement
     if len(ids) > TITLE_MATCHES:
-        return scoped().filter(pk__in=matches).values_list("pk", flat=True)
+        return scoped().filter(pk__in=matches()).values_list("pk", flat=True)
     return lambda n: run("values", (site, "scoped", n), lambda p, *, ids: scoped().filter(pk__any_of=ids).values_list("pk", flat=True)[:n],
                          ids=sorted(set(ids)))
 

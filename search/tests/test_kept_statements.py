@@ -100,3 +100,17 @@ def test_kept_statements_judge_a_grant_at_each_searchs_moment(demo, material, wa
     with time_machine.travel(soon + timedelta(seconds=1)):
         for query in ("obsidian", title, f"#{atlas.pk}"):
             assert [s[1] for s in _found(reviewer, query)] == [0, 0, 0, 0], query
+
+
+@pytest.mark.parametrize("role", ["admin", "reviewer_cisa", "liaison_northwind"])
+def test_titles_and_file_names_past_the_first_matches_scope_the_same(demo, material, role, monkeypatch):
+    """Past TITLE_MATCHES matching titles or file names the scoped query decides
+    alone: it finds what scoping the first matches finds."""
+    from search.selectors import documents
+
+    user = demo[role]
+    queries = ["model card", "lab notes", "cyber evaluation", "zircon"]
+    usual = [_found(user, q, Filters(kinds=("document",))) for q in queries]
+    assert any(result[0][1] for result in usual)
+    monkeypatch.setattr(documents, "TITLE_MATCHES", 0)
+    assert [_found(user, q, Filters(kinds=("document",))) for q in queries] == usual

@@ -11,5 +11,5 @@ def test_prefix_query_drops_tsquery_syntax_typed_by_the_user():
 
 
 def test_parse_notes_prefix_and_review_number():
-    assert parse("  Atlas*  ").prefix and parse("#12").review_id == 12 and parse("12 a").review_id is None
+    assert parse("  Atlas*  ").prefix and parse("#12").number == 12 and parse("12 a").number is None
     assert parse('"  "').empty
