@@ -39,6 +39,64 @@ def paginate(request, qs, default: int = 25, *, kept: tuple | None = None):
     return page
 
 
+class ChainedIds:
+    """A list's page ids when the list is its parts one after another: each
+    part a ``values_list("pk", flat=True)`` queryset in the list's order, and
+    every row of a part sorting before every row of the next. PostgreSQL only.
+
+    A list whose filter is an OR of such parts (a reviewer's invitations, then
+    their accepted work) makes PostgreSQL hash every row the OR's IN subquery
+    reads before the first id comes out (20,000 grants: 3-4 ms a statement);
+    each part alone walks its own index. The parts' counts are read in one
+    statement (``total``: the list's ``known_count``), a page's ids in one
+    more (an array per part it overlaps, each in its part's order): as many
+    statements as the list's own count and ids, whatever the page spans.
+    Sliceable and ``reverse()``-able as ``page_rows`` uses a page-id source."""
+
+    def __init__(self, parts, *, counts: list[int] | None = None):
+        self.parts = list(parts)
+        self._counts = counts
+
+    def counts(self) -> list[int]:
+        if self._counts is None:
+            from django.db import connection
+
+            statements = [part.order_by().query.sql_with_params() for part in self.parts]
+            sql = ", ".join(f"(SELECT count(*) FROM ({part}) AS part{i})" for i, (part, _) in enumerate(statements))
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {sql}", [p for _, params in statements for p in params])
+                self._counts = list(cursor.fetchone())
+        return self._counts
+
+    def total(self) -> int:
+        return sum(self.counts())
+
+    def reverse(self) -> "ChainedIds":
+        return ChainedIds([part.reverse() for part in reversed(self.parts)], counts=list(reversed(self.counts())))
+
+    def __getitem__(self, window: slice) -> list:
+        if not isinstance(window, slice) or window.step not in (None, 1):
+            raise TypeError("ChainedIds: only a slice of consecutive rows")
+        start, stop = window.start or 0, window.stop
+        pieces = []
+        before = 0  # rows of the parts already passed
+        for part, count in zip(self.parts, self.counts()):
+            if stop is not None and stop <= before:
+                break
+            lo, hi = max(start - before, 0), count if stop is None else min(stop - before, count)
+            if lo < hi:
+                pieces.append(part[lo:hi].query.sql_with_params())
+            before += count
+        if not pieces:
+            return []
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"ARRAY({sql})" for sql, _ in pieces), [p for _, params in pieces for p in params])
+            arrays = cursor.fetchone()
+        return [pk for array in arrays for pk in array]
+
+
 def readable_by_ids(qs) -> bool:
     """Whether ``qs``'s rows can be read again by their ids alone (``by_ids``):
     model instances, without DISTINCT, grouping or a union."""

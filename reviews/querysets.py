@@ -252,9 +252,17 @@ class AssignmentQuerySet(models.QuerySet):
         if user.is_program_admin:
             return qs.all()
         if user.is_agency_reviewer:
-            # AssignmentStatus values (the models module imports these querysets).
-            return qs.filter(reviewer_id=user.pk, status="invited") | qs.work_of(user, review=review)
+            return qs.invitations_of(user) | qs.work_of(user, review=review)
         return self.none()
+
+    def invitations_of(self, user):
+        """``user``'s invitations not yet answered: the reviewer's other part
+        of ``visible_to`` (no grant yet: the invitation is how they learn of
+        the review)."""
+        if not user_may_see_anything(user):
+            return self.none()
+        # AssignmentStatus values (the models module imports these querysets).
+        return self.filter(reviewer_id=user.pk, status="invited")
 
     def work_of(self, user, *, review=None):
         """``user``'s accepted assignments while their grant on the review
