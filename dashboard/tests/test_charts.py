@@ -185,3 +185,26 @@ def test_window_burn_down_counts_to_the_cap(demo, monkeypatch):
     assert chart.note == "The 1 of 2+ active reviews nearest their end."
     assert chart.desc.startswith("2+ active reviews; ")
     assert len(chart.table) == 1
+
+
+@pytest.mark.usefixtures("empty_statement_cache")
+def test_window_burn_down_kept_statements_follow_the_reader_the_moment_and_new_clock_stops(demo):
+    """The burn-down's statements are kept per reader (portal.statements): a
+    second reader of another agency gets their own scope, a later moment its
+    own figures, and a clock stop recorded after the statement was kept shows."""
+    from portal import statements
+
+    now = timezone.now()
+    place_windows(demo, now)
+    atlas, mini, helix = demo["atlas"], demo["atlas_mini"], demo["helix"]
+    label = {r.pk: f"{r.model} review #{r.pk}" for r in (atlas, mini, helix)}
+    for _ in range(2):  # compiled, then kept
+        assert [row[0] for row in window_burn_down(user=demo["lead_cisa"], now=now).table] == [label[helix.pk], label[mini.pk]]
+        assert [row[0] for row in window_burn_down(user=demo["lead_nsa"], now=now).table] == [label[atlas.pk], label[mini.pk]]
+    kept = [key for key, ok in statements.entries() if ok and "dashboard.charts.burn_down" in str(key)]
+    assert len(kept) == 6  # count, rows and clock stops for each of the two leads
+    # A day later, from the kept statements: a day more elapsed on Atlas-2, a day less left.
+    assert window_burn_down(user=demo["lead_nsa"], now=now + timedelta(days=1)).table[0] == [label[atlas.pk], 23.0, 2.0, 5.0, 0.0]
+    ClockStop.objects.create(review=atlas, rfi=atlas.rfis.first(), stopped_at=now - timedelta(days=1))
+    chart = window_burn_down(user=demo["lead_nsa"], now=now)
+    assert chart.table[0] == [label[atlas.pk], 21.0, 3.0, 7.0, 0.0] and chart.rows[0].value_text == "7.0 d left (stopped)"
