@@ -93,9 +93,14 @@ def prepared_statements(using: str = "default"):
     correlated subqueries, planned in ~5 ms and run in ~0.6 ms. Prepared,
     PostgreSQL plans it once per connection (a generic plan after five
     custom ones) — and, through ``prepared_page``, every statement of a
-    page about one review. Never for searches or lists: their best plan depends on
-    who asks (20 reviews or 20,000), which a generic plan ignores (measured:
-    the 20,000-review search doubled with every statement prepared).
+    page about one review. Never around a search or a list as a whole: their
+    best plan depends on who asks (20 reviews or 20,000) and what, which a
+    generic plan of statements whose constants are parameters ignores
+    (measured: the 20,000-review search doubled with every statement
+    prepared). The kept statements of ``portal.statements`` run prepared on
+    their own — a list's rows by id, the dashboards' sections — with their
+    constants in their text, so a generic plan is one reader's; the
+    search's never.
 
     Django's connections bind client-side and never prepare (settings:
     ``OPTIONS`` leaves ``server_side_binding`` and ``prepare_threshold`` at

@@ -342,3 +342,67 @@ def test_cached_rows_whose_build_reuses_an_earlier_queryset_are_not_kept():
 
     assert [a.pk for a in statements.cached_rows("fresh", fresh, now=timezone.now())] == [agency.pk]
     assert _cached("fresh")
+
+
+def _prepared_texts() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+def test_kept_statements_write_their_constants_into_their_text_and_keep_the_slots_parameters():
+    """Ints (psycopg's wrappers too), negative ints, choices and texts with a
+    quote or a percent sign are written into the statement (so a prepared
+    statement's generic plan sees them); the slots stay parameters; a text
+    with a backslash and a boolean stay parameters; the rows are those of the
+    fresh queryset."""
+    from reviews.models import ReviewStatus
+
+    odd = AgencyFactory(name="O'Brien 100% \\ sure")
+    plain = AgencyFactory(name="Plain agency")
+
+    def build(*, now):
+        return (
+            Agency.objects.filter(created_at__lte=now, pk__gt=-5)
+            .filter(name__in=["O'Brien 100% \\ sure", "Plain agency", "it's 50%", ReviewStatus.IN_REVIEW])
+            .exclude(acronym="none")
+            .annotate(flag=Value(True))
+            .order_by("pk")
+        )
+
+    now = timezone.now()
+    fresh = [a.pk for a in build(now=now)]
+    assert fresh == [odd.pk, plain.pk]
+    assert [a.pk for a in statements.cached_rows("inline", build, now=now)] == fresh
+    ((key, template),) = [(k, t) for k, t in statements._entries.items() if k[2] == "inline"]
+    assert "'it''s 50%%'" in template.sql and "'Plain agency'" in template.sql and "'in_review'" in template.sql
+    assert "'none'" in template.sql and "(-5)" in template.sql
+    # The slot ("now"), the text with a backslash and the boolean remain parameters.
+    assert template.params == [True, statements._TIME_BASE[0], "O'Brien 100% \\ sure"]
+    assert [slot[1] for slot in template.slots] == ["now"]
+    # Filled in per call: a moment before either agency existed finds neither.
+    assert statements.cached_rows("inline", build, now=odd.created_at - datetime.timedelta(seconds=1)) == []
+    assert [a.pk for a in statements.cached_rows("inline", build, now=now)] == fresh
+
+
+def test_kept_statements_run_prepared_unless_asked_not_to_or_given_a_text():
+    """A kept statement without a text slot runs prepared on the server; with
+    ``prepared=False`` (the search) or a text slot it is planned each time."""
+    agency = AgencyFactory(name="Prepared agency")
+
+    def by_id(*, pk):
+        return Agency.objects.filter(pk=pk, name__startswith="Prepared")
+
+    def by_name(*, name):
+        return Agency.objects.filter(name=name)
+
+    def grown(call) -> list[str]:
+        before = _prepared_texts()
+        call()
+        return [text for text, runs in _prepared_texts().items() if runs != before.get(text, 0)]
+
+    texts = grown(lambda: statements.cached_rows("prepared-id", by_id, pk=agency.pk))
+    assert len(texts) == 1 and "$1" in texts[0] and "'Prepared%%'" not in texts[0] and "LIKE 'Prepared%'" in texts[0]
+    assert grown(lambda: statements.cached_rows("unprepared-id", by_id, prepared=False, pk=agency.pk)) == []
+    assert grown(lambda: statements.cached_rows("by-name", by_name, name="Prepared agency")) == []
+    assert [a.pk for a in statements.cached_rows("by-name", by_name, name="Prepared agency")] == [agency.pk]

@@ -218,7 +218,9 @@ def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filter
     # What the scoping reads besides the reader (portal.scoping.reader_key): its clock, a slot.
     key = ("search", *site, parsed.shape, filters, CAP, reader_key(user))
     fetch = cached_values if kind == "values" else cached_rows
-    return fetch(key, slotted, now=timezone.now(), **texts, **values)
+    # Never prepared: a search's best plan depends on how common its words are
+    # and how many candidates it confirms, which a generic plan cannot know.
+    return fetch(key, slotted, prepared=False, now=timezone.now(), **texts, **values)
 
 
 @dataclass(frozen=True)
