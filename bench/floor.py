@@ -95,7 +95,7 @@ def measure_interleaved(
     *,
     floor_url: str = FLOOR_URL,
     rounds: int = 30,
-    warmup: int = 3,
+    warmup: int = 6,
 ) -> Interleaved:
     """Each page ``rounds`` times and the floor before every one of them.
 
@@ -105,7 +105,11 @@ def measure_interleaved(
     Every round visits all pages, in an order rotated by one each round,
     each right after a floor request, so page and floor share the machine's
     moment. The first measured round also counts each page's queries.
-    ``warmup`` unmeasured rounds go first (caches, connections, templates).
+    ``warmup`` unmeasured rounds go first (caches, connections, templates,
+    and PostgreSQL's plan cache: a statement prepared on the connection is
+    planned for its values on its first five runs and gets its generic plan
+    on the sixth — ``portal.statements``' kept statements, pages about one
+    review — so the steady state starts there).
     """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
