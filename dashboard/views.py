@@ -28,6 +28,7 @@ def dashboard(request):
     elif user.is_agency_lead:
         kept = ("dashboard.lead", sort) if sort in selectors.SORTS else None
         context["page"] = paginate(request, selectors.lead_dashboard(user=user, sort=sort), kept=kept)
+        selectors.lead_coverage_load(user=user, reviews=context["page"].object_list)
         template = "dashboard/lead.html"
     elif user.is_company_liaison:
         kept = ("dashboard.liaison", sort) if sort in selectors.SORTS else None
