@@ -51,50 +51,78 @@ class ChainedIds:
     statement (``total``: the list's ``known_count``), a page's ids in one
     more (an array per part it overlaps, each in its part's order): as many
     statements as the list's own count and ids, whatever the page spans.
-    Sliceable and ``reverse()``-able as ``page_rows`` uses a page-id source."""
+    Sliceable and ``reverse()``-able as ``page_rows`` uses a page-id source.
 
-    def __init__(self, parts, *, counts: list[int] | None = None):
-        self.parts = list(parts)
+    ``parts(now)`` builds the parts afresh at a moment, ``anchor()`` a
+    queryset of exactly one row to read the counts and arrays from (the
+    reader's own row), ``key`` names the call site and the reader: both
+    statements are kept (``portal.statements``, "now" their slot; one ids
+    statement per page window), so building and compiling the parts, and
+    PostgreSQL planning them, happen on a reader's first visits only."""
+
+    def __init__(self, parts, *, anchor, key: tuple, now, reverse: bool = False, counts: list[int] | None = None):
+        self._parts, self._anchor, self._key, self._now, self._reversed = parts, anchor, key, now, reverse
         self._counts = counts
+
+    def _built(self, now) -> list:
+        parts = list(self._parts(now))
+        return [part.reverse() for part in reversed(parts)] if self._reversed else parts
+
+    def _read(self, what: tuple, columns) -> list:
+        """The anchor's one row of ``columns(parts)`` (name → expression): one
+        integer array per column, read through a kept statement."""
+        from .statements import cached_values
+
+        def build(*, now):
+            annotations = columns(self._built(now))
+            return self._anchor().order_by().annotate(**annotations).values_list(*annotations)
+
+        (row,) = cached_values((*self._key, "portal.pagination.ChainedIds", self._reversed, *what), build, now=self._now)
+        return list(row)
 
     def counts(self) -> list[int]:
         if self._counts is None:
-            from django.db import connection
+            from django.contrib.postgres.fields import ArrayField
+            from django.db.models import F, Func, IntegerField, Subquery
 
-            statements = [part.order_by().query.sql_with_params() for part in self.parts]
-            sql = ", ".join(f"(SELECT count(*) FROM ({part}) AS part{i})" for i, (part, _) in enumerate(statements))
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT {sql}", [p for _, params in statements for p in params])
-                self._counts = list(cursor.fetchone())
+            def counted(parts):
+                # One array of the counts: an integer column would be converted
+                # in Python, which a kept values statement does not do.
+                count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+                each = [Subquery(part.order_by().values(n=count)) for part in parts]
+                return {"counts": Func(*each, template="ARRAY[%(expressions)s]", output_field=ArrayField(IntegerField()))}
+
+            (self._counts,) = self._read(("counts",), counted)
         return self._counts
 
     def total(self) -> int:
         return sum(self.counts())
 
     def reverse(self) -> "ChainedIds":
-        return ChainedIds([part.reverse() for part in reversed(self.parts)], counts=list(reversed(self.counts())))
+        return ChainedIds(self._parts, anchor=self._anchor, key=self._key, now=self._now, reverse=not self._reversed,
+                          counts=list(reversed(self.counts())))
 
     def __getitem__(self, window: slice) -> list:
         if not isinstance(window, slice) or window.step not in (None, 1):
             raise TypeError("ChainedIds: only a slice of consecutive rows")
         start, stop = window.start or 0, window.stop
-        pieces = []
+        windows = []  # (part, lo, hi) of each part the page overlaps
         before = 0  # rows of the parts already passed
-        for part, count in zip(self.parts, self.counts()):
+        for i, count in enumerate(self.counts()):
             if stop is not None and stop <= before:
                 break
             lo, hi = max(start - before, 0), count if stop is None else min(stop - before, count)
             if lo < hi:
-                pieces.append(part[lo:hi].query.sql_with_params())
+                windows.append((i, lo, hi))
             before += count
-        if not pieces:
+        if not windows:
             return []
-        from django.db import connection
+        from django.contrib.postgres.expressions import ArraySubquery
 
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(f"ARRAY({sql})" for sql, _ in pieces), [p for _, params in pieces for p in params])
-            arrays = cursor.fetchone()
-        return [pk for array in arrays for pk in array]
+        def arrays(parts):
+            return {f"part{i}": ArraySubquery(parts[i][lo:hi]) for i, lo, hi in windows}
+
+        return [pk for array in self._read(("ids", tuple(windows)), arrays) for pk in array]
 
 
 def readable_by_ids(qs) -> bool:

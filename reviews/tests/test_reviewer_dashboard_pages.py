@@ -89,3 +89,29 @@ def test_reviewer_dashboard_page_past_the_invitations_reads_only_the_accepted_wo
     assert ids == [a.pk for a in reviewer_world["accepted"][:2]]
     assert len(ctx.captured_queries) == 1
     assert "'accepted'" in ctx.captured_queries[0]["sql"] and "'invited'" not in ctx.captured_queries[0]["sql"]
+
+
+@pytest.mark.usefixtures("empty_statement_cache")
+def test_reviewer_dashboard_kept_count_and_ids_follow_each_reader_and_the_grants_now(reviewer_world, agency_world):
+    """The count and ids statements are kept per reader (portal.statements):
+    another agency's reviewer gets their own rows from their own statements,
+    and a grant that expires after the statements were kept takes its
+    assignment out of the count and the page at once."""
+    from portal import statements
+
+    user = reviewer_world["user"]
+    other_world = agency_world(2)
+    other = other_world["reviewer"]
+    theirs = [assign(review, other) for review in other_world["reviews"]]
+    other = type(other).objects.select_related("membership").get(pk=other.pk)
+    for _ in range(2):  # compiled, then kept
+        for reader, expected in ((user, _expected(user)), (other, [a.pk for a in theirs])):
+            qs = reviewer_dashboard(user=reader)
+            assert qs.known_count() == len(expected) and list(qs.page_ids[0:25]) == expected
+    assert sum(ok for key, ok in statements.entries() if "portal.pagination.ChainedIds" in key[2]) == 4  # counts and ids, each reader
+    gone = reviewer_world["accepted"][0]
+    ReviewReach.objects.filter(user=user, review_id=gone.review_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    qs = reviewer_dashboard(user=user)
+    expected = _expected(user)
+    assert gone.pk not in expected and qs.known_count() == len(expected) == 5
+    assert list(qs.page_ids[0:25]) == expected
