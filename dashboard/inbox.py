@@ -132,11 +132,13 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     pins the order against the database's). With ORDER BY … LIMIT the planner
     walks an ordered index through every review the user sees, looking for
     rows that are not there (0.5 s for a user on 20,000 reviews with nothing
-    in the section). A fuller section takes three more statements: its count
+    in the section). A fuller section takes two more statements: its count
     apart from its rows (``COUNT(*) OVER ()`` in the rows' statement makes
     PostgreSQL build and sort every row before the first LIMIT come out —
-    0.2–0.5 s for the program office at 100,000 reviews), the ids of the
-    first LIMIT in order, then those rows by id with their joins.
+    0.2–0.5 s for the program office at 100,000 reviews) with the ids of the
+    first LIMIT in order, as two arrays in one row (``_count_and_ids``;
+    elsewhere than on PostgreSQL two statements), then those rows by id with
+    their joins.
 
     ``indexed``: the section's order is a partial index holding only its
     candidate rows (the lead's participations, the reviewer's terms and
@@ -144,7 +146,7 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     program office's overdue questions and windows): PostgreSQL only. The first
     LIMIT + 1 are read in order at once — a walk that stops at the eleventh
     row, where the unordered read hashed every reach row of the user first —
-    and a full section costs two statements, not three.
+    and a full section costs two statements.
 
     Each statement is compiled once per reader, section and process
     (``portal.statements``; "now" is its parameter): building and compiling a
@@ -172,16 +174,19 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
         first = rows("first", lambda qs: qs.order_by()[: LIMIT + 1])
         if len(first) <= LIMIT:
             return len(first), sorted(first, key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
-    total = count()
-    if not total:
-        return total, []
     # The first LIMIT in order: their ids alone, then those rows by id. The
     # section's joins (review, model, agency) and annotations (a running clock
     # stop) ran for every row sorted otherwise — every open question of a
     # liaison's 200 reviews joined before ten were kept: 4-7 ms against ~1.
-    ids = cached_values(
-        ("dashboard.inbox", "ids_in_order", *key), lambda *, now: build(now).order_by(*order).values_list("pk", flat=True)[:LIMIT], now=now
-    )
+    if connection.vendor == "postgresql":
+        # The count and those ids in one statement (one row of the reader's own).
+        total, ids = cached_values(
+            ("dashboard.inbox", "count_and_ids", *key), lambda *, now: _count_and_ids(build(now), order, user), now=now
+        )[0]
+        total = total[0]
+    else:
+        total = count()
+        ids = list(build(now).order_by(*order).values_list("pk", flat=True)[:LIMIT]) if total else []
     if not ids:
         return total, []
     found = cached_rows(
@@ -189,6 +194,27 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     )
     by_pk = {row.pk: row for row in found}
     return total, [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def _count_and_ids(qs, order, user):
+    """One row (the reader's own user row): ``[count]``, the count of ``qs``
+    stopped at COUNT_CAP + 1, and the ids of its first LIMIT rows in
+    ``order`` — both arrays, which a kept statement returns as they come."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import Func, IntegerField
+
+    from accounts.models import User
+
+    capped = Func(ArraySubquery(qs.order_by().values("pk")[: COUNT_CAP + 1]), function="cardinality")
+    return (
+        User.objects.filter(pk=user.pk).order_by()
+        .annotate(
+            total=Func(capped, template="ARRAY[%(expressions)s]", output_field=ArrayField(IntegerField())),
+            first=ArraySubquery(qs.order_by(*order).values("pk")[:LIMIT]),
+        )
+        .values_list("total", "first")
+    )
 
 
 def _per_moment(build):
