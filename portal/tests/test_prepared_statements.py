@@ -163,3 +163,30 @@ def test_kept_statements_of_two_readers_are_two_prepared_statements_with_generic
         (generic,) = [g for text, g in texts.items() if f'"reviewer_id" = {reviewer.pk} ' in text]
         assert generic >= 1
     assert all("$1" in text and "$2" not in text for text in texts)
+
+
+def test_kept_statements_past_the_connections_prepared_bound_are_prepared_again(demo, settings):
+    """psycopg keeps a bounded number of prepared statements per connection
+    (``prepared_max``) and drops the least recently used: with more readers'
+    statements than that, each reader still gets exactly their own rows (a
+    dropped statement is prepared again), and the bound holds."""
+    from dashboard.inbox import inbox_for
+
+    readers = [demo[name] for name in ("reviewer_nsa", "reviewer_cisa", "lead_nsa", "lead_cisa", "liaison_northwind", "admin")]
+    settings.PORTAL_PREPARED_STATEMENTS = False  # the answers, nothing prepared
+    expected = {r.pk: [(s.key, s.count, s.items) for s in inbox_for(r).sections] for r in readers}
+    settings.PORTAL_PREPARED_STATEMENTS = True
+    connection.ensure_connection()
+    raw = connection.connection
+    bound = raw.prepared_max
+    # psycopg drops one statement per statement it adds past the bound: those
+    # prepared before (by earlier tests on this connection) stay counted.
+    start = len(_prepared())
+    raw.prepared_max = 3
+    try:
+        for _ in range(3):
+            for reader in readers:
+                assert [(s.key, s.count, s.items) for s in inbox_for(reader).sections] == expected[reader.pk]
+                assert len(_prepared()) <= max(start, 3)
+    finally:
+        raw.prepared_max = bound
