@@ -180,10 +180,11 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     # liaison's 200 reviews joined before ten were kept: 4-7 ms against ~1.
     if connection.vendor == "postgresql":
         # The count and those ids in one statement (one row of the reader's own).
-        total, ids = cached_values(
+        found = cached_values(
             ("dashboard.inbox", "count_and_ids", *key), lambda *, now: _count_and_ids(build(now), order, user), now=now
-        )[0]
-        total = total[0]
+        )
+        # No row: the reader's own row is gone (deleted while signed in).
+        (total,), ids = found[0] if found else ((0,), [])
     else:
         total = count()
         ids = list(build(now).order_by(*order).values_list("pk", flat=True)[:LIMIT]) if total else []

@@ -77,8 +77,10 @@ class ChainedIds:
             annotations = columns(self._built(now))
             return self._anchor().order_by().annotate(**annotations).values_list(*annotations)
 
-        (row,) = cached_values((*self._key, "portal.pagination.ChainedIds", self._reversed, *what), build, now=self._now)
-        return list(row)
+        rows = cached_values((*self._key, "portal.pagination.ChainedIds", self._reversed, *what), build, now=self._now)
+        if not rows:  # the anchor's row is gone (a reader deleted while signed in): nothing to show
+            return [[0] * len(self._parts(self._now))] if what == ("counts",) else []
+        return list(rows[0])
 
     def counts(self) -> list[int]:
         if self._counts is None:

@@ -115,3 +115,17 @@ def test_reviewer_dashboard_kept_count_and_ids_follow_each_reader_and_the_grants
     expected = _expected(user)
     assert gone.pk not in expected and qs.known_count() == len(expected) == 5
     assert list(qs.page_ids[0:25]) == expected
+
+
+def test_chained_ids_without_their_anchor_row_show_nothing(reviewer_world):
+    """The reader's own row gone (deleted while signed in): no count, no ids, no error."""
+    from accounts.models import User
+    from portal.pagination import ChainedIds
+
+    user = reviewer_world["user"]
+
+    def parts(now):
+        return [Assignment.objects.invitations_of(user).values_list("pk", flat=True), Assignment.objects.work_of(user).values_list("pk", flat=True)]
+
+    ids = ChainedIds(parts, anchor=lambda: User.objects.filter(pk=-1), key=("test.anchorless", user.pk), now=timezone.now())
+    assert ids.counts() == [0, 0] and ids.total() == 0 and ids[0:25] == []
