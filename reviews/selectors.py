@@ -439,7 +439,10 @@ def lead_coverage_load(*, user, reviews: list) -> None:
         }
     per_review: dict[int, list] = {}
     for assignment in assignments:
-        assignment.reviewer = people[assignment.reviewer_id]
+        person = people.get(assignment.reviewer_id)
+        if person is None:
+            continue  # removed between the two reads
+        assignment.reviewer = person
         per_review.setdefault(assignment.review_id, []).append(assignment)
     for review in reviews:
         review.coverage = per_review.get(review.pk, [])
