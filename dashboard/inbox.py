@@ -202,16 +202,16 @@ def _count_and_ids(qs, order, user):
     stopped at COUNT_CAP + 1, and the ids of its first LIMIT rows in
     ``order`` — both arrays, which a kept statement returns as they come."""
     from django.contrib.postgres.expressions import ArraySubquery
-    from django.contrib.postgres.fields import ArrayField
-    from django.db.models import Func, IntegerField
+    from django.db.models import Func
 
     from accounts.models import User
+    from portal.db import IntArray
 
     capped = Func(ArraySubquery(qs.order_by().values("pk")[: COUNT_CAP + 1]), function="cardinality")
     return (
         User.objects.filter(pk=user.pk).order_by()
         .annotate(
-            total=Func(capped, template="ARRAY[%(expressions)s]", output_field=ArrayField(IntegerField())),
+            total=IntArray(capped),
             first=ArraySubquery(qs.order_by(*order).values("pk")[:LIMIT]),
         )
         .values_list("total", "first")

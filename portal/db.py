@@ -3,7 +3,7 @@
 import functools
 from contextlib import contextmanager
 
-from django.db.models import Field, ForeignObject, Lookup
+from django.db.models import Field, ForeignObject, Func, IntegerField, Lookup
 
 
 @Field.register_lookup
@@ -75,6 +75,20 @@ class CsvIds:
 
     def __repr__(self) -> str:
         return f"CsvIds({self._count} ids)"
+
+
+class IntArray(Func):
+    """``ARRAY[a, b, …]`` of integer expressions (PostgreSQL): one column that
+    Django returns as it comes. An integer column gets a converter in Python,
+    which a kept ``values`` statement (``portal.statements``) does not run, so
+    counts read that way come back in an array."""
+
+    template = "ARRAY[%(expressions)s]"
+
+    def __init__(self, *expressions):
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(*expressions, output_field=ArrayField(IntegerField()))
 
 
 # Related fields keep their own lookup registry.

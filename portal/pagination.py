@@ -84,15 +84,13 @@ class ChainedIds:
 
     def counts(self) -> list[int]:
         if self._counts is None:
-            from django.contrib.postgres.fields import ArrayField
             from django.db.models import F, Func, IntegerField, Subquery
 
+            from .db import IntArray
+
             def counted(parts):
-                # One array of the counts: an integer column would be converted
-                # in Python, which a kept values statement does not do.
                 count = Func(F("pk"), function="COUNT", output_field=IntegerField())
-                each = [Subquery(part.order_by().values(n=count)) for part in parts]
-                return {"counts": Func(*each, template="ARRAY[%(expressions)s]", output_field=ArrayField(IntegerField()))}
+                return {"counts": IntArray(*(Subquery(part.order_by().values(n=count)) for part in parts))}
 
             (self._counts,) = self._read(("counts",), counted)
         return self._counts

@@ -362,19 +362,19 @@ def reviewer_dashboard(*, user, sort: str = "deadline"):
         .select_related("review__model", "review__company", "agency")
     )
     if sort == "deadline" and connection.vendor == "postgresql":
+        from django.utils import timezone
+
+        from accounts.models import User
         from portal.pagination import ChainedIds
+        from portal.scoping import reader_key
 
         deadline = (F("review_window_end").asc(nulls_last=True), "id")
         qs = qs.order_by("-status", *deadline)
+
         # Invitations sort before accepted work ("-status"): the page ids and
         # the count come from each part on its own (portal.pagination.ChainedIds),
         # not from visible_to's OR, which hashed all 20,000 grants of a large
         # reviewer twice per dashboard (count and ids, ~8 ms at bench scale).
-        from django.utils import timezone
-
-        from accounts.models import User
-        from portal.scoping import reader_key
-
         def parts(now):
             return [
                 part.order_by(*deadline).values_list("pk", flat=True)
