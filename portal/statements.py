@@ -59,8 +59,9 @@ statements are not kept). ``PORTAL_STATEMENT_CACHE=false`` turns it off.
 A kept statement's constants (ints, short texts: the reader's id and
 organisation, statuses, limits) are written into its text once compiled;
 only the slots stay parameters (``_inline``). It then runs prepared on the
-server (``portal.db.prepared_statements``) unless it has a text slot or the
-caller says not to (the search): each is a statement of one reader and call
+server (``portal.db.prepared_statements``) unless it has a text slot (and
+the caller does not say the texts leave the plan alone: a search's rows by
+id) or the caller says not to (the search's scoped reads): each is a statement of one reader and call
 site, and from its sixth run on the connection PostgreSQL uses its generic
 plan — which sees the constants — instead of planning it again (0.5-3 ms a
 statement, against well under 1 ms running it). psycopg keeps the 100 most
@@ -112,7 +113,10 @@ class _Template:
     def __init__(self, sql: str, params: list, slots: list[tuple], compiler, prefetch: tuple, shape=None, prepared=False):
         self.sql, self.params, self.slots, self.compiler, self.prefetch = sql, params, slots, compiler, prefetch
         self.shape = shape  # values rows: (columns kept, flat)
-        self.prepared = prepared  # run prepared on the server (see _prepared)
+        self.prepared = prepared  # no text slot: may run prepared on the server (see _prepared)
+
+    def runs_prepared(self, prepared: bool, plan_ignores_texts: bool) -> bool:
+        return prepared and (self.prepared or plan_ignores_texts)
 
     def _params(self, values: dict) -> list:
         params = list(self.params)
@@ -121,29 +125,29 @@ class _Template:
             params[position] = value if wrap is None else wrap(value)
         return params
 
-    def rows(self, values: dict, using: str, prepared: bool = True) -> list:
+    def rows(self, values: dict, using: str, prepared: bool = False) -> list:
         compiler = copy.copy(self.compiler)
         compiler.connection = connections[using]  # connections are per thread
         sql, params = self.sql, self._params(values)
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
-        with _prepared(using, prepared and self.prepared):
+        with _prepared(using, prepared):
             rows = list(ModelIterable(_Source(compiler, using)))
         if self.prefetch and rows:
             # Each lookup's own statement, as the queryset would have run it (not kept).
             prefetch_related_objects(rows, *self.prefetch)
         return rows
 
-    def values(self, values: dict, using: str, prepared: bool = True) -> list:
+    def values(self, values: dict, using: str, prepared: bool = False) -> list:
         columns, flat = self.shape
-        with _prepared(using, prepared and self.prepared), connections[using].cursor() as cursor:
+        with _prepared(using, prepared), connections[using].cursor() as cursor:
             cursor.execute(self.sql, self._params(values))
             rows = cursor.fetchall()
         if flat:
             return [row[0] for row in rows]
         return [tuple(row[:columns]) for row in rows]
 
-    def scalar(self, values: dict, using: str, prepared: bool = True):
-        with _prepared(using, prepared and self.prepared), connections[using].cursor() as cursor:
+    def scalar(self, values: dict, using: str, prepared: bool = False):
+        with _prepared(using, prepared), connections[using].cursor() as cursor:
             cursor.execute(self.sql, self._params(values))
             return cursor.fetchone()[0]
 
@@ -155,7 +159,9 @@ def _prepared(using: str, prepared: bool):
     generic plan sees everything but the moment and the ids. One with a text
     (a search's words) is not: its best plan depends on how common the words
     are, which a generic plan cannot know (measured: a one-word search of a
-    20-review reviewer 23 -> 129 ms prepared)."""
+    20-review reviewer 23 -> 129 ms prepared) — unless the caller says the
+    texts only feed what is computed for rows found by id
+    (``plan_ignores_texts``: a search's rows and headlines)."""
     if not prepared:
         return nullcontext()
     from .db import prepared_statements
@@ -177,7 +183,10 @@ class _Source:
         return self._compiler
 
 
-def cached_rows(key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True, **values) -> list:
+def cached_rows(
+    key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True,
+    plan_ignores_texts: bool = False, **values,
+) -> list:
     """The rows of ``build(**values)``, a queryset of model instances, compiled
     once per ``key`` (see the module's docstring for what the key must name).
     ``values`` are ints, aware datetimes, texts passed to the statement as they
@@ -187,25 +196,34 @@ def cached_rows(key: Hashable, build: Callable[..., QuerySet], *, using: str = "
     scoping judges grants at while ``build`` runs (``portal.scoping.scope_now``).
 
     ``prepared``: whether the kept statement may run prepared on the server
-    (``_prepared``; never with a text slot); False where its best plan
-    depends on how many ids it is given or what they match (the search)."""
+    (``_prepared``); False where its best plan depends on how many ids it is
+    given or what they match (the search's scoped reads). A statement with a
+    text slot runs prepared only with ``plan_ignores_texts``: its texts feed
+    only what it computes for rows it finds by id (a search's headlines and
+    ranks), never which rows or how they are found."""
     template = _template(key, build, values, using, _ROWS)
     if template is None:
         with scope_clock(values.get("now")):
             return list(build(**values))
-    return template.rows(values, using, prepared)
+    return template.rows(values, using, template.runs_prepared(prepared, plan_ignores_texts))
 
 
-def cached_count(key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True, **values) -> int:
+def cached_count(
+    key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True,
+    plan_ignores_texts: bool = False, **values,
+) -> int:
     """``build(**values).count()``, its statement compiled once per ``key`` (as ``cached_rows``)."""
     template = _template(key, build, values, using, _COUNT)
     if template is None:
         with scope_clock(values.get("now")):
             return build(**values).count()
-    return template.scalar(values, using, prepared)
+    return template.scalar(values, using, template.runs_prepared(prepared, plan_ignores_texts))
 
 
-def cached_values(key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True, **values) -> list:
+def cached_values(
+    key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True,
+    plan_ignores_texts: bool = False, **values,
+) -> list:
     """The rows of ``build(**values)``, a ``values_list()`` queryset (tuples, or
     single values when ``flat``), compiled once per ``key`` (as ``cached_rows``;
     ``values`` may also hold texts, see ``_stand_ins``). Only columns the
@@ -215,7 +233,7 @@ def cached_values(key: Hashable, build: Callable[..., QuerySet], *, using: str =
     if template is None:
         with scope_clock(values.get("now")):
             return list(build(**values))
-    return template.values(values, using, prepared)
+    return template.values(values, using, template.runs_prepared(prepared, plan_ignores_texts))
 
 
 def cache_clear(**kwargs) -> None:

@@ -387,7 +387,8 @@ def test_kept_statements_write_their_constants_into_their_text_and_keep_the_slot
 
 def test_kept_statements_run_prepared_unless_asked_not_to_or_given_a_text():
     """A kept statement without a text slot runs prepared on the server; with
-    ``prepared=False`` (the search) or a text slot it is planned each time."""
+    ``prepared=False`` (the search's scoped reads) or a text slot it is
+    planned each time, unless the caller says its texts leave the plan alone."""
     agency = AgencyFactory(name="Prepared agency")
 
     def by_id(*, pk):
@@ -406,3 +407,9 @@ def test_kept_statements_run_prepared_unless_asked_not_to_or_given_a_text():
     assert grown(lambda: statements.cached_rows("unprepared-id", by_id, prepared=False, pk=agency.pk)) == []
     assert grown(lambda: statements.cached_rows("by-name", by_name, name="Prepared agency")) == []
     assert [a.pk for a in statements.cached_rows("by-name", by_name, name="Prepared agency")] == [agency.pk]
+    # A caller whose texts leave the plan alone (rows found by id) has it prepared, text slot and all.
+    texts = grown(lambda: statements.cached_rows("by-name", by_name, plan_ignores_texts=True, name="Prepared agency"))
+    assert len(texts) == 1 and "$1" in texts[0] and "Prepared agency" not in texts[0]
+    assert [a.pk for a in statements.cached_rows("by-name", by_name, plan_ignores_texts=True, name="Other")] == []
+    # ... unless it also says not to.
+    assert grown(lambda: statements.cached_rows("by-name", by_name, prepared=False, plan_ignores_texts=True, name="Prepared agency")) == []

@@ -152,7 +152,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
         qs = _exact_first(qs, F("title"), p)
         return qs.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit]
 
-    rows = kept("rows", ("documents.rows", limit), rows, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
+    rows = kept("rows", ("documents.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
     snippets = _document_snippets(user, parsed, filters, [d for d in rows if not d.title_hit])
     hits = []
     for doc in rows:
@@ -188,7 +188,7 @@ def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[D
             versions = versions.annotate(snippet=F("text__text"))
         return versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet")
 
-    rows = kept("values", ("documents.snippets",), build, user=user, parsed=parsed, filters=filters,
+    rows = kept("values", ("documents.snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters,
                 among=sorted({d.review_id for d in documents}), ids=sorted(d.pk for d in documents))
     found: dict[int, tuple[int, SafeString]] = {}
     for document_id, number, snippet in rows:

@@ -80,7 +80,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
         qs = _exact_first(qs, F("subject"), p)
         return qs.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
 
-    rows = kept("rows", ("rfis.rows", limit), rows, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
+    rows = kept("rows", ("rfis.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
     answers = _thread_snippets(user, parsed, filters, [r.pk for r in rows if not r.own_hit])
     hits = []
     for rfi in rows:
@@ -111,7 +111,7 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
             messages = messages.filter(_words(["body"], parsed.words)).annotate(snippet=F("body"))
         return messages.order_by("rfi_id", "-created_at", "-id").values_list("rfi_id", "kind", "snippet")
 
-    rows = kept("values", ("rfis.thread_snippets",), build, user=user, parsed=parsed, filters=filters, ids=sorted(rfi_ids))
+    rows = kept("values", ("rfis.thread_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(rfi_ids))
     found: dict[int, SafeString] = {}
     for rfi_id, kind, snippet in rows:
         if rfi_id not in found:
@@ -151,7 +151,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         return qs.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
 
     hits = []
-    for finding in kept("rows", ("findings.rows", limit), rows, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
+    for finding in kept("rows", ("findings.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
         snippet = _mark(finding.snippet) if _postgres() else _excerpt(f"{finding.title}. {finding.description}", parsed.words)
         hits.append(
             Hit("finding", finding.title, reverse("finding_detail", kwargs={"pk": finding.pk}), finding.review, snippet,

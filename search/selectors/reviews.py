@@ -67,7 +67,7 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
         return qs.select_related("model", "company").order_by("-exact", "-created_at", "-id")[:limit]
 
     hits = []
-    for review in run("rows", ("reviews.rows", limit), rows, ids=sorted(ids)):
+    for review in run("rows", ("reviews.rows", limit), rows, by_ids=True, ids=sorted(ids)):
         if _postgres():
             snippet = _mark(review.snippet)
         else:

@@ -114,3 +114,41 @@ def test_titles_and_file_names_past_the_first_matches_scope_the_same(demo, mater
     assert any(result[0][1] for result in usual)
     monkeypatch.setattr(documents, "TITLE_MATCHES", 0)
     assert [_found(user, q, Filters(kinds=("document",))) for q in queries] == usual
+
+
+def _prepared_runs() -> dict[str, tuple[int, int]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans, generic_plans FROM pg_prepared_statements")
+        return {text: (runs, generic) for text, runs, generic in cursor.fetchall()}
+
+
+def _from_table(text: str) -> str:
+    return text.split(" FROM ", 1)[1].split()[0].strip('"')
+
+
+def test_only_the_rows_found_by_id_run_prepared(demo, material, walk):
+    """A kind's rows and snippets, read by the ids the search found, run
+    prepared (their plan is the same whatever the words: the words only feed
+    the headline, rank and exact-first order; PostgreSQL may then reuse a
+    generic plan); the statements that match and scope — whose best plan
+    depends on the words and the reader — are planned each time. The hits
+    stay what the first search found."""
+    user = demo["admin"]
+    queries = ["zircon", "marmalade", "lanthanum", "Atlas"]
+    first = [_found(user, q) for q in queries]
+    before = _prepared_runs()
+    for _ in range(6):
+        assert [_found(user, q) for q in queries] == first
+    grown = {text: (runs - before.get(text, (0, 0))[0], generic) for text, (runs, generic) in _prepared_runs().items()
+             if runs != before.get(text, (0, 0))[0]}
+    # The four kinds' rows and the documents' snippets: nothing that matches or scopes.
+    assert sorted(_from_table(text) for text in grown) == [
+        "documents_document", "documents_documentversion", "findings_finding", "reviews_review", "rfis_informationrequest",
+    ]
+    for text, (runs, _) in grown.items():
+        assert "= ANY(" in text and "reviews_reviewreach" not in text and "termsacceptance" not in text, text
+        # Six searches, each of the queries that reach it (one text's statement is every text's of its shape).
+        assert runs in (6, 12, 18, 24), text
+    assert all(any(count for _, count, _ in result) for result in first)
