@@ -132,6 +132,23 @@ def empty_statement_cache():
     statements.cache_clear()
 
 
+@pytest.fixture
+def parallel_reads(transactional_db, settings):
+    """Reads side by side as in production (``portal.parallel``): committed
+    rows, persistent connections, a pool of three; the pool's connections are
+    closed afterwards, before the database is put back."""
+    from django.db import connection
+
+    from portal import parallel
+
+    settings.PORTAL_PARALLEL_READS = 3
+    before = connection.settings_dict.get("CONN_MAX_AGE")
+    connection.settings_dict["CONN_MAX_AGE"] = 60  # every thread's connection of the alias reads this dict
+    yield parallel
+    connection.settings_dict["CONN_MAX_AGE"] = before
+    parallel.close_connections()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     root = tmp_path / "media"

@@ -239,6 +239,9 @@ PORTAL_PREPARED_STATEMENTS = get_bool("PORTAL_PREPARED_STATEMENTS", True)
 PORTAL_STATEMENT_CACHE = get_bool("PORTAL_STATEMENT_CACHE", True)
 # How many compiled statements each process keeps (least recently used dropped; ~7 KB each on average).
 PORTAL_STATEMENT_CACHE_ENTRIES = get_int("PORTAL_STATEMENT_CACHE_ENTRIES", 4096, minimum=1)
+# A search's four kinds are read side by side on up to this many pooled threads, each with its own
+# persistent connection (portal.parallel; only with CONN_MAX_AGE > 0, never inside a transaction); 0: in turn.
+PORTAL_PARALLEL_READS = get_int("PORTAL_PARALLEL_READS", 3, minimum=0)
 CLAMAV_TIMEOUT_SECONDS = get_int("CLAMAV_TIMEOUT_SECONDS", 120, minimum=1)
 # clamd's StreamMaxLength; a larger file stays pending rather than going unscanned.
 CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)

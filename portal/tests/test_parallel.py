@@ -1,0 +1,112 @@
+"""portal.parallel: independent reads run at the same time on their own
+connections when that is safe, in turn on the caller's connection when it
+is not (inside a transaction — every ordinary test —, without persistent
+connections, switched off or asked not to), in the caller's context, and a
+call's error reaches the caller only once every call has finished."""
+
+from __future__ import annotations
+
+import threading
+import time
+import zoneinfo
+
+import pytest
+from django.db import connection
+from django.utils import timezone, translation
+
+from portal import parallel
+from portal.scoping import scope_clock, scope_now
+
+
+def _backend() -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0], threading.get_ident()
+
+
+def test_calls_run_at_the_same_time_each_on_its_own_connection_in_the_callers_context(parallel_reads):
+    meet = threading.Barrier(3, timeout=10)  # broken unless three calls wait at once
+
+    def call(n):
+        def run():
+            meet.wait()
+            return n, _backend()
+        return run
+
+    main = _backend()
+    results = parallel.side_by_side(call(1), call(2), call(3))
+    assert [n for n, _ in results] == [1, 2, 3]  # in the order asked
+    backends = [backend for _, backend in results]
+    assert backends[0] == main  # the first on the caller's thread and connection
+    assert len({pid for pid, _ in backends}) == 3 and len({thread for _, thread in backends}) == 3
+
+    # The caller's time zone, language and scoping clock; a call on the pool
+    # asking for calls side by side gets them in turn on its own thread.
+    moment = timezone.now() - timezone.timedelta(days=3)
+
+    def seen():
+        nested = parallel.side_by_side(_backend, _backend)
+        return timezone.get_current_timezone_name(), translation.get_language(), scope_now(), nested[0] == nested[1]
+
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")), translation.override("fr"), scope_clock(moment):
+        _, aside = parallel.side_by_side(_backend, seen)
+    assert aside == ("Asia/Tokyo", "fr", moment, True)
+
+
+def test_calls_run_in_turn_on_the_callers_connection_inside_a_transaction(db, settings):
+    """Every ordinary test runs in one: another connection would not see its rows."""
+    settings.PORTAL_PARALLEL_READS = 3
+    before = connection.settings_dict.get("CONN_MAX_AGE")
+    connection.settings_dict["CONN_MAX_AGE"] = 60
+    try:
+        main = _backend()
+        assert parallel.side_by_side(_backend, _backend, _backend) == [main, main, main]
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = before
+        parallel.close_connections()
+
+
+def test_calls_run_in_turn_without_persistent_connections_switched_off_or_asked_to(parallel_reads, settings):
+    main = _backend()
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    assert parallel.side_by_side(_backend, _backend) == [main, main]
+    connection.settings_dict["CONN_MAX_AGE"] = 60
+    with parallel.one_after_another():
+        assert parallel.side_by_side(_backend, _backend) == [main, main]
+    settings.PORTAL_PARALLEL_READS = 0
+    assert parallel.side_by_side(_backend, _backend) == [main, main]
+    settings.PORTAL_PARALLEL_READS = 3
+    assert parallel.side_by_side(_backend, _backend)[1] != main  # and aside again
+
+
+def test_an_error_reaches_the_caller_once_every_call_has_finished_and_a_broken_connection_is_replaced(parallel_reads, settings):
+    finished = threading.Event()
+
+    def slow():
+        time.sleep(0.3)
+        finished.set()
+        return "done"
+
+    def broken():
+        raise ValueError("the documents read failed")
+
+    with pytest.raises(ValueError, match="the documents read failed"):
+        parallel.side_by_side(broken, slow)
+    assert finished.is_set()
+    with pytest.raises(ValueError, match="the documents read failed"):
+        parallel.side_by_side(slow, broken)
+    # The pool's connection still works after its call failed.
+    assert parallel.side_by_side(_backend, _backend)[1][0] != _backend()[0]
+
+    # A pool thread's connection that died (a restart, a network cut) is closed
+    # once the call on it fails, and the next call connects again.
+    settings.PORTAL_PARALLEL_READS = 1  # one pool thread: every call aside on the same connection
+    first = parallel.side_by_side(_backend, _backend)[1][0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+    from django.db import OperationalError, InterfaceError
+
+    with pytest.raises((OperationalError, InterfaceError)):
+        parallel.side_by_side(_backend, _backend)
+    again = parallel.side_by_side(_backend, _backend)[1][0]
+    assert again != first
