@@ -415,8 +415,45 @@ def check_mail_through_workers(topology):
     return f"{sum(counts.values())} messages to {len({r for r, _ in counts})} recipients"
 
 
+def check_search_side_by_side(topology):
+    """Under gunicorn, with persistent connections, a search reads its kinds
+    side by side (portal.parallel): the page shows what the same search finds
+    read in turn here."""
+    from accounts.models import User
+    from portal.parallel import one_after_another
+    from search.selectors import search
+
+    email = "reviewer.nsa@agency.example"
+    _, secret = person(email)
+    client = Client(topology, topology.web_url(1))
+    status, _, url = client.sign_in(email, secret)
+    assert status == 200 and "/accounts/" not in url, f"sign-in ended at {url} ({status})"
+    user = User.objects.select_related("membership__agency", "membership__company").get(email=email)
+    with one_after_another():
+        expected = search(user=user, text="Atlas")
+    urls = [hit.url for section in expected.sections for hit in section.hits]
+    assert urls, "the demo world has nothing the NSA reviewer finds for 'Atlas'"
+    before = _client_backends()
+    for _ in range(3):  # the pool's connections opened, then reused
+        status, _, body, _ = client.get("/search/?q=Atlas")
+        assert status == 200, status
+        missing = [u for u in urls if f'href="{u}"'.encode() not in body]
+        assert not missing, f"the page lacks {missing}"
+    return (f"{len(urls)} hits over {len([s for s in expected.sections if s.hits])} kinds, as read in turn; "
+            f"connections to the database {before} -> {_client_backends()}")
+
+
+def _client_backends() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")
+        return cursor.fetchone()[0]
+
+
 CHECKS = (
     ("sessions shared by both web servers", check_sessions_shared),
+    ("search read side by side under gunicorn", check_search_side_by_side),
     ("failed-login limit shared by both web servers", check_login_rate_limit_shared),
     ("API throttle shared by both web servers", check_api_throttle_shared),
     ("S3 upload, clamd scan, watermarked download", check_s3_upload_scan_and_watermark),

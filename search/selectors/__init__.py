@@ -19,6 +19,10 @@ findings) and ``choices`` (the filter options).
 
 from __future__ import annotations
 
+from functools import partial
+
+from portal.parallel import side_by_side
+
 from .. import probe
 from ..query import parse
 from . import common
@@ -33,14 +37,19 @@ __all__ = ["CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "docu
 
 def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) -> Results:
     """Results per kind (the first ``limit`` of each, best first) and their
-    counts (each capped at ``common.CAP``)."""
+    counts (each capped at ``common.CAP``). The kinds are independent reads,
+    run side by side on their own connections where that is safe
+    (``portal.parallel``: never inside a transaction); what each reads and
+    whom for is the same either way."""
     parsed = parse(text)
     sections = []
     if not parsed.empty:
         parsed = common.with_pairs(parsed)
         reach = probe.reach_for_matches(user, cap=common.CAP)
-        for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings)):
-            if filters.wants(kind):
-                count, hits = run(user, parsed, filters, limit, reach)
-                sections.append(Section(kind, KINDS[kind], count, hits))
+        kinds = [(kind, run) for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings))
+                 if filters.wants(kind)]
+        # The documents, the longest to read, on the request's own thread (it starts at once).
+        kinds.sort(key=lambda pair: pair[0] != "document")
+        found = dict(zip((kind for kind, _ in kinds), side_by_side(*(partial(run, user, parsed, filters, limit, reach) for _, run in kinds))))
+        sections = [Section(kind, label, *found[kind]) for kind, label in KINDS.items() if kind in found]
     return Results(parsed, sections)
