@@ -92,3 +92,20 @@ def test_review_rows_date_and_days_left_follow_the_readers_time_zone(demo, login
             admin.save(update_fields=["time_zone"])
             row = _row(client.get(reverse("review_list")).content.decode(), "Reviews", review)
             assert f'<td class="nowrap">{date}<br><span class="deadline deadline-soon">{days}</span></td>' in row, (zone, row)
+
+
+def test_lead_dashboard_coverage_lists_the_newest_invitation_first(demo, login, fresh_shared_review):
+    """Two of the lead's reviewers on one review: the later invited is listed
+    first, each with their assignment's state label."""
+    from accounts.models import Role
+    from accounts.tests.factories import make_user
+    from reviews import services
+
+    lead = demo["lead_nsa"]
+    first, second = (make_user(role=Role.AGENCY_REVIEWER, org=demo["nsa"], full_name=name) for name in ("Ada Early", "Bea Later"))
+    services.assignment_invite(review=fresh_shared_review, reviewer=first, actor=lead)
+    services.assignment_invite(review=fresh_shared_review, reviewer=second, actor=lead)
+
+    cell = _row(login(lead).get(reverse("dashboard")).content.decode(), "Your agency", fresh_shared_review)
+    assert cell.index("Bea Later") < cell.index("Ada Early")
+    assert cell.count('<span class="badge badge-invited"><span class="visually-hidden">Assignment: </span>Invited</span>') == 2
