@@ -49,7 +49,7 @@ from django.utils import timezone, translation
 
 T = TypeVar("T")
 
-_pool: ThreadPoolExecutor | None = None
+_pool: tuple[ThreadPoolExecutor, threading.BoundedSemaphore] | None = None
 _pool_lock = threading.Lock()
 _worker = threading.local()  # marks the pool's own threads
 _sequential: contextvars.ContextVar[bool] = contextvars.ContextVar("portal_parallel_sequential", default=False)
@@ -64,21 +64,37 @@ def workers() -> int:
 def side_by_side(*calls: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> list[T]:
     """The results of ``calls``, in their order: the first on the calling
     thread, the others on the pool at the same time when that is safe (see
-    the module's docstring), otherwise each in turn on the calling thread."""
+    the module's docstring) and a pool thread is free for them, otherwise
+    in turn on the calling thread."""
     if len(calls) < 2 or not _may_run_aside(using):
         return [call() for call in calls]
-    pool = _the_pool()
+    pool, free = _the_pool()
+    # A call goes to the pool only if a thread is free for it now (never
+    # queued behind another request's calls: with the pool busy, the rest
+    # run in turn here, as without the pool).
+    aside = [n for n in range(1, len(calls)) if free.acquire(blocking=False)]
     # Django keeps the active time zone and language per thread (asgiref's
     # Local hides them from other threads whatever the context): passed on.
     zone, language = timezone.get_current_timezone(), translation.get_language()
-    futures = [pool.submit(_in_worker, contextvars.copy_context(), call, using, zone, language) for call in calls[1:]]
+    futures = {}
     try:
-        first = calls[0]()
+        for n in aside:
+            futures[n] = pool.submit(_in_worker, free, contextvars.copy_context(), calls[n], using, zone, language)
+    except BaseException:
+        for n in aside[len(futures):]:
+            free.release()  # not submitted (the pool shutting down): their slots back
+        raise
+    outcomes: dict[int, tuple[object, BaseException | None]] = {}
+    try:
+        for n in range(len(calls)):
+            if n not in futures:
+                outcomes[n] = (calls[n](), None)
     finally:
         # Every call finishes before the caller goes on or sees an error.
-        outcomes = [_outcome(future) for future in futures]
-    results = [first]
-    for value, error in outcomes:
+        outcomes.update((n, _outcome(future)) for n, future in futures.items())
+    results = []
+    for n in range(len(calls)):
+        value, error = outcomes[n]
         if error is not None:
             raise error
         results.append(value)
@@ -118,7 +134,7 @@ def _pool_resized(*, setting: str, **kwargs) -> None:
     if old is not None:
         close_connections()
         _thread_connections.clear()
-        old.shutdown(wait=True)
+        old[0].shutdown(wait=True)
 
 
 setting_changed.connect(_pool_resized, dispatch_uid="portal.parallel.pool_resized")
@@ -135,15 +151,17 @@ def _may_run_aside(using: str) -> bool:
     )
 
 
-def _the_pool() -> ThreadPoolExecutor:
+def _the_pool() -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:
+    """The process's pool and its free threads (a call takes one before it is submitted)."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="portal-reads")
+            size = workers()
+            _pool = (ThreadPoolExecutor(max_workers=size, thread_name_prefix="portal-reads"), threading.BoundedSemaphore(size))
         return _pool
 
 
-def _in_worker(context: contextvars.Context, call: Callable[[], T], using: str, zone, language: str | None) -> T:
+def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using: str, zone, language: str | None) -> T:
     _worker.active = True
     _thread_connections.setdefault(threading.get_ident(), [connections[using]])
     close_old_connections()  # as Django does when a request starts: too old or broke last time, reconnect
@@ -151,6 +169,7 @@ def _in_worker(context: contextvars.Context, call: Callable[[], T], using: str, 
         return context.run(_localised, call, zone, language)
     finally:
         _worker.active = False
+        free.release()
 
 
 def _localised(call: Callable[[], T], zone, language: str | None) -> T:

@@ -53,6 +53,33 @@ def test_calls_run_at_the_same_time_each_on_its_own_connection_in_the_callers_co
     assert aside == ("Asia/Tokyo", "fr", moment, True)
 
 
+def test_a_call_runs_in_turn_here_rather_than_wait_for_a_busy_pool(parallel_reads, settings):
+    """One pool thread: the second call takes it, the third runs on the
+    caller's thread (after the first) instead of queuing behind the second."""
+    settings.PORTAL_PARALLEL_READS = 1
+    meet = threading.Barrier(2, timeout=10)
+    release = threading.Event()
+
+    def first():
+        meet.wait()
+        return _backend()
+
+    def second():
+        meet.wait()
+        release.wait(10)  # holds the only pool thread until the third call has run
+        return _backend()
+
+    def third():
+        release.set()
+        return _backend()
+
+    main = _backend()
+    one, two, three = parallel.side_by_side(first, second, third)
+    assert one == three == main and two[0] != main[0]
+    # With the pool free again, a second call goes aside once more.
+    assert parallel.side_by_side(_backend, _backend)[1][0] != main[0]
+
+
 def test_calls_run_in_turn_on_the_callers_connection_inside_a_transaction(db, settings):
     """Every ordinary test runs in one: another connection would not see its rows."""
     settings.PORTAL_PARALLEL_READS = 3
