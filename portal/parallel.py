@@ -6,8 +6,8 @@ request's thread waits. Run one after another they add up (~45 ms of a
 ~60 ms search of a reviewer on 20,000 reviews at bench scale); run side by
 side on the process's small pool of threads — each thread with its own
 persistent connection, so PostgreSQL works on them at once — the request
-waits about as long as the slowest (measured at bench scale: searches
-30-40 % faster, bench/RESULTS.md).
+waits about as long as the slowest (measured at bench scale, A/B on one
+machine: searches 20-35 % faster).
 
 They run one after another, on the calling thread, whenever side by side
 would be wrong or slower:
@@ -22,12 +22,13 @@ would be wrong or slower:
 
 Each call runs in a copy of the caller's context (``contextvars``: the
 audit's request id, the scoping's clock), with the caller's time zone and
-language active, and
-only reads: no call may write, since it would commit outside the request's
-transaction. Before each call the thread's connection is closed if it is
-too old or broke last time (``close_old_connections``, as Django does when
-a request starts). A call's exception is raised to the caller once every call has
-finished, so nothing of the request is still running when it fails.
+language active. A call only reads: a write would commit outside the
+request's transaction, so the pool's connections are read-only sessions
+(PostgreSQL refuses a write on them). Before each call the thread's
+connection is closed if it is too old or broke last time
+(``close_old_connections``, as Django does when a request starts). A
+call's exception is raised to the caller once every call has finished, so
+nothing of the request is still running when it fails.
 
 Each process holds up to ``PORTAL_PARALLEL_READS`` connections more than it
 has request threads (README, production settings).
@@ -162,14 +163,26 @@ def _the_pool() -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:
 
 
 def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using: str, zone, language: str | None) -> T:
-    _worker.active = True
-    _thread_connections.setdefault(threading.get_ident(), [connections[using]])
-    close_old_connections()  # as Django does when a request starts: too old or broke last time, reconnect
     try:
+        _worker.active = True
+        connection = connections[using]
+        _thread_connections.setdefault(threading.get_ident(), [connection])
+        close_old_connections()  # as Django does when a request starts: too old or broke last time, reconnect
+        _read_only(connection)
         return context.run(_localised, call, zone, language)
     finally:
         _worker.active = False
         free.release()
+
+
+def _read_only(connection) -> None:
+    """Make the thread's connection a read-only session, once per connection."""
+    connection.ensure_connection()
+    if getattr(connection, "_portal_read_only", None) is connection.connection:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    connection._portal_read_only = connection.connection
 
 
 def _localised(call: Callable[[], T], zone, language: str | None) -> T:

@@ -125,6 +125,18 @@ def test_an_error_reaches_the_caller_once_every_call_has_finished_and_a_broken_c
     # The pool's connection still works after its call failed.
     assert parallel.side_by_side(_backend, _backend)[1][0] != _backend()[0]
 
+    # A call on the pool cannot write: its connection is a read-only session.
+    from django.db import DatabaseError
+
+    from agencies.models import Agency
+
+    def write():
+        Agency.objects.create(name="Written aside", acronym="WRA")
+
+    with pytest.raises(DatabaseError, match="read-only transaction"):
+        parallel.side_by_side(_backend, write)
+    assert not Agency.objects.filter(name="Written aside").exists()
+
     # A pool thread's connection that died (a restart, a network cut) is closed
     # once the call on it fails, and the next call connects again.
     settings.PORTAL_PARALLEL_READS = 1  # one pool thread: every call aside on the same connection
