@@ -6,7 +6,9 @@ every order, each also as a ratio to the floor — the base layout with no
 content, measured interleaved in the same run: bench/floor.py — and the
 naive guardian list for comparison), search (the search page per user size
 and query shape, its database time, its ratio to the floor page, indexing a
-100-page PDF), load (10 users for 60 s against gunicorn, through
+100-page PDF), search-load (four searchers at once for --seconds, default
+20, with the kinds read side by side and then in turn: searches done,
+errors, results differing from the in-turn search, p50/p95), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),
@@ -32,7 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "search", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
+SCENARIOS = ("seed", "pages", "search", "search-load", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
 
 
 def machine() -> str:
@@ -148,6 +150,10 @@ def main(argv=None) -> int:
         from .search import run
 
         run(emit)
+    elif args.scenario == "search-load":
+        from .search import run_load
+
+        run_load(emit, seconds=args.seconds or 20)
     elif args.scenario == "load":
         from .load import run
 

@@ -132,3 +132,64 @@ def run(emit) -> None:
                 emit(f"{key}.search_{label}.db_planning", round(planning, 2), "ms")
                 emit(f"{key}.search_{label}.statements", statements, "queries")
         _index_pdf(emit)
+
+
+def run_load(emit, *, searchers: int = 4, seconds: int = 20) -> None:
+    """Searches at once on a saturated machine: ``searchers`` threads of this
+    process (each its own connection) search for ``seconds``, round-robin
+    over the four users and five queries, first with the kinds read side by
+    side (``PORTAL_PARALLEL_READS`` as configured, 3 by default) and then in
+    turn (0). Prints searches done, errors, results that differ from the
+    in-turn search's, and p50/p95 per mode: what side by side costs when
+    there are no idle cores (portal.parallel)."""
+    import threading
+
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import override_settings
+
+    from accounts.models import User
+    from portal.parallel import one_after_another
+    from search.selectors import search
+
+    def found(user, text):
+        return [(s.kind, s.count, [h.url for h in s.hits]) for s in search(user=user, text=text).sections]
+
+    ids = [User.objects.get(email=f"bench-{key}@bench.example").pk for key in USERS]
+    texts = list(queries().values())
+    with one_after_another():
+        users = {pk: User.objects.select_related("membership").get(pk=pk) for pk in ids}
+        expected = {(pk, text): found(users[pk], text) for pk in ids for text in texts}
+    for label, workers in (("side_by_side", settings.PORTAL_PARALLEL_READS or 3), ("in_turn", 0)):
+        times, errors, differ = [], [], []
+
+        def searcher(n):
+            try:
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    pk, text = ids[n % len(ids)], texts[n % len(texts)]
+                    n += 1
+                    user = User.objects.select_related("membership").get(pk=pk)  # a request's own user object
+                    started = time.perf_counter()
+                    got = found(user, text)
+                    times.append((time.perf_counter() - started) * 1000)
+                    if got != expected[(pk, text)]:
+                        differ.append((pk, text))
+            except Exception as exc:  # noqa: BLE001 — counted and printed
+                errors.append(repr(exc))
+            finally:
+                connections.close_all()
+
+        with override_settings(PORTAL_PARALLEL_READS=workers):
+            threads = [threading.Thread(target=searcher, args=(n,)) for n in range(searchers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        emit(f"search_load.{label}.searchers", searchers, "threads")
+        emit(f"search_load.{label}.searches", len(times), f"in {seconds} s")
+        emit(f"search_load.{label}.errors", len(errors), errors[0][:120] if errors else "")
+        emit(f"search_load.{label}.differing", len(differ), "results")
+        if times:
+            emit(f"search_load.{label}.p50", round(statistics.median(times), 1), "ms")
+            emit(f"search_load.{label}.p95", round(_percentile(times, 95), 1), "ms")
