@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -132,21 +133,31 @@ def empty_statement_cache():
     statements.cache_clear()
 
 
-@pytest.fixture
-def parallel_reads(transactional_db, settings):
-    """Reads side by side as in production (``portal.parallel``): committed
-    rows, persistent connections, a pool of three; the pool's connections are
-    closed afterwards, before the database is put back."""
+@contextmanager
+def persistent_connections():
+    """Connections persist as in production (``CONN_MAX_AGE``), so
+    ``portal.parallel`` may read side by side; the pool's connections are
+    closed on the way out, before the test's database is put back."""
     from django.db import connection
 
     from portal import parallel
 
-    settings.PORTAL_PARALLEL_READS = 3
     before = connection.settings_dict.get("CONN_MAX_AGE")
     connection.settings_dict["CONN_MAX_AGE"] = 60  # every thread's connection of the alias reads this dict
-    yield parallel
-    connection.settings_dict["CONN_MAX_AGE"] = before
-    parallel.close_connections()
+    try:
+        yield parallel
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = before
+        parallel.close_connections()
+
+
+@pytest.fixture
+def parallel_reads(transactional_db, settings):
+    """Reads side by side as in production (``portal.parallel``): committed
+    rows, persistent connections, a pool of three."""
+    settings.PORTAL_PARALLEL_READS = 3
+    with persistent_connections() as parallel:
+        yield parallel
 
 
 @pytest.fixture(autouse=True)

@@ -138,8 +138,8 @@ def run_load(emit, *, searchers: int = 4, seconds: int = 20) -> None:
     """Searches at once on a saturated machine: ``searchers`` threads of this
     process (each its own connection) search for ``seconds``, round-robin
     over the four users and five queries, first with the kinds read side by
-    side (``PORTAL_PARALLEL_READS`` as configured, 3 by default) and then in
-    turn (0). Prints searches done, errors, results that differ from the
+    side (a pool of ``PORTAL_PARALLEL_READS`` threads, 3 where it is 0) and
+    then in turn (0). Prints searches done, errors, results that differ from the
     in-turn search's, and p50/p95 per mode: what side by side costs when
     there are no idle cores (portal.parallel)."""
     import threading

@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
+from conftest import persistent_connections
 from portal import parallel
 from portal.scoping import scope_clock, scope_now
 
@@ -83,14 +84,9 @@ def test_a_call_runs_in_turn_here_rather_than_wait_for_a_busy_pool(parallel_read
 def test_calls_run_in_turn_on_the_callers_connection_inside_a_transaction(db, settings):
     """Every ordinary test runs in one: another connection would not see its rows."""
     settings.PORTAL_PARALLEL_READS = 3
-    before = connection.settings_dict.get("CONN_MAX_AGE")
-    connection.settings_dict["CONN_MAX_AGE"] = 60
-    try:
+    with persistent_connections():
         main = _backend()
         assert parallel.side_by_side(_backend, _backend, _backend) == [main, main, main]
-    finally:
-        connection.settings_dict["CONN_MAX_AGE"] = before
-        parallel.close_connections()
 
 
 def test_calls_run_in_turn_without_persistent_connections_switched_off_or_asked_to(parallel_reads, settings):
