@@ -14,17 +14,23 @@ def _seed_categories(**kwargs) -> None:
 def _closing_warnings(review) -> list[str]:
     """Findings never shared beyond their agency when the review closes, per agency
     (``reviews.hooks.warning``; shown to the program office only)."""
-    from django.db.models import Count
+    from collections import Counter
+
+    from portal.statements import cached_values
 
     from .models import Finding, Sharing
 
-    rows = (
-        Finding.objects.filter(review=review, sharing=Sharing.INTERNAL)
-        .values("agency__acronym").annotate(n=Count("id")).order_by("agency__acronym")
+    # One acronym per unshared finding, counted here: a kept statement (compiled
+    # once, portal.statements) returns columns as they come, and a COUNT's
+    # integer conversion would have it built on every visit.
+    acronyms = cached_values(
+        ("findings.closing_warnings",),
+        lambda *, review_id: Finding.objects.filter(review_id=review_id, sharing=Sharing.INTERNAL).values_list("agency__acronym", flat=True),
+        review_id=review.pk,
     )
     return [
-        f"{row['agency__acronym']}: {row['n']} finding{'s' if row['n'] != 1 else ''} not shared beyond the agency."
-        for row in rows
+        f"{acronym}: {n} finding{'s' if n != 1 else ''} not shared beyond the agency."
+        for acronym, n in sorted(Counter(acronyms).items())
     ]
 
 

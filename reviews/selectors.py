@@ -187,9 +187,9 @@ def review_detail_get(*, user, pk: int) -> ReviewPage:
 
 
 def review_page_rows(*, user, standing: Standing) -> dict[str, list]:
-    """The rows the review's own page lists under the review: sign-offs,
-    extension requests (with the agencies' positions), reviewers, certificates
-    and the timeline, each as ``review_sign_offs`` … ``review_timeline`` give
+    """The rows the review's own page lists under the review: its agencies
+    (by acronym), sign-offs, extension requests (with the agencies'
+    positions), reviewers, certificates and the timeline, each as ``review_sign_offs`` … ``review_timeline`` give
     them, for a ``standing`` of ``user`` that may view the review (the page's
     proof that the grants were read).
 
@@ -202,12 +202,15 @@ def review_page_rows(*, user, standing: Standing) -> dict[str, list]:
     from portal.scoping import reader_key
     from portal.statements import cached_rows
 
+    from agencies.models import Agency
+
     from .models import ReturnCertificate
 
     def on(review: int) -> Standing:
         return replace(standing, review_id=review)  # the same proof, about the stand-in review
 
     builders = {
+        "agencies": lambda *, review: Agency.objects.filter(reviews=review).order_by("acronym", "id"),
         "sign_offs": lambda *, review: review_sign_offs(user=user, review=on(review)),
         "extensions": lambda *, review: review_extensions(user=user, review=on(review)),
         "assignments": lambda *, review: review_assignments(user=user, review=on(review)),

@@ -130,7 +130,7 @@ def _detail(request, review, standing, *, status: int = 200, **forms):
     """The review's page; a form refused by its service comes back bound, with its errors (``forms``)."""
     rows = selectors.review_page_rows(user=request.user, standing=standing)
     sign_offs = rows["sign_offs"]
-    agencies = sorted(review.agencies.all(), key=lambda a: a.acronym)
+    agencies = rows["agencies"]
     outstanding = selectors.outstanding_agencies(agencies=agencies, sign_offs=sign_offs)
     # What would be recorded with a close, read only when the program office may close now
     # (every agency signed off, or the window has ended).

@@ -79,12 +79,18 @@ def window_spans(*, review_id: int, window_start: datetime, window_end: datetime
 
 def review_window_spans(review, *, now: datetime | None = None) -> WindowSpans | None:
     """The spans of one review whose window has opened (None before), reading its
-    clock stops in one query."""
+    clock stops in one statement (kept compiled: ``portal.statements``)."""
     if not (review.window_start and review.window_end):
         return None
+    from portal.statements import cached_values
+
     from .models import ClockStop
 
-    stops = ClockStop.objects.filter(review_id=review.pk).values_list("stopped_at", "resumed_at")
+    stops = cached_values(
+        ("reviews.window.review_window_spans",),
+        lambda *, review_id: ClockStop.objects.filter(review_id=review_id).values_list("stopped_at", "resumed_at"),
+        review_id=review.pk,
+    )
     return window_spans(
         review_id=review.pk, window_start=review.window_start, window_end=review.window_end, stops=list(stops), now=now
     )

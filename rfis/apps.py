@@ -19,9 +19,15 @@ def _open_rfi_count(user):
 
 def _closing_warnings(review) -> list[str]:
     """Questions still waiting on the company when the review closes (``reviews.hooks.warning``)."""
+    from portal.statements import cached_count
+
     from .models import InformationRequest, RfiStatus
 
-    n = InformationRequest.objects.filter(review=review, status=RfiStatus.OPEN).count()
+    n = cached_count(
+        ("rfis.closing_warnings",),
+        lambda *, review_id: InformationRequest.objects.filter(review_id=review_id, status=RfiStatus.OPEN),
+        review_id=review.pk,
+    )
     return [f"{n} question{'s' if n != 1 else ''} to the company {'are' if n != 1 else 'is'} still open."] if n else []
 
 

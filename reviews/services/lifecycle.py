@@ -154,16 +154,21 @@ def closing_warnings(review: Review, *, unsigned=()) -> list[str]:
     have no accepted reviewer, and what the apps joined through ``reviews.hooks.warning``
     report (open RFIs, unshared findings). Shown on the close form, recorded with the close."""
     from agencies.models import Agency
+    from portal.statements import cached_values
 
     from ..models import Assignment, AssignmentStatus
 
     warnings = []
     if unsigned:
         warnings.append(f"No sign-off from {', '.join(a.acronym for a in unsigned)}.")
-    staffed = Assignment.objects.filter(review=review, status=AssignmentStatus.ACCEPTED).values("agency_id")
-    bare = Agency.objects.filter(participations__review=review).exclude(pk__in=staffed).order_by("acronym")
-    for agency in bare:
-        warnings.append(f"{agency.acronym} has no reviewer who accepted the assignment.")
+
+    def bare(*, review_id):
+        staffed = Assignment.objects.filter(review_id=review_id, status=AssignmentStatus.ACCEPTED).values("agency_id")
+        return Agency.objects.filter(participations__review_id=review_id).exclude(pk__in=staffed).order_by("acronym").values_list("acronym", flat=True)
+
+    # Kept compiled (portal.statements): the review page asks on every visit the office may close from.
+    for acronym in cached_values(("reviews.closing_warnings.bare",), bare, review_id=review.pk):
+        warnings.append(f"{acronym} has no reviewer who accepted the assignment.")
     warnings.extend(hooks.warnings(review))
     return warnings
 

@@ -88,7 +88,9 @@ def test_review_page_honours_a_grant_expiring_between_two_pages(reviewer_of, adm
             selectors.review_page_get(user=reviewer, pk=review.pk)
         # The same kept statement still opens the review whose grant has not expired.
         assert selectors.review_page_get(user=reviewer, pk=other.pk).standing.may_view
-    assert [cached for key, cached in statements.entries()] == [True]
+    # One kept statement for both pages (and the close's warnings, read as it closed).
+    pages = [cached for key, cached in statements.entries() if key[2][0] == "reviews.review_page_get"]
+    assert pages == [True]
 
 
 def test_review_page_honours_an_assignment_removed_between_two_pages(demo):
@@ -143,14 +145,15 @@ def test_review_page_rows_kept_answer_what_fresh_ones_do(demo, role, settings):
         again = selectors.review_page_rows(user=user, standing=standing)
         again = {name: _rows(rows) for name, rows in again.items()}
     assert first == fresh and again == fresh
-    # Five kept statements and the positions' prefetch; nothing loaded row by row. The
+    # Six kept statements and the positions' prefetch; nothing loaded row by row. The
     # company sees no reviewers: that list is answered without a statement (nothing to keep).
     company = standing.is_company
-    assert len(queries) == (5 if company else 6), [q["sql"][:80] for q in queries.captured_queries]
+    assert len(queries) == (6 if company else 7), [q["sql"][:80] for q in queries.captured_queries]
     assert [row[1]["id"] for row in fresh["extensions"]] == [extension.pk] and fresh["extensions"][0][3]
     assert fresh["timeline"] and bool(fresh["assignments"]) is not company
     held = {key[2][1]: cached for key, cached in statements.entries() if key[2][0] == "reviews.review_page_rows"}
-    assert held == {"sign_offs": True, "extensions": True, "assignments": not company, "certificates": True, "timeline": True}
+    assert [row[1]["acronym"] for row in fresh["agencies"]] == sorted(a.acronym for a in review.agencies.all())
+    assert held == {"agencies": True, "sign_offs": True, "extensions": True, "assignments": not company, "certificates": True, "timeline": True}
 
 
 def test_review_page_rows_follow_the_review_asked_about(demo):
@@ -161,3 +164,29 @@ def test_review_page_rows_follow_the_review_asked_about(demo):
     assert {t.review_id for t in mini["timeline"]} == {demo["atlas_mini"].pk}
     assert {t.review_id for t in atlas["timeline"]} == {demo["atlas"].pk}
     assert {a.review_id for a in atlas["assignments"]} <= {demo["atlas"].pk}
+
+
+def test_closing_warnings_kept_follow_the_review_and_each_change(demo, settings):
+    """The close's warnings (open questions, unshared findings, agencies without
+    an accepted reviewer) are read through kept statements, the review's id
+    their one parameter: each review gets its own, and a question asked a
+    moment ago counts on the next call."""
+    from findings.models import Finding, Sharing
+    from rfis.services import rfi_create
+
+    reviews = [demo["atlas_mini"], demo["atlas"]]
+    settings.PORTAL_STATEMENT_CACHE = False
+    fresh = [services.closing_warnings(r) for r in reviews]
+    settings.PORTAL_STATEMENT_CACHE = True
+    assert [services.closing_warnings(r) for r in reviews] == fresh
+    assert fresh[0] != fresh[1]  # each its own review's, not the first one asked about
+    held = {key[2][0]: cached for key, cached in statements.entries()}
+    assert held == {"reviews.closing_warnings.bare": True, "rfis.closing_warnings": True, "findings.closing_warnings": True}
+
+    review = demo["atlas_mini"]
+    open_before = review.rfis.filter(status="open").count()
+    unshared = Finding.objects.filter(review=review, sharing=Sharing.INTERNAL).count()
+    assert fresh[0][0] == f"{open_before} questions to the company are still open."
+    assert f"NSA: {unshared} finding not shared beyond the agency." in fresh[0]
+    rfi_create(review_id=review.pk, actor=demo["lead_nsa"], subject="Eval seeds", question="Which seeds were used?")
+    assert services.closing_warnings(review)[0] == f"{open_before + 1} questions to the company are still open."
