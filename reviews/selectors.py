@@ -25,7 +25,7 @@ from .models import (
     SignOff,
     TermsAcceptance,
 )
-from .querysets import get_in_visible_review_or_404
+from .querysets import get_in_visible_review_or_404, reach_of
 from .standing import Standing, standing_expressions, standing_of, standing_of_loaded
 
 SORTS = {
@@ -76,20 +76,29 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
     if q:
         qs, filtered = qs.filter(Q(model__name__icontains=q) | Q(company__name__icontains=q)), True
     qs = _with_agency_acronyms(qs.order_by(*_ordering(SORTS, sort)))
+    ids = None  # the page ids' source in exactly the list's order, built afresh when called
     if not filtered and getattr(visible, "known_count", None) is not None:
         qs.known_count = visible.known_count
-        reach = getattr(visible, "reach", None)
-        if reach is not None and sort in REACH_SORTS:
+        if getattr(visible, "reach", None) is not None and sort in REACH_SORTS:
             # Page ids straight off a reach index, in exactly the list's order
             # (portal.pagination.page_rows): any page of 20,000 in any order
             # costs an index walk, never a sort of everything visible.
-            qs.page_ids = reach.order_by(*REACH_SORTS[sort]).values_list("review_id", flat=True)
-    if not filtered and sort in NAME_KEY_SORTS and getattr(user, "is_program_admin", False):
+            def ids():
+                return reach_of(user).order_by(*REACH_SORTS[sort]).values_list("review_id", flat=True)
+    if not filtered and getattr(user, "is_program_admin", False):
         from django.db import connection
 
-        if connection.vendor == "postgresql":
+        if sort in NAME_KEY_SORTS and connection.vendor == "postgresql":
             # Every review, by a name: off ReviewNameKey's index (triggers fill it on PostgreSQL only).
-            qs.page_ids = ReviewNameKey.objects.order_by(*NAME_KEY_SORTS[sort]).values_list("review_id", flat=True)
+            def ids():
+                return ReviewNameKey.objects.order_by(*NAME_KEY_SORTS[sort]).values_list("review_id", flat=True)
+        else:
+            def ids():
+                return Review.objects.visible_to(user).order_by(*_ordering(SORTS, sort)).values_list("pk", flat=True)
+    if ids is not None:
+        # ``page_ids_build``: the first and last page's ids run through a kept
+        # statement, built at the scoping clock's moment (page_rows).
+        qs.page_ids, qs.page_ids_build = ids(), ids
     return qs
 
 

@@ -80,6 +80,46 @@ def test_list_rows_kept_compiled_answer_every_page_and_size(demo, login, setting
     total = Review.objects.count()  # the program office sees every review
     assert 20 < total < 30 and [len(rows) for rows in fresh[:4]] == [10, 10, total - 20, 25]
     assert {key[1] for key in _kept_for(demo["admin"]) if key[0] == "reviews.review_list"} == {"deadline", "-model"}
+    # The page ids of the first pages (10 and 25 a page) and of the last one
+    # (page 3 of 10) are kept statements; the middle pages' are compiled each time.
+    ids = {(key[2][2], key[2][-2], key[2][-1]) for key, kept in statements.entries()
+           if key[2][0] == "portal.pagination.page_ids" and kept}
+    assert ids == {("deadline", False, 10), ("deadline", True, total - 20), ("deadline", False, 25)}
+
+
+def test_first_page_ids_kept_honour_a_grant_expiring_between_two_visits(reviewer_of, admin_user, settings):
+    """The same reader's kept first-page ids, only "now" moved past a grant's end."""
+    import time_machine
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agencies.tests.factories import AgencyFactory
+    from portal.pagination import page_rows
+    from portal.scoping import reader_key
+
+    from .factories import assign, close_review
+
+    settings.PORTAL_ACCESS_DAYS_AFTER_CLOSE = 30
+    agency = AgencyFactory()
+    review, other = make_review(agencies=[agency]), make_review(agencies=[agency])
+    reviewer = reviewer_of(agency)
+    assign(review, reviewer)
+    assign(other, reviewer)
+    closed_at = timezone.now()
+    with time_machine.travel(closed_at, tick=False):
+        close_review(review, admin_user)
+
+    def first_page():
+        qs = review_list(user=reviewer)
+        total = qs.known_count()
+        return [r.pk for r in page_rows(qs, offset=0, limit=25, total=total, kept=("test", "deadline", reader_key(reviewer)))]
+
+    with time_machine.travel(closed_at + timedelta(days=29, hours=23), tick=False):
+        assert sorted(first_page()) == sorted([review.pk, other.pk])
+    with time_machine.travel(closed_at + timedelta(days=30, seconds=1), tick=False):
+        assert first_page() == [other.pk]
+    assert [kept for key, kept in statements.entries() if key[2][0] == "portal.pagination.page_ids"] == [True]
 
 
 def test_lead_dashboard_kept_rows_never_show_another_agencys_coverage(demo, login, fresh_shared_review):
