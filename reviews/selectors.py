@@ -228,11 +228,17 @@ def review_page_rows(*, user, standing: Standing) -> dict[str, list]:
         ),
         "timeline": lambda *, review: review_timeline(review=review),
     }
+    if standing.is_company:
+        # The page shows a company no reviewers (Assignment.visible_to: none).
+        # Asked anyway, that empty answer is compiled on every visit and never
+        # kept (no statement to keep): ~2 ms of a liaison's review page.
+        del builders["assignments"]
     proof = standing.user_id == getattr(user, "pk", None) and standing.may_view
-    return {
+    rows = {
         name: cached_rows(("reviews.review_page_rows", name, proof, reader_key(user)), build, review=standing.review_id)
         for name, build in builders.items()
     }
+    return {"assignments": [], **rows}
 
 
 def review_timeline(*, review: Review | int):
