@@ -141,7 +141,7 @@ def review_documents(request, pk: int):
                 f.close()
             results = [{"name": "", "ok": False, "message": "Choose a kind and a marking for the upload."}]
         return _report(request, results, reverse("review_documents", kwargs={"pk": review.pk}))
-    documents = list(selectors.review_documents(user=request.user, review=standing))
+    documents = selectors.review_documents_page(user=request.user, standing=standing)
     return render(
         request,
         "documents/review_documents.html",
