@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
-
 from reviews.models import Review
 from reviews.querysets import get_in_visible_review_or_404
 
 from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentChange, DocumentVersion, HandlingMarking
 
 
-def review_documents(*, user, review: Review):
-    """The review's documents with their versions (newest first), for a user who can see the review."""
-    versions = DocumentVersion.objects.select_related("uploaded_by__membership__agency", "uploaded_by__membership__company").order_by("-number")
-    return (
-        Document.objects.visible_to(user, review=review)
-        .select_related("marking", "created_by")
-        .prefetch_related(Prefetch("versions", queryset=versions))
-        .order_by("kind", "title", "id")
-    )
-
-
 def review_documents_page(*, user, standing) -> list[Document]:
-    """The review's documents as its documents page lists them (``review_documents``'
-    rows and order), each with ``latest``: its newest version (None before the
-    first). ``standing``: the reader's Standing on the review (the proof that
+    """The review's documents the user may see, by kind and title, each with
+    ``latest``: its newest version (None before the first). ``standing``: the reader's Standing on the review (the proof that
     the grants were read, as ``reviews.selectors.review_page_rows``).
 
     Two kept statements (``portal.statements``, compiled once per reader and

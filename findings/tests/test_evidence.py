@@ -20,6 +20,7 @@ from documents.uploads import UploadRefused
 from findings import services
 from findings.models import FindingCategory, FindingEvidence
 from portal.errors import NotAllowed
+from reviews import selectors as review_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +155,8 @@ def test_evidence_never_in_the_review_documents(demo, login):
     evidence = _attach(demo, finding, name="evidence-only.txt")
     for role in ("admin", "reviewer_nsa", "liaison_northwind"):
         user = demo[role]
-        assert evidence.document_id not in {d.pk for d in document_selectors.review_documents(user=user, review=review)}
+        standing = review_selectors.standing_get(user=user, review=review.pk)
+        assert evidence.document_id not in {d.pk for d in document_selectors.review_documents_page(user=user, standing=standing)}
         assert not Document.objects.visible_to(user).filter(pk=evidence.document_id).exists()
         assert not DocumentVersion.objects.visible_to(user).filter(document=evidence.document_id).exists()
     admin = demo["admin"]
