@@ -26,10 +26,8 @@ language active. A call only reads: a write would commit outside the
 request's transaction, so each call on the pool runs in a read-only
 transaction of its own (``BEGIN READ ONLY``: PostgreSQL refuses a write).
 Nothing is set on the server session: behind a pooler in transaction mode
-the server connection goes back to other clients as it was. The caller
-may give planner settings for the calls run aside (``planner``), set for
-their transaction only (``set_config(…, true)``). Before each call the
-thread's connection is closed if it is too old or broke last time
+the server connection goes back to other clients as it was. Before each
+call the thread's connection is closed if it is too old or broke last time
 (``close_old_connections``, as Django does when a request starts). A
 call's exception is raised to the caller once every call has finished, so
 nothing of the request is still running when it fails.
@@ -66,16 +64,11 @@ def workers() -> int:
     return max(0, int(getattr(settings, "PORTAL_PARALLEL_READS", 0) or 0))
 
 
-def side_by_side(*calls: Callable[[], T], using: str = DEFAULT_DB_ALIAS, planner: dict[str, object] | None = None) -> list[T]:
+def side_by_side(*calls: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> list[T]:
     """The results of ``calls``, in their order: the first on the calling
     thread, the others on the pool at the same time when that is safe (see
     the module's docstring) and a pool thread is free for them, otherwise
-    in turn on the calling thread.
-
-    ``planner``: PostgreSQL settings (name → value) for the statements of
-    the calls run aside, local to each one's transaction; a call run in turn
-    on the caller's connection runs without them (its results are the same:
-    a planner setting changes how rows are found, never which)."""
+    in turn on the calling thread."""
     if len(calls) < 2 or not _may_run_aside(using):
         return [call() for call in calls]
     pool, free = _the_pool()
@@ -89,7 +82,7 @@ def side_by_side(*calls: Callable[[], T], using: str = DEFAULT_DB_ALIAS, planner
     futures = {}
     try:
         for n in aside:
-            futures[n] = pool.submit(_in_worker, free, contextvars.copy_context(), calls[n], using, zone, language, planner)
+            futures[n] = pool.submit(_in_worker, free, contextvars.copy_context(), calls[n], using, zone, language)
     except BaseException:
         for n in aside[len(futures):]:
             free.release()  # not submitted (the pool shutting down): their slots back
@@ -171,8 +164,7 @@ def _the_pool() -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:
         return _pool
 
 
-def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using: str, zone, language: str | None,
-               planner: dict[str, object] | None) -> T:
+def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using: str, zone, language: str | None) -> T:
     try:
         _worker.active = True
         connection = connections[using]
@@ -183,12 +175,6 @@ def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using:
         # setting: nothing stays on the server session).
         connection.connection.read_only = True
         with transaction.atomic(using=using):
-            if planner:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in planner),
-                        [part for name, value in planner.items() for part in (name, str(value))],
-                    )
             return context.run(_localised, call, zone, language)
     finally:
         _worker.active = False
