@@ -87,28 +87,16 @@ def test_list_rows_kept_compiled_answer_every_page_and_size(demo, login, setting
     assert ids == {("deadline", False, 10), ("deadline", True, total - 20), ("deadline", False, 25)}
 
 
-def test_first_page_ids_kept_honour_a_grant_expiring_between_two_visits(reviewer_of, admin_user, settings):
+def test_first_page_ids_kept_honour_a_grant_expiring_between_two_visits(closed_with_grace):
     """The same reader's kept first-page ids, only "now" moved past a grant's end."""
-    import time_machine
     from datetime import timedelta
 
-    from django.utils import timezone
+    import time_machine
 
-    from agencies.tests.factories import AgencyFactory
     from portal.pagination import page_rows
     from portal.scoping import reader_key
 
-    from .factories import assign, close_review
-
-    settings.PORTAL_ACCESS_DAYS_AFTER_CLOSE = 30
-    agency = AgencyFactory()
-    review, other = make_review(agencies=[agency]), make_review(agencies=[agency])
-    reviewer = reviewer_of(agency)
-    assign(review, reviewer)
-    assign(other, reviewer)
-    closed_at = timezone.now()
-    with time_machine.travel(closed_at, tick=False):
-        close_review(review, admin_user)
+    reviewer, review, other, closed_at = closed_with_grace
 
     def first_page():
         qs = review_list(user=reviewer)

@@ -12,15 +12,12 @@ import time_machine
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import Role
-from agencies.tests.factories import AgencyFactory
 from conftest import DEMO_ROLES
 from portal import statements
 from reviews import selectors, services
 
-from .factories import assign, close_review, make_review
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
@@ -70,17 +67,9 @@ def test_review_page_statement_is_one_query_when_kept(demo):
     assert len(queries) == 1 and page.review.pk == review.pk and page.standing.acts_for_agency
 
 
-def test_review_page_honours_a_grant_expiring_between_two_pages(reviewer_of, admin_user, settings):
+def test_review_page_honours_a_grant_expiring_between_two_pages(closed_with_grace):
     """Same reader, same kept statement: only "now" moved, past the grant's expiry."""
-    settings.PORTAL_ACCESS_DAYS_AFTER_CLOSE = 30
-    agency = AgencyFactory()
-    review, other = make_review(agencies=[agency]), make_review(agencies=[agency])
-    reviewer = reviewer_of(agency)
-    assign(review, reviewer)
-    assign(other, reviewer)
-    closed_at = timezone.now()
-    with time_machine.travel(closed_at, tick=False):
-        close_review(review, admin_user)
+    reviewer, review, other, closed_at = closed_with_grace
     with time_machine.travel(closed_at + timedelta(days=29, hours=23), tick=False):
         assert selectors.review_page_get(user=reviewer, pk=review.pk).review.pk == review.pk
     with time_machine.travel(closed_at + timedelta(days=30, seconds=1), tick=False):
