@@ -51,6 +51,40 @@ def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         _DEMO_ROWS[:] = _snapshot_tables()
     _install_restore_teardown()
+    yield
+    with django_db_blocker.unblock():
+        _close_stray_sessions()
+
+
+def _close_stray_sessions() -> None:
+    """Before pytest-django drops the test database: close the pool threads'
+    connections, then name and end any other session still on it (a thread
+    or process a test started and did not close), which would otherwise make
+    the drop fail and leave the database behind ("is being accessed by other
+    users"). Named in a warning, so the test that leaks it can be found."""
+    import warnings
+
+    from django.db import connection
+
+    from portal import parallel
+
+    parallel.close_connections()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, backend_start, left(query, 300) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        stray = cursor.fetchall()
+        for pid, application, state, started, query in stray:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            warnings.warn(
+                f"A session was left on {connection.settings_dict['NAME']} and was ended before the drop: pid {pid} "
+                f"({application or 'no application name'}, {state}, connected at {started:%H:%M:%S}); its last statement: {query}",
+                pytest.PytestWarning, stacklevel=1,
+            )
+    connection.close()
 
 
 # The seeded world's rows, table by table (PostgreSQL's binary COPY), taken once
