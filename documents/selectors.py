@@ -10,8 +10,9 @@ from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentChange, Do
 
 def review_documents_page(*, user, standing) -> list[Document]:
     """The review's documents the user may see, by kind and title, each with
-    ``latest``: its newest version (None before the first). ``standing``: the reader's Standing on the review (the proof that
-    the grants were read, as ``reviews.selectors.review_page_rows``).
+    ``latest``: its newest version (None before the first). ``standing``:
+    the reader's Standing on the review (the proof that the grants were
+    read, as ``reviews.selectors.review_page_rows``).
 
     Two kept statements (``portal.statements``, compiled once per reader and
     process, the review's and the documents' ids their parameters): built and

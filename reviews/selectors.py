@@ -198,8 +198,9 @@ def review_detail_get(*, user, pk: int) -> ReviewPage:
 def review_page_rows(*, user, standing: Standing) -> dict[str, list]:
     """The rows the review's own page lists under the review: its agencies
     (by acronym), sign-offs, extension requests (with the agencies'
-    positions), reviewers, certificates and the timeline, each as ``review_sign_offs`` … ``review_timeline`` give
-    them, for a ``standing`` of ``user`` that may view the review (the page's
+    positions), reviewers (none for a company), certificates and the
+    timeline, each as ``review_sign_offs`` … ``review_timeline`` give them,
+    for a ``standing`` of ``user`` that may view the review (the page's
     proof that the grants were read).
 
     Each statement is compiled once per reader and process
