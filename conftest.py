@@ -14,6 +14,24 @@ from django.core.cache import cache
 from journeys.browser import force_login_mfa, give_totp  # noqa: F401  (tests import them from here)
 
 
+def _name_connection(sender, connection, **kwargs) -> None:
+    """Each test connection says whose it is (xdist worker, process, thread) in
+    ``application_name``, so a session left open at the end names its owner
+    (``_close_stray_sessions``). Straight on psycopg's connection: not a
+    statement the tests' query counts see."""
+    import threading
+
+    if connection.vendor == "postgresql":
+        name = f"pytest {os.environ.get('PYTEST_XDIST_WORKER', 'main')} pid {os.getpid()} {threading.current_thread().name}"
+        connection.connection.execute("SELECT set_config('application_name', %s, false)", [name[:63]])
+
+
+def pytest_configure(config):
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_name_connection, dispatch_uid="conftest.name_connection")
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     # Rate limits and used TOTP codes live in the (real, Redis) cache.
