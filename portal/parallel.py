@@ -56,8 +56,8 @@ _pool: tuple[ThreadPoolExecutor, threading.BoundedSemaphore] | None = None
 _pool_lock = threading.Lock()
 _worker = threading.local()  # marks the pool's own threads
 _sequential: contextvars.ContextVar[bool] = contextvars.ContextVar("portal_parallel_sequential", default=False)
-# Each pool thread's connection wrappers (by thread id), so tests and shutdown can close them.
-_thread_connections: dict[int, list] = {}
+# Each pool thread's connection wrapper (by thread id), so tests and shutdown can close them.
+_thread_connections: dict[int, object] = {}
 
 
 def workers() -> int:
@@ -118,13 +118,12 @@ def close_connections() -> None:
     """Close the pool threads' connections (tests, before their database is
     dropped; a process shutting down). Only while no call is running: a
     thread opens a new one when it next runs a call."""
-    for wrappers in list(_thread_connections.values()):
-        for wrapper in wrappers:
-            wrapper.inc_thread_sharing()
-            try:
-                wrapper.close()
-            finally:
-                wrapper.dec_thread_sharing()
+    for wrapper in list(_thread_connections.values()):
+        wrapper.inc_thread_sharing()
+        try:
+            wrapper.close()
+        finally:
+            wrapper.dec_thread_sharing()
 
 
 def _pool_resized(*, setting: str, **kwargs) -> None:
@@ -168,7 +167,7 @@ def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using:
     try:
         _worker.active = True
         connection = connections[using]
-        _thread_connections.setdefault(threading.get_ident(), [connection])
+        _thread_connections.setdefault(threading.get_ident(), connection)
         close_old_connections()  # as Django does when a request starts: too old or broke last time, reconnect
         connection.ensure_connection()
         # psycopg begins this connection's transactions READ ONLY (a client-side
