@@ -24,6 +24,11 @@ def _name_connection(sender, connection, **kwargs) -> None:
     if connection.vendor == "postgresql":
         name = f"pytest {os.environ.get('PYTEST_XDIST_WORKER', 'main')} pid {os.getpid()} {threading.current_thread().name}"
         connection.connection.execute("SELECT set_config('application_name', %s, false)", [name[:63]])
+        # The test (and phase) that opened it, which a name of 63 characters cannot hold.
+        _OPENED_BY[connection.connection.info.backend_pid] = os.environ.get("PYTEST_CURRENT_TEST", "outside any test")
+
+
+_OPENED_BY: dict[int, str] = {}  # backend pid -> the test that opened the connection
 
 
 def pytest_configure(config):
@@ -99,7 +104,8 @@ def _close_stray_sessions() -> None:
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
             warnings.warn(
                 f"A session was left on {connection.settings_dict['NAME']} and was ended before the drop: pid {pid} "
-                f"({application or 'no application name'}, {state}, connected at {started:%H:%M:%S}); its last statement: {query}",
+                f"({application or 'no application name'}, {state}, connected at {started:%H:%M:%S} by {_OPENED_BY.get(pid, 'an unknown test')}); "
+                f"its last statement: {query}",
                 pytest.PytestWarning, stacklevel=1,
             )
     connection.close()
