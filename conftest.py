@@ -180,6 +180,17 @@ def _restore_tables(rows: list[tuple[str, bytes]]) -> None:
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_inbox_overflow():
+    """Each test starts as a new process would: no inbox section remembered
+    as overflowing (``dashboard.inbox._overflowed``), so a section's statement
+    count does not depend on which tests ran before on the worker."""
+    from dashboard import inbox
+
+    inbox._overflowed_keys.clear()
+    yield
+
+
 @pytest.fixture
 def empty_statement_cache():
     """No kept statement from an earlier test (``portal.statements``): a test

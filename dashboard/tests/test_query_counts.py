@@ -133,3 +133,32 @@ def test_a_section_costs_one_statement_until_it_overflows_then_three(demo, monke
     assert [r.pk for r in rows] == list(qs.order_by("window_end", "id").values_list("pk", flat=True)[: total - 1])
     with django_assert_num_queries(1):
         assert _section_rows(demo, qs.filter(pk=0), "none") == (0, [])
+
+
+def test_an_overflowing_section_skips_its_first_read_until_it_fits_again(demo, monkeypatch, django_assert_num_queries):
+    """A section that held more than LIMIT rows is read the fuller way at once
+    next time (the count with the first ids, then those rows: two statements,
+    not three); one that shrank meanwhile still comes out right that way and
+    is back to one statement after."""
+    from dashboard import inbox
+    from reviews.models import Review, ReviewStatus
+
+    monkeypatch.setattr(inbox, "LIMIT", 1)
+    drafts = list(Review.objects.filter(status=ReviewStatus.IN_REVIEW).order_by("window_end", "id")[:3])
+    Review.objects.filter(pk__in=[r.pk for r in drafts]).update(status=ReviewStatus.DRAFT)
+    section = Review.objects.filter(status=ReviewStatus.DRAFT)
+    expected = list(section.order_by("window_end", "id").values_list("pk", flat=True))
+    assert len(expected) >= 3
+    with django_assert_num_queries(3):
+        count, rows = _section_rows(demo, section, "drafts")
+    assert (count, [r.pk for r in rows]) == (len(expected), expected[:1])
+    with django_assert_num_queries(2):
+        count, rows = _section_rows(demo, section, "drafts")
+    assert (count, [r.pk for r in rows]) == (len(expected), expected[:1])
+    Review.objects.filter(pk__in=expected[:-1]).update(status=ReviewStatus.IN_REVIEW)  # one draft left
+    with django_assert_num_queries(2):
+        count, rows = _section_rows(demo, section, "drafts")
+    assert (count, [r.pk for r in rows]) == (1, expected[-1:])
+    with django_assert_num_queries(1):
+        count, rows = _section_rows(demo, section, "drafts")
+    assert (count, [r.pk for r in rows]) == (1, expected[-1:])
