@@ -359,6 +359,8 @@ class ReviewReach(models.Model):
 
     class Meta:
         verbose_name_plural = "review reaches"
+        # On PostgreSQL its index also carries expires_at (reviews/0028): a join
+        # on (user, review) checks a grant's expiry from the index, in review order.
         constraints = [models.UniqueConstraint(fields=["user", "review"], name="review_reach_unique")]
         indexes = [
             models.Index(fields=["user", "window_end", "review"], include=["expires_at"], name="review_reach_deadline_idx"),
