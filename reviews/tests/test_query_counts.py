@@ -69,11 +69,14 @@ PAGES = [
 # a reviewer's dashboard counts and pages assignments instead. Dashboards
 # open with "Needs your action" (dashboard/inbox.py): one statement per
 # section and for stopped clocks while it holds at most 10 rows (reviewer +6,
-# lead +6, liaison +5, program office +5), two more for a section past 10 (its
-# count with the ids of its first 10 in order, in one statement, and those rows
-# by id: sorting the ids alone, not every row with its joins) — one more for a section read in order off
-# its own index (its count: dashboard.inbox._rows, ``indexed``) — (OVERFLOWING
-# below, with 50 reviews), and
+# lead +6, liaison +5, program office +5). A section past 10 rows costs two
+# more at its first visit (its count with the ids of its first 10 in order, in
+# one statement, and those rows by id: sorting the ids alone, not every row
+# with its joins) and one more from the next visit on, the one counted here
+# (the unordered first read is skipped while the section stays full:
+# dashboard.inbox._overflowed); a section read in order off its own index one
+# more (its count: dashboard.inbox._rows, ``indexed``) — (OVERFLOWING below,
+# with 50 reviews), and
 # the program office's charts (+3: dashboard/charts.py; its states,
 # turnaround and findings figures were counted at the warming visit and kept).
 EXPECTED = {
@@ -86,10 +89,10 @@ EXPECTED = {
     ("liaison", "dashboard"): 12,
     ("admin", "dashboard"): 14,
 }
-# Statements more in the 50-review world, from inbox sections past 10 rows:
-# the reviewer's invitations and checklist (two each); the lead's sign-offs
-# due (indexed: one).
-OVERFLOWING = {("reviewer", "dashboard"): 4, ("lead", "dashboard"): 1}
+# Statements more in the 50-review world at a second visit, from inbox
+# sections past 10 rows: the reviewer's invitations and checklist (one each);
+# the lead's sign-offs due (indexed: one).
+OVERFLOWING = {("reviewer", "dashboard"): 2, ("lead", "dashboard"): 1}
 
 
 @pytest.mark.parametrize(("role", "name"), PAGES)
