@@ -204,7 +204,7 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
 # Sections (by ``_rows``' key: reader, call site, order) that held more than
 # LIMIT rows when last read. Their next read skips the unordered first read,
 # which would come back full again and be thrown away — a statement and
-# LIMIT + 1 rows with their joins (~2.5 ms a section of a liaison's 266 open
+# LIMIT + 1 rows with their joins (~3.5 ms a section of a liaison's 266 open
 # questions at bench scale). Only which statements run depends on it, never
 # what they find: a section that shrank is read right by the fuller way and
 # forgotten here. Least recently used dropped past OVERFLOWED_ENTRIES.
