@@ -173,7 +173,9 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
         if len(first) <= LIMIT:
             return len(first), first
         return count(), first[:LIMIT]
-    if not any(name.startswith("-") or "__" in name for name in order) and not _overflowed(key):
+    # Sorting a few rows here matches the database only for ascending, own-column orders.
+    sortable_here = not any(name.startswith("-") or "__" in name for name in order)
+    if sortable_here and not _overflowed(key):
         first = rows("first", lambda qs: qs.order_by()[: LIMIT + 1])
         if len(first) <= LIMIT:
             return len(first), sorted(first, key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
@@ -191,7 +193,8 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     else:
         total = count()
         ids = list(build(now).order_by(*order).values_list("pk", flat=True)[:LIMIT]) if total else []
-    _remember_overflow(key, total > LIMIT)
+    if sortable_here:  # the others never read the unordered first rows: nothing to remember
+        _remember_overflow(key, total > LIMIT)
     if not ids:
         return total, []
     found = cached_rows(

@@ -162,3 +162,20 @@ def test_an_overflowing_section_skips_its_first_read_until_it_fits_again(demo, m
     with django_assert_num_queries(1):
         count, rows = _section_rows(demo, section, "drafts")
     assert (count, [r.pk for r in rows]) == (1, expected[-1:])
+
+
+def test_a_section_ordered_in_the_database_only_is_not_remembered(demo, monkeypatch):
+    """A descending or joined order never takes the unordered first read, so
+    its overflow is not kept (it would only crowd out sections that use it)."""
+    from django.utils import timezone
+
+    from dashboard import inbox
+    from reviews.models import Review
+
+    monkeypatch.setattr(inbox, "LIMIT", 1)
+    qs = Review.objects.all()
+    count, rows = inbox._rows(lambda now: qs, ["-window_end", "id"], site=("descending",), user=demo["admin"], now=timezone.now())
+    assert (count, len(rows)) == (qs.count(), 1)
+    assert dict(inbox._overflowed_keys) == {}
+    inbox._rows(lambda now: qs, ["window_end", "id"], site=("ascending",), user=demo["admin"], now=timezone.now())
+    assert [key[0] for key in inbox._overflowed_keys] == ["ascending"]

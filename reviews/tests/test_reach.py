@@ -185,7 +185,7 @@ def test_unique_reach_index_carries_the_expiry_and_still_arbitrates_upserts(worl
     (the reviewer dashboard's count: a merge join of two index-only scans at
     bench scale, where it hashed 20,000 reach rows). It still backs the
     constraint, and the reach functions' ON CONFLICT (user_id, review_id)
-    still finds it: a second grant path leaves one row, the later expiry."""
+    still finds it: a second grant path leaves one row."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT i.indisunique, c.contype, pg_get_indexdef(i.indexrelid) FROM pg_index i "
