@@ -32,9 +32,21 @@ _OPENED_BY: dict[int, str] = {}  # backend pid -> the test that opened the conne
 
 
 def pytest_configure(config):
+    import threading
+
+    from django.db import connections
     from django.db.backends.signals import connection_created
 
     connection_created.connect(_name_connection, dispatch_uid="conftest.name_connection")
+    # Connections strictly per thread, as in a WSGI process. Django keeps them
+    # in asgiref's thread-critical Local, which switches to per-context storage
+    # while an event loop runs in the thread — and Playwright's sync API (the
+    # journeys) keeps one running in the test's thread for the rest of the
+    # worker's session. The test thread then got a second connection, outside
+    # its test's transaction and never closed (portal/tests/test_suite_connections.py).
+    # The suite runs no async code of its own that would need per-context ones.
+    connections.close_all()
+    connections._connections = threading.local()
 
 
 @pytest.fixture(autouse=True)
