@@ -21,28 +21,38 @@ from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
-PORT = 18101
 PASSWORD = "correct horse battery staple 42"
 
 
-def _start() -> subprocess.Popen:
+def _free_port() -> int:
+    """A port nobody listens on now. Not a fixed one: with two xdist workers
+    both tests of this module may run at once, and the second redis-server
+    would fail to bind while its test talked to (and outlived) the first's."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(port: int) -> subprocess.Popen:
     server = shutil.which("redis-server")
     if server is None:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")
     proc = subprocess.Popen(
-        [server, "--port", str(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
+        if proc.poll() is not None:  # another server on the port answers, not ours
+            pytest.fail(f"redis-server exited at start on port {port} (exit code {proc.returncode})")
         try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return proc
         except OSError:
             time.sleep(0.05)
     proc.kill()
-    pytest.fail(f"redis-server did not start on port {PORT}")
+    pytest.fail(f"redis-server did not start on port {port}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -53,11 +63,12 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture
 def own_redis(settings):
     """The cache pointed at a redis-server of the test's own; yields a controller."""
-    proc = _start()
+    port = _free_port()
+    proc = _start(port)
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{PORT}/0",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
@@ -69,7 +80,7 @@ def own_redis(settings):
             _stop(self.process)
 
         def start(self):
-            self.process = _start()
+            self.process = _start(port)
 
     controller = Controller()
     yield controller
