@@ -4,9 +4,10 @@ The browser journeys drive Chromium through Playwright's sync API, which
 keeps an event loop running in the test's thread for the rest of the worker's
 session. Django stores a thread's connections per context while a loop runs
 in it (asgiref's thread-critical ``Local``), so the test thread would get a
-second connection there: outside the test's transaction, never closed by
-pytest-django, and left on the test database at its drop (the warning of
-``conftest._close_stray_sessions`` named it three CI runs in a row)."""
+second connection there: outside the test's transaction and never closed by
+pytest-django. A main-thread session idle after its ROLLBACK was ended with a
+warning before the test database's drop (``conftest._close_stray_sessions``)
+in three CI runs in a row; none since connections are kept per thread."""
 
 from __future__ import annotations
 
