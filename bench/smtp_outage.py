@@ -7,8 +7,8 @@ one bench did not make is refused) with the demo data plus ``--reviews``
 reviews whose 3-day reminder fell due a minute ago, each with the same
 ``--people`` reviewers and a lead: many reminder rows per person, as in the
 run that lost 2,319 reminders for 18 people. A real Celery worker (prefork,
-two processes, on Redis) sends through a local SMTP server (aiosmtpd, a
-port of 18200-18299) that is down (connection refused) from just before the
+two processes, on Redis) sends through a local SMTP server (aiosmtpd, on a
+port the kernel picks) that is down (connection refused) from just before the
 sweep for ``--seconds``. The mail settings are production's: EMAIL_TIMEOUT
 20 s, retries after 30 s, 60 s, 120 s … capped at 600 s.
 

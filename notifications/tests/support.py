@@ -1,8 +1,8 @@
 """Real servers for delivery tests: an SMTP server (aiosmtpd) the test controls,
 and a Celery worker process on the real Redis broker and the test database.
 
-The SMTP server runs in the test process on 127.0.0.1 (a port of
-18200-18299) and can be made to fail the ways mail servers fail: down
+The SMTP server runs in the test process on 127.0.0.1 (a port the kernel
+picks, kept while the server is down: ``free_port``) and can be made to fail the ways mail servers fail: down
 (connection refused), deferring every recipient (451), refusing one address
 for good (550), hanging (accepts the connection, never greets), or slow
 (each reply late).
@@ -28,19 +28,22 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = range(18200, 18300)
+_HANDED_OUT: set[int] = set()  # ports free_port gave this process
 
 
 def free_port() -> int:
-    for port in PORTS:
+    """A port nobody listens on, picked by the kernel, and never one this
+    process handed out before. Not the first free one of a fixed range: the
+    port of a server that is down for a test (free for seconds) would go to
+    the next server started in this process or another xdist worker, which
+    would then answer in its place."""
+    while True:
         with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
             return port
-    raise RuntimeError("no free port in 18200-18299")
 
 
 class Mailbox:
