@@ -18,19 +18,11 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import make_user
 from audit.models import AuditEvent
+from notifications.tests.support import free_port
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple 42"
-
-
-def _free_port() -> int:
-    """A port nobody listens on now. Not a fixed one: with two xdist workers
-    both tests of this module may run at once, and the second redis-server
-    would fail to bind while its test talked to (and outlived) the first's."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _start(port: int) -> subprocess.Popen:
@@ -63,7 +55,10 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture
 def own_redis(settings):
     """The cache pointed at a redis-server of the test's own; yields a controller."""
-    port = _free_port()
+    # Not a fixed port: both tests of this module may run at once on two xdist
+    # workers, and the second redis-server would fail to bind while its test
+    # talked to (and outlived) the first's.
+    port = free_port()
     proc = _start(port)
     settings.CACHES = {
         "default": {

@@ -2,10 +2,10 @@
 and a Celery worker process on the real Redis broker and the test database.
 
 The SMTP server runs in the test process on 127.0.0.1 (a port the kernel
-picks, kept while the server is down: ``free_port``) and can be made to fail the ways mail servers fail: down
-(connection refused), deferring every recipient (451), refusing one address
-for good (550), hanging (accepts the connection, never greets), or slow
-(each reply late).
+picks, kept while the server is down: ``free_port``) and can be made to fail
+the ways mail servers fail: down (connection refused), deferring every
+recipient (451), refusing one address for good (550), hanging (accepts the
+connection, never greets), or slow (each reply late).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ _HANDED_OUT: set[int] = set()  # ports free_port gave this process
 
 def free_port() -> int:
     """A port nobody listens on, picked by the kernel, and never one this
-    process handed out before. Not the first free one of a fixed range: the
+    process handed out before (also for the Redis-outage tests' own
+    redis-server). Not the first free one of a fixed range: the
     port of a server that is down for a test (free for seconds) would go to
     the next server started in this process or another xdist worker, which
     would then answer in its place."""
