@@ -243,6 +243,20 @@ def give_totp(user) -> str:
     return secret
 
 
+def recovery_code(user) -> str:
+    """An unused recovery code of ``user``, enrolling them in recovery codes
+    first if they have none (the TOTP setup page offers them). For a second
+    factor asked again soon after signing in (re-authentication, step-up): the
+    TOTP code of that 30-second step is spent, the portal refuses it twice,
+    and ``fresh_totp`` would wait up to 30 s for the next step."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).first()
+    codes = existing.wrap() if existing else RecoveryCodes.activate(user)
+    return codes.get_unused_codes()[0]
+
+
 def force_login_mfa(client, user) -> None:
     """Signs ``user`` in on a Django test ``client`` as if they had passed a TOTP code at sign-in.
 

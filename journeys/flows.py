@@ -15,7 +15,7 @@ from typing import Protocol
 
 from playwright.sync_api import Page, expect
 
-from .browser import PASSWORD, choose_with_keyboard, drop_files, fresh_totp, tab_to
+from .browser import PASSWORD, choose_with_keyboard, drop_files, fresh_totp, recovery_code, tab_to
 
 NOT_FOUND = "Not found"
 
@@ -535,7 +535,6 @@ def model_access_journey(session: Session) -> dict:
     """Issue 21: Northwind's liaison describes the Atlas-2 API and issues NSA's
     reviewer (seen as "NSA reviewer 1") a key; the reviewer reveals it once after
     confirming it is them; NSA's lead sees it revealed."""
-    from .browser import give_totp
 
     atlas = _review("Atlas-2")
     page_path = f"/reviews/{atlas.pk}/model-access/"
@@ -564,7 +563,7 @@ def model_access_journey(session: Session) -> dict:
     # Step-up: the sign-in is too old, so the portal asks again, then reveals.
     expect(reviewer.get_by_role("heading", level=1, name="Confirm it's you")).to_be_visible()
     if reviewer.locator("input[name='code']").count():
-        reviewer.locator("input[name='code']").fill(fresh_totp(give_totp(_user("reviewer.nsa@agency.example"))))
+        reviewer.locator("input[name='code']").fill(recovery_code(_user("reviewer.nsa@agency.example")))
     else:
         reviewer.get_by_label("Password").fill(PASSWORD)
     reviewer.get_by_role("button", name="Confirm").click()

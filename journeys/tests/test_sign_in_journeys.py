@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from journeys.browser import fresh_totp, give_totp
+from journeys.browser import recovery_code
 from sso.tests.idp import LocalIdP
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def test_a_passkey_is_registered_and_signs_in_with_chromiums_virtual_authenticat
     if "/reauthenticate/" in page.url:
         from accounts.models import User
 
-        page.locator("input[name='code']").fill(fresh_totp(give_totp(User.objects.get(email=email))))
+        page.locator("input[name='code']").fill(recovery_code(User.objects.get(email=email)))
         page.get_by_role("button", name="Confirm").click()
     page.get_by_label("Name").fill("Laptop passkey")
     page.get_by_label("Passwordless").check()
