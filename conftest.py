@@ -271,6 +271,12 @@ def demo(db, django_db_blocker):
     Present from the session's start (``django_db_setup``); a test that
     flushes the database (``transactional_db``, ``live_server``) gets the
     session's rows back here (``_restore_tables``)."""
+    return demo_objects()
+
+
+def demo_objects() -> dict:
+    """The demo world's objects (``demo``), for a module-scoped fixture too
+    (inside ``module_rollback``): its rows put back first if they are gone."""
     from django.core.management import call_command
 
     from accounts.models import User
