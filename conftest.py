@@ -279,6 +279,8 @@ def demo_objects() -> dict:
     (inside ``module_rollback``): its rows put back first if they are gone."""
     from django.core.management import call_command
 
+    from django.db.models import F
+
     from accounts.models import User
     from agencies.models import Agency
     from companies.models import Company
@@ -291,24 +293,47 @@ def demo_objects() -> dict:
             call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
     # Users as a request has them: membership and organisation loaded with the user
     # (accounts.backends.PortalAuthenticationBackend), so a page or service costs what it does live.
-    users = User.objects.select_related("membership__agency", "membership__company")
+    # One statement per model (most tests ask for the demo: 15 lookups were ~20 ms of each).
+    users = _one_each(User.objects.select_related("membership__agency", "membership__company"), "email", DEMO_USERS.values())
+    # (The model's name as an annotation: a review as ``get()`` gives it, no model cached on it.)
+    named = Review.objects.annotate(demo_model_name=F("model__name"))
+    reviews = _one_each(named, "model__name", DEMO_REVIEWS.values(), key=lambda r: r.demo_model_name)
+    agencies = _one_each(Agency.objects.all(), "acronym", DEMO_AGENCIES.values())
+    companies = _one_each(Company.objects.all(), "slug", DEMO_COMPANIES.values())
     return {
-        "admin": users.get(email="admin@portal.example"),
-        "lead_nsa": users.get(email="lead.nsa@agency.example"),
-        "lead_cisa": users.get(email="lead.cisa@agency.example"),
-        "reviewer_nsa": users.get(email="reviewer.nsa@agency.example"),
-        "reviewer_cisa": users.get(email="reviewer.cisa@agency.example"),
-        "liaison_northwind": users.get(email="liaison@northwind.example"),
-        "liaison_contoso": users.get(email="liaison@contoso.example"),
-        "atlas": Review.objects.get(model__name="Atlas-2"),
-        "helix": Review.objects.get(model__name="Helix-1"),
-        "atlas_mini": Review.objects.get(model__name="Atlas-2 Mini"),
-        "nsa": Agency.objects.get(acronym="NSA"),
-        "cisa": Agency.objects.get(acronym="CISA"),
-        "dod": Agency.objects.get(acronym="DOD"),
-        "northwind": Company.objects.get(slug="northwind"),
-        "contoso": Company.objects.get(slug="contoso"),
+        **{name: users[email] for name, email in DEMO_USERS.items()},
+        **{name: reviews[model] for name, model in DEMO_REVIEWS.items()},
+        **{name: agencies[acronym] for name, acronym in DEMO_AGENCIES.items()},
+        **{name: companies[slug] for name, slug in DEMO_COMPANIES.items()},
     }
+
+
+DEMO_USERS = {
+    "admin": "admin@portal.example",
+    "lead_nsa": "lead.nsa@agency.example",
+    "lead_cisa": "lead.cisa@agency.example",
+    "reviewer_nsa": "reviewer.nsa@agency.example",
+    "reviewer_cisa": "reviewer.cisa@agency.example",
+    "liaison_northwind": "liaison@northwind.example",
+    "liaison_contoso": "liaison@contoso.example",
+}
+DEMO_REVIEWS = {"atlas": "Atlas-2", "helix": "Helix-1", "atlas_mini": "Atlas-2 Mini"}  # by model name
+DEMO_AGENCIES = {"nsa": "NSA", "cisa": "CISA", "dod": "DOD"}
+DEMO_COMPANIES = {"northwind": "northwind", "contoso": "contoso"}
+
+
+def _one_each(qs, field: str, values, key=None) -> dict:
+    """The rows of ``qs`` whose ``field`` is one of ``values``, by that value:
+    exactly one each, as ``get()`` would insist."""
+    values = list(values)
+    found: dict = {}
+    for row in qs.filter(**{f"{field}__in": values}):
+        value = key(row) if key else getattr(row, field)
+        assert value not in found, f"more than one {qs.model.__name__} with {field}={value!r}"
+        found[value] = row
+    missing = [value for value in values if value not in found]
+    assert not missing, f"no {qs.model.__name__} with {field} in {missing}"
+    return found
 
 
 @pytest.fixture(scope="module")
