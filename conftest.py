@@ -54,7 +54,8 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """Tests that read a module's world built once (``module_rollback``: the
     plan-shape module's tenth-scale bench set, 50-70 s to seed; the query
-    counts' 50-review worlds) go first, each module's together. Under
+    counts' 50-review worlds; the API matrix's additions) go first, each
+    module's together. Under
     ``--dist worksteal`` the first worker's share runs from its start and is
     only ever stolen from its end, so each such module runs on one worker, in
     one stretch, and its world is built once. Anywhere else in the order,
