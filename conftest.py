@@ -49,22 +49,21 @@ def pytest_configure(config):
     connections._connections = threading.local()
 
 
-
-
 def pytest_collection_modifyitems(config, items):
     """Tests that read a module's world built once (``module_rollback``: the
     plan-shape module's tenth-scale bench set, 50-70 s to seed; the query
     counts' 50-review worlds; the API matrix's additions) go first, each
-    module's together. Under
-    ``--dist worksteal`` the first worker's share runs from its start and is
-    only ever stolen from its end, so each such module runs on one worker, in
-    one stretch, and its world is built once. Anywhere else in the order,
-    part of a module could be stolen by the other worker, which then built
-    the same world again (the plan-shape set was seeded on both, ~60 s of
-    the suite's CPU). Otherwise the order is pytest's."""
+    module's together. Under ``--dist worksteal`` the first worker's share
+    runs from its start and is only ever stolen from its end, so each such
+    module runs on one worker, in one stretch, and its world is built once.
+    Anywhere else in the order, part of a module could be stolen by the other
+    worker, which then built the same world again (the plan-shape set was
+    seeded on both, ~60 s of the suite's CPU). Otherwise the order is pytest's."""
     shared = [item for item in items if "module_rollback" in getattr(item, "fixturenames", ())]
     if shared:
         items[:] = shared + [item for item in items if "module_rollback" not in getattr(item, "fixturenames", ())]
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     # Rate limits and used TOTP codes live in the (real, Redis) cache.
@@ -279,7 +278,6 @@ def demo_objects() -> dict:
     """The demo world's objects (``demo``), for a module-scoped fixture too
     (inside ``module_rollback``): its rows put back first if they are gone."""
     from django.core.management import call_command
-
     from django.db.models import F
 
     from accounts.models import User

@@ -535,7 +535,6 @@ def model_access_journey(session: Session) -> dict:
     """Issue 21: Northwind's liaison describes the Atlas-2 API and issues NSA's
     reviewer (seen as "NSA reviewer 1") a key; the reviewer reveals it once after
     confirming it is them; NSA's lead sees it revealed."""
-
     atlas = _review("Atlas-2")
     page_path = f"/reviews/{atlas.pk}/model-access/"
 

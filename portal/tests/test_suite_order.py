@@ -22,4 +22,3 @@ def test_tests_sharing_a_module_world_run_first_and_together():
     ]
     conftest.pytest_collection_modifyitems(None, items)
     assert [item.name for item in items] == ["plan1", "plan2", "counts1", "a1", "a2", "b1", "doctest"]
-
