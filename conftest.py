@@ -342,8 +342,9 @@ def module_rollback(django_db_setup, django_db_blocker):
     Data a module's tests only read (a 50-review world, a seeded bench set) is
     built once in a module-scoped fixture that requests this one; each test's
     own transaction (``db``) is a savepoint inside it, so what a test changes
-    is still undone after that test. xdist may run the module's tests on both
-    workers: each builds the data once."""
+    is still undone after that test. The suite runs such modules first, each
+    in one stretch on one worker (``pytest_collection_modifyitems``), so the
+    data is built once per run."""
     from django.db import transaction
 
     with django_db_blocker.unblock():
@@ -385,15 +386,7 @@ def smtp_server(settings):
     server.stop()
 
 
-DEMO_ROLES = [
-    "admin",
-    "lead_nsa",
-    "lead_cisa",
-    "reviewer_nsa",
-    "reviewer_cisa",
-    "liaison_northwind",
-    "liaison_contoso",
-]
+DEMO_ROLES = list(DEMO_USERS)  # the demo's people by role key, in that order
 
 
 def totp_now(secret: str) -> str:
