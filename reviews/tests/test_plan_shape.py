@@ -206,6 +206,30 @@ def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded)
     assert sequential == [] and without_gin == []
 
 
+def test_exact_matches_are_read_off_the_lower_indexes(db, seeded):
+    """A search's exact-match reads (search.selectors.common.exact_branch) take
+    each kind's ``lower()`` index (search/migrations/0003) — a document's title,
+    a question's subject, a finding's title, a model's name and its name and
+    version — and never scan a table, for a user who sees 500 reviews and one
+    who sees 20,000."""
+    from django.test.utils import CaptureQueriesContext
+
+    from documents.models import Document
+    from search.selectors import search
+
+    expected = {"search_document_title_lower_idx", "search_rfi_subject_lower_idx", "search_finding_title_lower_idx",
+                "search_aimodel_name_lower_idx", "search_aimodel_name_version_lower_idx"}
+    title = Document.objects.order_by("pk").values_list("title", flat=True).first()
+    for who in ("u500", "u20000"):
+        user = User.objects.select_related("membership").get(pk=seeded["specials"][who])
+        with CaptureQueriesContext(connection) as ctx:
+            search(user=user, text=title)
+        exact = [q["sql"] for q in ctx.captured_queries if "LOWER(" in q["sql"] and "CASE WHEN" not in q["sql"] and "LIKE" not in q["sql"]]
+        nodes = [node for sql in exact for node in _explain(sql, ())]
+        assert {n.get("Index Name") for n in nodes} >= expected, who
+        assert [n.get("Relation Name") for n in nodes if n["Node Type"] == "Seq Scan"] == [], who
+
+
 def _section_rows_plan(user, key):
     """The plan of the first statement of one dashboard section (its rows, in order) and the section."""
     from dashboard.inbox import inbox_for

@@ -33,6 +33,7 @@ from .common import (
     _matching,
     _postgres,
     _words,
+    exact_branch,
     kept,
 )
 
@@ -69,7 +70,8 @@ def _scoped_documents(qs, user, filters: Filters, path: str = ""):
 
 def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach: probe.Reach | None = None) -> list:
     """The documents ``user`` may see that match ``parsed``, one branch of
-    document ids per way of matching (PostgreSQL): the title (GIN) and the
+    document ids per way of matching: the exact title (``exact_branch``); on
+    PostgreSQL the title (GIN) and the
     file name (pg_trgm), read unscoped and then scoped (``_matches_first``);
     the text of a version the user may read, walked from its candidates and
     confirmed (``_branch``, search/probe.py). Each is asked with a limit."""
@@ -84,11 +86,13 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
         texts = _scoped_documents(_readable_text_versions(user, p, among, matched=matched), user, filters, path="document__")
         return texts.filter(document__purpose="review")
 
+    exact = exact_branch("documents.exact", Document, scoped, ("title",), user=user, parsed=parsed, filters=filters)
     if not _postgres():
-        return [scoped().filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
+        return [exact, scoped().filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
                 texts_among(parsed).values_list("document_id", flat=True)]
     run = partial(kept, user=user, parsed=parsed, filters=filters)
     branches = [
+        exact,
         _title_branch(user, parsed, filters, scoped),
         _branch(
             "documents.text", lambda: texts_among(parsed).values_list("document_id", flat=True), reach,

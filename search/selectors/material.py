@@ -32,6 +32,7 @@ from .common import (
     _matching,
     _postgres,
     _words,
+    exact_branch,
     kept,
 )
 
@@ -55,6 +56,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
             _scoped_material(InformationRequest, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
         )
         ids, count = _found_ids([
+            exact_branch("rfis.exact", InformationRequest, scoped, ("subject",), user=user, parsed=parsed, filters=filters),
             _branch("rfis.own", lambda: scoped().filter(pk__in=own(parsed).values("pk")).values_list("pk", flat=True), reach,
                     lambda p: own(p).values_list("pk", "review_id"), confirm, user=user, parsed=parsed, filters=filters),
             _branch("rfis.thread", lambda: scoped().filter(pk__in=thread(parsed).values("rfi_id")).values_list("pk", flat=True), reach,
@@ -62,7 +64,10 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
                     review_path="rfi__review_id"),
         ])
     else:
-        ids, count = _found_ids([scoped().filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True)])
+        ids, count = _found_ids([
+            exact_branch("rfis.exact", InformationRequest, scoped, ("subject",), user=user, parsed=parsed, filters=filters),
+            scoped().filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True),
+        ])
     if not ids:
         return 0, []
 
@@ -127,14 +132,17 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
 def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
-        ids, count = _found_ids([_branch(
+        ids, count = _found_ids([exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters), _branch(
             "findings", lambda: _matching(scoped(), parsed).values_list("pk", flat=True), reach,
             lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
             lambda p, ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
             user=user, parsed=parsed, filters=filters,
         )])
     else:
-        ids, count = _found_ids([scoped().filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True)])
+        ids, count = _found_ids([
+            exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters),
+            scoped().filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True),
+        ])
     if not ids:
         return 0, []
 

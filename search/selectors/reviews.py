@@ -15,7 +15,7 @@ from reviews.models import Review
 from .. import probe
 from ..query import Parsed
 from ..vectors import Vector
-from .common import Filters, Hit, _dated, _excerpt, _found_ids, _headline, _mark, _postgres, _words, kept
+from .common import Filters, Hit, _dated, _excerpt, _found_ids, _headline, _mark, _postgres, _words, exact_branch, kept
 
 
 def _scoped_reviews(user, filters: Filters):
@@ -31,12 +31,15 @@ def _scoped_reviews(user, filters: Filters):
 
 def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     run = partial(kept, user=user, parsed=parsed, filters=filters)
+    # The model's name, or its name and version, as typed: first whatever else matches.
+    exact = exact_branch("reviews.exact", Review, lambda: _scoped_reviews(user, filters),
+                         ("model__name", Concat("model__name", Value(" "), "model__version")), user=user, parsed=parsed, filters=filters)
     if _postgres():
         def by_model(p):
             models = AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by().values("pk")
             return _scoped_reviews(user, filters).filter(model_id__in=models).values_list("pk", flat=True)
 
-        branches = [lambda n: run("values", ("reviews.model", n), lambda p: by_model(p)[:n])]
+        branches = [exact, lambda n: run("values", ("reviews.model", n), lambda p: by_model(p)[:n])]
         if parsed.model_names:  # pg_trgm index: part of a name (its %…% pattern is no slot: built each time)
             branches.append(_scoped_reviews(user, filters).filter(model__name__icontains=parsed.normalised).values_list("pk", flat=True))
         if parsed.number:
@@ -45,7 +48,7 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
             )
     else:
         qs = _scoped_reviews(user, filters)
-        branches = [qs.filter(_words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words)).values_list("pk", flat=True)]
+        branches = [exact, qs.filter(_words(["model__name", "model__version", "model__capability_summary", "summary"], parsed.words)).values_list("pk", flat=True)]
         if parsed.number:
             branches.append(qs.filter(pk=parsed.number).values_list("pk", flat=True))
     ids, count = _found_ids(branches)

@@ -57,3 +57,80 @@ def test_phrase_and_prefix_queries(demo):
     assert sorted(_titles(user, "exploit chain", "document")) == ["Chain notes", "Other notes"]
     assert sorted(_titles(user, "explo* cha*", "document")) == ["Chain notes", "Other notes"]
     assert _titles(user, '"exploit chain" hel*', "document") == ["Chain notes"]
+
+
+# -- past the cap: more than CAP matches of a kind, and the exact match made last (the highest id) ---------
+
+
+def _clones(row, titles, field="title"):
+    """Copies of ``row`` under ``titles`` (one statement; the search columns are generated)."""
+    copies = []
+    for title in titles:
+        copy = type(row).objects.get(pk=row.pk)
+        copy.pk = None
+        for name in ("model_id",):  # a review copied under another model
+            if hasattr(row, name):
+                setattr(copy, name, getattr(row, name))
+        setattr(copy, field, title)
+        copies.append(copy)
+    type(row).objects.bulk_create(copies)
+
+
+def _section(user, text, kind):
+    (section,) = search(user=user, text=text, filters=Filters(kinds=(kind,)), limit=10).sections
+    return section
+
+
+def test_exact_document_title_first_past_the_cap(demo):
+    from search.selectors import common
+
+    _clones(_document(demo, "Sandbox escape log 0", "Nothing."), [f"Sandbox escape log {i}" for i in range(1, common.CAP + 10)])
+    exact = _document(demo, "Sandbox escape", "Nothing here.")
+    section = _section(demo["reviewer_nsa"], "sandbox escape", "document")
+    assert section.shown_count == f"{common.CAP}+"
+    assert [h.title for h in section.hits][:1] == [exact.title]
+
+
+def test_exact_finding_title_first_past_the_cap(demo):
+    from search.selectors import common
+
+    category = FindingCategory.objects.first()
+    create = finding_services.finding_create
+    first = create(review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], title="Prompt injection variant 0", category=category,
+                   severity="low", description="Prompt injection seen.")
+    _clones(first, [f"Prompt injection variant {i}" for i in range(1, common.CAP + 10)])
+    exact = create(review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], title="Prompt injection", category=category,
+                   severity="low", description="Seen once.")
+    section = _section(demo["reviewer_nsa"], "prompt injection", "finding")
+    assert section.shown_count == f"{common.CAP}+"
+    assert [h.title for h in section.hits][:1] == [exact.title]
+
+
+def test_exact_question_subject_first_past_the_cap(demo):
+    from rfis import services as rfi_services
+    from search.selectors import common
+
+    ask = rfi_services.rfi_create
+    first = ask(review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], subject="Update signing keys 0", question="Who holds them?")
+    _clones(first, [f"Update signing keys {i}" for i in range(1, common.CAP + 10)], field="subject")
+    exact = ask(review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], subject="Update signing", question="Is it signed?")
+    section = _section(demo["reviewer_nsa"], "update signing", "rfi")
+    assert section.shown_count == f"{common.CAP}+"
+    assert [h.title for h in section.hits][:1] == [f"RFI #{exact.pk}: {exact.subject}"]
+
+
+def test_exact_model_name_first_past_the_cap(demo):
+    from companies.models import AIModel
+    from search.selectors import common
+
+    atlas = demo["atlas"]
+    variant = AIModel.objects.create(company=atlas.company, name="Atlas variant", version="9", created_by=atlas.model.created_by)
+    atlas.model = variant
+    _clones(atlas, [atlas.summary] * (common.CAP + 10), field="summary")
+    exact_model = AIModel.objects.create(company=atlas.company, name="Atlas", version="9", created_by=atlas.model.created_by)
+    atlas.model = exact_model
+    _clones(atlas, [atlas.summary], field="summary")
+    for typed in ("atlas", "Atlas 9"):
+        section = _section(demo["admin"], typed, "review")
+        assert section.shown_count == f"{common.CAP}+"
+        assert [h.review.model.name for h in section.hits][:1] == ["Atlas"], typed
