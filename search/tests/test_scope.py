@@ -73,3 +73,25 @@ def test_search_leaves_out_material_behind_new_terms_and_certified_documents(dem
     Review.objects.filter(pk=demo["atlas"].pk).update(access_terms_version=F("access_terms_version") + 1)
     assert "rfi" not in _found(demo["reviewer_nsa"], nsa_rfi_word)
     assert _found(demo["liaison_northwind"], "obsidian") == {"document"}
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_an_exact_title_is_found_first_in_scope_and_nowhere_out_of_it(demo, material, role, walk):
+    """The exact-match reads (search.selectors.common.exact_branch) go through
+    the same scope: a title, subject or model name typed exactly finds its row
+    first for those who may see it, and nothing of it for anyone else."""
+    from search.selectors import Filters
+
+    zircon, marmalade, lanthanum, helix = material["zircon"], material["marmalade"], material["lanthanum"], demo["helix"]
+    cases = {
+        "document": (zircon.document.title, EXPECTED["zircon"][1], reverse("document_detail", kwargs={"pk": zircon.document_id})),
+        "rfi": (marmalade.subject, EXPECTED["marmalade"][1], reverse("rfi_detail", kwargs={"pk": marmalade.pk})),
+        "finding": (lanthanum.title, EXPECTED["lanthanum"][1], reverse("finding_detail", kwargs={"pk": lanthanum.pk})),
+        "review": (helix.model.name, EXPECTED["zircon"][1], helix.get_absolute_url()),  # Helix-1: Contoso's, CISA's
+    }
+    for kind, (text, finders, url) in cases.items():
+        urls = [h.url for s in search(user=demo[role], text=text, filters=Filters(kinds=(kind,))).sections for h in s.hits]
+        if role in finders:
+            assert urls[:1] == [url], (role, kind, text, urls)
+        else:
+            assert url not in urls, (role, kind, text)
