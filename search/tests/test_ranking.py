@@ -62,18 +62,13 @@ def test_phrase_and_prefix_queries(demo):
 # -- past the cap: more than CAP matches of a kind, and the exact match made last (the highest id) ---------
 
 
-def _clones(row, titles, field="title"):
-    """Copies of ``row`` under ``titles`` (one statement; the search columns are generated)."""
-    copies = []
-    for title in titles:
-        copy = type(row).objects.get(pk=row.pk)
-        copy.pk = None
-        for name in ("model_id",):  # a review copied under another model
-            if hasattr(row, name):
-                setattr(copy, name, getattr(row, name))
-        setattr(copy, field, title)
-        copies.append(copy)
-    type(row).objects.bulk_create(copies)
+def _clones(row, values, field="title", **same):
+    """Copies of ``row`` as stored, one per value of ``field`` (``same``: other
+    fields changed in every copy), in one statement (the search columns are generated)."""
+    model = type(row)
+    stored = model.objects.get(pk=row.pk)
+    fields = {f.attname: getattr(stored, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+    model.objects.bulk_create([model(**{**fields, **same, field: value}) for value in values])
 
 
 def _section(user, text, kind):
@@ -125,11 +120,9 @@ def test_exact_model_name_first_past_the_cap(demo):
 
     atlas = demo["atlas"]
     variant = AIModel.objects.create(company=atlas.company, name="Atlas variant", version="9", created_by=atlas.model.created_by)
-    atlas.model = variant
-    _clones(atlas, [atlas.summary] * (common.CAP + 10), field="summary")
+    _clones(atlas, [atlas.summary] * (common.CAP + 10), field="summary", model_id=variant.pk)
     exact_model = AIModel.objects.create(company=atlas.company, name="Atlas", version="9", created_by=atlas.model.created_by)
-    atlas.model = exact_model
-    _clones(atlas, [atlas.summary], field="summary")
+    _clones(atlas, [atlas.summary], field="summary", model_id=exact_model.pk)
     for typed in ("atlas", "Atlas 9"):
         section = _section(demo["admin"], typed, "review")
         assert section.shown_count == f"{common.CAP}+"
