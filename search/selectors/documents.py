@@ -71,10 +71,10 @@ def _scoped_documents(qs, user, filters: Filters, path: str = ""):
 def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach: probe.Reach | None = None) -> list:
     """The documents ``user`` may see that match ``parsed``, one branch of
     document ids per way of matching: the exact title (``exact_branch``); on
-    PostgreSQL the title (GIN) and the
-    file name (pg_trgm), read unscoped and then scoped (``_matches_first``);
-    the text of a version the user may read, walked from its candidates and
-    confirmed (``_branch``, search/probe.py). Each is asked with a limit."""
+    PostgreSQL the title (GIN) and the file name (pg_trgm), read unscoped and
+    then scoped (``_matches_first``); the text of a version the user may read,
+    walked from its candidates and confirmed (``_branch``, search/probe.py).
+    Each is asked with a limit."""
     # The scoped querysets are built only when asked (a walk that finds its
     # ids never asks for the fallback), and afresh each time: a kept
     # statement's build must read the scoping's clock it is given, not a

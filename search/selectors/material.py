@@ -132,12 +132,15 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
 def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
-        ids, count = _found_ids([exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters), _branch(
-            "findings", lambda: _matching(scoped(), parsed).values_list("pk", flat=True), reach,
-            lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
-            lambda p, ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
-            user=user, parsed=parsed, filters=filters,
-        )])
+        ids, count = _found_ids([
+            exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters),
+            _branch(
+                "findings", lambda: _matching(scoped(), parsed).values_list("pk", flat=True), reach,
+                lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
+                lambda p, ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
+                user=user, parsed=parsed, filters=filters,
+            ),
+        ])
     else:
         ids, count = _found_ids([
             exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters),

@@ -31,7 +31,7 @@ def _scoped_reviews(user, filters: Filters):
 
 def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     run = partial(kept, user=user, parsed=parsed, filters=filters)
-    # The model's name, or its name and version, as typed: first whatever else matches.
+    # The model's name, or its name and version, as typed: ahead of whatever else matches.
     exact = exact_branch("reviews.exact", Review, lambda: _scoped_reviews(user, filters),
                          ("model__name", Concat("model__name", Value(" "), "model__version")), user=user, parsed=parsed, filters=filters)
     if _postgres():
