@@ -202,8 +202,18 @@ def test_object_urls_take_an_object_id():
         assert "<int:pk>" in routes[name], f"{name} should address an object by id"
 
 
-def _objects(demo, role, kind):
-    """(in-scope object or None, out-of-scope object or None) for ``role``."""
+IN_SCOPE, OUT_OF_SCOPE = 0, 1
+
+
+def _object(demo, role, kind, side: int):
+    """The in-scope (``IN_SCOPE``) or out-of-scope (``OUT_OF_SCOPE``) object of
+    ``kind`` for ``role``, or None: only that one is built (an export package
+    is a PDF build, a credential an endpoint and a secret)."""
+    return _makers(demo, role, kind)[side]()
+
+
+def _makers(demo, role, kind):
+    """(in-scope, out-of-scope) makers for ``role``: each builds its object, or gives None."""
     nsa_side = role in NSA_SIDE
     mine, other = (demo["atlas"], demo["helix"]) if nsa_side else (demo["helix"], demo["atlas"])
     if kind in ("document", "version", "review_documents") and role.startswith(("lead", "reviewer")):
@@ -214,36 +224,36 @@ def _objects(demo, role, kind):
     if kind == "review_documents":
         kind = "review"
     if kind == "review":
-        return mine, (None if role == "admin" else other)
+        return (lambda: mine), (lambda: (None if role == "admin" else other))
     if kind == "model":
-        return mine.model, (None if role == "admin" else other.model)
+        return (lambda: mine.model), (lambda: (None if role == "admin" else other.model))
     if kind == "assignment":
         mine_a, other_a = mine.assignments.get(), other.assignments.get()
         if role.startswith("liaison"):
-            return None, mine_a  # companies never see who reviews their model
-        return mine_a, (None if role == "admin" else other_a)
+            return (lambda: None), (lambda: mine_a)  # companies never see who reviews their model
+        return (lambda: mine_a), (lambda: (None if role == "admin" else other_a))
     if kind == "document":
         mine_d = Document.objects.filter(review=mine, kind="model_card").get()
         other_d = Document.objects.filter(review=other, kind="model_card").get()
-        return mine_d, (None if role == "admin" else other_d)
+        return (lambda: mine_d), (lambda: (None if role == "admin" else other_d))
     if kind == "version":
         mine_v = DocumentVersion.objects.get(document__review=mine, document__kind="model_card")
         other_v = DocumentVersion.objects.get(document__review=other, document__kind="model_card")
-        return mine_v, (None if role == "admin" else other_v)
+        return (lambda: mine_v), (lambda: (None if role == "admin" else other_v))
     if kind == "extension":
         def ext(review):
             lead = demo["lead_nsa"] if review == demo["atlas"] else demo["lead_cisa"]
             services.terms_accept(review=review, user=lead)
             return services.extension_request(review_id=review.pk, actor=lead, days=3, reason="More time")
 
-        return ext(mine), (None if role == "admin" else ext(other))
+        return (lambda: ext(mine)), (lambda: (None if role == "admin" else ext(other)))
     if kind == "rfi":
         def rfi(review):
             if review == demo["atlas"]:
                 return review.rfis.get()  # the demo's open RFI
             return rfi_services.rfi_create(review_id=review.pk, actor=demo["reviewer_cisa"], subject="Q", question="Why?")
 
-        return rfi(mine), (None if role == "admin" else rfi(other))
+        return (lambda: rfi(mine)), (lambda: (None if role == "admin" else rfi(other)))
     if kind == "finding":
         def finding(review):
             if review == demo["atlas"]:
@@ -254,8 +264,8 @@ def _objects(demo, role, kind):
             )
 
         if role.startswith("liaison"):
-            return None, finding(mine)  # internal: never visible to the company
-        return finding(mine), (None if role == "admin" else finding(other))
+            return (lambda: None), (lambda: finding(mine))  # internal: never visible to the company
+        return (lambda: finding(mine)), (lambda: (None if role == "admin" else finding(other)))
     if kind == "evidence":
         from documents.tests.factories import marking, upload
 
@@ -275,10 +285,10 @@ def _objects(demo, role, kind):
             )
 
         if role.startswith("liaison"):
-            return None, evidence(mine)  # an internal finding's evidence: never visible to the company
-        return evidence(mine), (None if role == "admin" else evidence(other))
+            return (lambda: None), (lambda: evidence(mine))  # an internal finding's evidence: never visible to the company
+        return (lambda: evidence(mine)), (lambda: (None if role == "admin" else evidence(other)))
     if kind == "checklist_item":
-        return mine.checklist.first(), (None if role == "admin" else other.checklist.first())
+        return (lambda: mine.checklist.first()), (lambda: (None if role == "admin" else other.checklist.first()))
     if kind == "package":
         from exports.packages import package_build
         from exports.services import package_request
@@ -294,20 +304,22 @@ def _objects(demo, role, kind):
         # Out of scope: a package of a review the role does not see, or (the program office sees
         # every review) a package someone else asked for.
         stranger = demo["liaison_northwind"] if role == "admin" else demo["admin"]
-        return package(mine, demo[role]), package(mine if role == "admin" else other, stranger)
+        return (lambda: package(mine, demo[role])), (lambda: package(mine if role == "admin" else other, stranger))
     if kind == "api_token":
         from api.services import token_create
 
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
-        return token_create(user=demo[role], name="mine")[0], token_create(user=someone_else, name="theirs")[0]
+        return (lambda: token_create(user=demo[role], name="mine")[0]), (lambda: token_create(user=someone_else, name="theirs")[0])
     if kind == "idp":
         from sso.services import identity_provider_save
 
-        idp = identity_provider_save(
-            actor=demo["admin"], agency_id=demo["nsa"].pk, name="NSA ICAM", issuer="https://idp.nsa.example",
-            client_id="portal", client_secret="s3cret", email_domains=["nsa.example"],
-        )
-        return (idp, None) if role == "admin" else (None, idp)
+        def idp():
+            return identity_provider_save(
+                actor=demo["admin"], agency_id=demo["nsa"].pk, name="NSA ICAM", issuer="https://idp.nsa.example",
+                client_id="portal", client_secret="s3cret", email_domains=["nsa.example"],
+            )
+
+        return (idp, lambda: None) if role == "admin" else ((lambda: None), idp)
     if kind == "credential":
         from modelaccess import services as access_services
 
@@ -319,12 +331,12 @@ def _objects(demo, role, kind):
                 review_id=review.pk, actor=liaison, endpoint_id=endpoint.pk, pseudonym=label, kind="token", secret="sk-matrix"
             )
 
-        return credential(mine), (None if role == "admin" else credential(other))
+        return (lambda: credential(mine)), (lambda: (None if role == "admin" else credential(other)))
     if kind == "person":
         # Out of scope: oneself (the program office), another agency's people (a lead), anyone (the others).
         mine_p = {"admin": "reviewer_nsa", "lead_nsa": "reviewer_nsa", "lead_cisa": "reviewer_cisa"}.get(role)
         other_p = {"admin": "admin", "lead_nsa": "reviewer_cisa", "lead_cisa": "reviewer_nsa"}.get(role, "reviewer_nsa" if role != "reviewer_nsa" else "lead_cisa")
-        return (demo[mine_p] if mine_p else None), demo[other_p]
+        return (lambda: (demo[mine_p] if mine_p else None)), (lambda: demo[other_p])
     if kind == "invitation":
         from accounts.services import invitation_create
 
@@ -339,13 +351,13 @@ def _objects(demo, role, kind):
 
         mine_org = {"admin": "nsa", "lead_nsa": "nsa", "lead_cisa": "cisa", "liaison_northwind": "northwind", "liaison_contoso": "contoso"}.get(role)
         other_org = {"lead_nsa": "cisa", "lead_cisa": "nsa", "liaison_northwind": "contoso", "liaison_contoso": "northwind"}.get(role, "nsa")
-        return (invitation(mine_org) if mine_org else None), (None if role == "admin" else invitation(other_org))
+        return (lambda: (invitation(mine_org) if mine_org else None)), (lambda: (None if role == "admin" else invitation(other_org)))
     if kind == "notification":
         user = demo[role]
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
         return (
-            Notification.objects.create(recipient=user, verb="test", title="Yours"),
-            Notification.objects.create(recipient=someone_else, verb="test", title="Not yours"),
+            lambda: Notification.objects.create(recipient=user, verb="test", title="Yours"),
+            lambda: Notification.objects.create(recipient=someone_else, verb="test", title="Not yours"),
         )
     raise AssertionError(kind)
 
@@ -392,7 +404,7 @@ def _state():
 @pytest.mark.parametrize("name", sorted(OBJECT))
 def test_object_url_in_scope(demo, login, role, name):
     kind, method, extra, expected = OBJECT[name]
-    obj, _ = _objects(demo, role, kind)
+    obj = _object(demo, role, kind, IN_SCOPE)
     if obj is None:
         assert role not in expected
         return
@@ -408,7 +420,7 @@ def test_object_url_in_scope(demo, login, role, name):
 @pytest.mark.parametrize("name", sorted(OBJECT))
 def test_object_url_out_of_scope_is_404_and_changes_nothing(demo, login, role, name):
     kind, method, extra, _ = OBJECT[name]
-    _, obj = _objects(demo, role, kind)
+    obj = _object(demo, role, kind, OUT_OF_SCOPE)
     client = login(demo[role])
     before = _state()
     targets = [999_999] + ([obj.pk] if obj is not None else [])
@@ -479,7 +491,7 @@ def test_every_object_url_is_classified_for_the_terms_gate():
 @pytest.mark.parametrize("name", sorted(TERMS_GATED))
 def test_material_url_without_the_current_terms_sends_to_the_terms_and_changes_nothing(demo, login, role, name):
     kind, method, extra, expected = OBJECT[name]
-    obj, _ = _objects(demo, role, kind)
+    obj = _object(demo, role, kind, IN_SCOPE)
     if obj is None or expected.get(role, 404) == 404:
         return  # nothing of this kind in the role's scope (the in-scope test covers it)
     review = obj if isinstance(obj, Review) else getattr(obj, "review", None) or obj.document.review
