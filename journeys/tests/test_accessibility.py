@@ -47,7 +47,7 @@ from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, ge
 from conftest import DEMO_ROLES
 from journeys.browser import AXE_PATH, PASSWORD, VIEWPORT, force_login_mfa, give_totp
 from journeys.inprocess import InProcessPortal, body_of, page_parts
-from reviews.tests.test_authorization_matrix import OBJECT, PLAIN, _objects
+from reviews.tests.test_authorization_matrix import IN_SCOPE, OBJECT, PLAIN, _object
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -452,7 +452,7 @@ def test_every_page_a_role_reaches_passes_axe(demo, crawler_for, role):
     # The matrix's in-scope object of each kind (its builders accept terms where material needs them).
     for name, (kind, method, extra, expected) in sorted(OBJECT.items()):
         if method == "GET" and expected.get(role) == 200:
-            obj, _ = _objects(demo, role, kind)
+            obj = _object(demo, role, kind, IN_SCOPE)
             path = reverse(name, kwargs={"pk": obj.pk, **extra})
             (files.append((path, name)) if name in NOT_PAGES else crawler.add(path, name))
     if agency_side:

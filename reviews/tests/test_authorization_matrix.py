@@ -96,7 +96,7 @@ OBJECT = {
     "review_history": ("review", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "notification_read": ("notification", "POST", {}, ALL_302),
     # Documents follow their review. For these kinds agency users have accepted the
-    # review's terms (see _objects); without that every document URL sends them to the review.
+    # review's terms (see _makers); without that every document URL sends them to the review.
     "review_documents": ("review_documents", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_detail": ("document", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
