@@ -16,9 +16,9 @@ from .conftest import text_set
 pytestmark = pytest.mark.django_db
 
 
-def _document(demo, title: str, text: str):
+def _document(demo, title: str, text: str, review: str = "atlas", actor: str = "liaison_northwind"):
     version = document_create(
-        review=demo["atlas"], actor=demo["liaison_northwind"], kind="other", title=title,
+        review=demo[review], actor=demo[actor], kind="other", title=title,
         marking=HandlingMarking.objects.get(is_default=True), file=ContentFile(b"Plain notes.\n", name="x.txt"), original_name="x.txt",
     )
     text_set(version, text)
@@ -127,3 +127,18 @@ def test_exact_model_name_first_past_the_cap(demo):
         section = _section(demo["admin"], typed, "review")
         assert section.shown_count == f"{common.CAP}+"
         assert [h.review.model.name for h in section.hits][:1] == ["Atlas"], typed
+
+
+def test_exact_document_title_past_the_exact_limit_is_read_scoped(demo, monkeypatch):
+    """More exact matches than EXACT_MATCHES: the scoped query with the match
+    decides, still first, and still only what the user may see."""
+    from search.selectors import common
+
+    monkeypatch.setattr(common, "EXACT_MATCHES", 1)
+    _clones(_document(demo, "Sandbox escape log 0", "Nothing."), [f"Sandbox escape log {i}" for i in range(1, common.CAP + 10)])
+    mine = _document(demo, "Sandbox escape", "Nothing here.")
+    theirs = _document(demo, "Sandbox escape", "Nothing here.", review="helix", actor="liaison_contoso")  # CISA's, not NSA's
+    section = _section(demo["reviewer_nsa"], "sandbox escape", "document")
+    assert section.shown_count == f"{common.CAP}+"
+    assert [h.url for h in section.hits][:1] == [f"/documents/{mine.pk}/"]
+    assert f"/documents/{theirs.pk}/" not in [h.url for h in section.hits]
