@@ -8,7 +8,7 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.contrib.postgres.search import SearchHeadline
 from django.db import connection
@@ -197,6 +197,21 @@ def _exact_first(qs, expression, parsed: Parsed):
 EXACT_MATCHES = 5000
 
 
+def among_matches(site: str, scoped, ids: list[int], past, *, most: int, user, parsed: Parsed, filters: Filters):
+    """A branch of the ``scoped()`` rows among ``ids``: matches read unscoped
+    off an index of their own (at most ``most + 1`` of them: a title's GIN, a
+    file name's pg_trgm, an exact name's ``lower()``), so the planner cannot
+    walk the user's rows instead — it misjudges how many rows a prefix or a
+    name matches. Past ``most`` of them, ``past`` (a branch: a function of the
+    number of rows wanted) decides; no ids, no statement."""
+    if not ids:
+        return []
+    if len(ids) > most:
+        return past
+    return lambda n: kept("values", (site, "among", n), lambda p, *, ids: scoped().filter(pk__any_of=ids).values_list("pk", flat=True)[:n],
+                          user=user, parsed=parsed, filters=filters, ids=sorted(set(ids)))
+
+
 def exact_branch(site: str, model, scoped, expressions: tuple, *, user, parsed: Parsed, filters: Filters):
     """A branch of the rows in scope whose ``expressions`` (a title, a subject,
     a model's name), lower-cased, are what was typed: the rows ``_exact_first``
@@ -207,9 +222,8 @@ def exact_branch(site: str, model, scoped, expressions: tuple, *, user, parsed: 
     Read first unscoped off the ``lower()`` indexes (search/migrations/0003):
     most searches match no title exactly, and then this one small statement
     (planned in a tenth of a millisecond) is all it costs. Only ids found go
-    through ``scoped()`` (built inside the kept statement's build, at the
-    clock it is given: ``kept``); past EXACT_MATCHES of them, the scoped
-    query with the match decides."""
+    through ``scoped()`` (``among_matches``); past EXACT_MATCHES of them, the
+    scoped query with the match decides."""
 
     def exact(qs, p):
         condition = Q()
@@ -217,19 +231,11 @@ def exact_branch(site: str, model, scoped, expressions: tuple, *, user, parsed: 
             condition |= Q(**{f"_exact_{i}": p.normalised})
         return qs.alias(**{f"_exact_{i}": Lower(e) for i, e in enumerate(expressions)}).filter(condition)
 
-    def read(n: int) -> list:
-        ids = kept("values", (site, "exact.matches", EXACT_MATCHES),
-                   lambda p: exact(model.objects.order_by(), p).values_list("pk", flat=True)[: EXACT_MATCHES + 1],
-                   user=user, parsed=parsed, filters=filters)
-        if not ids:
-            return []
-        if len(ids) > EXACT_MATCHES:
-            return kept("values", (site, "exact.scoped", n), lambda p: exact(scoped(), p).values_list("pk", flat=True)[:n],
-                        user=user, parsed=parsed, filters=filters)
-        return kept("values", (site, "exact.among", n), lambda p, *, ids: scoped().filter(pk__any_of=ids).values_list("pk", flat=True)[:n],
-                    user=user, parsed=parsed, filters=filters, ids=sorted(set(ids)))
-
-    return read
+    run = partial(kept, user=user, parsed=parsed, filters=filters)
+    ids = run("values", (site, "matches", EXACT_MATCHES),
+              lambda p: exact(model.objects.order_by(), p).values_list("pk", flat=True)[: EXACT_MATCHES + 1])
+    past = lambda n: run("values", (site, "scoped", n), lambda p: exact(scoped(), p).values_list("pk", flat=True)[:n])  # noqa: E731
+    return among_matches(site, scoped, ids, past, most=EXACT_MATCHES, user=user, parsed=parsed, filters=filters)
 
 
 def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filters, by_ids: bool = False, **values) -> list:

@@ -33,6 +33,7 @@ from .common import (
     _matching,
     _postgres,
     _words,
+    among_matches,
     exact_branch,
     kept,
 )
@@ -90,7 +91,6 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     if not _postgres():
         return [exact, scoped().filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
                 texts_among(parsed).values_list("document_id", flat=True)]
-    run = partial(kept, user=user, parsed=parsed, filters=filters)
     branches = [
         exact,
         _title_branch(user, parsed, filters, scoped),
@@ -105,7 +105,8 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     if parsed.names:
         # The file name's %…% pattern is no slot: this one is built each time.
         names = DocumentVersion.objects.filter(original_name__icontains=parsed.normalised).order_by().values_list("document_id", flat=True)
-        branches.append(_matches_first(run, "documents.name", scoped, list(names[: TITLE_MATCHES + 1]), lambda: names))
+        branches.append(_matches_first("documents.name", scoped, list(names[: TITLE_MATCHES + 1]), lambda: names,
+                                       user=user, parsed=parsed, filters=filters))
     return branches
 
 
@@ -125,21 +126,16 @@ def _title_branch(user, parsed: Parsed, filters: Filters, scoped):
     def matches():  # built only past TITLE_MATCHES
         return Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values_list("pk", flat=True)
 
-    return _matches_first(run, "documents.title", scoped, ids, matches)
+    return _matches_first("documents.title", scoped, ids, matches, user=user, parsed=parsed, filters=filters)
 
 
-def _matches_first(run, site: str, scoped, ids: list[int], matches):
-    """``scoped()`` documents among ``ids``: at most TITLE_MATCHES + 1 of
-    ``matches`` (document ids off an index: the title's GIN or the file
-    name's pg_trgm), read unscoped first so the planner cannot walk the
-    user's documents instead. Past TITLE_MATCHES, the scoped query among
+def _matches_first(site: str, scoped, ids: list[int], matches, *, user, parsed: Parsed, filters: Filters):
+    """``scoped()`` documents among ``ids`` (``among_matches``): at most
+    TITLE_MATCHES + 1 of ``matches`` (document ids off the title's GIN or the
+    file name's pg_trgm). Past TITLE_MATCHES, the scoped query among
     ``matches()`` decides (built each time: rare)."""
-    if not ids:
-        return []  # nothing to scope: no statement
-    if len(ids) > TITLE_MATCHES:
-        return scoped().filter(pk__in=matches()).values_list("pk", flat=True)
-    return lambda n: run("values", (site, "scoped", n), lambda p, *, ids: scoped().filter(pk__any_of=ids).values_list("pk", flat=True)[:n],
-                         ids=sorted(set(ids)))
+    past = lambda n: list(scoped().filter(pk__in=matches()).values_list("pk", flat=True)[:n])  # noqa: E731
+    return among_matches(site, scoped, ids, past, most=TITLE_MATCHES, user=user, parsed=parsed, filters=filters)
 
 
 def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
