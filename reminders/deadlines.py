@@ -10,49 +10,26 @@ whether one object's deadline still applies (``live``); and who is told
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
+from portal.calendar import add_business_days, add_calendar_days
 
 from .models import Deadline, OffsetUnit, Recipient
-
-
-def portal_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-@lru_cache(maxsize=16)
-def _federal_holidays(year: int) -> frozenset[date]:
-    import holidays
-
-    return frozenset(holidays.country_holidays("US", years=year).keys())
-
-
-def is_business_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _federal_holidays(day.year)
 
 
 def shift(moment: datetime, days: int, unit: str) -> datetime:
     """``moment`` moved by ``days`` in the portal's time zone, keeping the local
     hour across daylight-saving changes; business days skip weekends and US
-    federal holidays."""
-    local = moment.astimezone(portal_tz())
+    federal holidays (``portal.calendar``, which the review window and the
+    questions' due dates are counted with too: one calendar, one holiday list)."""
     if unit == OffsetUnit.CALENDAR_DAYS or days == 0:
-        return (local + timedelta(days=days)).astimezone(moment.tzinfo)
-    step = 1 if days > 0 else -1
-    remaining = abs(days)
-    cursor = local
-    while remaining:
-        cursor = cursor + timedelta(days=step)
-        if is_business_day(cursor.date()):
-            remaining -= 1
-    return cursor.astimezone(moment.tzinfo)
+        return add_calendar_days(moment, days).astimezone(moment.tzinfo)
+    return add_business_days(moment, days)
 
 
 def calendar_span(days: int, unit: str) -> int:
