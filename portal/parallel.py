@@ -21,8 +21,8 @@ would be wrong or slower:
   (bench/search.py reads every statement of a search from one connection).
 
 Each call runs in a copy of the caller's context (``contextvars``: the
-audit's request id, the scoping's clock), with the caller's time zone and
-language active. A call only reads: a write would commit outside the
+audit's request id, the scoping's clock), with the caller's time zone,
+language and script prefix (the path the portal is mounted under) active. A call only reads: a write would commit outside the
 request's transaction, so each call on the pool runs in a read-only
 transaction of its own (``BEGIN READ ONLY``: PostgreSQL refuses a write).
 Nothing is set on the server session: behind a pooler in transaction mode
@@ -48,6 +48,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, transaction
+from django.urls import get_script_prefix, set_script_prefix
 from django.utils import timezone, translation
 
 T = TypeVar("T")
@@ -76,13 +77,15 @@ def side_by_side(*calls: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> list
     # queued behind another request's calls: with the pool busy, the rest
     # run in turn here, as without the pool).
     aside = [n for n in range(1, len(calls)) if free.acquire(blocking=False)]
-    # Django keeps the active time zone and language per thread (asgiref's
-    # Local hides them from other threads whatever the context): passed on.
-    zone, language = timezone.get_current_timezone(), translation.get_language()
+    # Django keeps the active time zone, language and script prefix per thread
+    # (asgiref's Local hides them from other threads whatever the context):
+    # passed on. Without the prefix, a link built aside (a search hit's)
+    # missed the path the portal is mounted under (SCRIPT_NAME).
+    zone, language, prefix = timezone.get_current_timezone(), translation.get_language(), get_script_prefix()
     futures = {}
     try:
         for n in aside:
-            futures[n] = pool.submit(_in_worker, free, contextvars.copy_context(), calls[n], using, zone, language)
+            futures[n] = pool.submit(_in_worker, free, contextvars.copy_context(), calls[n], using, zone, language, prefix)
     except BaseException:
         for n in aside[len(futures):]:
             free.release()  # not submitted (the pool shutting down): their slots back
@@ -163,7 +166,7 @@ def _the_pool() -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:
         return _pool
 
 
-def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using: str, zone, language: str | None) -> T:
+def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using: str, zone, language: str | None, prefix: str) -> T:
     try:
         _worker.active = True
         connection = connections[using]
@@ -174,16 +177,21 @@ def _in_worker(free, context: contextvars.Context, call: Callable[[], T], using:
         # setting: nothing stays on the server session).
         connection.connection.read_only = True
         with transaction.atomic(using=using):
-            return context.run(_localised, call, zone, language)
+            return context.run(_localised, call, zone, language, prefix)
     finally:
         _worker.active = False
         free.release()
 
 
-def _localised(call: Callable[[], T], zone, language: str | None) -> T:
+def _localised(call: Callable[[], T], zone, language: str | None, prefix: str) -> T:
     # Inside the copied context: Django's per-thread locals live in a context variable too.
-    with timezone.override(zone), translation.override(language):
-        return call()
+    previous = get_script_prefix()
+    set_script_prefix(prefix)
+    try:
+        with timezone.override(zone), translation.override(language):
+            return call()
+    finally:
+        set_script_prefix(previous)  # the thread's next call brings its own
 
 
 def _outcome(future) -> tuple[object, BaseException | None]:

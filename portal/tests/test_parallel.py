@@ -12,6 +12,7 @@ import zoneinfo
 
 import pytest
 from django.db import connection
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone, translation
 
 from conftest import persistent_connections
@@ -41,17 +42,24 @@ def test_calls_run_at_the_same_time_each_on_its_own_connection_in_the_callers_co
     assert backends[0] == main  # the first on the caller's thread and connection
     assert len({pid for pid, _ in backends}) == 3 and len({thread for _, thread in backends}) == 3
 
-    # The caller's time zone, language and scoping clock; a call on the pool
-    # asking for calls side by side gets them in turn on its own thread.
+    # The caller's time zone, language, script prefix (the path the portal is
+    # mounted under: links built aside keep it) and scoping clock; a call on
+    # the pool asking for calls side by side gets them in turn on its own thread.
     moment = timezone.now() - timezone.timedelta(days=3)
 
     def seen():
         nested = parallel.side_by_side(_backend, _backend)
-        return timezone.get_current_timezone_name(), translation.get_language(), scope_now(), nested[0] == nested[1]
+        return timezone.get_current_timezone_name(), translation.get_language(), reverse("search"), scope_now(), nested[0] == nested[1]
 
-    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")), translation.override("fr"), scope_clock(moment):
-        _, aside = parallel.side_by_side(_backend, seen)
-    assert aside == ("Asia/Tokyo", "fr", moment, True)
+    set_script_prefix("/portal/")
+    try:
+        with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")), translation.override("fr"), scope_clock(moment):
+            _, aside, again = parallel.side_by_side(_backend, seen, seen)
+    finally:
+        set_script_prefix("/")
+    assert aside == again == ("Asia/Tokyo", "fr", "/portal/search/", moment, True)
+    # The pool's threads do not keep a caller's prefix for the next caller.
+    assert parallel.side_by_side(lambda: reverse("search"), lambda: reverse("search"), lambda: reverse("search")) == ["/search/"] * 3
 
 
 def test_a_call_runs_in_turn_here_rather_than_wait_for_a_busy_pool(parallel_reads, settings):
