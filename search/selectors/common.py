@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
 
 from django.contrib.postgres.search import SearchHeadline
@@ -100,10 +100,16 @@ def _postgres() -> bool:
 
 
 def _dated(qs, filters: Filters, path: str = "created_at"):
+    """``qs`` within the dates, days of the active time zone, as bounds on the
+    column itself (from the first day's midnight to the midnight after the
+    last): an index on it answers them, where ``__date`` turned every row's
+    moment into a local date first (a week without matches read every match:
+    0.2-0.7 s at bench scale)."""
+    zone = timezone.get_current_timezone()
     if filters.date_from:
-        qs = qs.filter(**{f"{path}__date__gte": filters.date_from})
-    if filters.date_to:
-        qs = qs.filter(**{f"{path}__date__lte": filters.date_to})
+        qs = qs.filter(**{f"{path}__gte": datetime.combine(filters.date_from, time.min, tzinfo=zone)})
+    if filters.date_to and filters.date_to < date.max:
+        qs = qs.filter(**{f"{path}__lt": datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=zone)})
     return qs
 
 
@@ -274,8 +280,10 @@ def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filter
         texts["pairs"] = parsed.pairs
     if parsed.number is not None:
         texts["number"] = parsed.number
-    # What the scoping reads besides the reader (portal.scoping.reader_key): its clock, a slot.
-    key = ("search", *site, parsed.shape, filters, CAP, reader_key(user))
+    # What the scoping reads besides the reader (portal.scoping.reader_key): its
+    # clock, a slot; the dates' bounds are the active time zone's midnights.
+    zone = timezone.get_current_timezone_name() if filters.date_from or filters.date_to else None
+    key = ("search", *site, parsed.shape, filters, CAP, zone, reader_key(user))
     fetch = cached_values if kind == "values" else cached_rows
     # Otherwise never prepared: the best plan of a search's matching and scoped
     # reads depends on how common its words are and how many candidates it

@@ -1,0 +1,67 @@
+"""The search's date filter: days of the reader's time zone, from the first
+day's midnight to the midnight after the last (bounds on the moment itself,
+which an index answers), for every kind; and kept statements never carry one
+zone's bounds into another's."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+
+import pytest
+from django.utils import timezone
+
+from documents.models import Document
+from findings import services as finding_services
+from findings.models import Finding, FindingCategory
+from rfis import services as rfi_services
+from rfis.models import InformationRequest
+from search.selectors import Filters, search
+
+from .conftest import _text_version
+
+pytestmark = pytest.mark.django_db
+
+LA, TOKYO = zoneinfo.ZoneInfo("America/Los_Angeles"), zoneinfo.ZoneInfo("Asia/Tokyo")
+# 23:30 on Nov 30 in Los Angeles: Dec 1 07:30 UTC, Dec 1 16:30 in Tokyo.
+LATE = datetime(2026, 11, 30, 23, 30, tzinfo=LA)
+
+
+@pytest.fixture
+def late_material(demo):
+    """A finding, a question and a document text with the word "vermilion",
+    each created at LATE."""
+    finding = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Vermilion path",
+        category=FindingCategory.objects.first(), severity="low", description="The vermilion path.",
+    )
+    rfi = rfi_services.rfi_create(review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], subject="Vermilion",
+                                  question="Is the vermilion channel signed?")
+    version = _text_version(demo["atlas"], word="vermilion", scan_status="clean")
+    Finding.objects.filter(pk=finding.pk).update(created_at=LATE)
+    InformationRequest.objects.filter(pk=rfi.pk).update(created_at=LATE)
+    Document.objects.filter(pk=version.document_id).update(created_at=LATE)
+    return {"finding": finding, "rfi": rfi, "document": version.document}
+
+
+def _counts(user, zone, **dates) -> dict[str, int]:
+    with timezone.override(zone):
+        results = search(user=user, text="vermilion", filters=Filters(kinds=("document", "rfi", "finding"), **dates))
+    return {section.kind: section.count for section in results.sections}
+
+
+def test_dates_are_the_readers_days_and_the_same_statement_answers_each_zone_right(demo, late_material):
+    nsa = demo["reviewer_nsa"]
+    every = {"document": 1, "rfi": 1, "finding": 1}
+    none = {"document": 0, "rfi": 0, "finding": 0}
+    nov30, dec1 = date(2026, 11, 30), date(2026, 12, 1)
+    # In Los Angeles they were made on Nov 30 (up to its last minute), not on Dec 1.
+    assert _counts(nsa, LA, date_to=nov30) == every
+    assert _counts(nsa, LA, date_from=nov30, date_to=nov30) == every
+    assert _counts(nsa, LA, date_from=dec1) == none
+    # In Tokyo the same moment is Dec 1: the same filters, the other answer.
+    assert _counts(nsa, TOKYO, date_to=nov30) == none
+    assert _counts(nsa, TOKYO, date_from=dec1) == every
+    assert _counts(nsa, LA, date_from=dec1) == none  # back in Los Angeles: not Tokyo's kept bounds
+    # The last day a date field takes leaves no upper bound rather than failing.
+    assert _counts(nsa, LA, date_from=nov30, date_to=date.max) == every
