@@ -78,7 +78,11 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["kind", "title", "id"]
-        indexes = [models.Index(fields=["review", "kind"], name="document_review_kind_idx")]
+        indexes = [
+            models.Index(fields=["review", "kind"], name="document_review_kind_idx"),
+            # A search's date filter (search.selectors.common._dated): a range on the moment.
+            models.Index(fields=["created_at"], name="document_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -168,6 +168,8 @@ class Finding(models.Model):
             models.Index(fields=["review", "sharing"], name="finding_review_sharing_idx"),
             # The expiry sweep's range scan over accepted risks.
             models.Index(fields=["risk_expires_at"], condition=Q(response="risk_accepted"), name="finding_risk_expiry_idx"),
+            # A search's date filter (search.selectors.common._dated): a range on the moment.
+            models.Index(fields=["created_at"], name="finding_created_idx"),
         ]
 
     def __str__(self) -> str:

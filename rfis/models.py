@@ -84,6 +84,8 @@ class InformationRequest(models.Model):
             # The reminder sweep's range scan over open requests by due date, and the
             # overdue lists in due order (ties on the date: by id, without sorting them all).
             models.Index(fields=["due_at", "id"], condition=models.Q(status="open"), name="rfi_open_due_id_idx"),
+            # A search's date filter (search.selectors.common._dated): a range on the moment.
+            models.Index(fields=["created_at"], name="rfi_created_idx"),
         ]
 
     def __str__(self) -> str:
