@@ -45,7 +45,8 @@ def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) ->
     sections = []
     if not parsed.empty:
         parsed = common.with_pairs(parsed)
-        reach = probe.reach_for_matches(user, cap=common.CAP)
+        # A filter that narrows reads every kind's scoped query (common._branch): no walk, no reach to read.
+        reach = None if filters.narrows else probe.reach_for_matches(user, cap=common.CAP)
         kinds = [(kind, run) for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings))
                  if filters.wants(kind)]
         # The documents, the longest to read, on the request's own thread (it starts at once).

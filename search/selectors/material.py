@@ -57,9 +57,9 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
         )
         ids, count = _found_ids([
             exact_branch("rfis.exact", InformationRequest, scoped, ("subject",), user=user, parsed=parsed, filters=filters),
-            _branch("rfis.own", lambda: scoped().filter(pk__in=own(parsed).values("pk")).values_list("pk", flat=True), reach,
+            _branch("rfis.own", lambda p: scoped().filter(pk__in=own(p).values("pk")).values_list("pk", flat=True), reach,
                     lambda p: own(p).values_list("pk", "review_id"), confirm, user=user, parsed=parsed, filters=filters),
-            _branch("rfis.thread", lambda: scoped().filter(pk__in=thread(parsed).values("rfi_id")).values_list("pk", flat=True), reach,
+            _branch("rfis.thread", lambda p: scoped().filter(pk__in=thread(p).values("rfi_id")).values_list("pk", flat=True), reach,
                     lambda p: thread(p).values_list("rfi_id", "rfi__review_id"), confirm, user=user, parsed=parsed, filters=filters,
                     review_path="rfi__review_id"),
         ])
@@ -135,7 +135,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         ids, count = _found_ids([
             exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters),
             _branch(
-                "findings", lambda: _matching(scoped(), parsed).values_list("pk", flat=True), reach,
+                "findings", lambda p: _matching(scoped(), p).values_list("pk", flat=True), reach,
                 lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
                 lambda p, ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
                 user=user, parsed=parsed, filters=filters,

@@ -77,10 +77,11 @@ def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
     assert scoped == walked == {"reviewer_cisa": 6, "reviewer_nsa": 6, "liaison_northwind": 0}
 
 
-@pytest.mark.parametrize("narrowed", ["review", "company", "dates"])
+@pytest.mark.parametrize("narrowed", ["review", "agency", "company", "dates"])
 def test_a_search_a_filter_narrows_reads_the_scoped_query_and_never_walks(demo, walked, monkeypatch, narrowed):
-    """One review, a company or dates keep few of the matches: walked, the
-    search grew its batches to the last before the scoped query answered."""
+    """A filter keeps few of the matches (one review, a company, dates) or
+    some (an agency): walked, the search grew its batches to the last before
+    the scoped query answered."""
     from django.utils import timezone
 
     inside = _findings(demo, demo["atlas_mini"], 3, "periwinkle", share=True)
@@ -90,8 +91,8 @@ def test_a_search_a_filter_narrows_reads_the_scoped_query_and_never_walks(demo, 
     monkeypatch.setattr(probe, "walk", lambda *args, **kwargs: walks.append(1) or real(*args, **kwargs))
     assert _found(demo["reviewer_cisa"], "periwinkle") == (3, {f"/findings/{f.pk}/" for f in inside}) and walks
     today = timezone.localdate()
-    filters = {"review": {"review_id": demo["atlas_mini"].pk}, "company": {"company_id": demo["atlas_mini"].company_id},
-               "dates": {"date_from": today, "date_to": today}}[narrowed]
+    filters = {"review": {"review_id": demo["atlas_mini"].pk}, "agency": {"agency_id": demo["nsa"].pk},
+               "company": {"company_id": demo["atlas_mini"].company_id}, "dates": {"date_from": today, "date_to": today}}[narrowed]
     walks.clear()
     [section] = search(user=demo["reviewer_cisa"], text="periwinkle", filters=Filters(kinds=("finding",), **filters), limit=200).sections
     assert (section.count, {hit.url for hit in section.hits}) == (3, {f"/findings/{f.pk}/" for f in inside}) and not walks
