@@ -1,5 +1,6 @@
 """Search on the seeded data: server time of the search page (template
-included) per user size and query shape, the database time of the scoped
+included) per user size and query shape (and one word narrowed to a review
+or to the last seven days: ``filtered``), the database time of the scoped
 search (EXPLAIN ANALYZE of every statement it runs), each page's p95 as a
 ratio to the floor measured interleaved, and indexing a 100-page PDF."""
 
@@ -33,7 +34,31 @@ def queries():
     }
 
 
-def _db_ms(user, text) -> tuple[float, float, int]:
+def filtered(user) -> dict[str, tuple[str, dict]]:
+    """A one-word search narrowed by a filter, per filter a user reaches for:
+    the newest review the user sees, and the last seven days (as the search
+    form sends them)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reviews.models import Review
+
+    review = Review.objects.visible_to(user).order_by("-id").values_list("pk", flat=True).first()
+    week = {"date_from": (timezone.localdate() - dt.timedelta(days=7)).isoformat()}
+    return {"one_word_in_review": ("safeguard", {"review": review}), "one_word_in_week": ("safeguard", week)}
+
+
+def _filters(params: dict):
+    import datetime as dt
+
+    from search.selectors import Filters
+
+    return Filters(review_id=params.get("review"),
+                   date_from=dt.date.fromisoformat(params["date_from"]) if "date_from" in params else None)
+
+
+def _db_ms(user, text, params: dict | None = None) -> tuple[float, float, int]:
     """The statements one search runs: the sum of their execution times and of
     their planning times (EXPLAIN ANALYZE, best of 3 each), and how many."""
     from django.db import connection
@@ -44,7 +69,7 @@ def _db_ms(user, text) -> tuple[float, float, int]:
 
     # Every statement on this connection, to be captured (the page reads the kinds side by side).
     with CaptureQueriesContext(connection) as ctx, one_after_another():
-        search(user=user, text=text)
+        search(user=user, text=text, filters=_filters(params or {}))
     statements = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     execution = planning = 0.0
     for sql in statements:
@@ -109,8 +134,9 @@ def run(emit) -> None:
         users = {key: User.objects.select_related("membership").get(email=f"bench-{key}@bench.example") for key in USERS}
         for key, user in users.items():
             client = signed_in(user)
-            for label, text in queries().items():
-                url = "/search/?" + urlencode({"q": text})
+            shapes = {label: (text, {}) for label, text in queries().items()} | filtered(user)
+            for label, (text, params) in shapes.items():
+                url = "/search/?" + urlencode({"q": text, **params})
                 for _ in range(WARMUP):
                     client.get(url), client.get(FLOOR_URL)
                 page, floor = [], []
@@ -127,7 +153,7 @@ def run(emit) -> None:
                 emit(f"{key}.search_{label}.p95", round(p95, 1), "ms")
                 emit(f"{key}.search_{label}.floor_p95", round(floor95, 1), "ms")
                 emit(f"{key}.search_{label}.vs_floor", round(p95 / floor95, 2), "x")
-                execution, planning, statements = _db_ms(user, text)
+                execution, planning, statements = _db_ms(user, text, params)
                 emit(f"{key}.search_{label}.db", round(execution, 2), "ms")
                 emit(f"{key}.search_{label}.db_planning", round(planning, 2), "ms")
                 emit(f"{key}.search_{label}.statements", statements, "queries")
