@@ -39,6 +39,32 @@ def test_search_finds_only_what_the_role_may_see(demo, material, role, walk):
             assert all(word not in h.snippet for s in results.sections for h in s.hits)
 
 
+@pytest.mark.parametrize("narrowed", ["review", "company", "dates"])
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_a_filtered_search_finds_only_what_the_role_may_see(demo, material, role, narrowed):
+    """A filter that keeps the material's review (its review, its company, the
+    days around it) reads each kind's scoped query, never a walk
+    (common._branch): the same finders as without it, and nobody else."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from search.selectors import Filters
+
+    user = demo[role]
+    today = timezone.localdate()
+    for word, (kind, finders) in EXPECTED.items():
+        row = material[word]
+        review_id = row.document.review_id if kind == "document" else row.review_id
+        company_id = row.document.review.company_id if kind == "document" else row.review.company_id
+        filters = {"review": Filters(review_id=review_id), "company": Filters(company_id=company_id),
+                   "dates": Filters(date_from=today - dt.timedelta(days=1), date_to=today + dt.timedelta(days=1))}[narrowed]
+        results = search(user=user, text=word, filters=filters)
+        found = {s.kind: (s.count, len(s.hits)) for s in results.sections if s.count or s.hits}
+        assert found == ({kind: (1, 1)} if role in finders else {}), (role, word, narrowed)
+        assert role in finders or all(word not in h.snippet for s in results.sections for h in s.hits)
+
+
 @pytest.mark.parametrize("role", DEMO_ROLES)
 def test_search_page_shows_no_link_out_of_scope(demo, login, material, role):
     client = login(demo[role])
