@@ -22,9 +22,10 @@ would be wrong or slower:
 
 Each call runs in a copy of the caller's context (``contextvars``: the
 audit's request id, the scoping's clock), with the caller's time zone,
-language and script prefix (the path the portal is mounted under) active. A call only reads: a write would commit outside the
-request's transaction, so each call on the pool runs in a read-only
-transaction of its own (``BEGIN READ ONLY``: PostgreSQL refuses a write).
+language and script prefix (the path the portal is mounted under) active.
+A call only reads: a write would commit outside the request's transaction,
+so each call on the pool runs in a read-only transaction of its own
+(``BEGIN READ ONLY``: PostgreSQL refuses a write).
 Nothing is set on the server session: behind a pooler in transaction mode
 the server connection goes back to other clients as it was. Before each
 call the thread's connection is closed if it is too old or broke last time

@@ -321,10 +321,10 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
     unfiltered, the confirmation keeps few of each batch, and the walk grew
     its batches to the last and gave up (one review's three documents took
     0.3 s, a week with none 0.7 s, at bench scale), where the scoped query
-    starts from what the filter keeps (9 and 10 ms). An agency keeps more:
-    there the two ways were close for reviewers (the scoped query 38-138 ms,
-    the walk 52-89) and the scoped query far faster for the program office
-    (12-35 ms against 73-105)."""
+    starts from what the filter keeps (those two: 9 and 10 ms). An agency
+    keeps more: there the two ways were close for reviewers (the scoped
+    query 38-138 ms, the walk 52-89) and the scoped query far faster for the
+    program office (12-35 ms against 73-105)."""
     if not _postgres():
         return scoped(parsed)
 
