@@ -74,7 +74,7 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
     if status in ReviewStatus.values:
         qs, filtered = qs.filter(status=status), True
     if q:
-        qs, filtered = qs.filter(Q(model__name__icontains=q) | Q(company__name__icontains=q)), True
+        qs, filtered = qs.filter(_named(q)), True
     qs = _with_agency_acronyms(qs.order_by(*_ordering(SORTS, sort)))
     ids = None  # the page ids' source in exactly the list's order, built afresh when called
     if not filtered and getattr(visible, "known_count", None) is not None:
@@ -103,6 +103,29 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
         # queryset itself is built only for the pages between (~0.25 ms).
         qs.page_ids, qs.page_ids_build = SimpleLazyObject(ids), ids
     return qs
+
+
+# A name filter's models and companies are looked up first, at most this many
+# of each; past that it is asked of every visible review's model and company.
+NAMED_MAX = 1000
+
+
+def _named(q: str) -> Q:
+    """Reviews whose model's or company's name holds ``q``, case aside.
+
+    The models and companies come first (a pg_trgm index on model names,
+    search/migrations/0001; companies are few), then the reviews by their
+    ids: asked of every visible review's model and company instead, a name
+    nobody has read all 20,000 of a reviewer's reviews and 100,000 of the
+    program office's (190-330 ms at bench scale). Two small statements; the
+    ids only narrow the visible reviews, never show."""
+    from companies.models import AIModel, Company
+
+    models = list(AIModel.objects.filter(name__icontains=q).order_by().values_list("pk", flat=True)[: NAMED_MAX + 1])
+    companies = list(Company.objects.filter(name__icontains=q).order_by().values_list("pk", flat=True)[: NAMED_MAX + 1])
+    if len(models) > NAMED_MAX or len(companies) > NAMED_MAX:
+        return Q(model__name__icontains=q) | Q(company__name__icontains=q)
+    return Q(model_id__in=models) | Q(company_id__in=companies)
 
 
 def _with_agency_acronyms(qs):
