@@ -37,8 +37,9 @@ def review_list(request):
     sort = request.GET.get("sort", "deadline")
     status = request.GET.get("status") or None
     q = request.GET.get("q")
-    # The rows statement kept per reader, order and kind of filter (portal.pagination.page_rows).
-    kept = ("reviews.review_list", sort, status in ReviewStatus.values, bool(q)) if sort in selectors.SORTS else None
+    # The statements kept per reader, order, status (a constant of a
+    # status-filtered list's page ids) and kind of filter (portal.pagination.page_rows).
+    kept = ("reviews.review_list", sort, status if status in ReviewStatus.values else None, bool(q)) if sort in selectors.SORTS else None
     page = paginate(request, selectors.review_list(user=request.user, sort=sort, status=status, q=q), kept=kept)
     return render(
         request,
