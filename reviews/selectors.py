@@ -65,8 +65,10 @@ NAME_KEY_SORTS = {sort: REACH_SORTS[sort] for sort in ("model", "-model", "compa
 
 def review_list(*, user, sort: str = "deadline", status: str | None = None, q: str | None = None):
     """Visible reviews, filtered and sorted; ``known_count`` is set when the
-    count is already known from the grants (no filter applied). An unknown
-    ``sort`` is the deadline order."""
+    count is already known from the grants (no filter applied) or the reach
+    rows (one status). An unknown ``sort`` is the deadline order. ``q``, part
+    of a model's or company's name, is looked up at once (``_named``: two
+    small statements)."""
     sort = sort if sort in SORTS else "deadline"
     visible = Review.objects.visible_to(user)
     qs = visible.select_related("model", "company")
