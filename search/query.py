@@ -92,12 +92,12 @@ def parse(text: str | None) -> Parsed:
     return Parsed(
         raw=raw, exact=exact, words=words, prefix=prefix, terms=prefix_tsquery(raw) if prefix else raw,
         normalised=normalised, number=int(digits) if digits.isdigit() and len(digits) < 12 else None,
-        names=len(normalised) >= 3 and not prefix and _narrows(words),
-        model_names=len(exact) >= 3 and not prefix and _narrows(words),
+        names=len(normalised) >= 3 and not prefix and _trigram_word(words),
+        model_names=len(exact) >= 3 and not prefix and _trigram_word(words),
     )
 
 
-def _narrows(words: list[str]) -> bool:
+def _trigram_word(words: list[str]) -> bool:
     """Whether a pg_trgm index can narrow a ``%…%`` match of these words."""
     return any(len(word) >= 2 for word in words)
 
