@@ -44,8 +44,8 @@ def _readable_text_versions(user, parsed: Parsed, among=None, *, matched: bool =
     text matches and which they may read. ``matched``: the caller asks only
     about versions whose extracted text matched a moment ago (a walk's
     candidates), so the scope and reading rules are applied without
-    matching the text again — a join and each candidate's vector read from
-    its out-of-line storage fewer."""
+    matching the text again — a join and each candidate's vector read and
+    decompressed fewer (documents migration 0011 keeps it in the row)."""
     # Text exists only once a version's scan passed; pending and quarantined
     # versions are left out for everyone, whatever readable_by allows.
     versions = DocumentVersion.objects.visible_to(user, among=among).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
