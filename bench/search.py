@@ -49,13 +49,13 @@ def filtered(user) -> dict[str, tuple[str, dict]]:
     return {"one_word_in_review": ("safeguard", {"review": review}), "one_word_in_week": ("safeguard", week)}
 
 
-def _filters(params: dict):
-    import datetime as dt
+def _filters(text: str, params: dict):
+    """The filters the search page builds from the same parameters."""
+    from search.forms import SearchForm
 
-    from search.selectors import Filters
-
-    return Filters(review_id=params.get("review"),
-                   date_from=dt.date.fromisoformat(params["date_from"]) if "date_from" in params else None)
+    form = SearchForm({"q": text, **params})
+    assert form.is_valid(), form.errors
+    return form.filters()
 
 
 def _db_ms(user, text, params: dict | None = None) -> tuple[float, float, int]:
@@ -69,7 +69,7 @@ def _db_ms(user, text, params: dict | None = None) -> tuple[float, float, int]:
 
     # Every statement on this connection, to be captured (the page reads the kinds side by side).
     with CaptureQueriesContext(connection) as ctx, one_after_another():
-        search(user=user, text=text, filters=_filters(params or {}))
+        search(user=user, text=text, filters=_filters(text, params or {}))
     statements = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     execution = planning = 0.0
     for sql in statements:
