@@ -2,7 +2,7 @@
 
 Agency users open a review's material (documents, versions, RFIs,
 findings) only after accepting its current access terms, as on the web
-pages: lists leave that material out (``reviews.selectors.material_of``),
+pages: lists leave that material out (each model's ``visible_to(user, material=True)``),
 a detail answers 403 ``terms_required`` (``Standing.require_material``).
 """
 
@@ -17,7 +17,7 @@ from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews.models import Review
 from reviews.querysets import in_visible_reviews
-from reviews.selectors import documents_of, material_of
+from reviews.selectors import without_returned
 from rfis.models import InformationRequest, RfiFollow, RfiMessage
 
 
@@ -40,29 +40,28 @@ def review_list(*, user):
 
 def document_list(*, user, material: bool = True):
     qs = (
-        Document.objects.visible_to(user)
+        Document.objects.visible_to(user, material=material)
         .select_related("marking")
         .prefetch_related(Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number")))
         .order_by("review_id", "kind", "title", "id")
     )
-    return documents_of(qs, user=user) if material else qs
+    return without_returned(qs, user=user) if material else qs
 
 
 def version_list(*, user, material: bool = True):
-    qs = DocumentVersion.objects.visible_to(user).select_related("document__marking", "document__review", "marking").order_by(
+    qs = DocumentVersion.objects.visible_to(user, material=material).select_related("document__marking", "document__review", "marking").order_by(
         "document_id", "-number"
     )
-    return documents_of(qs, user=user, review_path="document__review") if material else qs
+    return without_returned(qs, user=user, review_path="document__review") if material else qs
 
 
 def rfi_list(*, user, material: bool = True):
-    qs = (
-        InformationRequest.objects.visible_to(user)
+    return (
+        InformationRequest.objects.visible_to(user, material=material)
         .select_related("agency")
         .prefetch_related(Prefetch("follows", queryset=RfiFollow.objects.select_related("agency")))
         .order_by("due_at", "id")
     )
-    return material_of(qs, user=user) if material else qs
 
 
 def rfi_messages():
@@ -75,13 +74,12 @@ def rfi_messages():
 
 
 def finding_list(*, user, material: bool = True):
-    qs = (
-        Finding.objects.visible_to(user)
+    return (
+        Finding.objects.visible_to(user, material=material)
         .select_related("agency", "category")
         .prefetch_related("taxonomy")
         .order_by("-created_at", "-id")
     )
-    return material_of(qs, user=user) if material else qs
 
 
 def finding_events(user=None):
@@ -98,15 +96,14 @@ def notification_list(*, user):
 
 
 def access_endpoint_list(*, user, material: bool = True):
-    qs = in_visible_reviews(AccessEndpoint.objects.all(), user).order_by("created_at", "id")
-    return material_of(qs, user=user) if material else qs
+    return in_visible_reviews(AccessEndpoint.objects.all(), user, material=material).order_by("created_at", "id")
 
 
 def credential_list(*, user, material: bool = True):
     """Credentials whose status the user may see (``Standing.credential_status_scope``,
     set-based): program admins all; liaisons their company's reviews'; an agency lead
     their agency's reviewers'; a reviewer their own. Never the secret (``defer``)."""
-    qs = in_visible_reviews(Credential.objects.all(), user).defer("secret").select_related("review", "endpoint").order_by("issued_at", "id")
+    qs = in_visible_reviews(Credential.objects.all(), user, material=material).defer("secret").select_related("review", "endpoint").order_by("issued_at", "id")
     if user.is_program_admin:
         pass
     elif user.is_company_liaison:
@@ -117,4 +114,4 @@ def credential_list(*, user, material: bool = True):
         qs = qs.filter(reviewer_id=user.pk)
     else:
         qs = qs.none()
-    return material_of(qs, user=user) if material else qs
+    return qs

@@ -1,8 +1,8 @@
 """What each person must do, for the top of their dashboard ("Needs my action").
 
 One selector per role (``inbox_for`` picks it). Each section is one query
-over the model's ``visible_to(user)`` (plus the terms gate of
-``reviews.selectors.material_of`` for agency users' material): its rows,
+over the model's ``visible_to(user)`` (for agency users' material
+``visible_to(user, material=True)``, past the terms gate): its rows,
 most urgent first, and its count (``_rows``: one statement when the section
 holds at most ``LIMIT`` rows, else a count stopped at ``COUNT_CAP`` and the
 first page), so a dashboard costs the same few queries whether the person
@@ -45,7 +45,6 @@ from portal.db import prepared_statements
 from portal.scoping import reader_key
 from portal.pagination import by_ids
 from portal.statements import cached_count, cached_rows, cached_values
-from reviews.selectors import material_of
 from rfis.models import InformationRequest, RfiStatus
 
 # Rows shown per section; the count is the full one up to COUNT_CAP ("1,000+"
@@ -349,7 +348,7 @@ def _reviewer_queries(user, now, *, indexed: bool) -> dict:
             .select_related("model")
         )
     answered = (
-        material_of(InformationRequest.objects.visible_to(user), user=user)
+        InformationRequest.objects.visible_to(user, material=True)
         .filter(asked_by_id=user.pk, status=RfiStatus.ANSWERED)
         .select_related("review__model")
     )
@@ -357,7 +356,7 @@ def _reviewer_queries(user, now, *, indexed: bool) -> dict:
     # Asked per review (EXISTS, then a count for the rows shown) rather than
     # grouping every review of the reviewer's to keep those with open items: a
     # reviewer on thousands of reviews with nothing left costs a probe each.
-    open_items = material_of(ChecklistItem.objects.visible_to(user), user=user).filter(answer="", review_id=OuterRef("pk")).order_by()
+    open_items = ChecklistItem.objects.visible_to(user, material=True).filter(answer="", review_id=OuterRef("pk")).order_by()
     checklist = (
         my_reviews.filter(Exists(open_items))
         .annotate(open_items=Subquery(open_items.values("review_id").annotate(n=Count("pk")).values("n")))
@@ -477,7 +476,7 @@ def _lead_queries(user, now, *, indexed: bool) -> dict:
         .select_related("review__model")
     )
     late_rfis = (
-        material_of(InformationRequest.objects.visible_to(user), user=user)
+        InformationRequest.objects.visible_to(user, material=True)
         .filter(agency_id=agency_id, status=RfiStatus.OPEN, due_at__lt=now)
         .select_related("review__model")
     )

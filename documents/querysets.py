@@ -8,16 +8,19 @@ from reviews.querysets import in_visible_reviews
 
 
 class DocumentQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None, among=None):
+    def visible_to(self, user, *, review=None, among=None, material: bool = False):
         """Documents of the reviews ``user`` sees (``review``: of that one only;
-        ``among``: of those reviews only). Evidence of findings is never among
-        them: it follows its finding (findings app)."""
-        return in_visible_reviews(self.filter(purpose="review"), user, review=review, among=among)
+        ``among``: of those reviews only; ``material``: past the terms gate
+        too). Evidence of findings is never among them: it follows its
+        finding (findings app)."""
+        return in_visible_reviews(self.filter(purpose="review"), user, review=review, among=among, material=material)
 
 
 class DocumentVersionQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None, among=None):
-        return in_visible_reviews(self.filter(document__purpose="review"), user, path="document__review", review=review, among=among)
+    def visible_to(self, user, *, review=None, among=None, material: bool = False):
+        return in_visible_reviews(
+            self.filter(document__purpose="review"), user, path="document__review", review=review, among=among, material=material,
+        )
 
     def readable_by(self, user):
         """Versions among these whose bytes ``user`` may read, set-based: the

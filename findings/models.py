@@ -111,15 +111,16 @@ class Sharing(models.TextChoices):
 
 
 class FindingQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None, among=None):
+    def visible_to(self, user, *, review=None, among=None, material: bool = False):
         """Admins: all. Agency users, on reviews they see: their own agency's
         findings and those shared with the agencies or the company. Company
-        liaisons, on their reviews: only findings shared with the company."""
+        liaisons, on their reviews: only findings shared with the company.
+        ``material``: past the terms gate too (``reviews.querysets.in_visible_reviews``)."""
         from reviews.querysets import in_visible_reviews, user_may_see_anything
 
         if not user_may_see_anything(user):
             return self.none()
-        qs = in_visible_reviews(self, user, review=review, among=among)
+        qs = in_visible_reviews(self, user, review=review, among=among, material=material)
         if user.is_program_admin:
             return qs
         if user.is_company_liaison:

@@ -40,13 +40,14 @@ class Answer(models.TextChoices):
 
 
 class ChecklistItemQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None):
+    def visible_to(self, user, *, review=None, material: bool = False):
         """Each participating agency's checklist is its own: agency users see their
         agency's items only; the program office and the company see every agency's
-        (companies without who answered)."""
+        (companies without who answered). ``material``: past the terms gate too
+        (``reviews.querysets.in_visible_reviews``)."""
         from reviews.querysets import in_visible_reviews
 
-        qs = in_visible_reviews(self, user, review=review)
+        qs = in_visible_reviews(self, user, review=review, material=material)
         if getattr(user, "is_agency_lead", False) or getattr(user, "is_agency_reviewer", False):
             qs = qs.filter(agency_id=user.agency_id)
         return qs

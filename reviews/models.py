@@ -245,7 +245,7 @@ class Assignment(models.Model):
     # section reads the accepted work still owing them off one partial index
     # instead of checking every accepted assignment (5,000 at bench scale,
     # 17-22 ms to find none). Only the dashboard reads it; the terms gate on
-    # material (selectors.material_of, Standing) asks the acceptances.
+    # material has its own copy on the reach rows (ReviewReach.terms_accepted, 0029).
     terms_accepted = models.BooleanField(default=False, editable=False)
 
     objects = AssignmentQuerySet.as_manager()
@@ -356,6 +356,10 @@ class ReviewReach(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     model_name = models.CharField(max_length=120, default="")
     company_name = models.CharField(max_length=200, default="")
+    # Whether the user holds an acceptance of the review's current access terms
+    # (migration 0029): the terms gate of a material read (querysets.in_visible_reviews
+    # with ``material``) is then part of the reach semi-join every read has.
+    terms_accepted = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         verbose_name_plural = "review reaches"

@@ -29,13 +29,14 @@ class Category(models.TextChoices):
 
 
 class InformationRequestQuerySet(models.QuerySet):
-    def visible_to(self, user, *, review=None, among=None):
+    def visible_to(self, user, *, review=None, among=None, material: bool = False):
         """Whoever sees the review sees its shared RFIs (companies see the agency,
         never the asker); an agency-private one only its own agency, the
-        company it is asked of and the program office."""
+        company it is asked of and the program office. ``material``: past the
+        terms gate too (``reviews.querysets.in_visible_reviews``)."""
         from reviews.querysets import in_visible_reviews
 
-        qs = in_visible_reviews(self, user, review=review, among=among)
+        qs = in_visible_reviews(self, user, review=review, among=among, material=material)
         agency_id = getattr(user, "agency_id", None)
         if agency_id and not getattr(user, "is_program_admin", False):
             qs = qs.filter(models.Q(private=False) | models.Q(agency_id=agency_id))

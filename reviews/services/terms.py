@@ -12,8 +12,12 @@ def terms_accept(*, review: Review, user) -> TermsAcceptance:
     """Records that ``user`` accepted the current version of the review's terms (idempotent).
 
     The version is read from the database now, not from the instance passed
-    in, so an acceptance always records the terms the review has at this moment."""
-    review = Review.objects.get(pk=review.pk)
+    in, so an acceptance always records the terms the review has at this moment.
+    The review row is locked first, as ``terms_update`` locks it before raising
+    the version: PostgreSQL's triggers then set the user's reach row (its
+    ``terms_accepted``, the material reads' gate: migration 0029) and
+    assignment from a version no other transaction is changing."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
     acceptance, created = TermsAcceptance.objects.get_or_create(
         review=review, user=user, version=review.access_terms_version, defaults={"terms_sha256": review.terms_digest}
     )

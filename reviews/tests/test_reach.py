@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import make_user
-from reviews.models import Assignment, Review, ReviewReach
-from reviews.querysets import review_ids_granted
-from reviews.services import access_grant, access_revoke
+from reviews.models import Assignment, Review, ReviewAgency, ReviewReach, TermsAcceptance
+from reviews.querysets import in_visible_reviews, review_ids_granted, terms_gate
+from reviews.services import access_grant, access_revoke, terms_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -179,11 +180,12 @@ def test_assignments_carry_their_reviews_status_through_every_change(world):
     assert statuses() == {a1.pk: "closed", a2.pk: "withdrawn"}
 
 
-def test_unique_reach_index_carries_the_expiry_and_still_arbitrates_upserts(world):
+def test_unique_reach_index_carries_the_expiry_and_terms_and_still_arbitrates_upserts(world):
     """The reach's unique (user, review) index holds expires_at too (reviews/0028),
     so a join on (user, review) can check a grant's expiry without the table
     (the reviewer dashboard's count: a merge join of two index-only scans at
-    bench scale, where it hashed 20,000 reach rows). It still backs the
+    bench scale, where it hashed 20,000 reach rows), and the terms gate's
+    copy (reviews/0029: a material read's semi-join). It still backs the
     constraint, and the reach functions' ON CONFLICT (user_id, review_id)
     still finds it: a second grant path leaves one row."""
     with connection.cursor() as cursor:
@@ -194,10 +196,77 @@ def test_unique_reach_index_carries_the_expiry_and_still_arbitrates_upserts(worl
         )
         unique, constraint, definition = cursor.fetchone()
     assert (unique, constraint) == (True, "u")
-    assert definition.endswith("(user_id, review_id) INCLUDE (expires_at)"), definition
+    assert definition.endswith("(user_id, review_id) INCLUDE (expires_at, terms_accepted)"), definition
     reviewer, admin, review = world["reviewer"], world["admin"], world["reviews"][0]
     team = Group.objects.create(name="second path")
     team.user_set.add(reviewer)
     access_grant(review=review, codename="view_review", actor=admin, reason="t", user=reviewer)
     access_grant(review=review, codename="view_review", actor=admin, reason="t", group=team)  # an upsert on the index
     assert _reach(reviewer) == {review.pk: None} and _visible(reviewer) == {review.pk}
+
+
+def _terms(user) -> dict:
+    return dict(ReviewReach.objects.filter(user=user).values_list("review_id", "terms_accepted"))
+
+
+def _material(user, reviews) -> set:
+    """The reviews whose material ``user`` reads (a participation row stands for
+    each review's material), through the reach rows' copy of the terms gate —
+    for all their reviews and among some — and as the acceptances say
+    (``terms_gate`` over the grants): all three must agree."""
+    user = type(user).objects.select_related("membership").get(pk=user.pk)
+    rows = ReviewAgency.objects.all()
+    reach = set(in_visible_reviews(rows, user, material=True).values_list("review_id", flat=True))
+    among = set(in_visible_reviews(rows, user, among=[r.pk for r in reviews], material=True).values_list("review_id", flat=True))
+    asked = set(terms_gate(rows.filter(review_id__any_of=review_ids_granted(user, "view_review")), user).values_list("review_id", flat=True))
+    assert reach == among == asked, (reach, among, asked)
+    return reach
+
+
+def test_reach_rows_carry_the_terms_gate_through_every_change(world):
+    """ReviewReach.terms_accepted (reviews/0029) follows the acceptances and the
+    terms versions in the same transaction: an acceptance sets it, new terms
+    clear it, a deleted acceptance clears it, a row written later (a grant
+    revoked and given again) takes it, and the rebuild agrees. Material reads
+    through it see exactly what the acceptances say."""
+    reviewer, admin, (first, second) = world["reviewer"], world["admin"], world["reviews"][:2]
+    for review in (first, second):
+        access_grant(review=review, codename="view_review", actor=admin, reason="t", user=reviewer)
+    assert _terms(reviewer) == {first.pk: False, second.pk: False}
+    assert _material(reviewer, [first, second]) == set()
+
+    terms_accept(review=first, user=reviewer)
+    assert _terms(reviewer) == {first.pk: True, second.pk: False}
+    assert _material(reviewer, [first, second]) == {first.pk}
+
+    Review.objects.filter(pk=first.pk).update(access_terms_version=F("access_terms_version") + 1)  # new terms
+    assert _terms(reviewer) == {first.pk: False, second.pk: False}
+    assert _material(reviewer, [first, second]) == set()
+
+    terms_accept(review=first, user=reviewer)  # the new version
+    terms_accept(review=second, user=reviewer)
+    assert _terms(reviewer) == {first.pk: True, second.pk: True}
+    assert _material(reviewer, [first, second]) == {first.pk, second.pk}
+
+    TermsAcceptance.objects.filter(user=reviewer, review=second).delete()
+    assert _terms(reviewer) == {first.pk: True, second.pk: False}
+    assert _material(reviewer, [first, second]) == {first.pk}
+
+    # A row written after the acceptance takes it from the acceptances.
+    access_revoke(review=first, actor=admin, reason="t", user=reviewer)
+    assert _terms(reviewer) == {second.pk: False}
+    access_grant(review=first, codename="view_review", actor=admin, reason="t", user=reviewer)
+    assert _terms(reviewer) == {first.pk: True, second.pk: False}
+    assert _material(reviewer, [first, second]) == {first.pk}
+
+    # Another user's acceptance, or another review's terms, change nothing of this user's.
+    other = make_user(role=Role.AGENCY_REVIEWER, org=world["agency"])
+    access_grant(review=second, codename="view_review", actor=admin, reason="t", user=other)
+    terms_accept(review=second, user=other)
+    assert _terms(other) == {second.pk: True}
+    assert _terms(reviewer) == {first.pk: True, second.pk: False}
+
+    before = set(ReviewReach.objects.values_list("user_id", "review_id", "terms_accepted"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reviews_reach_rebuild()")
+    assert set(ReviewReach.objects.values_list("user_id", "review_id", "terms_accepted")) == before

@@ -3,9 +3,10 @@
 questions with their thread, and findings.
 
 Scoped by construction: every result set starts from the model's
-``visible_to(user)`` (the reach index), material from
-``reviews.selectors.material_of`` / ``documents_of`` (the terms gate and the
-agency's certificate of return), a version's text from
+``visible_to(user)`` (the reach index), material from its
+``visible_to(user, material=True)`` (the terms gate) and documents past
+``reviews.selectors.without_returned`` (the agency's certificate of return),
+a version's text from
 ``DocumentVersion.objects.readable_by(user)`` (the scan and marking rules of
 fetching it). Counts and snippets come from the same scoped sets. On
 PostgreSQL matching is full-text (stored ``tsvector`` columns, GIN indexes,

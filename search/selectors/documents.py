@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from documents.models import Document, DocumentText, DocumentVersion
-from reviews.selectors import documents_of
+from reviews.selectors import without_returned
 
 from .. import probe
 from ..query import Parsed
@@ -48,7 +48,7 @@ def _readable_text_versions(user, parsed: Parsed, among=None, *, matched: bool =
     decompressed fewer (documents migration 0011 keeps it in the row)."""
     # Text exists only once a version's scan passed; pending and quarantined
     # versions are left out for everyone, whatever readable_by allows.
-    versions = DocumentVersion.objects.visible_to(user, among=among).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
+    versions = DocumentVersion.objects.visible_to(user, among=among, material=True).readable_by(user).filter(scan_status__in=["clean", "not_scanned"])
     if matched:
         return versions
     if _postgres():
@@ -57,10 +57,11 @@ def _readable_text_versions(user, parsed: Parsed, among=None, *, matched: bool =
 
 
 def _scoped_documents(qs, user, filters: Filters, path: str = ""):
-    """``qs`` (documents, or versions with ``path`` "document__") within the
-    user's scope, past the terms and certificate gate, and the filters."""
+    """``qs`` (documents, or versions with ``path`` "document__", read with
+    ``visible_to(user, material=True)``: within the user's scope and past the
+    terms gate) past the certificate gate, and within the filters."""
     review = f"{path}review"
-    qs = documents_of(qs, user=user, review_path=review)
+    qs = without_returned(qs, user=user, review_path=review)
     qs = _dated(_in_review(qs, filters, path=review), filters, path=f"{path}created_at")
     if filters.agency_id:
         qs = qs.filter(**{f"{review}__participations__agency_id": filters.agency_id})
@@ -81,7 +82,7 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     # statement's build must read the scoping's clock it is given, not a
     # queryset built earlier at another moment (portal.statements).
     def scoped():
-        return _scoped_documents(Document.objects.visible_to(user), user, filters)
+        return _scoped_documents(Document.objects.visible_to(user, material=True), user, filters)
 
     def texts_among(p, among=None, matched=False):
         texts = _scoped_documents(_readable_text_versions(user, p, among, matched=matched), user, filters, path="document__")

@@ -1,5 +1,5 @@
 """Questions (with their threads) and findings matching a search, each through
-the model's ``visible_to(user)`` and the terms gate (``material_of``)."""
+the model's ``visible_to(user, material=True)``: in scope and past the terms gate."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from findings.models import Finding
-from reviews.selectors import material_of
 from rfis.models import InformationRequest, RfiMessage
 
 from .. import probe
@@ -40,7 +39,7 @@ from .common import (
 def _scoped_material(model, user, filters: Filters, among=None):
     """Questions or findings ``user`` sees (``among``: on those reviews only),
     past the terms gate, within the filters; unordered."""
-    qs = material_of(model.objects.visible_to(user, among=among), user=user)
+    qs = model.objects.visible_to(user, among=among, material=True)
     qs = _dated(_in_review(qs, filters), filters)
     if filters.agency_id:
         qs = qs.filter(agency_id=filters.agency_id)
