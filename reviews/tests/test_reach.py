@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -270,3 +270,57 @@ def test_reach_rows_carry_the_terms_gate_through_every_change(world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT reviews_reach_rebuild()")
     assert set(ReviewReach.objects.values_list("user_id", "review_id", "terms_accepted")) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_acceptance_waits_for_new_terms_being_written_and_records_them():
+    """An acceptance made while the company is writing new terms waits for them
+    (``terms_accept`` locks the review as ``terms_update`` does) and records the
+    new version: the reach row's copy of the gate then agrees with the
+    acceptances. Without the lock it recorded the old version and the reach
+    row said "accepted" for terms the reviewer never saw."""
+    import threading
+    import time
+
+    from agencies.tests.factories import AgencyFactory
+
+    from .factories import make_review
+
+    agency = AgencyFactory()
+    admin = make_user(role=Role.PROGRAM_ADMIN)
+    reviewer = make_user(role=Role.AGENCY_REVIEWER, org=agency)
+    review = make_review(agencies=[agency], admin=admin)
+    access_grant(review=review, codename="view_review", actor=admin, reason="t", user=reviewer)
+    version = Review.objects.get(pk=review.pk).access_terms_version
+    locked, failures = threading.Event(), []
+
+    def new_terms():
+        try:
+            with transaction.atomic():
+                Review.objects.select_for_update().get(pk=review.pk)
+                Review.objects.filter(pk=review.pk).update(access_terms_version=F("access_terms_version") + 1)
+                locked.set()
+                time.sleep(0.5)  # the acceptance starts meanwhile and must wait for this commit
+        except Exception as exc:  # noqa: BLE001 — reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    def accept():
+        try:
+            locked.wait(10)
+            terms_accept(review=review, user=reviewer)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=new_terms), threading.Thread(target=accept)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    assert list(TermsAcceptance.objects.filter(user=reviewer, review=review).values_list("version", flat=True)) == [version + 1]
+    assert _terms(reviewer) == {review.pk: True}
+    assert _material(reviewer, [review]) == {review.pk}
