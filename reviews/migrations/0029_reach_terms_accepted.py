@@ -88,6 +88,20 @@ ALTER TABLE reviews_reviewreach ADD CONSTRAINT review_reach_unique UNIQUE USING 
 """
 
 
+def add_column(apps, schema_editor):
+    """The column itself, written out: Django's SQLite schema editor would
+    remake the reach table for a NOT NULL column and recreate every index of
+    the model's state, among them the NULLS LAST one SQLite cannot express
+    (reviews/0015 builds it on PostgreSQL only). Both databases add a column
+    with a constant default in place."""
+    false = "false" if schema_editor.connection.vendor == "postgresql" else "0"
+    schema_editor.execute(f"ALTER TABLE reviews_reviewreach ADD COLUMN terms_accepted boolean DEFAULT {false} NOT NULL")
+
+
+def drop_column(apps, schema_editor):
+    schema_editor.execute("ALTER TABLE reviews_reviewreach DROP COLUMN terms_accepted")
+
+
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(FORWARD)
@@ -105,10 +119,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="reviewreach",
-            name="terms_accepted",
-            field=models.BooleanField(db_default=False, default=False, editable=False),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name="reviewreach",
+                    name="terms_accepted",
+                    field=models.BooleanField(db_default=False, default=False, editable=False),
+                ),
+            ],
+            database_operations=[migrations.RunPython(add_column, drop_column)],
         ),
         migrations.RunPython(forward, backward),
     ]
