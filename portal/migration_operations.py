@@ -28,3 +28,18 @@ class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         if not _orders_nulls(self.index):
             migrations.AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class RunSQLOnPostgres(migrations.RunSQL):
+    """``RunSQL`` on PostgreSQL; nothing elsewhere (the SQLite demo), for what
+    only PostgreSQL has: triggers, plpgsql functions, covering indexes, a
+    column's storage. The SQL stays written out in the migration, as it was
+    at that point in the schema's history."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

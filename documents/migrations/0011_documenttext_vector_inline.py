@@ -20,21 +20,14 @@ hour (README, "Upgrading").
 
 from django.db import migrations
 
+from portal.migration_operations import RunSQLOnPostgres
+
 FORWARD = "ALTER TABLE documents_documenttext ALTER COLUMN search_vector SET STORAGE MAIN"
 BACKWARD = "ALTER TABLE documents_documenttext ALTER COLUMN search_vector SET STORAGE EXTENDED"
 
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
 
 
 class Migration(migrations.Migration):
     dependencies = [("documents", "0010_created_index")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgres(FORWARD, BACKWARD)]

@@ -27,6 +27,8 @@ databases keep no reach rows and ask the acceptances (reviews.querysets.terms_ga
 
 from django.db import migrations, models
 
+from portal.migration_operations import RunSQLOnPostgres
+
 TERMS_OF = """EXISTS (SELECT 1 FROM reviews_termsacceptance t JOIN reviews_review r ON r.id = t.review_id
                  WHERE t.review_id = {review} AND t.user_id = {user} AND t.version = r.access_terms_version)"""
 
@@ -102,16 +104,6 @@ def drop_column(apps, schema_editor):
     schema_editor.execute("ALTER TABLE reviews_reviewreach DROP COLUMN terms_accepted")
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -129,5 +121,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[migrations.RunPython(add_column, drop_column)],
         ),
-        migrations.RunPython(forward, backward),
+        RunSQLOnPostgres(FORWARD, BACKWARD),
     ]
