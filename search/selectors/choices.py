@@ -20,8 +20,9 @@ def filter_choices(*, user) -> dict:
     taking part in reviews they see, companies they see, every marking.
 
     Deriving the first two from 20,000 reviews costs ~75 ms, on every search
-    page; they are cached under the user, their exact set of reviews (so a
-    grant, a revocation or an expiry is a different entry) and the
+    page; they are cached under the user, the fingerprint of their exact set
+    of reviews (``probe.user_reach``: a grant, a revocation or an expiry is a
+    different entry) and the
     participations generation (an agency added to or removed from a review).
     Without the cache (Redis down) they are computed."""
     markings = list(HandlingMarking.objects.order_by("ordering", "name").values_list("pk", "name"))
@@ -29,7 +30,7 @@ def filter_choices(*, user) -> dict:
     generation = participations_generation() if reach is not None else None
     key = None
     if generation is not None:
-        key = f"search:choices:{user.pk}:{len(reach.review_ids)}:{hash(reach.review_ids)}:{generation}"
+        key = f"search:choices:{user.pk}:{':'.join(map(str, reach.fingerprint))}:{generation}"
         try:
             cached = cache.get(key)
         except Exception:  # noqa: BLE001 — the cache being down costs speed only
