@@ -324,3 +324,35 @@ def test_acceptance_waits_for_new_terms_being_written_and_records_them():
     assert list(TermsAcceptance.objects.filter(user=reviewer, review=review).values_list("version", flat=True)) == [version + 1]
     assert _terms(reviewer) == {review.pk: True}
     assert _material(reviewer, [review]) == {review.pk}
+
+
+def test_planner_knows_how_many_of_a_users_reach_rows_are_past_the_terms_gate(world):
+    """A material read asks the reach for one user's rows with ``terms_accepted``.
+    One reviewer has accepted the terms of all 40 of their reviews, forty others
+    none of theirs: 2.4 % of all rows are accepted. Multiplying the two
+    clauses' selectivities, PostgreSQL expected one of the reviewer's rows
+    (and walked the reach first in the search's confirmations); the
+    statistics over the pair (reviews/0030) give the reviewer's own figure."""
+    from accounts.models import User
+
+    review = world["reviews"][0]
+    reviews = Review.objects.bulk_create(
+        [Review(model=review.model, company=review.company, created_by=review.created_by, summary=f"Bulk {n}") for n in range(40)]
+    )
+    users = User.objects.bulk_create([User(email=f"reach-stats-{n}@example.test") for n in range(41)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO reviews_reviewreach (user_id, review_id, status, created_at, model_name, company_name) "
+            "SELECT u, r, '', now(), '', '' FROM unnest(%s::bigint[]) AS u, unnest(%s::bigint[]) AS r",
+            [[u.pk for u in users], [r.pk for r in reviews]],
+        )
+        reviewer = users[0]
+        ReviewReach.objects.filter(user=reviewer).update(terms_accepted=True)
+        cursor.execute("ANALYZE reviews_reviewreach")
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT review_id FROM reviews_reviewreach WHERE user_id = %s AND terms_accepted", [reviewer.pk]
+        )
+        estimate = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
+    assert ReviewReach.objects.filter(user=reviewer, terms_accepted=True).count() == 40
+    assert ReviewReach.objects.filter(terms_accepted=True).count() / ReviewReach.objects.count() < 0.05
+    assert 30 <= estimate <= 50  # without the statistics: 1
