@@ -29,17 +29,39 @@ def _scoped_reviews(user, filters: Filters):
     return _dated(qs, filters).order_by()
 
 
+MODEL_MATCHES = 5000
+
+
+def _model_branch(user, parsed: Parsed, filters: Filters):
+    """The reviews in scope of the models whose text matches. The models come
+    first, unscoped, off their GIN index (at most MODEL_MATCHES), then the
+    reviews of those models in scope: asked as one scoped query, PostgreSQL
+    walked the reach of a reviewer on 500 reviews to each review's model
+    (2.5 ms at bench scale) for a word no model holds, where the index says
+    so in 0.2 ms. No model, no second statement; past MODEL_MATCHES models,
+    the scoped query with the match decides."""
+    run = partial(kept, user=user, parsed=parsed, filters=filters)
+
+    def matching_models(p):
+        return AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by()
+
+    models = run("values", ("reviews.model_ids", MODEL_MATCHES), lambda p: matching_models(p).values_list("pk", flat=True)[: MODEL_MATCHES + 1])
+    if not models:
+        return []
+    if len(models) > MODEL_MATCHES:
+        return lambda n: run("values", ("reviews.model", n), lambda p: _scoped_reviews(user, filters).filter(
+            model_id__in=matching_models(p).values("pk")).values_list("pk", flat=True)[:n])
+    return lambda n: run("values", ("reviews.model_among", n), lambda p, *, ids: _scoped_reviews(user, filters).filter(
+        model_id__any_of=ids).values_list("pk", flat=True)[:n], ids=sorted(models))
+
+
 def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     run = partial(kept, user=user, parsed=parsed, filters=filters)
     # The model's name, or its name and version, as typed: ahead of whatever else matches.
     exact = exact_branch("reviews.exact", Review, lambda: _scoped_reviews(user, filters),
                          ("model__name", Concat("model__name", Value(" "), "model__version")), user=user, parsed=parsed, filters=filters)
     if _postgres():
-        def by_model(p):
-            models = AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by().values("pk")
-            return _scoped_reviews(user, filters).filter(model_id__in=models).values_list("pk", flat=True)
-
-        branches = [exact, lambda n: run("values", ("reviews.model", n), lambda p: by_model(p)[:n])]
+        branches = [exact, _model_branch(user, parsed, filters)]
         if parsed.model_names:  # pg_trgm index: part of a name (its %…% pattern is no slot: built each time)
             branches.append(_scoped_reviews(user, filters).filter(model__name__icontains=parsed.normalised).values_list("pk", flat=True))
         if parsed.number:

@@ -46,7 +46,7 @@ def test_search_through_kept_statements_finds_what_fresh_querysets_find(demo, ma
     kept = [_found(user, q) for q in queries]
     assert first == fresh and kept == fresh
     # Each kind's statements went through kept statements for this reader.
-    assert {"reviews.model", "documents.title", "documents.text", "rfis.own", "rfis.thread", "findings"} <= _kept_sites(user)
+    assert {"reviews.model_ids", "reviews.model_among", "documents.title", "documents.text", "rfis.own", "rfis.thread", "findings"} <= _kept_sites(user)
     assert any(section[1] for result in fresh for section in result)  # the comparison is not of empty results
 
 

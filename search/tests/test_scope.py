@@ -121,3 +121,27 @@ def test_an_exact_title_is_found_first_in_scope_and_nowhere_out_of_it(demo, mate
             assert urls[:1] == [url], (role, kind, text, urls)
         else:
             assert url not in urls, (role, kind, text)
+
+
+@pytest.mark.parametrize("most", [5000, 0])
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_reviews_found_by_their_models_text_are_the_roles_own(demo, role, most, monkeypatch):
+    """A word in a model's capability summary finds that model's reviews the
+    role sees and no other, whether the matching models are few (read first,
+    then their reviews in scope) or more than MODEL_MATCHES (the scoped query
+    with the match); a word no model holds finds none."""
+    from companies.models import AIModel
+    from reviews.models import Review
+    from search.selectors import Filters
+    from search.selectors import reviews as review_search
+
+    monkeypatch.setattr(review_search, "MODEL_MATCHES", most)
+    AIModel.objects.filter(pk=demo["atlas"].model_id).update(capability_summary="Tool use with a peridot sandbox.")
+    user = demo[role]
+    expected = set(Review.objects.visible_to(user).filter(model_id=demo["atlas"].model_id).values_list("pk", flat=True))
+    assert expected == ({demo["atlas"].pk} if role in {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"} else set())
+    [section] = search(user=user, text="peridot", filters=Filters(kinds=("review",)), limit=50).sections
+    assert {h.review.pk for h in section.hits} == expected and section.count == len(expected)
+    assert all("<mark>peridot</mark>" in h.snippet for h in section.hits)
+    [none] = search(user=user, text="zzyzxq", filters=Filters(kinds=("review",)), limit=50).sections
+    assert (none.count, none.hits) == (0, [])
