@@ -208,3 +208,51 @@ def test_window_burn_down_kept_statements_follow_the_reader_the_moment_and_new_c
     ClockStop.objects.create(review=atlas, rfi=atlas.rfis.first(), stopped_at=now - timedelta(days=1))
     chart = window_burn_down(user=demo["lead_nsa"], now=now)
     assert chart.table[0] == [label[atlas.pk], 21.0, 3.0, 7.0, 0.0] and chart.rows[0].value_text == "7.0 d left (stopped)"
+
+
+def test_office_figures_are_recounted_ahead_so_no_visit_counts_them(demo, login, settings):
+    """Beat's recount keeps each figure twice OFFICE_FIGURES_TTL: an office
+    visit then reads them and counts nothing; a new finding shows at the next
+    recount; with no program admin there is nobody to count them for."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from dashboard.charts import OFFICE_FIGURES, OFFICE_FIGURES_TTL
+    from dashboard.tasks import refresh_office_figures
+    from findings import services as finding_services
+    from findings.models import FindingCategory
+
+    assert settings.CELERY_BEAT_SCHEDULE["refresh-office-figures"] == {
+        "task": "dashboard.tasks.refresh_office_figures", "schedule": float(OFFICE_FIGURES_TTL),
+    }
+    admin, lead = demo["admin"], demo["lead_cisa"]
+    assert refresh_office_figures.apply().get() == ["states", "turnaround", "findings"]
+    for name in OFFICE_FIGURES:  # kept twice the recount's period: replaced before they lapse
+        key = cache.make_and_validate_key(f"dashboard:office:{name}:v1")
+        assert 2 * OFFICE_FIGURES_TTL - 5 <= cache._cache.get_client(key).ttl(key) <= 2 * OFFICE_FIGURES_TTL
+
+    client = login(admin)
+    with CaptureQueriesContext(connection) as visit:
+        page = client.get(reverse("dashboard"))
+    sql = " ".join(q["sql"] for q in visit.captured_queries)
+    assert page.status_code == 200 and "PERCENTILE_CONT" not in sql.upper()  # the turnaround read from the cache
+    assert 'GROUP BY "reviews_review"."status"' not in sql and '"findings_finding"."severity"' not in sql
+
+    before = findings_by_severity(user=admin).totals
+    services.terms_accept(review=demo["atlas_mini"], user=demo["reviewer_cisa"])
+    finding = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_cisa"], title="Signing keys on the update host",
+        category=FindingCategory.objects.first(), severity="critical", description="Keys readable by the build user.",
+    )
+    finding_services.finding_share(finding_id=finding.pk, actor=lead, sharing="agencies")
+    assert findings_by_severity(user=admin).totals == before  # until the next recount
+    refresh_office_figures.apply()
+    after = findings_by_severity(user=admin).totals
+    assert after[1] == before[1] + 1 and after[-1] == before[-1] + 1  # one more critical, one more in all
+
+    cache.clear()
+    User.objects.filter(membership__role="program_admin").update(is_active=False)  # no active program admin
+    assert refresh_office_figures.apply().get() == []
+    assert all(cache.get(f"dashboard:office:{name}:v1") is None for name in OFFICE_FIGURES)

@@ -516,4 +516,6 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-emails": {"task": "notifications.tasks.sweep_emails", "schedule": 60.0},
     "end-lapsed-credentials": {"task": "modelaccess.tasks.end_lapsed_credentials", "schedule": 900.0},
     "reopen-expired-risk-acceptances": {"task": "findings.tasks.reopen_expired_risk_acceptances", "schedule": 3600.0},
+    # dashboard.charts.OFFICE_FIGURES_TTL: each recount kept twice that, replaced before it lapses.
+    "refresh-office-figures": {"task": "dashboard.tasks.refresh_office_figures", "schedule": 300.0},
 }
