@@ -80,3 +80,27 @@ def test_filter_options_keep_the_chosen_one_and_escape_labels(demo, client):
     page = client.get("/search/", {"q": "atlas", "company": northwind.pk}).content.decode()
     assert _options(page, "search-company") == [("", "Any company", False), (str(northwind.pk), northwind.name, True)]
     assert [text for _, text, _ in _options(page, "search-agency")] == ["Any agency", "CISA", "NSA"]
+
+
+def test_office_choices_are_one_kept_entry_that_follows_a_new_company_and_agency(demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agencies.tests.factories import AgencyFactory
+    from companies.tests.factories import CompanyFactory
+
+    admin = demo["admin"]
+    before = _choices(admin)
+    assert before == ({"NSA", "CISA", "DOD", "CAISI"}, {"Northwind AI", "Contoso Labs"})
+    with CaptureQueriesContext(connection) as ctx:
+        assert _choices(admin) == before
+    assert not any('"companies_company"."name"' in q["sql"] for q in ctx.captured_queries)  # read from the cache
+    CompanyFactory(name="Fabrikam Research")
+    AgencyFactory(acronym="DOE")
+    assert _choices(admin) == (before[0] | {"DOE"}, before[1] | {"Fabrikam Research"})
+    # An inactive program admin sees nothing, kept entry or not.
+    admin.is_active = False
+    admin.save(update_fields=["is_active"])
+    assert filter_choices(user=type(admin).objects.select_related("membership").get(pk=admin.pk)) == {
+        "agencies": [], "companies": [], "markings": filter_choices(user=demo["lead_nsa"])["markings"],
+    }
