@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.urls import reverse
+from portal.links import pk_url
 from django.utils import timezone
 
 from findings.models import Finding, FindingStatus, RetestResult, Sharing
@@ -322,7 +322,7 @@ def _stopped_clocks(user, now, only=None) -> tuple[int, list[Item]]:
 
 def _rfi_item(rfi, *, note: str = "", due=True) -> Item:
     return Item(
-        title=rfi.subject, url=reverse("rfi_detail", kwargs={"pk": rfi.pk}), review=_review_label(rfi.review),
+        title=rfi.subject, url=pk_url("rfi_detail", rfi.pk), review=_review_label(rfi.review),
         due=rfi.due_at if due else None, note=note, stopped=bool(getattr(rfi, "stopped_since", None)),
     )
 
@@ -402,7 +402,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
         sec(
             "assignments", "Answer your assignments", ["invited_at", "id"],
             lambda a: Item(
-                title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
+                title=_review_label(a.review), url=pk_url("assignment_detail", a.pk),
                 review=_review_label(a.review), due=a.invited_at + answer_days, note=f"Asked by {a.agency.acronym}: accept or decline",
             ),
         ),
@@ -414,7 +414,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
         sec(
             "checklist", "Finish the readiness checklist", ["window_end", "id"],
             lambda r: Item(
-                title=_review_label(r), url=reverse("review_checklist", kwargs={"pk": r.pk}), review=_review_label(r),
+                title=_review_label(r), url=pk_url("review_checklist", r.pk), review=_review_label(r),
                 due=r.window_end, note=f"{r.open_items} item{'s' if r.open_items != 1 else ''} open",
             ),
         ),
@@ -510,7 +510,7 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
             note = "The window has ended without your agency's sign-off: ask for an extension, or the program office closes it naming your agency"
         else:
             note = "Your agency's conclusion is due by the window's end"
-        return Item(title=_review_label(r), url=reverse("review_sign_off", kwargs={"pk": r.pk}), review=_review_label(r),
+        return Item(title=_review_label(r), url=pk_url("review_sign_off", r.pk), review=_review_label(r),
                     due=r.window_end, stopped=row.stopped_since is not None, note=note)
 
     def extension_item(e):
@@ -529,7 +529,7 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
         sec("sign_offs", "Record your agency's sign-off", sign_offs_order, sign_off_item, indexed=indexed),
         sec(
             "late_assignments", "Escalated: assignments not answered", ["invited_at", "id"],
-            lambda a: Item(title=_review_label(a.review), url=reverse("assignment_detail", kwargs={"pk": a.pk}),
+            lambda a: Item(title=_review_label(a.review), url=pk_url("assignment_detail", a.pk),
                            review=_review_label(a.review), due=a.invited_at + answer_days,
                            note="Your reviewer has not accepted or declined: remind them or assign someone else"),
         ),
@@ -583,7 +583,7 @@ def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = 
         sec(
             "findings", "Respond to findings shared with you", ["shared_at", "id"],
             lambda f: Item(
-                title=f.title, url=reverse("finding_detail", kwargs={"pk": f.pk}), review=_review_label(f.review),
+                title=f.title, url=pk_url("finding_detail", f.pk), review=_review_label(f.review),
                 note=f"{f.get_severity_display()} finding from {f.agency.acronym}"
                 + ("; the retest found it still present" if f.status == FindingStatus.RETESTED else ""),
             ),

@@ -106,9 +106,9 @@ class Review(models.Model):
         return STATUS_PHRASES.get(self.status, self.get_status_display().lower())
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
+        from portal.links import pk_url  # reversed once per process (a dashboard links a dozen reviews)
 
-        return reverse("review_detail", kwargs={"pk": self.pk})
+        return pk_url("review_detail", self.pk)
 
     @property
     def effective_terms(self) -> str:

@@ -86,18 +86,24 @@ def revocable_by(person, standing):
     return bool(standing) and standing.may_revoke_person(person)
 
 
-# A number no object reaches: a row tag reverses a URL once and puts each
-# row's id in its place (``url_per_row``).
-_PK_MARK = 2_147_483_647
+@register.simple_tag(name="pk_url")
+def pk_url_tag(name: str, pk) -> str:
+    """``{% url name pk %}`` for a pattern with one ``pk`` argument, reversed
+    once per process (``portal.links``): a review's page links its other
+    pages and forms a score of times."""
+    from portal.links import pk_url
+
+    return pk_url(name, pk)
 
 
 def url_per_row(name: str):
     """``pk -> URL`` of the pattern ``name`` (one ``pk`` argument), reversed
     once: a list of 100 rows would otherwise reverse it 100 times."""
-    from django.urls import reverse
+    from portal.links import pk_url_builder
 
-    url, mark = reverse(name, kwargs={"pk": _PK_MARK}), str(_PK_MARK)
-    return lambda pk: url.replace(mark, str(pk))
+    return pk_url_builder(name)
+
+
 _NO_AGENCY = '<li class="muted">None</li>'
 
 

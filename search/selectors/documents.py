@@ -9,10 +9,10 @@ from functools import partial
 from django.contrib.postgres.search import SearchVectorExact
 from django.db.models import BooleanField, Case, F, Value, When
 from django.db.models.functions import Left
-from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from documents.models import Document, DocumentText, DocumentVersion
+from portal.links import pk_url
 from reviews.selectors import without_returned
 
 from .. import probe
@@ -164,7 +164,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
             snippet = _title_mark(doc.title, parsed)
             detail = doc.get_kind_display()
         hits.append(
-            Hit("document", doc.title, reverse("document_detail", kwargs={"pk": doc.pk}), doc.review, snippet, doc.created_at,
+            Hit("document", doc.title, pk_url("document_detail", doc.pk), doc.review, snippet, doc.created_at,
                 detail=f"{detail} · {doc.marking.short_label or doc.marking}")
         )
     return count, hits

@@ -8,10 +8,10 @@ import html
 from django.contrib.postgres.search import SearchRank, SearchVectorExact
 from django.db.models import F, FloatField, Value
 from django.db.models.functions import Concat, Left
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from findings.models import Finding
+from portal.links import pk_url
 from rfis.models import InformationRequest, RfiMessage
 
 from .. import probe
@@ -95,7 +95,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
         else:
             snippet = _excerpt(f"{rfi.subject}. {rfi.question}", parsed.words)
         hits.append(
-            Hit("rfi", f"RFI #{rfi.pk}: {rfi.subject}", reverse("rfi_detail", kwargs={"pk": rfi.pk}), rfi.review, snippet,
+            Hit("rfi", f"RFI #{rfi.pk}: {rfi.subject}", pk_url("rfi_detail", rfi.pk), rfi.review, snippet,
                 rfi.created_at, detail=f"{rfi.get_status_display()}{' · agency-private' if rfi.private else ''}")
         )
     return count, hits
@@ -164,7 +164,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
     for finding in kept("rows", ("findings.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
         snippet = _mark(finding.snippet) if _postgres() else _excerpt(f"{finding.title}. {finding.description}", parsed.words)
         hits.append(
-            Hit("finding", finding.title, reverse("finding_detail", kwargs={"pk": finding.pk}), finding.review, snippet,
+            Hit("finding", finding.title, pk_url("finding_detail", finding.pk), finding.review, snippet,
                 finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}")
         )
     return count, hits
