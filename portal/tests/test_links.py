@@ -31,3 +31,19 @@ def test_links_follow_the_urlconf_in_force():
     with override_settings(ROOT_URLCONF="portal.tests.urls_elsewhere"):
         assert pk_url("review_detail", 7) == reverse("review_detail", kwargs={"pk": 7}) == "/elsewhere/reviews/7/"
     assert pk_url("review_detail", 7) == "/reviews/7/"
+
+
+def test_no_pattern_is_language_prefixed():
+    """The kept links are per URLconf and script prefix, not per language:
+    a language-prefixed pattern (i18n_patterns) would need the language in
+    their key (portal.links)."""
+    from django.urls import get_resolver
+    from django.urls.resolvers import LocalePrefixPattern
+
+    def walk(resolver):
+        for entry in resolver.url_patterns:
+            assert not isinstance(entry.pattern, LocalePrefixPattern), entry
+            if hasattr(entry, "url_patterns"):
+                walk(entry)
+
+    walk(get_resolver())
