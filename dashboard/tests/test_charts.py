@@ -256,3 +256,14 @@ def test_office_figures_are_recounted_ahead_so_no_visit_counts_them(demo, login,
     User.objects.filter(membership__role="program_admin").update(is_active=False)  # no active program admin
     assert refresh_office_figures.apply().get() == []
     assert all(cache.get(f"dashboard:office:{name}:v1") is None for name in OFFICE_FIGURES)
+
+
+def test_office_figures_recount_with_the_cache_down_keeps_nothing_and_fails_nothing(demo, settings):
+    """Redis down: the recount keeps nothing (and says so) instead of failing
+    the task; the dashboard then counts the figures itself, as before."""
+    from dashboard.tasks import refresh_office_figures
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    assert refresh_office_figures.apply().get() == []
+    assert findings_by_severity(user=demo["admin"]).totals == ["All agencies", 0, 2, 1, 0, 0, 3]
