@@ -8,7 +8,8 @@ from html import escape
 from django import template
 from django.utils.safestring import mark_safe
 
-from reviews.templatetags.reviews_ui import RowClock, days_left, short_date, status_badge, url_per_row
+from portal.links import pk_url_builder
+from reviews.templatetags.reviews_ui import RowClock, days_left, short_date, status_badge
 
 register = template.Library()
 
@@ -17,7 +18,7 @@ def assignment_rows(assignments):
     """One row per assignment: the model (to the invitation while it is
     unanswered, else to the review), the company, the assignment's and the
     review's state, the window's end and the action."""
-    to_invitation, to_review = url_per_row("assignment_detail"), url_per_row("review_detail")
+    to_invitation, to_review = pk_url_builder("assignment_detail"), pk_url_builder("review_detail")
     clock = RowClock()
     out = []
     for assignment in assignments:

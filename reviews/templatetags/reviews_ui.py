@@ -8,6 +8,8 @@ from django.template.defaultfilters import pluralize
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from portal.links import pk_url, pk_url_builder
+
 register = template.Library()
 
 
@@ -91,17 +93,7 @@ def pk_url_tag(name: str, pk) -> str:
     """``{% url name pk %}`` for a pattern with one ``pk`` argument, reversed
     once per process (``portal.links``): a review's page links its other
     pages and forms a score of times."""
-    from portal.links import pk_url
-
     return pk_url(name, pk)
-
-
-def url_per_row(name: str):
-    """``pk -> URL`` of the pattern ``name`` (one ``pk`` argument), reversed
-    once: a list of 100 rows would otherwise reverse it 100 times."""
-    from portal.links import pk_url_builder
-
-    return pk_url_builder(name)
 
 
 _NO_AGENCY = '<li class="muted">None</li>'
@@ -124,7 +116,7 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
     from reviews.models import ReviewStatus
 
     viewer = context.get("user")
-    detail = url_per_row("review_detail")
+    detail = pk_url_builder("review_detail")
     clock = RowClock()
     labels = dict(ReviewStatus.choices)
     badges = {}  # a status's badge, built once per list

@@ -33,9 +33,10 @@ def search_hits(section):
     here, not in the template."""
     from django.utils.html import conditional_escape
 
-    from reviews.templatetags.reviews_ui import RowClock, short_date, url_per_row
+    from portal.links import pk_url_builder
+    from reviews.templatetags.reviews_ui import RowClock, short_date
 
-    review_url = url_per_row("review_detail")
+    review_url = pk_url_builder("review_detail")
     clock = RowClock()
     badge = escape(section.label[:-1])  # "Documents" -> "Document"
     items = []
