@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.core.cache import cache
 from django.db import connection
@@ -112,7 +113,7 @@ def _state_counts(*, user) -> dict[str, int]:
 
 
 def reviews_by_state(*, user) -> Chart:
-    counts, at = _program_wide("states", user=user, compute=lambda: _state_counts(user=user))
+    counts, at = _program_wide("states", user=user)
     rows = [(label, [(value, label, counts.get(value, 0))], str(counts.get(value, 0))) for value, label in ReviewStatus.choices]
     table = [[label, counts.get(value, 0)] for value, label in ReviewStatus.choices]
     total = sum(counts.values())
@@ -207,8 +208,9 @@ def _office_key(name: str) -> str:
     return f"dashboard:office:{name}:v1"
 
 
-def _program_wide(name: str, *, user, compute):
-    """``compute()`` and the time it was computed (None: just now, uncached).
+def _program_wide(name: str, *, user):
+    """The figure ``OFFICE_FIGURES[name]`` counted from ``user``'s scope, and
+    the time it was counted (None: just now, uncached).
 
     For the program office only (it sees every review, so one entry serves
     every program admin; anyone else's figures are their scope's and are
@@ -216,6 +218,7 @@ def _program_wide(name: str, *, user, compute):
     ``office_figures_refresh`` (beat), so no visit waits for them; a visit
     that finds none (no worker, the cache emptied) counts them and keeps
     them OFFICE_FIGURES_TTL seconds; computed when the cache is down."""
+    compute = partial(OFFICE_FIGURES[name], user)
     if not user.is_program_admin:
         return compute(), None
     key = _office_key(name)
@@ -233,7 +236,7 @@ def _program_wide(name: str, *, user, compute):
     return value, at
 
 
-# The program-wide figures (``_program_wide``) by name, each computed from a program admin's scope.
+# The figures the program office's charts share (``_program_wide``), by name: each counted from a user's scope.
 OFFICE_FIGURES = {
     "states": lambda user: _state_counts(user=user),
     "turnaround": lambda user: turnaround_stats(user=user),
@@ -293,7 +296,7 @@ def _d(seconds: float) -> float:
 
 
 def rfi_turnaround(*, user) -> Chart:
-    stats, at = _program_wide("turnaround", user=user, compute=lambda: turnaround_stats(user=user))
+    stats, at = _program_wide("turnaround", user=user)
     rows, table = [], []
     for s in stats:
         median, p90 = _d(s["median"]), _d(s["p90"])
@@ -320,7 +323,7 @@ def _findings_counts(*, user) -> dict[str, dict[str, int]]:
 
 
 def findings_by_severity(*, user) -> Chart:
-    counts, at = _program_wide("findings", user=user, compute=lambda: _findings_counts(user=user))
+    counts, at = _program_wide("findings", user=user)
     severities = Severity.choices
     rows, table = [], []
     for acronym in sorted(counts):
