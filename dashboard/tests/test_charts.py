@@ -267,3 +267,50 @@ def test_office_figures_recount_with_the_cache_down_keeps_nothing_and_fails_noth
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     assert refresh_office_figures.apply().get() == []
     assert findings_by_severity(user=demo["admin"]).totals == ["All agencies", 0, 2, 1, 0, 0, 3]
+
+
+def test_office_chart_markup_is_rendered_once_per_figures_zone_and_recount(demo, settings):
+    """A chart drawn from the office's kept figures is rendered once per process
+    (chart_svg.chart_card) and reused while the figures, the viewer's time
+    zone and language are the same; a recount draws the new numbers, another
+    zone its own "as of"; a chart drawn from live rows is rendered each time."""
+    from django.utils import timezone as tz
+
+    from dashboard.charts import office_charts
+    from dashboard.tasks import refresh_office_figures
+    from dashboard.templatetags import chart_svg
+    from findings import services as finding_services
+    from findings.models import FindingCategory
+
+    admin = demo["admin"]
+    chart_svg._cards.clear()
+    refresh_office_figures.apply()
+    with tz.override("UTC"):
+        charts = {c.key: c for c in office_charts(user=admin)}
+        first = chart_svg.chart_card(charts["findings"])
+        assert first == chart_svg._render_card(charts["findings"])
+        again = {c.key: c for c in office_charts(user=admin)}
+        assert chart_svg.chart_card(again["findings"]) is first  # the kept markup
+        assert charts["burn_down"].figures is None
+        assert chart_svg.chart_card(again["burn_down"]) is not chart_svg.chart_card(again["burn_down"])
+        assert sorted(key[0][0] for key in chart_svg._cards) == ["findings"]
+
+    with tz.override("America/New_York"):  # the "as of" in the viewer's zone, not the first viewer's
+        east = {c.key: c for c in office_charts(user=admin)}["findings"]
+        markup = chart_svg.chart_card(east)
+        assert markup == chart_svg._render_card(east) and markup != first
+        assert tz.localtime(east.figures[1]).strftime("%H:%M") in markup
+
+    services.terms_accept(review=demo["atlas_mini"], user=demo["reviewer_cisa"])
+    finding = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_cisa"], title="Signing keys on the update host",
+        category=FindingCategory.objects.first(), severity="critical", description="Keys readable by the build user.",
+    )
+    finding_services.finding_share(finding_id=finding.pk, actor=demo["lead_cisa"], sharing="agencies")
+    refresh_office_figures.apply()
+    with tz.override("UTC"):
+        recounted = {c.key: c for c in office_charts(user=admin)}["findings"]
+        markup = chart_svg.chart_card(recounted)
+        assert markup == chart_svg._render_card(recounted) and markup != first
+        assert recounted.totals == ["All agencies", 1, 2, 1, 0, 0, 4]
+        assert '<td class="num">4</td>' in markup and '<td class="num">4</td>' not in first
