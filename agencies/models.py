@@ -2,8 +2,10 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models.functions import Lower
 
+from portal.loading import RowLoaded
 
-class Agency(models.Model):
+
+class Agency(RowLoaded):
     """A government agency that reviews models (NSA, CISA, ...).
 
     ``leads_group`` holds the agency's leads: a review the agency takes part

@@ -3,10 +3,12 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models.functions import Lower
 
+from portal.loading import RowLoaded
+
 from .querysets import AIModelQuerySet, CompanyQuerySet
 
 
-class Company(models.Model):
+class Company(RowLoaded):
     """An AI developer that submits models for review.
 
     ``liaisons_group`` holds the company's liaisons; the company's models and
@@ -37,7 +39,7 @@ class Modality(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class AIModel(models.Model):
+class AIModel(RowLoaded):
     """A frontier model a company may put under review."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="models")

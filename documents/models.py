@@ -3,11 +3,13 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import models
-from simple_history.models import HistoricalRecords
-from django.db.models import Q
 from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from portal.loading import RowLoaded
 
 from .querysets import DocumentQuerySet, DocumentVersionQuerySet
 
@@ -56,7 +58,7 @@ class DocumentPurpose(models.TextChoices):
     EVIDENCE = "evidence", "Evidence of a finding"
 
 
-class Document(models.Model):
+class Document(RowLoaded):
     """A piece of documentation handed over for a review; its content lives in versions.
 
     ``purpose`` "evidence": an attachment of a finding or retest (findings.FindingEvidence).

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from portal.loading import RowLoaded
 
 DEFAULT_CATEGORIES = [
     "Vulnerability discovery",
@@ -132,7 +134,7 @@ class FindingQuerySet(models.QuerySet):
         return self.none()
 
 
-class Finding(models.Model):
+class Finding(RowLoaded):
     review = models.ForeignKey("reviews.Review", on_delete=models.CASCADE, related_name="findings")
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

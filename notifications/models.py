@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal.loading import RowLoaded
 
-class Notification(models.Model):
+
+class Notification(RowLoaded):
     """An entry in a user's notification centre.
 
     ``url`` points at the object concerned; the page behind it applies the

@@ -10,6 +10,8 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from portal.loading import RowLoaded
+
 from .querysets import AssignmentQuerySet, ReviewQuerySet
 
 
@@ -28,7 +30,7 @@ STATUS_PHRASES = {"draft": "a draft", "submitted": "submitted", "in_review": "un
 OPEN_STATUSES = (ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
 
 
-class Review(models.Model):
+class Review(RowLoaded):
     """One early-access engagement for one model.
 
     ``window_end`` is the deadline every list sorts by; it is empty until a
@@ -156,7 +158,7 @@ class ReviewAgencyQuerySet(models.QuerySet):
         return in_visible_reviews(self, user, review=review)
 
 
-class ReviewAgency(models.Model):
+class ReviewAgency(RowLoaded):
     """An agency taking part in a review."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="participations")
@@ -213,7 +215,7 @@ class AssignmentStatus(models.TextChoices):
 ACTIVE_ASSIGNMENT = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED)
 
 
-class Assignment(models.Model):
+class Assignment(RowLoaded):
     """A reviewer on a review. Accepting grants access; declining or removal revokes it."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="assignments")

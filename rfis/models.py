@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from portal.loading import RowLoaded
 
 
 class RfiStatus(models.TextChoices):
@@ -43,7 +45,7 @@ class InformationRequestQuerySet(models.QuerySet):
         return qs
 
 
-class InformationRequest(models.Model):
+class InformationRequest(RowLoaded):
     """A question to the company with a due date.
 
     ``blocking`` marks a question without whose answer the agencies cannot
