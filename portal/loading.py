@@ -47,6 +47,13 @@ def plain_attnames(cls) -> tuple[str, ...] | None:
     return tuple(names)
 
 
+def _listened(cls) -> bool:
+    """Whether a ``pre_init`` or ``post_init`` receiver listens for ``cls``
+    (the signals' receiver lists are empty in the portal: a list's truth first,
+    ``has_listeners`` only when there is someone to ask about)."""
+    return bool(pre_init.receivers or post_init.receivers) and (pre_init.has_listeners(cls) or post_init.has_listeners(cls))
+
+
 class RowLoaded(models.Model):
     """Abstract: instances read from the database are built directly (see the module)."""
 
@@ -59,7 +66,7 @@ class RowLoaded(models.Model):
         if names is False:  # worked out once per class (its own, not a parent's)
             names = plain_attnames(cls)
             cls._row_attnames = names
-        if names is None or len(values) != len(names) or pre_init.has_listeners(cls) or post_init.has_listeners(cls):
+        if names is None or len(values) != len(names) or _listened(cls):
             return super().from_db(db, field_names, values)
         new = cls.__new__(cls)
         state = ModelState()
