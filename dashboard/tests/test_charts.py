@@ -269,7 +269,7 @@ def test_office_figures_recount_with_the_cache_down_keeps_nothing_and_fails_noth
     assert findings_by_severity(user=demo["admin"]).totals == ["All agencies", 0, 2, 1, 0, 0, 3]
 
 
-def test_office_chart_markup_is_rendered_once_per_figures_zone_and_recount(demo, settings):
+def test_office_chart_markup_is_rendered_once_per_figures_zone_and_recount(demo):
     """A chart drawn from the office's kept figures is rendered once per process
     (chart_svg.chart_card) and reused while the figures, the viewer's time
     zone and language are the same; a recount draws the new numbers, another
