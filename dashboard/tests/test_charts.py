@@ -314,3 +314,22 @@ def test_office_chart_markup_is_rendered_once_per_figures_zone_and_recount(demo)
         assert markup == chart_svg._render_card(recounted) and markup != first
         assert recounted.totals == ["All agencies", 1, 2, 1, 0, 0, 4]
         assert '<td class="num">4</td>' in markup and '<td class="num">4</td>' not in first
+
+
+def test_office_charts_with_the_cache_down_are_counted_and_drawn_each_visit(demo, settings):
+    """Redis down: the one round trip for the three figures fails quietly, each
+    chart counts its figure itself (no "as of") and is drawn afresh, never kept."""
+    from dashboard.charts import office_charts
+    from dashboard.templatetags import chart_svg
+
+    chart_svg._cards.clear()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    charts = {c.key: c for c in office_charts(user=demo["admin"])}
+    assert charts["findings"].totals == ["All agencies", 0, 2, 1, 0, 0, 3]
+    assert charts["states"].totals[0] == "All reviews" and charts["states"].totals[1] == Review.objects.count()
+    assert [(k, charts[k].figures, charts[k].note) for k in ("states", "turnaround", "findings")] == [
+        ("states", None, ""), ("turnaround", None, ""), ("findings", None, ""),
+    ]
+    markup = chart_svg.chart_card(charts["findings"])
+    assert '<td class="num">3</td>' in markup and chart_svg._cards == {}
