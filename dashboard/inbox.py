@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Subquery
 from portal.links import pk_url
 from django.utils import timezone
 
@@ -41,7 +41,7 @@ from reviews.models import (
     SignOff,
     TermsAcceptance,
 )
-from portal.db import prepared_statements
+from portal.db import UnplannedValue, prepared_statements
 from portal.scoping import reader_key
 from portal.pagination import by_ids
 from portal.statements import cached_count, cached_rows, cached_values
@@ -369,7 +369,10 @@ def _reviewer_queries(user, now, *, indexed: bool) -> dict:
     # off one index in the section's order.
     ending_by = now + timedelta(days=WINDOW_ENDING_DAYS)
     if indexed:
-        near = {"review_status": ReviewStatus.IN_REVIEW, "review_window_end__lte": ending_by}
+        # The bound out of the planner's view (portal.db.UnplannedValue): the
+        # walk stops after the section's rows wherever it lies, and in view it
+        # made PostgreSQL plan this statement again on every visit.
+        near = {"review_status": ReviewStatus.IN_REVIEW, "review_window_end__lte": UnplannedValue(ending_by, DateTimeField())}
     else:
         near = {"review__status": ReviewStatus.IN_REVIEW, "review__window_end__lte": ending_by}
     ending = (

@@ -327,3 +327,43 @@ def test_lead_sections_walk_their_participation_index_in_order(db, seeded):
         assert not [n for n in nodes if "Sort" in n["Node Type"] and "review_window" in str(n.get("Sort Key"))], key
         reads = [n for n in nodes if n.get("Relation Name") == "reviews_review"]
         assert reads and all(n["Node Type"] == "Index Scan" and n["Index Name"] == "reviews_review_pkey" for n in reads), key
+
+
+def test_reviewer_window_ending_rows_are_priced_alike_for_every_bound(db, seeded):
+    """The "windows ending soon" rows statement runs prepared (portal.statements)
+    with its bound hidden from the planner (portal.db.UnplannedValue): a plan
+    made for a bound a day away and one made for a year away are priced the
+    same, so PostgreSQL keeps its generic plan from the sixth run on. With the
+    bound in view (at bench scale: custom plans priced 390 against the generic
+    430) it planned the statement again on every visit."""
+    import re
+
+    from dashboard.inbox import inbox_for
+
+    user = User.objects.select_related("membership").get(pk=seeded["specials"]["u20000"])
+    for _ in range(8):
+        inbox_for(user, only={"window_ending"})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, statement, parameter_types::text, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s AND statement LIKE %s",
+            ['%"reviews_assignment"."review_window_end" <=%', "%ORDER BY%"],
+        )
+        found = cursor.fetchall()
+        assert len(found) == 1, found
+        name, statement, types, generic, custom = found[0]
+        assert (custom, generic) == (5, 3)
+        bound = re.search(r'"review_window_end" <= (?:\(SELECT \()?\$(\d+)', statement).group(1)
+        costs = []
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+        try:
+            for ahead in ("1 day", "365 days"):
+                args = ", ".join(
+                    f"now() + interval '{ahead}'" if str(n) == bound else "now()" for n in range(1, len(types.split(",")) + 1)
+                )
+                cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({args})")
+                raw = cursor.fetchone()[0]
+                costs.append((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]["Total Cost"])
+        finally:
+            cursor.execute("RESET plan_cache_mode")
+    assert costs[0] == costs[1], costs
