@@ -209,18 +209,21 @@ def _exact_first(qs, expression, parsed: Parsed):
 EXACT_MATCHES = 5000
 
 
-def among_matches(site: str, scoped, ids: list[int], past, *, most: int, user, parsed: Parsed, filters: Filters):
+def among_matches(site: str, scoped, ids: list[int], past, *, most: int, user, parsed: Parsed, filters: Filters, path: str = "pk"):
     """A branch of the ``scoped()`` rows among ``ids``: matches read unscoped
     off an index of their own (at most ``most + 1`` of them: a title's GIN, a
-    file name's pg_trgm, an exact name's ``lower()``), so the planner cannot
-    walk the user's rows instead — it misjudges how many rows a prefix or a
-    name matches. Past ``most`` of them, ``past`` (a branch: a function of the
-    number of rows wanted) decides; no ids, no statement."""
+    file name's pg_trgm, an exact name's ``lower()``, a model's GIN), so the
+    planner cannot walk the user's rows instead — it misjudges how many rows a
+    prefix or a name matches. ``path``: the scoped rows' field the ids are of
+    (their own id, or a review's model). Past ``most`` of them, ``past`` (a
+    branch: a function of the number of rows wanted) decides; no ids, no
+    statement."""
     if not ids:
         return []
     if len(ids) > most:
         return past
-    return lambda n: kept("values", (site, "among", n), lambda p, *, ids: scoped().filter(pk__any_of=ids).values_list("pk", flat=True)[:n],
+    return lambda n: kept("values", (site, "among", n),
+                          lambda p, *, ids: scoped().filter(**{f"{path}__any_of": ids}).values_list("pk", flat=True)[:n],
                           user=user, parsed=parsed, filters=filters, ids=sorted(set(ids)))
 
 

@@ -15,7 +15,7 @@ from reviews.models import Review
 from .. import probe
 from ..query import Parsed
 from ..vectors import Vector
-from .common import Filters, Hit, _dated, _excerpt, _found_ids, _headline, _mark, _postgres, _words, exact_branch, kept
+from .common import Filters, Hit, _dated, _excerpt, _found_ids, _headline, _mark, _postgres, _words, among_matches, exact_branch, kept
 
 
 def _scoped_reviews(user, filters: Filters):
@@ -35,24 +35,21 @@ MODEL_MATCHES = 5000
 def _model_branch(user, parsed: Parsed, filters: Filters):
     """The reviews in scope of the models whose text matches. The models come
     first, unscoped, off their GIN index (at most MODEL_MATCHES), then the
-    reviews of those models in scope: asked as one scoped query, PostgreSQL
-    walked the reach of a reviewer on 500 reviews to each review's model
-    (2.5 ms at bench scale) for a word no model holds, where the index says
-    so in 0.2 ms. No model, no second statement; past MODEL_MATCHES models,
-    the scoped query with the match decides."""
+    reviews of those models in scope (``among_matches``): asked as one scoped
+    query, PostgreSQL walked the reach of a reviewer on 500 reviews to each
+    review's model (2.5 ms at bench scale) for a word no model holds, where
+    the index says so in 0.2 ms. No model, no second statement; past
+    MODEL_MATCHES models, the scoped query with the match decides."""
     run = partial(kept, user=user, parsed=parsed, filters=filters)
 
     def matching_models(p):
         return AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by()
 
     models = run("values", ("reviews.model_ids", MODEL_MATCHES), lambda p: matching_models(p).values_list("pk", flat=True)[: MODEL_MATCHES + 1])
-    if not models:
-        return []
-    if len(models) > MODEL_MATCHES:
-        return lambda n: run("values", ("reviews.model", n), lambda p: _scoped_reviews(user, filters).filter(
-            model_id__in=matching_models(p).values("pk")).values_list("pk", flat=True)[:n])
-    return lambda n: run("values", ("reviews.model_among", n), lambda p, *, ids: _scoped_reviews(user, filters).filter(
-        model_id__any_of=ids).values_list("pk", flat=True)[:n], ids=sorted(models))
+    past = lambda n: run("values", ("reviews.model", n), lambda p: _scoped_reviews(user, filters).filter(  # noqa: E731
+        model_id__in=matching_models(p).values("pk")).values_list("pk", flat=True)[:n])
+    return among_matches("reviews.model_among", lambda: _scoped_reviews(user, filters), models, past, most=MODEL_MATCHES,
+                         user=user, parsed=parsed, filters=filters, path="model_id")
 
 
 def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):

@@ -145,3 +145,25 @@ def test_reviews_found_by_their_models_text_are_the_roles_own(demo, role, most, 
     assert all("<mark>peridot</mark>" in h.snippet for h in section.hits)
     [none] = search(user=user, text="zzyzxq", filters=Filters(kinds=("review",)), limit=50).sections
     assert (none.count, none.hits) == (0, [])
+
+
+@pytest.mark.parametrize("most", [5000, 0])
+def test_reviews_found_by_their_models_text_are_those_models_reviews_not_reviews_numbered_alike(demo, most, monkeypatch):
+    """A model's reviews are found by the model's id, not by a review that
+    happens to carry the same number (the demo's first model and review are
+    both #1): the model's second review, and no other, is found too."""
+    from companies.models import AIModel
+    from reviews.models import Review
+    from reviews.tests.factories import make_review
+    from search.selectors import Filters
+    from search.selectors import reviews as review_search
+
+    monkeypatch.setattr(review_search, "MODEL_MATCHES", most)
+    model = AIModel.objects.get(pk=demo["helix"].model_id)
+    model.capability_summary = "Tool use with a peridot sandbox."
+    model.save(update_fields=["capability_summary"])
+    second = make_review(model=model, admin=demo["admin"])
+    expected = set(Review.objects.filter(model=model).values_list("pk", flat=True))
+    assert expected == {demo["helix"].pk, second.pk}
+    [section] = search(user=demo["admin"], text="peridot", filters=Filters(kinds=("review",)), limit=50).sections
+    assert {h.review.pk for h in section.hits} == expected and section.count == len(expected)
