@@ -228,8 +228,8 @@ def _program_wide(name: str, *, user, kept: dict | None = None):
     if not user.is_program_admin:
         return compute(), None
     key = _office_key(name)
-    if kept is not None and key in kept:  # read with the others (``_office_kept``)
-        cached = kept[key]
+    if kept is not None:  # read with the others (``_office_kept``): absent there, absent here
+        cached = kept.get(key)
     else:
         try:
             cached = cache.get(key)

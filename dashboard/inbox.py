@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Subquery
-from portal.links import pk_url
 from django.utils import timezone
 
 from findings.models import Finding, FindingStatus, RetestResult, Sharing
@@ -42,6 +41,7 @@ from reviews.models import (
     TermsAcceptance,
 )
 from portal.db import UnplannedValue, prepared_statements
+from portal.links import pk_url
 from portal.scoping import reader_key
 from portal.pagination import by_ids
 from portal.statements import cached_count, cached_rows, cached_values

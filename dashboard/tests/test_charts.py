@@ -333,3 +333,27 @@ def test_office_charts_with_the_cache_down_are_counted_and_drawn_each_visit(demo
     ]
     markup = chart_svg.chart_card(charts["findings"])
     assert '<td class="num">3</td>' in markup and chart_svg._cards == {}
+
+
+def test_office_charts_read_the_cache_once_and_count_only_a_lapsed_figure(demo, monkeypatch):
+    """The three figures come in one cache read; one that lapsed is counted and
+    kept again without asking the cache a second time, the others untouched."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard import charts
+    from dashboard.tasks import refresh_office_figures
+
+    refresh_office_figures.apply()
+    cache.delete("dashboard:office:findings:v1")  # its time is up; the other two are kept
+    monkeypatch.setattr(charts.cache, "get", lambda *args, **kwargs: pytest.fail("the cache read a second time"))
+    with CaptureQueriesContext(connection) as visit:
+        found = {c.key: c for c in charts.office_charts(user=demo["admin"])}
+    sql = " ".join(q["sql"] for q in visit.captured_queries)
+    assert '"findings_finding"."severity"' in sql  # the lapsed one, counted
+    assert "PERCENTILE_CONT" not in sql.upper() and 'GROUP BY "reviews_review"."status"' not in sql
+    assert found["findings"].totals == ["All agencies", 0, 2, 1, 0, 0, 3]
+    monkeypatch.undo()
+    kept = cache.get("dashboard:office:findings:v1")  # kept again for the next visit
+    assert kept is not None and kept["value"] == charts._findings_counts(user=demo["admin"])
