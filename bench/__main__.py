@@ -153,6 +153,10 @@ def main(argv=None) -> int:
         if pending:
             with connection.cursor() as cur:
                 cur.execute("VACUUM ANALYZE")
+    if args.scenario in ("pages", "search", "search-load"):
+        seconds = db.warm()
+        if seconds is not None:
+            emit("warm.seconds", seconds, "s")
     if args.scenario == "pages":
         from .pages import run
 
