@@ -198,12 +198,18 @@ def in_visible_reviews(qs, user, *, path: str = "review", review=None, among=Non
         among = sorted({int(pk) for pk in among})
         if not among:
             return qs.none()
+        if uses_reach() and not user.is_program_admin:
+            # The reach rows of those reviews, part of the same statement, are
+            # all the narrowing the rows need. The same ids also asked of the
+            # rows' own column became a second key of the index scan reached
+            # from each reach row, its array set up again on every loop
+            # (EXPLAIN ANALYZE of confirming a search's 100 findings: 4.4 ms
+            # against 1.9; timed from the application, ~0.1 ms less).
+            reach = reach_of(user, terms_accepted=gated).filter(review_id__any_of=among)
+            return qs.filter(**{f"{path}_id__in": reach.values("review_id")})
         qs = qs.filter(**{f"{path}_id__any_of": among})
         if user.is_program_admin:
             return qs
-        if uses_reach():  # the reach rows of those reviews: part of the same statement
-            reach = reach_of(user, terms_accepted=gated).filter(review_id__any_of=among)
-            return qs.filter(**{f"{path}_id__in": reach.values("review_id")})
     elif review is not None:
         pk = review_pk(review)
         qs, among = qs.filter(**{f"{path}_id": pk}), [pk]

@@ -367,3 +367,45 @@ def test_reviewer_window_ending_rows_are_priced_alike_for_every_bound(db, seeded
         finally:
             cursor.execute("RESET plan_cache_mode")
     assert costs[0] == costs[1], costs
+
+
+def _search_plans(user, text, *, analyze=False):
+    """(statement, plan nodes) of every SELECT one search runs, in turn."""
+    from django.test.utils import CaptureQueriesContext
+
+    from search.selectors import search
+
+    with CaptureQueriesContext(connection) as ctx:
+        search(user=user, text=text)
+    explain = "EXPLAIN (ANALYZE, FORMAT JSON) " if analyze else "EXPLAIN (FORMAT JSON) "
+    plans = []
+    for query in ctx.captured_queries:
+        if not query["sql"].lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:  # no parameters: the captured text is complete
+            cursor.execute(explain + query["sql"])
+            raw = cursor.fetchone()[0]
+        plans.append((query["sql"], list(_nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]))))
+    return plans
+
+
+MATERIAL = ("documents_document", "documents_documentversion", "rfis_informationrequest", "findings_finding")
+
+
+def test_search_confirmations_reach_material_by_the_review_alone(db, seeded):
+    """A search's confirmations (``visible_to(user, among=...)``) name the
+    reviews in the reach rows' condition only: from each reach row the
+    material is read by its review alone, without the reviews' ids as a
+    second key of that index scan (set up again on every loop), for a user who sees 500 reviews and one who sees 20,000."""
+    checked = []
+    for who in ("u500", "u20000"):
+        user = User.objects.select_related("membership").get(pk=seeded["specials"][who])
+        for sql, nodes in _search_plans(user, "evaluation"):
+            if '"reviews_reviewreach"' not in sql:
+                continue
+            for node in nodes:
+                if node.get("Relation Name") in MATERIAL and "review_id" in node.get("Index Cond", ""):
+                    checked.append((who, node["Relation Name"], "ANY" in node["Index Cond"]))
+    assert {relation for _, relation, _ in checked} >= {"findings_finding", "rfis_informationrequest"}
+    assert [c for c in checked if c[2]] == []
+
