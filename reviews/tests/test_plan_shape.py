@@ -409,3 +409,19 @@ def test_search_confirmations_reach_material_by_the_review_alone(db, seeded):
     assert {relation for _, relation, _ in checked} >= {"findings_finding", "rfis_informationrequest"}
     assert [c for c in checked if c[2]] == []
 
+
+def test_search_rows_join_their_reviews_for_the_shown_rows_only(db, seeded):
+    """Each kind's rows statement sorts and cuts the found ids on the kind's
+    own table, then joins the review, model and company of the rows shown
+    (``search.selectors.common.first_rows``): for a word found more than ten
+    times, the review is read at most ten times per kind, not once per match."""
+    reads = {}
+    user = User.objects.select_related("membership").get(pk=seeded["specials"]["u20000"])
+    for sql, nodes in _search_plans(user, "evaluation", analyze=True):
+        kind = next((table for table in MATERIAL if sql.startswith(f'SELECT "{table}"."id", "{table}"."review_id"')), None)
+        if kind is None or 'INNER JOIN "reviews_review"' not in sql:
+            continue
+        reads[kind] = sum(n["Actual Rows"] * n["Actual Loops"] for n in nodes if n.get("Relation Name") == "reviews_review")
+        found = sum(n["Actual Rows"] * n["Actual Loops"] for n in nodes if n.get("Relation Name") == kind and "Index Cond" in n)
+        assert found > 10, (kind, found)
+    assert reads == {"documents_document": 10, "rfis_informationrequest": 10, "findings_finding": 10}

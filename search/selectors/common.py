@@ -13,6 +13,7 @@ from functools import lru_cache, partial
 from django.contrib.postgres.search import SearchHeadline
 from django.db import connection
 from django.db.models import BooleanField, Case, Func, Q, Value, When
+from django.db.models.lookups import Exact
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -200,10 +201,22 @@ def _headline(expression, parsed: Parsed):
     return SearchHeadline(expression, parsed.tsquery(), config="english", **HEADLINE_OPTIONS)
 
 
-def _exact_first(qs, expression, parsed: Parsed):
-    return qs.alias(_lower=Lower(expression)).annotate(
-        exact=Case(When(_lower=parsed.normalised, then=Value(1)), default=Value(0))
-    )
+def _exact(expression, parsed: Parsed):
+    """1 for a row whose ``expression``, lower-cased, is what was typed (put first), else 0."""
+    return Case(When(Exact(Lower(expression), parsed.normalised), then=Value(1)), default=Value(0))
+
+
+def first_rows(model, ids: list[int], limit: int, order: tuple[str, ...], **keys):
+    """``model``'s rows that are the first ``limit`` among ``ids`` in ``order``
+    (of its own columns and ``keys``, expressions over them; annotated with
+    ``keys``). The ids are sorted and cut on the table alone, in a subquery,
+    so the joins a hit needs (its review, model and company) are made for
+    ``limit`` rows instead of for every one found (~100: EXPLAIN ANALYZE of
+    a rows statement's generic plan 3.1 ms against 2.0, at bench scale;
+    timed from the application, ~0.1 ms less). The caller orders the rows
+    again."""
+    first = model.objects.filter(pk__any_of=ids).alias(**keys).order_by(*order).values("pk")[:limit]
+    return model.objects.filter(pk__in=first).annotate(**keys)
 
 
 EXACT_MATCHES = 5000

@@ -24,7 +24,7 @@ from .common import (
     Hit,
     _branch,
     _dated,
-    _exact_first,
+    _exact,
     _excerpt,
     _found_ids,
     _headline,
@@ -35,6 +35,7 @@ from .common import (
     _words,
     among_matches,
     exact_branch,
+    first_rows,
     kept,
 )
 
@@ -145,13 +146,13 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
         return 0, []
 
     def rows(p, *, ids):
-        qs = Document.objects.filter(pk__any_of=ids)
         if _postgres():
-            qs = qs.annotate(title_hit=SearchVectorExact(Vector(), p.tsquery()))
+            title_hit = SearchVectorExact(Vector(), p.tsquery())
         else:
-            qs = qs.annotate(title_hit=Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField()))
-        qs = _exact_first(qs, F("title"), p)
-        return qs.select_related("review__model", "review__company", "marking").order_by("-exact", "-title_hit", "-created_at", "-id")[:limit]
+            title_hit = Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField())
+        order = ("-exact", "-title_hit", "-created_at", "-id")
+        qs = first_rows(Document, ids, limit, order, exact=_exact(F("title"), p), title_hit=title_hit)
+        return qs.select_related("review__model", "review__company", "marking").order_by(*order)
 
     rows = kept("rows", ("documents.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
     snippets = _document_snippets(user, parsed, filters, [d for d in rows if not d.title_hit])

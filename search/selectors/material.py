@@ -22,7 +22,7 @@ from .common import (
     Hit,
     _branch,
     _dated,
-    _exact_first,
+    _exact,
     _excerpt,
     _found_ids,
     _headline,
@@ -32,6 +32,7 @@ from .common import (
     _postgres,
     _words,
     exact_branch,
+    first_rows,
     kept,
 )
 
@@ -71,18 +72,17 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
         return 0, []
 
     def rows(p, *, ids):
-        qs = InformationRequest.objects.filter(pk__any_of=ids)
+        rank = SearchRank(Vector(), p.tsquery()) if _postgres() else Value(0.0, output_field=FloatField())
+        order = ("-exact", "-rank", "-created_at", "-id")
+        qs = first_rows(InformationRequest, ids, limit, order, exact=_exact(F("subject"), p), rank=rank)
         if _postgres():
-            tsquery = p.tsquery()
             qs = qs.annotate(
-                own_hit=SearchVectorExact(Vector(), tsquery),
-                rank=SearchRank(Vector(), tsquery),
+                own_hit=SearchVectorExact(Vector(), p.tsquery()),
                 snippet=_headline(Concat("subject", Value(". "), Left("question", 20000)), p),
             )
         else:
-            qs = qs.annotate(own_hit=Value(True), rank=Value(0.0, output_field=FloatField()))
-        qs = _exact_first(qs, F("subject"), p)
-        return qs.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
+            qs = qs.annotate(own_hit=Value(True))
+        return qs.select_related("review__model", "review__company").order_by(*order)
 
     rows = kept("rows", ("rfis.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
     answers = _thread_snippets(user, parsed, filters, [r.pk for r in rows if not r.own_hit])
@@ -149,16 +149,12 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         return 0, []
 
     def rows(p, *, ids):
-        qs = Finding.objects.filter(pk__any_of=ids)
+        rank = SearchRank(Vector(), p.tsquery()) if _postgres() else Value(0.0, output_field=FloatField())
+        order = ("-exact", "-rank", "-created_at", "-id")
+        qs = first_rows(Finding, ids, limit, order, exact=_exact(F("title"), p), rank=rank)
         if _postgres():
-            qs = qs.annotate(
-                rank=SearchRank(Vector(), p.tsquery()),
-                snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), p),
-            )
-        else:
-            qs = qs.annotate(rank=Value(0.0, output_field=FloatField()))
-        qs = _exact_first(qs, F("title"), p)
-        return qs.select_related("review__model", "review__company").order_by("-exact", "-rank", "-created_at", "-id")[:limit]
+            qs = qs.annotate(snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), p))
+        return qs.select_related("review__model", "review__company").order_by(*order)
 
     hits = []
     for finding in kept("rows", ("findings.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
