@@ -19,6 +19,8 @@ reminders due / sent / duplicated / lost, user-visible errors, orphan files;
 ``--only a,b`` runs some of them; see bench/faults.py), package (a signed
 closing package holding a 1 GiB document: build time and peak memory growth,
 then verify_package's).
+pages, search and search-load first read the bench database into the
+operating system's cache (``warm.seconds``: bench/db.py ``warm``).
 Each prints ``name: value unit`` lines and appends them, with a description
 of the machine, to bench/RESULTS.md.
 """
