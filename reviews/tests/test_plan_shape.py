@@ -32,9 +32,11 @@ def _nodes(plan):
         yield from _nodes(child)
 
 
-def _explain(sql, params):
+def _explain(sql, params, *, analyze=False):
+    """The plan's nodes; ``params`` None for a captured statement (its text is
+    complete: a LIKE's % stays as it is)."""
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        cursor.execute(("EXPLAIN (ANALYZE, FORMAT JSON) " if analyze else "EXPLAIN (FORMAT JSON) ") + sql, params)
         raw = cursor.fetchone()[0]
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
     return list(_nodes(plan))
@@ -213,10 +215,7 @@ def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded)
                 title_matches = query["sql"].startswith('SELECT "documents_document"."id" AS "pk" FROM "documents_document" WHERE')
                 if not query["sql"].lstrip().upper().startswith("SELECT") or title_matches:
                     continue
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
-                    raw = cursor.fetchone()[0]
-                nodes = list(_nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]))
+                nodes = _explain(query["sql"], None)
                 sequential += [(who, text, n["Relation Name"], query["sql"][:200]) for n in nodes
                                if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in watched]
                 indexes |= {n.get("Index Name") for n in nodes}
@@ -272,10 +271,7 @@ def test_a_date_filtered_search_reads_the_created_indexes(db, seeded):
             # Not the unscoped read of title matches (the dates apply when they are scoped; see above for its plan here).
             title_matches = query["sql"].startswith('SELECT "documents_document"."id" AS "pk" FROM "documents_document" WHERE')
             if query["sql"].lstrip().upper().startswith("SELECT") and not title_matches:
-                with connection.cursor() as cursor:  # no parameters: the captured text is complete (a LIKE's % stays)
-                    cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
-                    raw = cursor.fetchone()[0]
-                nodes += _nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"])
+                nodes += _explain(query["sql"], None)
         assert {n.get("Index Name") for n in nodes} >= {"document_created_idx", "rfi_created_idx", "finding_created_idx"}, who
         material = {"documents_document", "documents_documentversion", "documents_documenttext", "rfis_informationrequest", "findings_finding"}
         assert [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in material] == [], who
@@ -377,16 +373,8 @@ def _search_plans(user, text, *, analyze=False):
 
     with CaptureQueriesContext(connection) as ctx:
         search(user=user, text=text)
-    explain = "EXPLAIN (ANALYZE, FORMAT JSON) " if analyze else "EXPLAIN (FORMAT JSON) "
-    plans = []
-    for query in ctx.captured_queries:
-        if not query["sql"].lstrip().upper().startswith("SELECT"):
-            continue
-        with connection.cursor() as cursor:  # no parameters: the captured text is complete
-            cursor.execute(explain + query["sql"])
-            raw = cursor.fetchone()[0]
-        plans.append((query["sql"], list(_nodes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]))))
-    return plans
+    return [(query["sql"], _explain(query["sql"], None, analyze=analyze))
+            for query in ctx.captured_queries if query["sql"].lstrip().upper().startswith("SELECT")]
 
 
 MATERIAL = ("documents_document", "documents_documentversion", "rfis_informationrequest", "findings_finding")
