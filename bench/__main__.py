@@ -4,9 +4,10 @@ Scenarios: seed (build the agency-scale data set in its own database),
 pages (server time and queries of the main pages and of the review list in
 every order, each also as a ratio to the floor — the base layout with no
 content, measured interleaved in the same run: bench/floor.py — and the
+process's CPU time of each, apart from waiting for the database, and the
 naive guardian list for comparison), search (the search page per user size
-and query shape, its database time, its ratio to the floor page, indexing a
-100-page PDF), search-load (four searchers at once for --seconds, default
+and query shape, its database time, its ratio to the floor page, its CPU
+time against the floor's, indexing a 100-page PDF), search-load (four searchers at once for --seconds, default
 20, with the kinds read side by side and then in turn: searches done,
 errors, results differing from the in-turn search, p50/p95), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with

@@ -50,10 +50,15 @@ def percentile(values, p: float) -> float:
 
 @dataclass
 class Timing:
-    """Server time of one page in milliseconds (in-process: templates included, no network)."""
+    """Server time of one page in milliseconds (in-process: templates included, no network).
+
+    ``cpu``: the process's CPU time of each request (every thread's, so a
+    search's kinds read side by side count too; not PostgreSQL's): what the
+    page costs in Python, apart from waiting for the database."""
 
     samples: list[float] = field(default_factory=list)
     queries: int | None = None
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def p50(self) -> float:
@@ -62,6 +67,17 @@ class Timing:
     @property
     def p95(self) -> float:
         return percentile(self.samples, 95)
+
+    @property
+    def cpu_p50(self) -> float:
+        return statistics.median(self.cpu)
+
+    def time(self, call) -> None:
+        """One sample of ``call``: its wall time and the process's CPU time."""
+        cpu, t = time.process_time(), time.perf_counter()
+        call()
+        self.samples.append((time.perf_counter() - t) * 1000)
+        self.cpu.append((time.process_time() - cpu) * 1000)
 
 
 @dataclass
@@ -130,23 +146,23 @@ def measure_interleaved(
             for timing, call in ((floor, floor_call), (timings[name], calls[name])):
                 if timing.queries is None:
                     with CaptureQueriesContext(connection) as ctx:
-                        t = time.perf_counter()
-                        call()
-                        timing.samples.append((time.perf_counter() - t) * 1000)
+                        timing.time(call)
                     timing.queries = len(ctx.captured_queries)
                 else:
-                    t = time.perf_counter()
-                    call()
-                    timing.samples.append((time.perf_counter() - t) * 1000)
+                    timing.time(call)
             paired[name].samples.append(floor.samples[-1])
     return Interleaved(floor=floor, pages=timings, paired_floor=paired)
 
 
 def emit_interleaved(emit, prefix: str, result: Interleaved) -> None:
-    """``prefix.floor.{p50,p95,queries}`` and per page ``prefix.name.{p50,p95,queries,vs_floor}``."""
+    """``prefix.floor.{p50,p95,cpu_p50,queries}`` and per page
+    ``prefix.name.{p50,p95,cpu_p50,queries,vs_floor,cpu_vs_floor}``
+    (``cpu_vs_floor``: the page's CPU p50 over the floor's whole run's)."""
     for name, timing in (("floor", result.floor), *result.pages.items()):
         emit(f"{prefix}.{name}.p50", round(timing.p50, 1), "ms")
         emit(f"{prefix}.{name}.p95", round(timing.p95, 1), "ms")
+        emit(f"{prefix}.{name}.cpu_p50", round(timing.cpu_p50, 1), "ms")
         emit(f"{prefix}.{name}.queries", timing.queries, "queries")
         if name != "floor":
             emit(f"{prefix}.{name}.vs_floor", round(result.ratio(name), 2), "x")
+            emit(f"{prefix}.{name}.cpu_vs_floor", round(timing.cpu_p50 / result.floor.cpu_p50, 2), "x")

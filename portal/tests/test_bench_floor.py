@@ -39,3 +39,17 @@ def test_measure_interleaved_pairs_every_page_request_with_a_floor_request(clien
     assert [len(result.paired_floor[n].samples) for n in ("list", "own")] == [3, 3]
     assert result.pages["own"].queries == 0 and result.pages["list"].queries > 0 and result.floor.queries > 0
     assert result.ratio("list") == result.pages["list"].p95 / result.paired_floor["list"].p95
+
+
+def test_timing_counts_the_process_cpu_apart_from_waiting():
+    """A page's CPU time is what it costs in this process, not the time spent
+    waiting (for PostgreSQL, here a sleep): the sleep counts in the wall time only."""
+    import time
+
+    from bench.floor import Timing
+
+    timing = Timing()
+    for _ in range(3):
+        timing.time(lambda: time.sleep(0.03))
+    assert len(timing.samples) == len(timing.cpu) == 3
+    assert min(timing.samples) >= 30 and timing.cpu_p50 < 10
