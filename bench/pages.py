@@ -18,18 +18,12 @@ import math
 import statistics
 import time
 
-from .floor import emit_interleaved, measure_interleaved
+from .floor import emit_interleaved, measure_interleaved, percentile
 
 RUNS = 30
 WARMUP = 5
 # Users whose review list is measured in every order (issue 23).
 SORT_USERS = ("u20", "u500", "u20000", "admin")
-
-
-def _percentile(values, p):
-    ordered = sorted(values)
-    k = max(0, math.ceil(p / 100 * len(ordered)) - 1)
-    return ordered[k]
 
 
 def _measure(fn, runs=RUNS, warmup=WARMUP):
@@ -51,7 +45,7 @@ def _measure(fn, runs=RUNS, warmup=WARMUP):
             t = time.perf_counter()
             fn()
             times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), _percentile(times, 95), queries
+    return statistics.median(times), percentile(times, 95), queries
 
 
 def run(emit) -> None:

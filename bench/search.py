@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import statistics
 import time
+
+from .floor import percentile
 
 RUNS = 30
 WARMUP = 5
 USERS = ("u20", "u500", "u20000", "admin")
-
-
-def _percentile(values, p):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def queries():
@@ -220,4 +216,4 @@ def run_load(emit, *, searchers: int = 4, seconds: int = 20) -> None:
         emit(f"search_load.{label}.differing", len(differ), "results")
         if times:
             emit(f"search_load.{label}.p50", round(statistics.median(times), 1), "ms")
-            emit(f"search_load.{label}.p95", round(_percentile(times, 95), 1), "ms")
+            emit(f"search_load.{label}.p95", round(percentile(times, 95), 1), "ms")
