@@ -105,11 +105,24 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
         ),
     ]
     if parsed.names:
-        # The file name's %…% pattern is no slot: this one is built each time.
-        names = DocumentVersion.objects.filter(original_name__icontains=parsed.normalised).order_by().values_list("document_id", flat=True)
-        branches.append(_matches_first("documents.name", scoped, list(names[: TITLE_MATCHES + 1]), lambda: names,
-                                       user=user, parsed=parsed, filters=filters))
+        branches.append(_name_branch(user, parsed, filters, scoped))
     return branches
+
+
+def _named(p: Parsed):
+    """Document ids of versions whose file name holds what was typed (pg_trgm on
+    ``UPPER(original_name)``). The text goes in as an expression, so the
+    ``%…%`` pattern and its escaping are built in SQL from the text as it is:
+    the statement is kept with the text as a slot (a pattern built in Python
+    was a new statement each search, ~0.5 ms of compiling), and PostgreSQL
+    folds the constant pattern before choosing the index (EXPLAIN: the same
+    bitmap scan of search_version_name_trgm_idx)."""
+    return DocumentVersion.objects.filter(original_name__icontains=Value(p.normalised)).order_by().values_list("document_id", flat=True)
+
+
+def _name_branch(user, parsed: Parsed, filters: Filters, scoped):
+    ids = kept("values", ("documents.name", TITLE_MATCHES), lambda p: _named(p)[: TITLE_MATCHES + 1], user=user, parsed=parsed, filters=filters)
+    return _matches_first("documents.name", scoped, ids, lambda: _named(parsed), user=user, parsed=parsed, filters=filters)
 
 
 TITLE_MATCHES = 5000

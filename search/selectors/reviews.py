@@ -59,8 +59,11 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
                          ("model__name", Concat("model__name", Value(" "), "model__version")), user=user, parsed=parsed, filters=filters)
     if _postgres():
         branches = [exact, _model_branch(user, parsed, filters)]
-        if parsed.model_names:  # pg_trgm index: part of a name (its %…% pattern is no slot: built each time)
-            branches.append(_scoped_reviews(user, filters).filter(model__name__icontains=parsed.normalised).values_list("pk", flat=True))
+        if parsed.model_names:  # pg_trgm index: part of a name (the pattern built in SQL from the text, as documents._named)
+            branches.append(
+                lambda n: run("values", ("reviews.model_name", n), lambda p: _scoped_reviews(user, filters).filter(
+                    model__name__icontains=Value(p.normalised)).values_list("pk", flat=True)[:n])
+            )
         if parsed.number:
             branches.append(
                 lambda n: run("values", ("reviews.number", n), lambda p: _scoped_reviews(user, filters).filter(pk=p.number).values_list("pk", flat=True)[:n])

@@ -46,7 +46,8 @@ def test_search_through_kept_statements_finds_what_fresh_querysets_find(demo, ma
     kept = [_found(user, q) for q in queries]
     assert first == fresh and kept == fresh
     # Each kind's statements went through kept statements for this reader.
-    assert {"reviews.model_ids", "reviews.model_among", "documents.title", "documents.text", "rfis.own", "rfis.thread", "findings"} <= _kept_sites(user)
+    assert {"reviews.model_ids", "reviews.model_among", "reviews.model_name", "documents.title", "documents.name", "documents.text",
+            "rfis.own", "rfis.thread", "findings"} <= _kept_sites(user)
     assert any(section[1] for result in fresh for section in result)  # the comparison is not of empty results
 
 
@@ -114,6 +115,34 @@ def test_titles_and_file_names_past_the_first_matches_scope_the_same(demo, mater
     assert any(result[0][1] for result in usual)
     monkeypatch.setattr(documents, "TITLE_MATCHES", 0)
     assert [_found(user, q, Filters(kinds=("document",))) for q in queries] == usual
+
+
+def test_a_file_name_matches_what_was_typed_literally_through_its_kept_statement(demo, material, walk):
+    """Part of a file name is matched as typed, ``_`` and ``%`` included (the
+    pattern is built in SQL from the text, escaped there): "q7_plan" is not
+    "q7-plan", and "7%" is not any name with a 7 — the first search and the
+    one through the kept statement alike."""
+    from search.selectors import documents as documents_module
+
+    base = material["zircon"]
+    DocumentVersion = type(base)
+    version = DocumentVersion.objects.create(
+        document=base.document, number=base.number + 1, file=base.file.name, original_name="Q7-plan-v2.txt", size=base.size,
+        content_type="text/plain", sha256=base.sha256, uploaded_by=base.uploaded_by, scan_status="clean", marking=base.marking,
+    )
+    user = demo["admin"]
+    only_documents = Filters(kinds=("document",))
+
+    def documents(text):
+        return [hit[1] for hit in _found(user, text, only_documents)[0][2]]
+
+    found = documents("q7-plan")
+    assert len(found) == 1 and found[0].endswith(f"/{version.document_id}/")
+    for _ in range(2):
+        assert documents("q7-plan") == found
+        assert documents("q7_plan") == [] and documents("q7%plan") == [] and documents("plan-v2") == found
+    # The names' own statement (not only the scoping of the ids it found) is kept.
+    assert ("documents.name", documents_module.TITLE_MATCHES) in {key[2][1:3] for key, kept in statements.entries() if kept}
 
 
 def _prepared_runs() -> dict[str, tuple[int, int]]:
