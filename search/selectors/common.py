@@ -318,14 +318,17 @@ class Walk:
     confirm: object
     scoped: object
     reach: probe.Reach
+    then: Walk | None = None  # walked if this one gives up, before the scoped query
 
 
 def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *, user, parsed: Parsed, filters: Filters,
             review_path: str = "review_id"):
     """A branch walked from its candidates (PostgreSQL): every match when
     ``reach`` says to walk the matches; otherwise (a user who sees few
-    reviews) the matches on the user's reviews, read by review. Either way
-    ``confirm`` applies the scoped query to them. Elsewhere: ``scoped()``.
+    reviews) the matches on the user's reviews, read by review — for a
+    phrase, after its matches read off the pairs index while they are few
+    (``probe.phrase_reach``). Either way ``confirm`` applies the scoped query
+    to them. Elsewhere: ``scoped()``.
 
     ``scoped(parsed)``: the branch's ids as a scoped query;
     ``candidates(parsed)``: the matches' (id, review id) queryset, unscoped;
@@ -349,14 +352,10 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
 
     if filters.narrows:
         return read_scoped
-    build, among_reach = candidates, False
-    if reach is None:
-        if not user.is_program_admin:  # the program office has no reach rows: it sees every review
-            build, among_reach = lambda p: candidates(p).filter(**{f"{review_path}__in": reach_of(user).values("review_id")}), True  # noqa: E731
-        reach = probe.Reach(None, 2 * (CAP + 1))
 
-    def read_candidates(size: int) -> list:
-        return kept("values", (site, "candidates", among_reach, size), lambda p: build(p)[:size], user=user, parsed=parsed, filters=filters)
+    def read_candidates(build, among_reach: bool):
+        return lambda size: kept("values", (site, "candidates", among_reach, size), lambda p: build(p)[:size],
+                                 user=user, parsed=parsed, filters=filters)
 
     def read_confirmed(ids: list[int], review_ids: set[int], limit: int) -> list:
         return kept(
@@ -364,7 +363,17 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
             user=user, parsed=parsed, filters=filters, ids=sorted(ids), among=sorted(review_ids),
         )
 
-    return Walk(read_candidates, read_confirmed, read_scoped, reach)
+    matches = read_candidates(candidates, False)
+    if reach is not None:
+        return Walk(matches, read_confirmed, read_scoped, reach)
+    every = probe.Reach(None, 2 * (CAP + 1))
+    if user.is_program_admin:  # the program office has no reach rows: it sees every review
+        return Walk(matches, read_confirmed, read_scoped, every)
+    in_reach = Walk(read_candidates(lambda p: candidates(p).filter(**{f"{review_path}__in": reach_of(user).values("review_id")}), True),
+                    read_confirmed, read_scoped, every)
+    # A phrase: its matches first, while they are few (probe.phrase_reach).
+    first = probe.phrase_reach(user) if _pairs(parsed) else None
+    return in_reach if first is None else Walk(matches, read_confirmed, read_scoped, first, then=in_reach)
 
 
 def _found_ids(branches) -> tuple[set[int], int]:
@@ -375,9 +384,10 @@ def _found_ids(branches) -> tuple[set[int], int]:
     capped = False
     for branch in branches:
         found = None
-        if isinstance(branch, Walk):
+        while isinstance(branch, Walk) and found is None:
             found = probe.walk(branch.candidates, branch.confirm, branch.reach, cap=CAP)
-            branch = branch.scoped if found is None else None
+            if found is None:
+                branch = branch.then or branch.scoped
         if found is None:
             found = branch(CAP + 1) if callable(branch) else list(branch[: CAP + 1])
         capped = capped or len(found) > CAP

@@ -39,6 +39,31 @@ def test_search_finds_only_what_the_role_may_see(demo, material, role, walk):
             assert all(word not in h.snippet for s in results.sections for h in s.hits)
 
 
+# word -> a phrase of it in its material (search/tests/conftest.py)
+PHRASES = {
+    "zircon": '"zircon result"', "quagmire": '"quagmire result"', "tamarind": '"tamarind result"', "obsidian": '"obsidian result"',
+    "marmalade": '"marmalade update"', "lanthanum": '"lanthanum prompt"',
+}
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_a_phrase_read_off_its_pairs_first_finds_only_what_the_role_may_see(demo, material, role, phrase_first):
+    """Read unscoped off the pairs index, a phrase's matches are kept by the
+    user's reach and confirmed by the scoped query: what the role may see,
+    and nothing else — also when there are too many and the scope is walked."""
+    user = demo[role]
+    for word, (kind, finders) in EXPECTED.items():
+        results = search(user=user, text=PHRASES[word])
+        found = {s.kind: s for s in results.sections if s.count or s.hits}
+        if role in finders:
+            assert set(found) == {kind}, (role, word, found)
+            section = found[kind]
+            assert section.count == 1 and len(section.hits) == 1, (role, word)
+            assert f"<mark>{word}" in section.hits[0].snippet.lower(), (role, word, section.hits[0].snippet)
+        else:
+            assert found == {}, (role, word, found)
+
+
 @pytest.mark.parametrize("narrowed", ["review", "company", "dates"])
 @pytest.mark.parametrize("role", DEMO_ROLES)
 def test_a_filtered_search_finds_only_what_the_role_may_see(demo, material, role, narrowed):

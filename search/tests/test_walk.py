@@ -62,6 +62,39 @@ def test_walk_gives_up_past_the_last_batch_and_the_scoped_query_answers(demo, wa
     assert count == 2 and urls == {f"/findings/{f.pk}/" for f in inside}
 
 
+def _candidate_reads(user) -> set[bool]:
+    """Whether the findings' candidates were read among the user's reach (True)
+    or unscoped off the index (False), for each kept statement of this reader."""
+    from portal import statements
+
+    return {key[2][3] for key, _ in statements.entries()
+            if key[2][:3] == ("search", "findings", "candidates") and key[2][-1][0] == user.pk}
+
+
+@pytest.mark.usefixtures("empty_statement_cache")
+def test_a_phrase_is_read_off_its_pairs_first_and_the_scope_walked_past_a_few_per_review(demo, monkeypatch):
+    from portal import statements
+
+    # CISA's reviewer walks their scope at the demo's sizes; the pairs are read first from one review in reach on.
+    monkeypatch.setattr(probe, "PHRASE_FIRST_MIN_REVIEWS", 1)
+    _findings(demo, demo["atlas"], 4, "periwinkle", share=True)
+    inside = _findings(demo, demo["atlas_mini"], 3, "periwinkle", share=True)
+    cisa = demo["reviewer_cisa"]
+    expected = (3, {f"/findings/{f.pk}/" for f in inside})
+    assert probe.reach_for_matches(cisa, cap=100) is None
+    assert _found(cisa, '"periwinkle path"') == expected
+    assert _candidate_reads(cisa) == {False}  # the seven matches, read off the pairs, were few enough
+    # Fewer matches per review allowed than there are: that batch is the last, then the scope is walked.
+    monkeypatch.setattr(probe, "PHRASE_MATCHES_PER_REVIEW", 0)
+    assert _found(cisa, '"periwinkle path"') == expected
+    assert _candidate_reads(cisa) == {False, True}
+    # Words, not a phrase: the scope is walked at once.
+    monkeypatch.setattr(probe, "PHRASE_MATCHES_PER_REVIEW", 8)
+    statements.cache_clear()
+    assert _found(cisa, "periwinkle path") == expected
+    assert _candidate_reads(cisa) == {True}
+
+
 def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
     from search.selectors import common
 
