@@ -145,6 +145,10 @@ TEMPLATES = [
     }
 ]
 
+# Django's renderer, with its simplest widget templates (inputs, text areas,
+# options) drawn in Python to the same markup (portal/forms_renderer.py).
+FORM_RENDERER = "portal.forms_renderer.FormRenderer"
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.PortalAuthenticationBackend"]
 # guardian's ObjectPermissionBackend is left out on purpose: its has_perm would
