@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from companies.models import AIModel
+from companies.selectors import model_list_first
 from reviews import selectors
 from portal.pagination import paginate
 
@@ -34,7 +34,7 @@ def dashboard(request):
         kept = ("dashboard.liaison", sort) if sort in selectors.SORTS else None
         context["page"] = paginate(request, selectors.review_list(user=user, sort=sort), kept=kept)
         # The first few by name; the rest are a page away (companies.views.model_list).
-        models = list(AIModel.objects.visible_to(user).order_by("name", "version", "id")[: MODELS_SHOWN + 1])
+        models = model_list_first(user=user, limit=MODELS_SHOWN + 1)
         context["models"], context["more_models"] = models[:MODELS_SHOWN], len(models) > MODELS_SHOWN
         template = "dashboard/liaison.html"
     elif user.is_program_admin:

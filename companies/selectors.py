@@ -1,0 +1,24 @@
+"""Reads of companies and their models, scoped through ``visible_to(user)``."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from portal.scoping import reader_key
+from portal.statements import cached_rows
+
+from .models import AIModel
+
+
+def model_list_first(*, user, limit: int) -> list[AIModel]:
+    """The first ``limit`` models ``user`` sees, by name and version (a
+    liaison's dashboard shows its company's first few). Through a statement
+    kept per reader (``portal.statements``): built and compiled on every
+    dashboard, it was ~0.4 ms of the liaison's ~10 ms of CPU; ``now`` is the
+    moment the scope judges grants at, for readers whose models come through
+    their reviews."""
+    return cached_rows(
+        ("companies.model_list_first", limit, reader_key(user)),
+        lambda *, now: AIModel.objects.visible_to(user).order_by("name", "version", "id")[:limit],
+        now=timezone.now(),
+    )
