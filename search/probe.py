@@ -49,7 +49,6 @@ class Reach:
 
     review_ids: frozenset[int] | None
     first_batch: int
-    last_batch: int | None = None  # None: LAST_BATCH
 
     def keeps(self, review_id: int) -> bool:
         return self.review_ids is None or review_id in self.review_ids
@@ -165,40 +164,6 @@ def reach_for_matches(user, *, cap: int) -> Reach | None:
     return Reach(reach.review_ids, first)
 
 
-# A phrase's matches are read off its pairs index first, for a user whose
-# search otherwise walks their scope, while there are at most this many per
-# review they see (search/selectors/common.py ``_branch``).
-PHRASE_MATCHES_PER_REVIEW = 8
-PHRASE_FIRST_MIN_REVIEWS = 100
-
-
-def phrase_reach(user) -> Reach | None:
-    """For a user whose search walks their scope (``reach_for_matches`` gave
-    None): walking a phrase's matches instead, all of them in one batch of at
-    most ``PHRASE_MATCHES_PER_REVIEW`` per review they see — or None (the
-    program office, off PostgreSQL, fewer than PHRASE_FIRST_MIN_REVIEWS
-    reviews in reach).
-
-    Walking the scope reads every text of the user's reviews that holds the
-    phrase's pairs, a probe of the review's rows per review (measured at
-    bench scale for a reviewer on 500 reviews and "red team": 9,000 buffers,
-    12.8 ms), where the pairs index names the 1,673 texts holding the phrase
-    in 4 ms. A phrase is rare next to its words, and its pairs say so; the
-    planner, though, misjudges what each way costs. A text read through the
-    pairs costs about a third of one read through the scope, and the scope
-    holds ~3 texts per review, so below 8 matches per review the pairs are
-    the cheaper way; past that the batch is the last, and the scope is walked
-    as before (at most that one batch more read). On fewer reviews walking the
-    scope costs less than the statement more that a common phrase would cost
-    (20 reviews and "red team": 0.8 ms walking the scope; 1.1 ms more with
-    the pairs read first)."""
-    reach = user_reach(user)
-    if reach is None or len(reach.review_ids) < PHRASE_FIRST_MIN_REVIEWS:
-        return None
-    size = PHRASE_MATCHES_PER_REVIEW * len(reach.review_ids) + 1
-    return Reach(reach.review_ids, size, last_batch=size)
-
-
 def walks_matches(seen: int, reviews: float, *, cap: int) -> bool:
     """Walking the scope reads about ``3·seen`` rows; walking the matches about
     ``(cap + 1) · reviews / seen`` before enough fall in scope (twice that, to
@@ -223,7 +188,6 @@ def walk(candidates: Callable[[int], list], confirm: Callable[[list[int], set[in
         found = list(confirm([pk for pk, _ in kept], {r for _, r in kept}, cap + 1)) if kept else []
         if len(found) > cap or len(rows) < size:
             return found
-        last = reach.last_batch or LAST_BATCH
-        if size >= last:
+        if size >= LAST_BATCH:
             return None
-        size = min(last, size * 4)
+        size = min(LAST_BATCH, size * 4)

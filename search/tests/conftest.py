@@ -75,17 +75,3 @@ def walk(request, monkeypatch):
         monkeypatch.setattr(probe, "walks_matches", lambda seen, reviews, cap: True)
     return request.param
 
-
-@pytest.fixture(params=["pairs", "gives_up"])
-def phrase_first(request, monkeypatch):
-    """A phrase read off its pairs index first (search/probe.py
-    ``phrase_reach``) by every user who would walk their scope, whatever the
-    demo's sizes: all its matches in one batch, or a batch too small for
-    them, after which the scope is walked."""
-    from search import probe
-
-    monkeypatch.setattr(probe, "reach_for_matches", lambda user, cap: None)
-    monkeypatch.setattr(probe, "PHRASE_FIRST_MIN_REVIEWS", 1)
-    if request.param == "gives_up":
-        monkeypatch.setattr(probe, "PHRASE_MATCHES_PER_REVIEW", 0)
-    return request.param

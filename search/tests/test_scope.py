@@ -53,10 +53,10 @@ PHRASES = {
 
 
 @pytest.mark.parametrize("role", DEMO_ROLES)
-def test_a_phrase_read_off_its_pairs_first_finds_only_what_the_role_may_see(demo, material, role, phrase_first):
-    """Read unscoped off the pairs index, a phrase's matches are kept by the
-    user's reach and confirmed by the scoped query: what the role may see,
-    and nothing else — also when there are too many and the scope is walked."""
+def test_a_phrase_finds_only_what_the_role_may_see(demo, material, role, walk):
+    """A phrase's candidates, read among the user's reviews as an array of
+    ids (common._in_reach) or walked from every match, are confirmed by the
+    scoped query: what the role may see, and nothing else."""
     _finds_only_what_the_role_may_see(demo[role], role, PHRASES.get)
 
 

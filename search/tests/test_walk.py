@@ -62,37 +62,35 @@ def test_walk_gives_up_past_the_last_batch_and_the_scoped_query_answers(demo, wa
     assert count == 2 and urls == {f"/findings/{f.pk}/" for f in inside}
 
 
-def _candidate_reads(user) -> set[bool]:
-    """Whether the findings' candidates were read among the user's reach (True)
-    or unscoped off the index (False), for each kept statement of this reader."""
-    from portal import statements
+def _candidate_statements(user, text) -> tuple[tuple, list[str]]:
+    """What a findings search finds, and its candidates statements (those
+    reading the matches with their review ids)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    return {key[2][3] for key, _ in statements.entries()
-            if key[2][:3] == ("search", "findings", "candidates") and key[2][-1][0] == user.pk}
+    with CaptureQueriesContext(connection) as ctx:
+        found = _found(user, text)
+    return found, [q["sql"] for q in ctx.captured_queries
+                   if q["sql"].startswith('SELECT "findings_finding"."id" AS "pk", "findings_finding"."review_id"')]
 
 
 @pytest.mark.usefixtures("empty_statement_cache")
-def test_a_phrase_is_read_off_its_pairs_first_and_the_scope_walked_past_a_few_per_review(demo, monkeypatch):
-    from portal import statements
-
-    # CISA's reviewer walks their scope at the demo's sizes; the pairs are read first from one review in reach on.
-    monkeypatch.setattr(probe, "PHRASE_FIRST_MIN_REVIEWS", 1)
+def test_a_phrases_candidates_are_read_among_the_users_reviews_as_an_array(demo):
+    """A user who walks their reviews (the demo's sizes) reads a phrase's
+    candidates among those reviews' ids, given as an array (PostgreSQL then
+    combines their bitmap with the pairs'), and plain words' through the
+    reach rows: the same findings either way, the first time and kept."""
     _findings(demo, demo["atlas"], 4, "periwinkle", share=True)
     inside = _findings(demo, demo["atlas_mini"], 3, "periwinkle", share=True)
     cisa = demo["reviewer_cisa"]
     expected = (3, {f"/findings/{f.pk}/" for f in inside})
     assert probe.reach_for_matches(cisa, cap=100) is None
-    assert _found(cisa, '"periwinkle path"') == expected
-    assert _candidate_reads(cisa) == {False}  # the seven matches, read off the pairs, were few enough
-    # Fewer matches per review allowed than there are: that batch is the last, then the scope is walked.
-    monkeypatch.setattr(probe, "PHRASE_MATCHES_PER_REVIEW", 0)
-    assert _found(cisa, '"periwinkle path"') == expected
-    assert _candidate_reads(cisa) == {False, True}
-    # Words, not a phrase: the scope is walked at once.
-    monkeypatch.setattr(probe, "PHRASE_MATCHES_PER_REVIEW", 8)
-    statements.cache_clear()
-    assert _found(cisa, "periwinkle path") == expected
-    assert _candidate_reads(cisa) == {True}
+    for _ in range(2):
+        found, [statement] = _candidate_statements(cisa, '"periwinkle path"')
+        assert found == expected
+        assert "reviews_reviewreach" not in statement and '"findings_finding"."review_id" = ANY(' in statement
+        found, [statement] = _candidate_statements(cisa, "periwinkle path")
+        assert found == expected and "reviews_reviewreach" in statement
 
 
 def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
