@@ -324,8 +324,8 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
             review_path: str = "review_id"):
     """A branch walked from its candidates (PostgreSQL): every match when
     ``reach`` says to walk the matches; otherwise (a user who sees few
-    reviews) the matches on the user's reviews — for a phrase, those
-    reviews' ids as an array (``_in_reach``). Either way ``confirm`` applies
+    reviews) the matches on the user's reviews — for a phrase, or few
+    reviews, their ids as an array (``_in_reach``). Either way ``confirm`` applies
     the scoped query to them. Elsewhere: ``scoped()``.
 
     ``scoped(parsed)``: the branch's ids as a scoped query;
@@ -375,23 +375,32 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
     return Walk(read_candidates(build, True), read_confirmed, read_scoped, every)
 
 
+# Below this many reviews in reach, words too are matched among the reviews' ids as an array (``_in_reach``).
+ARRAY_REVIEWS = 100
+
+
 def _in_reach(user, parsed: Parsed) -> list[int] | None:
-    """For a phrase: the ids of the reviews ``user`` sees (``probe.user_reach``,
-    read once per request), for the candidates to be matched among as an
-    array rather than through the reach rows as a subquery; otherwise None.
+    """The ids of the reviews ``user`` sees (``probe.user_reach``, read once
+    per request), for the candidates of a phrase — or of anything, for a user
+    on fewer than ARRAY_REVIEWS reviews — to be matched among as an array
+    rather than through the reach rows as a subquery; otherwise None.
 
     Knowing the ids, PostgreSQL combines their bitmap with the phrase's pairs
     (a BitmapAnd) where, through the subquery, it probed every review's rows
     and read each row's pairs (measured at bench scale for the 500-review
     reviewer: "red team" 21.9 -> 10.6 ms a search, "model evaluation" 30.4 ->
-    25.5 ms; the 20-review reviewer's 5.2 -> 4.0 ms). Not for words: a common
-    word's bitmap is most of the table, and the walk through the reviews
-    stops at its first matches (the 500-review reviewer's "safeguard" 18.9 ->
-    23 ms, "threat model*" 17.6 -> 28 ms with the array)."""
-    if not _pairs(parsed):
-        return None
+    25.5 ms; the 20-review reviewer's 5.2 -> 4.0 ms). A few reviews' rows are
+    few whatever the words, where through the subquery it read every match
+    of a rare word to hash them against the reviews (the 20-review
+    reviewer's rare word 8.8 -> 4.4 ms, "threat model*" 13.4 -> 8.3 ms, the
+    others unchanged). Not for words on more reviews: a common word's bitmap
+    is most of the table, and the walk through the reviews stops at its
+    first matches (the 500-review reviewer's "threat model*" 17.6 -> 28 ms
+    with the array)."""
     seen = probe.user_reach(user)
-    return sorted(seen.review_ids) if seen is not None and seen.review_ids else None
+    if seen is None or not seen.review_ids or (not _pairs(parsed) and len(seen.review_ids) >= ARRAY_REVIEWS):
+        return None
+    return sorted(seen.review_ids)
 
 
 def _found_ids(branches) -> tuple[set[int], int]:

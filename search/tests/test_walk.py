@@ -74,23 +74,34 @@ def _candidate_statements(user, text) -> tuple[tuple, list[str]]:
                    if q["sql"].startswith('SELECT "findings_finding"."id" AS "pk", "findings_finding"."review_id"')]
 
 
+def _as_array(statement: str) -> bool:
+    """Whether a candidates statement names the reviews as an array of ids (else through the reach rows)."""
+    array = '"findings_finding"."review_id" = ANY(' in statement
+    assert array != ("reviews_reviewreach" in statement), statement
+    return array
+
+
 @pytest.mark.usefixtures("empty_statement_cache")
-def test_a_phrases_candidates_are_read_among_the_users_reviews_as_an_array(demo):
+def test_candidates_are_read_among_the_users_reviews_as_an_array_for_a_phrase_or_few_reviews(demo, monkeypatch):
     """A user who walks their reviews (the demo's sizes) reads a phrase's
     candidates among those reviews' ids, given as an array (PostgreSQL then
-    combines their bitmap with the pairs'), and plain words' through the
-    reach rows: the same findings either way, the first time and kept."""
+    combines their bitmap with the pairs'), and plain words' too while they
+    see fewer than ARRAY_REVIEWS reviews; past that, words' through the
+    reach rows. The same findings every way, the first time and kept."""
+    from search.selectors import common
+
     _findings(demo, demo["atlas"], 4, "periwinkle", share=True)
     inside = _findings(demo, demo["atlas_mini"], 3, "periwinkle", share=True)
     cisa = demo["reviewer_cisa"]
     expected = (3, {f"/findings/{f.pk}/" for f in inside})
     assert probe.reach_for_matches(cisa, cap=100) is None
-    for _ in range(2):
-        found, [statement] = _candidate_statements(cisa, '"periwinkle path"')
-        assert found == expected
-        assert "reviews_reviewreach" not in statement and '"findings_finding"."review_id" = ANY(' in statement
-        found, [statement] = _candidate_statements(cisa, "periwinkle path")
-        assert found == expected and "reviews_reviewreach" in statement
+    for reviews, words_as_array in ((common.ARRAY_REVIEWS, True), (1, False)):
+        monkeypatch.setattr(common, "ARRAY_REVIEWS", reviews)
+        for _ in range(2):
+            found, [statement] = _candidate_statements(cisa, '"periwinkle path"')
+            assert found == expected and _as_array(statement)
+            found, [statement] = _candidate_statements(cisa, "periwinkle path")
+            assert found == expected and _as_array(statement) == words_as_array
 
 
 def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
