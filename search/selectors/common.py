@@ -392,8 +392,9 @@ def _in_reach(user, parsed: Parsed) -> list[int] | None:
     25.5 ms; the 20-review reviewer's 5.2 -> 4.0 ms). A few reviews' rows are
     few whatever the words, where through the subquery it read every match
     of a rare word to hash them against the reviews (the 20-review
-    reviewer's rare word 8.8 -> 4.4 ms, "threat model*" 13.4 -> 8.3 ms, the
-    others unchanged). Not for words on more reviews: a common word's bitmap
+    reviewer's rare word 13.7 -> 6.6 ms, "threat model*" 14.0 -> 9.9 ms, two
+    words 1.0 ms more, the others 0.6 ms less: interleaved A/B). Not for
+    words on more reviews: a common word's bitmap
     is most of the table, and the walk through the reviews stops at its
     first matches (the 500-review reviewer's "threat model*" 17.6 -> 28 ms
     with the array)."""

@@ -74,4 +74,3 @@ def walk(request, monkeypatch):
     else:
         monkeypatch.setattr(probe, "walks_matches", lambda seen, reviews, cap: True)
     return request.param
-
