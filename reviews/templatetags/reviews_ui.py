@@ -168,3 +168,39 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
                 cells.append('<td><span class="muted">&mdash;</span></td>')
         out.append("".join(cells) + "</tr>")
     return mark_safe("\n".join(out))  # noqa: S308 — every text escaped above; badges and names come escaped (format_html)
+
+
+@register.simple_tag(takes_context=True)
+def assignment_rows(context, assignments):
+    """The body rows of the review page's table of reviewers
+    (templates/reviews/review_detail.html): each reviewer as the person
+    display rule names them for the reader (``accounts.people``), a link to
+    their assignment for the reader's own, the agency, the state and the two
+    dates.
+
+    Through the template engine a row cost ~0.1 ms (a person tag, an
+    included badge and two translated date filters resolved per row; ~0.6 ms
+    of the lead's and the office's review pages), built here a fraction of
+    that. The markup is the table's: change it here, not in the template."""
+    from html import escape
+
+    from django.utils.html import conditional_escape
+
+    from accounts.people import person_label
+
+    viewer = context.get("user")
+    viewer_id = getattr(viewer, "pk", None)
+    detail = pk_url_builder("assignment_detail")
+    clock = RowClock()
+    out = []
+    for a in assignments:
+        name = conditional_escape(person_label(a.reviewer, viewer=viewer))
+        if a.reviewer_id == viewer_id:
+            name = f'<a href="{detail(a.pk)}">{name}</a> <span class="cell-sub">You</span>'
+        answered = short_date(a.responded_at, clock) if a.responded_at else '<span class="muted">&mdash;</span>'
+        out.append(
+            f'<tr><th scope="row">{name}</th><td>{escape(str(a.agency))}</td>'
+            f'<td>{status_badge(a.status, a.get_status_display(), "Assignment")}</td>'
+            f'<td class="nowrap">{short_date(a.invited_at, clock)}</td><td class="nowrap">{answered}</td></tr>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 — every text escaped above; the badge comes escaped (format_html)
