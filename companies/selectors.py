@@ -9,6 +9,10 @@ from portal.statements import cached_rows
 
 from .models import AIModel
 
+# The order of a user's models on the model list and on a liaison's dashboard
+# (its first few, "the rest are a page away"): one order for both.
+MODEL_ORDER = ("name", "version", "id")
+
 
 def model_list_first(*, user, limit: int) -> list[AIModel]:
     """The first ``limit`` models ``user`` sees, by name and version (a
@@ -19,6 +23,6 @@ def model_list_first(*, user, limit: int) -> list[AIModel]:
     their reviews."""
     return cached_rows(
         ("companies.model_list_first", limit, reader_key(user)),
-        lambda *, now: AIModel.objects.visible_to(user).order_by("name", "version", "id")[:limit],
+        lambda *, now: AIModel.objects.visible_to(user).order_by(*MODEL_ORDER)[:limit],
         now=timezone.now(),
     )

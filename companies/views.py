@@ -13,6 +13,7 @@ from portal.forms import show_refusal
 from portal.pagination import paginate
 
 from . import services
+from .selectors import MODEL_ORDER
 from .forms import AIModelForm
 from .models import AIModel, Company
 
@@ -32,7 +33,7 @@ def model_list(request):
     models through their reviews: 404."""
     if not (request.user.is_company_liaison or request.user.is_program_admin):
         raise Http404
-    models = AIModel.objects.visible_to(request.user).select_related("company").order_by("name", "version", "id")
+    models = AIModel.objects.visible_to(request.user).select_related("company").order_by(*MODEL_ORDER)
     context = {"page": paginate(request, models), "show_company": not request.user.is_company_liaison}
     return render(request, "companies/model_list.html", context)
 
