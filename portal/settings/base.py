@@ -141,6 +141,8 @@ TEMPLATES = [
                 "portal.context_processors.portal",
                 "notifications.context_processors.bell",
             ],
+            # The lists' headings, page links and "Showing …" line (portal/list_tags.py).
+            "libraries": {"list_ui": "portal.list_tags"},
         },
     }
 ]
