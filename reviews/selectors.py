@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.db.models import F, OuterRef, Prefetch, Q
@@ -69,14 +70,14 @@ def review_list(*, user, sort: str = "deadline", status: str | None = None, q: s
     of a model's or company's name, is looked up at once (``_named``: two
     small statements)."""
     sort = sort if sort in SORTS else "deadline"
-    visible = Review.objects.visible_to(user)
-    qs = visible.select_related("model", "company")
+    visible = _list_columns().visible_to(user)
+    qs = visible
     filtered = False
     if status in ReviewStatus.values:
         qs, filtered = qs.filter(status=status), True
     if q:
         qs, filtered = qs.filter(_named(q)), True
-    qs = _with_agency_acronyms(qs.order_by(*_ordering(SORTS, sort)))
+    qs = qs.order_by(*_ordering(SORTS, sort))
     ids = None  # the page ids' source in exactly the list's order, built afresh when called
     if not filtered and getattr(visible, "known_count", None) is not None:
         qs.known_count = visible.known_count
@@ -139,15 +140,33 @@ def _named(q: str) -> Q:
     return Q(model_id__in=models) | Q(company_id__in=companies)
 
 
-def _with_agency_acronyms(qs):
+def _list_columns():
+    """What every list of reviews reads of a row — its model and company, the
+    agencies' acronyms — as a fresh queryset to scope, filter and order. The
+    columns are the same for every reader, so they are built once per process
+    (``_list_columns_built``) and cloned for each list: building their joins
+    and three array subqueries cost ~0.45 ms of every list page and dashboard
+    at bench scale, a clone a few hundredths. The SQL is the same either way
+    (filters and annotations without aggregates do not depend on their order)."""
+    from django.db import connection
+
+    return _list_columns_built(connection.vendor)._chain()
+
+
+@lru_cache(maxsize=4)
+def _list_columns_built(vendor: str):
+    # Never evaluated (its result cache would be shared): only cloned, by _list_columns.
+    return _with_agency_acronyms(Review.objects.select_related("model", "company"), vendor=vendor)
+
+
+def _with_agency_acronyms(qs, *, vendor: str):
     """The participating agencies' acronyms for a list's rows. On PostgreSQL an
     array subquery in the rows' own statement (no prefetch query, no Agency
     instances: a third of a 25-row list's time went there); elsewhere a prefetch.
     Templates read them through ``Review.agency_labels``."""
-    from django.db import connection
     from django.db.models import OuterRef
 
-    if connection.vendor != "postgresql":
+    if vendor != "postgresql":
         return qs.prefetch_related("agencies", "sign_offs__agency", "certificates__agency")
     from django.contrib.postgres.expressions import ArraySubquery
 

@@ -125,3 +125,25 @@ def test_lead_dashboard_kept_rows_never_show_another_agencys_coverage(demo, logi
     nsa, cisa = demo["reviewer_nsa"], demo["reviewer_cisa"]
     assert seen["lead_nsa"] == ((nsa.pk, "invited", nsa.get_full_name(), "NSA"),)
     assert seen["lead_cisa"] == ((cisa.pk, "invited", cisa.get_full_name(), "CISA"),)
+
+
+def test_lists_share_their_columns_but_never_one_readers_scope_filter_or_rows(demo):
+    """Every list clones the same built columns (``_list_columns``): a list
+    read, filtered and ordered for one reader leaves nothing behind for the
+    next — each sees exactly its own reviews, in its own order."""
+    from django.db import connection
+
+    from reviews.selectors import _list_columns_built
+
+    lead, liaison = demo["lead_nsa"], demo["liaison_contoso"]
+    seen = review_list(user=lead).first()
+    narrowed = list(review_list(user=lead, sort="-model", status=seen.status, q=seen.model.name))
+    assert narrowed and {r.pk for r in narrowed} == set(
+        Review.objects.visible_to(lead).filter(status=seen.status, model__name__icontains=seen.model.name).values_list("pk", flat=True)
+    )
+    everything = list(review_list(user=liaison))
+    assert [r.pk for r in everything] == list(Review.objects.visible_to(liaison).order_by("window_end", "id").values_list("pk", flat=True))
+    assert {r.pk for r in everything} != {r.pk for r in narrowed}
+    assert all(r.agency_acronyms is not None for r in everything)  # the shared columns are there
+    built = _list_columns_built(connection.vendor)
+    assert built._result_cache is None and not built.query.where and not built.query.order_by
