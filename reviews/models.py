@@ -404,6 +404,11 @@ class ReachDelta(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     delta = models.IntegerField()
+    # The same rows' review ids and their 64-bit hashes (hashint8extended(id,
+    # 7331)), summed: with the live part of the expiring rows, the user's
+    # reach fingerprint (search.probe, migration 0031).
+    id_sum = models.BigIntegerField(db_default=0)
+    hash_sum = models.DecimalField(max_digits=40, decimal_places=0, db_default=0)
 
     class Meta:
         indexes = [models.Index(fields=["user"], include=["delta"], name="reach_delta_user_idx")]

@@ -114,3 +114,61 @@ def test_kept_sets_stay_within_their_bound_least_recently_used_first(demo, kept,
     assert "string_agg" not in statements[0]
     _reach(users[0])
     assert list(probe._kept) == [users[1].pk, users[0].pk]
+
+
+def _fingerprints(user) -> tuple[tuple, tuple]:
+    """The fingerprint search reads (the sums the reach triggers keep, plus the
+    live expiring rows') and the same three figures summed from every
+    unexpired reach row of ``user``."""
+    with connection.cursor() as cursor:
+        cursor.execute(probe._FINGERPRINT, {"user": user.pk})
+        kept = tuple(cursor.fetchone())
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(review_id), 0), coalesce(sum(hashint8extended(review_id, 7331)), 0)"
+            " FROM reviews_reviewreach WHERE user_id = %s AND (expires_at IS NULL OR expires_at > now())",
+            [user.pk],
+        )
+        return kept, tuple(cursor.fetchone())
+
+
+def test_the_kept_fingerprint_is_the_rows_own_through_every_kind_of_change(demo):
+    from django.db.models import Case, When
+
+    from reviews.models import ReachDelta
+    from reviews.services import reach_counts_compact
+
+    reviewer, admin = demo["reviewer_nsa"], demo["admin"]
+    kept, direct = _fingerprints(reviewer)
+    assert kept == direct and direct[0] == len(_seen(reviewer)) > 0
+    first = sorted(_seen(reviewer))
+    extra = [make_review(company=demo["northwind"], agencies=[demo["cisa"]]) for _ in range(3)]
+    steps = []
+
+    for review in extra[:2]:
+        _grant(review, reviewer, admin)
+    steps.append(_fingerprints(reviewer))
+    access_revoke(review=extra[0], actor=admin, reason="Test", user=reviewer)
+    steps.append(_fingerprints(reviewer))
+    later = Review.objects.get(pk=extra[2].pk).created_at + timedelta(days=3650)
+    _grant(extra[2], reviewer, admin, expires_at=later)  # expiring: summed live
+    steps.append(_fingerprints(reviewer))
+    # One statement that keeps the number of rows without expiry but swaps
+    # which they are (one gets an expiry, the expiring one loses it).
+    swapped = ReviewReach.objects.filter(user=reviewer, review_id__in=[first[0], extra[2].pk]).update(
+        expires_at=Case(When(review_id=first[0], then=later), default=None)
+    )
+    assert swapped == 2
+    steps.append(_fingerprints(reviewer))
+    ReviewReach.objects.filter(user=reviewer, review_id=first[0]).update(expires_at=Now() - timedelta(hours=1))  # expired
+    steps.append(_fingerprints(reviewer))
+    assert all(kept == direct for kept, direct in steps), steps
+    # The swap kept the set (it moved a review between the kept sums and the live ones); every other step changed it.
+    assert steps[3][1] == steps[2][1] and len({direct for _, direct in steps}) == len(steps) - 1
+
+    assert reach_counts_compact() > 0
+    assert ReachDelta.objects.filter(user=reviewer).count() == 1
+    assert _fingerprints(reviewer) == steps[-1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reviews_reach_delta_rebuild()")
+    assert _fingerprints(reviewer) == steps[-1]
+    assert _reach(reviewer)[0] == _seen(reviewer) == (set(first) - {first[0]}) | {extra[1].pk, extra[2].pk}
