@@ -47,6 +47,10 @@ class Parsed:
     # nearly every name holds, and rechecked all 300,000 file names (40-60 ms).
     names: bool = False
     model_names: bool = False  # the same of the lower-cased words, for model names
+    # Set by the search on the candidates it reads among a few reviews' ids
+    # (search.selectors.common._branch): a short text's vector is then checked
+    # row by row rather than through its index (common._matching).
+    rows_first: bool = False
 
     @property
     def required_phrases(self) -> tuple[str, ...]:

@@ -4,6 +4,8 @@ the scoped query's answer when it gives up."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from findings import services as finding_services
@@ -102,6 +104,50 @@ def test_candidates_are_read_among_the_users_reviews_as_an_array_for_a_phrase_or
             assert found == expected and _as_array(statement)
             found, [statement] = _candidate_statements(cisa, "periwinkle path")
             assert found == expected and _as_array(statement) == words_as_array
+            # Among a few reviews' ids, a finding's vector is checked row by row, not through its index.
+            assert _row_by_row(statement) == words_as_array
+
+
+def _row_by_row(statement: str) -> bool:
+    """Whether a candidates statement checks each row's vector (a function no
+    index answers) rather than asking the vector's index (``@@``)."""
+    return "ts_match_vq" in statement and not _asks_the_index(statement)
+
+
+def _asks_the_index(statement: str) -> bool:
+    return re.search(r'search_vector"? @@', statement) is not None
+
+
+@pytest.mark.usefixtures("empty_statement_cache")
+def test_short_texts_among_few_reviews_are_checked_row_by_row_and_documents_through_their_index(demo):
+    """Under ARRAY_REVIEWS reviews a word's candidates are read among the
+    reviews' ids: questions, their messages and findings (short texts) check
+    each row's vector; a document's text keeps its index (checking each would
+    read all of it). The same results as through the index."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rfis import services as rfi_services
+
+    from .conftest import _text_version
+
+    cisa = demo["reviewer_cisa"]
+    findings = _findings(demo, demo["atlas_mini"], 2, "periwinkle", share=True)
+    rfi = rfi_services.rfi_create(
+        review_id=demo["atlas_mini"].pk, actor=cisa, subject="Sandbox routes", question="Is the periwinkle path logged?", private=True,
+    )
+    version = _text_version(demo["helix"], word="periwinkle path", scan_status="clean")
+    with CaptureQueriesContext(connection) as ctx:
+        results = search(user=cisa, text="periwinkle path", limit=50)
+    candidates = {q["sql"].split(" FROM ")[1].split(" ")[0]: q["sql"] for q in ctx.captured_queries
+                  if q["sql"].split(" FROM ")[0].endswith('review_id"') and "= ANY(" in q["sql"]}
+    assert set(candidates) == {'"rfis_informationrequest"', '"rfis_rfimessage"', '"findings_finding"', '"documents_documenttext"'}
+    assert all(_row_by_row(sql) for table, sql in candidates.items() if table != '"documents_documenttext"')
+    assert _asks_the_index(candidates['"documents_documenttext"']) and "ts_match_vq" not in candidates['"documents_documenttext"']
+    found = {s.kind: {h.url for h in s.hits} for s in results.sections}
+    assert found["finding"] == {f"/findings/{f.pk}/" for f in findings}
+    assert found["rfi"] == {f"/rfis/{rfi.pk}/"}
+    assert found["document"] == {f"/documents/{version.document_id}/"}
 
 
 def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
