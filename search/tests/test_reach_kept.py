@@ -117,17 +117,13 @@ def test_kept_sets_stay_within_their_bound_least_recently_used_first(demo, kept,
 
 
 def _fingerprints(user) -> tuple[tuple, tuple]:
-    """The fingerprint search reads (the sums the reach triggers keep, plus the
-    live expiring rows') and the same three figures summed from every
-    unexpired reach row of ``user``."""
+    """The fingerprint a kept set is checked against (the sums the reach
+    triggers keep, plus the live expiring rows') and the one read with the
+    ids (summed from every unexpired reach row of ``user``)."""
     with connection.cursor() as cursor:
         cursor.execute(probe._FINGERPRINT, {"user": user.pk})
         kept = tuple(cursor.fetchone())
-        cursor.execute(
-            "SELECT count(*), coalesce(sum(review_id), 0), coalesce(sum(hashint8extended(review_id, 7331)), 0)"
-            " FROM reviews_reviewreach WHERE user_id = %s AND (expires_at IS NULL OR expires_at > now())",
-            [user.pk],
-        )
+        cursor.execute(f"SELECT {probe._OF_ROWS} {probe._ROWS}", {"user": user.pk})
         return kept, tuple(cursor.fetchone())
 
 
