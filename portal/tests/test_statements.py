@@ -258,6 +258,36 @@ def test_cached_rows_fill_in_an_id_list_in_its_order():
     assert [a.pk for a in statements.cached_rows("cut", first_only, ids=ids[3:])] == [ids[3]]
 
 
+def test_an_id_list_out_of_the_planners_view_finds_the_same_rows_and_is_a_slot_too():
+    """``pk__any_of_unplanned`` finds what ``pk__any_of`` finds — a list, the
+    database's own text of ids, none, a related field — with the ids behind
+    a subquery the planner does not look into, and is a kept statement's slot."""
+    from portal.db import CsvIds
+    from reviews.models import ReviewAgency
+    from reviews.tests.factories import make_review
+
+    agencies = AgencyFactory.create_batch(4)
+    ids = [a.pk for a in agencies]
+    for chosen in ([ids[1]], [ids[3], ids[0]], ids, []):
+        unplanned = Agency.objects.filter(pk__any_of_unplanned=chosen)
+        assert sorted(unplanned.values_list("pk", flat=True)) == sorted(Agency.objects.filter(pk__any_of=chosen).values_list("pk", flat=True))
+        assert sorted(unplanned.values_list("pk", flat=True)) == sorted(chosen)
+    csv = CsvIds(f"{ids[2]},{ids[0]}", 2)
+    assert sorted(Agency.objects.filter(pk__any_of_unplanned=csv).values_list("pk", flat=True)) == sorted([ids[2], ids[0]])
+    review = make_review(agencies=agencies[:2])
+    assert set(ReviewAgency.objects.filter(agency__any_of_unplanned=ids[1:]).values_list("agency_id", flat=True)) == {ids[1]}
+    assert review.pk in ReviewAgency.objects.filter(agency__any_of_unplanned=ids[1:]).values_list("review_id", flat=True)
+    sql = str(Agency.objects.filter(pk__any_of_unplanned=ids).query)
+    assert "= ANY((SELECT string_to_array(" in sql and "::bigint[])::bigint[])" in sql
+
+    def build(*, ids):
+        return Agency.objects.filter(pk__any_of_unplanned=ids).order_by("pk")
+
+    assert [a.pk for a in statements.cached_rows("unplanned", build, ids=ids[:2])] == ids[:2]
+    assert _cached("unplanned")
+    assert [a.pk for a in statements.cached_rows("unplanned", build, ids=[ids[3], ids[1]])] == sorted([ids[3], ids[1]])
+
+
 def test_cached_rows_are_off_with_the_setting(settings):
     settings.PORTAL_STATEMENT_CACHE = False
     agency = AgencyFactory()

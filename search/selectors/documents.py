@@ -196,7 +196,7 @@ def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[D
         return {}
 
     def build(p, *, among, ids):
-        versions = _readable_text_versions(user, p, among).filter(document_id__any_of=ids)
+        versions = _readable_text_versions(user, p, among).filter(document_id__any_of_unplanned=ids)
         if _postgres():
             versions = versions.annotate(snippet=_headline(Left("text__text", HEADLINE_CHARS), p))
         else:

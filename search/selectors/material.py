@@ -108,7 +108,7 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
         return {}
 
     def build(p, *, ids):
-        messages = RfiMessage.objects.filter(rfi_id__any_of=ids)
+        messages = RfiMessage.objects.filter(rfi_id__any_of_unplanned=ids)
         if _postgres():
             messages = messages.alias(v=Vector()).filter(v=p.tsquery()).annotate(snippet=_headline(Left("body", 20000), p))
         else:

@@ -78,7 +78,7 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
         return 0, []
 
     def rows(p, *, ids):
-        qs = Review.objects.filter(pk__any_of=ids)
+        qs = Review.objects.filter(pk__any_of_unplanned=ids)
         qs = qs.alias(_lower=Lower(Concat("model__name", Value(" "), "model__version")), _name=Lower("model__name")).annotate(
             exact=Case(
                 When(Q(_lower=p.normalised) | Q(_name=p.normalised) | Q(pk=p.number or 0), then=Value(1)),

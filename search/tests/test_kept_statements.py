@@ -181,3 +181,9 @@ def test_only_the_rows_found_by_id_run_prepared(demo, material, walk):
         # Six searches, each of the queries that reach it (one text's statement is every text's of its shape).
         assert runs in (6, 12, 18, 24), text
     assert all(any(count for _, count, _ in result) for result in first)
+    # Their ids out of the planner's view (``any_of_unplanned``): each runs its
+    # generic plan from its sixth run on, however few ids a search found —
+    # with the ids in view, a question's, finding's or document's rows were
+    # planned afresh every time.
+    for text, (runs, generic) in grown.items():
+        assert "= ANY((SELECT string_to_array(" in text and generic >= runs - 5, (_from_table(text), runs, generic)
