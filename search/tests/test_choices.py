@@ -104,3 +104,22 @@ def test_office_choices_are_one_kept_entry_that_follows_a_new_company_and_agency
     assert filter_choices(user=type(admin).objects.select_related("membership").get(pk=admin.pk)) == {
         "agencies": [], "companies": [], "markings": filter_choices(user=demo["lead_nsa"])["markings"],
     }
+
+
+@pytest.mark.usefixtures("empty_statement_cache")
+def test_markings_are_every_marking_in_order_and_follow_a_new_one_at_once(demo):
+    """The markings are read on every search page (their statement kept, their
+    rows not): one added or renamed shows on the next page."""
+    from documents.models import HandlingMarking
+
+    def markings():
+        return [label for _, label in filter_choices(user=demo["reviewer_nsa"])["markings"]]
+
+    expected = list(HandlingMarking.objects.order_by("ordering", "name").values_list("name", flat=True))
+    assert markings() == expected and expected
+    first = HandlingMarking.objects.order_by("ordering", "name").first()
+    added = HandlingMarking.objects.create(name="Aaa first", ordering=first.ordering)
+    assert markings() == ["Aaa first", *expected]
+    HandlingMarking.objects.filter(pk=added.pk).update(name="Zzz renamed", ordering=10_000)
+    assert markings() == [*expected, "Zzz renamed"]
+    assert filter_choices(user=demo["admin"])["markings"][-1] == (added.pk, "Zzz renamed")
