@@ -179,3 +179,46 @@ def test_a_section_ordered_in_the_database_only_is_not_remembered(demo, monkeypa
     assert dict(inbox._overflowed_keys) == {}
     inbox._rows(lambda now: qs, ["window_end", "id"], site=("ascending",), user=demo["admin"], now=timezone.now())
     assert [key[0] for key in inbox._overflowed_keys] == ["ascending"]
+
+
+def test_a_full_section_in_index_order_reads_its_rows_and_count_in_one_statement_next_time(demo, monkeypatch, django_assert_num_queries):
+    """A section read in its index's order (``indexed``) that held more than
+    LIMIT rows is read next time as its first LIMIT rows with its count (an
+    InitPlan: one statement, not two); the count stops past COUNT_CAP; one
+    that shrank meanwhile comes out right that way and is back to its first
+    read after."""
+    from django.utils import timezone
+
+    from dashboard import inbox
+    from reviews.models import Review, ReviewStatus
+
+    def read(qs):
+        return inbox._rows(lambda now: qs, ["window_end", "id"], site=("indexed",), user=demo["admin"], now=timezone.now(), indexed=True)
+
+    monkeypatch.setattr(inbox, "LIMIT", 1)
+    monkeypatch.setattr(inbox, "COUNT_CAP", 1)
+    drafts = list(Review.objects.filter(status=ReviewStatus.IN_REVIEW).order_by("window_end", "id")[:4])
+    Review.objects.filter(pk__in=[r.pk for r in drafts]).update(status=ReviewStatus.DRAFT)
+    section = Review.objects.filter(status=ReviewStatus.DRAFT)
+    expected = list(section.order_by("window_end", "id").values_list("pk", flat=True))
+    assert len(expected) >= 3
+    with django_assert_num_queries(2):  # the first two rows in order, then the count
+        count, rows = read(section)
+    assert (count, [r.pk for r in rows]) == (2, expected[:1])  # counted to COUNT_CAP + 1
+    with django_assert_num_queries(1):
+        count, rows = read(section)
+    assert (count, [r.pk for r in rows]) == (2, expected[:1])
+    monkeypatch.setattr(inbox, "COUNT_CAP", 1000)  # another key: read as new, then in one statement
+    for statements in (2, 1):
+        with django_assert_num_queries(statements):
+            count, rows = read(section)
+        assert (count, [r.pk for r in rows]) == (len(expected), expected[:1])
+    Review.objects.filter(pk__in=expected[:-1]).update(status=ReviewStatus.IN_REVIEW)  # one draft left
+    with django_assert_num_queries(1):
+        count, rows = read(section)
+    assert (count, [r.pk for r in rows]) == (1, expected[-1:])
+    with django_assert_num_queries(1):  # fits again: its first read alone
+        count, rows = read(section)
+    assert (count, [r.pk for r in rows]) == (1, expected[-1:])
+    Review.objects.filter(pk__in=expected).update(status=ReviewStatus.IN_REVIEW)
+    assert read(section) == (0, [])
