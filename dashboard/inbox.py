@@ -44,7 +44,7 @@ from portal.db import UnplannedValue, prepared_statements
 from portal.links import pk_url
 from portal.scoping import reader_key
 from portal.pagination import by_ids
-from portal.statements import cached_count, cached_rows, cached_values
+from portal.statements import cached_count, cached_rows
 from rfis.models import InformationRequest, RfiStatus
 
 # Rows shown per section; the count is the full one up to COUNT_CAP ("1,000+"
@@ -133,14 +133,16 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     pins the order against the database's). With ORDER BY … LIMIT the planner
     walks an ordered index through every review the user sees, looking for
     rows that are not there (0.5 s for a user on 20,000 reviews with nothing
-    in the section). A fuller section takes two more statements: its count
-    apart from its rows (``COUNT(*) OVER ()`` in the rows' statement makes
-    PostgreSQL build and sort every row before the first LIMIT come out —
-    0.2–0.5 s for the program office at 100,000 reviews) with the ids of the
-    first LIMIT in order, as two arrays in one row (``_count_and_ids``;
-    elsewhere than on PostgreSQL two statements), then those rows by id with
-    their joins. A section that overflowed at its last read skips the first
-    read next time (``_overflowed``): two statements while it stays full.
+    in the section). A fuller section takes one more statement: the ids of
+    its first LIMIT in order (a subquery, run once), those rows by id with
+    their joins, and its count (``_capped_count``, an InitPlan) apart from
+    the rows (``COUNT(*) OVER ()`` in the rows' statement makes PostgreSQL
+    build and sort every row before the first LIMIT come out — 0.2–0.5 s for
+    the program office at 100,000 reviews); elsewhere than on PostgreSQL,
+    three. A section that overflowed at its last read skips the first read
+    next time (``_overflowed``): one statement while it stays full (the
+    liaison's two full sections 1.12 -> 0.97 and 0.99 -> 0.88 ms at bench
+    scale, where the count with the ids and then the rows took two).
 
     ``indexed``: the section's order is a partial index holding only its
     candidate rows (the lead's participations, the reviewer's terms and
@@ -194,12 +196,18 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     # stop) ran for every row sorted otherwise — every open question of a
     # liaison's 200 reviews joined before ten were kept: 4-7 ms against ~1.
     if connection.vendor == "postgresql":
-        # The count and those ids in one statement (one row of the reader's own).
-        found = cached_values(
-            ("dashboard.inbox", "count_and_ids", *key), lambda *, now: _count_and_ids(build(now), order, user), now=now
-        )
-        # No row: the reader's own row is gone (deleted while signed in).
-        (total,), ids = found[0] if found else ((0,), [])
+        # Those rows and the count in one statement: the ids of the first LIMIT
+        # in order a subquery (run once), the count an InitPlan.
+        def first_by_id(*, now):
+            qs = build(now)
+            first = qs.order_by(*order).values("pk")[:LIMIT]
+            return by_ids(qs).filter(pk__in=first).annotate(section_total=_capped_count(qs)).order_by(*order)
+
+        found = cached_rows(("dashboard.inbox", "first_by_id_and_count", *key), first_by_id, now=now)
+        total = found[0].section_total if found else 0
+        if sortable_here:
+            _remember_overflow(key, total > LIMIT)
+        return total, found
     else:
         total = count()
         ids = list(build(now).order_by(*order).values_list("pk", flat=True)[:LIMIT]) if total else []
@@ -256,26 +264,6 @@ def _capped_count(qs):
 
     rows = qs.order_by().values(counted=Value(1, output_field=IntegerField()))[: COUNT_CAP + 1]
     return Func(ArraySubquery(rows), function="cardinality", output_field=IntegerField())
-
-
-def _count_and_ids(qs, order, user):
-    """One row (the reader's own user row): ``[count]``, the count of ``qs``
-    stopped at COUNT_CAP + 1, and the ids of its first LIMIT rows in
-    ``order`` — both arrays, which a kept statement returns as they come."""
-    from django.contrib.postgres.expressions import ArraySubquery
-
-    from accounts.models import User
-    from portal.db import IntArray
-
-    capped = _capped_count(qs)
-    return (
-        User.objects.filter(pk=user.pk).order_by()
-        .annotate(
-            total=IntArray(capped),
-            first=ArraySubquery(qs.order_by(*order).values("pk")[:LIMIT]),
-        )
-        .values_list("total", "first")
-    )
 
 
 def _per_moment(build):
