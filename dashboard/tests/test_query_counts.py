@@ -134,6 +134,19 @@ def test_a_section_costs_one_statement_until_it_overflows_then_two(demo, monkeyp
         assert _section_rows(demo, qs.filter(pk=0), "none") == (0, [])
 
 
+def _drafts_section():
+    """Three of the demo's reviews in review made drafts: a section of the
+    drafts (every draft, in window order) and its ids in that order."""
+    from reviews.models import Review, ReviewStatus
+
+    drafts = list(Review.objects.filter(status=ReviewStatus.IN_REVIEW).order_by("window_end", "id")[:3])
+    Review.objects.filter(pk__in=[r.pk for r in drafts]).update(status=ReviewStatus.DRAFT)
+    section = Review.objects.filter(status=ReviewStatus.DRAFT)
+    expected = list(section.order_by("window_end", "id").values_list("pk", flat=True))
+    assert len(expected) >= 3
+    return section, expected
+
+
 def test_an_overflowing_section_skips_its_first_read_until_it_fits_again(demo, monkeypatch, django_assert_num_queries):
     """A section that held more than LIMIT rows is read the fuller way at once
     next time (its first rows with the count: one statement, not two); one
@@ -143,11 +156,7 @@ def test_an_overflowing_section_skips_its_first_read_until_it_fits_again(demo, m
     from reviews.models import Review, ReviewStatus
 
     monkeypatch.setattr(inbox, "LIMIT", 1)
-    drafts = list(Review.objects.filter(status=ReviewStatus.IN_REVIEW).order_by("window_end", "id")[:3])
-    Review.objects.filter(pk__in=[r.pk for r in drafts]).update(status=ReviewStatus.DRAFT)
-    section = Review.objects.filter(status=ReviewStatus.DRAFT)
-    expected = list(section.order_by("window_end", "id").values_list("pk", flat=True))
-    assert len(expected) >= 3
+    section, expected = _drafts_section()
     with django_assert_num_queries(2):
         count, rows = _section_rows(demo, section, "drafts")
     assert (count, [r.pk for r in rows]) == (len(expected), expected[:1])
@@ -196,11 +205,7 @@ def test_a_full_section_in_index_order_reads_its_rows_and_count_in_one_statement
 
     monkeypatch.setattr(inbox, "LIMIT", 1)
     monkeypatch.setattr(inbox, "COUNT_CAP", 1)
-    drafts = list(Review.objects.filter(status=ReviewStatus.IN_REVIEW).order_by("window_end", "id")[:4])
-    Review.objects.filter(pk__in=[r.pk for r in drafts]).update(status=ReviewStatus.DRAFT)
-    section = Review.objects.filter(status=ReviewStatus.DRAFT)
-    expected = list(section.order_by("window_end", "id").values_list("pk", flat=True))
-    assert len(expected) >= 3
+    section, expected = _drafts_section()
     with django_assert_num_queries(2):  # the first two rows in order, then the count
         count, rows = read(section)
     assert (count, [r.pk for r in rows]) == (2, expected[:1])  # counted to COUNT_CAP + 1
