@@ -60,6 +60,15 @@ def sort_th(context, key: str, label: str, css_class: str = ""):
     )
 
 
+def _step(params, number: int | None, rel: str, linked: str, disabled: str) -> str:
+    """The previous or next link (``linked``: its text, ``{}`` where the
+    hidden " page" goes), or its text greyed out when there is no such page."""
+    if number is None:
+        return f'\n      <li><span class="disabled" aria-hidden="true">{disabled}</span></li>\n    '
+    text = linked.format('<span class="visually-hidden"> page</span>')
+    return f'\n      <li><a href="{_query(params, page=number)}" rel="{rel}">{text}</a></li>\n    '
+
+
 @register.simple_tag(takes_context=True)
 def pagination(context, page, label: str = ""):
     """The page links of ``page`` (``page.elided_range``: 1 … 4 5 [6] 7 8 … 4000),
@@ -69,11 +78,8 @@ def pagination(context, page, label: str = ""):
         return "\n"  # as the template drew: the line it ended with
     params = _get(context)
     out = [f'\n<nav class="pagination" aria-label="{conditional_escape(label or "Pages")}">\n  <ul>\n    ']
-    if page.has_previous():
-        out.append(f'\n      <li><a href="{_query(params, page=page.previous_page_number())}" rel="prev">'
-                   '&lsaquo; Previous<span class="visually-hidden"> page</span></a></li>\n    ')
-    else:
-        out.append('\n      <li><span class="disabled" aria-hidden="true">&lsaquo; Previous</span></li>\n    ')
+    previous = page.previous_page_number() if page.has_previous() else None
+    out.append(_step(params, previous, "prev", "&lsaquo; Previous{}", "&lsaquo; Previous"))
     out.append("\n    ")
     for i in page.elided_range:
         if i == page.number:
@@ -83,11 +89,8 @@ def pagination(context, page, label: str = ""):
         else:
             out.append(f'\n      \n        <li><a href="{_query(params, page=i)}"><span class="visually-hidden">Page </span>{i}</a></li>\n      \n    ')
     out.append("\n    ")
-    if page.has_next():
-        out.append(f'\n      <li><a href="{_query(params, page=page.next_page_number())}" rel="next">'
-                   'Next<span class="visually-hidden"> page</span> &rsaquo;</a></li>\n    ')
-    else:
-        out.append('\n      <li><span class="disabled" aria-hidden="true">Next &rsaquo;</span></li>\n    ')
+    following = page.next_page_number() if page.has_next() else None
+    out.append(_step(params, following, "next", "Next{} &rsaquo;", "Next &rsaquo;"))
     out.append("\n  </ul>\n</nav>\n\n")
     return mark_safe("".join(out))  # noqa: S308 — numbers, escaped links and label
 
