@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.formats import time_format
 
 from findings.models import Finding, Severity
-from dashboard.inbox import COUNT_CAP, shown
+from dashboard.inbox import COUNT_CAP, capped_count, shown
 from portal.charts import stack
 from portal.scoping import reader_key
-from portal.statements import cached_count, cached_rows, cached_values
+from portal.statements import cached_rows, cached_values
 from reviews.models import ClockStop, Review, ReviewStatus
 from reviews.window import window_spans
 from rfis.models import InformationRequest
@@ -143,17 +143,17 @@ def window_burn_down(*, user, now: datetime | None = None) -> Chart:
     # is the scoping clock's slot): building and compiling the three querysets
     # cost more than PostgreSQL running them (~1.5 of ~3 ms per dashboard).
     key = ("dashboard.charts.burn_down", BURN_DOWN_ROWS, COUNT_CAP, reader_key(user))
-    # The count apart from the rows: in one statement (COUNT(*) OVER ()) every
-    # active review would be built and sorted before the first rows come out.
-    # Counted to COUNT_CAP ("1,000+" beyond: 66,000 active reviews took 19 ms to count on each visit).
-    count = cached_count(
-        (*key, "count"), lambda *, now: active_reviews(now).order_by().values("pk")[: COUNT_CAP + 1], now=now
-    )
+    # The count beside the rows as an InitPlan of their statement (capped_count:
+    # run once; COUNT(*) OVER () would build and sort every active review before
+    # the first rows came out), counted to COUNT_CAP ("1,000+" beyond: 66,000
+    # active reviews took 19 ms to count on each visit). One statement, not two.
     active = cached_rows(
-        (*key, "rows"),
-        lambda *, now: active_reviews(now).select_related("model").order_by("window_end", "id")[:BURN_DOWN_ROWS],
+        (*key, "rows_and_count"),
+        lambda *, now: active_reviews(now).select_related("model").order_by("window_end", "id")
+        .annotate(active_total=capped_count(active_reviews(now)))[:BURN_DOWN_ROWS],
         now=now,
     )
+    count = active[0].active_total if active else 0
     stops: dict[int, list] = {}
     if active:
         for review_id, started, resumed in cached_values(

@@ -135,7 +135,7 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     rows that are not there (0.5 s for a user on 20,000 reviews with nothing
     in the section). A fuller section takes one more statement: the ids of
     its first LIMIT in order (a subquery, run once), those rows by id with
-    their joins, and its count (``_capped_count``, an InitPlan) apart from
+    their joins, and its count (``capped_count``, an InitPlan) apart from
     the rows (``COUNT(*) OVER ()`` in the rows' statement makes PostgreSQL
     build and sort every row before the first LIMIT come out — 0.2–0.5 s for
     the program office at 100,000 reviews); elsewhere than on PostgreSQL,
@@ -151,7 +151,7 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     LIMIT + 1 are read in order at once — a walk that stops at the eleventh
     row, where the unordered read hashed every reach row of the user first —
     and a full section costs two statements; one that was full when last
-    read, one: its first LIMIT with its count (``_capped_count``, run once
+    read, one: its first LIMIT with its count (``capped_count``, run once
     as an InitPlan: the lead's two full sections 1.16 -> 0.99 ms each at
     bench scale).
 
@@ -176,7 +176,7 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
         if connection.vendor == "postgresql" and _overflowed(key):
             # Full when last read: its first LIMIT in order and its count in one
             # statement (the count an InitPlan, run once), not two.
-            first = rows("first_and_count", lambda qs: qs.order_by(*order).annotate(section_total=_capped_count(qs))[:LIMIT])
+            first = rows("first_and_count", lambda qs: qs.order_by(*order).annotate(section_total=capped_count(qs))[:LIMIT])
             total = first[0].section_total if first else 0
             _remember_overflow(key, total > LIMIT)
             return total, first
@@ -201,7 +201,7 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
         def first_by_id(*, now):
             qs = build(now)
             first = qs.order_by(*order).values("pk")[:LIMIT]
-            return by_ids(qs).filter(pk__in=first).annotate(section_total=_capped_count(qs)).order_by(*order)
+            return by_ids(qs).filter(pk__in=first).annotate(section_total=capped_count(qs)).order_by(*order)
 
         found = cached_rows(("dashboard.inbox", "first_by_id_and_count", *key), first_by_id, now=now)
         total = found[0].section_total if found else 0
@@ -253,7 +253,7 @@ def _remember_overflow(key, overflowed: bool) -> None:
             _overflowed_keys.popitem(last=False)
 
 
-def _capped_count(qs):
+def capped_count(qs):
     """How many rows ``qs`` holds, stopped at COUNT_CAP + 1, as an expression
     of another statement (an uncorrelated subquery: PostgreSQL runs it once).
     Each row counts as a constant, not its id: an index without the id (the
