@@ -262,7 +262,9 @@ def capped_count(qs):
     from django.contrib.postgres.expressions import ArraySubquery
     from django.db.models import Func, IntegerField
 
-    rows = qs.order_by().values(counted=Value(1, output_field=IntegerField()))[: COUNT_CAP + 1]
+    # A DISTINCT queryset's rows are told apart by their ids (a constant would count one).
+    rows = qs.order_by().values("pk") if qs.query.distinct else qs.order_by().values(counted=Value(1, output_field=IntegerField()))
+    rows = rows[: COUNT_CAP + 1]
     return Func(ArraySubquery(rows), function="cardinality", output_field=IntegerField())
 
 

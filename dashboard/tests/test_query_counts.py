@@ -226,3 +226,26 @@ def test_a_full_section_in_index_order_reads_its_rows_and_count_in_one_statement
     assert (count, [r.pk for r in rows]) == (1, expected[-1:])
     Review.objects.filter(pk__in=expected).update(status=ReviewStatus.IN_REVIEW)
     assert read(section) == (0, [])
+
+
+def test_a_capped_count_counts_rows_distinct_or_not(demo, monkeypatch):
+    """``capped_count`` as another statement's column: the rows of a plain
+    queryset, of a DISTINCT one (told apart by their ids), stopped past COUNT_CAP."""
+    from django.db.models import Value
+
+    from accounts.models import User
+    from dashboard import inbox
+    from reviews.models import Review
+
+    def counted(qs):
+        return User.objects.filter(pk=demo["admin"].pk).annotate(n=inbox.capped_count(qs)).values_list("n", flat=True).get()
+
+    reviews = Review.objects.all()
+    doubled = Review.objects.filter(agencies__isnull=False)  # a review once per participating agency
+    assert doubled.count() > doubled.distinct().count() == reviews.filter(agencies__isnull=False).distinct().count()
+    assert counted(reviews) == reviews.count()
+    assert counted(doubled) == doubled.count()
+    assert counted(doubled.distinct()) == doubled.distinct().count()
+    monkeypatch.setattr(inbox, "COUNT_CAP", 1)
+    assert counted(reviews) == 2 and counted(reviews.filter(pk=0)) == 0
+    assert counted(reviews.annotate(one=Value(1))) == 2
