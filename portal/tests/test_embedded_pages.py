@@ -1,0 +1,54 @@
+"""The run command's embedded default (SQLite, demo mode) serves every demo
+role's main pages: the PostgreSQL-only reads (array subqueries, the reach
+rows, full-text search) each have their other branch, and a page that took
+one without it answered 503 to the demo admin right after signing in."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import DEMO_USERS
+
+from .test_settings_and_seed import _manage
+
+PAGES = ["/", "/reviews/", "/reviews/?sort=-model&per_page=10", "/search/?q=atlas", "/search/?q=%22red+team%22", "/notifications/"]
+
+SCRIPT = """
+import json
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+call_command("migrate", verbosity=0)
+call_command("seed_demo", verbosity=0)
+from accounts.models import User
+from journeys.browser import force_login_mfa
+from reviews.models import Review
+answers = {}
+for email in %(emails)r:
+    user = User.objects.get(email=email)
+    client = Client(raise_request_exception=False)
+    force_login_mfa(client, user)
+    for visit in (1, 2):  # the second visit through the statements kept at the first
+        for url in %(pages)r:
+            answers[f"{email} {visit} {url}"] = client.get(url).status_code
+    seen = Review.objects.visible_to(user).order_by("pk").first()
+    answers[f"{email} review"] = client.get(f"/reviews/{seen.pk}/").status_code if seen else 200
+print(json.dumps(answers))
+"""
+
+
+def test_every_demo_roles_main_pages_answer_on_the_embedded_default(tmp_path):
+    result = _manage(
+        "shell", "-c", SCRIPT % {"emails": list(DEMO_USERS.values()), "pages": PAGES},
+        env={
+            "DJANGO_SETTINGS_MODULE": "portal.settings.local",
+            "PORTAL_DEMO_MODE": "true",  # what scripts/run sets
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+            "SECRET_KEY": "x" * 50,
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(answers) == len(DEMO_USERS) * (2 * len(PAGES) + 1)
+    assert {key: status for key, status in answers.items() if status != 200} == {}
