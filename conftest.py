@@ -116,9 +116,10 @@ def _close_stray_sessions() -> None:
 
     from django.db import connection
 
-    from portal import parallel
+    from portal import ahead, parallel
 
     parallel.close_connections()
+    ahead.close_connections()
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
@@ -232,11 +233,12 @@ def empty_statement_cache():
 @contextmanager
 def persistent_connections():
     """Connections persist as in production (``CONN_MAX_AGE``), so
-    ``portal.parallel`` may read side by side; the pool's connections are
-    closed on the way out, before the test's database is put back."""
+    ``portal.parallel`` may read side by side and ``portal.ahead`` send
+    ahead; the pool's and the second connections are closed on the way out,
+    before the test's database is put back."""
     from django.db import connection
 
-    from portal import parallel
+    from portal import ahead, parallel
 
     before = connection.settings_dict.get("CONN_MAX_AGE")
     connection.settings_dict["CONN_MAX_AGE"] = 60  # every thread's connection of the alias reads this dict
@@ -245,6 +247,7 @@ def persistent_connections():
     finally:
         connection.settings_dict["CONN_MAX_AGE"] = before
         parallel.close_connections()
+        ahead.close_connections()
 
 
 @pytest.fixture
@@ -254,6 +257,17 @@ def parallel_reads(transactional_db, settings):
     settings.PORTAL_PARALLEL_READS = 3
     with persistent_connections() as parallel:
         yield parallel
+
+
+@pytest.fixture
+def read_ahead(transactional_db, settings):
+    """Statements sent ahead as in production (``portal.ahead``): committed
+    rows, persistent connections, read-ahead on."""
+    from portal import ahead
+
+    settings.PORTAL_READ_AHEAD = True
+    with persistent_connections():
+        yield ahead
 
 
 @pytest.fixture(autouse=True)

@@ -40,11 +40,12 @@ from reviews.models import (
     SignOff,
     TermsAcceptance,
 )
+from portal.ahead import Batch
 from portal.db import UnplannedValue, prepared_statements
 from portal.links import pk_url
 from portal.scoping import reader_key
 from portal.pagination import by_ids
-from portal.statements import cached_count, cached_rows
+from portal.statements import Ahead, cached_count, cached_rows
 from rfis.models import InformationRequest, RfiStatus
 
 # Rows shown per section; the count is the full one up to COUNT_CAP ("1,000+"
@@ -123,9 +124,31 @@ class Inbox:
         return next(s for s in self.sections if s.key == key)
 
 
-def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tuple[int, list]:
+@dataclass(frozen=True)
+class _Read:
+    """A kept statement a section asks for (``_row_steps`` yields it and is sent
+    what it returns): ``kind`` "rows" (``cached_rows``) or "count"
+    (``cached_count``), its key, build and values."""
+
+    kind: str
+    key: tuple
+    build: object
+    values: dict
+
+    def in_turn(self):
+        """Read now on the request's connection."""
+        return (cached_rows if self.kind == "rows" else cached_count)(self.key, self.build, **self.values)
+
+    def ahead(self, ahead: Ahead):
+        """Sent now on ``ahead``'s batch; a function reading the result back."""
+        return (ahead.rows if self.kind == "rows" else ahead.count)(self.key, self.build, **self.values)
+
+
+def _row_steps(build, order, *, site: tuple, user, now, indexed: bool = False):
     """The first LIMIT rows of ``build(now)`` (a queryset) in ``order`` and the
-    count (at most COUNT_CAP + 1).
+    count (at most COUNT_CAP + 1), as a generator: it yields each statement
+    it reads (a ``_Read``), is sent that statement's result and returns
+    ``(count, rows)`` (``_Steps`` runs it, in turn or sent ahead).
 
     Most sections hold a few rows: up to LIMIT + 1 are read unordered first,
     and when no more than LIMIT come back they are the whole section — one
@@ -162,33 +185,33 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
     tunables = (LIMIT, COUNT_CAP, WINDOW_ENDING_DAYS, RFI_OFFICE_ESCALATION_DAYS)
     key = (*site, tuple(order), indexed, tunables, reader_key(user))
 
-    def rows(shape: str, cut) -> list:
-        return cached_rows(("dashboard.inbox", shape, *key), lambda *, now: cut(build(now)), now=now)
+    def rows(shape: str, cut) -> _Read:
+        return _Read("rows", ("dashboard.inbox", shape, *key), lambda *, now: cut(build(now)), {"now": now})
 
-    def count() -> int:
+    def count() -> _Read:
         # Only the ids: a sliced count keeps the select list, and a section's
         # annotations (the running clock stop, the open items) ran once per row counted.
-        return cached_count(
-            ("dashboard.inbox", "count", *key), lambda *, now: build(now).order_by().values("pk")[: COUNT_CAP + 1], now=now
+        return _Read(
+            "count", ("dashboard.inbox", "count", *key), lambda *, now: build(now).order_by().values("pk")[: COUNT_CAP + 1], {"now": now}
         )
 
     if indexed:
         if connection.vendor == "postgresql" and _overflowed(key):
             # Full when last read: its first LIMIT in order and its count in one
             # statement (the count an InitPlan, run once), not two.
-            first = rows("first_and_count", lambda qs: qs.order_by(*order).annotate(section_total=capped_count(qs))[:LIMIT])
+            first = yield rows("first_and_count", lambda qs: qs.order_by(*order).annotate(section_total=capped_count(qs))[:LIMIT])
             total = first[0].section_total if first else 0
             _remember_overflow(key, total > LIMIT)
             return total, first
-        first = rows("first_in_order", lambda qs: qs.order_by(*order)[: LIMIT + 1])
+        first = yield rows("first_in_order", lambda qs: qs.order_by(*order)[: LIMIT + 1])
         _remember_overflow(key, len(first) > LIMIT)
         if len(first) <= LIMIT:
             return len(first), first
-        return count(), first[:LIMIT]
+        return (yield count()), first[:LIMIT]
     # Sorting a few rows here matches the database only for ascending, own-column orders.
     sortable_here = not any(name.startswith("-") or "__" in name for name in order)
     if sortable_here and not _overflowed(key):
-        first = rows("first", lambda qs: qs.order_by()[: LIMIT + 1])
+        first = yield rows("first", lambda qs: qs.order_by()[: LIMIT + 1])
         if len(first) <= LIMIT:
             return len(first), sorted(first, key=lambda row: tuple(_ascending(getattr(row, name)) for name in order))
     # The first LIMIT in order: their ids alone, then those rows by id. The
@@ -203,23 +226,34 @@ def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tup
             first = qs.order_by(*order).values("pk")[:LIMIT]
             return by_ids(qs).filter(pk__in=first).annotate(section_total=capped_count(qs)).order_by(*order)
 
-        found = cached_rows(("dashboard.inbox", "first_by_id_and_count", *key), first_by_id, now=now)
+        found = yield _Read("rows", ("dashboard.inbox", "first_by_id_and_count", *key), first_by_id, {"now": now})
         total = found[0].section_total if found else 0
         if sortable_here:
             _remember_overflow(key, total > LIMIT)
         return total, found
-    else:
-        total = count()
-        ids = list(build(now).order_by(*order).values_list("pk", flat=True)[:LIMIT]) if total else []
+    total = yield count()
+    ids = list(build(now).order_by(*order).values_list("pk", flat=True)[:LIMIT]) if total else []
     if sortable_here:  # the others never read the unordered first rows: nothing to remember
         _remember_overflow(key, total > LIMIT)
     if not ids:
         return total, []
-    found = cached_rows(
-        ("dashboard.inbox", "rows_by_id", *key), lambda *, now, ids: by_ids(build(now)).filter(pk__any_of=ids), now=now, ids=list(ids)
+    found = yield _Read(
+        "rows", ("dashboard.inbox", "rows_by_id", *key), lambda *, now, ids: by_ids(build(now)).filter(pk__any_of=ids), {"now": now, "ids": list(ids)}
     )
     by_pk = {row.pk: row for row in found}
     return total, [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def _rows(build, order, *, site: tuple, user, now, indexed: bool = False) -> tuple[int, list]:
+    """``_row_steps`` read in turn: the section's count and first rows."""
+    steps = _row_steps(build, order, site=site, user=user, now=now, indexed=indexed)
+    result = None
+    while True:
+        try:
+            read = steps.send(result)
+        except StopIteration as done:
+            return done.value
+        result = read.in_turn()
 
 
 # Sections (by ``_rows``' key: reader, call site, order) that held more than
@@ -298,17 +332,19 @@ def _running_stop_of_review():
     return ClockStop.objects.filter(review=OuterRef("review_id"), resumed_at__isnull=True).values("stopped_at")[:1]
 
 
-def _section(key, heading, order, make, empty_note="", *, queries, site, user, now, only=None, indexed=False) -> Section | None:
-    """One section (None when ``only`` names other sections: no query then): the
-    queryset ``queries(now)[key]`` read by ``_rows`` (see it for ``indexed``)."""
+def _section(key, heading, order, make, empty_note="", *, queries, site, user, now, only=None, indexed=False):
+    """One section's steps (a generator, as ``_row_steps``), returning the Section
+    (None when ``only`` names other sections: no query then): the queryset
+    ``queries(now)[key]`` read by ``_rows`` (see it for ``indexed``)."""
     if only is not None and key not in only:
         return None
-    count, rows = _rows(lambda now: queries(now)[key], order, site=(site, key), user=user, now=now, indexed=indexed)
+    count, rows = yield from _row_steps(lambda now: queries(now)[key], order, site=(site, key), user=user, now=now, indexed=indexed)
     return Section(key=key, heading=heading, count=count, items=[make(r) for r in rows], empty_note=empty_note)
 
 
-def _stopped_clocks(user, now, only=None) -> tuple[int, list[Item]]:
-    """Reviews in review the user sees whose clock stands (a blocking question waits on the company)."""
+def _stopped_clocks(user, now, only=None):
+    """Reviews in review the user sees whose clock stands (a blocking question
+    waits on the company): steps returning their count and items."""
     if only is not None and "stopped" not in only:
         return 0, []
 
@@ -323,7 +359,7 @@ def _stopped_clocks(user, now, only=None) -> tuple[int, list[Item]]:
             .select_related("model")
         )
 
-    count, rows = _rows(stopped, ["stopped_since", "id"], site=("stopped",), user=user, now=now)
+    count, rows = yield from _row_steps(stopped, ["stopped_since", "id"], site=("stopped",), user=user, now=now)
     return count, [
         Item(
             title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=None, stopped=True,
@@ -397,8 +433,8 @@ def _reviewer_queries(user, now, *, indexed: bool) -> dict:
 
 
 # ------------------------------------------------------------------ reviewer
-def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
+def _reviewer_plan(user, now: datetime, only: set[str] | None) -> list:
+    """The reviewer's sections' steps and the stopped clocks' (``_inbox``)."""
     answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
     # On PostgreSQL the terms and window-ending sections read the reviewer's
     # assignments, which carry their review's status, deadline and terms
@@ -414,7 +450,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
         return Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r), due=r.window_end,
                     note="The review's material opens once you accept its terms")
 
-    sections = [s for s in [
+    return [*[
         sec(
             "assignments", "Answer your assignments", ["invited_at", "id"],
             lambda a: Item(
@@ -443,9 +479,7 @@ def reviewer_inbox(*, user, now: datetime | None = None, only: set[str] | None =
             ),
             indexed=indexed,  # assignment_work_idx
         ),
-    ] if s is not None]
-    count, stopped = _stopped_clocks(user, now, only)
-    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+    ], _stopped_clocks(user, now, only)]
 
 
 # ---------------------------------------------------------------------- lead
@@ -502,8 +536,8 @@ def _lead_queries(user, now, *, indexed: bool) -> dict:
     }
 
 
-def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
+def _lead_plan(user, now: datetime, only: set[str] | None) -> list:
+    """The lead's sections' steps and the stopped clocks' (``_inbox``)."""
     agency_id = user.agency_id
     answer_days = timedelta(days=settings.PORTAL_ASSIGNMENT_ANSWER_DAYS)
     indexed = connection.vendor == "postgresql"  # see _lead_queries
@@ -539,7 +573,7 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
         return Item(title=_review_label(e.review), url=e.review.get_absolute_url() + "#extensions-title",
                     review=_review_label(e.review), due=e.review.window_end, note=note)
 
-    sections = [s for s in [
+    return [*[
         sec("uncovered", "Assign a reviewer", uncovered_order, uncovered_item, indexed=indexed),
         sec("extensions", "Pending extension requests", ["created_at", "id"], extension_item),
         sec("sign_offs", "Record your agency's sign-off", sign_offs_order, sign_off_item, indexed=indexed),
@@ -553,9 +587,7 @@ def lead_inbox(*, user, now: datetime | None = None, only: set[str] | None = Non
             "late_rfis", "Escalated: your questions overdue at the company", ["due_at", "id"],
             lambda rfi: _rfi_item(rfi, note="The company has not answered by the due date"),
         ),
-    ] if s is not None]
-    count, stopped = _stopped_clocks(user, now, only)
-    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+    ], _stopped_clocks(user, now, only)]
 
 
 # ------------------------------------------------------------------- liaison
@@ -583,8 +615,8 @@ def _liaison_queries(user, now) -> dict:
     return {"rfis": rfis, "findings": findings, "extensions": extensions, "drafts": drafts}
 
 
-def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
+def _liaison_plan(user, now: datetime, only: set[str] | None) -> list:
+    """The liaison's sections' steps and the stopped clocks' (``_inbox``)."""
     queries = _per_moment(lambda now: _liaison_queries(user, now))
     sec = partial(_section, queries=queries, site="liaison", user=user, now=now, only=only)
 
@@ -594,7 +626,7 @@ def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = 
             note += "; blocking: " + ("the review's clock is stopped until you answer" if rfi.stopped_since else "the agencies cannot work until you answer")
         return _rfi_item(rfi, note=note)
 
-    sections = [s for s in [
+    return [*[
         sec("rfis", "Answer the agencies' questions", ["due_at", "id"], rfi_item),
         sec(
             "findings", "Respond to findings shared with you", ["shared_at", "id"],
@@ -616,9 +648,7 @@ def liaison_inbox(*, user, now: datetime | None = None, only: set[str] | None = 
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
                            note=f"Draft since {timezone.localtime(r.created_at):%b %-d, %Y}: submit it to the agencies"),
         ),
-    ] if s is not None]
-    count, stopped = _stopped_clocks(user, now, only)
-    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+    ], _stopped_clocks(user, now, only)]
 
 
 # ------------------------------------------------------------ program office
@@ -642,8 +672,8 @@ def _office_queries(user, now) -> dict:
     return {"submitted": submitted, "late_rfis": late_rfis, "extensions": extensions, "past_window": past}
 
 
-def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
-    now = now or timezone.now()
+def _office_plan(user, now: datetime, only: set[str] | None) -> list:
+    """The office's sections' steps and the stopped clocks' (``_inbox``)."""
     # The program office sees every review: its two large sections walk an
     # index in their own order from the first overdue row (no scope to hash).
     indexed = connection.vendor == "postgresql"
@@ -656,7 +686,7 @@ def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = N
                     review=_review_label(e.review), due=e.review.window_end,
                     note=f"{e.agency.acronym} asks for {e.days} more day{'s' if e.days != 1 else ''}; {answer}")
 
-    sections = [s for s in [
+    return [*[
         sec(
             "submitted", "Open submitted reviews", ["submitted_at", "id"],
             lambda r: Item(title=_review_label(r), url=r.get_absolute_url(), review=_review_label(r),
@@ -675,14 +705,25 @@ def office_inbox(*, user, now: datetime | None = None, only: set[str] | None = N
                            note="Close it (naming agencies that did not sign off) or extend it"),
             indexed=indexed,  # review_status_idx (status, window_end, id)
         ),
-    ] if s is not None]
-    count, stopped = _stopped_clocks(user, now, only)
-    return Inbox(sections=sections, stopped_clocks=stopped, stopped_count=count, now=now)
+    ], _stopped_clocks(user, now, only)]
+
+
+def _in_turn(plan):
+    def inbox(*, user, now: datetime | None = None, only: set[str] | None = None) -> Inbox:
+        now = now or timezone.now()
+        return _Started(plan(user, now, only), now, None).result()
+
+    inbox.__doc__ = f"The inbox of {plan.__name__[1:-5]} ``user``, read in turn (``inbox_for``)."
+    return inbox
+
+
+reviewer_inbox, lead_inbox, liaison_inbox, office_inbox = map(_in_turn, (_reviewer_plan, _lead_plan, _liaison_plan, _office_plan))
 
 
 def inbox_for(user, *, now: datetime | None = None, only: set[str] | None = None) -> Inbox | None:
     """The inbox of the user's role (None: no role); ``only``: just these
-    sections' keys ("stopped" for the stopped clocks).
+    sections' keys ("stopped" for the stopped clocks). Read in turn;
+    ``inbox_ahead`` sends the statements ahead.
 
     Every role's sections run prepared on the connection
     (``portal.db.prepared_statements``): each section statement is a few
@@ -696,13 +737,71 @@ def inbox_for(user, *, now: datetime | None = None, only: set[str] | None = None
     PostgreSQL kept re-planning the agency and company users' sections, and
     the program office's generic plans, blind to its statuses, made its
     inbox slower (54 -> 82 ms), so it was left unprepared."""
-    for is_role, build in (
-        (user.is_agency_reviewer, reviewer_inbox),
-        (user.is_agency_lead, lead_inbox),
-        (user.is_company_liaison, liaison_inbox),
-        (user.is_program_admin, office_inbox),
+    started = _start(user, now=now, only=only, batch=None)
+    return started.result() if started is not None else None
+
+
+def inbox_ahead(user, *, now: datetime | None = None) -> _Started | None:
+    """The user's inbox, its statements sent now on the request's second
+    connection (``portal.ahead``: PostgreSQL runs them while the page reads
+    the rest); ``.result()`` reads them back and gives the Inbox (None: no
+    role). Where nothing may be sent ahead it reads in turn, as ``inbox_for``.
+    A section whose next statement depends on its first (it came back
+    fuller than last time) asks it when the result is read."""
+    return _start(user, now=now, only=None, batch=Batch())
+
+
+def _start(user, *, now, only, batch: Batch | None) -> _Started | None:
+    for is_role, plan in (
+        (user.is_agency_reviewer, _reviewer_plan),
+        (user.is_agency_lead, _lead_plan),
+        (user.is_company_liaison, _liaison_plan),
+        (user.is_program_admin, _office_plan),
     ):
         if is_role:
-            with prepared_statements():
-                return build(user=user, now=now, only=only)
+            now = now or timezone.now()
+            return _Started(plan(user, now, only), now, batch)
+    if batch is not None:
+        batch.close()
     return None
+
+
+class _Started:
+    """An inbox's steps under way: every section's next statement read in turn
+    or sent ahead on ``batch`` (``portal.ahead``), one round at a time; the
+    rows become items when ``result()`` is asked (on the request's thread)."""
+
+    def __init__(self, steps: list, now: datetime, batch: Batch | None):
+        self.now = now
+        self._batch = batch
+        self._ahead = Ahead(batch) if batch is not None and batch.active else None
+        self._found: list = [None] * len(steps)
+        self._waiting: list = []
+        with prepared_statements():  # what is read in turn runs prepared, as every section's statement (inbox_for)
+            for n, step in enumerate(steps):
+                self._advance(n, step, None)
+
+    def _advance(self, n: int, step, value) -> None:
+        try:
+            read = step.send(value)
+        except StopIteration as done:
+            self._found[n] = done.value
+            return
+        if self._ahead is not None:
+            self._waiting.append((n, step, read.ahead(self._ahead)))
+        else:
+            value = read.in_turn()
+            self._waiting.append((n, step, lambda: value))
+
+    def result(self) -> Inbox:
+        try:
+            with prepared_statements():
+                while self._waiting:
+                    current, self._waiting = self._waiting, []
+                    for n, step, result in current:
+                        self._advance(n, step, result())
+        finally:
+            if self._batch is not None:
+                self._batch.close()
+        *sections, (count, stopped) = self._found
+        return Inbox(sections=[s for s in sections if s is not None], stopped_clocks=stopped, stopped_count=count, now=self.now)

@@ -151,6 +151,27 @@ class _Template:
             cursor.execute(self.sql, self._params(values))
             return cursor.fetchone()[0]
 
+    def send(self, values: dict, batch, prepared: bool, in_turn: Callable[[], list]):
+        """Sent ahead on ``batch`` (``portal.ahead``), run by ``in_turn`` where it cannot be."""
+        return batch.send(self.sql, self._params(values), prepared=prepared and _may_prepare(batch.using), fallback=in_turn)
+
+    def rows_of(self, fetched: list, using: str) -> list:
+        """Model instances of rows read elsewhere (sent ahead), as ``rows`` makes them."""
+        compiler = copy.copy(self.compiler)
+        compiler.connection = connections[using]
+        compiler.execute_sql = lambda *args, **kwargs: [fetched]
+        rows = list(ModelIterable(_Source(compiler, using)))
+        if self.prefetch and rows:
+            prefetch_related_objects(rows, *self.prefetch)
+        return rows
+
+
+def _may_prepare(using: str) -> bool:
+    """Whether ``using``'s statements may be prepared on the server at all (``portal.db.prepared_statements``' switch)."""
+    from django.conf import settings
+
+    return getattr(settings, "PORTAL_PREPARED_STATEMENTS", True) and not connections[using].settings_dict["OPTIONS"].get("pool")
+
 
 def _prepared(using: str, prepared: bool):
     """Kept statements without a text slot run prepared on the server
@@ -234,6 +255,46 @@ def cached_values(
         with scope_clock(values.get("now")):
             return list(build(**values))
     return template.values(values, using, template.runs_prepared(prepared, plan_ignores_texts))
+
+
+class Ahead:
+    """Kept statements sent ahead on a ``portal.ahead.Batch`` and read later:
+    ``rows(...)`` and ``count(...)`` take what ``cached_rows`` and
+    ``cached_count`` take and return a function giving what they would have
+    returned. A call site that is not kept (or no read-ahead) runs in turn
+    when its function is called, as the plain call would."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def rows(self, key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True,
+             plan_ignores_texts: bool = False, **values) -> Callable[[], list]:
+        return self._send(_ROWS, key, build, using, prepared, plan_ignores_texts, values)
+
+    def count(self, key: Hashable, build: Callable[..., QuerySet], *, using: str = "default", prepared: bool = True,
+              plan_ignores_texts: bool = False, **values) -> Callable[[], int]:
+        return self._send(_COUNT, key, build, using, prepared, plan_ignores_texts, values)
+
+    def _send(self, kind, key, build, using, prepared, plan_ignores_texts, values):
+        plain = cached_rows if kind == _ROWS else cached_count
+        in_turn = lambda: plain(key, build, using=using, prepared=prepared, plan_ignores_texts=plan_ignores_texts, **values)  # noqa: E731
+        if using != self.batch.using:
+            return in_turn
+        template = _template(key, build, values, using, kind)
+        if template is None:
+            return in_turn
+        marker = object()
+        pending = template.send(values, self.batch, template.runs_prepared(prepared, plan_ignores_texts), lambda: marker)
+        if not pending.ahead:
+            return in_turn
+
+        def result():
+            fetched = pending.rows()
+            if fetched is marker:  # its read failed: asked again in turn on the request's connection
+                return in_turn()
+            return template.rows_of(fetched, using) if kind == _ROWS else fetched[0][0]
+
+        return result
 
 
 def cache_clear(**kwargs) -> None:

@@ -248,6 +248,10 @@ PORTAL_STATEMENT_CACHE_ENTRIES = get_int("PORTAL_STATEMENT_CACHE_ENTRIES", 4096,
 # A search's four kinds are read side by side on up to this many pooled threads, each with its own
 # persistent connection (portal.parallel; only with CONN_MAX_AGE > 0, never inside a transaction); 0: in turn.
 PORTAL_PARALLEL_READS = get_int("PORTAL_PARALLEL_READS", 3, minimum=0)
+# A dashboard's inbox statements are sent ahead on each request thread's second persistent
+# connection and read back when the page needs them (portal.ahead; only with CONN_MAX_AGE > 0,
+# never inside a transaction or behind Django's own pool); off: read in turn.
+PORTAL_READ_AHEAD = get_bool("PORTAL_READ_AHEAD", True)
 CLAMAV_TIMEOUT_SECONDS = get_int("CLAMAV_TIMEOUT_SECONDS", 120, minimum=1)
 # clamd's StreamMaxLength; a larger file stays pending rather than going unscanned.
 CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)
