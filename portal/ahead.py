@@ -22,7 +22,9 @@ the request's connection when it is asked for, as before.
 A read that fails on the second connection (it broke, the server restarted)
 is asked again in turn on the request's connection: every statement sent
 ahead is a SELECT, so asking twice changes nothing. The broken connection
-is closed and the thread's next batch opens a new one. A batch never read
+is closed, and the thread reads in turn for ``RETRY_SECONDS`` before it
+opens a new one (so a server refusing connections is not asked on every
+page). A batch never read
 (the page failed first) is closed when the request finishes, so the next
 request on the thread finds the connection out of pipeline mode.
 
@@ -38,6 +40,7 @@ production settings).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -53,6 +56,9 @@ except ImportError:  # psycopg 2, or no PostgreSQL driver: nothing is ever sent 
 # psycopg's, not Django's wrappers) or Django's (opening the connection).
 _FAILED = (Error, _DriverError)
 
+# After a second connection failed, its thread reads in turn this long before trying a new one.
+RETRY_SECONDS = 5.0
+_clock = time.monotonic
 _local = threading.local()  # the thread's second connection and its open batch
 # Every thread's second connection, so tests and shutdown can close them.
 _all: dict[int, object] = {}
@@ -106,7 +112,7 @@ class Batch:
         self._pipeline = None
         self._wrapper = None
         self._broken = False
-        if enabled(using):
+        if enabled(using) and _clock() >= getattr(_local, "retry_at", 0.0):
             _close_open_batch()  # a batch of this thread never read (its page failed) ends first
             try:
                 self._wrapper = _second_connection(using)
@@ -164,9 +170,12 @@ class Batch:
                 self._give_up()
 
     def _give_up(self) -> None:
-        """Drop the second connection (a new one next time) and read in turn."""
+        """Drop the second connection and read in turn; the thread tries a new
+        one RETRY_SECONDS later (a server refusing connections — at
+        ``max_connections`` — is not asked again on every page)."""
         self._broken = True
         self._pipeline = None
+        _local.retry_at = _clock() + RETRY_SECONDS
         wrapper = getattr(_local, "wrapper", None)
         _local.wrapper = None
         if wrapper is not None:

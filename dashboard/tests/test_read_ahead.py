@@ -96,7 +96,8 @@ def test_without_read_ahead_the_dashboard_reads_its_inbox_in_turn(demo, read_ahe
     assert response.context["inbox"].sections
 
 
-def test_a_dashboard_whose_second_connection_died_reads_its_inbox_in_turn(demo, read_ahead, client, login, sent):
+def test_a_dashboard_whose_second_connection_died_reads_its_inbox_in_turn(demo, read_ahead, client, login, sent, monkeypatch):
+    monkeypatch.setattr(ahead, "RETRY_SECONDS", 0)
     user = next(demo[r] for r in DEMO_ROLES if demo[r].is_program_admin)
     _dashboard(client, login, user)
     pid = ahead._local.wrapper.connection.info.backend_pid

@@ -109,7 +109,8 @@ def test_without_persistent_connections_or_switched_off_nothing_goes_ahead(read_
     assert ahead.Batch().active
 
 
-def test_a_second_connection_that_died_is_read_in_turn_and_replaced(read_ahead):
+def test_a_second_connection_that_died_is_read_in_turn_and_replaced(read_ahead, monkeypatch):
+    monkeypatch.setattr(ahead, "RETRY_SECONDS", 0)  # replaced at the next batch (see the test below for the wait)
     batch = ahead.Batch()
     pid = batch.send(MOMENT, [], prepared=False, fallback=_in_turn_marker).rows()[0][0]
     batch.close()
@@ -155,8 +156,38 @@ def test_a_batch_never_read_is_closed_before_the_next_and_when_the_request_finis
     assert ahead._local.wrapper.connection._pipeline is None
 
 
+def test_a_server_refusing_the_second_connection_is_asked_again_only_after_a_wait(read_ahead, monkeypatch):
+    from django.db import connections
+
+    attempts = []
+    real = connections.create_connection
+
+    def refused(alias):
+        wrapper = real(alias)
+        wrapper.settings_dict = {**wrapper.settings_dict, "PORT": "1"}  # nothing listens there: refused
+        attempts.append(alias)
+        return wrapper
+
+    ahead.close_connections()
+    monkeypatch.setattr(connections, "create_connection", refused)
+    clock = [1000.0]
+    monkeypatch.setattr(ahead, "_clock", lambda: clock[0])
+    for _ in range(3):  # in turn each time; one attempt, then none within RETRY_SECONDS
+        batch = ahead.Batch()
+        assert not batch.active
+        assert batch.send("SELECT 1", [], prepared=False, fallback=_in_turn_marker).rows() == [("in turn",)]
+        batch.close()
+    assert attempts == ["default"]
+    monkeypatch.setattr(connections, "create_connection", real)
+    clock[0] += ahead.RETRY_SECONDS
+    batch = ahead.Batch()  # the wait is over: a new connection, and it works
+    assert batch.active and batch.send("SELECT 4", [], prepared=False, fallback=_in_turn_marker).rows() == [(4,)]
+    batch.close()
+
+
 @pytest.mark.parametrize("prepared", [False, True])
-def test_an_error_in_a_statement_is_asked_again_in_turn_where_it_raises(read_ahead, prepared):
+def test_an_error_in_a_statement_is_asked_again_in_turn_where_it_raises(read_ahead, prepared, monkeypatch):
+    monkeypatch.setattr(ahead, "RETRY_SECONDS", 0)
     from django.db import ProgrammingError
 
     def in_turn():
