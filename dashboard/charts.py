@@ -90,6 +90,30 @@ class Chart:
         return LABEL_W - 8
 
 
+class KeptChart:
+    """A chart drawn from the program office's kept figures: its ``key`` and
+    ``figures`` known at once, everything else laid out by ``build`` when
+    first asked for. Its markup is kept per figures
+    (``chart_svg.chart_card``), so a visit that finds it kept never lays it
+    out (the three charts' layouts were ~0.3 ms of every office visit)."""
+
+    def __init__(self, key: str, figures: tuple, build):
+        self.key, self.figures, self._build = key, figures, build
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        chart = self.__dict__.get("_chart")
+        if chart is None:
+            chart = self.__dict__["_chart"] = self._build()
+        return getattr(chart, name)
+
+
+def _kept_or_now(key: str, figures: tuple | None, build) -> Chart | KeptChart:
+    """``build()``'s chart, laid out only when needed if it is drawn from kept ``figures``."""
+    return build() if figures is None else KeptChart(key, figures, build)
+
+
 def _layout(key, title, desc, rows_data, *, legend, columns, table, totals=None, note="", empty="", figures=None) -> Chart:
     """``rows_data``: (label, [(seg key, seg label, value)], value text). One scale for every row."""
     scale = max((sum(v for _, _, v in parts) for _, parts, _ in rows_data), default=0)
@@ -116,17 +140,22 @@ def _state_counts(*, user) -> dict[str, int]:
     return dict(Review.objects.visible_to(user).order_by().values_list("status").annotate(n=Count("pk")))
 
 
-def reviews_by_state(*, user, kept: dict | None = None) -> Chart:
+def reviews_by_state(*, user, kept: dict | None = None) -> Chart | KeptChart:
     counts, at = _program_wide("states", user=user, kept=kept)
-    rows = [(label, [(value, label, counts.get(value, 0))], str(counts.get(value, 0))) for value, label in ReviewStatus.choices]
-    table = [[label, counts.get(value, 0)] for value, label in ReviewStatus.choices]
-    total = sum(counts.values())
-    return _layout(
-        "states", "Reviews by state", f"{_plural(total, 'review')}: "
-        + ", ".join(f"{n} {label.lower()}" for label, n in table) + ".",
-        rows, legend=[], columns=["State", "Reviews"], table=table, totals=["All reviews", total], note=_as_of(at),
-        figures=_figures("states", counts, at),
-    )
+    figures = _figures("states", counts, at)
+
+    def build() -> Chart:
+        rows = [(label, [(value, label, counts.get(value, 0))], str(counts.get(value, 0))) for value, label in ReviewStatus.choices]
+        table = [[label, counts.get(value, 0)] for value, label in ReviewStatus.choices]
+        total = sum(counts.values())
+        return _layout(
+            "states", "Reviews by state", f"{_plural(total, 'review')}: "
+            + ", ".join(f"{n} {label.lower()}" for label, n in table) + ".",
+            rows, legend=[], columns=["State", "Reviews"], table=table, totals=["All reviews", total], note=_as_of(at),
+            figures=figures,
+        )
+
+    return _kept_or_now("states", figures, build)
 
 
 # -------------------------------------------------------------- window burn-down
@@ -316,21 +345,26 @@ def _d(seconds: float) -> float:
     return round(max(seconds, 0.0) / 86400, 1)
 
 
-def rfi_turnaround(*, user, kept: dict | None = None) -> Chart:
+def rfi_turnaround(*, user, kept: dict | None = None) -> Chart | KeptChart:
     stats, at = _program_wide("turnaround", user=user, kept=kept)
-    rows, table = [], []
-    for s in stats:
-        median, p90 = _d(s["median"]), _d(s["p90"])
-        rows.append((s["acronym"], [("median", "Median", median), ("p90", "To the 90th percentile", round(p90 - median, 1))],
-                     f"{median} d · 90%: {p90} d"))
-        table.append([s["acronym"], s["answered"], median, p90])
-    return _layout(
-        "turnaround", "Question turnaround by asking agency",
-        "For each agency, the days from asking a question to the company's answer: the median and the 90th percentile.",
-        rows, legend=[("median", "Median"), ("p90", "Up to the 90th percentile")],
-        columns=["Asking agency", "Answered questions", "Median (days)", "90th percentile (days)"], table=table,
-        note=_as_of(at), empty="No question has been answered yet.", figures=_figures("turnaround", stats, at),
-    )
+    figures = _figures("turnaround", stats, at)
+
+    def build() -> Chart:
+        rows, table = [], []
+        for s in stats:
+            median, p90 = _d(s["median"]), _d(s["p90"])
+            rows.append((s["acronym"], [("median", "Median", median), ("p90", "To the 90th percentile", round(p90 - median, 1))],
+                         f"{median} d · 90%: {p90} d"))
+            table.append([s["acronym"], s["answered"], median, p90])
+        return _layout(
+            "turnaround", "Question turnaround by asking agency",
+            "For each agency, the days from asking a question to the company's answer: the median and the 90th percentile.",
+            rows, legend=[("median", "Median"), ("p90", "Up to the 90th percentile")],
+            columns=["Asking agency", "Answered questions", "Median (days)", "90th percentile (days)"], table=table,
+            note=_as_of(at), empty="No question has been answered yet.", figures=figures,
+        )
+
+    return _kept_or_now("turnaround", figures, build)
 
 
 # ------------------------------------------------------ findings by severity and agency
@@ -343,24 +377,29 @@ def _findings_counts(*, user) -> dict[str, dict[str, int]]:
     return counts
 
 
-def findings_by_severity(*, user, kept: dict | None = None) -> Chart:
+def findings_by_severity(*, user, kept: dict | None = None) -> Chart | KeptChart:
     counts, at = _program_wide("findings", user=user, kept=kept)
-    severities = Severity.choices
-    rows, table = [], []
-    for acronym in sorted(counts):
-        by = counts[acronym]
-        total = sum(by.values())
-        rows.append((acronym, [(value, label, by.get(value, 0)) for value, label in severities], str(total)))
-        table.append([acronym, *(by.get(value, 0) for value, _ in severities), total])
-    totals = ["All agencies", *(sum(c.get(value, 0) for c in counts.values()) for value, _ in severities),
-              sum(sum(c.values()) for c in counts.values())]
-    return _layout(
-        "findings", "Findings by severity and agency",
-        "For each agency, its findings stacked by severity, from critical to informational.",
-        rows, legend=[(value, label) for value, label in severities],
-        columns=["Agency", *(label for _, label in severities), "Total"], table=table, totals=totals,
-        note=_as_of(at), empty="No finding has been recorded yet.", figures=_figures("findings", counts, at),
-    )
+    figures = _figures("findings", counts, at)
+
+    def build() -> Chart:
+        severities = Severity.choices
+        rows, table = [], []
+        for acronym in sorted(counts):
+            by = counts[acronym]
+            total = sum(by.values())
+            rows.append((acronym, [(value, label, by.get(value, 0)) for value, label in severities], str(total)))
+            table.append([acronym, *(by.get(value, 0) for value, _ in severities), total])
+        totals = ["All agencies", *(sum(c.get(value, 0) for c in counts.values()) for value, _ in severities),
+                  sum(sum(c.values()) for c in counts.values())]
+        return _layout(
+            "findings", "Findings by severity and agency",
+            "For each agency, its findings stacked by severity, from critical to informational.",
+            rows, legend=[(value, label) for value, label in severities],
+            columns=["Agency", *(label for _, label in severities), "Total"], table=table, totals=totals,
+            note=_as_of(at), empty="No finding has been recorded yet.", figures=figures,
+        )
+
+    return _kept_or_now("findings", figures, build)
 
 
 def _office_kept(user) -> dict | None:
@@ -375,7 +414,7 @@ def _office_kept(user) -> dict | None:
         return None
 
 
-def office_charts(*, user, now: datetime | None = None) -> list[Chart]:
+def office_charts(*, user, now: datetime | None = None) -> list[Chart | KeptChart]:
     kept = _office_kept(user)
     return [
         reviews_by_state(user=user, kept=kept),

@@ -357,3 +357,28 @@ def test_office_charts_read_the_cache_once_and_count_only_a_lapsed_figure(demo, 
     monkeypatch.undo()
     kept = cache.get("dashboard:office:findings:v1")  # kept again for the next visit
     assert kept is not None and kept["value"] == charts._findings_counts(user=demo["admin"])
+
+
+def test_a_kept_chart_found_drawn_is_not_laid_out_again(demo, monkeypatch):
+    """An office visit whose three kept charts are already drawn for their
+    figures lays out only the live burn-down; the markup is the same, and a
+    kept chart still answers for its numbers when asked."""
+    from django.utils import timezone as tz
+
+    from dashboard import charts
+    from dashboard.tasks import refresh_office_figures
+    from dashboard.templatetags import chart_svg
+
+    chart_svg._cards.clear()
+    refresh_office_figures.apply()
+    with tz.override("UTC"):
+        first = [chart_svg.chart_card(c) for c in charts.office_charts(user=demo["admin"])]
+        laid_out = []
+        real = charts._layout
+        monkeypatch.setattr(charts, "_layout", lambda key, *args, **kwargs: laid_out.append(key) or real(key, *args, **kwargs))
+        visit = charts.office_charts(user=demo["admin"])
+        again = [chart_svg.chart_card(c) for c in visit]
+    assert laid_out == ["burn_down"]
+    assert again[0] is first[0] and again[2:] == first[2:]
+    findings = {c.key: c for c in visit}["findings"]
+    assert findings.totals == ["All agencies", 0, 2, 1, 0, 0, 3] and laid_out == ["burn_down", "findings"]
