@@ -67,7 +67,7 @@ PAGES = [
 # with their agencies' acronyms; + coverage for leads (their assignments, then
 # the people once each: two), + models for liaisons;
 # a reviewer's dashboard counts and pages assignments instead. Dashboards
-# open with "Needs your action" (dashboard/inbox.py): one statement per
+# open with "Needs your action" (dashboard/inbox/): one statement per
 # section and for stopped clocks while it holds at most 10 rows (reviewer +6,
 # lead +6, liaison +5, program office +5). A section past 10 rows costs one
 # more at its first visit (its first 10 rows by the ids of a subquery, with
