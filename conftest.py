@@ -270,6 +270,25 @@ def read_ahead(transactional_db, settings):
         yield ahead
 
 
+@pytest.fixture
+def sent_ahead(monkeypatch):
+    """The SQL of every statement ``portal.ahead`` sent on a second connection
+    (not those it left to run in turn), in order; clear it between pages."""
+    from portal import ahead
+
+    seen: list[str] = []
+    real = ahead.Batch.send
+
+    def spy(self, sql, params, **kwargs):
+        pending = real(self, sql, params, **kwargs)
+        if pending.ahead:
+            seen.append(sql)
+        return pending
+
+    monkeypatch.setattr(ahead.Batch, "send", spy)
+    return seen
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     root = tmp_path / "media"

@@ -67,15 +67,11 @@ _all_lock = threading.Lock()
 
 def enabled(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether statements may be sent ahead now (see the module's docstring)."""
+    from .db import may_read_elsewhere
+
     if not getattr(settings, "PORTAL_READ_AHEAD", True):
         return False
-    connection = connections[using]
-    return (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and connection.settings_dict.get("CONN_MAX_AGE") != 0
-        and not connection.settings_dict["OPTIONS"].get("pool")
-    )
+    return may_read_elsewhere(using) and not connections[using].settings_dict["OPTIONS"].get("pool")
 
 
 class Pending:

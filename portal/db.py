@@ -143,6 +143,22 @@ ForeignObject.register_lookup(AnyOf)
 ForeignObject.register_lookup(AnyOfUnplanned)
 
 
+def may_read_elsewhere(using: str = "default") -> bool:
+    """Whether another connection may read for ``using``'s right now: on
+    PostgreSQL, outside a transaction (another connection would see neither
+    its writes nor its snapshot: every test that runs in one, ``atomic``
+    blocks) and with persistent connections (without, each read elsewhere
+    would connect anew). ``portal.parallel`` and ``portal.ahead`` ask it."""
+    from django.db import connections
+
+    connection = connections[using]
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and connection.settings_dict.get("CONN_MAX_AGE") != 0
+    )
+
+
 @contextmanager
 def prepared_statements(using: str = "default"):
     """Statements run inside are bound on the server and kept prepared on the

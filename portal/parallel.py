@@ -147,14 +147,11 @@ setting_changed.connect(_pool_resized, dispatch_uid="portal.parallel.pool_resize
 
 
 def _may_run_aside(using: str) -> bool:
+    from .db import may_read_elsewhere
+
     if _sequential.get() or getattr(_worker, "active", False) or not workers():
         return False
-    connection = connections[using]
-    return (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and connection.settings_dict.get("CONN_MAX_AGE") != 0
-    )
+    return may_read_elsewhere(using)
 
 
 def _the_pool() -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:

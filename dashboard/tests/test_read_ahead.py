@@ -30,19 +30,8 @@ def _shown(box):
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """The statements each dashboard sent ahead (their SQL), by request."""
-    seen: list[str] = []
-    real = ahead.Batch.send
-
-    def spy(self, sql, params, **kwargs):
-        pending = real(self, sql, params, **kwargs)
-        if pending.ahead:
-            seen.append(sql)
-        return pending
-
-    monkeypatch.setattr(ahead.Batch, "send", spy)
-    return seen
+def sent(sent_ahead):
+    return sent_ahead
 
 
 def _dashboard(client, login, user):

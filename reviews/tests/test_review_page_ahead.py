@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from conftest import DEMO_REVIEWS, DEMO_ROLES
-from portal import ahead
 from reviews import selectors
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,17 +19,8 @@ def _listed(context) -> dict:
     return {name: [(type(row).__name__, row.pk, str(row)) for row in context[name]] for name in LISTS}
 
 
-def test_every_roles_review_page_lists_what_it_lists_in_turn(demo, read_ahead, client, login, monkeypatch, settings):
-    sent: list[str] = []
-    real = ahead.Batch.send
-
-    def spy(self, sql, params, **kwargs):
-        pending = real(self, sql, params, **kwargs)
-        if pending.ahead:
-            sent.append(sql)
-        return pending
-
-    monkeypatch.setattr(ahead.Batch, "send", spy)
+def test_every_roles_review_page_lists_what_it_lists_in_turn(demo, read_ahead, client, login, sent_ahead, settings):
+    sent = sent_ahead
     opened = 0
     for role in DEMO_ROLES:
         user = demo[role]
