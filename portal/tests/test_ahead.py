@@ -203,3 +203,22 @@ def test_an_error_in_a_statement_is_asked_again_in_turn_where_it_raises(read_ahe
     batch = ahead.Batch()
     assert batch.send("SELECT 8", [], prepared=False, fallback=_in_turn_marker).rows() == [(8,)]
     batch.close()
+
+
+def test_a_statement_sent_prepared_is_prepared_on_the_second_connection_and_others_are_not(read_ahead):
+    """Django's connections never prepare (their threshold is None); the second
+    connection prepares what it is told to, so from its sixth run PostgreSQL
+    may use the statement's generic plan instead of planning it again."""
+    kept, planned = "SELECT %s::int * 2 AS kept_ahead", "SELECT %s::int * 3 AS planned_ahead"
+    for n in range(6):
+        batch = ahead.Batch()
+        assert batch.send(kept, [n], prepared=True, fallback=_in_turn_marker).rows() == [(2 * n,)]
+        assert batch.send(planned, [n], prepared=False, fallback=_in_turn_marker).rows() == [(3 * n,)]
+        batch.close()
+    batch = ahead.Batch()
+    seen = batch.send(
+        "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+        ["%_ahead"], prepared=False, fallback=_in_turn_marker,
+    ).rows()
+    batch.close()
+    assert [(sql.replace("$1", "%s"), runs) for sql, runs in seen] == [(kept, 6)]
