@@ -15,9 +15,10 @@ Sent ahead only where that is safe and useful, as ``portal.parallel``
 decides for its threads: PostgreSQL with persistent connections
 (``CONN_MAX_AGE`` not 0), never inside a transaction (the other connection
 would see neither its writes nor its snapshot: every test that runs in one,
-``atomic`` blocks), and ``PORTAL_READ_AHEAD`` on. Otherwise, and for a
-statement that cannot be sent (``Pending.ready``), each read runs in turn on
-the request's connection when it is asked for, as before.
+``atomic`` blocks), not behind Django's own connection pool, and
+``PORTAL_READ_AHEAD`` on. Otherwise, and for a statement that could not be
+sent (``Pending.ahead`` false), each read runs in turn on the request's
+connection when it is asked for, as before.
 
 A read that fails on the second connection (it broke, the server restarted)
 is asked again in turn on the request's connection: every statement sent
@@ -39,6 +40,7 @@ production settings).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +57,8 @@ except ImportError:  # psycopg 2, or no PostgreSQL driver: nothing is ever sent 
 # What a failed send or read raises: psycopg's own errors (the cursors here are
 # psycopg's, not Django's wrappers) or Django's (opening the connection).
 _FAILED = (Error, _DriverError)
+
+logger = logging.getLogger(__name__)
 
 # After a second connection failed, its thread reads in turn this long before trying a new one.
 RETRY_SECONDS = 5.0
@@ -78,10 +82,10 @@ class Pending:
     """One statement's rows: sent ahead (read back by ``rows()``) or, when it
     could not be sent, run in turn by ``rows()`` on the request's connection."""
 
-    __slots__ = ("_batch", "_cursor", "_fallback", "_rows", "_sql")
+    __slots__ = ("_batch", "_cursor", "_fallback", "_rows")
 
-    def __init__(self, batch: Batch | None, cursor, fallback: Callable[[], list], sql: str = ""):
-        self._batch, self._cursor, self._fallback, self._sql = batch, cursor, fallback, sql
+    def __init__(self, batch: Batch | None, cursor, fallback: Callable[[], list]):
+        self._batch, self._cursor, self._fallback = batch, cursor, fallback
         self._rows: list | None = None
 
     @property
@@ -114,8 +118,8 @@ class Batch:
                 self._wrapper = _second_connection(using)
                 self._pipeline = self._wrapper.connection.pipeline()
                 self._pipeline.__enter__()
-            except _FAILED:
-                self._give_up()
+            except _FAILED as error:
+                self._give_up(error)
             else:
                 _local.batch = self
 
@@ -138,20 +142,20 @@ class Batch:
             # pipeline speaks the extended protocol only.
             cursor = ServerBindingCursor(raw)
             cursor.execute(sql, params, prepare=bool(prepared))
-        except _FAILED:
-            self._give_up()
+        except _FAILED as error:
+            self._give_up(error)
             return Pending(None, None, fallback)
         _log(self.using, sql, params)
-        return Pending(self, cursor, fallback, sql)
+        return Pending(self, cursor, fallback)
 
     def read(self, pending: Pending) -> list:
         if self._broken or self._pipeline is None:
             return pending._fallback()
         try:
             return pending._cursor.fetchall()
-        except _FAILED:
+        except _FAILED as error:
             # Asked again on the request's connection: every statement here is a read.
-            self._give_up()
+            self._give_up(error)
             return pending._fallback()
 
     def close(self) -> None:
@@ -162,13 +166,14 @@ class Batch:
             pipeline, self._pipeline = self._pipeline, None
             try:
                 pipeline.__exit__(None, None, None)
-            except _FAILED:
-                self._give_up()
+            except _FAILED as error:
+                self._give_up(error)
 
-    def _give_up(self) -> None:
+    def _give_up(self, error: BaseException) -> None:
         """Drop the second connection and read in turn; the thread tries a new
         one RETRY_SECONDS later (a server refusing connections — at
         ``max_connections`` — is not asked again on every page)."""
+        logger.warning("read-ahead: the second connection failed (%s); reading in turn for %s s", error, RETRY_SECONDS)
         self._broken = True
         self._pipeline = None
         _local.retry_at = _clock() + RETRY_SECONDS

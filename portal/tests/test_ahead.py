@@ -109,7 +109,7 @@ def test_without_persistent_connections_or_switched_off_nothing_goes_ahead(read_
     assert ahead.Batch().active
 
 
-def test_a_second_connection_that_died_is_read_in_turn_and_replaced(read_ahead, monkeypatch):
+def test_a_second_connection_that_died_is_read_in_turn_and_replaced(read_ahead, monkeypatch, caplog):
     monkeypatch.setattr(ahead, "RETRY_SECONDS", 0)  # replaced at the next batch (see the test below for the wait)
     batch = ahead.Batch()
     pid = batch.send(MOMENT, [], prepared=False, fallback=_in_turn_marker).rows()[0][0]
@@ -118,7 +118,9 @@ def test_a_second_connection_that_died_is_read_in_turn_and_replaced(read_ahead, 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     batch = ahead.Batch()
-    assert batch.send("SELECT 2", [], prepared=False, fallback=_in_turn_marker).rows() == [("in turn",)]
+    with caplog.at_level("WARNING", logger="portal.ahead"):
+        assert batch.send("SELECT 2", [], prepared=False, fallback=_in_turn_marker).rows() == [("in turn",)]
+    assert [r.getMessage().split(" (")[0] for r in caplog.records if r.name == "portal.ahead"] == ["read-ahead: the second connection failed"]
     batch.close()
     # The next batch has a new connection.
     batch = ahead.Batch()
