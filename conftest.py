@@ -23,6 +23,9 @@ def _name_connection(sender, connection, **kwargs) -> None:
 
     if connection.vendor == "postgresql":
         name = f"pytest {os.environ.get('PYTEST_XDIST_WORKER', 'main')} pid {os.getpid()} {threading.current_thread().name}"
+        given = connection.settings_dict.get("OPTIONS", {}).get("application_name") or ""
+        if given.endswith(" read-ahead"):  # portal.ahead's second connection says so, as in production
+            name = f"{name[:52]} read-ahead"
         connection.connection.execute("SELECT set_config('application_name', %s, false)", [name[:63]])
         # The test (and phase) that opened it, which a name of 63 characters cannot hold.
         _OPENED_BY[connection.connection.info.backend_pid] = os.environ.get("PYTEST_CURRENT_TEST", "outside any test")

@@ -194,6 +194,13 @@ def _second_connection(using: str):
     wrapper = getattr(_local, "wrapper", None)
     if wrapper is None or wrapper.alias != using:
         wrapper = connections.create_connection(using)
+        # Named apart in pg_stat_activity ("portal read-ahead", or the
+        # deployment's own application_name with it); a startup parameter,
+        # so nothing is set on the server session. A copy: the alias's
+        # settings dict is shared with the request's connection.
+        options = dict(wrapper.settings_dict.get("OPTIONS") or {})
+        options["application_name"] = f"{options.get('application_name') or 'portal'} read-ahead"
+        wrapper.settings_dict = {**wrapper.settings_dict, "OPTIONS": options}
         _local.wrapper = wrapper
     with _all_lock:
         _all[threading.get_ident()] = wrapper

@@ -418,7 +418,8 @@ def check_mail_through_workers(topology):
 def check_search_side_by_side(topology):
     """Under gunicorn, with persistent connections, a search reads its kinds
     side by side (portal.parallel): the page shows what the same search finds
-    read in turn here."""
+    read in turn here; and the dashboard sends its inbox ahead on a second
+    connection (portal.ahead), named so in pg_stat_activity."""
     from accounts.models import User
     from portal.parallel import one_after_another
     from search.selectors import search
@@ -440,21 +441,42 @@ def check_search_side_by_side(topology):
         assert status == 200, status
         missing = [u for u in urls if f'href="{u}"'.encode() not in body]
         assert not missing, f"the page lacks {missing}"
-    return (f"{len(urls)} hits over {len([s for s in expected.sections if s.hits])} kinds, as read in turn; "
-            f"connections to the database {before} -> {_client_backends()}")
+    searched = (f"{len(urls)} hits over {len([s for s in expected.sections if s.hits])} kinds, as read in turn; "
+                f"connections to the database {before} -> {_client_backends()}")
+    # The same person's dashboard sends its inbox ahead on a second connection
+    # (portal.ahead): the page lists what the inbox read in turn here lists.
+    from django.utils.html import escape
+
+    from dashboard.inbox import inbox_for
+
+    items = [item.url for _, item in inbox_for(user).items]
+    assert items, "the demo world has nothing in the NSA lead's inbox"
+    for _ in range(3):
+        status, _, body, _ = client.get("/")
+        assert status == 200, status
+        missing = [u for u in items if f'href="{escape(u)}"'.encode() not in body]
+        assert not missing, f"the dashboard lacks {missing}"
+    ahead = _client_backends(" read-ahead")
+    assert ahead >= 1, "no web process holds a read-ahead connection"
+    return f"{searched}; the dashboard's {len(items)} inbox items as read in turn, {ahead} read-ahead connection(s)"
 
 
-def _client_backends() -> int:
+def _client_backends(named: str = "") -> int:
+    """Client sessions on the database (``named``: whose application_name ends so)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
+            " AND application_name LIKE %s",
+            ["%" + named],
+        )
         return cursor.fetchone()[0]
 
 
 CHECKS = (
     ("sessions shared by both web servers", check_sessions_shared),
-    ("search read side by side under gunicorn", check_search_side_by_side),
+    ("search read side by side and the inbox sent ahead under gunicorn", check_search_side_by_side),
     ("failed-login limit shared by both web servers", check_login_rate_limit_shared),
     ("API throttle shared by both web servers", check_api_throttle_shared),
     ("S3 upload, clamd scan, watermarked download", check_s3_upload_scan_and_watermark),

@@ -49,6 +49,11 @@ def test_a_statement_sent_ahead_runs_on_the_second_connection_before_it_is_read(
     (pid, _), = first.rows()
     assert second.rows() == [(42,)]
     assert holder == pid != main_pid
+    # Told apart from the request's own in pg_stat_activity.
+    names = dict(batch.send("SELECT pid, application_name FROM pg_stat_activity WHERE pid IN (%s, %s)", [pid, main_pid],
+                            prepared=False, fallback=_in_turn_marker).rows())
+    assert names[pid].endswith(" read-ahead") and not names[main_pid].endswith("read-ahead")
+    assert "application_name" not in connection.settings_dict["OPTIONS"]  # the alias's own settings untouched
     batch.send("SELECT pg_advisory_unlock(%s)", [key], prepared=False, fallback=_in_turn_marker).rows()
     batch.close()
     # The thread keeps its second connection for the next batch.
