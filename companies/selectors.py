@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils import timezone
 
 from portal.scoping import reader_key
@@ -21,8 +23,16 @@ def model_list_first(*, user, limit: int) -> list[AIModel]:
     dashboard, it was ~0.4 ms of the liaison's ~10 ms of CPU; ``now`` is the
     moment the scope judges grants at, for readers whose models come through
     their reviews."""
-    return cached_rows(
+    return cached_rows(*_model_list_first(user, limit), now=timezone.now())
+
+
+def model_list_first_ahead(*, user, limit: int, ahead) -> Callable[[], list[AIModel]]:
+    """``model_list_first`` sent ahead on ``ahead`` (``portal.statements.Ahead``): a function reading it back."""
+    return ahead.rows(*_model_list_first(user, limit), now=timezone.now())
+
+
+def _model_list_first(user, limit: int) -> tuple:
+    return (
         ("companies.model_list_first", limit, reader_key(user)),
         lambda *, now: AIModel.objects.visible_to(user).order_by(*MODEL_ORDER)[:limit],
-        now=timezone.now(),
     )

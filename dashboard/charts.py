@@ -161,6 +161,12 @@ def reviews_by_state(*, user, kept: dict | None = None) -> Chart | KeptChart:
 # -------------------------------------------------------------- window burn-down
 def window_burn_down(*, user, now: datetime | None = None) -> Chart:
     """Each active review's window: days elapsed on the clock, stopped, remaining (or past the end)."""
+    return window_burn_down_ahead(user=user, now=now)()
+
+
+def window_burn_down_ahead(*, user, now: datetime | None = None, ahead=None):
+    """``window_burn_down``, its rows sent now on ``ahead`` (``portal.statements.Ahead``:
+    the dashboard's second connection) where given: a function drawing the chart."""
     now = now or timezone.now()
 
     def active_reviews(now):
@@ -181,14 +187,28 @@ def window_burn_down(*, user, now: datetime | None = None) -> Chart:
         return active_reviews(now).select_related("model").order_by("window_end", "id")
 
     if connection.vendor == "postgresql":
-        active = cached_rows(
+        rows_and_count = (
             (*key, "rows_and_count"),
-            lambda *, now: nearest_end(now).annotate(active_total=capped_count(active_reviews(now)))[:BURN_DOWN_ROWS], now=now,
+            lambda *, now: nearest_end(now).annotate(active_total=capped_count(active_reviews(now)))[:BURN_DOWN_ROWS],
         )
-        count = active[0].active_total if active else 0
+        read = ahead.rows(*rows_and_count, now=now) if ahead is not None else (lambda: cached_rows(*rows_and_count, now=now))
+
+        def rows_and_total():
+            active = read()
+            return active, active[0].active_total if active else 0
     else:
-        count = cached_count((*key, "count"), lambda *, now: active_reviews(now).order_by().values("pk")[: COUNT_CAP + 1], now=now)
-        active = cached_rows((*key, "rows"), lambda *, now: nearest_end(now)[:BURN_DOWN_ROWS], now=now)
+        def rows_and_total():
+            count = cached_count((*key, "count"), lambda *, now: active_reviews(now).order_by().values("pk")[: COUNT_CAP + 1], now=now)
+            return cached_rows((*key, "rows"), lambda *, now: nearest_end(now)[:BURN_DOWN_ROWS], now=now), count
+
+    def draw() -> Chart:
+        active, count = rows_and_total()
+        return _burn_down_chart(active, count, now=now, key=key)
+
+    return draw
+
+
+def _burn_down_chart(active: list, count: int, *, now: datetime, key: tuple) -> Chart:
     stops: dict[int, list] = {}
     if active:
         for review_id, started, resumed in cached_values(
@@ -415,10 +435,21 @@ def _office_kept(user) -> dict | None:
 
 
 def office_charts(*, user, now: datetime | None = None) -> list[Chart | KeptChart]:
-    kept = _office_kept(user)
-    return [
-        reviews_by_state(user=user, kept=kept),
-        window_burn_down(user=user, now=now),
-        rfi_turnaround(user=user, kept=kept),
-        findings_by_severity(user=user, kept=kept),
-    ]
+    return office_charts_ahead(user=user, now=now)()
+
+
+def office_charts_ahead(*, user, now: datetime | None = None, ahead=None):
+    """``office_charts``, the burn-down's rows sent now on ``ahead`` where given
+    (``window_burn_down_ahead``): a function giving the four charts."""
+    draw_burn_down = window_burn_down_ahead(user=user, now=now, ahead=ahead)
+
+    def charts() -> list[Chart | KeptChart]:
+        kept = _office_kept(user)
+        return [
+            reviews_by_state(user=user, kept=kept),
+            draw_burn_down(),
+            rfi_turnaround(user=user, kept=kept),
+            findings_by_severity(user=user, kept=kept),
+        ]
+
+    return charts

@@ -341,17 +341,21 @@ def inbox_for(user, *, now: datetime | None = None, only: set[str] | None = None
     return started.result() if started is not None else None
 
 
-def inbox_ahead(user, *, now: datetime | None = None) -> _Started | None:
+def inbox_ahead(user, *, now: datetime | None = None, batch: Batch | None = None) -> _Started | None:
     """The user's inbox, its statements sent now on the request's second
     connection (``portal.ahead``: PostgreSQL runs them while the page reads
     the rest); ``.result()`` reads them back and gives the Inbox (None: no
     role). Where nothing may be sent ahead it reads in turn, as ``inbox_for``.
     A section whose next statement depends on its first (it came back
-    fuller than last time) asks it when the result is read."""
+    fuller than last time) asks it when the result is read. ``batch``: the
+    page's, which the page closes (other reads go on it too); otherwise one
+    of its own, closed by ``.result()``."""
+    if batch is not None:
+        return _start(user, now=now, only=None, batch=batch, owned=False)
     return _start(user, now=now, only=None, batch=Batch())
 
 
-def _start(user, *, now, only, batch: Batch | None) -> _Started | None:
+def _start(user, *, now, only, batch: Batch | None, owned: bool = True) -> _Started | None:
     from .roles import PLANS  # the roles' module reads this one's names
 
     for is_role, role in (
@@ -362,8 +366,8 @@ def _start(user, *, now, only, batch: Batch | None) -> _Started | None:
     ):
         if is_role:
             now = now or timezone.now()
-            return _Started(PLANS[role](user, now, only), now, batch)
-    if batch is not None:
+            return _Started(PLANS[role](user, now, only), now, batch, owned=owned)
+    if batch is not None and owned:
         batch.close()
     return None
 
@@ -373,9 +377,9 @@ class _Started:
     or sent ahead on ``batch`` (``portal.ahead``), one round at a time; the
     rows become items when ``result()`` is asked (on the request's thread)."""
 
-    def __init__(self, steps: list, now: datetime, batch: Batch | None):
+    def __init__(self, steps: list, now: datetime, batch: Batch | None, *, owned: bool = True):
         self.now = now
-        self._batch = batch
+        self._batch = batch if owned else None  # closed by result() only when it is the inbox's own
         self._ahead = Ahead(batch) if batch is not None and batch.active else None
         self._found: list = [None] * len(steps)
         self._waiting: list = []

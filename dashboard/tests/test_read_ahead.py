@@ -54,6 +54,19 @@ def test_every_roles_dashboard_sends_its_inbox_ahead_and_shows_what_it_shows_in_
             assert sent == []
             continue
         assert sent, role
+        # The office's burn-down and a liaison's first models go ahead too, and come out as read in turn.
+        user_charts = response.context.get("charts")
+        if user.is_program_admin:
+            from dashboard.charts import office_charts
+
+            assert any('"active_total"' in sql for sql in sent)
+            drawn = [(c.key, c.rows, c.table, c.note) for c in user_charts]
+            assert drawn == [(c.key, c.rows, c.table, c.note) for c in office_charts(user=user, now=response.context["inbox"].now)]
+        if user.is_company_liaison:
+            from companies.selectors import model_list_first
+
+            assert any('FROM "companies_aimodel"' in sql for sql in sent)
+            assert response.context["models"] == model_list_first(user=user, limit=10 + 1)[:10]
         # Each statement sent ahead shows once in the page's log, marked; none ran again here.
         marked = [sql for sql in logged if sql.endswith("]") and " -- ahead " in sql]
         assert [sql.split(" -- ahead ")[0] for sql in marked] == sent
