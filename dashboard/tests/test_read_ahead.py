@@ -77,7 +77,7 @@ def test_a_section_fuller_or_emptier_than_last_read_comes_out_right_ahead(demo, 
     """Which statement a section sends depends on what it held last time
     (``dashboard.inbox._overflowed``); when it now holds more, its second
     statement is sent ahead too, after the first is read."""
-    user = demo["lead_nsa"] if "lead_nsa" in demo else next(demo[r] for r in DEMO_ROLES if demo[r].is_agency_lead)
+    user = demo["lead_nsa"]
     monkeypatch.setattr(inbox, "_overflowed_keys", type(inbox._overflowed_keys)())
     for limit in (50, 1, 1, 50):  # room for all; overflowing, learnt; overflowing, remembered; room again
         monkeypatch.setattr(inbox, "LIMIT", limit)
@@ -91,7 +91,7 @@ def test_a_section_fuller_or_emptier_than_last_read_comes_out_right_ahead(demo, 
 
 def test_without_read_ahead_the_dashboard_reads_its_inbox_in_turn(demo, read_ahead, client, login, sent, settings):
     settings.PORTAL_READ_AHEAD = False
-    user = next(demo[r] for r in DEMO_ROLES if demo[r].is_agency_lead)
+    user = demo["lead_nsa"]
     response, logged = _dashboard(client, login, user)
     assert sent == [] and not any(" -- ahead " in sql for sql in logged)
     assert _shown(response.context["inbox"]) == _shown(inbox.inbox_for(user, now=response.context["inbox"].now))
@@ -100,7 +100,7 @@ def test_without_read_ahead_the_dashboard_reads_its_inbox_in_turn(demo, read_ahe
 
 def test_a_dashboard_whose_second_connection_died_reads_its_inbox_in_turn(demo, read_ahead, client, login, sent, monkeypatch):
     monkeypatch.setattr(ahead, "RETRY_SECONDS", 0)
-    user = next(demo[r] for r in DEMO_ROLES if demo[r].is_program_admin)
+    user = demo["admin"]
     _dashboard(client, login, user)
     pid = ahead._local.wrapper.connection.info.backend_pid
     with connection.cursor() as cursor:
