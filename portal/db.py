@@ -159,6 +159,16 @@ def may_read_elsewhere(using: str = "default") -> bool:
     )
 
 
+def may_prepare(using: str = "default") -> bool:
+    """Whether ``using``'s statements may be kept prepared on the server at
+    all: ``PORTAL_PREPARED_STATEMENTS`` on and not behind Django's own pool
+    (``prepared_statements``; a connection sent ahead, ``portal.ahead``)."""
+    from django.conf import settings
+    from django.db import connections
+
+    return bool(getattr(settings, "PORTAL_PREPARED_STATEMENTS", True)) and not connections[using].settings_dict["OPTIONS"].get("pool")
+
+
 @contextmanager
 def prepared_statements(using: str = "default"):
     """Statements run inside are bound on the server and kept prepared on the
@@ -187,12 +197,10 @@ def prepared_statements(using: str = "default"):
     ``PORTAL_PREPARED_STATEMENTS=false`` turns it off (behind a pooler in
     transaction mode that cannot keep prepared statements).
     """
-    from django.conf import settings
     from django.db import connections
 
     connection = connections[using]
-    off = not getattr(settings, "PORTAL_PREPARED_STATEMENTS", True) or connection.settings_dict["OPTIONS"].get("pool")
-    if connection.vendor != "postgresql" or off:
+    if connection.vendor != "postgresql" or not may_prepare(using):
         yield
         return
     connection.ensure_connection()

@@ -153,7 +153,9 @@ class _Template:
 
     def send(self, values: dict, batch, prepared: bool, in_turn: Callable[[], list]):
         """Sent ahead on ``batch`` (``portal.ahead``), run by ``in_turn`` where it cannot be."""
-        return batch.send(self.sql, self._params(values), prepared=prepared and _may_prepare(batch.using), fallback=in_turn)
+        from .db import may_prepare
+
+        return batch.send(self.sql, self._params(values), prepared=prepared and may_prepare(batch.using), fallback=in_turn)
 
     def rows_of(self, fetched: list, using: str) -> list:
         """Model instances of rows read elsewhere (sent ahead), as ``rows`` makes them."""
@@ -164,13 +166,6 @@ class _Template:
         if self.prefetch and rows:
             prefetch_related_objects(rows, *self.prefetch)
         return rows
-
-
-def _may_prepare(using: str) -> bool:
-    """Whether ``using``'s statements may be prepared on the server at all (``portal.db.prepared_statements``' switch)."""
-    from django.conf import settings
-
-    return getattr(settings, "PORTAL_PREPARED_STATEMENTS", True) and not connections[using].settings_dict["OPTIONS"].get("pool")
 
 
 def _prepared(using: str, prepared: bool):
