@@ -396,8 +396,8 @@ class _Started:
         if self._ahead is not None:
             self._waiting.append((n, step, read.ahead(self._ahead)))
         else:
-            value = read.in_turn()
-            self._waiting.append((n, step, lambda: value))
+            found = read.in_turn()
+            self._waiting.append((n, step, lambda: found))
 
     def result(self) -> Inbox:
         try:
