@@ -62,7 +62,7 @@ def own_redis(settings):
     proc = _start(port)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -123,3 +123,22 @@ def test_api_throttling_during_a_redis_outage_answers_503_in_the_api_format(own_
     }
     own_redis.start()
     assert api.get("/api/v1/agencies/").status_code == 200
+
+
+def test_the_cache_keeps_one_client_through_a_redis_restart(own_redis):
+    """portal.cache keeps one redis-py client per pool: it must fail while Redis
+    is down (callers catch it and carry on without the cache) and work again,
+    the same client, once Redis is back — never stuck on a dead connection."""
+    import redis
+    from django.core.cache import cache
+
+    cache.set("kept", "before", 60)
+    client = cache._cache.get_client()
+    own_redis.stop()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        cache.get("kept")
+    own_redis.start()
+    assert cache.get("kept") is None  # a new, empty server: nothing read from a stale connection
+    cache.set("kept", "after", 60)
+    assert cache.get("kept") == "after"
+    assert cache._cache.get_client() is client

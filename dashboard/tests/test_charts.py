@@ -165,7 +165,7 @@ def test_program_office_figures_are_kept_for_minutes_and_say_as_of_when(demo, se
     assert findings_by_severity(user=admin).totals == ["All agencies", 1, 2, 1, 0, 0, 4]
 
     # With the cache down the figures are counted on each visit, without an "as of".
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     down = findings_by_severity(user=admin)
     assert down.totals == ["All agencies", 1, 2, 1, 0, 0, 4] and down.note == ""
@@ -263,7 +263,7 @@ def test_office_figures_recount_with_the_cache_down_keeps_nothing_and_fails_noth
     the task; the dashboard then counts the figures itself, as before."""
     from dashboard.tasks import refresh_office_figures
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     assert refresh_office_figures.apply().get() == []
     assert findings_by_severity(user=demo["admin"]).totals == ["All agencies", 0, 2, 1, 0, 0, 3]
@@ -323,7 +323,7 @@ def test_office_charts_with_the_cache_down_are_counted_and_drawn_each_visit(demo
     from dashboard.templatetags import chart_svg
 
     chart_svg._cards.clear()
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     charts = {c.key: c for c in office_charts(user=demo["admin"])}
     assert charts["findings"].totals == ["All agencies", 0, 2, 1, 0, 0, 3]

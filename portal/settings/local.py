@@ -99,7 +99,7 @@ if "sqlite" in DATABASES["default"]["ENGINE"]:
 
 REDIS_URL = get_url("REDIS_URL", "", schemes=("redis", "rediss"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # A file cache is shared between processes (web and worker), unlike locmem,
     # so login rate limits and used TOTP codes hold across them.

@@ -50,7 +50,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = get_int("DATABASE_CONN_MAX_AGE", 60, mini
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = get_url("REDIS_URL", "", schemes=("redis", "rediss"), required=True, hint="redis://host:6379/0")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = get_url("CELERY_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "amqps"))
 # Tasks acknowledge late, so a message whose worker dies is redelivered after
 # this timeout; no task is ever scheduled further ahead than this.

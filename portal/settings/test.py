@@ -39,7 +39,7 @@ XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
 TEST_REDIS_URL = get_str("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + f"/{15 - XDIST_WORKER}")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "portal.cache.RedisCache",
         "LOCATION": TEST_REDIS_URL,
         "KEY_PREFIX": "portal-test",
     }

@@ -50,7 +50,7 @@ def test_choices_leave_a_revoked_review_at_once(demo):
 
 
 def test_choices_without_the_cache(demo, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     assert _choices(demo["reviewer_nsa"]) == ({"NSA", "CISA"}, {"Northwind AI"})
 
