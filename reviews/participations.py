@@ -29,6 +29,20 @@ def participations_generation() -> int | None:
         return None
 
 
+def participations_generation_and(key: str) -> tuple[int | None, object]:
+    """The generation and the value cached under ``key``, read in one round
+    trip (a search page's filter options are checked against both on every
+    visit); ``(None, None)`` when the cache cannot be reached."""
+    try:
+        found = cache.get_many([KEY, key])
+    except Exception:  # noqa: BLE001 — the cache being down costs speed, never the page
+        log.warning("participations generation unavailable (cache down?)", exc_info=True)
+        return None, None
+    if found.get(KEY) is None:  # never set, or evicted: set it; nothing cached under the old one counts
+        return participations_generation(), None
+    return int(found[KEY]), found.get(key)
+
+
 def participations_changed() -> None:
     """Called after commit by the services that add or remove participating agencies."""
     try:

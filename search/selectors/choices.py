@@ -11,7 +11,7 @@ from documents.models import HandlingMarking
 from reviews.models import Review
 from portal.scoping import user_may_see_anything
 from portal.statements import cached_values
-from reviews.participations import participations_generation
+from reviews.participations import participations_generation_and
 
 from .. import probe
 
@@ -23,30 +23,37 @@ def filter_choices(*, user) -> dict:
     taking part in reviews they see, companies they see, every marking.
 
     Deriving the first two from 20,000 reviews costs ~75 ms, on every search
-    page; they are cached under the user, the fingerprint of their exact set
-    of reviews (``probe.user_reach``: a grant, a revocation or an expiry is a
-    different entry) and the
-    participations generation (an agency added to or removed from a review).
+    page; they are cached under the user and the fingerprint of their exact
+    set of reviews (``probe.user_reach``: a grant, a revocation or an expiry
+    is a different entry), and kept with the participations generation they
+    were derived under (an agency added to or removed from a review: derived
+    again).
     The program office's (every agency and company) are one entry for all
     its members. Without the cache (Redis down) they are computed."""
     markings = _markings()
     if not user_may_see_anything(user):
         return {"agencies": [], "companies": [], "markings": markings}
-    key = None
+    key, generation = None, None
     if user.is_program_admin:
         # Every agency and company (~2 ms for 500 of them on each search
         # page): one entry for the program office, under how many there
         # are and the newest, so one added or removed is a new entry.
         key = f"search:choices:office:{_catalogue_stamp()}"
-    elif (reach := probe.user_reach(user)) is not None and (generation := participations_generation()) is not None:
-        key = f"search:choices:{user.pk}:{':'.join(map(str, reach.fingerprint))}:{generation}"
-    if key is not None:
         try:
             cached = cache.get(key)
         except Exception:  # noqa: BLE001 — the cache being down costs speed only
             cached, key = None, None
         if cached is not None:
             return {**cached, "markings": markings}
+    elif (reach := probe.user_reach(user)) is not None:
+        # The entry holds the participations generation it was derived under,
+        # read with it in one round trip: a different number, derived again.
+        key = f"search:choices:{user.pk}:{':'.join(map(str, reach.fingerprint))}"
+        generation, cached = participations_generation_and(key)
+        if generation is None:
+            key = None
+        elif isinstance(cached, dict) and cached.get("generation") == generation:
+            return {**cached["choices"], "markings": markings}
     visible = Review.objects.visible_to(user)
     if user.is_program_admin:
         agencies = Agency.objects.all()
@@ -58,7 +65,7 @@ def filter_choices(*, user) -> dict:
     }
     if key is not None:
         try:
-            cache.set(key, choices, CHOICES_TTL)
+            cache.set(key, choices if generation is None else {"generation": generation, "choices": choices}, CHOICES_TTL)
         except Exception:  # noqa: BLE001
             pass
     return {**choices, "markings": markings}

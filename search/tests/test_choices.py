@@ -38,6 +38,26 @@ def test_choices_follow_a_changed_participation_and_a_revocation(demo, django_ca
     assert _choices(liaison)[0] == before[0] | {"DOD"}
 
 
+def test_choices_kept_are_read_with_the_generation_in_one_cache_round_trip(demo, monkeypatch):
+    """On every search page: the kept options and the participations
+    generation they must match come back in one Redis command."""
+    from django.core.cache import cache
+
+    reviewer = demo["reviewer_nsa"]
+    first = _choices(reviewer)
+    client = cache._cache.get_client()
+    commands = []
+    send = client.execute_command
+
+    def counting(*args, **options):
+        commands.append(args[0])
+        return send(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    assert _choices(reviewer) == first == ({"NSA", "CISA"}, {"Northwind AI"})
+    assert commands == ["MGET"]
+
+
 def test_choices_leave_a_revoked_review_at_once(demo):
     from reviews.models import Review
     from reviews.services import access_revoke
