@@ -143,6 +143,8 @@ TEMPLATES = [
             ],
             # The lists' headings, page links and "Showing …" line (portal/list_tags.py).
             "libraries": {"list_ui": "portal.list_tags"},
+            # {% field_row field %} in every form (portal/field_tags.py): no {% load %} needed.
+            "builtins": ["portal.field_tags"],
         },
     }
 ]
