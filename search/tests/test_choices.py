@@ -94,6 +94,12 @@ def test_filter_options_keep_the_chosen_one_and_escape_labels(demo, client):
     html = str(select_options([(3, "A&B <Labs>"), (12, "Contoso")], "12", "Any company"))
     assert _options(html) == [("", "Any company", False), ("3", "A&B <Labs>", False), ("12", "Contoso", True)]
     assert "<Labs>" not in html
+    # Kept per list: another choice, none, or a renamed label each come out as drawn afresh.
+    assert _options(str(select_options([(3, "A&B <Labs>"), (12, "Contoso")], 3, "Any company")))[1:] == [
+        ("3", "A&B <Labs>", True), ("12", "Contoso", False)]
+    assert not any(chosen for *_, chosen in _options(str(select_options([(3, "A&B <Labs>"), (12, "Contoso")], None, "Any company"))))
+    assert _options(str(select_options([(3, "A&B Labs"), (12, "Contoso")], "12", "Any company")))[1:] == [
+        ("3", "A&B Labs", False), ("12", "Contoso", True)]
 
     force_login_mfa(client, demo["reviewer_nsa"])
     northwind = demo["atlas"].company
