@@ -189,13 +189,17 @@ def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None, *,
     for every row holding the phrase's words (77,000 of 300,000 texts for
     "red team") to intersect the pairs' few hundred with.
 
-    ``short``: the rows are short texts (a question, a message, a finding).
-    Read among a few reviews' ids (``parsed.rows_first``), their vectors are
-    checked row by row too: the planner intersected the index's matches of
-    two common words with the reviews' rows (a BitmapAnd reading 2,576
-    questions' entries to keep one of the 20-review reviewer's 40: 1.8 ms),
-    where checking those 40 rows takes a tenth of that. Long texts (a
-    document's) keep the index: checking each would read all of it."""
+    ``short``: check each row's vector when the rows are read among a few
+    reviews' ids (``parsed.rows_first``). The planner intersected the index's
+    matches of two common words with the reviews' rows (a BitmapAnd reading
+    2,576 questions' entries to keep one of the 20-review reviewer's 40:
+    1.8 ms), where checking those 40 rows takes a tenth of that. Questions,
+    messages and findings are short; a document's text is checked the same
+    way among up to DOCUMENT_ARRAY_REVIEWS reviews (``document_branches``):
+    its vector is kept in the row (documents migration 0011), not read from
+    the text, so checking a reviewer's 1,500 texts costs 1.3-3.2 ms for any
+    word, where the index's matches of a rare word (4,943 texts) were
+    hashed against their reviews in 4.4-7 ms at bench scale."""
     vector = vector if vector is not None else Vector()
     pairs = _pairs(parsed)
     if not pairs and short and parsed.rows_first:
@@ -332,7 +336,7 @@ class Walk:
 
 
 def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *, user, parsed: Parsed, filters: Filters,
-            review_path: str = "review_id"):
+            review_path: str = "review_id", array_reviews: int | None = None):
     """A branch walked from its candidates (PostgreSQL): every match when
     ``reach`` says to walk the matches; otherwise (a user who sees few
     reviews) the matches on the user's reviews — for a phrase, or few
@@ -378,7 +382,7 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
     every = probe.Reach(None, 2 * (CAP + 1))
     if user.is_program_admin:  # the program office has no reach rows: it sees every review
         return Walk(matches, read_confirmed, read_scoped, every)
-    reviews = _in_reach(user, parsed)
+    reviews = _in_reach(user, parsed, most=array_reviews or ARRAY_REVIEWS)
     if reviews:
         build = lambda p, *, reviews: candidates(replace(p, rows_first=True)).filter(**{f"{review_path}__any_of": reviews})  # noqa: E731
         return Walk(read_candidates(build, True, reviews=reviews), read_confirmed, read_scoped, every)
@@ -386,11 +390,13 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
     return Walk(read_candidates(build, True), read_confirmed, read_scoped, every)
 
 
-# Below this many reviews in reach, words too are matched among the reviews' ids as an array (``_in_reach``).
+# Below this many reviews in reach, words too are matched among the reviews' ids as an array (``_in_reach``);
+# a document's text below DOCUMENT_ARRAY_REVIEWS, each row's vector checked (``_matching``: ``short``).
 ARRAY_REVIEWS = 100
+DOCUMENT_ARRAY_REVIEWS = 1000
 
 
-def _in_reach(user, parsed: Parsed) -> list[int] | None:
+def _in_reach(user, parsed: Parsed, *, most: int = ARRAY_REVIEWS) -> list[int] | None:
     """The ids of the reviews ``user`` sees (``probe.user_reach``, read once
     per request), for the candidates of a phrase — or of anything, for a user
     on fewer than ARRAY_REVIEWS reviews — to be matched among as an array
@@ -408,9 +414,13 @@ def _in_reach(user, parsed: Parsed) -> list[int] | None:
     words on more reviews: a common word's bitmap
     is most of the table, and the walk through the reviews stops at its
     first matches (the 500-review reviewer's "threat model*" 17.6 -> 28 ms
-    with the array)."""
+    with the array). ``most``: that bound for the caller's rows — documents'
+    texts, each row's vector checked rather than the index asked, stay
+    bounded among up to DOCUMENT_ARRAY_REVIEWS reviews (the 500-review
+    reviewer's candidates: a rare word 7.4 -> 3.3 ms, "threat model*" 3.5 ->
+    3.4, one word 1.4 -> 1.2, in turn at bench scale)."""
     seen = probe.user_reach(user)
-    if seen is None or not seen.review_ids or (not _pairs(parsed) and len(seen.review_ids) >= ARRAY_REVIEWS):
+    if seen is None or not seen.review_ids or (not _pairs(parsed) and len(seen.review_ids) >= most):
         return None
     return sorted(seen.review_ids)
 

@@ -118,15 +118,8 @@ def _asks_the_index(statement: str) -> bool:
     return re.search(r'search_vector"? @@', statement) is not None
 
 
-@pytest.mark.usefixtures("empty_statement_cache")
-def test_short_texts_among_few_reviews_are_checked_row_by_row_and_documents_through_their_index(demo):
-    """Under ARRAY_REVIEWS reviews a word's candidates are read among the
-    reviews' ids: questions, their messages and findings (short texts) check
-    each row's vector; a document's text keeps its index (checking each would
-    read all of it). The same results as through the index."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def _periwinkle(demo):
+    """A reviewer's finding, question and document text with the same two words."""
     from rfis import services as rfi_services
 
     from .conftest import _text_version
@@ -137,17 +130,54 @@ def test_short_texts_among_few_reviews_are_checked_row_by_row_and_documents_thro
         review_id=demo["atlas_mini"].pk, actor=cisa, subject="Sandbox routes", question="Is the periwinkle path logged?", private=True,
     )
     version = _text_version(demo["helix"], word="periwinkle path", scan_status="clean")
+    return cisa, {"finding": {f"/findings/{f.pk}/" for f in findings}, "rfi": {f"/rfis/{rfi.pk}/"},
+                  "document": {f"/documents/{version.document_id}/"}}
+
+
+def _candidates(user, text):
+    """The search's results, and its candidate statements read among the reviews' ids, by table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     with CaptureQueriesContext(connection) as ctx:
-        results = search(user=cisa, text="periwinkle path", limit=50)
-    candidates = {q["sql"].split(" FROM ")[1].split(" ")[0]: q["sql"] for q in ctx.captured_queries
-                  if q["sql"].split(" FROM ")[0].endswith('review_id"') and "= ANY(" in q["sql"]}
-    assert set(candidates) == {'"rfis_informationrequest"', '"rfis_rfimessage"', '"findings_finding"', '"documents_documenttext"'}
-    assert all(_row_by_row(sql) for table, sql in candidates.items() if table != '"documents_documenttext"')
-    assert _asks_the_index(candidates['"documents_documenttext"']) and "ts_match_vq" not in candidates['"documents_documenttext"']
-    found = {s.kind: {h.url for h in s.hits} for s in results.sections}
-    assert found["finding"] == {f"/findings/{f.pk}/" for f in findings}
-    assert found["rfi"] == {f"/rfis/{rfi.pk}/"}
-    assert found["document"] == {f"/documents/{version.document_id}/"}
+        results = search(user=user, text=text, limit=50)
+    among = {q["sql"].split(" FROM ")[1].split(" ")[0]: q["sql"] for q in ctx.captured_queries
+             if q["sql"].split(" FROM ")[0].endswith('review_id"') and "= ANY(" in q["sql"]}
+    return {s.kind: {h.url for h in s.hits} for s in results.sections if s.kind != "review"}, among
+
+
+@pytest.mark.usefixtures("empty_statement_cache")
+def test_texts_among_few_reviews_are_checked_row_by_row(demo):
+    """Under ARRAY_REVIEWS reviews a word's candidates are read among the
+    reviews' ids, each row's vector checked: questions, their messages,
+    findings and documents' texts (the index's matches of a rare word were
+    hashed against the reviews). The same results as through the index."""
+    cisa, expected = _periwinkle(demo)
+    found, among = _candidates(cisa, "periwinkle path")
+    assert set(among) == {'"rfis_informationrequest"', '"rfis_rfimessage"', '"findings_finding"', '"documents_documenttext"'}
+    assert all(_row_by_row(sql) and not _asks_the_index(sql) for sql in among.values())
+    assert found == expected
+
+
+@pytest.mark.usefixtures("empty_statement_cache")
+def test_document_texts_are_checked_row_by_row_among_more_reviews_than_short_texts(demo, monkeypatch):
+    """Between ARRAY_REVIEWS and DOCUMENT_ARRAY_REVIEWS reviews only the
+    documents' texts are read among the reviews' ids (the short texts through
+    the reach rows); past DOCUMENT_ARRAY_REVIEWS they too go through the reach
+    rows and their index. The same results every way."""
+    from search.selectors import common, documents
+
+    cisa, expected = _periwinkle(demo)
+    monkeypatch.setattr(common, "ARRAY_REVIEWS", 1)  # the reviewer's few reviews are "many" for short texts
+    found, among = _candidates(type(cisa).objects.get(pk=cisa.pk), "periwinkle path")
+    assert set(among) == {'"documents_documenttext"'}
+    assert _row_by_row(among['"documents_documenttext"']) and not _asks_the_index(among['"documents_documenttext"'])
+    assert found == expected
+
+    monkeypatch.setattr(documents, "DOCUMENT_ARRAY_REVIEWS", 1)  # and for documents too
+    found, among = _candidates(type(cisa).objects.get(pk=cisa.pk), "periwinkle path")
+    assert among == {}
+    assert found == expected
 
 
 def test_walk_counts_past_the_cap_like_the_scoped_query(demo, monkeypatch):
