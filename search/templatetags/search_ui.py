@@ -26,11 +26,13 @@ def select_options(choices, selected, empty_label: str):
     return mark_safe("".join(options))  # noqa: S308 — every value and label escaped in _drawn
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _drawn(choices: tuple, empty_label: str) -> tuple[tuple[str, ...], dict[str, int]]:
     """The options of a list, none selected, and where each value's option is
     (the first of a value given twice, as the browser would select it). Kept
-    by the list's own values and labels: a renamed company is another list."""
+    by the list's own values and labels: a renamed company is another list.
+    At most 64 lists (~40 kB for 500 companies): the office's, the markings
+    and the agencies and companies of the readers searching now."""
     options = [f'<option value="">{escape(empty_label)}</option>']
     positions: dict[str, int] = {}  # the empty option is never marked: nothing chosen is its meaning
     for pk, label in choices:
