@@ -48,8 +48,8 @@ class Parsed:
     names: bool = False
     model_names: bool = False  # the same of the lower-cased words, for model names
     # Set by the search on the candidates it reads among a few reviews' ids
-    # (search.selectors.common._branch): a short text's vector is then checked
-    # row by row rather than through its index (common._matching).
+    # (search.selectors.common._branch): each row's vector is then checked
+    # rather than its index asked (common._matching).
     rows_first: bool = False
 
     @property

@@ -181,7 +181,7 @@ def _pairs(parsed: Parsed) -> LiteralQuery | None:
     return LiteralQuery(parsed.pairs) if _postgres() and parsed.pairs else None
 
 
-def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None, *, short: bool = False):
+def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None):
     """Rows of ``qs`` whose vector (``vector``: the table's own by default)
     matches; when the query has a phrase, their pairs (``pairs_path``, or the
     table's own column) first. The vector is then asked as a function, which
@@ -189,20 +189,21 @@ def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None, *,
     for every row holding the phrase's words (77,000 of 300,000 texts for
     "red team") to intersect the pairs' few hundred with.
 
-    ``short``: check each row's vector when the rows are read among a few
-    reviews' ids (``parsed.rows_first``). The planner intersected the index's
-    matches of two common words with the reviews' rows (a BitmapAnd reading
-    2,576 questions' entries to keep one of the 20-review reviewer's 40:
-    1.8 ms), where checking those 40 rows takes a tenth of that. Questions,
-    messages and findings are short; a document's text is checked the same
-    way among up to DOCUMENT_ARRAY_REVIEWS reviews (``document_branches``):
-    its vector is kept in the row (documents migration 0011), not read from
-    the text, so checking a reviewer's 1,500 texts costs 1.3-3.2 ms for any
-    word, where the index's matches of a rare word (4,943 texts) were
-    hashed against their reviews in 4.4-7 ms at bench scale."""
+    Read among a few reviews' ids (``parsed.rows_first``: a branch's
+    candidates, ``_branch``), each row's vector is checked rather than the
+    index asked. The planner intersected the index's matches of two common
+    words with the reviews' rows (a BitmapAnd reading 2,576 questions'
+    entries to keep one of the 20-review reviewer's 40: 1.8 ms), where
+    checking those 40 rows takes a tenth of that. A document's text is
+    checked the same way, among up to DOCUMENT_ARRAY_REVIEWS reviews
+    (``document_branches``): its vector is kept in the row (documents
+    migration 0011), not read from the text, so checking a reviewer's 1,500
+    texts costs 1.3-3.2 ms for any word, where the index's matches of a rare
+    word (4,943 texts) were hashed against their reviews in 4.4-7 ms at
+    bench scale."""
     vector = vector if vector is not None else Vector()
     pairs = _pairs(parsed)
-    if not pairs and short and parsed.rows_first:
+    if not pairs and parsed.rows_first:
         matches = Func(vector, parsed.tsquery(), function="ts_match_vq", output_field=BooleanField())
         return qs.alias(_m=matches).filter(_m=True)
     if not pairs:
@@ -391,7 +392,7 @@ def _branch(site: str, scoped, reach: probe.Reach | None, candidates, confirm, *
 
 
 # Below this many reviews in reach, words too are matched among the reviews' ids as an array (``_in_reach``);
-# a document's text below DOCUMENT_ARRAY_REVIEWS, each row's vector checked (``_matching``: ``short``).
+# a document's text below DOCUMENT_ARRAY_REVIEWS. Either way each row's vector is checked (``_matching``).
 ARRAY_REVIEWS = 100
 DOCUMENT_ARRAY_REVIEWS = 1000
 

@@ -50,8 +50,8 @@ def _scoped_material(model, user, filters: Filters, among=None):
 def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     scoped = lambda: _scoped_material(InformationRequest, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
-        own = lambda p: _matching(InformationRequest.objects.order_by(), p, short=True)  # noqa: E731
-        thread = lambda p: _matching(RfiMessage.objects.order_by(), p, short=True)  # noqa: E731
+        own = lambda p: _matching(InformationRequest.objects.order_by(), p)  # noqa: E731
+        thread = lambda p: _matching(RfiMessage.objects.order_by(), p)  # noqa: E731
         confirm = lambda p, ids, among: (  # noqa: E731
             _scoped_material(InformationRequest, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
         )
@@ -135,7 +135,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
             exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters),
             _branch(
                 "findings", lambda p: _matching(scoped(), p).values_list("pk", flat=True), reach,
-                lambda p: _matching(Finding.objects.order_by(), p, short=True).values_list("pk", "review_id"),
+                lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
                 lambda p, ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
                 user=user, parsed=parsed, filters=filters,
             ),
