@@ -252,6 +252,38 @@ def cached_values(
     return template.values(values, using, template.runs_prepared(prepared, plan_ignores_texts))
 
 
+def cached_values_together(
+    calls: list[tuple[Hashable, Callable[..., QuerySet]]], *, using: str = "default", **values,
+) -> list[list] | None:
+    """The rows of several ``cached_values`` calls sharing ``values``, each a
+    flat ``values_list()`` of one column of ids, read in one statement (``UNION ALL``
+    of the kept statements, each row tagged with its call's position): one
+    round trip where each would take its own (a search's unscoped index
+    reads, ``search.selectors.common.read_first``). Each part is the kept
+    statement of its key, as ``cached_values`` would run it, unprepared.
+
+    None when any part cannot be kept (the statement cache off, a build that
+    reads the database, values that do not fit, several columns): the caller
+    then asks each in turn."""
+    templates = []
+    for key, build in calls:
+        template = _template(key, build, values, using, _VALUES)
+        if template is None or template.shape != (1, True):
+            return None
+        templates.append(template)
+    if not templates:
+        return []
+    sql = " UNION ALL ".join(f"SELECT {n}, id::bigint FROM ({t.sql}) part (id)" for n, t in enumerate(templates))
+    params = [param for t in templates for param in t._params(values)]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found: list[list] = [[] for _ in templates]
+    for position, value in rows:
+        found[position].append(value)
+    return found
+
+
 class Ahead:
     """Kept statements sent ahead on a ``portal.ahead.Batch`` and read later:
     ``rows(...)`` and ``count(...)`` take what ``cached_rows`` and

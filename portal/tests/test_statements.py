@@ -213,6 +213,58 @@ def test_cached_values_fill_in_each_calls_values():
     assert len(queries) == 1
 
 
+def test_cached_values_together_read_what_each_call_reads_in_one_statement():
+    """Several kept one-column reads sharing their values: one statement, each
+    call's rows apart and in its own order, a text and a limit kept per part,
+    a part that finds nothing an empty list."""
+    agencies = sorted(AgencyFactory.create_batch(4), key=lambda a: a.pk)
+    ids = [a.pk for a in agencies]
+
+    def newest(*, ids, name):
+        return Agency.objects.filter(pk__any_of=ids).order_by("-pk").values_list("pk", flat=True)[:2]
+
+    def named(*, ids, name):
+        return Agency.objects.filter(pk__any_of=ids, acronym=name).order_by().values_list("pk", flat=True)
+
+    def others(*, ids, name):
+        return Agency.objects.filter(pk__any_of=ids).exclude(acronym=name).order_by("pk").values_list("pk", flat=True)
+
+    calls = [("newest", newest), ("named", named), ("others", others)]
+    name = agencies[1].acronym
+    with CaptureQueriesContext(connection) as queries:
+        together = statements.cached_values_together(calls, ids=ids, name=name)
+    alone = [statements.cached_values(key, build, ids=ids, name=name) for key, build in calls]
+    assert together == alone == [[ids[3], ids[2]], [ids[1]], [ids[0], ids[2], ids[3]]]
+    assert len(queries) == 1 and queries[0]["sql"].count(" UNION ALL ") == 2
+    # Another call's values fill the same statement's slots.
+    assert statements.cached_values_together(calls, ids=ids[:1], name="nothing") == [[ids[0]], [], [ids[0]]]
+    assert statements.cached_values_together([], ids=ids, name=name) == []
+
+
+def test_cached_values_together_answer_none_when_a_part_cannot_be_kept(settings):
+    """Several columns, a build that reads the database, the cache turned off:
+    None, and nothing was read (the caller asks each part in turn)."""
+    agency = AgencyFactory()
+
+    def flat(*, pk):
+        return Agency.objects.filter(pk=pk).values_list("pk", flat=True)
+
+    def pairs(*, pk):
+        return Agency.objects.filter(pk=pk).values_list("pk", "acronym")
+
+    def reads(*, pk):
+        first = Agency.objects.order_by("pk").values_list("pk", flat=True).first()
+        return Agency.objects.filter(pk__gte=first or 0, pk=pk).values_list("pk", flat=True)
+
+    for second in (pairs, reads):
+        with CaptureQueriesContext(connection) as queries:
+            assert statements.cached_values_together([("flat", flat), (second.__name__, second)], pk=agency.pk) is None
+        assert [q["sql"] for q in queries] == []
+    assert statements.cached_values_together([("flat", flat)], pk=agency.pk) == [[agency.pk]]
+    settings.PORTAL_STATEMENT_CACHE = False
+    assert statements.cached_values_together([("flat", flat)], pk=agency.pk) is None
+
+
 def test_cached_values_with_columns_that_need_converting_are_built_every_time():
     """A value read through a converter (a date cut from a time) or rows as
     dicts are left to Django's iterables."""

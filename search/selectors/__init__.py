@@ -30,8 +30,10 @@ from . import common
 from .choices import CHOICES_TTL, filter_choices
 from .common import KINDS, Filters, Hit, Results, Section
 from .documents import _documents, document_branches
-from .material import _findings, _rfis
+from .documents import first_reads as _document_reads
+from .material import _findings, _rfis, finding_first_reads, rfi_first_reads
 from .reviews import _reviews
+from .reviews import first_reads as _review_reads
 
 __all__ = ["CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "document_branches", "filter_choices", "search"]
 
@@ -41,17 +43,22 @@ def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) ->
     counts (each capped at ``common.CAP``). The kinds are independent reads,
     run side by side on their own connections where that is safe
     (``portal.parallel``: never inside a transaction); what each reads and
-    whom for is the same either way."""
+    whom for is the same either way. Their unscoped index reads come first,
+    together in one statement (``common.read_first``)."""
     parsed = parse(text)
     sections = []
     if not parsed.empty:
         parsed = common.with_pairs(parsed)
         # A filter that narrows reads every kind's scoped query (common._branch): no walk, no reach to read.
         reach = None if filters.narrows else probe.reach_for_matches(user, cap=common.CAP)
-        kinds = [(kind, run) for kind, run in (("review", _reviews), ("document", _documents), ("rfi", _rfis), ("finding", _findings))
-                 if filters.wants(kind)]
+        kinds = [(kind, run, reads) for kind, run, reads in (
+            ("review", _reviews, _review_reads), ("document", _documents, _document_reads),
+            ("rfi", _rfis, rfi_first_reads), ("finding", _findings, finding_first_reads),
+        ) if filters.wants(kind)]
         # The documents, the longest to read, on the request's own thread (it starts at once).
-        kinds.sort(key=lambda pair: pair[0] != "document")
-        found = dict(zip((kind for kind, _ in kinds), side_by_side(*(partial(run, user, parsed, filters, limit, reach) for _, run in kinds))))
+        kinds.sort(key=lambda kind: kind[0] != "document")
+        # Every kind's unscoped index reads in one statement, before the kinds start (common.read_first).
+        with common.read_first([read for *_, reads in kinds for read in reads(parsed)], user=user, parsed=parsed, filters=filters):
+            found = dict(zip((kind for kind, *_ in kinds), side_by_side(*(partial(run, user, parsed, filters, limit, reach) for _, run, _ in kinds))))
         sections = [Section(kind, label, *found[kind]) for kind, label in KINDS.items() if kind in found]
     return Results(parsed, sections)

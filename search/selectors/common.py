@@ -8,6 +8,8 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache, partial
 
 from django.contrib.postgres.search import SearchHeadline
@@ -20,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from reviews.models import Review
 from portal.scoping import reader_key
-from portal.statements import cached_rows, cached_values
+from portal.statements import cached_rows, cached_values, cached_values_together
 from reviews.querysets import reach_of
 
 from .. import probe
@@ -268,18 +270,24 @@ def exact_branch(site: str, model, scoped, expressions: tuple, *, user, parsed: 
     (planned in a tenth of a millisecond) is all it costs. Only ids found go
     through ``scoped()`` (``among_matches``); past EXACT_MATCHES of them, the
     scoped query with the match decides."""
-
-    def exact(qs, p):
-        condition = Q()
-        for i in range(len(expressions)):
-            condition |= Q(**{f"_exact_{i}": p.normalised})
-        return qs.alias(**{f"_exact_{i}": Lower(e) for i, e in enumerate(expressions)}).filter(condition)
-
     run = partial(kept, user=user, parsed=parsed, filters=filters)
-    ids = run("values", (site, "matches", EXACT_MATCHES),
-              lambda p: exact(model.objects.order_by(), p).values_list("pk", flat=True)[: EXACT_MATCHES + 1])
-    past = lambda n: run("values", (site, "scoped", n), lambda p: exact(scoped(), p).values_list("pk", flat=True)[:n])  # noqa: E731
+    ids = run("values", *exact_read(site, model, expressions))
+    past = lambda n: run("values", (site, "scoped", n), lambda p: _exactly(scoped(), expressions, p).values_list("pk", flat=True)[:n])  # noqa: E731
     return among_matches(site, scoped, ids, past, most=EXACT_MATCHES, user=user, parsed=parsed, filters=filters)
+
+
+def _exactly(qs, expressions: tuple, p: Parsed):
+    condition = Q()
+    for i in range(len(expressions)):
+        condition |= Q(**{f"_exact_{i}": p.normalised})
+    return qs.alias(**{f"_exact_{i}": Lower(e) for i, e in enumerate(expressions)}).filter(condition)
+
+
+def exact_read(site: str, model, expressions: tuple) -> tuple[tuple, object]:
+    """``exact_branch``'s unscoped read, (site, build): at most EXACT_MATCHES + 1
+    ids whose ``expressions`` are what was typed (``read_first`` reads it with
+    the others)."""
+    return (site, "matches", EXACT_MATCHES), lambda p: _exactly(model.objects.order_by(), expressions, p).values_list("pk", flat=True)[: EXACT_MATCHES + 1]
 
 
 def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filters, by_ids: bool = False, **values) -> list:
@@ -293,6 +301,9 @@ def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filter
     another search of the same shape runs the same statement. Elsewhere than
     on PostgreSQL the queryset is built and read as usual.
 
+    A site this search already read together with others (``read_first``:
+    the unscoped index reads) gives what that statement found for it.
+
     ``by_ids``: the statement reads rows already found (a kind's rows, their
     snippets) by their ids, and the query's texts only feed their headline,
     rank and exact-match order: it runs prepared, and from its sixth run on
@@ -301,6 +312,21 @@ def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filter
     Every other search statement is planned for its texts each time."""
     if not _postgres():
         return list(build(parsed, **values))
+    first = _read_first.get()
+    if first is not None and kind == "values" and not values and site in first:
+        return first[site]
+    key, slotted, texts = _statement(site, build, user=user, parsed=parsed, filters=filters)
+    fetch = cached_values if kind == "values" else cached_rows
+    # Otherwise never prepared: the best plan of a search's matching and scoped
+    # reads depends on how common its words are and how many candidates it
+    # confirms, which a generic plan cannot know (measured: its generic plans
+    # of the candidates 0.4 -> 60 ms, of the confirmations 2 -> 7 ms).
+    return fetch(key, slotted, prepared=by_ids, plan_ignores_texts=by_ids, now=timezone.now(), **texts, **values)
+
+
+def _statement(site: tuple, build, *, user, parsed: Parsed, filters: Filters):
+    """A kept statement's key, its build with the query's texts as slots, and
+    those texts (``kept``)."""
 
     def slotted(*, terms, normalised, pairs=None, number=None, now=None, **rest):
         return build(parsed.slotted(terms=terms, normalised=normalised, pairs=pairs, number=number), **rest)
@@ -313,13 +339,42 @@ def kept(kind: str, site: tuple, build, *, user, parsed: Parsed, filters: Filter
     # What the scoping reads besides the reader (portal.scoping.reader_key): its
     # clock, a slot; the dates' bounds are the active time zone's midnights.
     zone = timezone.get_current_timezone_name() if filters.date_from or filters.date_to else None
-    key = ("search", *site, parsed.shape, filters, CAP, zone, reader_key(user))
-    fetch = cached_values if kind == "values" else cached_rows
-    # Otherwise never prepared: the best plan of a search's matching and scoped
-    # reads depends on how common its words are and how many candidates it
-    # confirms, which a generic plan cannot know (measured: its generic plans
-    # of the candidates 0.4 -> 60 ms, of the confirmations 2 -> 7 ms).
-    return fetch(key, slotted, prepared=by_ids, plan_ignores_texts=by_ids, now=timezone.now(), **texts, **values)
+    return ("search", *site, parsed.shape, filters, CAP, zone, reader_key(user)), slotted, texts
+
+
+# What this search's unscoped index reads found, by call site (``read_first``).
+_read_first: ContextVar[dict[tuple, list] | None] = ContextVar("search_read_first", default=None)
+
+
+@contextmanager
+def read_first(reads: list[tuple[tuple, object]], *, user, parsed: Parsed, filters: Filters):
+    """While inside, ``kept`` answers each of ``reads`` — (site, build) pairs
+    of unscoped index reads of one column, asked with no values but the
+    query's texts: an exact name, a title's or a model's words, a file name —
+    from one statement that read them all (``portal.statements.
+    cached_values_together``), run here, before the kinds start.
+
+    Read one by one, each kind asked its own in turn (the documents three,
+    the reviews two, the questions and findings one each): seven round trips
+    and statements, each returning nothing for most searches. The ids they
+    find are the same either way; only what a kind then asks of them in
+    scope is read as before. Kept in a context variable, which the kinds'
+    threads get a copy of (``portal.parallel``). On PostgreSQL only; where a
+    statement cannot be kept, each site reads its own, as before."""
+    found = None
+    if _postgres() and reads:
+        calls, texts = [], {}
+        for site, build in reads:
+            key, slotted, texts = _statement(site, build, user=user, parsed=parsed, filters=filters)
+            calls.append((key, slotted))
+        rows = cached_values_together(calls, now=timezone.now(), **texts)
+        if rows is not None:
+            found = {site: ids for (site, _), ids in zip(reads, rows)}
+    token = _read_first.set(found)
+    try:
+        yield
+    finally:
+        _read_first.reset(token)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ search/probe.py), with the newest matching version's snippet."""
 
 from __future__ import annotations
 
-from functools import partial
 
 from django.contrib.postgres.search import SearchVectorExact
 from django.db.models import BooleanField, Case, F, Value, When
@@ -36,6 +35,7 @@ from .common import (
     _words,
     among_matches,
     exact_branch,
+    exact_read,
     first_rows,
     kept,
 )
@@ -90,7 +90,7 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
         texts = _scoped_documents(_readable_text_versions(user, p, among, matched=matched), user, filters, path="document__")
         return texts.filter(document__purpose="review")
 
-    exact = exact_branch("documents.exact", Document, scoped, ("title",), user=user, parsed=parsed, filters=filters)
+    exact = exact_branch("documents.exact", Document, scoped, _EXACT, user=user, parsed=parsed, filters=filters)
     if not _postgres():
         return [exact, scoped().filter(_words(["title", "versions__original_name"], parsed.words)).values_list("pk", flat=True),
                 texts_among(parsed).values_list("document_id", flat=True)]
@@ -110,6 +110,19 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
     return branches
 
 
+_EXACT = ("title",)
+
+
+def first_reads(parsed: Parsed) -> list[tuple[tuple, object]]:
+    """The documents' unscoped index reads, (site, build) pairs read together
+    with the other kinds' before any kind starts (``common.read_first``): the
+    exact title, the title's words, and the file name when one could be typed."""
+    reads = [exact_read("documents.exact", Document, _EXACT), _title_read()]
+    if parsed.names:
+        reads.append(_name_read())
+    return reads
+
+
 def _named(p: Parsed):
     """Document ids of versions whose file name holds what was typed (pg_trgm on
     ``UPPER(original_name)``). The text goes in as an expression, so the
@@ -121,12 +134,23 @@ def _named(p: Parsed):
     return DocumentVersion.objects.filter(original_name__icontains=Value(p.normalised)).order_by().values_list("document_id", flat=True)
 
 
+def _name_read() -> tuple[tuple, object]:
+    return ("documents.name", TITLE_MATCHES), lambda p: _named(p)[: TITLE_MATCHES + 1]
+
+
 def _name_branch(user, parsed: Parsed, filters: Filters, scoped):
-    ids = kept("values", ("documents.name", TITLE_MATCHES), lambda p: _named(p)[: TITLE_MATCHES + 1], user=user, parsed=parsed, filters=filters)
+    ids = kept("values", *_name_read(), user=user, parsed=parsed, filters=filters)
     return _matches_first("documents.name", scoped, ids, lambda: _named(parsed), user=user, parsed=parsed, filters=filters)
 
 
 TITLE_MATCHES = 5000
+
+
+def _title_read() -> tuple[tuple, object]:
+    return (
+        ("documents.title", TITLE_MATCHES),
+        lambda p: Document.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by().values_list("pk", flat=True)[: TITLE_MATCHES + 1],
+    )
 
 
 def _title_branch(user, parsed: Parsed, filters: Filters, scoped):
@@ -134,11 +158,8 @@ def _title_branch(user, parsed: Parsed, filters: Filters, scoped):
     first (unscoped, at most TITLE_MATCHES), then the scope is applied to them
     — the planner misjudges how many titles a prefix matches and would walk
     the user's documents instead. Past that many, the scoped query decides."""
-    run = partial(kept, user=user, parsed=parsed, filters=filters)
-    ids = run(
-        "values", ("documents.title", TITLE_MATCHES),
-        lambda p: Document.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by().values_list("pk", flat=True)[: TITLE_MATCHES + 1],
-    )
+    ids = kept("values", *_title_read(), user=user, parsed=parsed, filters=filters)
+
     def matches():  # built only past TITLE_MATCHES
         return Document.objects.alias(v=Vector()).filter(v=parsed.tsquery()).order_by().values_list("pk", flat=True)
 

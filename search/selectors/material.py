@@ -32,9 +32,23 @@ from .common import (
     _postgres,
     _words,
     exact_branch,
+    exact_read,
     first_rows,
     kept,
 )
+
+
+_RFI_EXACT, _FINDING_EXACT = ("subject",), ("title",)
+
+
+def rfi_first_reads(parsed: Parsed) -> list[tuple[tuple, object]]:
+    """The questions' unscoped index read (``common.read_first``): the exact subject."""
+    return [exact_read("rfis.exact", InformationRequest, _RFI_EXACT)]
+
+
+def finding_first_reads(parsed: Parsed) -> list[tuple[tuple, object]]:
+    """The findings' unscoped index read (``common.read_first``): the exact title."""
+    return [exact_read("findings.exact", Finding, _FINDING_EXACT)]
 
 
 def _scoped_material(model, user, filters: Filters, among=None):
@@ -56,7 +70,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
             _scoped_material(InformationRequest, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
         )
         ids, count = _found_ids([
-            exact_branch("rfis.exact", InformationRequest, scoped, ("subject",), user=user, parsed=parsed, filters=filters),
+            exact_branch("rfis.exact", InformationRequest, scoped, _RFI_EXACT, user=user, parsed=parsed, filters=filters),
             _branch("rfis.own", lambda p: scoped().filter(pk__in=own(p).values("pk")).values_list("pk", flat=True), reach,
                     lambda p: own(p).values_list("pk", "review_id"), confirm, user=user, parsed=parsed, filters=filters),
             _branch("rfis.thread", lambda p: scoped().filter(pk__in=thread(p).values("rfi_id")).values_list("pk", flat=True), reach,
@@ -65,7 +79,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
         ])
     else:
         ids, count = _found_ids([
-            exact_branch("rfis.exact", InformationRequest, scoped, ("subject",), user=user, parsed=parsed, filters=filters),
+            exact_branch("rfis.exact", InformationRequest, scoped, _RFI_EXACT, user=user, parsed=parsed, filters=filters),
             scoped().filter(_words(["subject", "question", "messages__body"], parsed.words)).values_list("pk", flat=True),
         ])
     if not ids:
@@ -132,7 +146,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
     scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
         ids, count = _found_ids([
-            exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters),
+            exact_branch("findings.exact", Finding, scoped, _FINDING_EXACT, user=user, parsed=parsed, filters=filters),
             _branch(
                 "findings", lambda p: _matching(scoped(), p).values_list("pk", flat=True), reach,
                 lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
@@ -142,7 +156,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         ])
     else:
         ids, count = _found_ids([
-            exact_branch("findings.exact", Finding, scoped, ("title",), user=user, parsed=parsed, filters=filters),
+            exact_branch("findings.exact", Finding, scoped, _FINDING_EXACT, user=user, parsed=parsed, filters=filters),
             scoped().filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True),
         ])
     if not ids:

@@ -15,7 +15,7 @@ from reviews.models import Review
 from .. import probe
 from ..query import Parsed
 from ..vectors import Vector
-from .common import Filters, Hit, _dated, _excerpt, _found_ids, _headline, _mark, _postgres, _words, among_matches, exact_branch, kept
+from .common import Filters, Hit, _dated, _excerpt, _found_ids, _headline, _mark, _postgres, _words, among_matches, exact_branch, exact_read, kept
 
 
 def _scoped_reviews(user, filters: Filters):
@@ -32,6 +32,25 @@ def _scoped_reviews(user, filters: Filters):
 MODEL_MATCHES = 5000
 
 
+def matching_models(p: Parsed):
+    return AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by()
+
+
+def _model_read() -> tuple[tuple, object]:
+    return ("reviews.model_ids", MODEL_MATCHES), lambda p: matching_models(p).values_list("pk", flat=True)[: MODEL_MATCHES + 1]
+
+
+def _exact_names() -> tuple:
+    """What a review's exact match compares with what was typed: its model's name, and its name and version."""
+    return ("model__name", Concat("model__name", Value(" "), "model__version"))
+
+
+def first_reads(parsed: Parsed) -> list[tuple[tuple, object]]:
+    """The reviews' unscoped index reads (``common.read_first``): the model's
+    exact name, and the models whose text matches."""
+    return [exact_read("reviews.exact", Review, _exact_names()), _model_read()]
+
+
 def _model_branch(user, parsed: Parsed, filters: Filters):
     """The reviews in scope of the models whose text matches. The models come
     first, unscoped, off their GIN index (at most MODEL_MATCHES), then the
@@ -41,11 +60,7 @@ def _model_branch(user, parsed: Parsed, filters: Filters):
     the index says so in 0.2 ms. No model, no second statement; past
     MODEL_MATCHES models, the scoped query with the match decides."""
     run = partial(kept, user=user, parsed=parsed, filters=filters)
-
-    def matching_models(p):
-        return AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by()
-
-    models = run("values", ("reviews.model_ids", MODEL_MATCHES), lambda p: matching_models(p).values_list("pk", flat=True)[: MODEL_MATCHES + 1])
+    models = run("values", *_model_read())
     past = lambda n: run("values", ("reviews.model", n), lambda p: _scoped_reviews(user, filters).filter(  # noqa: E731
         model_id__in=matching_models(p).values("pk")).values_list("pk", flat=True)[:n])
     return among_matches("reviews.model_among", lambda: _scoped_reviews(user, filters), models, past, most=MODEL_MATCHES,
@@ -55,8 +70,7 @@ def _model_branch(user, parsed: Parsed, filters: Filters):
 def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
     run = partial(kept, user=user, parsed=parsed, filters=filters)
     # The model's name, or its name and version, as typed: ahead of whatever else matches.
-    exact = exact_branch("reviews.exact", Review, lambda: _scoped_reviews(user, filters),
-                         ("model__name", Concat("model__name", Value(" "), "model__version")), user=user, parsed=parsed, filters=filters)
+    exact = exact_branch("reviews.exact", Review, lambda: _scoped_reviews(user, filters), _exact_names(), user=user, parsed=parsed, filters=filters)
     if _postgres():
         branches = [exact, _model_branch(user, parsed, filters)]
         if parsed.model_names:  # pg_trgm index: part of a name (the pattern built in SQL from the text, as documents._named)

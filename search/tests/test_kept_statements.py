@@ -187,3 +187,44 @@ def test_only_the_rows_found_by_id_run_prepared(demo, material, walk):
     # planned afresh every time.
     for text, (runs, generic) in grown.items():
         assert "= ANY((SELECT string_to_array(" in text and generic >= runs - 5, (_from_table(text), runs, generic)
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_a_searchs_unscoped_index_reads_are_one_statement_finding_what_each_finds_alone(demo, material, role, monkeypatch):
+    """The exact names, titles' words, models' words and file names are read
+    in one statement before the kinds start (``common.read_first``): a search
+    finds exactly what it finds when each is read on its own, for every demo
+    role — exact titles, subjects and model names typed among the queries."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.selectors import common
+
+    user = demo[role]
+    queries = _queries(demo) + [
+        material["zircon"].document.title, material["marmalade"].subject, material["lanthanum"].title, demo["helix"].model.name,
+    ]
+
+    def read(limit_text="LIMIT 5001"):  # every unscoped read stops at 5,001 ids (EXACT_, TITLE_ and MODEL_MATCHES + 1)
+        found, reads = [], []
+        for text in queries:
+            with CaptureQueriesContext(connection) as ctx:
+                found.append(_found(user, text))
+            reads.append([q["sql"].count(limit_text) for q in ctx.captured_queries if limit_text in q["sql"]])
+        return found, reads
+
+    together, reads = read()
+    # One statement per search, holding them all: a model's, and each kind's exact and title reads, a file name's when one could be typed.
+    assert all(len(counts) == 1 and counts[0] >= 6 for counts in reads), reads
+
+    @contextmanager
+    def each_alone(reads, **kwargs):
+        yield
+
+    monkeypatch.setattr(common, "read_first", each_alone)
+    alone, reads = read()
+    assert all(len(counts) >= 6 and set(counts) == {1} for counts in reads), reads
+    assert together == alone
+    assert any(section[1] for result in alone for section in result)
