@@ -29,11 +29,9 @@ from ..query import parse
 from . import common
 from .choices import CHOICES_TTL, filter_choices
 from .common import KINDS, Filters, Hit, Results, Section
-from .documents import _documents, document_branches
-from .documents import first_reads as _document_reads
+from .documents import _documents, document_branches, first_reads as _document_reads
 from .material import _findings, _rfis, finding_first_reads, rfi_first_reads
-from .reviews import _reviews
-from .reviews import first_reads as _review_reads
+from .reviews import _reviews, first_reads as _review_reads
 
 __all__ = ["CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "document_branches", "filter_choices", "search"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
 
 from django.contrib.postgres.search import SearchHeadline

@@ -4,7 +4,6 @@ search/probe.py), with the newest matching version's snippet."""
 
 from __future__ import annotations
 
-
 from django.contrib.postgres.search import SearchVectorExact
 from django.db.models import BooleanField, Case, F, Value, When
 from django.db.models.functions import Left

@@ -32,12 +32,12 @@ def _scoped_reviews(user, filters: Filters):
 MODEL_MATCHES = 5000
 
 
-def matching_models(p: Parsed):
+def _matching_models(p: Parsed):
     return AIModel.objects.alias(v=Vector()).filter(v=p.tsquery()).order_by()
 
 
 def _model_read() -> tuple[tuple, object]:
-    return ("reviews.model_ids", MODEL_MATCHES), lambda p: matching_models(p).values_list("pk", flat=True)[: MODEL_MATCHES + 1]
+    return ("reviews.model_ids", MODEL_MATCHES), lambda p: _matching_models(p).values_list("pk", flat=True)[: MODEL_MATCHES + 1]
 
 
 def _exact_names() -> tuple:
@@ -62,7 +62,7 @@ def _model_branch(user, parsed: Parsed, filters: Filters):
     run = partial(kept, user=user, parsed=parsed, filters=filters)
     models = run("values", *_model_read())
     past = lambda n: run("values", ("reviews.model", n), lambda p: _scoped_reviews(user, filters).filter(  # noqa: E731
-        model_id__in=matching_models(p).values("pk")).values_list("pk", flat=True)[:n])
+        model_id__in=_matching_models(p).values("pk")).values_list("pk", flat=True)[:n])
     return among_matches("reviews.model_among", lambda: _scoped_reviews(user, filters), models, past, most=MODEL_MATCHES,
                          user=user, parsed=parsed, filters=filters, path="model_id")
 
