@@ -71,7 +71,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
         )
         ids, count = _found_ids([
             exact_branch("rfis.exact", InformationRequest, scoped, _RFI_EXACT, user=user, parsed=parsed, filters=filters),
-            _branch("rfis.own", lambda p: scoped().filter(pk__in=own(p).values("pk")).values_list("pk", flat=True), reach,
+            _branch("rfis.own", lambda p: _matching(scoped(), p).values_list("pk", flat=True), reach,
                     lambda p: own(p).values_list("pk", "review_id"), confirm, user=user, parsed=parsed, filters=filters),
             _branch("rfis.thread", lambda p: scoped().filter(pk__in=thread(p).values("rfi_id")).values_list("pk", flat=True), reach,
                     lambda p: thread(p).values_list("rfi_id", "rfi__review_id"), confirm, user=user, parsed=parsed, filters=filters,
