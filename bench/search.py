@@ -1,6 +1,6 @@
 """Search on the seeded data: server time of the search page (template
-included) per user size and query shape (and one word narrowed to a review
-or to the last seven days: ``filtered``), the database time of the scoped
+included) per user size and query shape (and one word narrowed to a review,
+the last seven days, a company or an agency: ``filtered``), the database time of the scoped
 search (EXPLAIN ANALYZE of every statement it runs), each page's p95 as a
 ratio to the floor measured interleaved, the process's CPU time of both
 (``cpu_p50``, ``floor_cpu_p50``), and indexing a 100-page PDF."""
@@ -33,17 +33,21 @@ def queries():
 
 def filtered(user) -> dict[str, tuple[str, dict]]:
     """A one-word search narrowed by a filter, per filter a user reaches for:
-    the newest review the user sees, and the last seven days (as the search
-    form sends them)."""
+    the newest review the user sees, the last seven days, and that review's
+    company and first participating agency (as the search form sends them)."""
     import datetime as dt
 
     from django.utils import timezone
 
     from reviews.models import Review
 
-    review = Review.objects.visible_to(user).order_by("-id").values_list("pk", flat=True).first()
+    review = Review.objects.visible_to(user).order_by("-id").first()
+    agency = review.participations.order_by("pk").values_list("agency_id", flat=True).first()
     week = {"date_from": (timezone.localdate() - dt.timedelta(days=7)).isoformat()}
-    return {"one_word_in_review": ("safeguard", {"review": review}), "one_word_in_week": ("safeguard", week)}
+    return {
+        "one_word_in_review": ("safeguard", {"review": review.pk}), "one_word_in_week": ("safeguard", week),
+        "one_word_of_company": ("safeguard", {"company": review.company_id}), "one_word_of_agency": ("safeguard", {"agency": agency}),
+    }
 
 
 def _ok(response, url: str) -> None:
