@@ -1,7 +1,8 @@
 """The search's date filter: days of the reader's time zone, from the first
 day's midnight to the midnight after the last (bounds on the moment itself,
 which an index answers), for every kind; and kept statements never carry one
-zone's bounds into another's."""
+zone's bounds into another's. The agency filter: what each kind counts as an
+agency's."""
 
 from __future__ import annotations
 
@@ -65,3 +66,20 @@ def test_dates_are_the_readers_days_and_the_same_statement_answers_each_zone_rig
     assert _counts(nsa, LA, date_from=dec1) == none  # back in Los Angeles: not Tokyo's kept bounds
     # The last day a date field takes leaves no upper bound rather than failing.
     assert _counts(nsa, LA, date_from=nov30, date_to=date.max) == every
+
+
+@pytest.mark.parametrize("kind", ["document", "rfi", "finding"])
+def test_an_agency_filter_keeps_only_that_agencys_material(demo, material, kind):
+    """A document is kept by the agencies taking part in its review (zircon:
+    Helix-1, CISA only; obsidian: Atlas-2, NSA only), a question or finding
+    by the agency that wrote it (marmalade: CISA's; lanthanum: NSA's): for
+    the program office, who sees all of it, each agency's filter keeps its
+    own and nothing of the other's."""
+    words = {"document": ("zircon", "obsidian"), "rfi": ("marmalade",), "finding": ("lanthanum",)}[kind]
+    owner = {"zircon": "cisa", "obsidian": "nsa", "marmalade": "cisa", "lanthanum": "nsa"}
+    office = demo["admin"]
+    for word in words:
+        for agency in ("nsa", "cisa", "dod"):
+            [section] = search(user=office, text=word, filters=Filters(kinds=(kind,), agency_id=demo[agency].pk)).sections
+            assert section.count == (1 if owner[word] == agency else 0), (word, agency)
+            assert len(section.hits) == section.count
