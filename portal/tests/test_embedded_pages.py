@@ -46,6 +46,9 @@ def test_every_demo_roles_main_pages_answer_on_the_embedded_default(tmp_path):
             "PORTAL_DEMO_MODE": "true",  # what scripts/run sets
             "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
             "SECRET_KEY": "x" * 50,
+            # Tasks queued here die with the process: never into var/broker, where
+            # the developer's own worker would run them against their database.
+            "CELERY_BROKER_URL": "memory://",
         },
     )
     assert result.returncode == 0, result.stderr[-3000:]
