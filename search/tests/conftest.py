@@ -43,6 +43,12 @@ def text_set(version, text: str) -> DocumentText:
 
 @pytest.fixture
 def material(demo):
+    return make_material(demo)
+
+
+def make_material(demo) -> dict:
+    """The pieces above on the demo world (``material``; the embedded
+    default's search test makes them the same way, outside pytest)."""
     from findings import services as finding_services
     from findings.models import FindingCategory
     from rfis import services as rfi_services
