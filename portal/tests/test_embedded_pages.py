@@ -38,9 +38,11 @@ print(json.dumps(answers))
 """
 
 
-def test_every_demo_roles_main_pages_answer_on_the_embedded_default(tmp_path):
+def on_the_embedded_default(script: str, tmp_path) -> dict:
+    """What ``script`` (run by ``manage.py shell`` on the run command's
+    embedded default: SQLite in ``tmp_path``, demo mode) prints last, as JSON."""
     result = _manage(
-        "shell", "-c", SCRIPT % {"emails": list(DEMO_USERS.values()), "pages": PAGES},
+        "shell", "-c", script,
         env={
             "DJANGO_SETTINGS_MODULE": "portal.settings.local",
             "PORTAL_DEMO_MODE": "true",  # what scripts/run sets
@@ -52,6 +54,10 @@ def test_every_demo_roles_main_pages_answer_on_the_embedded_default(tmp_path):
         },
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_every_demo_roles_main_pages_answer_on_the_embedded_default(tmp_path):
+    answers = on_the_embedded_default(SCRIPT % {"emails": list(DEMO_USERS.values()), "pages": PAGES}, tmp_path)
     assert len(answers) == len(DEMO_USERS) * (2 * len(PAGES) + 1)
     assert {key: status for key, status in answers.items() if status != 200} == {}

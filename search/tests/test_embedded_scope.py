@@ -6,10 +6,8 @@ demo role, the same pieces found, and nothing else, as on PostgreSQL
 
 from __future__ import annotations
 
-import json
-
 from conftest import DEMO_USERS
-from portal.tests.test_settings_and_seed import _manage
+from portal.tests.test_embedded_pages import on_the_embedded_default
 
 from .test_scope import EXPECTED
 
@@ -38,20 +36,7 @@ print(json.dumps(found))
 
 
 def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path):
-    result = _manage(
-        "shell", "-c", SCRIPT % {"users": DEMO_USERS, "words": list(EXPECTED)},
-        env={
-            "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-            "PORTAL_DEMO_MODE": "true",  # what scripts/run sets
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-            "SECRET_KEY": "x" * 50,
-            # Tasks queued here die with the process: never into var/broker, where
-            # the developer's own worker would run them against their database.
-            "CELERY_BROKER_URL": "memory://",
-        },
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = on_the_embedded_default(SCRIPT % {"users": DEMO_USERS, "words": list(EXPECTED)}, tmp_path)
     for role in DEMO_USERS:
         for word, (kind, finders) in EXPECTED.items():
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
