@@ -7,6 +7,7 @@ piece to its real service.
 """
 
 import secrets
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, PORTAL_DEMO_MODE
@@ -22,8 +23,12 @@ if importlib.util.find_spec("playwright") is not None:
 
     INSTALLED_APPS = [*INSTALLED_APPS, "journeys"]
 
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
+# Everything the embedded default keeps (keys, database, cache, broker, files).
+# Another folder for another instance: the tests that run one in a subprocess
+# give theirs, so nothing of theirs reaches the developer's var/.
+VAR_DIR = Path(get_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = get_str("MEDIA_ROOT", str(VAR_DIR / "media"))
 
 # Demo mode (scripts/run) is shown to people: it answers with the portal's own
 # 404 and 500 pages, never Django's debug page with stack frames and data.

@@ -48,8 +48,11 @@ def on_the_embedded_default(script: str, tmp_path) -> dict:
             "PORTAL_DEMO_MODE": "true",  # what scripts/run sets
             "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
             "SECRET_KEY": "x" * 50,
-            # Tasks queued here die with the process: never into var/broker, where
-            # the developer's own worker would run them against their database.
+            # Its keys, cache and files in a folder of its own, never the
+            # developer's var/ (a cached value read by their instance) ...
+            "PORTAL_VAR_DIR": str(tmp_path / "var"),
+            # ... and its tasks die with the process: never in a queue the
+            # developer's own worker would run against their database.
             "CELERY_BROKER_URL": "memory://",
         },
     )
