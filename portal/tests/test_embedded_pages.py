@@ -57,6 +57,8 @@ def on_the_embedded_default(script: str, tmp_path) -> dict:
         },
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    # The demo's documents were stored in its own folder.
+    assert any(path.is_file() for path in (tmp_path / "var" / "media").rglob("*"))
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
