@@ -24,7 +24,7 @@ from search.tests.conftest import make_material
 demo = demo_objects()
 make_material(demo)
 found = {}
-for role, email in %(users)r.items():
+for role in %(roles)r:
     for word in %(words)r:
         results = search(user=demo[role], text=word)
         found[f"{role} {word}"] = {
@@ -36,7 +36,7 @@ print(json.dumps(found))
 
 
 def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path):
-    found = on_the_embedded_default(SCRIPT % {"users": DEMO_USERS, "words": list(EXPECTED)}, tmp_path)
+    found = on_the_embedded_default(SCRIPT % {"roles": list(DEMO_USERS), "words": list(EXPECTED)}, tmp_path)
     for role in DEMO_USERS:
         for word, (kind, finders) in EXPECTED.items():
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
