@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from django.contrib.postgres.search import SearchRank, SearchVectorExact
+from django.db import connection
 from django.db.models import BigIntegerField, F, FloatField, Value
 from django.db.models.functions import Cast, Concat, Left
 from django.utils.safestring import SafeString, mark_safe
@@ -59,6 +60,10 @@ def _scoped_material(model, user, filters: Filters, among=None):
     if filters.agency_id:
         # As bigint, the column's type: btree_gin's index on (agency, vector)
         # (search migration 0004) answers only a comparison of the same type.
+        # An id past bigint's range is no agency's (and would fail the cast),
+        # as Django's own lookup answers it: nothing.
+        if filters.agency_id > connection.ops.integer_field_range("BigIntegerField")[1]:
+            return qs.none()
         qs = qs.filter(agency_id=Cast(Value(filters.agency_id), BigIntegerField()))
     return qs.order_by()
 

@@ -83,3 +83,19 @@ def test_an_agency_filter_keeps_only_that_agencys_material(demo, material, kind)
             [section] = search(user=office, text=word, filters=Filters(kinds=(kind,), agency_id=demo[agency].pk)).sections
             assert section.count == (1 if owner[word] == agency else 0), (word, agency)
             assert len(section.hits) == section.count
+
+
+@pytest.mark.parametrize("field", ["review", "agency", "company", "marking"])
+def test_an_id_past_the_databases_range_finds_nothing_and_fails_nothing(demo, material, login, field):
+    """An id filter is taken as typed (search.forms): one past bigint's range
+    is nobody's, and the page says nothing matches, as for any other id no
+    one has — never a database error (the agency's cast to bigint raised one)."""
+    from django.urls import reverse
+
+    client = login(demo["admin"])
+    link = reverse("document_detail", kwargs={"pk": material["zircon"].document_id})
+    assert link in client.get(reverse("search"), {"q": "zircon"}).content.decode()  # found without the filter
+    response = client.get(reverse("search"), {"q": "zircon", field: str(10**30)})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing you may see matches" in page and link not in page
