@@ -20,6 +20,7 @@ def test_screenshots_writes_pngs_and_leaves_the_configured_database_alone(tmp_pa
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.local",
         "DATABASE_URL": f"sqlite:///{real_db}",
+        "PORTAL_VAR_DIR": str(tmp_path / "var"),  # its keys and files: never the developer's var/
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .test_settings_and_seed import _manage
+from .test_settings_and_seed import _manage, local_env
 
 SCRIPT = """
 import json
@@ -30,13 +30,7 @@ DEBUG_PAGE_MARKS = ("Traceback", "Using the URLconf", "secret-in-a-stack-frame",
 def _demo(tmp_path, **env):
     result = _manage(
         "shell", "-c", SCRIPT,
-        env={
-            "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-            "PORTAL_DEMO_MODE": "true",  # what scripts/run sets
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-            "SECRET_KEY": "x" * 50,
-            **env,
-        },
+        env=local_env(tmp_path, PORTAL_DEMO_MODE="true", SECRET_KEY="x" * 50, **env),  # demo mode: what scripts/run sets
     )
     return result
 
@@ -66,8 +60,7 @@ def test_debug_cannot_be_switched_on_in_demo_mode(tmp_path):
 def test_local_development_outside_demo_mode_keeps_debug(tmp_path, demo, debug):
     result = _manage(
         "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
-        env={"DJANGO_SETTINGS_MODULE": "portal.settings.local", "PORTAL_DEMO_MODE": demo,
-             "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}", "SECRET_KEY": "x" * 50},
+        env=local_env(tmp_path, PORTAL_DEMO_MODE=demo, SECRET_KEY="x" * 50),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == debug

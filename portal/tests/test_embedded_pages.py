@@ -9,7 +9,7 @@ import json
 
 from conftest import DEMO_USERS
 
-from .test_settings_and_seed import _manage
+from .test_settings_and_seed import _manage, local_env
 
 PAGES = ["/", "/reviews/", "/reviews/?sort=-model&per_page=10", "/search/?q=atlas", "/search/?q=%22red+team%22", "/notifications/"]
 
@@ -43,18 +43,9 @@ def on_the_embedded_default(script: str, tmp_path) -> dict:
     embedded default: SQLite in ``tmp_path``, demo mode) prints last, as JSON."""
     result = _manage(
         "shell", "-c", script,
-        env={
-            "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-            "PORTAL_DEMO_MODE": "true",  # what scripts/run sets
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-            "SECRET_KEY": "x" * 50,
-            # Its keys, cache and files in a folder of its own, never the
-            # developer's var/ (a cached value read by their instance) ...
-            "PORTAL_VAR_DIR": str(tmp_path / "var"),
-            # ... and its tasks die with the process: never in a queue the
-            # developer's own worker would run against their database.
-            "CELERY_BROKER_URL": "memory://",
-        },
+        # Its keys, cache and files in a folder of its own (local_env), and its
+        # tasks die with the process: never in a queue a worker would run.
+        env=local_env(tmp_path, PORTAL_DEMO_MODE="true", SECRET_KEY="x" * 50, CELERY_BROKER_URL="memory://"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     # The demo's documents were stored in its own folder.

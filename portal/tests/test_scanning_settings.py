@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_settings_and_seed import PRODUCTION_ENV, _manage
+from .test_settings_and_seed import PRODUCTION_ENV, _manage, local_env
 
 
 def _production(**change):
@@ -42,12 +42,7 @@ def test_malformed_opt_out_is_named():
 def test_demo_mode_counts_as_the_opt_out(tmp_path, demo, expected):
     result = _manage(
         "shell", "-c", "from django.conf import settings; print(settings.PORTAL_ALLOW_UNSCANNED_DOCUMENTS)",
-        env={
-            "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-            "PORTAL_DEMO_MODE": demo,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-            "SECRET_KEY": "x" * 50,
-        },
+        env=local_env(tmp_path, PORTAL_DEMO_MODE=demo, SECRET_KEY="x" * 50),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected

@@ -24,7 +24,25 @@ PRODUCTION_ENV = {
 }
 
 
+def local_env(tmp_path, **env) -> dict:
+    """The embedded default's environment (``portal.settings.local``) for an
+    instance of the test's own: its SQLite file, keys, cache, broker folder
+    and files under ``tmp_path``, never in the developer's ``var/`` (where a
+    generated key or a queued task would be their instance's)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "PORTAL_VAR_DIR": str(tmp_path / "var"),
+        **env,
+    }
+
+
 def _manage(*args, env):
+    """``manage.py`` in a subprocess with ``env`` and none of this process's
+    portal settings. An instance of the embedded default must have a folder of
+    its own (``local_env``)."""
+    if env.get("DJANGO_SETTINGS_MODULE", "portal.settings.local") == "portal.settings.local" and not env.get("PORTAL_VAR_DIR"):
+        raise AssertionError("an embedded default in a test keeps its files in a PORTAL_VAR_DIR of its own: local_env(tmp_path)")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_", "DATABASE_", "REDIS_", "SECRET_"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
@@ -198,8 +216,7 @@ def test_embedded_sqlite_lets_the_web_server_and_the_worker_write_in_turn(tmp_pa
     """The run command's SQLite file is shared by the web server and the Celery
     worker: a request's transaction must not fail because the worker wrote
     meanwhile (seen once as a 503 on the demo admin's first sign-in)."""
-    env = {"DJANGO_SETTINGS_MODULE": "portal.settings.local", "PORTAL_DEMO_MODE": "true",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+    env = local_env(tmp_path, PORTAL_DEMO_MODE="true")
     migrate = _manage("migrate", "--noinput", "-v", "0", env=env)
     assert migrate.returncode == 0, migrate.stderr
     result = _manage("shell", "--no-imports", "-c", SQLITE_WRITERS, env=env)
@@ -208,3 +225,5 @@ def test_embedded_sqlite_lets_the_web_server_and_the_worker_write_in_turn(tmp_pa
     assert lines[:2] == ["IMMEDIATE", "wal"]
     assert lines[2].startswith("worker waits: database is locked")
     assert lines[3] == "web wrote"
+    # The instance generated its keys in its own folder (local_env), not the checkout's var/.
+    assert sorted(path.name for path in (tmp_path / "var").iterdir() if path.is_file()) == ["credential_key", "secret_key", "signing_key.pem"]
