@@ -154,3 +154,48 @@ def test_shared_review_tour_renders_every_new_page_for_each_role(journey):
         "shared-review-liaison", "questions-liaison", "model-access-issue-liaison",
         "shared-review-admin", "signing-key-admin",
     ]
+
+
+def test_search_results_are_walked_with_the_arrow_keys(journey):
+    """From the search field the down arrow reaches the first result's title,
+    up and down move between titles (never past either end), and up from the
+    first or Escape goes back to the field; results htmx swaps in as the user
+    types are walked the same way. Nothing is opened on the way."""
+    page = journey.page_for("lead.nsa@agency.example")
+    page.goto(f"{journey.base_url}/search/?q=atlas")
+    field = page.get_by_role("searchbox", name="Search for")
+    titles = page.locator("#search-results .search-hit-title a")
+    expect(titles.nth(2)).to_be_visible()
+    field.focus()
+    field.press("ArrowUp")  # nothing above the field
+    expect(field).to_be_focused()
+    field.press("ArrowDown")
+    expect(titles.nth(0)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(titles.nth(2)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(titles.nth(1)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(field).to_be_focused()
+    field.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    expect(field).to_be_focused()
+    # The last title keeps the focus: a down arrow there does nothing.
+    last = titles.count() - 1
+    titles.nth(last).focus()
+    page.keyboard.press("ArrowDown")
+    expect(titles.nth(last)).to_be_focused()
+    assert page.url == f"{journey.base_url}/search/?q=atlas"
+    assert field.input_value() == "atlas"
+
+    # Typed: htmx swaps the results in; the down arrow reaches the new first title.
+    field.fill("")
+    field.press_sequentially("atl*")
+    expect(page.locator("#search-results [role=status]")).to_contain_text("for \u201catl*\u201d")
+    expect(page).to_have_url(re.compile(r"q=atl(\*|%2A)"))
+    first = titles.nth(0)
+    expect(first).to_be_visible()
+    field.press("ArrowDown")
+    expect(first).to_be_focused()
+    journey.checkpoint(page, "search-keys-lead")

@@ -106,7 +106,38 @@
     });
   }
 
+  // The search page's results with the keyboard, without a Tab past every
+  // hit's second link: Down arrow from the search field goes to the first
+  // result's title, Down and Up move between the titles, and Up from the
+  // first or Escape goes back to the field. Arrow keys, never a character
+  // key (WCAG 2.1.4), and only while the field or a result has the focus;
+  // delegated from the document, so results htmx swaps in are covered.
+  function initSearchKeys() {
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      if (["ArrowDown", "ArrowUp", "Escape"].indexOf(event.key) === -1) return;
+      var field = document.getElementById("search-q");
+      var results = document.getElementById("search-results");
+      if (!field || !results) return;
+      var titles = Array.prototype.slice.call(results.querySelectorAll(".search-hit-title a"));
+      var at = titles.indexOf(event.target);
+      var next = null;
+      if (event.target === field) {
+        next = event.key === "ArrowDown" ? titles[0] || null : null;
+      } else if (at !== -1) {
+        if (event.key === "ArrowDown") next = titles[at + 1] || null;
+        else if (event.key === "ArrowUp") next = at > 0 ? titles[at - 1] : field;
+        else next = field;
+      }
+      if (next) {
+        event.preventDefault();
+        next.focus();
+      }
+    });
+  }
+
   initConfirm();
+  initSearchKeys();
   ready(function () {
     initMenus();
     initAutosubmit();
