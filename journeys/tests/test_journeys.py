@@ -198,4 +198,16 @@ def test_search_results_are_walked_with_the_arrow_keys(journey):
     expect(first).to_be_visible()
     field.press("ArrowDown")
     expect(first).to_be_focused()
+    hint = "The down arrow moves to the results"
+    expect(page.get_by_text(hint)).to_be_visible()
     journey.checkpoint(page, "search-keys-lead")
+
+    # Without scripts the keys do nothing, and the hint says nothing of them.
+    plain = journey.browser.new_context(java_script_enabled=False, storage_state=page.context.storage_state())
+    try:
+        nojs = plain.new_page()
+        nojs.goto(f"{journey.base_url}/search/?q=atlas")
+        expect(nojs.get_by_text("matches the start of a word")).to_be_visible()
+        expect(nojs.get_by_text(hint)).to_be_hidden()
+    finally:
+        plain.close()

@@ -113,6 +113,12 @@
   // key (WCAG 2.1.4), and only while the field or a result has the focus;
   // delegated from the document, so results htmx swaps in are covered.
   function initSearchKeys() {
+    // The keys' hint under the field shows only where they work (scripts on).
+    ready(function () {
+      document.querySelectorAll("[data-search-keys]").forEach(function (hint) {
+        hint.hidden = false;
+      });
+    });
     document.addEventListener("keydown", function (event) {
       if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
       if (["ArrowDown", "ArrowUp", "Escape"].indexOf(event.key) === -1) return;
