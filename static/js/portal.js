@@ -142,8 +142,27 @@
     });
   }
 
+  // The search form's empty fields stay out of what htmx asks as the user
+  // types, so the address it puts in the history (a link to share or
+  // bookmark) reads ?q=word&type=rfi, not ?q=word&type=&review=&agency=&…
+  // The server reads an absent field as an empty one.
+  function initSearchAddress() {
+    document.addEventListener("htmx:configRequest", function (event) {
+      var detail = event.detail;
+      if (detail.verb !== "get" || !detail.elt || !detail.elt.closest || !detail.elt.closest("form.search-form")) return;
+      var empty = [];
+      detail.formData.forEach(function (value, name) {
+        if (value === "") empty.push(name);
+      });
+      empty.forEach(function (name) {
+        delete detail.parameters[name];
+      });
+    });
+  }
+
   initConfirm();
   initSearchKeys();
+  initSearchAddress();
   ready(function () {
     initMenus();
     initAutosubmit();
