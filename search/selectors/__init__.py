@@ -38,7 +38,8 @@ __all__ = ["CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "docu
 
 def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) -> Results:
     """Results per kind (the first ``limit`` of each, best first) and their
-    counts (each capped at ``common.CAP``). The kinds are independent reads,
+    counts (each capped at ``common.CAP``), and whether, nothing found, what
+    was typed held no searchable word (``Results.unsearchable``). The kinds are independent reads,
     run side by side on their own connections where that is safe
     (``portal.parallel``: never inside a transaction); what each reads and
     whom for is the same either way. Their unscoped index reads come first,
@@ -59,4 +60,7 @@ def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) ->
         with common.read_first([read for *_, reads in kinds for read in reads(parsed)], user=user, parsed=parsed, filters=filters):
             found = dict(zip((kind for kind, *_ in kinds), side_by_side(*(partial(run, user, parsed, filters, limit, reach) for _, run, _ in kinds))))
         sections = [Section(kind, label, *found[kind]) for kind, label in KINDS.items() if kind in found]
-    return Results(parsed, sections)
+    results = Results(parsed, sections)
+    # "Nothing matches" would be wrong when nothing could: said apart (one statement, only then).
+    results.unsearchable = not results.total and common.no_searchable_word(parsed)
+    return results

@@ -26,7 +26,7 @@ from portal.statements import cached_rows, cached_values, cached_values_together
 from reviews.querysets import reach_of
 
 from .. import probe
-from ..query import LiteralQuery, Parsed, tsquery_text
+from ..query import CONFIG, LiteralQuery, Parsed, tsquery_text
 from ..vectors import Pairs, Vector
 
 KINDS = {"review": "Reviews", "document": "Documents", "rfi": "Questions", "finding": "Findings"}
@@ -90,6 +90,9 @@ class Section:
 class Results:
     query: Parsed
     sections: list[Section]
+    # Nothing was found and nothing could be: what was typed holds no word the
+    # full text searches (only words as common as "the", or punctuation alone).
+    unsearchable: bool = False
 
     @property
     def total(self) -> int:
@@ -174,6 +177,22 @@ def with_pairs(parsed: Parsed) -> Parsed:
     if not _postgres() or not parsed.required_phrases:
         return parsed
     return replace(parsed, pairs=_phrase_pairs(parsed.required_phrases))
+
+
+def no_searchable_word(parsed: Parsed) -> bool:
+    """Whether ``parsed`` holds no word the full text searches: none at all
+    (quotes, stars, punctuation), or on PostgreSQL only words the English
+    configuration leaves out as too common ("the", "of", "and"), whose
+    tsquery is empty and matches nothing. One small statement: the search
+    asks it only when nothing was found."""
+    if parsed.empty:
+        return True
+    if not _postgres():
+        return False
+    function = "to_tsquery" if parsed.prefix else "websearch_to_tsquery"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT numnode({function}(%s::regconfig, %s)) = 0", [CONFIG, parsed.terms])
+        return cursor.fetchone()[0]
 
 
 def _pairs(parsed: Parsed) -> LiteralQuery | None:
