@@ -6,4 +6,5 @@ from . import views
 
 urlpatterns = [
     path("time-zone/", views.time_zone_edit, name="account_time_zone"),
+    path("keyboard/", views.keyboard_shortcuts_edit, name="account_keyboard"),
 ]

@@ -122,3 +122,12 @@ class TimeZoneForm(forms.Form):
         self.fields["time_zone"].error_messages["invalid_choice"] = (
             "“%(value)s” is not a known time zone: choose one from the list."
         )
+
+
+class KeyboardShortcutsForm(forms.Form):
+    keyboard_shortcuts = forms.BooleanField(
+        label="Use single-key shortcuts",
+        required=False,
+        help_text="Press / on any page to go to the search box. Turn this off if you use speech input "
+                  "or a keyboard that types characters by accident.",
+    )

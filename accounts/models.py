@@ -50,6 +50,9 @@ class User(AbstractUser):
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=150, blank=True)
     time_zone = TimeZoneField(default="America/New_York", use_pytz=False)
+    # Single-key shortcuts ("/" to search): on unless the person turns them off
+    # (WCAG 2.1.4: a speech-input user's words must not set them off).
+    keyboard_shortcuts = models.BooleanField(default=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

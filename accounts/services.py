@@ -381,3 +381,19 @@ def user_time_zone_set(*, user: User, time_zone: str) -> User:
     user.save(update_fields=["time_zone"])
     audit_record(action="user.time_zone", actor=user, target=user, payload={"before": before, "after": time_zone})
     return user
+
+
+@transaction.atomic
+def user_keyboard_shortcuts_set(*, user: User, enabled: bool) -> User:
+    """Turns the user's single-key shortcuts on or off (``/`` to the search
+    box; the arrow keys in the search results are not single-key shortcuts
+    and always work). Side effect: audit ``user.keyboard_shortcuts``, only
+    when the setting changes."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.keyboard_shortcuts == enabled:
+        return user
+    user.keyboard_shortcuts = enabled
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["keyboard_shortcuts"])
+    audit_record(action="user.keyboard_shortcuts", actor=user, target=user, payload={"before": not enabled, "after": enabled})
+    return user

@@ -13,7 +13,7 @@ from portal.errors import Refused
 from portal.forms import add_service_errors, show_refusal
 
 from . import services
-from .forms import InvitationAcceptForm, InvitationForm, TimeZoneForm
+from .forms import InvitationAcceptForm, InvitationForm, KeyboardShortcutsForm, TimeZoneForm
 from .permissions import invitable_roles
 from .selectors import (
     invitation_for_management,
@@ -200,3 +200,18 @@ def time_zone_edit(request):
             return redirect("account_time_zone")
     status = 400 if form.errors else 200
     return render(request, "accounts/time_zone.html", {"form": form, "now": timezone.now()}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def keyboard_shortcuts_edit(request):
+    """The signed-in user's own keyboard shortcuts: on or off."""
+    # Bound on every POST: an unticked box sends nothing, and "nothing" is its answer.
+    form = KeyboardShortcutsForm(request.POST if request.method == "POST" else None,
+                                 initial={"keyboard_shortcuts": request.user.keyboard_shortcuts})
+    if request.method == "POST" and form.is_valid():
+        enabled = form.cleaned_data["keyboard_shortcuts"]
+        services.user_keyboard_shortcuts_set(user=request.user, enabled=enabled)
+        messages.success(request, "Single-key shortcuts are on." if enabled else "Single-key shortcuts are off.")
+        return redirect("account_keyboard")
+    return render(request, "accounts/keyboard.html", {"form": form})

@@ -325,6 +325,13 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.locator("tbody time").first).to_have_text(re.compile(r" CES?T$"))
     session.checkpoint(page, "history-reviewer")
 
+    # Her keyboard shortcuts: "/" goes to the search box; she may turn it off.
+    page.locator("details.user-menu summary").click()
+    page.get_by_role("link", name="Keyboard shortcuts").click()
+    expect(page.get_by_role("heading", level=1, name="Keyboard shortcuts")).to_be_visible()
+    expect(page.get_by_label("Use single-key shortcuts")).to_be_checked()
+    session.checkpoint(page, "keyboard-reviewer")
+
     # The header's search box, from any page: questions, documents, findings she may see.
     page.get_by_role("searchbox", name="Find anything in the portal").fill("tool-call logs")
     page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")

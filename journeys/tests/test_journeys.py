@@ -216,3 +216,33 @@ def test_search_results_are_walked_with_the_arrow_keys(journey):
         expect(nojs.get_by_text(hint)).to_be_hidden()
     finally:
         plain.close()
+
+
+def test_slash_goes_to_the_search_box_unless_typing_or_turned_off(journey):
+    """"/" from anywhere on a page goes to the header's search box (the search
+    page's own field there), types a slash in a field, and does nothing for
+    someone who turned single-key shortcuts off (WCAG 2.1.4)."""
+    page = journey.page_for("reviewer.nsa@agency.example")
+    page.goto(f"{journey.base_url}/")
+    header = page.get_by_role("searchbox", name="Find anything in the portal")
+    expect(header).not_to_be_focused()
+    page.keyboard.press("/")
+    expect(header).to_be_focused()
+    page.keyboard.type("gpt/4")  # in a field "/" is a character
+    expect(header).to_have_value("gpt/4")
+    assert page.url == f"{journey.base_url}/"
+
+    page.goto(f"{journey.base_url}/search/?q=atlas")
+    field = page.get_by_role("searchbox", name="Search for")
+    page.locator("#search-results .search-hit-title a").first.focus()
+    page.keyboard.press("/")
+    expect(field).to_be_focused()
+
+    page.goto(f"{journey.base_url}/accounts/keyboard/")
+    page.get_by_label("Use single-key shortcuts").uncheck()
+    page.get_by_role("button", name="Save shortcuts").click()
+    expect(page.get_by_text("Single-key shortcuts are off.")).to_be_visible()
+    page.goto(f"{journey.base_url}/")
+    page.keyboard.press("/")
+    expect(header).not_to_be_focused()
+    expect(header).to_have_value("")

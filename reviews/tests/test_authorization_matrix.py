@@ -55,6 +55,8 @@ PLAIN = {
     "people_list": ("GET", {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "liaison_northwind": 200, "liaison_contoso": 200}, 404),
     # One's own time zone.
     "account_time_zone": ("GET", {}, 200),
+    # One's own keyboard shortcuts.
+    "account_keyboard": ("GET", {}, 200),
     "notification_preferences": ("GET", {}, 200),
     "api_token_list": ("GET", {}, 200),
     # Identity providers are the program office's.

@@ -160,8 +160,27 @@
     });
   }
 
+  // "/" goes to the search box (the search page's own field there), as in
+  // most tools with a search; not while typing in a field, and only for
+  // people who keep single-key shortcuts on (<body data-shortcuts>; they can
+  // turn them off under Keyboard shortcuts: WCAG 2.1.4).
+  function initSlashToSearch() {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "/" || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (!document.body || !document.body.hasAttribute("data-shortcuts")) return;
+      var target = event.target;
+      if (target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+      var box = document.getElementById("search-q") || document.getElementById("header-search-q");
+      if (!box) return;
+      event.preventDefault();
+      box.focus();
+      box.select();
+    });
+  }
+
   initConfirm();
   initSearchKeys();
+  initSlashToSearch();
   initSearchAddress();
   ready(function () {
     initMenus();
