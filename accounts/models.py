@@ -52,7 +52,8 @@ class User(AbstractUser):
     time_zone = TimeZoneField(default="America/New_York", use_pytz=False)
     # Single-key shortcuts ("/" to search): on unless the person turns them off
     # (WCAG 2.1.4: a speech-input user's words must not set them off).
-    keyboard_shortcuts = models.BooleanField(default=True)
+    # A database default too: rows written outside the ORM (bench/seed.py's SQL) get it.
+    keyboard_shortcuts = models.BooleanField(default=True, db_default=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -37,6 +37,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.deactivate": "Account deactivated",
     "user.reactivate": "Account reactivated",
     "user.time_zone": "Time zone changed",
+    "user.keyboard_shortcuts": "Keyboard shortcuts turned on or off",
     "api_token.create": "API token created",
     "api_token.revoke": "API token revoked",
     "api_token.revoke_all": "All API tokens revoked",
