@@ -131,7 +131,6 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
     detail = pk_url_builder("review_detail")
     clock = RowClock()
     labels = dict(ReviewStatus.choices)
-    badges = {}  # a status's badge, built once per list
     cover_items = {}  # a lead's coverage item per (reviewer, assignment state): a person covers many rows
 
     def covered(a):
@@ -164,10 +163,7 @@ def review_rows(context, rows, show_company=False, show_agencies=False, show_cov
                     state += ' <span class="cell-sub">certified</span>'
                 items.append(f'<li><span class="chip">{escape(str(a["acronym"]))}</span>{state}</li>')
             cells.append(f'<td><ul class="inline-list">{"".join(items) or _NO_AGENCY}</ul></td>')
-        badge = badges.get(review.status)
-        if badge is None:
-            badge = badges[review.status] = status_badge(review.status, labels.get(review.status, review.status))
-        cells.append(f"<td>{badge}</td>")
+        cells.append(f"<td>{status_badge(review.status, labels.get(review.status, review.status))}</td>")
         end = f"{short_date(review.window_end, clock)}<br>" if review.window_end else ""
         cells.append(f'<td class="nowrap">{end}{days_left(review, clock)}</td>')
         if show_coverage:
