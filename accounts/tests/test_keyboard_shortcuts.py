@@ -62,3 +62,15 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_change_nothing(demo, client
     response = client.post(reverse("account_keyboard"), {})
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
     assert not User.objects.filter(keyboard_shortcuts=False).exists()
+
+
+def test_one_field_a_page_claims_the_slash(demo, login):
+    """``aria-keyshortcuts="/"`` names the field "/" goes to: the header's on
+    every page, the search page's own field on the search page (never both)."""
+    client = login(demo["reviewer_nsa"])
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert dashboard.count('aria-keyshortcuts="/"') == 1
+    assert 'id="header-search-q"' in dashboard.split('aria-keyshortcuts="/"')[0].rsplit("<input", 1)[1]
+    search = client.get(reverse("search"), {"q": "atlas"}).content.decode()
+    assert search.count('aria-keyshortcuts="/"') == 1
+    assert 'id="search-q"' in search.split('aria-keyshortcuts="/"')[0].rsplit("<input", 1)[1]
