@@ -252,6 +252,27 @@ def prepared_page(view):
     return wrapped
 
 
+def bounded_web_statements(sender, connection, **kwargs) -> None:
+    """Gives a new connection of a web process ``PORTAL_WEB_STATEMENT_TIMEOUT``
+    seconds as its ``statement_timeout`` (0: none).
+
+    Connected by ``portal.middleware.StatementTimeoutMiddleware`` when a
+    request handler loads its middleware, so only web processes: a Celery
+    worker or a management command (a migration building an index) loads
+    none and keeps no bound. Every connection of the process gets it — the
+    request thread's, the side-by-side readers' (``portal.parallel``), the
+    read-ahead one (``portal.ahead``) — as a session setting, once per
+    connection (they persist ``CONN_MAX_AGE``). Lock waits count towards it.
+    """
+    from django.conf import settings
+
+    seconds = getattr(settings, "PORTAL_WEB_STATEMENT_TIMEOUT", 0)
+    if connection.vendor != "postgresql" or not seconds:
+        return
+    # On the driver's connection: not in Django's query log (a page's query count is the page's own).
+    connection.connection.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+
+
 def fast_utc_timestamps(sender, connection, **kwargs) -> None:
     """Read ``timestamptz`` columns with psycopg's C parser on a UTC connection.
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .outage import RETRY_AFTER_SECONDS, outage_of
+from .outage import RETRY_AFTER_SECONDS, outage_of, stopped_statement
 
 
 class ContentSecurityPolicyMiddleware:
@@ -102,6 +102,61 @@ class OutageMiddleware:
         logging.getLogger("portal.outage").error("%s unavailable on %s: %s", what, request.path, exception)
         return service_unavailable(request)
 
+
+
+def took_too_long(request):
+    """503 "this page took too long": a statement of the request was stopped
+    by the database (``PORTAL_WEB_STATEMENT_TIMEOUT``). Rendered without
+    context processors, as ``service_unavailable``: the request's transaction
+    may be the one that was stopped."""
+    from django.http import HttpResponse, JsonResponse
+    from django.template.loader import render_to_string
+
+    drain_body(request)
+    if wants_json(request):
+        message = "The request took too long and was stopped; nothing it was changing was saved. Try again, or ask for less."
+        response = JsonResponse({"errors": [{"field": None, "code": "timeout", "message": message}]}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503_timeout.html", {
+            "search": request.resolver_match is not None and request.resolver_match.url_name == "search",
+            "again": request.get_full_path() if request.method == "GET" else None,
+        }), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class StatementTimeoutMiddleware:
+    """Bounds the database statements of web requests, and answers a request
+    whose statement was stopped with a page that says so.
+
+    Without a bound, a statement still running when gunicorn gives up on its
+    worker (``--timeout``) keeps a database backend and its locks busy for
+    nobody, and the person waits for nginx's 502. With
+    ``PORTAL_WEB_STATEMENT_TIMEOUT`` (production: 30 s), PostgreSQL stops it
+    and the answer is a 503 "took too long" (a JSON error for the API): a
+    service's transaction is rolled back whole, so nothing is half-written.
+    Connecting ``portal.db.bounded_web_statements`` here, when a request
+    handler loads its middleware, keeps the bound out of Celery workers and
+    management commands, which load none."""
+
+    def __init__(self, get_response):
+        from django.db.backends.signals import connection_created
+
+        from .db import bounded_web_statements
+
+        connection_created.connect(bounded_web_statements, dispatch_uid="portal.db.bounded_web_statements")
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not stopped_statement(exception):
+            return None
+        import logging
+
+        logging.getLogger("portal.timeout").error("statement stopped on %s %s: %s", request.method, request.path, exception)
+        return took_too_long(request)
 
 
 class RefusalMiddleware:

@@ -67,6 +67,21 @@ def outage_of(exc: BaseException | None) -> str | None:
 
 
 
+# SQLSTATE of a statement PostgreSQL stopped: its statement_timeout (portal.db.bounded_web_statements), or cancelled.
+QUERY_CANCELED = "57014"
+
+
+def stopped_statement(exc: BaseException | None) -> bool:
+    """``exc`` (or what caused it) is a statement the database stopped before it finished."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if getattr(exc, "sqlstate", None) == QUERY_CANCELED:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def retry_through_database_outage(fn: Callable[[], T], *, seconds: float, pause: float = 1.0) -> T:
     """Runs ``fn`` (one transaction); while the database is unreachable, closes the dead
     connection and runs it again, for at most ``seconds``. Other errors, and the

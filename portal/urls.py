@@ -47,13 +47,16 @@ def handler500(request):
 
     An outage of the database or the shared cache raised outside a view (in a
     middleware: the session, the user) is a 503 "try again shortly", as the
-    OutageMiddleware answers it for views."""
+    OutageMiddleware answers it for views; a statement stopped there is the
+    503 "took too long" of the StatementTimeoutMiddleware."""
     import sys
 
-    from .middleware import drain_body, outage_of, service_unavailable, wants_json
+    from .middleware import drain_body, outage_of, service_unavailable, stopped_statement, took_too_long, wants_json
 
     if outage_of(sys.exc_info()[1]) is not None:
         return service_unavailable(request)
+    if stopped_statement(sys.exc_info()[1]):
+        return took_too_long(request)
     drain_body(request)  # an upload cut short still gets this answer, not a reset
     if wants_json(request):
         from django.http import JsonResponse

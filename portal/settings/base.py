@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "audit.context.AuditContextMiddleware",
     # Redis or PostgreSQL down: 503 "try again shortly" (fail-closed), never a 500.
     "portal.middleware.OutageMiddleware",
+    # A web request's statement past PORTAL_WEB_STATEMENT_TIMEOUT: stopped, 503 "took too long".
+    "portal.middleware.StatementTimeoutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -254,6 +256,9 @@ PORTAL_PARALLEL_READS = get_int("PORTAL_PARALLEL_READS", 3, minimum=0)
 # connection and read back when the page needs them (portal.ahead; only with CONN_MAX_AGE > 0,
 # never inside a transaction or behind Django's own pool); off: read in turn.
 PORTAL_READ_AHEAD = get_bool("PORTAL_READ_AHEAD", True)
+# Seconds a web request's database statement may run before PostgreSQL stops it (a 503 "took too
+# long" page: portal.middleware.StatementTimeoutMiddleware); 0: no bound. Web processes only.
+PORTAL_WEB_STATEMENT_TIMEOUT = get_int("PORTAL_WEB_STATEMENT_TIMEOUT", 0, minimum=0)
 CLAMAV_TIMEOUT_SECONDS = get_int("CLAMAV_TIMEOUT_SECONDS", 120, minimum=1)
 # clamd's StreamMaxLength; a larger file stays pending rather than going unscanned.
 CLAMAV_MAX_BYTES = get_int("CLAMAV_MAX_BYTES", 100 * 1024**2, minimum=1)

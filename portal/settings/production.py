@@ -48,6 +48,9 @@ ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", [], required=True, hint="the host name
 DATABASES = {"default": get_db("DATABASE_URL", "", required=True, hint="postgres://user:pass@host:5432/portal")}
 DATABASES["default"]["CONN_MAX_AGE"] = get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Under gunicorn's --timeout (120 s in the Dockerfile and docker-compose.yml): a page stopped by the
+# database answers "took too long" (503) before the worker is killed and nginx answers 502.
+PORTAL_WEB_STATEMENT_TIMEOUT = get_int("PORTAL_WEB_STATEMENT_TIMEOUT", 30, minimum=0)
 
 REDIS_URL = get_url("REDIS_URL", "", schemes=("redis", "rediss"), required=True, hint="redis://host:6379/0")
 CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL}}

@@ -1,0 +1,158 @@
+"""A web request's database statements are bounded (``PORTAL_WEB_STATEMENT_TIMEOUT``):
+one that outlasts the bound is stopped by PostgreSQL, the person gets a page
+saying so (503), a change it was saving is rolled back whole, and the
+connection serves the next request. Workers and commands keep no bound.
+
+A statement is made to outlast the bound deterministically: another
+connection holds a lock the page's statement waits for (lock waits count
+towards ``statement_timeout``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from django.db import connection
+from django.test import Client
+
+from audit.models import AuditEvent
+
+BOUND_SECONDS = 0.4
+
+
+@pytest.fixture
+def bounded(transactional_db, demo, settings):
+    """The bound on, and the request thread's connection opened again under it."""
+    settings.PORTAL_WEB_STATEMENT_TIMEOUT = BOUND_SECONDS
+    Client().handler.load_middleware()  # as a web process does before its first request: the receiver connected
+    connection.close()
+    yield
+    connection.close()  # the next test's connection without the bound
+
+
+@contextmanager
+def locked(table: str, mode: str):
+    """``table`` locked in ``mode`` by another session until the block ends,
+    or for 10 s at most: without the bound the page waits that long and is
+    answered (the test fails rather than hangs)."""
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}) as other:
+        other.execute(f'LOCK TABLE "{table}" IN {mode} MODE')
+        release = threading.Timer(10, other.rollback)
+        release.start()
+        try:
+            yield
+        finally:
+            release.cancel()
+            other.rollback()
+
+
+def _client(user) -> Client:
+    from journeys.browser import force_login_mfa
+
+    client = Client(raise_request_exception=False)
+    force_login_mfa(client, user)
+    return client
+
+
+def _timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        return cursor.fetchone()[0]
+
+
+def test_a_page_past_the_bound_says_it_took_too_long_and_the_next_request_is_answered(bounded, demo, caplog):
+    client = _client(demo["reviewer_nsa"])
+    with locked("reviews_review", "ACCESS EXCLUSIVE"):
+        response = client.get("/reviews/?sort=model")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    body = response.content.decode()
+    assert "This page took too long" in body
+    assert 'href="/reviews/?sort=model">Try again</a>' in body
+    assert "more specific words" not in body  # the search's advice is for the search page
+    assert any("statement stopped on GET /reviews/" in r.getMessage() for r in caplog.records)
+    assert _timeout() == "400ms"  # the request's connection carries the bound
+    # The lock gone, the same connection answers the page.
+    response = client.get("/reviews/?sort=model")
+    assert response.status_code == 200
+    assert "Atlas-2 Mini" in response.content.decode()
+
+
+def test_a_search_past_the_bound_advises_narrowing_and_json_clients_get_the_api_error(bounded, demo):
+    client = _client(demo["reviewer_nsa"])
+    with locked("reviews_review", "ACCESS EXCLUSIVE"):
+        page = client.get("/search/?q=atlas")
+        api = client.get("/reviews/", HTTP_ACCEPT="application/json")
+    assert page.status_code == 503
+    assert "more specific words, or narrowed to one type" in page.content.decode()
+    assert api.status_code == 503
+    assert api.json() == {"errors": [{
+        "field": None, "code": "timeout",
+        "message": "The request took too long and was stopped; nothing it was changing was saved. Try again, or ask for less.",
+    }]}
+
+
+def test_a_change_stopped_by_the_bound_is_not_half_saved(bounded, demo):
+    user = demo["reviewer_nsa"]
+    client = _client(user)
+    events = AuditEvent.objects.count()
+    # Reads of the audit table go on; its insert waits, past the bound.
+    with locked("audit_auditevent", "EXCLUSIVE"):
+        response = client.post("/accounts/keyboard/", {})
+    assert response.status_code == 503
+    assert "Try again" not in response.content.decode()  # a POST is not sent again from a link
+    user.refresh_from_db()
+    assert user.keyboard_shortcuts is True  # the setting's update rolled back with the audit insert
+    assert AuditEvent.objects.count() == events
+    response = client.post("/accounts/keyboard/", {})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.keyboard_shortcuts is False
+    assert AuditEvent.objects.filter(action="user.keyboard_shortcuts", target_id=str(user.pk)).count() == 1
+
+
+def test_every_connection_of_a_web_process_has_the_bound(bounded, parallel_reads, read_ahead):
+    from portal import ahead, parallel
+
+    def backend_and_bound():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), current_setting('statement_timeout'), pg_sleep(0.05)")
+            return cursor.fetchone()[:2]
+
+    seen = parallel.side_by_side(backend_and_bound, backend_and_bound, backend_and_bound)
+    assert len({pid for pid, _ in seen}) == 3  # the pool's threads, each on its own connection
+    assert [bound for _, bound in seen] == ["400ms"] * 3
+    second = ahead._second_connection("default")
+    with second.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "400ms"
+
+
+def test_a_worker_or_command_keeps_no_bound_and_a_web_handler_sets_it(db):
+    """In a process of its own: whether the bound applies depends on a request handler having loaded."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "def show():\n"
+        "    with connection.cursor() as c:\n"
+        "        c.execute('SHOW statement_timeout'); return c.fetchone()[0]\n"
+        "print(show())\n"
+        "from django.core.handlers.wsgi import WSGIHandler\n"
+        "WSGIHandler(); connection.close()\n"
+        "print(show())\n"
+    )
+    db = connection.settings_dict
+    url = f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test", "DATABASE_URL": url, "PORTAL_WEB_STATEMENT_TIMEOUT": "7"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "7s"]
