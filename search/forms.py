@@ -5,7 +5,12 @@ from django import forms
 from portal.forms import SingleLineField
 
 from .query import MAX_LENGTH
-from .selectors import KINDS, Filters
+from .selectors import CAP, KINDS, Filters
+
+PER_KIND = 10  # results of each kind on the "everything" page
+ONE_KIND = 50  # results a page when one kind is chosen
+# One kind's pages: its first CAP matches are ranked (selectors.common.CAP), so its pages stop there.
+PAGES = CAP // ONE_KIND
 
 
 class SearchForm(forms.Form):
@@ -21,12 +26,24 @@ class SearchForm(forms.Form):
     marking = forms.IntegerField(label="Marking", required=False, min_value=1)
     date_from = forms.DateField(label="From", required=False)
     date_to = forms.DateField(label="To", required=False)
+    page = forms.IntegerField(
+        label="Page", required=False, min_value=1, max_value=PAGES,
+        error_messages={"max_value": f"only the first {CAP} results of a type are shown, {PAGES} pages of {ONE_KIND}; add words or filters to narrow the search."},
+    )
 
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
         return data
+
+    def window(self) -> tuple[int, int]:
+        """How many results of each kind to show, and past how many: pages only
+        when one kind is chosen (the "everything" page shows each kind's first
+        few, with a link to that kind's pages)."""
+        if not self.cleaned_data.get("type"):
+            return PER_KIND, 0
+        return ONE_KIND, ((self.cleaned_data.get("page") or 1) - 1) * ONE_KIND
 
     def filters(self) -> Filters:
         data = self.cleaned_data

@@ -3,10 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .forms import SearchForm
-
-PER_KIND = 10  # results of each kind on the "everything" page
-ONE_KIND = 50  # results when one kind is chosen
+from .forms import PAGES, SearchForm
 
 
 @login_required
@@ -15,13 +12,32 @@ def search_page(request):
     """One search over everything the user may see; htmx asks for the results
     part only as the user types, and the plain GET form works without it."""
     form = SearchForm(request.GET or None)
-    results = None
+    results = pages = None
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
         filters = form.filters()
-        results = selectors.search(user=request.user, text=form.cleaned_data["q"], filters=filters,
-                                   limit=ONE_KIND if filters.kinds else PER_KIND)
-    context = {"form": form, "results": results}
+        limit, offset = form.window()
+        results = selectors.search(user=request.user, text=form.cleaned_data["q"], filters=filters, limit=limit, offset=offset)
+        if filters.kinds and results.sections:
+            pages = _pages(results.sections[0], limit, offset)
+    context = {"form": form, "results": results, "pages": pages}
     if request.htmx and request.htmx.target == "search-results":
         return render(request, "search/_results.html", context)
     context["choices"] = selectors.filter_choices(user=request.user)
     return render(request, "search/search.html", context)
+
+
+def _pages(section, limit: int, offset: int) -> dict:
+    """Where a page of one kind's results stands: the positions shown, and
+    the neighbouring pages that hold results (past PAGES, none: the
+    template asks for more words or filters instead)."""
+    page = offset // limit + 1
+    shown = len(section.hits)
+    return {
+        "number": page,
+        "first": offset + 1,
+        "last": offset + shown,
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < PAGES and section.count > offset + shown else None,
+        "past_last": not shown and section.count > 0,
+        "more_than_shown": section.count > offset + shown,
+    }

@@ -28,16 +28,18 @@ from .. import probe
 from ..query import parse
 from . import common
 from .choices import CHOICES_TTL, filter_choices
-from .common import KINDS, Filters, Hit, Results, Section
+from .common import CAP, KINDS, Filters, Hit, Results, Section
 from .documents import _documents, document_branches, first_reads as _document_reads
 from .material import _findings, _rfis, finding_first_reads, rfi_first_reads
 from .reviews import _reviews, first_reads as _review_reads
 
-__all__ = ["CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "document_branches", "filter_choices", "search"]
+__all__ = ["CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "document_branches", "filter_choices", "search"]
 
 
-def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) -> Results:
-    """Results per kind (the first ``limit`` of each, best first) and their
+def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0) -> Results:
+    """Results per kind (``limit`` of each, best first, past the first
+    ``offset``: at most CAP are ranked, so ``offset + limit`` beyond it shows
+    nothing more) and their
     counts (each capped at ``common.CAP``), and whether, nothing found, what
     was typed held no searchable word (``Results.unsearchable``). The kinds are independent reads,
     run side by side on their own connections where that is safe
@@ -58,7 +60,7 @@ def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10) ->
         kinds.sort(key=lambda kind: kind[0] != "document")
         # Every kind's unscoped index reads in one statement, before the kinds start (common.read_first).
         with common.read_first([read for *_, reads in kinds for read in reads(parsed)], user=user, parsed=parsed, filters=filters):
-            found = dict(zip((kind for kind, *_ in kinds), side_by_side(*(partial(run, user, parsed, filters, limit, reach) for _, run, _ in kinds))))
+            found = dict(zip((kind for kind, *_ in kinds), side_by_side(*(partial(run, user, parsed, filters, limit, reach, offset=offset) for _, run, _ in kinds))))
         sections = [Section(kind, label, *found[kind]) for kind, label in KINDS.items() if kind in found]
     results = Results(parsed, sections)
     # "Nothing matches" would be wrong when nothing could: said apart (one statement, only then).

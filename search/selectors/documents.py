@@ -180,7 +180,7 @@ def _matches_first(site: str, scoped, ids: list[int], matches, *, user, parsed: 
     return among_matches(site, scoped, ids, past, most=TITLE_MATCHES, user=user, parsed=parsed, filters=filters)
 
 
-def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None, offset: int = 0):
     ids, count = _found_ids(document_branches(user, parsed, filters, reach))
     if not ids:
         return 0, []
@@ -191,10 +191,10 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
         else:
             title_hit = Case(When(_words(["title"], parsed.words), then=Value(True)), default=Value(False), output_field=BooleanField())
         order = ("-exact", "-title_hit", "-created_at", "-id")
-        qs = first_rows(Document, ids, limit, order, exact=_exact(F("title"), p), title_hit=title_hit)
+        qs = first_rows(Document, ids, limit, order, offset, exact=_exact(F("title"), p), title_hit=title_hit)
         return qs.select_related("review__model", "review__company", "marking").order_by(*order)
 
-    rows = kept("rows", ("documents.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
+    rows = kept("rows", ("documents.rows", limit, offset), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
     snippets = _document_snippets(user, parsed, filters, [d for d in rows if not d.title_hit])
     hits = []
     for doc in rows:

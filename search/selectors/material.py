@@ -68,7 +68,7 @@ def _scoped_material(model, user, filters: Filters, among=None):
     return qs.order_by()
 
 
-def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None, offset: int = 0):
     scoped = lambda: _scoped_material(InformationRequest, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
         own = lambda p: _matching(InformationRequest.objects.order_by(), p)  # noqa: E731
@@ -95,7 +95,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
     def rows(p, *, ids):
         rank = SearchRank(Vector(), p.tsquery()) if _postgres() else Value(0.0, output_field=FloatField())
         order = ("-exact", "-rank", "-created_at", "-id")
-        qs = first_rows(InformationRequest, ids, limit, order, exact=_exact(F("subject"), p), rank=rank)
+        qs = first_rows(InformationRequest, ids, limit, order, offset, exact=_exact(F("subject"), p), rank=rank)
         if _postgres():
             qs = qs.annotate(
                 own_hit=SearchVectorExact(Vector(), p.tsquery()),
@@ -105,7 +105,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
             qs = qs.annotate(own_hit=Value(True))
         return qs.select_related("review__model", "review__company").order_by(*order)
 
-    rows = kept("rows", ("rfis.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
+    rows = kept("rows", ("rfis.rows", limit, offset), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
     answers = _thread_snippets(user, parsed, filters, [r.pk for r in rows if not r.own_hit])
     hits = []
     for rfi in rows:
@@ -149,7 +149,7 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
 # -- findings -------------------------------------------------------------------------------------
 
 
-def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None, offset: int = 0):
     scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
         ids, count = _found_ids([
@@ -172,13 +172,13 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
     def rows(p, *, ids):
         rank = SearchRank(Vector(), p.tsquery()) if _postgres() else Value(0.0, output_field=FloatField())
         order = ("-exact", "-rank", "-created_at", "-id")
-        qs = first_rows(Finding, ids, limit, order, exact=_exact(F("title"), p), rank=rank)
+        qs = first_rows(Finding, ids, limit, order, offset, exact=_exact(F("title"), p), rank=rank)
         if _postgres():
             qs = qs.annotate(snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), p))
         return qs.select_related("review__model", "review__company").order_by(*order)
 
     hits = []
-    for finding in kept("rows", ("findings.rows", limit), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
+    for finding in kept("rows", ("findings.rows", limit, offset), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
         snippet = _mark(finding.snippet) if _postgres() else _excerpt(f"{finding.title}. {finding.description}", parsed.words)
         hits.append(
             Hit("finding", finding.title, pk_url("finding_detail", finding.pk), finding.review, snippet,

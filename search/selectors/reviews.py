@@ -67,7 +67,7 @@ def _model_branch(user, parsed: Parsed, filters: Filters):
                          user=user, parsed=parsed, filters=filters, path="model_id")
 
 
-def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None):
+def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None, offset: int = 0):
     run = partial(kept, user=user, parsed=parsed, filters=filters)
     # The model's name, or its name and version, as typed: ahead of whatever else matches.
     exact = exact_branch("reviews.exact", Review, lambda: _scoped_reviews(user, filters), _exact_names(), user=user, parsed=parsed, filters=filters)
@@ -103,10 +103,10 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
             qs = qs.annotate(
                 snippet=_headline(Concat("model__name", Value(" "), "model__version", Value(": "), Left("model__capability_summary", 2000)), p)
             )
-        return qs.select_related("model", "company").order_by("-exact", "-created_at", "-id")[:limit]
+        return qs.select_related("model", "company").order_by("-exact", "-created_at", "-id")[offset:offset + limit]
 
     hits = []
-    for review in run("rows", ("reviews.rows", limit), rows, by_ids=True, ids=sorted(ids)):
+    for review in run("rows", ("reviews.rows", limit, offset), rows, by_ids=True, ids=sorted(ids)):
         if _postgres():
             snippet = _mark(review.snippet)
         else:
