@@ -1,0 +1,56 @@
+"""Every page of a review carries a search within that review: the search
+page's review filter, so its results are that review's alone (and, as every
+search, only what the reader may see)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from findings import services as finding_services
+from findings.models import FindingCategory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ("", "documents/", "rfis/", "findings/")
+
+
+def _client(user) -> Client:
+    from journeys.browser import force_login_mfa
+
+    client = Client()
+    force_login_mfa(client, user)
+    return client
+
+
+def _review_search_form(html: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the page's "Search this review" form."""
+    (form,) = re.findall(r'<form class="review-search" method="get" action="([^"]+)" role="search" aria-label="Search this review">(.*?)</form>', html, re.S)
+    action, body = form
+    return action, dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', body))
+
+
+def test_each_page_of_a_review_searches_that_review_alone(demo):
+    nsa = demo["reviewer_nsa"]
+    category = FindingCategory.objects.first()
+    for review in ("atlas_mini", "atlas"):  # NSA sees both; the word is in each
+        finding_services.finding_create(review_id=demo[review].pk, actor=nsa, title=f"Cobalt relay on {review}",
+                                        category=category, severity="low", description="A cobalt relay.")
+    client = _client(nsa)
+    mini = demo["atlas_mini"]
+    forms = set()
+    for page in PAGES:
+        response = client.get(f"/reviews/{mini.pk}/{page}")
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert f'<label for="review-search-q" class="visually-hidden">Search review #{mini.pk}</label>' in html
+        action, hidden = _review_search_form(html)
+        forms.add((action, tuple(sorted(hidden.items()))))
+    assert forms == {("/search/", (("review", str(mini.pk)),))}
+    results = client.get("/search/", {**dict(next(iter(forms))[1]), "q": "cobalt"}).content.decode()
+    titles = re.findall(r'<p class="search-hit-title"><span class="badge">Finding</span> <a href="[^"]+">([^<]+)</a>', results)
+    assert titles == ["Cobalt relay on atlas_mini"]
+    everywhere = client.get("/search/", {"q": "cobalt"}).content.decode()
+    assert "Cobalt relay on atlas" in everywhere.replace("Cobalt relay on atlas_mini", "")  # the other review's, outside the filter
