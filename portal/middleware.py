@@ -159,6 +159,50 @@ class StatementTimeoutMiddleware:
         return took_too_long(request)
 
 
+class HtmxNavigationMiddleware:
+    """A redirect answering an htmx request becomes a navigation of the whole
+    page (``HX-Redirect``), never a page fetched into a fragment.
+
+    The browser follows a redirect before htmx sees it, so a search typed
+    after the session ended, a checklist answer saved then, or the exports
+    poller drew the sign-in page inside the results, the item or the list.
+    Answered ``HX-Redirect`` instead, htmx sends the whole window there. A
+    redirect that would bring the person back (``next``: to sign in, to
+    accept a review's terms) to the fragment's address brings them back to
+    the page they were on (``HX-Current-URL``, same host only): a checklist
+    answer's address takes POSTs only."""
+
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or response.status_code not in self.REDIRECTS:
+            return response
+        from urllib.parse import parse_qsl, urlencode, urlsplit
+
+        from django.http import HttpResponse
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+        location = response["Location"]
+        target = urlsplit(location)
+        query = parse_qsl(target.query)
+        page = request.headers.get("HX-Current-URL", "")
+        # Back to the fragment's own address after signing in (or accepting terms): to the page instead.
+        if ("next", request.get_full_path()) in query and url_has_allowed_host_and_scheme(
+            page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            here = urlsplit(page)
+            back = here.path + (f"?{here.query}" if here.query else "")
+            location = target._replace(query=urlencode([(k, back if k == "next" else v) for k, v in query], safe="/")).geturl()
+        navigation = HttpResponse(status=200)
+        navigation["HX-Redirect"] = location
+        navigation.cookies = response.cookies  # a session ended on the way (its cleared cookie) goes with it
+        return navigation
+
+
 class RefusalMiddleware:
     """Answers a page's ``TermsRequired`` with the review's terms page, and its
     ``MaterialReturned`` with a page saying why the documents are closed (403).

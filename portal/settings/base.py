@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "portal.middleware.StatementTimeoutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
+    # A redirect answering htmx (the sign-in page, the terms page): the whole window goes there.
+    "portal.middleware.HtmxNavigationMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
