@@ -453,3 +453,31 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def lock_table(transactional_db):
+    """``lock_table(table, mode)``: a context manager holding ``table`` locked in
+    ``mode`` from another session until its block ends — or for 10 s at
+    most, so that a page waiting on it is answered then and the test fails
+    rather than hangs. A statement made to outlast a bound deterministically
+    (lock waits count towards ``statement_timeout``)."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    @contextmanager
+    def locked(table: str, mode: str):
+        params = connection.get_connection_params()
+        with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}) as other:
+            other.execute(f'LOCK TABLE "{table}" IN {mode} MODE')
+            release = threading.Timer(10, other.rollback)
+            release.start()
+            try:
+                yield
+            finally:
+                release.cancel()
+                other.rollback()
+
+    return locked

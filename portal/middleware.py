@@ -70,6 +70,7 @@ def service_unavailable(request):
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Portal-Error"] = "unavailable"  # what an htmx part says (static/js/portal.js)
     return response
 
 
@@ -122,6 +123,7 @@ def took_too_long(request):
             "again": request.get_full_path() if request.method == "GET" else None,
         }), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Portal-Error"] = "timeout"  # what an htmx part says (static/js/portal.js)
     return response
 
 

@@ -246,3 +246,30 @@ def test_slash_goes_to_the_search_box_unless_typing_or_turned_off(journey):
     page.keyboard.press("/")
     expect(header).not_to_be_focused()
     expect(header).to_have_value("")
+
+
+def test_a_search_that_fails_as_one_types_says_so_instead_of_keeping_the_last_results(journey, settings, lock_table):
+    """A search htmx asks as the user types that the server cannot answer
+    (here: stopped by the web statement bound while another session holds
+    the reviews locked) replaces the results with a message saying so — an
+    earlier search's results would pass for this one's — and the next
+    answered search replaces the message."""
+    settings.PORTAL_WEB_STATEMENT_TIMEOUT = 0.5  # each live_server request opens its connection under it
+    page = journey.page_for("lead.nsa@agency.example")
+    page.goto(f"{journey.base_url}/search/?q=atlas")
+    field = page.get_by_role("searchbox", name="Search for")
+    titles = page.locator("#search-results .search-hit-title a")
+    alert = page.locator("#search-results [role=alert]")
+    expect(titles.nth(0)).to_be_visible()
+    with lock_table("reviews_review", "ACCESS EXCLUSIVE"):
+        field.fill("atlas mini")
+        expect(alert).to_have_text("This search took too long and was stopped. Add words or filters to narrow it.")
+        expect(titles).to_have_count(0)
+    assert page.url == f"{journey.base_url}/search/?q=atlas"  # a failed search is not put in the history
+    field.fill("atlas")
+    expect(titles.nth(0)).to_be_visible()
+    expect(alert).to_have_count(0)
+    # The one 503 was this test's doing: seen, then no longer counted as the portal misbehaving.
+    (log,) = [log for _, seen, log in journey.pages if seen is page]
+    assert log.server_errors == [f"503 GET {journey.base_url}/search/?q=atlas%20mini"]
+    log.server_errors.clear()

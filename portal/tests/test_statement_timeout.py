@@ -12,12 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -37,23 +34,6 @@ def bounded(transactional_db, demo, settings):
     connection.close()  # the next test's connection without the bound
 
 
-@contextmanager
-def locked(table: str, mode: str):
-    """``table`` locked in ``mode`` by another session until the block ends,
-    or for 10 s at most: without the bound the page waits that long and is
-    answered (the test fails rather than hangs)."""
-    params = connection.get_connection_params()
-    with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}) as other:
-        other.execute(f'LOCK TABLE "{table}" IN {mode} MODE')
-        release = threading.Timer(10, other.rollback)
-        release.start()
-        try:
-            yield
-        finally:
-            release.cancel()
-            other.rollback()
-
-
 def _client(user) -> Client:
     from journeys.browser import force_login_mfa
 
@@ -68,9 +48,9 @@ def _timeout() -> str:
         return cursor.fetchone()[0]
 
 
-def test_a_page_past_the_bound_says_it_took_too_long_and_the_next_request_is_answered(bounded, demo, caplog):
+def test_a_page_past_the_bound_says_it_took_too_long_and_the_next_request_is_answered(bounded, demo, caplog, lock_table):
     client = _client(demo["reviewer_nsa"])
-    with locked("reviews_review", "ACCESS EXCLUSIVE"):
+    with lock_table("reviews_review", "ACCESS EXCLUSIVE"):
         response = client.get("/reviews/?sort=model")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -86,9 +66,9 @@ def test_a_page_past_the_bound_says_it_took_too_long_and_the_next_request_is_ans
     assert "Atlas-2 Mini" in response.content.decode()
 
 
-def test_a_search_past_the_bound_advises_narrowing_and_json_clients_get_the_api_error(bounded, demo):
+def test_a_search_past_the_bound_advises_narrowing_and_json_clients_get_the_api_error(bounded, demo, lock_table):
     client = _client(demo["reviewer_nsa"])
-    with locked("reviews_review", "ACCESS EXCLUSIVE"):
+    with lock_table("reviews_review", "ACCESS EXCLUSIVE"):
         page = client.get("/search/?q=atlas")
         api = client.get("/reviews/", HTTP_ACCEPT="application/json")
     assert page.status_code == 503
@@ -100,12 +80,12 @@ def test_a_search_past_the_bound_advises_narrowing_and_json_clients_get_the_api_
     }]}
 
 
-def test_a_change_stopped_by_the_bound_is_not_half_saved(bounded, demo):
+def test_a_change_stopped_by_the_bound_is_not_half_saved(bounded, demo, lock_table):
     user = demo["reviewer_nsa"]
     client = _client(user)
     events = AuditEvent.objects.count()
     # Reads of the audit table go on; its insert waits, past the bound.
-    with locked("audit_auditevent", "EXCLUSIVE"):
+    with lock_table("audit_auditevent", "EXCLUSIVE"):
         response = client.post("/accounts/keyboard/", {})
     assert response.status_code == 503
     assert "Try again" not in response.content.decode()  # a POST is not sent again from a link

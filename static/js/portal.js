@@ -178,7 +178,57 @@
     });
   }
 
+  // An htmx request that fails — the server's error, a page that took too
+  // long (Portal-Error: timeout), the portal unavailable, the network — says
+  // so where its answer would have gone, instead of nothing happening. The
+  // search results are replaced by the message (an earlier search's results
+  // must not pass for this one's); elsewhere the message goes above the part,
+  // leaving what was typed in it, and the next answer drawn there removes it.
+  function initRequestErrors() {
+    function message(xhr, verb, isSearch) {
+      var status = xhr ? xhr.status : 0;
+      var reason = status ? xhr.getResponseHeader("Portal-Error") : null;
+      var changes = verb !== "get";
+      if (!status) {
+        return "The portal could not be reached. Check your connection and try again." +
+          (changes ? " Reload the page first to see whether this was saved." : "");
+      }
+      if (reason === "timeout") {
+        return isSearch ? "This search took too long and was stopped. Add words or filters to narrow it."
+          : "This took too long and was stopped" + (changes ? "; nothing was saved" : "") + ". Try again.";
+      }
+      if (status === 503) return "The portal is temporarily unavailable" + (changes ? "; nothing was saved" : "") + ". Try again shortly.";
+      if (status === 403 || status === 404) return "This is no longer available to you. Reload the page to see what is.";
+      return changes ? "Something went wrong and this may not have been saved. Reload the page to check before trying again."
+        : "Something went wrong. Try again; if it keeps happening, tell the program office.";
+    }
+    function show(event) {
+      var detail = event.detail || {};
+      var target = detail.target;
+      if (!target || !target.isConnected) return;
+      var verb = (detail.requestConfig && detail.requestConfig.verb) || "get";
+      var isSearch = target.id === "search-results";
+      var box = document.createElement("div");
+      box.className = "alert alert-error";
+      box.setAttribute("role", "alert");
+      box.setAttribute("data-request-error", "");
+      var text = document.createElement("div");
+      text.textContent = message(detail.xhr, verb, isSearch);
+      box.appendChild(text);
+      if (isSearch) {
+        target.replaceChildren(box);
+        return;
+      }
+      var old = target.querySelector(":scope > [data-request-error]");
+      if (old) old.remove();
+      target.insertBefore(box, target.firstChild);
+    }
+    document.addEventListener("htmx:responseError", show);
+    document.addEventListener("htmx:sendError", show);
+  }
+
   initConfirm();
+  initRequestErrors();
   initSearchKeys();
   initSlashToSearch();
   initSearchAddress();
