@@ -11,6 +11,7 @@ from .views.modelaccess import AccessEndpointViewSet, CredentialViewSet
 from .views.organisations import AgencyViewSet, AIModelViewSet, CompanyViewSet
 from .views.reviews import ReviewViewSet
 from .views.rfis import RfiViewSet
+from .views.search import SearchView
 
 router = SimpleRouter()
 router.register("agencies", AgencyViewSet, basename="agency")
@@ -43,6 +44,7 @@ class DocsView(SpectacularSwaggerSplitView):
 app_name = "api"
 urlpatterns = [
     path("v1/catalogues/", CataloguesView.as_view(), name="catalogues"),
+    path("v1/search/", SearchView.as_view(), name="search"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),

@@ -68,6 +68,7 @@ class Hit:
     snippet: SafeString
     at: datetime
     detail: str = ""
+    pk: int = 0  # the found row's id (the API's object id: /api/v1/<kind>s/<pk>/)
 
 
 @dataclass

@@ -206,7 +206,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
             detail = doc.get_kind_display()
         hits.append(
             Hit("document", doc.title, pk_url("document_detail", doc.pk), doc.review, snippet, doc.created_at,
-                detail=f"{detail} · {doc.marking.short_label or doc.marking}")
+                detail=f"{detail} · {doc.marking.short_label or doc.marking}", pk=doc.pk)
         )
     return count, hits
 

@@ -117,7 +117,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
             snippet = _excerpt(f"{rfi.subject}. {rfi.question}", parsed.words)
         hits.append(
             Hit("rfi", f"RFI #{rfi.pk}: {rfi.subject}", pk_url("rfi_detail", rfi.pk), rfi.review, snippet,
-                rfi.created_at, detail=f"{rfi.get_status_display()}{' · agency-private' if rfi.private else ''}")
+                rfi.created_at, detail=f"{rfi.get_status_display()}{' · agency-private' if rfi.private else ''}", pk=rfi.pk)
         )
     return count, hits
 
@@ -182,6 +182,6 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         snippet = _mark(finding.snippet) if _postgres() else _excerpt(f"{finding.title}. {finding.description}", parsed.words)
         hits.append(
             Hit("finding", finding.title, pk_url("finding_detail", finding.pk), finding.review, snippet,
-                finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}")
+                finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}", pk=finding.pk)
         )
     return count, hits

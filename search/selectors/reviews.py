@@ -113,6 +113,6 @@ def _reviews(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Re
             snippet = _excerpt(f"{review.model}: {review.model.capability_summary or review.summary}", parsed.words)
         hits.append(
             Hit("review", str(review), review.get_absolute_url(), review, snippet, review.created_at,
-                detail=f"{review.company} · {review.get_status_display()}")
+                detail=f"{review.company} · {review.get_status_display()}", pk=review.pk)
         )
     return count, hits
