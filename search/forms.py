@@ -45,6 +45,26 @@ class SearchForm(forms.Form):
             return PER_KIND, 0
         return ONE_KIND, ((self.cleaned_data.get("page") or 1) - 1) * ONE_KIND
 
+    def pages(self, results) -> dict | None:
+        """Where a page of one kind's results stands (None without a type):
+        the positions shown, the neighbouring pages that hold results — past
+        PAGES none, and the page asks for more words or filters instead —
+        and whether the page is past the last result."""
+        if not self.cleaned_data.get("type") or not results.sections:
+            return None
+        limit, offset = self.window()
+        section = results.sections[0]
+        page, shown = offset // limit + 1, len(section.hits)
+        return {
+            "number": page,
+            "first": offset + 1,
+            "last": offset + shown,
+            "previous": page - 1 if page > 1 else None,
+            "next": page + 1 if page < PAGES and section.count > offset + shown else None,
+            "past_last": not shown and section.count > 0,
+            "more_than_shown": section.count > offset + shown,
+        }
+
     def filters(self) -> Filters:
         data = self.cleaned_data
         return Filters(

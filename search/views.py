@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .forms import PAGES, SearchForm
+from .forms import SearchForm
 
 
 @login_required
@@ -17,27 +17,10 @@ def search_page(request):
         filters = form.filters()
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=form.cleaned_data["q"], filters=filters, limit=limit, offset=offset)
-        if filters.kinds and results.sections:
-            pages = _pages(results.sections[0], limit, offset)
+        pages = form.pages(results)
     context = {"form": form, "results": results, "pages": pages}
     if request.htmx and request.htmx.target == "search-results":
         return render(request, "search/_results.html", context)
     context["choices"] = selectors.filter_choices(user=request.user)
     return render(request, "search/search.html", context)
 
-
-def _pages(section, limit: int, offset: int) -> dict:
-    """Where a page of one kind's results stands: the positions shown, and
-    the neighbouring pages that hold results (past PAGES, none: the
-    template asks for more words or filters instead)."""
-    page = offset // limit + 1
-    shown = len(section.hits)
-    return {
-        "number": page,
-        "first": offset + 1,
-        "last": offset + shown,
-        "previous": page - 1 if page > 1 else None,
-        "next": page + 1 if page < PAGES and section.count > offset + shown else None,
-        "past_last": not shown and section.count > 0,
-        "more_than_shown": section.count > offset + shown,
-    }

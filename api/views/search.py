@@ -47,8 +47,7 @@ class SearchView(APIView):
         filters = form.filters()
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=text, filters=filters, limit=limit, offset=offset)
-        page = offset // limit + 1
-        more = bool(filters.kinds) and page < PAGES and any(s.count > offset + len(s.hits) for s in results.sections)
-        data = {"query": results.query.raw, "unsearchable": results.unsearchable, "page": page,
-                "next_page": page + 1 if more else None, "sections": results.sections}
+        pages = form.pages(results) or {"number": 1, "next": None}
+        data = {"query": results.query.raw, "unsearchable": results.unsearchable, "page": pages["number"],
+                "next_page": pages["next"], "sections": results.sections}
         return Response(SearchResultsSerializer(data, context={"request": request}).data)
