@@ -508,7 +508,7 @@ def test_every_page_a_visitor_reaches_passes_axe(demo, crawler_for, settings):
     from django.views import defaults
     from django.views.csrf import csrf_failure
 
-    from portal.middleware import service_unavailable
+    from portal.middleware import service_unavailable, took_too_long
 
     for name, view, status in [
         ("400", lambda r: defaults.bad_request(r, None), 400),
@@ -516,13 +516,14 @@ def test_every_page_a_visitor_reaches_passes_axe(demo, crawler_for, settings):
         ("403_csrf", lambda r: csrf_failure(r, reason="test"), 403),
         ("500", defaults.server_error, 500),
         ("503", service_unavailable, 503),
+        ("503_timeout", took_too_long, 503),
     ]:
         crawler.visit(f"/error-{name}/", name, response=view(request), status=status, follow=False)
     crawl = crawler.crawl
     _assert_clean(crawl)
     assert {
         "account_login", "account_reset_password", "account_signup", "sso_start", "404", "400", "403",
-        "403_csrf", "500", "503", "invitation_accept", "invitation_invalid",
+        "403_csrf", "500", "503", "503_timeout", "invitation_accept", "invitation_invalid",
     } <= crawl.reachable_names(), sorted(crawl.reachable_names())
 
     # Half signed in: the password was right, the second factor is asked (same browser page, another client).
