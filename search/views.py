@@ -18,7 +18,8 @@ def search_page(request):
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=form.cleaned_data["q"], filters=filters, limit=limit, offset=offset)
         pages = form.pages(results)
-    context = {"form": form, "results": results, "pages": pages}
+    in_review = selectors.review_named(user=request.user, pk=form.cleaned_data.get("review")) if results else None
+    context = {"form": form, "results": results, "pages": pages, "in_review": in_review}
     if request.htmx and request.htmx.target == "search-results":
         return render(request, "search/_results.html", context)
     context["choices"] = selectors.filter_choices(user=request.user)

@@ -27,13 +27,13 @@ from portal.parallel import side_by_side
 from .. import probe
 from ..query import parse
 from . import common
-from .choices import CHOICES_TTL, filter_choices
+from .choices import CHOICES_TTL, filter_choices, review_named
 from .common import CAP, KINDS, Filters, Hit, Results, Section
 from .documents import _documents, document_branches, first_reads as _document_reads
 from .material import _findings, _rfis, finding_first_reads, rfi_first_reads
 from .reviews import _reviews, first_reads as _review_reads
 
-__all__ = ["CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "document_branches", "filter_choices", "search"]
+__all__ = ["CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "Section", "document_branches", "filter_choices", "review_named", "search"]
 
 
 def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0) -> Results:

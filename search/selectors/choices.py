@@ -88,3 +88,12 @@ def _catalogue_stamp() -> str:
             f'(SELECT count(*) FROM "{companies}"), (SELECT coalesce(max(id), 0) FROM "{companies}")'
         )
         return ":".join(map(str, cursor.fetchone()))
+
+
+def review_named(*, user, pk: int | None) -> Review | None:
+    """The review a search is narrowed to, with its model, to name it on the
+    page — None unless ``user`` sees it: an id typed outside their scope is
+    named nowhere (that search finds nothing anyway)."""
+    if not pk:
+        return None
+    return Review.objects.visible_to(user).select_related("model").filter(pk=pk).first()

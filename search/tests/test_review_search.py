@@ -54,3 +54,16 @@ def test_each_page_of_a_review_searches_that_review_alone(demo):
     assert titles == ["Cobalt relay on atlas_mini"]
     everywhere = client.get("/search/", {"q": "cobalt"}).content.decode()
     assert "Cobalt relay on atlas" in everywhere.replace("Cobalt relay on atlas_mini", "")  # the other review's, outside the filter
+
+
+def test_a_search_narrowed_to_a_review_names_it_and_leads_out_unless_out_of_scope(demo):
+    client = _client(demo["reviewer_nsa"])
+    mini, helix = demo["atlas_mini"], demo["helix"]  # NSA does not take part in Helix-1
+    named = client.get("/search/", {"q": "atlas", "review": mini.pk}).content.decode()
+    assert (f'in review #{mini.pk}, {mini.model} (<a href="/search/?q=atlas">search everything</a>)') in named
+    none = client.get("/search/", {"q": "zzqxv", "review": mini.pk}).content.decode()
+    assert f"Nothing you may see matches &ldquo;zzqxv&rdquo; in review #{mini.pk}, {mini.model} (" in none
+    assert "with these filters" not in none  # the review is named: no other filter to speak of
+    hidden = client.get("/search/", {"q": "helix", "review": helix.pk}).content.decode()
+    assert f"in review #{helix.pk}" not in hidden and str(helix.model) not in hidden
+    assert "Nothing you may see matches &ldquo;helix&rdquo; with these filters." in hidden
