@@ -136,3 +136,32 @@ def test_a_worker_or_command_keeps_no_bound_and_a_web_handler_sets_it(db):
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "7s"]
+
+
+def test_a_search_stopped_on_a_pool_thread_leaves_every_connection_serving(bounded, parallel_reads, demo, lock_table, monkeypatch):
+    """The search's kinds read side by side (portal.parallel): the questions'
+    thread messages (read by that kind alone, on its pool thread, inside its
+    read-only transaction) locked, its statement is stopped there and the
+    page answers 503; the next search on the same threads and connections
+    finds what it finds, the bound still on each."""
+    from portal import parallel
+    from portal.outage import stopped_statement
+
+    outcomes = []
+    real = parallel._outcome
+    monkeypatch.setattr(parallel, "_outcome", lambda future: outcomes.append(real(future)) or outcomes[-1])
+    client = _client(demo["reviewer_nsa"])
+    with lock_table("rfis_rfimessage", "ACCESS EXCLUSIVE"):
+        stopped = client.get("/search/?q=atlas")
+    assert stopped.status_code == 503 and "This page took too long" in stopped.content.decode()
+    assert [stopped_statement(error) for _, error in outcomes].count(True) == 1  # stopped aside, on a pool thread
+    after = client.get("/search/?q=atlas")
+    assert after.status_code == 200
+    assert f'href="/reviews/{demo["atlas_mini"].pk}/"' in after.content.decode()
+
+    def bound():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout'), pg_sleep(0.05)")
+            return cursor.fetchone()[0]
+
+    assert parallel.side_by_side(bound, bound, bound) == ["400ms"] * 3
