@@ -128,7 +128,7 @@ def test_office_choices_are_one_kept_entry_that_follows_a_new_company_and_agency
     admin.is_active = False
     admin.save(update_fields=["is_active"])
     assert filter_choices(user=type(admin).objects.select_related("membership").get(pk=admin.pk)) == {
-        "agencies": [], "companies": [], "markings": filter_choices(user=demo["lead_nsa"])["markings"],
+        "agencies": [], "companies": [], "reviews": [], "markings": filter_choices(user=demo["lead_nsa"])["markings"],
     }
 
 
@@ -149,3 +149,33 @@ def test_markings_are_every_marking_in_order_and_follow_a_new_one_at_once(demo):
     HandlingMarking.objects.filter(pk=added.pk).update(name="Zzz renamed", ordering=10_000)
     assert markings() == [*expected, "Zzz renamed"]
     assert filter_choices(user=demo["admin"])["markings"][-1] == (added.pk, "Zzz renamed")
+
+
+def _reviews(user) -> list[str]:
+    user = type(user).objects.select_related("membership").get(pk=user.pk)
+    return [label for _, label in filter_choices(user=user)["reviews"]]
+
+
+def test_a_reader_on_few_reviews_picks_one_by_name_and_a_new_one_is_listed_at_once(demo, login, django_capture_on_commit_callbacks):
+    named = lambda *names: [f"{demo[n].model} review #{demo[n].pk}" for n in sorted(names, key=lambda n: -demo[n].pk)]  # noqa: E731
+    assert _reviews(demo["reviewer_nsa"]) == named("atlas", "atlas_mini")
+    assert _reviews(demo["liaison_contoso"]) == named("helix")
+    liaison = demo["liaison_northwind"]
+    assert _reviews(liaison) == named("atlas", "atlas_mini")
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = review_create(actor=liaison, model=demo["atlas"].model, agencies=[demo["nsa"]], summary="Draft")
+    assert _reviews(liaison)[0] == f"{draft.model} review #{draft.pk}"  # another set of reviews: another entry
+    page = login(demo["reviewer_nsa"]).get("/search/", {"q": "atlas", "review": demo["atlas"].pk}).content.decode()
+    assert '<label for="search-review">Review</label>' in page
+    assert f'<option value="{demo["atlas"].pk}" selected>{demo["atlas"].model} review #{demo["atlas"].pk}</option>' in page
+    assert str(demo["helix"].model) not in page  # never a review outside the reader's scope
+
+
+def test_the_office_and_readers_on_many_reviews_type_a_number(demo, login, monkeypatch):
+    from search.selectors import choices
+
+    assert _reviews(demo["admin"]) == []  # its entry is kept under agencies and companies alone
+    monkeypatch.setattr(choices, "REVIEW_CHOICES", 1)
+    assert _reviews(demo["reviewer_cisa"]) == []
+    page = login(demo["reviewer_cisa"]).get("/search/", {"q": "atlas"}).content.decode()
+    assert '<label for="search-review">Review number</label>' in page and '<input type="number" id="search-review"' in page
