@@ -273,3 +273,37 @@ def test_a_search_that_fails_as_one_types_says_so_instead_of_keeping_the_last_re
     (log,) = [log for _, seen, log in journey.pages if seen is page]
     assert log.server_errors == [f"503 GET {journey.base_url}/search/?q=atlas%20mini"]
     log.server_errors.clear()
+
+
+def test_a_checklist_answer_that_fails_says_nothing_was_saved_and_keeps_what_was_typed(journey, settings, lock_table, demo):
+    """A part saved through htmx (a readiness answer) that the server cannot
+    save — here its update is stopped by the web statement bound while
+    another session holds the checklist locked — says so above the form,
+    which keeps what was typed; nothing is saved; saving again works."""
+    from readiness.models import ChecklistItem
+    from reviews.services import terms_accept
+
+    review, lead = demo["atlas"], demo["lead_nsa"]
+    terms_accept(review=review, user=lead)
+    settings.PORTAL_WEB_STATEMENT_TIMEOUT = 0.5
+    page = journey.page_for(lead.email)
+    page.goto(f"{journey.base_url}/reviews/{review.pk}/readiness/")
+    form = page.locator("form[action*='/readiness/']").first
+    item_id = int(re.search(r"/readiness/(\d+)/answer/", form.get_attribute("action")).group(1))
+    before = ChecklistItem.objects.values("answer", "note").get(pk=item_id)
+    card = page.locator(f"#item-{item_id}")
+    form.get_by_label("Not met", exact=True).check()
+    form.get_by_label(re.compile("^Note")).fill("No model card yet.")
+    with lock_table("readiness_checklistitem", "EXCLUSIVE"):  # reads go on; the answer's update waits
+        form.get_by_role("button", name=re.compile("^Save")).click()
+        expect(card.locator("[role=alert]")).to_have_text("This took too long and was stopped; nothing was saved. Try again.")
+    assert ChecklistItem.objects.values("answer", "note").get(pk=item_id) == before
+    expect(form.get_by_label(re.compile("^Note"))).to_have_value("No model card yet.")
+    expect(form.get_by_label("Not met", exact=True)).to_be_checked()
+    form.get_by_role("button", name=re.compile("^Save")).click()
+    expect(card.get_by_role("status")).to_have_text("Saved.")
+    expect(card.locator("[role=alert]")).to_have_count(0)
+    assert ChecklistItem.objects.values("answer", "note").get(pk=item_id) == {"answer": "not_met", "note": "No model card yet."}
+    (log,) = [log for _, seen, log in journey.pages if seen is page]
+    assert log.server_errors == [f"503 POST {journey.base_url}/readiness/{item_id}/answer/"]
+    log.server_errors.clear()
