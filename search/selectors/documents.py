@@ -198,14 +198,16 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
     snippets = _document_snippets(user, parsed, filters, [d for d in rows if not d.title_hit])
     hits = []
     for doc in rows:
+        url = pk_url("document_detail", doc.pk)
         if doc.pk in snippets:
             number, snippet = snippets[doc.pk]
             detail = f"{doc.get_kind_display()} · text of version {number}"
+            url = f"{url}#version-{number}"  # its row on the document's page: View and Download of that version
         else:
             snippet = _title_mark(doc.title, parsed)
             detail = doc.get_kind_display()
         hits.append(
-            Hit("document", doc.title, pk_url("document_detail", doc.pk), doc.review, snippet, doc.created_at,
+            Hit("document", doc.title, url, doc.review, snippet, doc.created_at,
                 detail=f"{detail} · {doc.marking.short_label or doc.marking}", pk=doc.pk)
         )
     return count, hits

@@ -42,7 +42,7 @@ def test_extract_pdf_text_makes_the_version_searchable(demo):
     # The phrase index is written with the vector: a quoted phrase finds it too.
     assert [s.kind for s in search(user=demo["reviewer_nsa"], text='"heliotrope exploit"').sections if s.count] == ["document"]
     [section] = [s for s in search(user=demo["reviewer_nsa"], text="heliotrope").sections if s.count]
-    assert section.kind == "document" and section.hits[0].url.endswith(f"/documents/{version.document_id}/")
+    assert section.kind == "document" and section.hits[0].url.endswith(f"/documents/{version.document_id}/#version-{version.number}")
     # Idempotent: running it again replaces the row, nothing more.
     version_text_extract(version_id=version.pk)
     assert DocumentText.objects.filter(version=version).count() == 1

@@ -46,7 +46,7 @@ def test_search_hits_escape_titles_and_keep_snippet_marks(demo, login):
     document = hits["Document"]
     assert "Notes &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in document
     assert "<script>" not in document
-    assert f'href="{reverse("document_detail", kwargs={"pk": version.document_id})}"' in document
+    assert f'href="{reverse("document_detail", kwargs={"pk": version.document_id})}#version-{version.number}"' in document
     # The snippet: the text escaped (PostgreSQL's headline drops the tags themselves), the match marked.
     assert '<p class="search-hit-snippet"><mark>porphyry</mark> probe &amp; its bold claims were reproduced</p>' in document
     # Material names its review, linked.

@@ -131,7 +131,7 @@ def _periwinkle(demo):
     )
     version = _text_version(demo["helix"], word="periwinkle path", scan_status="clean")
     return cisa, {"finding": {f"/findings/{f.pk}/" for f in findings}, "rfi": {f"/rfis/{rfi.pk}/"},
-                  "document": {f"/documents/{version.document_id}/"}}
+                  "document": {f"/documents/{version.document_id}/#version-{version.number}"}}
 
 
 def _candidates(user, text):
