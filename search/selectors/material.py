@@ -109,22 +109,24 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
     answers = _thread_snippets(user, parsed, filters, [r.pk for r in rows if not r.own_hit])
     hits = []
     for rfi in rows:
+        url = pk_url("rfi_detail", rfi.pk)
         if rfi.pk in answers:
-            snippet = answers[rfi.pk]
+            snippet, message_id = answers[rfi.pk]
+            url = f"{url}#message-{message_id}"  # the message that matched, in the thread
         elif _postgres():
             snippet = _mark(rfi.snippet)
         else:
             snippet = _excerpt(f"{rfi.subject}. {rfi.question}", parsed.words)
         hits.append(
-            Hit("rfi", f"RFI #{rfi.pk}: {rfi.subject}", pk_url("rfi_detail", rfi.pk), rfi.review, snippet,
+            Hit("rfi", f"RFI #{rfi.pk}: {rfi.subject}", url, rfi.review, snippet,
                 rfi.created_at, detail=f"{rfi.get_status_display()}{' · agency-private' if rfi.private else ''}", pk=rfi.pk)
         )
     return count, hits
 
 
-def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int]) -> dict[int, SafeString]:
-    """Questions found by their thread: the newest matching message, highlighted
-    (every message of a question is shown to whoever sees the question)."""
+def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int]) -> dict[int, tuple[SafeString, int]]:
+    """Questions found by their thread: the newest matching message, highlighted,
+    and its id (every message of a question is shown to whoever sees the question)."""
     if not rfi_ids:
         return {}
 
@@ -134,15 +136,15 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
             messages = messages.alias(v=Vector()).filter(v=p.tsquery()).annotate(snippet=_headline(Left("body", 20000), p))
         else:
             messages = messages.filter(_words(["body"], parsed.words)).annotate(snippet=F("body"))
-        return messages.order_by("rfi_id", "-created_at", "-id").values_list("rfi_id", "kind", "snippet")
+        return messages.order_by("rfi_id", "-created_at", "-id").values_list("rfi_id", "kind", "snippet", "pk")
 
     rows = kept("values", ("rfis.thread_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(rfi_ids))
-    found: dict[int, SafeString] = {}
-    for rfi_id, kind, snippet in rows:
+    found: dict[int, tuple[SafeString, int]] = {}
+    for rfi_id, kind, snippet, message_id in rows:
         if rfi_id not in found:
             label = html.escape(RfiMessage.Kind(kind).label)
             body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
-            found[rfi_id] = mark_safe(f"{label}: {body}")  # noqa: S308 — both parts escaped
+            found[rfi_id] = (mark_safe(f"{label}: {body}"), message_id)  # noqa: S308 — both parts escaped
     return found
 
 
