@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from . import selectors
@@ -11,6 +11,13 @@ from .forms import SearchForm
 def search_page(request):
     """One search over everything the user may see; htmx asks for the results
     part only as the user types, and the plain GET form works without it."""
+    if not request.htmx and any(value == "" for value in request.GET.values()):
+        # The plain form (no JavaScript) sends every field, empty ones too: the
+        # address to share or bookmark keeps the filled ones (as htmx asks).
+        kept = request.GET.copy()
+        for name in [name for name, value in request.GET.items() if value == ""]:
+            kept.pop(name)
+        return redirect(f"{request.path}?{kept.urlencode()}" if kept else request.path)
     form = SearchForm(request.GET or None)
     results = pages = None
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:

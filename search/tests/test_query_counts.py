@@ -28,7 +28,7 @@ def test_search_page_query_count_does_not_grow_with_results(demo, login, role):
     assert len(versions) >= 3
     DocumentText.objects.filter(pk__in=[v.pk for v in versions]).delete()
     text_set(versions[0], "A quasar in the text.")
-    _queries(client, q="")  # the filters' choices, cached from here on (test_choices.py)
+    _queries(client)  # the filters' choices, cached from here on (test_choices.py)
     few = _queries(client, q="quasar")
     partial = _queries(client, {"HX-Request": "true", "HX-Target": "search-results"}, q="quasar")
     for version in versions[1:]:

@@ -67,3 +67,17 @@ def test_a_search_narrowed_to_a_review_names_it_and_leads_out_unless_out_of_scop
     hidden = client.get("/search/", {"q": "helix", "review": helix.pk}).content.decode()
     assert f"in review #{helix.pk}" not in hidden and str(helix.model) not in hidden
     assert "Nothing you may see matches &ldquo;helix&rdquo; with these filters." in hidden
+
+
+def test_the_plain_form_lands_on_an_address_of_the_filled_fields_alone(demo):
+    client = _client(demo["reviewer_nsa"])
+    sent = "q=atlas&type=&review=&agency=&company=&marking=&date_from=&date_to=&page="
+    response = client.get(f"/search/?{sent}")
+    assert response.status_code == 302 and response["Location"] == "/search/?q=atlas"
+    assert client.get("/search/?q=atlas&type=finding&review=&agency=").headers["Location"] == "/search/?q=atlas&type=finding"
+    assert client.get("/search/?q=&type=").headers["Location"] == "/search/"
+    landed = client.get("/search/?q=atlas")
+    assert landed.status_code == 200 and "for &ldquo;atlas&rdquo;" in landed.content.decode()
+    # htmx leaves empty fields out itself (static/js/portal.js); asked with them anyway, it answers in place.
+    part = client.get(f"/search/?{sent}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results")
+    assert part.status_code == 200 and "for &ldquo;atlas&rdquo;" in part.content.decode()
