@@ -30,6 +30,17 @@ urlpatterns = [
 ]
 
 
+def csrf_failure(request, reason=""):
+    """Django's CSRF refusal (the portal's 403_csrf.html), marked for a part of
+    a page that htmx sent (``Portal-Error: csrf``): its message is then "this
+    page is out of date", not "no longer available to you" (static/js/portal.js)."""
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    response = django_csrf_failure(request, reason=reason)
+    response["Portal-Error"] = "csrf"
+    return response
+
+
 def handler404(request, exception):
     """API paths answer 404 with the API's error body; pages keep the portal's 404 page."""
     if request.path.startswith("/api/"):

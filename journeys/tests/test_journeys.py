@@ -304,6 +304,15 @@ def test_a_checklist_answer_that_fails_says_nothing_was_saved_and_keeps_what_was
     expect(card.get_by_role("status")).to_have_text("Saved.")
     expect(card.locator("[role=alert]")).to_have_count(0)
     assert ChecklistItem.objects.values("answer", "note").get(pk=item_id) == {"answer": "not_met", "note": "No model card yet."}
+    # A form whose CSRF token no longer matches (signed in again elsewhere): refused, and said so.
+    form = page.locator(f"#item-{item_id} form")
+    form.locator("input[name=csrfmiddlewaretoken]").evaluate("input => { input.value = 'x'.repeat(64); }")
+    form.get_by_label("Met", exact=True).check()
+    form.get_by_role("button", name=re.compile("^Save")).click()
+    expect(card.locator("[role=alert]")).to_have_text(
+        "This page is out of date (you signed in again, or it was open a long time); nothing was saved. Reload the page and try again."
+    )
+    assert ChecklistItem.objects.get(pk=item_id).answer == "not_met"
     (log,) = [log for _, seen, log in journey.pages if seen is page]
     assert log.server_errors == [f"503 POST {journey.base_url}/readiness/{item_id}/answer/"]
     log.server_errors.clear()

@@ -63,3 +63,15 @@ def test_a_checklist_answer_saved_signed_out_goes_to_sign_in_and_back_to_the_che
     assert ChecklistItem.objects.get(pk=item.pk).answer == ""
     plain = client.post(url, {"answer": "met"})
     assert plain.status_code == 302 and plain["Location"] == "/accounts/login/?next=" + quote(url, safe="/")
+
+
+def test_a_csrf_refusal_is_the_portals_page_marked_for_htmx_parts(demo):
+    from journeys.browser import force_login_mfa
+
+    client = Client(enforce_csrf_checks=True)
+    force_login_mfa(client, demo["reviewer_nsa"])
+    item = demo["atlas"].checklist.first()
+    response = client.post(reverse("checklist_item_answer", kwargs={"pk": item.pk}), {"answer": "met"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 403 and response["Portal-Error"] == "csrf"
+    assert "<h1>This form has expired</h1>" in response.content.decode()  # the portal's own 403_csrf page, as before
+    assert ChecklistItem.objects.get(pk=item.pk).answer == ""

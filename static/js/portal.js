@@ -198,6 +198,10 @@
           : "This took too long and was stopped" + (changes ? "; nothing was saved" : "") + ". Try again.";
       }
       if (status === 503) return "The portal is temporarily unavailable" + (changes ? "; nothing was saved" : "") + ". Try again shortly.";
+      if (reason === "csrf") {
+        return "This page is out of date (you signed in again, or it was open a long time)" +
+          (changes ? "; nothing was saved" : "") + ". Reload the page and try again.";
+      }
       if (status === 403 || status === 404) return "This is no longer available to you. Reload the page to see what is.";
       return changes ? "Something went wrong and this may not have been saved. Reload the page to check before trying again."
         : "Something went wrong. Try again; if it keeps happening, tell the program office.";
