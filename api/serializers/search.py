@@ -49,4 +49,6 @@ class SearchResultsSerializer(serializers.Serializer):
     unsearchable = serializers.BooleanField(help_text="Nothing found, and nothing could be: only words as common as 'the', or punctuation.")
     page = serializers.IntegerField(help_text="With a type: the page of 50 (1 or 2); otherwise 1 (10 of each type).")
     next_page = serializers.IntegerField(allow_null=True, help_text="The next page's number, or null.")
+    next = serializers.URLField(allow_null=True, help_text="The next page's address, or null (as the API's lists give it).")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page's address, or null.")
     sections = SearchSectionSerializer(many=True)

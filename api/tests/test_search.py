@@ -49,7 +49,7 @@ def test_the_api_search_finds_exactly_what_the_role_may_see(demo, api, role):
         assert hit["url"].startswith("http://testserver/") and hit["created_at"]
         assert f"<mark>{word}</mark>" in hit["snippet_html"].lower() and word in hit["snippet"].lower()
         assert "<mark>" not in hit["snippet"]
-        assert (body["query"], body["unsearchable"], body["page"], body["next_page"]) == (word, False, 1, None)
+        assert (body["query"], body["unsearchable"], body["page"], body["next_page"], body["next"], body["previous"]) == (word, False, 1, None, None, None)
 
 
 def test_one_type_comes_in_pages_of_fifty(demo, api):
@@ -66,6 +66,10 @@ def test_one_type_comes_in_pages_of_fifty(demo, api):
     assert titles(first) == [f"Pagoda path {n}" for n in range(60, 10, -1)]
     assert titles(second) == [f"Pagoda path {n}" for n in range(10, 0, -1)]
     assert (first["page"], first["next_page"], second["page"], second["next_page"]) == (1, 2, 2, None)
+    assert (first["previous"], second["next"]) == (None, None)
+    assert first["next"] == "http://testserver/api/v1/search/?q=pagoda&type=finding&page=2"
+    assert second["previous"] == "http://testserver/api/v1/search/?q=pagoda&type=finding&page=1"
+    assert client.get(first["next"]).json()["sections"] == second["sections"]  # the address is the page
     assert [s["count"] for s in first["sections"]] == [60]
     everything = client.get("/api/v1/search/", {"q": "pagoda"}).json()
     assert [(s["type"], s["count"], len(s["results"])) for s in everything["sections"] if s["count"]] == [("finding", 60, 10)]

@@ -47,7 +47,16 @@ class SearchView(APIView):
         filters = form.filters()
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=text, filters=filters, limit=limit, offset=offset)
-        pages = form.pages(results) or {"number": 1, "next": None}
+        pages = form.pages(results) or {"number": 1, "next": None, "previous": None}
+
+        def address(page: int | None) -> str | None:
+            if page is None:
+                return None
+            params = request.query_params.copy()
+            params["page"] = str(page)
+            return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
         data = {"query": results.query.raw, "unsearchable": results.unsearchable, "page": pages["number"],
-                "next_page": pages["next"], "sections": results.sections}
+                "next_page": pages["next"], "next": address(pages["next"]), "previous": address(pages["previous"]),
+                "sections": results.sections}
         return Response(SearchResultsSerializer(data, context={"request": request}).data)
