@@ -86,6 +86,11 @@ class Section:
     def shown_count(self) -> str:
         return f"{CAP}+" if self.capped else str(self.count)
 
+    @property
+    def noun(self) -> str:
+        """What the count counts, in the number it needs: "1 question", "0 questions", "100+ questions"."""
+        return self.label.lower()[:-1] if self.count == 1 else self.label.lower()
+
 
 @dataclass
 class Results:

@@ -52,6 +52,8 @@ def test_each_page_of_a_review_searches_that_review_alone(demo):
     results = client.get("/search/", {**dict(next(iter(forms))[1]), "q": "cobalt"}).content.decode()
     titles = re.findall(r'<p class="search-hit-title"><span class="badge">Finding</span> <a href="[^"]+">([^<]+)</a>', results)
     assert titles == ["Cobalt relay on atlas_mini"]
+    # Counted in the number it needs: one finding, no questions.
+    assert "<strong>0</strong> questions &middot; <strong>1</strong> finding\n" in results
     everywhere = client.get("/search/", {"q": "cobalt"}).content.decode()
     assert "Cobalt relay on atlas" in everywhere.replace("Cobalt relay on atlas_mini", "")  # the other review's, outside the filter
 
