@@ -50,28 +50,30 @@ def drain_body(request, seconds: float = DRAIN_SECONDS) -> None:
         pass
 
 
-def service_unavailable(request):
-    """503 "temporarily unavailable, try again shortly": the API's error body for JSON clients, a page elsewhere.
-
-    Rendered without context processors: the bell and the session may need
-    the very service that is down. The rest of the request's body is read
-    first (``drain_body``), so that an upload cut short still gets this answer.
-    """
+def _closed(request, *, code: str, message: str, template: str, reason: str, context: dict | None = None):
+    """A 503 with ``Retry-After``: the API's error body (``code``, ``message``)
+    for JSON clients, ``template`` elsewhere, and ``Portal-Error: reason``
+    for the htmx part of a page that asked (static/js/portal.js). Rendered
+    without context processors (the bell and the session may need the very
+    service that failed); the rest of the request's body is read first
+    (``drain_body``), so that an upload cut short still gets this answer."""
     from django.http import HttpResponse, JsonResponse
     from django.template.loader import render_to_string
 
     drain_body(request)
-
     if wants_json(request):
-        message = "The portal is temporarily unavailable; try again shortly."
-        response = JsonResponse(
-            {"errors": [{"field": None, "code": "service_unavailable", "message": message}]}, status=503
-        )
+        response = JsonResponse({"errors": [{"field": None, "code": code, "message": message}]}, status=503)
     else:
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        response = HttpResponse(render_to_string(template, context), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response["Portal-Error"] = "unavailable"  # what an htmx part says (static/js/portal.js)
+    response["Portal-Error"] = reason
     return response
+
+
+def service_unavailable(request):
+    """503 "temporarily unavailable, try again shortly" (``_closed``)."""
+    return _closed(request, code="service_unavailable", template="503.html", reason="unavailable",
+                   message="The portal is temporarily unavailable; try again shortly.")
 
 
 class OutageMiddleware:
@@ -106,25 +108,17 @@ class OutageMiddleware:
 
 
 def took_too_long(request):
-    """503 "this page took too long": a statement of the request was stopped
-    by the database (``PORTAL_WEB_STATEMENT_TIMEOUT``). Rendered without
-    context processors, as ``service_unavailable``: the request's transaction
-    may be the one that was stopped."""
-    from django.http import HttpResponse, JsonResponse
-    from django.template.loader import render_to_string
-
-    drain_body(request)
-    if wants_json(request):
-        message = "The request took too long and was stopped; nothing it was changing was saved. Try again, or ask for less."
-        response = JsonResponse({"errors": [{"field": None, "code": "timeout", "message": message}]}, status=503)
-    else:
-        response = HttpResponse(render_to_string("503_timeout.html", {
+    """503 "this page took too long" (``_closed``): a statement of the request
+    was stopped by the database (``PORTAL_WEB_STATEMENT_TIMEOUT``); its
+    transaction may be the one that was stopped."""
+    return _closed(
+        request, code="timeout", template="503_timeout.html", reason="timeout",
+        message="The request took too long and was stopped; nothing it was changing was saved. Try again, or ask for less.",
+        context={
             "search": request.resolver_match is not None and request.resolver_match.url_name == "search",
             "again": request.get_full_path() if request.method == "GET" else None,
-        }), status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response["Portal-Error"] = "timeout"  # what an htmx part says (static/js/portal.js)
-    return response
+        },
+    )
 
 
 class StatementTimeoutMiddleware:
