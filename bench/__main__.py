@@ -9,7 +9,10 @@ naive guardian list for comparison), search (the search page per user size
 and query shape, its database time, its ratio to the floor page, its CPU
 time against the floor's, indexing a 100-page PDF), search-load (four searchers at once for --seconds, default
 20, with the kinds read side by side and then in turn: searches done,
-errors, results differing from the in-turn search, p50/p95), load (10 users for 60 s against gunicorn, through
+errors, results differing from the in-turn search, p50/p95),
+search-shared-index (an experiment: one shared index of every kind read in
+one statement per search, built in a rolled-back transaction and timed per
+user size and query shape beside the search as built: bench/shared_index.py), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),
@@ -37,7 +40,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "search", "search-load", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
+SCENARIOS = ("seed", "pages", "search", "search-load", "search-shared-index", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
 
 
 def machine() -> str:
@@ -156,7 +159,7 @@ def main(argv=None) -> int:
         if pending:
             with connection.cursor() as cur:
                 cur.execute("VACUUM ANALYZE")
-    if args.scenario in ("pages", "search", "search-load"):
+    if args.scenario in ("pages", "search", "search-load", "search-shared-index"):
         seconds = db.warm()
         if seconds is not None:
             emit("warm.seconds", seconds, "s")
@@ -166,6 +169,10 @@ def main(argv=None) -> int:
         run(emit)
     elif args.scenario == "search":
         from .search import run
+
+        run(emit)
+    elif args.scenario == "search-shared-index":
+        from .shared_index import run
 
         run(emit)
     elif args.scenario == "search-load":
