@@ -8,8 +8,15 @@ register = template.Library()
 
 
 @register.simple_tag
-def select_options(choices, selected, empty_label: str):
+def select_options(choices, selected, empty_label: str, unlisted_label: str = ""):
     """``<option>`` elements of (value, label) pairs, ``selected`` marked.
+
+    A chosen number that is not in the list (a review, agency or company
+    outside the reader's scope, or one they lost since the address was
+    bookmarked) gets an option of its own, ``unlisted_label`` with the
+    number in place of ``{}``, marked: the list shows the filter the results
+    were read with rather than "Any …", and sends it on with the next words.
+    It names nothing but the number the address holds.
 
     A user who sees 20,000 reviews filters among hundreds of companies, the
     program office among every one (500 at bench scale): built here with
@@ -23,7 +30,11 @@ def select_options(choices, selected, empty_label: str):
     if chosen is not None:
         options = list(options)
         options[chosen] = options[chosen].replace(">", " selected>", 1)
-    return mark_safe("".join(options))  # noqa: S308 — every value and label escaped in _drawn
+    elif unlisted_label and str(selected or "").isdigit() and str(selected).isascii():
+        number = str(int(selected))
+        unlisted = f'<option value="{number}" selected>{escape(unlisted_label.format(number))}</option>'
+        options = (options[0], unlisted, *options[1:])
+    return mark_safe("".join(options))  # noqa: S308 — every value and label escaped (here and in _drawn)
 
 
 @lru_cache(maxsize=64)

@@ -179,3 +179,31 @@ def test_the_office_and_readers_on_many_reviews_type_a_number(demo, login, monke
     assert _reviews(demo["reviewer_cisa"]) == []
     page = login(demo["reviewer_cisa"]).get("/search/", {"q": "atlas"}).content.decode()
     assert '<label for="search-review">Review number</label>' in page and '<input type="number" id="search-review"' in page
+
+
+def test_a_chosen_number_outside_the_lists_stays_chosen_and_names_nothing(demo, client):
+    """An address filtered on a review, agency or company the reader does not
+    see (another's, or one revoked since it was bookmarked) finds nothing, and
+    the lists say so by the number alone: not "Any …", which would drop the
+    filter with the next words, and never the name behind the number."""
+    from journeys.browser import force_login_mfa
+    from reviews.models import Review
+
+    reviewer = demo["reviewer_nsa"]
+    hidden = Review.objects.select_related("model", "company").filter(company__name="Contoso Labs").order_by("pk").first()
+    dod = Agency.objects.get(acronym="DOD")
+    assert not Review.objects.visible_to(reviewer).filter(pk=hidden.pk).exists()
+    force_login_mfa(client, reviewer)
+    page = client.get("/search/", {"q": hidden.model.name, "review": hidden.pk, "agency": dod.pk,
+                                   "company": hidden.company_id}).content.decode()
+    reviews = _options(page, "search-review")
+    assert reviews[:2] == [("", "Any review", False), (str(hidden.pk), f"Review #{hidden.pk}", True)]
+    assert [chosen for *_, chosen in reviews].count(True) == 1
+    assert _options(page, "search-agency")[:2] == [("", "Any agency", False), (str(dod.pk), f"Agency #{dod.pk}", True)]
+    assert _options(page, "search-company") == [("", "Any company", False), (str(hidden.company_id), f"Company #{hidden.company_id}", True),
+                                                (str(demo["atlas"].company_id), "Northwind AI", False)]
+    assert "Contoso" not in page and "DOD" not in page
+    # A number that is not one is refused by the form, not offered as a choice.
+    page = client.get("/search/", {"q": "atlas", "company": "12x"}).content.decode()
+    assert _options(page, "search-company") == [("", "Any company", False), (str(demo["atlas"].company_id), "Northwind AI", False)]
+    assert "Enter a whole number." in page
