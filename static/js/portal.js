@@ -221,6 +221,9 @@
       box.appendChild(text);
       if (isSearch) {
         target.replaceChildren(box);
+        // The counts of the last answer no longer hold; the alert is what is read out.
+        var counts = document.getElementById("search-status");
+        if (counts) counts.textContent = "";
         return;
       }
       var old = target.querySelector(":scope > [data-request-error]");
