@@ -68,3 +68,31 @@ def test_search_hits_of_a_review_do_not_link_it_twice(demo, login):
     assert f'<p class="search-hit-meta small">{review.company} · ' in hit
     # Its material (a document of the review's) names and links it.
     assert any(link in li and '<span class="badge">Document</span>' in li for li in items)
+
+
+def test_the_counts_line_is_one_live_region_filled_out_of_band_as_one_types(demo):
+    """The page's live region (role=status) is the counts line outside the
+    swapped results: empty before a search, the counts after one; an htmx
+    answer carries the new counts for it out of band and no live region of
+    its own among the results; a form error leaves it empty (its alert is read)."""
+    import re
+
+    from django.test import Client
+
+    from journeys.browser import force_login_mfa
+
+    client = Client()
+    force_login_mfa(client, demo["reviewer_nsa"])
+    live = '<p id="search-status" class="small" role="status" aria-atomic="true">'
+    empty = client.get("/search/").content.decode()
+    assert live + "</p>" in empty
+    full = client.get("/search/", {"q": "atlas"}).content.decode()
+    (line,) = re.findall(re.escape(live) + r"(.*?)</p>", full, re.S)
+    assert re.search(r"<strong>\d+</strong> reviews?\b.*for &ldquo;atlas&rdquo;", line, re.S)
+    assert full.count('role="status"') == 1 and "aria-live" not in full.split('id="search-results"')[1]
+    part = client.get("/search/", {"q": "atlas"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results").content.decode()
+    (oob,) = re.findall(r'<p id="search-status" hx-swap-oob="innerHTML">(.*?)</p>', part, re.S)
+    assert " ".join(oob.split()) == " ".join(line.split())
+    assert 'role="status"' not in part and "aria-live" not in part
+    error = client.get("/search/", {"q": "atlas", "date_from": "tomorrow"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results").content.decode()
+    assert '<p id="search-status" hx-swap-oob="innerHTML"></p>' in error and 'role="alert"' in error
