@@ -40,7 +40,9 @@ def is_database_outage(exc: BaseException) -> bool:
     ``InterfaceError`` is a connection already closed; an ``OperationalError``
     counts when the server gave no SQLSTATE (connection refused, cut, closed)
     or one of ``DATABASE_OUTAGE_STATES``. A deadlock or a statement timeout is
-    an ``OperationalError`` too, but not an outage: those stay 500s.
+    an ``OperationalError`` too, but not an outage: a deadlock stays a 500, a
+    statement the web bound stopped is a 503 "took too long" of its own
+    (``stopped_statement``).
     """
     from django.db import InterfaceError, OperationalError
 
@@ -52,16 +54,22 @@ def is_database_outage(exc: BaseException) -> bool:
     return state is None or state.startswith(DATABASE_OUTAGE_STATES)
 
 
+def _causes(exc: BaseException | None, most: int = 5):
+    """``exc`` and what caused it, nearest first (at most ``most``): Django's
+    error wraps the driver's, and a middleware's may wrap both."""
+    while exc is not None and most > 0:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+        most -= 1
+
+
 def outage_of(exc: BaseException | None) -> str | None:
     """``"cache"`` or ``"database"`` when ``exc`` (or what caused it) is such an outage, else None."""
-    seen = 0
-    while exc is not None and seen < 5:
-        if CACHE_OUTAGE_ERRORS and isinstance(exc, CACHE_OUTAGE_ERRORS):
+    for cause in _causes(exc):
+        if CACHE_OUTAGE_ERRORS and isinstance(cause, CACHE_OUTAGE_ERRORS):
             return "cache"
-        if is_database_outage(exc):
+        if is_database_outage(cause):
             return "database"
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
     return None
 
 
@@ -73,13 +81,7 @@ QUERY_CANCELED = "57014"
 
 def stopped_statement(exc: BaseException | None) -> bool:
     """``exc`` (or what caused it) is a statement the database stopped before it finished."""
-    seen = 0
-    while exc is not None and seen < 5:
-        if getattr(exc, "sqlstate", None) == QUERY_CANCELED:
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
+    return any(getattr(cause, "sqlstate", None) == QUERY_CANCELED for cause in _causes(exc))
 
 
 def retry_through_database_outage(fn: Callable[[], T], *, seconds: float, pause: float = 1.0) -> T:
