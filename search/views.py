@@ -31,4 +31,3 @@ def search_page(request):
         return render(request, "search/_results.html", context)
     context["choices"] = selectors.filter_choices(user=request.user)
     return render(request, "search/search.html", context)
-

@@ -79,14 +79,15 @@ def filter_choices(*, user) -> dict:
 
 
 def _review_choices(visible) -> list[tuple[int, str]]:
-    """(id, "Atlas-2 2.0 review #12") of the reviews in ``visible``, newest
-    first; none past REVIEW_CHOICES. Kept with the agencies and companies
-    under the reader's exact set of reviews, so a review granted or revoked
-    is a new entry; a model renamed shows within CHOICES_TTL."""
-    rows = list(visible.order_by("-pk").values_list("pk", "model__name", "model__version")[: REVIEW_CHOICES + 1])
-    if len(rows) > REVIEW_CHOICES:
+    """(id, name) of the reviews in ``visible``, named as everywhere else
+    (``Review.__str__``: "Atlas-2 2.0 review #12"), newest first; none past
+    REVIEW_CHOICES. Kept with the agencies and companies under the reader's
+    exact set of reviews, so a review granted or revoked is a new entry; a
+    model renamed shows within CHOICES_TTL."""
+    reviews = list(visible.select_related("model").only("pk", "model__name", "model__version").order_by("-pk")[: REVIEW_CHOICES + 1])
+    if len(reviews) > REVIEW_CHOICES:
         return []
-    return [(pk, f"{f'{name} {version}'.strip()} review #{pk}") for pk, name, version in rows]
+    return [(review.pk, str(review)) for review in reviews]
 
 
 def _markings() -> list[tuple[int, str]]:
