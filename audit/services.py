@@ -67,6 +67,14 @@ def _review_id(target, review) -> int | None:
     return getattr(target, "review_id", None)
 
 
+def organisation_label(actor) -> str:
+    """What the record names as ``actor``'s organisation: its agency or company, or the program office."""
+    if actor is None or not getattr(actor, "pk", None):
+        return ""
+    org = getattr(actor, "organisation", None)
+    return str(org) if org else ("Program office" if getattr(actor, "is_program_admin", False) else "")
+
+
 @transaction.atomic
 def audit_record(
     *,
@@ -76,20 +84,22 @@ def audit_record(
     review=None,
     payload: dict[str, Any] | None = None,
     actor_label: str = "",
+    actor_organisation: str | None = None,
+    client_address: str | None = None,
+    request_id: str | None = None,
 ) -> AuditEvent:
     """Appends one event to the chain (locking the chain head while it does).
 
     ``action`` is a dotted name such as ``review.submit`` or
     ``document.download``; ``payload`` is a small JSON-able dict of what
     changed. The client address and request id come from the current request
-    (audit.context), if any.
+    (audit.context), if any, unless given: an event written later for
+    something a request did (``search.services.search_records_fold``) names
+    that request's, and the organisation the actor had then.
     """
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
     target_type, target_id, target_label = _label(target)
-    organisation = ""
-    if actor is not None and getattr(actor, "pk", None):
-        org = getattr(actor, "organisation", None)
-        organisation = str(org) if org else ("Program office" if getattr(actor, "is_program_admin", False) else "")
+    organisation = organisation_label(actor) if actor_organisation is None else actor_organisation
     event = AuditEvent(
         at=timezone.now(),
         action=action,
@@ -100,8 +110,8 @@ def audit_record(
         target_id=target_id,
         target_label=target_label,
         review_id=_review_id(target, review),
-        client_address=context.client_address.get(),
-        request_id=context.request_id.get(),
+        client_address=context.client_address.get() if client_address is None else client_address,
+        request_id=context.request_id.get() if request_id is None else request_id,
         payload=json.loads(json.dumps(payload or {}, default=str)),
         prev_hash=head.last_hash,
     )
