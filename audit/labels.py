@@ -73,6 +73,7 @@ ACTION_LABELS: dict[str, str] = {
     "document.view": "Document viewed",
     "document.download": "Document downloaded",
     "document.scan": "Document scanned",
+    "search.run": "Searched",
     "rfi.create": "Question asked",
     "rfi.answer": "Question answered",
     "rfi.assign": "Question routed",
@@ -138,6 +139,7 @@ FIELD_LABELS = {
     "amr": "Methods (amr)",
     "is_staff": "Staff",
     "to": "Shared with",
+    "typed_not_listed": "More typed, not listed",
 }
 
 

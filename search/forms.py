@@ -65,6 +65,10 @@ class SearchForm(forms.Form):
             "more_than_shown": section.count > offset + shown,
         }
 
+    def chosen(self) -> dict:
+        """The fields set besides the words, by name (what a search is recorded with)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "q" and value not in (None, "")}
+
     def filters(self) -> Filters:
         data = self.cleaned_data
         return Filters(

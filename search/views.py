@@ -2,8 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import selectors, services
 from .forms import SearchForm
+from .models import SearchRecord
 
 
 @login_required
@@ -25,6 +26,8 @@ def search_page(request):
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=form.cleaned_data["q"], filters=filters, limit=limit, offset=offset)
         pages = form.pages(results)
+        # Shown, so recorded (folded into the audit trail once the reader stops typing).
+        services.search_record(user=request.user, results=results, filters=form.chosen(), via=SearchRecord.VIA_PAGE)
     in_review = selectors.review_named(user=request.user, pk=form.cleaned_data.get("review")) if results else None
     context = {"form": form, "results": results, "pages": pages, "in_review": in_review}
     if request.htmx and request.htmx.target == "search-results":

@@ -91,3 +91,20 @@ def test_bad_input_is_named_by_its_field(demo, api, params, field, code):
     (error,) = response.json()["errors"]
     assert (error["field"], error["code"]) == (field, code), error
     assert error["message"]
+
+
+def test_an_api_search_is_recorded_as_the_api_s_and_a_refused_one_is_not(demo, api):
+    """What the API showed is on the record like the page's (search/tests/test_search_records.py)."""
+    from search.models import SearchRecord
+
+    make_material(demo)
+    client = api(demo["liaison_northwind"])
+    assert client.get("/api/v1/search/", {"q": ""}).status_code == 400
+    assert client.get("/api/v1/search/", {"q": "obsidian", "page": "0"}).status_code == 400
+    response = client.get("/api/v1/search/", {"q": "obsidian", "review": demo["atlas"].pk, "date_from": "2026-01-01"})
+    assert response.status_code == 200
+    records = SearchRecord.objects.values_list("actor_label", "actor_organisation", "via", "text", "filters", "found")
+    assert list(records) == [(
+        demo["liaison_northwind"].email, "Northwind AI", "api", "obsidian",
+        {"review": demo["atlas"].pk, "date_from": "2026-01-01"}, {"review": "0", "document": "1", "rfi": "0", "finding": "0"},
+    )]

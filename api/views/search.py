@@ -9,8 +9,9 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from search import selectors
+from search import selectors, services
 from search.forms import PAGES, SearchForm
+from search.models import SearchRecord
 
 from ..serializers.search import SearchResultsSerializer
 
@@ -47,6 +48,7 @@ class SearchView(APIView):
         filters = form.filters()
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=text, filters=filters, limit=limit, offset=offset)
+        services.search_record(user=request.user, results=results, filters=form.chosen(), via=SearchRecord.VIA_API)
         pages = form.pages(results) or {"number": 1, "next": None, "previous": None}
 
         def address(page: int | None) -> str | None:

@@ -539,4 +539,6 @@ CELERY_BEAT_SCHEDULE = {
     "reopen-expired-risk-acceptances": {"task": "findings.tasks.reopen_expired_risk_acceptances", "schedule": 3600.0},
     # dashboard.charts.OFFICE_FIGURES_TTL: each recount kept twice that, replaced before it lapses.
     "refresh-office-figures": {"task": "dashboard.tasks.refresh_office_figures", "schedule": 300.0},
+    # search.services.SETTLE: a search becomes an audit event 10–70 s after the reader stops typing.
+    "fold-search-records": {"task": "search.tasks.fold_search_records", "schedule": 60.0},
 }

@@ -2,7 +2,7 @@
 each kind reads its scoped query with a plain match of every word instead of
 PostgreSQL's full text (search.selectors: the SQLite branches): for every
 demo role, the same pieces found, and nothing else, as on PostgreSQL
-(``test_scope.EXPECTED``)."""
+(``test_scope.EXPECTED``); and a search recorded and folded into the audit trail."""
 
 from __future__ import annotations
 
@@ -31,6 +31,15 @@ for role in %(roles)r:
             s.kind: [s.count, len(s.hits), all(("<mark>" + word) in h.snippet.lower() for h in s.hits)]
             for s in results.sections if s.count or s.hits
         }
+# A search recorded and folded into the audit trail there too (SQLite has no row locks to skip).
+from datetime import timedelta
+from django.utils import timezone
+from audit.models import AuditEvent
+from search.models import SearchRecord
+from search.services import search_record, search_records_fold
+search_record(user=demo["reviewer_nsa"], results=search(user=demo["reviewer_nsa"], text="obsidian"), filters={}, via="page")
+found["folded"] = [search_records_fold(now=timezone.now() + timedelta(seconds=11)), SearchRecord.objects.count(),
+                   list(AuditEvent.objects.filter(action="search.run").values_list("payload__searched_for", flat=True))]
 print(json.dumps(found))
 """
 
@@ -40,3 +49,4 @@ def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path
     for role in DEMO_USERS:
         for word, (kind, finders) in EXPECTED.items():
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
+    assert found["folded"] == [1, 0, ["obsidian"]]

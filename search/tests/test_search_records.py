@@ -1,0 +1,198 @@
+"""Searches are part of the record: every answered search request is kept
+(search.models.SearchRecord), and a reader's settled run of them becomes one
+``search.run`` audit event (search.services.search_records_fold)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.verify import verify_chain
+from search import services
+from search.models import SearchRecord
+from search.tasks import fold_search_records
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true", "HX-Target": "search-results"}
+
+
+def _records():
+    return list(SearchRecord.objects.order_by("id").values_list("actor_label", "actor_organisation", "via", "text", "filters", "found"))
+
+
+def test_each_answered_search_request_is_recorded_with_what_it_showed(demo, login, material):
+    client = login(demo["reviewer_nsa"])
+    email = demo["reviewer_nsa"].email
+    first = client.get(reverse("search"), {"q": "obsid"}, headers=HTMX)
+    second = client.get(reverse("search"), {"q": "obsidian", "type": "document"}, headers={**HTMX, "X-Request-ID": "req-0123456789"})
+    assert first.status_code == second.status_code == 200
+    assert "<strong>1</strong> document" in second.content.decode()
+    assert _records() == [
+        (email, "NSA", "page", "obsid", {}, {"review": "0", "document": "0", "rfi": "0", "finding": "0"}),
+        (email, "NSA", "page", "obsidian", {"type": "document"}, {"document": "1"}),
+    ]
+    last = SearchRecord.objects.latest("id")
+    assert (last.user_id, last.request_id, last.client_address) == (demo["reviewer_nsa"].pk, "req-0123456789", "127.0.0.1")
+    # Recorded, not yet in the chained trail: no lock on the chain's head per keystroke.
+    assert not AuditEvent.objects.filter(action="search.run").exists()
+
+
+def test_a_page_without_words_or_with_a_refused_field_records_nothing(demo, login, material):
+    client = login(demo["reviewer_nsa"])
+    assert client.get(reverse("search")).status_code == 200
+    refused = client.get(reverse("search"), {"q": "obsidian", "date_from": "2026-02-01", "date_to": "2026-01-01"})
+    assert "The end date is before the start date." in refused.content.decode()
+    assert _records() == []
+
+
+def _record(user, at, text, *, via="page", filters=None, found=None, request_id="", address="10.0.0.1"):
+    return SearchRecord.objects.create(
+        at=at, user=user, actor_label=user.email, actor_organisation=str(user.organisation or "Program office"), via=via,
+        text=text, filters=filters or {}, found=found or {"document": "1"}, client_address=address, request_id=request_id,
+    )
+
+
+def _events():
+    return list(
+        AuditEvent.objects.filter(action="search.run").order_by("id")
+        .values_list("actor_id", "actor_label", "actor_organisation", "review_id", "client_address", "request_id", "payload")
+    )
+
+
+def test_a_settled_run_becomes_one_event_and_its_records_go(demo):
+    now = timezone.now()
+    nsa, liaison, admin = demo["reviewer_nsa"], demo["liaison_northwind"], demo["admin"]
+    t0 = now - timedelta(minutes=5)
+    # The NSA reviewer types one search, waits past SETTLE, then narrows another to a review.
+    for i, text in enumerate(["ob", "obs", "obs", "obsidian"]):
+        _record(nsa, t0 + timedelta(seconds=i), text, request_id=f"nsa-{i}")
+    review = {"review": demo["atlas"].pk}
+    _record(nsa, t0 + timedelta(seconds=30), "zircon", filters=review, found={"document": "0"}, request_id="nsa-later")
+    # The same words again with another filter: a run of its own.
+    _record(nsa, t0 + timedelta(seconds=31), "zircon", filters={**review, "type": "document"}, request_id="nsa-typed")
+    # Two API calls a second apart are two runs.
+    _record(liaison, t0, "atlas", via="api", request_id="api-1")
+    _record(liaison, t0 + timedelta(seconds=1), "atlas", via="api", request_id="api-2")
+    # The office is still typing: its older records wait for the next fold with its newest.
+    _record(admin, now - timedelta(seconds=40), "helix", request_id="admin-0")
+    _record(admin, now - timedelta(seconds=2), "helix-1", request_id="admin-1")
+
+    assert services.search_records_fold(now=now) == 5
+
+    def span(a, b):
+        return {"from": (t0 + timedelta(seconds=a)).isoformat(), "until": (t0 + timedelta(seconds=b)).isoformat()}
+
+    base = {"found": {"document": "1"}, "filters": {}}
+    assert _events() == [
+        (nsa.pk, nsa.email, "NSA", None, "10.0.0.1", "nsa-3", {
+            "searched_for": "obsidian", **base, "via": "search page", "requests": 4, "typed": ["ob", "obs", "obsidian"], **span(0, 3),
+        }),
+        (nsa.pk, nsa.email, "NSA", None, "10.0.0.1", "nsa-later", {
+            "searched_for": "zircon", "filters": review, "found": {"document": "0"}, "via": "search page", "requests": 1, **span(30, 30),
+        }),
+        (nsa.pk, nsa.email, "NSA", None, "10.0.0.1", "nsa-typed", {
+            "searched_for": "zircon", "filters": {**review, "type": "document"}, "found": {"document": "1"}, "via": "search page",
+            "requests": 1, **span(31, 31),
+        }),
+        (liaison.pk, liaison.email, "Northwind AI", None, "10.0.0.1", "api-1", {
+            "searched_for": "atlas", **base, "via": "API", "requests": 1, **span(0, 0),
+        }),
+        (liaison.pk, liaison.email, "Northwind AI", None, "10.0.0.1", "api-2", {
+            "searched_for": "atlas", **base, "via": "API", "requests": 1, **span(1, 1),
+        }),
+    ]
+    assert sorted(SearchRecord.objects.values_list("request_id", flat=True)) == ["admin-0", "admin-1"]
+    assert verify_chain()[1] is None
+    # Folding again writes nothing twice; once the office has stopped, its run is written.
+    assert services.search_records_fold(now=now) == 0
+    assert services.search_records_fold(now=now + timedelta(seconds=11)) == 2
+    assert [p["searched_for"] for *_, p in _events()[5:]] == ["helix", "helix-1"]
+    assert not SearchRecord.objects.exists()
+
+
+def test_the_words_of_a_long_run_are_listed_up_to_a_bound_and_the_rest_counted(demo, monkeypatch):
+    monkeypatch.setattr(services, "TYPED_KEPT", 3)
+    start = timezone.now() - timedelta(minutes=1)
+    for i, text in enumerate(["a", "ab", "abc", "abcd", "abcde"]):
+        _record(demo["reviewer_nsa"], start + timedelta(seconds=i), text)
+    assert services.search_records_fold() == 1
+    payload = _events()[0][-1]
+    assert (payload["requests"], payload["typed"], payload["typed_not_listed"]) == (5, ["a", "ab", "abc"], 2)
+
+
+def test_a_fold_that_fails_midway_writes_nothing_and_keeps_every_record(demo, monkeypatch):
+    start = timezone.now() - timedelta(minutes=1)
+    _record(demo["reviewer_nsa"], start, "obsidian")
+    _record(demo["liaison_northwind"], start, "atlas")
+    real, calls = services.audit_record, []
+
+    def second_fails(**kwargs):
+        calls.append(kwargs["actor_label"])
+        if len(calls) == 2:
+            raise OSError("the worker's disk failed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "audit_record", second_fails)
+    with pytest.raises(OSError):
+        fold_search_records()
+    assert len(calls) == 2
+    assert (AuditEvent.objects.filter(action="search.run").count(), SearchRecord.objects.count()) == (0, 2)
+    monkeypatch.setattr(services, "audit_record", real)
+    assert fold_search_records() == 2
+    assert (AuditEvent.objects.filter(action="search.run").count(), SearchRecord.objects.count()) == (2, 0)
+    assert verify_chain()[1] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_records_another_fold_holds_are_left_to_it(demo):
+    """A second worker's fold (or a redelivered task) running meanwhile skips
+    the rows the first has locked instead of writing their runs again."""
+    start = timezone.now() - timedelta(minutes=1)
+    _record(demo["reviewer_nsa"], start, "obsidian")
+    _record(demo["liaison_northwind"], start, "atlas")
+    locked, release = threading.Event(), threading.Event()
+
+    def other_fold_holds_the_liaison_s():
+        try:
+            with transaction.atomic():
+                list(SearchRecord.objects.select_for_update().filter(actor_label=demo["liaison_northwind"].email))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_fold_holds_the_liaison_s)
+    other.start()
+    try:
+        assert locked.wait(timeout=30)
+        assert services.search_records_fold() == 1
+    finally:
+        release.set()
+        other.join(timeout=30)
+    assert [(label, p["searched_for"]) for _, label, *_, p in _events()] == [(demo["reviewer_nsa"].email, "obsidian")]
+    assert list(SearchRecord.objects.values_list("text", flat=True)) == ["atlas"]
+    assert connection.vendor == "postgresql"
+
+
+def test_the_office_reads_searches_in_the_audit_trail_and_no_review_history_shows_them(demo, login, material):
+    reviewer = login(demo["reviewer_nsa"])
+    reviewer.get(reverse("search"), {"q": "obsidian", "review": demo["atlas"].pk})
+    assert services.search_records_fold(now=timezone.now() + timedelta(seconds=11)) == 1
+    trail = login(demo["admin"]).get(reverse("audit_index"), {"action": "search.run"}).content.decode()
+    assert "Searched" in trail and "obsidian" in trail and demo["reviewer_nsa"].email in trail
+    for role in ("admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"):
+        history = login(demo[role]).get(reverse("review_history", args=[demo["atlas"].pk]))
+        assert history.status_code == 200
+        assert "obsidian" not in history.content.decode() and "Searched" not in history.content.decode()
+
+
+def test_settled_searches_are_folded_every_minute():
+    assert settings.CELERY_BEAT_SCHEDULE["fold-search-records"] == {"task": "search.tasks.fold_search_records", "schedule": 60.0}
