@@ -486,6 +486,31 @@ def admin_lead_journey(session: Session) -> dict:
     expect(admin_page.get_by_text("The chain is intact:")).to_be_visible()
     session.checkpoint(admin_page, "audit-verified-admin")
 
+    # What the lead searches for is on the record too: each answer as she types is kept, and
+    # once she stops (Celery beat's fold in production; here in process) it is one event.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from search.services import SETTLE, search_records_fold
+
+    lead_page.goto(url(session, "/search/"))
+    lead_page.get_by_label("Search for").fill("atla")
+    expect(lead_page.locator("#search-status")).to_contain_text("\u201catla\u201d")
+    lead_page.get_by_label("Search for").fill("atlas")
+    expect(lead_page.locator("#search-status")).to_contain_text("\u201catlas\u201d")
+    search_records_fold(now=timezone.now() + SETTLE + timedelta(seconds=1))
+    admin_page.get_by_label("Action").fill("search.run")
+    admin_page.get_by_label("Actor (e-mail)").fill(lead.email)
+    admin_page.get_by_role("button", name="Apply").click()
+    rows = admin_page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Searched")
+    expect(rows.first.locator("dl.payload")).to_contain_text("Searched for atlas")
+    expect(rows.first.locator("dl.payload")).to_contain_text("Typed atla, atlas")
+    expect(rows.first).not_to_contain_text("review #")
+    session.checkpoint(admin_page, "audit-searches-admin")
+
     # People: NSA's lead sees NSA's people, deactivates the newcomer and lets them back in.
     lead_page.goto(url(session, "/people/"))
     newcomer_row = lead_page.locator("tr", has_text="new.analyst@agency.example")

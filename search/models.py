@@ -32,7 +32,7 @@ class SearchRecord(models.Model):
     text = models.CharField(max_length=MAX_LENGTH)
     # The filters that were set, by the form's field names (type, review, agency, …, page).
     filters = models.JSONField(default=dict, blank=True)
-    # Each kind's count as the reader was shown it ("100+" past the cap), by kind.
+    # Each type's count as the reader was shown it ("100+" past the cap), by the type's name ("questions").
     found = models.JSONField(default=dict, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)

@@ -44,7 +44,8 @@ def search_record(*, user, results: Results, filters: dict, via: str) -> SearchR
         via=via,
         text=results.query.raw,
         filters={key: _plain(value) for key, value in filters.items() if value not in (None, "")},
-        found={section.kind: section.shown_count for section in results.sections},
+        # By the type's name as the page shows it ("questions"), which the trail shows as it is.
+        found={section.label.lower(): section.shown_count for section in results.sections},
         client_address=context.client_address.get(),
         request_id=context.request_id.get(),
     )
@@ -126,8 +127,8 @@ def _run_record(run: list[SearchRecord], *, actor) -> None:
         payload["typed"] = typed[:TYPED_KEPT]
         if len(typed) > TYPED_KEPT:
             payload["typed_not_listed"] = len(typed) - TYPED_KEPT
-    payload["from"] = first.at.isoformat()
-    payload["until"] = last.at.isoformat()
+    payload["from"] = first.at.isoformat(timespec="seconds")
+    payload["until"] = last.at.isoformat(timespec="seconds")
     audit_record(
         action="search.run",
         actor=actor,

@@ -106,5 +106,5 @@ def test_an_api_search_is_recorded_as_the_api_s_and_a_refused_one_is_not(demo, a
     records = SearchRecord.objects.values_list("actor_label", "actor_organisation", "via", "text", "filters", "found")
     assert list(records) == [(
         demo["liaison_northwind"].email, "Northwind AI", "api", "obsidian",
-        {"review": demo["atlas"].pk, "date_from": "2026-01-01"}, {"review": "0", "document": "1", "rfi": "0", "finding": "0"},
+        {"review": demo["atlas"].pk, "date_from": "2026-01-01"}, {"reviews": "0", "documents": "1", "questions": "0", "findings": "0"},
     )]

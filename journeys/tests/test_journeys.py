@@ -69,6 +69,9 @@ def test_admin_and_lead_journey(journey):
     assert atlas.status == ReviewStatus.CLOSED
     assert not Review.objects.visible_to(User.objects.get(email="reviewer.nsa@agency.example")).filter(pk=atlas.pk).exists()
     assert AuditEvent.objects.filter(action="report.generate", target_id=str(atlas.pk)).exists()
+    (searched,) = AuditEvent.objects.filter(action="search.run").values_list("actor_label", "review_id", "payload")
+    assert searched[:2] == ("lead.nsa@agency.example", None)
+    assert (searched[2]["searched_for"], searched[2]["typed"], searched[2]["filters"]) == ("atlas", ["atla", "atlas"], {})
 
 
 def test_model_access_journey(journey):

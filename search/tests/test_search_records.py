@@ -36,8 +36,8 @@ def test_each_answered_search_request_is_recorded_with_what_it_showed(demo, logi
     assert first.status_code == second.status_code == 200
     assert "<strong>1</strong> document" in second.content.decode()
     assert _records() == [
-        (email, "NSA", "page", "obsid", {}, {"review": "0", "document": "0", "rfi": "0", "finding": "0"}),
-        (email, "NSA", "page", "obsidian", {"type": "document"}, {"document": "1"}),
+        (email, "NSA", "page", "obsid", {}, {"reviews": "0", "documents": "0", "questions": "0", "findings": "0"}),
+        (email, "NSA", "page", "obsidian", {"type": "document"}, {"documents": "1"}),
     ]
     last = SearchRecord.objects.latest("id")
     assert (last.user_id, last.request_id, last.client_address) == (demo["reviewer_nsa"].pk, "req-0123456789", "127.0.0.1")
@@ -56,7 +56,7 @@ def test_a_page_without_words_or_with_a_refused_field_records_nothing(demo, logi
 def _record(user, at, text, *, via="page", filters=None, found=None, request_id="", address="10.0.0.1"):
     return SearchRecord.objects.create(
         at=at, user=user, actor_label=user.email, actor_organisation=str(user.organisation or "Program office"), via=via,
-        text=text, filters=filters or {}, found=found or {"document": "1"}, client_address=address, request_id=request_id,
+        text=text, filters=filters or {}, found=found or {"documents": "1"}, client_address=address, request_id=request_id,
     )
 
 
@@ -75,7 +75,7 @@ def test_a_settled_run_becomes_one_event_and_its_records_go(demo):
     for i, text in enumerate(["ob", "obs", "obs", "obsidian"]):
         _record(nsa, t0 + timedelta(seconds=i), text, request_id=f"nsa-{i}")
     review = {"review": demo["atlas"].pk}
-    _record(nsa, t0 + timedelta(seconds=30), "zircon", filters=review, found={"document": "0"}, request_id="nsa-later")
+    _record(nsa, t0 + timedelta(seconds=30), "zircon", filters=review, found={"documents": "0"}, request_id="nsa-later")
     # The same words again with another filter: a run of its own.
     _record(nsa, t0 + timedelta(seconds=31), "zircon", filters={**review, "type": "document"}, request_id="nsa-typed")
     # Two API calls a second apart are two runs.
@@ -88,18 +88,19 @@ def test_a_settled_run_becomes_one_event_and_its_records_go(demo):
     assert services.search_records_fold(now=now) == 5
 
     def span(a, b):
-        return {"from": (t0 + timedelta(seconds=a)).isoformat(), "until": (t0 + timedelta(seconds=b)).isoformat()}
+        at = t0.replace(microsecond=0)
+        return {"from": (at + timedelta(seconds=a)).isoformat(), "until": (at + timedelta(seconds=b)).isoformat()}
 
-    base = {"found": {"document": "1"}, "filters": {}}
+    base = {"found": {"documents": "1"}, "filters": {}}
     assert _events() == [
         (nsa.pk, nsa.email, "NSA", None, "10.0.0.1", "nsa-3", {
             "searched_for": "obsidian", **base, "via": "search page", "requests": 4, "typed": ["ob", "obs", "obsidian"], **span(0, 3),
         }),
         (nsa.pk, nsa.email, "NSA", None, "10.0.0.1", "nsa-later", {
-            "searched_for": "zircon", "filters": review, "found": {"document": "0"}, "via": "search page", "requests": 1, **span(30, 30),
+            "searched_for": "zircon", "filters": review, "found": {"documents": "0"}, "via": "search page", "requests": 1, **span(30, 30),
         }),
         (nsa.pk, nsa.email, "NSA", None, "10.0.0.1", "nsa-typed", {
-            "searched_for": "zircon", "filters": {**review, "type": "document"}, "found": {"document": "1"}, "via": "search page",
+            "searched_for": "zircon", "filters": {**review, "type": "document"}, "found": {"documents": "1"}, "via": "search page",
             "requests": 1, **span(31, 31),
         }),
         (liaison.pk, liaison.email, "Northwind AI", None, "10.0.0.1", "api-1", {
