@@ -22,9 +22,9 @@ class SearchRecord(models.Model):
     VIA_CHOICES = [(VIA_PAGE, "search page"), (VIA_API, "API")]
 
     at = models.DateTimeField()
-    # Kept like the audit trail's actor: the label stays if the account goes.
+    # Kept like the audit trail's actor (no database constraint): the id and label stay if the account goes.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     actor_label = models.CharField(max_length=254)
     actor_organisation = models.CharField(max_length=200, blank=True)

@@ -59,16 +59,18 @@ def _plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def search_records_fold(*, now: datetime | None = None) -> int:
+def search_records_fold(*, now: datetime | None = None, readers_at_once: int = 200) -> int:
     """Turns every settled run of searches into one ``search.run`` audit event
-    and deletes its records, in one transaction (a crash leaves both as they
-    were). Returns how many events were written.
+    and deletes its records. Returns how many events were written.
 
     A reader's records are folded once their newest is older than ``SETTLE``
     (a reader still typing keeps them all for the next fold). A run is the
     reader's consecutive page requests with the same filters and via, each
     within ``SETTLE`` of the one before; every API request is a run of its
-    own. Records locked by a fold running at the same time are skipped, so
+    own. Up to ``readers_at_once`` readers are folded per transaction (a
+    backlog left by a stopped worker is not read into memory at once), their
+    events written and records deleted together: a crash leaves both as they
+    were. Records locked by a fold running at the same time are skipped, so
     two folds never write one run twice.
 
     The event names no review (``review_id`` stays empty, the filter is in its
@@ -77,24 +79,28 @@ def search_records_fold(*, now: datetime | None = None) -> int:
     """
     cutoff = (now or timezone.now()) - SETTLE
     written = 0
-    with transaction.atomic():
-        records = list(
-            SearchRecord.objects.select_for_update(skip_locked=True).filter(at__lt=cutoff).order_by("user_id", "actor_label", "at", "id")
-        )
-        if not records:
-            return 0
-        typing = set(SearchRecord.objects.filter(at__gte=cutoff).values_list("user_id", "actor_label").distinct())
-        users = get_user_model().objects.in_bulk({r.user_id for r in records if r.user_id})
-        folded = []
-        for reader, own in groupby(records, key=lambda r: (r.user_id, r.actor_label)):
-            if reader in typing:
-                continue
-            for run in _runs(list(own)):
-                _run_record(run, actor=users.get(reader[0]))
-                folded.extend(r.pk for r in run)
-                written += 1
-        SearchRecord.objects.filter(pk__in=folded).delete()
-    return written
+    while True:
+        with transaction.atomic():
+            settled = (
+                SearchRecord.objects.filter(at__lt=cutoff)
+                .exclude(user_id__in=SearchRecord.objects.filter(at__gte=cutoff).values("user_id"))
+                .order_by("user_id").values_list("user_id", flat=True).distinct()[:readers_at_once]
+            )
+            readers = list(settled)
+            if not readers:
+                return written
+            records = list(
+                SearchRecord.objects.select_for_update(skip_locked=True)
+                .filter(user_id__in=readers, at__lt=cutoff).order_by("user_id", "at", "id")
+            )
+            if not records:
+                return written
+            users = get_user_model().objects.in_bulk({r.user_id for r in records})
+            for user_id, own in groupby(records, key=lambda r: r.user_id):
+                for run in _runs(list(own)):
+                    _run_record(run, actor=users.get(user_id))
+                    written += 1
+            SearchRecord.objects.filter(pk__in=[r.pk for r in records]).delete()
 
 
 def _runs(records: list[SearchRecord]) -> list[list[SearchRecord]]:

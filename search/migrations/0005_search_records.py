@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('found', models.JSONField(blank=True, default=dict)),
                 ('client_address', models.GenericIPAddressField(blank=True, null=True)),
                 ('request_id', models.CharField(blank=True, max_length=64)),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'indexes': [models.Index(fields=['at'], name='search_record_at')],

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,7 +48,9 @@ def test_each_answered_search_request_is_recorded_with_what_it_showed(demo, logi
 
 def test_a_page_without_words_or_with_a_refused_field_records_nothing(demo, login, material):
     client = login(demo["reviewer_nsa"])
-    assert client.get(reverse("search")).status_code == 200
+    empty = client.get(reverse("search"))
+    # The reader is told before typing.
+    assert "Like every view, each search is recorded in the audit trail." in empty.content.decode()
     refused = client.get(reverse("search"), {"q": "obsidian", "date_from": "2026-02-01", "date_to": "2026-01-01"})
     assert "The end date is before the start date." in refused.content.decode()
     assert _records() == []
@@ -129,6 +132,28 @@ def test_the_words_of_a_long_run_are_listed_up_to_a_bound_and_the_rest_counted(d
     assert (payload["requests"], payload["typed"], payload["typed_not_listed"]) == (5, ["a", "ab", "abc"], 2)
 
 
+def test_the_searches_of_an_account_deleted_since_keep_its_name(demo):
+    start = timezone.now() - timedelta(minutes=1)
+    record = _record(demo["reviewer_nsa"], start, "obsidian")
+    SearchRecord.objects.filter(pk=record.pk).update(user_id=10**9, actor_label="gone@agency.example")
+    assert services.search_records_fold() == 1
+    assert _events()[0][:3] == (None, "gone@agency.example", "NSA")
+
+
+def test_a_backlog_is_folded_a_few_readers_at_a_time(demo):
+    start = timezone.now() - timedelta(hours=2)
+    readers = ["reviewer_nsa", "liaison_northwind", "admin", "lead_nsa", "reviewer_cisa"]
+    for n, role in enumerate(readers):
+        _record(demo[role], start + timedelta(minutes=n), f"word{n}")
+        _record(demo[role], start + timedelta(minutes=n, seconds=1), f"word{n}s")
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.search_records_fold(readers_at_once=2) == 5
+    # Three transactions of at most two readers each.
+    assert sum("FOR UPDATE SKIP LOCKED" in q["sql"] for q in ctx.captured_queries) == 3
+    assert sorted(p["typed"] for *_, p in _events()) == [[f"word{n}", f"word{n}s"] for n in range(5)]
+    assert not SearchRecord.objects.exists()
+
+
 def test_a_fold_that_fails_midway_writes_nothing_and_keeps_every_record(demo, monkeypatch):
     start = timezone.now() - timedelta(minutes=1)
     _record(demo["reviewer_nsa"], start, "obsidian")
@@ -196,4 +221,8 @@ def test_the_office_reads_searches_in_the_audit_trail_and_no_review_history_show
 
 
 def test_settled_searches_are_folded_every_minute():
+    from portal.celery import app
+
     assert settings.CELERY_BEAT_SCHEDULE["fold-search-records"] == {"task": "search.tasks.fold_search_records", "schedule": 60.0}
+    app.loader.import_default_modules()
+    assert app.tasks["search.tasks.fold_search_records"].name == fold_search_records.name
