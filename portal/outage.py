@@ -29,8 +29,10 @@ CACHE_OUTAGE_ERRORS = _cache_outage_errors()
 RETRY_AFTER_SECONDS = 30  # what a 503 tells the client
 
 # SQLSTATEs of a database server that is gone or not accepting work now: connection exceptions
-# (class 08), the server shutting down or starting up (57P01-57P03), too many connections (53300).
-DATABASE_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# (class 08), the server shutting down or starting up (57P01-57P03), and out of resources —
+# its disk full, out of memory, too many connections (class 53) — or failing to read or write
+# its files (58030): the request's transaction is rolled back, and trying later may succeed.
+DATABASE_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53", "58030")
 
 
 def is_database_outage(exc: BaseException) -> bool:
