@@ -481,3 +481,50 @@ def lock_table(transactional_db):
                 other.rollback()
 
     return locked
+
+
+@pytest.fixture(scope="session")
+def embedded_database(tmp_path_factory) -> Path:
+    """The run command's embedded default (SQLite) migrated once per test run
+    and shared by the xdist workers (a lock in their common folder): a test
+    that starts an instance of its own copies it (``embedded_copy``) instead
+    of migrating again (~20 s each on the 2-core VM). Only the schema and what
+    migrations write (post_migrate's rules, criteria, categories) are in it."""
+    import fcntl
+
+    from portal.tests.test_settings_and_seed import _manage, local_env
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    target = shared / "embedded-migrated.sqlite3"
+    with open(shared / "embedded-migrated.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            build = shared / "embedded-build"
+            build.mkdir(exist_ok=True)
+            result = _manage("migrate", "--noinput", "-v", "0", env=local_env(build, PORTAL_DEMO_MODE="true"))
+            assert result.returncode == 0, result.stderr[-3000:]
+            _sqlite_copy(build / "portal.sqlite3", shared / "embedded-migrated.part")
+            (shared / "embedded-migrated.part").rename(target)
+    return target
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database in WAL mode (its backup API: the file alone may lack the log's pages)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+@pytest.fixture
+def embedded_copy(embedded_database):
+    """``embedded_copy(folder)``: the migrated embedded database copied to ``folder/portal.sqlite3`` (``local_env``'s file)."""
+
+    def _copy(folder: Path) -> Path:
+        _sqlite_copy(embedded_database, folder / "portal.sqlite3")
+        return folder / "portal.sqlite3"
+
+    return _copy

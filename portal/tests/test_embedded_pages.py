@@ -38,9 +38,12 @@ print(json.dumps(answers))
 """
 
 
-def on_the_embedded_default(script: str, tmp_path) -> dict:
+def on_the_embedded_default(script: str, tmp_path, embedded_copy) -> dict:
     """What ``script`` (run by ``manage.py shell`` on the run command's
-    embedded default: SQLite in ``tmp_path``, demo mode) prints last, as JSON."""
+    embedded default: SQLite in ``tmp_path``, demo mode) prints last, as JSON.
+    The database starts migrated (``embedded_copy``); the script's own
+    ``migrate`` then has nothing to apply."""
+    embedded_copy(tmp_path)
     result = _manage(
         "shell", "-c", script,
         # Its keys, cache and files in a folder of its own (local_env), and its
@@ -53,7 +56,7 @@ def on_the_embedded_default(script: str, tmp_path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_every_demo_roles_main_pages_answer_on_the_embedded_default(tmp_path):
-    answers = on_the_embedded_default(SCRIPT % {"emails": list(DEMO_USERS.values()), "pages": PAGES}, tmp_path)
+def test_every_demo_roles_main_pages_answer_on_the_embedded_default(tmp_path, embedded_copy):
+    answers = on_the_embedded_default(SCRIPT % {"emails": list(DEMO_USERS.values()), "pages": PAGES}, tmp_path, embedded_copy)
     assert len(answers) == len(DEMO_USERS) * (2 * len(PAGES) + 1)
     assert {key: status for key, status in answers.items() if status != 200} == {}

@@ -212,10 +212,11 @@ print("web wrote")
 """
 
 
-def test_embedded_sqlite_lets_the_web_server_and_the_worker_write_in_turn(tmp_path):
+def test_embedded_sqlite_lets_the_web_server_and_the_worker_write_in_turn(tmp_path, embedded_copy):
     """The run command's SQLite file is shared by the web server and the Celery
     worker: a request's transaction must not fail because the worker wrote
     meanwhile (seen once as a 503 on the demo admin's first sign-in)."""
+    embedded_copy(tmp_path)  # migrated once for the run (conftest.embedded_database); migrate below finds nothing to do
     env = local_env(tmp_path, PORTAL_DEMO_MODE="true")
     migrate = _manage("migrate", "--noinput", "-v", "0", env=env)
     assert migrate.returncode == 0, migrate.stderr

@@ -44,8 +44,8 @@ print(json.dumps(found))
 """
 
 
-def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path):
-    found = on_the_embedded_default(SCRIPT % {"roles": list(DEMO_USERS), "words": list(EXPECTED)}, tmp_path)
+def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path, embedded_copy):
+    found = on_the_embedded_default(SCRIPT % {"roles": list(DEMO_USERS), "words": list(EXPECTED)}, tmp_path, embedded_copy)
     for role in DEMO_USERS:
         for word, (kind, finders) in EXPECTED.items():
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
