@@ -46,6 +46,8 @@ def audit_event_list(*, user, actor: str = "", organisation: str = "", target: s
     if q:
         qs = qs.filter(
             Q(action__icontains=q) | Q(actor_label__icontains=q) | Q(target_label__icontains=q) | Q(request_id=q)
+            # The details too: the words of a search ("search.run"), a value a change set.
+            | Q(payload__icontains=q)
         )
     return qs.order_by("-id")
 

@@ -212,8 +212,12 @@ def test_the_office_reads_searches_in_the_audit_trail_and_no_review_history_show
     reviewer = login(demo["reviewer_nsa"])
     reviewer.get(reverse("search"), {"q": "obsidian", "review": demo["atlas"].pk})
     assert services.search_records_fold(now=timezone.now() + timedelta(seconds=11)) == 1
-    trail = login(demo["admin"]).get(reverse("audit_index"), {"action": "search.run"}).content.decode()
+    office = login(demo["admin"])
+    trail = office.get(reverse("audit_index"), {"action": "search.run"}).content.decode()
     assert "Searched" in trail and "obsidian" in trail and demo["reviewer_nsa"].email in trail
+    # The trail's search finds it by its words (in the event's details), and only it.
+    found = office.get(reverse("audit_index"), {"q": "OBSIDIAN"})
+    assert [e.action for e in found.context["page"].object_list] == ["search.run"]
     for role in ("admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"):
         history = login(demo[role]).get(reverse("review_history", args=[demo["atlas"].pk]))
         assert history.status_code == 200
