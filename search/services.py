@@ -59,7 +59,7 @@ def _plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def search_records_fold(*, now: datetime | None = None, readers_at_once: int = 200) -> int:
+def search_records_fold(*, now: datetime | None = None, rows_at_once: int = 5000) -> int:
     """Turns every settled run of searches into one ``search.run`` audit event
     and deletes its records. Returns how many events were written.
 
@@ -67,40 +67,39 @@ def search_records_fold(*, now: datetime | None = None, readers_at_once: int = 2
     (a reader still typing keeps them all for the next fold). A run is the
     reader's consecutive page requests with the same filters and via, each
     within ``SETTLE`` of the one before; every API request is a run of its
-    own. Up to ``readers_at_once`` readers are folded per transaction (a
-    backlog left by a stopped worker is not read into memory at once), their
-    events written and records deleted together: a crash leaves both as they
-    were. Records locked by a fold running at the same time are skipped, so
-    two folds never write one run twice.
+    own. Records are read ``rows_at_once`` at a time, oldest reader first, each
+    batch in its own transaction with its events and deletions (a crash leaves
+    both as they were; a backlog left by a stopped worker is never read into
+    memory at once). A full batch leaves its last run to the next, which reads
+    it whole, unless that run is all the batch holds (a run of more requests
+    than ``rows_at_once`` is written in parts). Records locked by a fold
+    running at the same time are skipped, so two folds never write one record
+    twice (a run they share may be written in two parts).
 
     The event names no review (``review_id`` stays empty, the filter is in its
     payload): what a reader searched for is shown to the program office's
     audit trail, never in a review's history to the other organisations on it.
     """
     cutoff = (now or timezone.now()) - SETTLE
+    typing = SearchRecord.objects.filter(at__gte=cutoff).values("user_id")
     written = 0
     while True:
         with transaction.atomic():
-            settled = (
-                SearchRecord.objects.filter(at__lt=cutoff)
-                .exclude(user_id__in=SearchRecord.objects.filter(at__gte=cutoff).values("user_id"))
-                .order_by("user_id").values_list("user_id", flat=True).distinct()[:readers_at_once]
-            )
-            readers = list(settled)
-            if not readers:
-                return written
             records = list(
                 SearchRecord.objects.select_for_update(skip_locked=True)
-                .filter(user_id__in=readers, at__lt=cutoff).order_by("user_id", "at", "id")
+                .filter(at__lt=cutoff).exclude(user_id__in=typing)
+                .order_by("user_id", "at", "id")[:rows_at_once]
             )
             if not records:
                 return written
-            users = get_user_model().objects.in_bulk({r.user_id for r in records})
-            for user_id, own in groupby(records, key=lambda r: r.user_id):
-                for run in _runs(list(own)):
-                    _run_record(run, actor=users.get(user_id))
-                    written += 1
-            SearchRecord.objects.filter(pk__in=[r.pk for r in records]).delete()
+            runs = [(user_id, run) for user_id, own in groupby(records, key=lambda r: r.user_id) for run in _runs(list(own))]
+            if len(records) == rows_at_once and len(runs) > 1:
+                runs.pop()  # it may go on past this batch: the next one reads it whole
+            users = get_user_model().objects.in_bulk({user_id for user_id, _ in runs})
+            for user_id, run in runs:
+                _run_record(run, actor=users.get(user_id))
+            written += len(runs)
+            SearchRecord.objects.filter(pk__in=[r.pk for _, run in runs for r in run]).delete()
 
 
 def _runs(records: list[SearchRecord]) -> list[list[SearchRecord]]:

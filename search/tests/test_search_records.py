@@ -140,18 +140,26 @@ def test_the_searches_of_an_account_deleted_since_keep_its_name(demo):
     assert _events()[0][:3] == (None, "gone@agency.example", "NSA")
 
 
-def test_a_backlog_is_folded_a_few_readers_at_a_time(demo):
+def test_a_backlog_is_folded_a_few_rows_at_a_time_without_splitting_a_run(demo):
     start = timezone.now() - timedelta(hours=2)
     readers = ["reviewer_nsa", "liaison_northwind", "admin", "lead_nsa", "reviewer_cisa"]
     for n, role in enumerate(readers):
         _record(demo[role], start + timedelta(minutes=n), f"word{n}")
         _record(demo[role], start + timedelta(minutes=n, seconds=1), f"word{n}s")
     with CaptureQueriesContext(connection) as ctx:
-        assert services.search_records_fold(readers_at_once=2) == 5
-    # Three transactions of at most two readers each.
-    assert sum("FOR UPDATE SKIP LOCKED" in q["sql"] for q in ctx.captured_queries) == 3
+        assert services.search_records_fold(rows_at_once=3) == 5
+    # Five transactions of three rows at most, each leaving the run it cut to the next; a sixth finds none left.
+    assert sum("FOR UPDATE SKIP LOCKED" in q["sql"] for q in ctx.captured_queries) == 6
     assert sorted(p["typed"] for *_, p in _events()) == [[f"word{n}", f"word{n}s"] for n in range(5)]
     assert not SearchRecord.objects.exists()
+
+
+def test_a_run_longer_than_a_batch_is_written_in_parts(demo):
+    start = timezone.now() - timedelta(minutes=5)
+    for i, text in enumerate(["a", "ab", "abc"]):
+        _record(demo["reviewer_nsa"], start + timedelta(seconds=i), text)
+    assert services.search_records_fold(rows_at_once=2) == 2
+    assert [(p["typed"] if "typed" in p else [p["searched_for"]], p["requests"]) for *_, p in _events()] == [(["a", "ab"], 2), (["abc"], 1)]
 
 
 def test_a_fold_that_fails_midway_writes_nothing_and_keeps_every_record(demo, monkeypatch):
