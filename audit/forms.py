@@ -20,7 +20,7 @@ class ZonedDateTimeField(forms.DateTimeField):
 
 
 class AuditFilterForm(forms.Form):
-    q = SingleLineField(label="Search", required=False, help_text="Actions, people, objects and details (such as the words of a search)")
+    q = SingleLineField(label="Search", required=False, help_text="Actions, people, objects, details")
     actor = SingleLineField(label="Actor (e-mail)", required=False)
     organisation = SingleLineField(label="Organisation", required=False)
     target = SingleLineField(label="Object", required=False, help_text="A name, or type:id such as reviews.review:12")
