@@ -67,7 +67,7 @@ def search_records_fold(*, now: datetime | None = None, rows_at_once: int = 5000
     (a reader still typing keeps them all for the next fold). A run is the
     reader's consecutive page requests with the same filters and via, each
     within ``SETTLE`` of the one before; every API request is a run of its
-    own. Records are read ``rows_at_once`` at a time, oldest reader first, each
+    own. Records are read ``rows_at_once`` at a time, reader by reader, each
     batch in its own transaction with its events and deletions (a crash leaves
     both as they were; a backlog left by a stopped worker is never read into
     memory at once). A full batch leaves its last run to the next, which reads
