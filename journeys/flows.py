@@ -472,11 +472,7 @@ def admin_lead_journey(session: Session) -> dict:
 
     # Find that download in the audit trail.
     admin_page.goto(url(session, "/audit/"))
-    admin_page.get_by_label("Action").fill("report.generate")
-    admin_page.get_by_label("Actor (e-mail)").fill(admin.email)
-    admin_page.get_by_role("button", name="Apply").click()
-    rows = admin_page.locator("table tbody tr")
-    expect(rows).to_have_count(1)
+    rows = _audit_events(admin_page, action="report.generate", actor=admin.email)
     expect(rows.first).to_contain_text("report.generate")
     expect(rows.first).to_contain_text(f"review #{atlas.pk}")
     session.checkpoint(admin_page, "audit-admin")
@@ -500,11 +496,7 @@ def admin_lead_journey(session: Session) -> dict:
     lead_page.get_by_label("Search for").fill("atlas")
     expect(lead_page.locator("#search-status")).to_contain_text("\u201catlas\u201d")
     search_records_fold(now=timezone.now() + SETTLE + timedelta(seconds=1))
-    admin_page.get_by_label("Action").fill("search.run")
-    admin_page.get_by_label("Actor (e-mail)").fill(lead.email)
-    admin_page.get_by_role("button", name="Apply").click()
-    rows = admin_page.locator("table tbody tr")
-    expect(rows).to_have_count(1)
+    rows = _audit_events(admin_page, action="search.run", actor=lead.email)
     expect(rows.first).to_contain_text("Searched")
     expect(rows.first.locator("dl.payload")).to_contain_text("Searched for atlas")
     expect(rows.first.locator("dl.payload")).to_contain_text("Typed atla, atlas")
@@ -532,6 +524,16 @@ def admin_lead_journey(session: Session) -> dict:
     invited_row.get_by_role("button", name=re.compile("^Resend")).click()
     expect(admin_page.get_by_text("Invitation sent again to pending.analyst@agency.example")).to_be_visible()
     return {"review": atlas.pk}
+
+
+def _audit_events(page: Page, *, action: str, actor: str):
+    """The audit trail (already open in ``page``) filtered to one action of one actor: its single row."""
+    page.get_by_label("Action").fill(action)
+    page.get_by_label("Actor (e-mail)").fill(actor)
+    page.get_by_role("button", name="Apply").click()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    return rows
 
 
 def login_page(session: Session) -> None:
