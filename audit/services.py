@@ -98,14 +98,46 @@ def audit_record(
     that request's, and the organisation the actor had then.
     """
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    event = _chained(head, _event(
+        action=action, actor=actor, target=target, review=review, payload=payload, actor_label=actor_label,
+        actor_organisation=actor_organisation, client_address=client_address, request_id=request_id,
+    ))
+    event.save()
+    head.last_event_id = event.pk
+    head.save(update_fields=["last_hash", "last_event_id"])
+    return event
+
+
+@transaction.atomic
+def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Appends several events to the chain in the order given, each ``entries``
+    item taking ``audit_record``'s keywords. The chain head is locked once and
+    the events go in one ``INSERT``: a batch written together (the search
+    fold's, up to thousands) costs one lock and one savepoint, not one of each
+    per event (thousands of savepoints in one transaction also slow every
+    statement of it in PostgreSQL)."""
+    if not entries:
+        return []
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    events = [_chained(head, _event(**entry)) for entry in entries]
+    # Ids follow the list (one statement, rows in order), so the chain reads in id order as it was hashed.
+    AuditEvent.objects.bulk_create(events)
+    head.last_event_id = events[-1].pk
+    head.save(update_fields=["last_hash", "last_event_id"])
+    return events
+
+
+def _event(
+    *, action: str, actor=None, target=None, review=None, payload: dict[str, Any] | None = None, actor_label: str = "",
+    actor_organisation: str | None = None, client_address: str | None = None, request_id: str | None = None,
+) -> AuditEvent:
     target_type, target_id, target_label = _label(target)
-    organisation = organisation_label(actor) if actor_organisation is None else actor_organisation
-    event = AuditEvent(
+    return AuditEvent(
         at=timezone.now(),
         action=action,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=actor_label or (getattr(actor, "email", "") if actor is not None else ""),
-        actor_organisation=organisation,
+        actor_organisation=organisation_label(actor) if actor_organisation is None else actor_organisation,
         target_type=target_type,
         target_id=target_id,
         target_label=target_label,
@@ -113,11 +145,12 @@ def audit_record(
         client_address=context.client_address.get() if client_address is None else client_address,
         request_id=context.request_id.get() if request_id is None else request_id,
         payload=json.loads(json.dumps(payload or {}, default=str)),
-        prev_hash=head.last_hash,
     )
+
+
+def _chained(head: AuditHead, event: AuditEvent) -> AuditEvent:
+    """``event`` linked after the head's last hash and hashed; the head (locked by the caller) moves to it."""
+    event.prev_hash = head.last_hash
     event.hash = compute_hash(event)
-    event.save()
     head.last_hash = event.hash
-    head.last_event_id = event.pk
-    head.save(update_fields=["last_hash", "last_event_id"])
     return event
