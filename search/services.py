@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import context
-from audit.services import audit_record, organisation_label
+from audit.services import audit_record_many, organisation_label
 
 from .models import SearchRecord
 from .selectors import Results
@@ -96,8 +96,7 @@ def search_records_fold(*, now: datetime | None = None, rows_at_once: int = 5000
             if len(records) == rows_at_once and len(runs) > 1:
                 runs.pop()  # it may go on past this batch: the next one reads it whole
             users = get_user_model().objects.in_bulk({user_id for user_id, _ in runs})
-            for user_id, run in runs:
-                _run_record(run, actor=users.get(user_id))
+            audit_record_many([_run_event(run, actor=users.get(user_id)) for user_id, run in runs])
             written += len(runs)
             SearchRecord.objects.filter(pk__in=[r.pk for _, run in runs for r in run]).delete()
 
@@ -118,7 +117,8 @@ def _runs(records: list[SearchRecord]) -> list[list[SearchRecord]]:
     return runs
 
 
-def _run_record(run: list[SearchRecord], *, actor) -> None:
+def _run_event(run: list[SearchRecord], *, actor) -> dict:
+    """The ``search.run`` event of one run, as ``audit_record_many`` takes it."""
     first, last = run[0], run[-1]
     typed = [text for text, _ in groupby(r.text for r in run)]
     payload = {
@@ -134,12 +134,12 @@ def _run_record(run: list[SearchRecord], *, actor) -> None:
             payload["typed_not_listed"] = len(typed) - TYPED_KEPT
     payload["from"] = first.at.isoformat(timespec="seconds")
     payload["until"] = last.at.isoformat(timespec="seconds")
-    audit_record(
-        action="search.run",
-        actor=actor,
-        actor_label=last.actor_label,
-        actor_organisation=last.actor_organisation,
-        payload=payload,
-        client_address=last.client_address,
-        request_id=last.request_id,
-    )
+    return {
+        "action": "search.run",
+        "actor": actor,
+        "actor_label": last.actor_label,
+        "actor_organisation": last.actor_organisation,
+        "payload": payload,
+        "client_address": last.client_address,
+        "request_id": last.request_id,
+    }

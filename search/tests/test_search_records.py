@@ -162,26 +162,32 @@ def test_a_run_longer_than_a_batch_is_written_in_parts(demo):
     assert [(p["typed"] if "typed" in p else [p["searched_for"]], p["requests"]) for *_, p in _events()] == [(["a", "ab"], 2), (["abc"], 1)]
 
 
-def test_a_fold_that_fails_midway_writes_nothing_and_keeps_every_record(demo, monkeypatch):
+def test_a_fold_that_fails_midway_keeps_each_batch_whole(demo, monkeypatch):
+    """The second batch's events are written, then the worker fails before its
+    records are deleted: that batch leaves nothing, the first stays done."""
     start = timezone.now() - timedelta(minutes=1)
     _record(demo["reviewer_nsa"], start, "obsidian")
     _record(demo["liaison_northwind"], start, "atlas")
-    real, calls = services.audit_record, []
+    real, batches = services.audit_record_many, []
 
-    def second_fails(**kwargs):
-        calls.append(kwargs["actor_label"])
-        if len(calls) == 2:
+    def second_fails_after_writing(entries):
+        events = real(entries)
+        batches.append([e.actor_label for e in events])
+        if len(batches) == 2:
             raise OSError("the worker's disk failed")
-        return real(**kwargs)
+        return events
 
-    monkeypatch.setattr(services, "audit_record", second_fails)
+    monkeypatch.setattr(services, "audit_record_many", second_fails_after_writing)
     with pytest.raises(OSError):
-        fold_search_records()
-    assert len(calls) == 2
-    assert (AuditEvent.objects.filter(action="search.run").count(), SearchRecord.objects.count()) == (0, 2)
-    monkeypatch.setattr(services, "audit_record", real)
-    assert fold_search_records() == 2
-    assert (AuditEvent.objects.filter(action="search.run").count(), SearchRecord.objects.count()) == (2, 0)
+        services.search_records_fold(rows_at_once=1)
+    # Reader by reader (by account id): the NSA reviewer's batch, then the liaison's.
+    assert batches == [[demo["reviewer_nsa"].email], [demo["liaison_northwind"].email]]
+    assert [label for _, label, *_ in _events()] == [demo["reviewer_nsa"].email]
+    assert list(SearchRecord.objects.values_list("text", flat=True)) == ["atlas"]
+    monkeypatch.setattr(services, "audit_record_many", real)
+    assert fold_search_records() == 1
+    assert [p["searched_for"] for *_, p in _events()] == ["obsidian", "atlas"]
+    assert not SearchRecord.objects.exists()
     assert verify_chain()[1] is None
 
 
