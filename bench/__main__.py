@@ -12,7 +12,10 @@ time against the floor's, indexing a 100-page PDF), search-load (four searchers 
 errors, results differing from the in-turn search, p50/p95),
 search-shared-index (an experiment: one shared index of every kind read in
 one statement per search, built in a rolled-back transaction and timed per
-user size and query shape beside the search as built: bench/shared_index.py), load (10 users for 60 s against gunicorn, through
+user size and query shape beside the search as built: bench/shared_index.py),
+search-fold (100,000 search records of 200 readers, a stopped worker's
+backlog, folded into the audit trail in batches and at once, rolled back:
+time, events a second, peak memory growth: bench/search_fold.py), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),
@@ -40,7 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "search", "search-load", "search-shared-index", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
+SCENARIOS = ("seed", "pages", "search", "search-load", "search-shared-index", "search-fold", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
 
 
 def machine() -> str:
@@ -173,6 +176,10 @@ def main(argv=None) -> int:
         run(emit)
     elif args.scenario == "search-shared-index":
         from .shared_index import run
+
+        run(emit)
+    elif args.scenario == "search-fold":
+        from .search_fold import run
 
         run(emit)
     elif args.scenario == "search-load":
