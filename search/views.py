@@ -26,11 +26,15 @@ def search_page(request):
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=form.cleaned_data["q"], filters=filters, limit=limit, offset=offset)
         pages = form.pages(results)
-        # Shown, so recorded (folded into the audit trail once the reader stops typing).
-        services.search_record(user=request.user, results=results, filters=form.chosen(), via=SearchRecord.VIA_PAGE)
     in_review = selectors.review_named(user=request.user, pk=form.cleaned_data.get("review")) if results else None
     context = {"form": form, "results": results, "pages": pages, "in_review": in_review}
     if request.htmx and request.htmx.target == "search-results":
-        return render(request, "search/_results.html", context)
-    context["choices"] = selectors.filter_choices(user=request.user)
-    return render(request, "search/search.html", context)
+        response = render(request, "search/_results.html", context)
+    else:
+        context["choices"] = selectors.filter_choices(user=request.user)
+        response = render(request, "search/search.html", context)
+    if results is not None:
+        # Drawn, so recorded before it is sent (folded into the audit trail once the reader stops
+        # typing): a page that failed to draw records nothing, and a record refused sends nothing.
+        services.search_record(user=request.user, results=results, filters=form.chosen(), via=SearchRecord.VIA_PAGE)
+    return response

@@ -48,7 +48,6 @@ class SearchView(APIView):
         filters = form.filters()
         limit, offset = form.window()
         results = selectors.search(user=request.user, text=text, filters=filters, limit=limit, offset=offset)
-        services.search_record(user=request.user, results=results, filters=form.chosen(), via=SearchRecord.VIA_API)
         pages = form.pages(results) or {"number": 1, "next": None, "previous": None}
 
         def address(page: int | None) -> str | None:
@@ -61,4 +60,8 @@ class SearchView(APIView):
         data = {"query": results.query.raw, "unsearchable": results.unsearchable, "page": pages["number"],
                 "next_page": pages["next"], "next": address(pages["next"]), "previous": address(pages["previous"]),
                 "sections": results.sections}
-        return Response(SearchResultsSerializer(data, context={"request": request}).data)
+        body = SearchResultsSerializer(data, context={"request": request}).data
+        # Serialized, so recorded before it is sent (search.services.search_record): a failure
+        # before this records nothing, and a record refused sends nothing.
+        services.search_record(user=request.user, results=results, filters=form.chosen(), via=SearchRecord.VIA_API)
+        return Response(body)

@@ -56,6 +56,20 @@ def test_a_page_without_words_or_with_a_refused_field_records_nothing(demo, logi
     assert _records() == []
 
 
+def test_a_page_that_fails_to_draw_records_nothing(demo, login, material, monkeypatch):
+    import search.views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a template failed")
+
+    client = login(demo["reviewer_nsa"])
+    monkeypatch.setattr(search.views, "render", broken)
+    for headers in ({}, HTMX):
+        with pytest.raises(RuntimeError):
+            client.get(reverse("search"), {"q": "obsidian"}, headers=headers)
+    assert _records() == []
+
+
 def _record(user, at, text, *, via="page", filters=None, found=None, request_id="", address="10.0.0.1"):
     return SearchRecord.objects.create(
         at=at, user=user, actor_label=user.email, actor_organisation=str(user.organisation or "Program office"), via=via,
