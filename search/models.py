@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from .query import MAX_LENGTH
@@ -30,8 +31,8 @@ class SearchRecord(models.Model):
     actor_organisation = models.CharField(max_length=200, blank=True)
     via = models.CharField(max_length=8, choices=VIA_CHOICES)
     text = models.CharField(max_length=MAX_LENGTH)
-    # The filters that were set, by the form's field names (type, review, agency, …, page).
-    filters = models.JSONField(default=dict, blank=True)
+    # The filters that were set, by the form's field names (type, review, agency, …, page); dates as ISO 8601.
+    filters = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Each type's count as the reader was shown it ("100+" past the cap), by the type's name ("questions").
     found = models.JSONField(default=dict, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)

@@ -43,7 +43,7 @@ def search_record(*, user, results: Results, filters: dict, via: str) -> SearchR
         actor_organisation=organisation_label(user),
         via=via,
         text=results.query.raw,
-        filters={key: _plain(value) for key, value in filters.items() if value not in (None, "")},
+        filters=filters,
         # By the type's name as the page shows it ("questions"), which the trail shows as it is.
         found={section.label.lower(): section.shown_count for section in results.sections},
         client_address=context.client_address.get(),
@@ -53,10 +53,6 @@ def search_record(*, user, results: Results, filters: dict, via: str) -> SearchR
     record.full_clean(exclude=["user"])
     record.save()
     return record
-
-
-def _plain(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def search_records_fold(*, now: datetime | None = None, rows_at_once: int = 5000) -> int:
