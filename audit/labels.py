@@ -74,6 +74,7 @@ ACTION_LABELS: dict[str, str] = {
     "document.download": "Document downloaded",
     "document.scan": "Document scanned",
     "search.run": "Searched",
+    "search.alerted": "Told of new matches for a saved search",
     "rfi.create": "Question asked",
     "rfi.answer": "Question answered",
     "rfi.assign": "Question routed",

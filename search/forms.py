@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 
 from portal.forms import SingleLineField
@@ -69,6 +71,13 @@ class SearchForm(forms.Form):
         """The fields set besides the words, by name (what a search is recorded with)."""
         return {name: value for name, value in self.cleaned_data.items() if name != "q" and value not in (None, "")}
 
+    def saved_params(self) -> str:
+        """The filters set, as a saved search keeps them: the address's
+        fields in the form's order, without the words and the page (the same
+        filters always give the same text)."""
+        chosen = self.chosen()
+        return urlencode([(name, str(chosen[name])) for name in SearchForm.base_fields if name not in ("q", "page") and name in chosen])
+
     def filters(self) -> Filters:
         data = self.cleaned_data
         return Filters(
@@ -80,3 +89,15 @@ class SearchForm(forms.Form):
             date_to=data.get("date_to"),
             marking_id=data.get("marking"),
         )
+
+
+class SaveSearchForm(SearchForm):
+    """A search to keep: its words (required) and filters, as the search page
+    sends them, and whether to be told of new matches."""
+
+    alert = forms.BooleanField(label="Tell me when something new matches", required=False)
+
+    def clean_q(self):
+        if not self.cleaned_data.get("q"):
+            raise forms.ValidationError("type the words to search for before saving the search.")
+        return self.cleaned_data["q"]

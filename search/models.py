@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 from .query import MAX_LENGTH
 
@@ -43,3 +44,37 @@ class SearchRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} searched {self.text!r} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class SavedSearch(models.Model):
+    """A search a reader keeps: its words and filters, to run again from the
+    list of saved searches, and — with ``alert`` on — to be told when
+    something new they may see matches it.
+
+    ``params`` holds the filters as the search page's address carries them
+    (the form's field names, in a fixed order, without the words and the
+    page), so the saved search opens as the same address. Alerts are checked
+    by ``search.services.saved_searches_check``: the search is run again for
+    the owner, scoped as any search of theirs, over what was created since a
+    day before ``checked_at``; a match that was not among ``reported`` (the
+    matches of the last check's window, told or already there when the search
+    was saved) is new.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    text = models.CharField(max_length=MAX_LENGTH)
+    params = models.CharField(max_length=1000, blank=True)
+    alert = models.BooleanField(default=True, help_text="Tell the owner when something new matches.")
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(default=timezone.now)
+    # "kind:id" of each match in the last check's window (at most CAP of a kind).
+    reported = models.JSONField(default=list, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "text", "params"], name="saved_search_unique")]
+        indexes = [models.Index(fields=["checked_at"], condition=models.Q(alert=True), name="saved_search_due")]
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.text!r}" + (f" ({self.params})" if self.params else "")

@@ -1,5 +1,5 @@
 """Writes of the search: recording what was searched, and folding those
-records into the audit trail.
+records into the audit trail; saved searches and their alerts.
 
 A search shows snippets of documents, questions and findings, so who searched
 for what, when and from where is part of the record, like a document viewed.
@@ -10,18 +10,23 @@ event once the reader has stopped typing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone
 
 from audit import context
-from audit.services import audit_record_many, organisation_label
+from audit.services import audit_record, audit_record_many, organisation_label
+from notifications.services import notification_send
 
-from .models import SearchRecord
-from .selectors import Results
+from .forms import SearchForm
+from .models import SavedSearch, SearchRecord
+from .selectors import CAP, KINDS, Results, saved_search_url, search
 
 # A run of searches ends when the reader has sent none for this long: the
 # requests before are one search being typed (or refined), the next is a new one.
@@ -139,3 +144,175 @@ def _run_event(run: list[SearchRecord], *, actor) -> dict:
         "client_address": last.client_address,
         "request_id": last.request_id,
     }
+
+
+# --- Saved searches ---------------------------------------------------------
+
+SAVED_PER_READER = 25
+# An alerting saved search is run again when its last check is this old (the
+# beat looks every five minutes: a new match is told 15–20 minutes after it
+# can be found).
+CHECK_EVERY = timedelta(minutes=15)
+# A check looks at what was created since a day before the last one: a
+# document's text becomes searchable only once its scan has passed, and dates
+# are whole days; what the last window held is not told again.
+WINDOW_MARGIN = timedelta(days=1)
+
+
+def saved_search_form(saved: SavedSearch, **extra: str) -> SearchForm:
+    """The search form bound to a saved search's words and filters (and ``extra`` fields)."""
+    data = QueryDict(saved.params, mutable=True)
+    data["q"] = saved.text
+    for name, value in extra.items():
+        data[name] = value
+    return SearchForm(data)
+
+
+@transaction.atomic
+def saved_search_create(*, owner, text: str, params: str, alert: bool = True, now: datetime | None = None) -> tuple[SavedSearch, bool]:
+    """Keeps ``owner``'s search (``params``: its filters, as
+    ``SearchForm.saved_params`` gives them); returns it and whether it is new
+    (the same words and filters saved again return the one kept).
+
+    Side effects: the matches the owner may see now in the alert window are
+    noted as ``reported``, so the first alert tells only what comes after
+    (one search, run now for the owner). Refused with a ValidationError past
+    ``SAVED_PER_READER`` searches. The owner's row is locked while counting,
+    so two saves at once cannot pass the limit together."""
+    now = now or timezone.now()
+    get_user_model().objects.select_for_update().only("pk").get(pk=owner.pk)
+    existing = SavedSearch.objects.filter(owner=owner, text=text, params=params).first()
+    if existing is not None:
+        return existing, False
+    if SavedSearch.objects.filter(owner=owner).count() >= SAVED_PER_READER:
+        raise ValidationError(f"You have {SAVED_PER_READER} saved searches, the most one may keep; remove one first.")
+    saved = SavedSearch(owner=owner, text=text, params=params, alert=alert, created_at=now, checked_at=now)
+    saved.reported = _window_keys(saved, since=now) if alert else []
+    saved.full_clean()
+    try:
+        with transaction.atomic():
+            saved.save()
+    except IntegrityError:  # saved by a request that locked the owner after this one read nothing
+        return SavedSearch.objects.get(owner=owner, text=text, params=params), False
+    return saved, True
+
+
+@transaction.atomic
+def saved_search_alert_set(*, owner, saved_search_id: int, alert: bool, now: datetime | None = None) -> SavedSearch:
+    """Turns a saved search's alerts on or off. Raises SavedSearch.DoesNotExist
+    for one that is not ``owner``'s. Turned on, it starts from what matches now
+    (noted as ``reported``): what appeared while it was off is not told."""
+    now = now or timezone.now()
+    saved = SavedSearch.objects.select_for_update().select_related("owner").get(pk=saved_search_id, owner=owner)
+    if saved.alert != alert:
+        saved.alert = alert
+        saved.checked_at = now
+        saved.reported = _window_keys(saved, since=now) if alert else []
+        saved.full_clean()
+        saved.save(update_fields=["alert", "checked_at", "reported"])
+    return saved
+
+
+@transaction.atomic
+def saved_search_delete(*, owner, saved_search_id: int) -> None:
+    """Removes one of ``owner``'s saved searches (SavedSearch.DoesNotExist for anyone else's)."""
+    SavedSearch.objects.select_for_update().get(pk=saved_search_id, owner=owner).delete()
+
+
+def saved_searches_check(*, now: datetime | None = None, at_once: int = 200) -> int:
+    """Checks the alerting saved searches whose last check is ``CHECK_EVERY``
+    old, oldest first, at most ``at_once`` (the next run takes the rest); each
+    in its own transaction (``saved_search_check``). Returns how many alerts
+    were sent."""
+    now = now or timezone.now()
+    due = list(
+        SavedSearch.objects.filter(alert=True, owner__is_active=True, checked_at__lte=now - CHECK_EVERY)
+        .order_by("checked_at", "pk").values_list("pk", flat=True)[:at_once]
+    )
+    return sum(saved_search_check(saved_search_id=pk, now=now) for pk in due)
+
+
+@transaction.atomic
+def saved_search_check(*, saved_search_id: int, now: datetime | None = None) -> int:
+    """Runs one saved search again for its owner and tells them what is new;
+    returns 1 if they were told, else 0.
+
+    The search is the owner's (scoped as every search of theirs: nothing they
+    may not see is found, counted or told), over what was created since a day
+    before the last check. A match not among ``reported`` is new. Side
+    effects, in one transaction with the saved search's new ``reported`` and
+    ``checked_at``: a notification to the owner naming how many of each kind
+    are new and linking to the search narrowed to the window (e-mailed by
+    their preference, through the outbox after commit), and a
+    ``search.alerted`` audit event with the same counts. Idempotent by state:
+    the row is locked (one checked by another run is skipped) and one checked
+    within ``CHECK_EVERY`` is left; a failure leaves the row as it was, for the
+    next run. A saved search whose filters no longer validate is checked off
+    without a search."""
+    now = now or timezone.now()
+    saved = (
+        SavedSearch.objects.select_for_update(skip_locked=True, of=("self",)).select_related("owner")
+        .filter(pk=saved_search_id, alert=True, checked_at__lte=now - CHECK_EVERY).first()
+    )
+    if saved is None or not saved.owner.is_active:
+        return 0
+    since = saved.checked_at
+    found = _window_found(saved, since=since)
+    reported = set(saved.reported)
+    new = {kind: ([key for key in keys if key not in reported], capped) for kind, (keys, capped) in found.items()}
+    new = {kind: (keys, capped) for kind, (keys, capped) in new.items() if keys}
+    saved.reported = [key for keys, _ in found.values() for key in keys]
+    saved.checked_at = now
+    if new:
+        saved.alerted_at = now
+        _alert(saved, new, start=_window_start(since))
+    saved.full_clean()
+    saved.save(update_fields=["reported", "checked_at", "alerted_at"])
+    return 1 if new else 0
+
+
+def _window_start(since: datetime):
+    """The first day a check looks at: the day a day before ``since`` (the active time zone's)."""
+    return timezone.localdate(since - WINDOW_MARGIN)
+
+
+def _window_found(saved: SavedSearch, *, since: datetime) -> dict[str, tuple[list[str], bool]]:
+    """Per kind, the "kind:id" of each match the owner may see that was
+    created from ``_window_start(since)`` on (the first CAP of a kind), and
+    whether there were more. Nothing when the saved filters no longer
+    validate or end before the window."""
+    form = saved_search_form(saved)
+    if not form.is_valid() or not form.cleaned_data["q"]:
+        return {}
+    filters = form.filters()
+    start = _window_start(since)
+    if filters.date_to and filters.date_to < start:
+        return {}
+    filters = replace(filters, date_from=max(filters.date_from or start, start))
+    results = search(user=saved.owner, text=saved.text, filters=filters, limit=CAP)
+    return {section.kind: ([f"{section.kind}:{hit.pk}" for hit in section.hits], section.capped) for section in results.sections}
+
+
+def _window_keys(saved: SavedSearch, *, since: datetime) -> list[str]:
+    return [key for keys, _ in _window_found(saved, since=since).values() for key in keys]
+
+
+def _alert(saved: SavedSearch, new: dict[str, tuple[list[str], bool]], *, start) -> None:
+    """Tells the owner how many of each kind are new (counts only: no title or
+    snippet leaves the portal in an e-mail), linking to the search narrowed to
+    the window, and records it."""
+    counts = {KINDS[kind].lower(): f"{len(keys)}+" if capped else str(len(keys)) for kind, (keys, capped) in new.items()}
+    told = ", ".join(f"{count} {label[:-1] if count == '1' else label}" for label, count in counts.items())
+    saved_from = saved_search_form(saved)
+    own_from = saved_from.cleaned_data.get("date_from") if saved_from.is_valid() else None
+    url = saved_search_url(saved, date_from=max(own_from or start, start).isoformat())
+    notification_send(
+        recipients=[saved.owner], verb="search.alert", title=f"New for your saved search \u201c{saved.text}\u201d: {told}",
+        body=f"Matches you may see, created since {start:%-d %B %Y}, that were not there at the last check. "
+        "The link opens the search narrowed to them.",
+        url=url, email_kind="search_alert",
+    )
+    audit_record(
+        action="search.alerted", actor=saved.owner,
+        payload={"searched_for": saved.text, "filters": dict(QueryDict(saved.params).items()), "new": counts, "since": start.isoformat()},
+    )

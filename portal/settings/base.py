@@ -541,4 +541,6 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-office-figures": {"task": "dashboard.tasks.refresh_office_figures", "schedule": 300.0},
     # search.services.SETTLE: a search becomes an audit event 10–70 s after the reader stops typing.
     "fold-search-records": {"task": "search.tasks.fold_search_records", "schedule": 60.0},
+    # search.services.CHECK_EVERY: an alerting saved search is run again every 15–20 minutes.
+    "check-saved-searches": {"task": "search.tasks.check_saved_searches", "schedule": 300.0},
 }

@@ -1,0 +1,249 @@
+"""Saved searches: a reader keeps a search (words and filters) to run again,
+and with alerts on is told — counts only, scoped as every search of theirs —
+when something new they may see matches it (search.services.saved_search_check)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from findings import services as finding_services
+from findings.models import FindingCategory
+from notifications.models import Email, Notification
+from rfis import services as rfi_services
+from search import services
+from search.models import SavedSearch
+from search.tasks import check_saved_searches
+
+pytestmark = pytest.mark.django_db
+
+
+def _ask(demo, review: str, role: str, word: str, *, private: bool = False):
+    return rfi_services.rfi_create(
+        review_id=demo[review].pk, actor=demo[role], subject=f"About {word}", question=f"Is the {word} channel signed?", private=private,
+    )
+
+
+def _save(client, **fields):
+    return client.post(reverse("saved_search_save"), fields)
+
+
+def _alerts():
+    return list(Notification.objects.filter(verb="search.alert").order_by("id").values_list("recipient__email", "title", "url"))
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_a_search_is_saved_with_its_words_and_filters_and_opens_as_the_same_address(demo, login):
+    client = login(demo["reviewer_nsa"])
+    page = client.get(reverse("search"), {"q": "zephyr", "type": "rfi", "date_from": "2026-01-01", "page": "1"})
+    # The page's "Save this search" sends the words and the filters set, not the page.
+    assert page.context["save_fields"] == [("q", "zephyr"), ("type", "rfi"), ("date_from", "2026-01-01")]
+    assert 'action="/search/saved/new/"' in page.content.decode()
+    response = _save(client, q="zephyr", type="rfi", date_from="2026-01-01", alert="on")
+    assert response.status_code == 302
+    assert response["Location"] == "/search/?q=zephyr&type=rfi&date_from=2026-01-01"
+    assert list(SavedSearch.objects.values_list("owner__email", "text", "params", "alert")) == [
+        (demo["reviewer_nsa"].email, "zephyr", "type=rfi&date_from=2026-01-01", True)
+    ]
+    assert _messages(response) == ["Saved \u201czephyr\u201d. You will be told when something new you may see matches it."]
+    # The same words and filters again: still one, and the reader is told so.
+    again = _save(client, q="zephyr", type="rfi", date_from="2026-01-01")
+    assert SavedSearch.objects.count() == 1
+    # (the first message was never shown: the redirect was not followed)
+    assert _messages(again)[1:] == ["\u201czephyr\u201d with these filters is already one of your saved searches."]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"q": "", "type": "rfi"}, "The search was not saved: Search for: type the words to search for before saving the search."),
+        ({"q": "zephyr", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "The search was not saved: To: The end date is before the start date."),
+        ({"q": "zephyr", "type": "memo"}, "The search was not saved: Type: Select a valid choice. memo is not one of the available choices."),
+    ],
+)
+def test_a_search_that_cannot_be_saved_names_the_field_and_saves_nothing(demo, login, fields, message):
+    response = _save(login(demo["reviewer_nsa"]), **fields)
+    assert response.status_code == 302
+    assert _messages(response) == [message]
+    assert not SavedSearch.objects.exists()
+
+
+def test_a_reader_keeps_at_most_the_limit_and_the_next_is_refused(demo, login):
+    client = login(demo["reviewer_nsa"])
+    for n in range(services.SAVED_PER_READER):
+        services.saved_search_create(owner=demo["reviewer_nsa"], text=f"word{n}", params="", alert=False)
+    response = _save(client, q="zephyr", type="rfi")
+    assert _messages(response) == [f"The search was not saved: You have {services.SAVED_PER_READER} saved searches, the most one may keep; remove one first."]
+    assert response["Location"] == "/search/?q=zephyr&type=rfi"
+    assert SavedSearch.objects.filter(owner=demo["reviewer_nsa"]).count() == services.SAVED_PER_READER
+    # Another reader's count is their own.
+    assert _save(login(demo["reviewer_cisa"]), q="zephyr").status_code == 302
+    assert SavedSearch.objects.filter(owner=demo["reviewer_cisa"]).count() == 1
+
+
+def test_the_list_shows_only_ones_own_saved_searches_with_their_filters_in_words(demo, login):
+    nsa = demo["nsa"]
+    services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params=f"type=rfi&agency={nsa.pk}&date_from=2026-01-01", alert=True)
+    services.saved_search_create(owner=demo["reviewer_nsa"], text="atlas", params="review=999999", alert=False)
+    services.saved_search_create(owner=demo["reviewer_cisa"], text="helix secrets", params="", alert=True)
+    page = login(demo["reviewer_nsa"]).get(reverse("saved_search_index"))
+    assert page.status_code == 200
+    rows = [(row.saved.text, row.filters, row.saved.alert, row.url) for row in page.context["rows"]]
+    assert rows == [
+        ("atlas", ["Review #999999"], False, "/search/?q=atlas&review=999999"),
+        ("zephyr", ["Questions only", f"Agency: {nsa.acronym}", "From 1 January 2026"], True,
+         f"/search/?q=zephyr&type=rfi&agency={nsa.pk}&date_from=2026-01-01"),
+    ]
+    assert "helix secrets" not in page.content.decode()
+
+
+def test_the_list_reads_a_fixed_number_of_statements(demo, login):
+    client = login(demo["reviewer_nsa"])
+    services.saved_search_create(owner=demo["reviewer_nsa"], text="one", params="type=rfi", alert=False)
+    client.get(reverse("saved_search_index"))  # the filter names cached
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("saved_search_index")).status_code == 200
+    for n in range(5):
+        services.saved_search_create(owner=demo["reviewer_nsa"], text=f"more{n}", params="type=document", alert=False)
+    with CaptureQueriesContext(connection) as six:
+        assert client.get(reverse("saved_search_index")).status_code == 200
+    assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_alerts_are_turned_off_and_on_and_a_saved_search_removed_by_its_owner_only(demo, login):
+    saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
+    other = login(demo["reviewer_cisa"])
+    assert other.post(reverse("saved_search_alert", args=[saved.pk]), {"alert": "off"}).status_code == 404
+    assert other.post(reverse("saved_search_remove", args=[saved.pk])).status_code == 404
+    assert SavedSearch.objects.get().alert is True
+    owner = login(demo["reviewer_nsa"])
+    off = owner.post(reverse("saved_search_alert", args=[saved.pk]), {"alert": "off"})
+    assert (off.status_code, off["Location"]) == (302, "/search/saved/")
+    assert _messages(off) == ["Alerts for \u201czephyr\u201d are off."]
+    assert SavedSearch.objects.get().alert is False
+    owner.post(reverse("saved_search_alert", args=[saved.pk]), {"alert": "on"})
+    assert SavedSearch.objects.get().alert is True
+    assert owner.post(reverse("saved_search_remove", args=[saved.pk])).status_code == 302
+    assert not SavedSearch.objects.exists()
+
+
+def test_an_alert_tells_the_owner_only_what_is_new_and_theirs_to_see(demo, login):
+    """What was there when the search was saved is not new; of what comes
+    after, only what the owner may see is told — not another agency's private
+    question, a review they are not on, or another agency's internal finding."""
+    _ask(demo, "atlas_mini", "reviewer_nsa", "zephyr")
+    response = _save(login(demo["reviewer_nsa"]), q="zephyr", alert="on")
+    assert response.status_code == 302
+    saved = SavedSearch.objects.get()
+    assert len(saved.reported) == 1  # the question already there
+    start = timezone.now()
+    assert services.saved_searches_check(now=start + timedelta(minutes=16)) == 0
+    assert _alerts() == []
+
+    seen = _ask(demo, "atlas", "lead_nsa", "zephyr")
+    _ask(demo, "atlas_mini", "reviewer_cisa", "zephyr", private=True)  # CISA's own
+    _ask(demo, "helix", "reviewer_cisa", "zephyr")  # a review NSA is not on
+    finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_cisa"], title="Zephyr bypass",
+        category=FindingCategory.objects.first(), severity="low", description="A zephyr prompt bypasses the classifier.",
+    )  # CISA's, not shared
+    Email.objects.all().delete()
+    with transaction.atomic():
+        assert services.saved_searches_check(now=start + timedelta(minutes=32)) == 1
+    day = timezone.localdate(start - timedelta(days=1)).isoformat()
+    assert _alerts() == [(demo["reviewer_nsa"].email, "New for your saved search \u201czephyr\u201d: 1 question", f"/search/?q=zephyr&date_from={day}")]
+    saved.refresh_from_db()
+    assert f"rfi:{seen.pk}" in saved.reported and len(saved.reported) == 2
+    assert saved.alerted_at == saved.checked_at == start + timedelta(minutes=32)
+    # E-mailed by the owner's preference (immediately), with counts only: no subject of what was found.
+    (email,) = Email.objects.filter(kind="search_alert")
+    assert email.to == demo["reviewer_nsa"].email
+    assert "1 question" in email.subject and "About zephyr" not in email.body and "signed" not in email.body
+    event = AuditEvent.objects.get(action="search.alerted")
+    assert (event.actor_id, event.review_id, event.payload["new"], event.payload["searched_for"]) == (demo["reviewer_nsa"].pk, None, {"questions": "1"}, "zephyr")
+    # Checked again: nothing new, nothing told twice.
+    assert services.saved_searches_check(now=start + timedelta(minutes=32)) == 0
+    assert services.saved_searches_check(now=start + timedelta(minutes=48)) == 0
+    assert len(_alerts()) == 1
+
+
+def test_an_alert_follows_the_owner_as_they_are_now(demo):
+    saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
+    quiet, _ = services.saved_search_create(owner=demo["reviewer_cisa"], text="zephyr", params="", alert=False)
+    _ask(demo, "atlas_mini", "lead_nsa", "zephyr")
+    demo["reviewer_nsa"].is_active = False
+    demo["reviewer_nsa"].save(update_fields=["is_active"])
+    later = timezone.now() + timedelta(minutes=16)
+    # A deactivated owner is told nothing; alerts off, nothing is checked.
+    assert services.saved_searches_check(now=later) == 0
+    assert _alerts() == []
+    assert SavedSearch.objects.get(pk=quiet.pk).checked_at == quiet.checked_at
+
+
+def test_a_check_that_fails_leaves_the_saved_search_for_the_next_run(demo, monkeypatch):
+    saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
+    _ask(demo, "atlas_mini", "lead_nsa", "zephyr")
+    later = timezone.now() + timedelta(minutes=16)
+
+    def refused(**kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(services, "notification_send", refused)
+    with pytest.raises(OSError):
+        services.saved_searches_check(now=later)
+    after = SavedSearch.objects.get()
+    assert (after.checked_at, after.reported, after.alerted_at) == (saved.checked_at, [], None)
+    assert not AuditEvent.objects.filter(action="search.alerted").exists()
+    monkeypatch.undo()
+    assert services.saved_searches_check(now=later) == 1
+    assert [title for _, title, _ in _alerts()] == ["New for your saved search \u201czephyr\u201d: 1 question"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_saved_search_another_run_holds_is_left_to_it(demo):
+    """A redelivered or overlapping run skips the row the first has locked
+    instead of telling its owner twice."""
+    saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
+    _ask(demo, "atlas_mini", "lead_nsa", "zephyr")
+    locked, release = threading.Event(), threading.Event()
+
+    def other_run_holds_it():
+        try:
+            with transaction.atomic():
+                list(SavedSearch.objects.select_for_update().filter(pk=saved.pk))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_run_holds_it)
+    other.start()
+    try:
+        assert locked.wait(timeout=30)
+        assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 0
+    finally:
+        release.set()
+        other.join(timeout=30)
+    assert _alerts() == []
+    assert SavedSearch.objects.get().checked_at == saved.checked_at
+
+
+def test_the_check_runs_every_five_minutes_from_the_beat():
+    from portal.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["check-saved-searches"]
+    assert entry == {"task": "search.tasks.check_saved_searches", "schedule": 300.0}
+    assert entry["task"] in app.tasks
+    assert check_saved_searches.name == entry["task"]
