@@ -23,6 +23,7 @@ from findings.models import Finding, FindingCategory, FindingComment, FindingEve
 from readiness.models import ChecklistItem
 from rfis import services as rfi_services
 from rfis.models import InformationRequest, RfiFollow
+from search.models import SavedSearch
 from reviews.models import AccessChange, Assignment, ExtensionRequest, ReturnCertificate, Review, ReviewTransition, SignOff
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,9 @@ PLAIN = {
     "signing_key": ("GET", {}, 200),
     # Search answers everyone signed in, from what they may see (search/tests/test_scope.py).
     "search": ("GET", {}, 200),
+    # One's own saved searches (search/tests/test_saved_searches.py); an empty save is refused with a message (302).
+    "saved_search_index": ("GET", {}, 200),
+    "saved_search_save": ("POST", {}, 302),
 }
 # Token URLs: not an object a role can be in scope of; anyone gets the same answer.
 TOKEN = {"invitation_accept"}
@@ -153,6 +157,9 @@ OBJECT = {
     "finding_transition": ("finding", "POST", {"name": "close"}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     # Personal API tokens: one's own only; anyone else's answers 404.
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
+    # Saved searches: one's own only; anyone else's answers 404.
+    "saved_search_alert": ("saved_search", "POST", {}, ALL_302),
+    "saved_search_remove": ("saved_search", "POST", {}, ALL_302),
     # Identity providers: program admins only.
     "sso_provider_edit": ("idp", "GET", {}, {"admin": 200}),
     # Model access (modelaccess/): everyone on the review reads the page; the company
@@ -312,6 +319,14 @@ def _makers(demo, role, kind):
 
         someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
         return (lambda: token_create(user=demo[role], name="mine")[0]), (lambda: token_create(user=someone_else, name="theirs")[0])
+    if kind == "saved_search":
+        from search.services import saved_search_create
+
+        someone_else = demo["admin"] if role != "admin" else demo["lead_nsa"]
+        return (
+            (lambda: saved_search_create(owner=demo[role], text="mine", params="", alert=False)[0]),
+            (lambda: saved_search_create(owner=someone_else, text="theirs", params="", alert=False)[0]),
+        )
     if kind == "idp":
         from sso.services import identity_provider_save
 
@@ -386,6 +401,7 @@ def _state():
         sorted(ChecklistItem.objects.values_list("id", "answer")),
         sorted(Review.objects.values_list("id", "window_end")),
         sorted(ApiToken.objects.values_list("id", "revoked_at")),
+        sorted(SavedSearch.objects.values_list("id", "alert", "checked_at")),
         sorted(Credential.objects.values_list("id", "secret", "revealed_at", "revoked_at", "ended_at", "rotated_at")),
         AccessEndpoint.objects.count(),
         ExportPackage.objects.count(),
@@ -479,6 +495,7 @@ NOT_GATED = {
     "assignment_detail", "assignment_remove", "model_detail", "review_history", "notification_read",
     "model_edit", "review_edit", "review_delete",
     "extension_decide", "extension_answer", "review_certify", "api_token_revoke", "sso_provider_edit",
+    "saved_search_alert", "saved_search_remove",
     "person_deactivate", "person_reactivate", "invitation_resend", "invitation_revoke",
 }
 AGENCY_ROLES = ["lead_nsa", "lead_cisa", "reviewer_nsa", "reviewer_cisa"]
