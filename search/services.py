@@ -10,6 +10,8 @@ event once the reader has stopped typing.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -17,6 +19,7 @@ from itertools import groupby
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -27,6 +30,8 @@ from notifications.services import notification_send
 from .forms import SearchForm
 from .models import SavedSearch, SearchRecord
 from .selectors import CAP, KINDS, Results, saved_search_url, search
+
+logger = logging.getLogger(__name__)
 
 # A run of searches ends when the reader has sent none for this long: the
 # requests before are one search being typed (or refined), the next is a new one.
@@ -219,17 +224,40 @@ def saved_search_delete(*, owner, saved_search_id: int) -> None:
     SavedSearch.objects.select_for_update().get(pk=saved_search_id, owner=owner).delete()
 
 
-def saved_searches_check(*, now: datetime | None = None, at_once: int = 200) -> int:
-    """Checks the alerting saved searches whose last check is ``CHECK_EVERY``
-    old, oldest first, at most ``at_once`` (the next run takes the rest); each
-    in its own transaction (``saved_search_check``). Returns how many alerts
-    were sent."""
+def saved_searches_check(*, now: datetime | None = None, at_once: int = 200, budget: timedelta = timedelta(minutes=4)) -> int:
+    """Checks every alerting saved search whose last check is ``CHECK_EVERY``
+    old, oldest first, ``at_once`` ids a read, each in its own transaction
+    (``saved_search_check``), until none is left or ``budget`` has passed (the
+    next run takes the rest). Returns how many alerts were sent.
+
+    One saved search that fails is logged and left due for the next run; the
+    others are checked (one failing search must not hold back everyone
+    else's alerts). If every one tried failed, the last error is raised: then
+    something all share (the database) is wrong, and the task says so. Rows
+    another run holds are passed over, not waited for."""
     now = now or timezone.now()
-    due = list(
-        SavedSearch.objects.filter(alert=True, owner__is_active=True, checked_at__lte=now - CHECK_EVERY)
-        .order_by("checked_at", "pk").values_list("pk", flat=True)[:at_once]
-    )
-    return sum(saved_search_check(saved_search_id=pk, now=now) for pk in due)
+    deadline = time.monotonic() + budget.total_seconds()
+    due = SavedSearch.objects.filter(alert=True, owner__is_active=True, checked_at__lte=now - CHECK_EVERY).order_by("checked_at", "pk")
+    told = tried = failed = 0
+    last_error: Exception | None = None
+    after: tuple[datetime, int] | None = None
+    while time.monotonic() < deadline:
+        page = due if after is None else due.filter(Q(checked_at__gt=after[0]) | Q(checked_at=after[0], pk__gt=after[1]))
+        batch = list(page.values_list("checked_at", "pk")[:at_once])
+        if not batch:
+            break
+        for _, pk in batch:
+            tried += 1
+            try:
+                told += saved_search_check(saved_search_id=pk, now=now)
+            except Exception as error:  # noqa: BLE001 — logged, left due, the others still checked
+                failed += 1
+                last_error = error
+                logger.exception("saved search %s: the check failed; it is tried again on the next run", pk)
+        after = batch[-1]
+    if tried and failed == tried and last_error is not None:
+        raise last_error
+    return told
 
 
 @transaction.atomic

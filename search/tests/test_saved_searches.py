@@ -211,6 +211,26 @@ def test_a_check_that_fails_leaves_the_saved_search_for_the_next_run(demo, monke
     assert [title for _, title, _ in _alerts()] == ["New for your saved search \u201czephyr\u201d: 1 question"]
 
 
+def test_one_saved_search_failing_does_not_hold_back_the_others(demo, monkeypatch, caplog):
+    broken, _ = services.saved_search_create(owner=demo["reviewer_cisa"], text="zephyr", params="type=rfi", alert=True)
+    services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
+    _ask(demo, "atlas_mini", "lead_nsa", "zephyr")
+    search = services.search
+
+    def fails_for_the_questions_only(**kwargs):
+        if kwargs["filters"].kinds == ("rfi",):
+            raise ValueError("a statement the planner cannot run")
+        return search(**kwargs)
+
+    monkeypatch.setattr(services, "search", fails_for_the_questions_only)
+    # The failing one is the oldest, so it is tried first.
+    SavedSearch.objects.filter(pk=broken.pk).update(checked_at=broken.checked_at - timedelta(minutes=1))
+    assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
+    assert [email for email, *_ in _alerts()] == [demo["reviewer_nsa"].email]
+    assert SavedSearch.objects.get(pk=broken.pk).checked_at == broken.checked_at - timedelta(minutes=1)
+    assert f"saved search {broken.pk}: the check failed" in caplog.text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_saved_search_another_run_holds_is_left_to_it(demo):
     """A redelivered or overlapping run skips the row the first has locked
