@@ -15,7 +15,10 @@ one statement per search, built in a rolled-back transaction and timed per
 user size and query shape beside the search as built: bench/shared_index.py),
 search-fold (100,000 search records of 200 readers, a stopped worker's
 backlog, folded into the audit trail in batches and at once, rolled back:
-time, events a second, peak memory growth: bench/search_fold.py), load (10 users for 60 s against gunicorn, through
+time, events a second, peak memory growth: bench/search_fold.py),
+saved-searches (saved-search alerts, rolled back: one check per user size
+and query shape, saving one, and a due backlog of 1,000 checked by one run:
+bench/saved_searches.py), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),
@@ -43,7 +46,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "search", "search-load", "search-shared-index", "search-fold", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
+SCENARIOS = ("seed", "pages", "search", "search-load", "search-shared-index", "search-fold", "saved-searches", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
 
 
 def machine() -> str:
@@ -180,6 +183,10 @@ def main(argv=None) -> int:
         run(emit)
     elif args.scenario == "search-fold":
         from .search_fold import run
+
+        run(emit)
+    elif args.scenario == "saved-searches":
+        from .saved_searches import run
 
         run(emit)
     elif args.scenario == "search-load":
