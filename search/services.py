@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -224,7 +225,12 @@ def saved_search_delete(*, owner, saved_search_id: int) -> None:
     SavedSearch.objects.select_for_update().get(pk=saved_search_id, owner=owner).delete()
 
 
-def saved_searches_check(*, now: datetime | None = None, at_once: int = 200, budget: timedelta = timedelta(minutes=4)) -> int:
+# A run stops taking saved searches after this long: inside the tasks' soft
+# time limit (CELERY_TASK_SOFT_TIME_LIMIT, 300 s), one run every five minutes.
+RUN_BUDGET = timedelta(minutes=4)
+
+
+def saved_searches_check(*, now: datetime | None = None, at_once: int = 200, budget: timedelta = RUN_BUDGET) -> int:
     """Checks every alerting saved search whose last check is ``CHECK_EVERY``
     old, oldest first, ``at_once`` ids a read, each in its own transaction
     (``saved_search_check``), until none is left or ``budget`` has passed (the
@@ -241,20 +247,24 @@ def saved_searches_check(*, now: datetime | None = None, at_once: int = 200, bud
     told = tried = failed = 0
     last_error: Exception | None = None
     after: tuple[datetime, int] | None = None
-    while time.monotonic() < deadline:
+    while True:
         page = due if after is None else due.filter(Q(checked_at__gt=after[0]) | Q(checked_at=after[0], pk__gt=after[1]))
         batch = list(page.values_list("checked_at", "pk")[:at_once])
-        if not batch:
-            break
-        for _, pk in batch:
+        for after in batch:
+            if time.monotonic() >= deadline:
+                batch = []
+                break
             tried += 1
             try:
-                told += saved_search_check(saved_search_id=pk, now=now)
+                told += saved_search_check(saved_search_id=after[1], now=now)
+            except SoftTimeLimitExceeded:
+                raise  # the task's own time is up: not one search's fault
             except Exception as error:  # noqa: BLE001 — logged, left due, the others still checked
                 failed += 1
                 last_error = error
-                logger.exception("saved search %s: the check failed; it is tried again on the next run", pk)
-        after = batch[-1]
+                logger.exception("saved search %s: the check failed; it is tried again on the next run", after[1])
+        if len(batch) < at_once:
+            break
     if tried and failed == tried and last_error is not None:
         raise last_error
     return told

@@ -231,6 +231,20 @@ def test_one_saved_search_failing_does_not_hold_back_the_others(demo, monkeypatc
     assert f"saved search {broken.pk}: the check failed" in caplog.text
 
 
+def test_a_run_checks_every_due_search_page_by_page_and_stops_at_its_budget(demo):
+    for role in ("reviewer_nsa", "lead_nsa", "admin"):
+        services.saved_search_create(owner=demo[role], text="zephyr", params="", alert=True)
+    _ask(demo, "atlas_mini", "reviewer_cisa", "zephyr")  # seen by all three
+    later = timezone.now() + timedelta(minutes=16)
+    # No time left: nothing is checked, everything stays due.
+    assert services.saved_searches_check(now=later, budget=timedelta(0)) == 0
+    assert SavedSearch.objects.filter(checked_at=later).count() == 0
+    # One id a read: every due search is still reached.
+    assert services.saved_searches_check(now=later, at_once=1) == 3
+    assert sorted(email for email, *_ in _alerts()) == sorted(demo[r].email for r in ("reviewer_nsa", "lead_nsa", "admin"))
+    assert SavedSearch.objects.filter(checked_at=later).count() == 3
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_saved_search_another_run_holds_is_left_to_it(demo):
     """A redelivered or overlapping run skips the row the first has locked
