@@ -338,6 +338,31 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
     expect(page.locator(".search-hits")).to_contain_text("Tool-use logs for the CTF evaluation")
     session.checkpoint(page, "search-reviewer")
+
+    # She keeps the search, to be told when something new she may see matches it.
+    page.get_by_role("button", name="Save this search").click()
+    expect(page.get_by_text("Saved \u201ctool-call logs\u201d. You will be told when something new you may see matches it.")).to_be_visible()
+    page.get_by_role("link", name="Saved searches", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Saved searches")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr")).to_contain_text("tool-call logs")
+    session.checkpoint(page, "saved-searches-reviewer")
+    # Her lead asks about those logs; a quarter of an hour later the check (Celery beat) runs.
+    from datetime import timedelta
+
+    from rfis.services import rfi_create
+    from search.services import saved_searches_check
+
+    review_services.terms_accept(review=mini, user=lead)
+    rfi_create(review_id=mini.pk, actor=lead, subject="Retention of tool-call logs", question="How long are the tool-call logs kept?")
+    assert saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
+    page.goto(url(session, "/notifications/"))
+    told = page.get_by_role("button", name="New for your saved search \u201ctool-call logs\u201d: 1 question")
+    expect(told).to_be_visible()
+    session.checkpoint(page, "search-alert-reviewer")
+    told.click()
+    expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
+    expect(page.locator(".search-hits")).to_contain_text("Retention of tool-call logs")
     return {"review": mini.pk}
 
 

@@ -52,6 +52,18 @@ def test_reviewer_journey(journey):
     assert mini.clock_stops.filter(resumed_at__isnull=True).exists()
     assert Finding.objects.filter(review=mini, title="Refusals weaker on exploit requests").exists()
     assert not ChecklistItem.objects.filter(review=mini, answer="").exists()
+    # Her saved search told her of the lead's new question, once.
+    from notifications.models import Notification
+    from rfis.models import InformationRequest
+    from search.models import SavedSearch
+
+    saved = SavedSearch.objects.get(owner__email="reviewer.nsa@agency.example")
+    asked = InformationRequest.objects.get(review=mini, subject="Retention of tool-call logs")
+    assert (saved.text, saved.params, saved.alert) == ("tool-call logs", "", True)
+    assert f"rfi:{asked.pk}" in saved.reported
+    assert list(Notification.objects.filter(verb="search.alert").values_list("recipient__email", "title")) == [
+        ("reviewer.nsa@agency.example", "New for your saved search \u201ctool-call logs\u201d: 1 question")
+    ]
     assert DocumentAccess.objects.filter(user__email="reviewer.nsa@agency.example", action="download").count() == 1
 
 
