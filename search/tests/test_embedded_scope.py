@@ -2,7 +2,8 @@
 each kind reads its scoped query with a plain match of every word instead of
 PostgreSQL's full text (search.selectors: the SQLite branches): for every
 demo role, the same pieces found, and nothing else, as on PostgreSQL
-(``test_scope.EXPECTED``); and a search recorded and folded into the audit trail."""
+(``test_scope.EXPECTED``); a search recorded and folded into the audit
+trail; and a saved search's alert."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ from search.services import search_record, search_records_fold
 search_record(user=demo["reviewer_nsa"], results=search(user=demo["reviewer_nsa"], text="obsidian"), filters={}, via="page")
 found["folded"] = [search_records_fold(now=timezone.now() + timedelta(seconds=11)), SearchRecord.objects.count(),
                    list(AuditEvent.objects.filter(action="search.run").values_list("payload__searched_for", flat=True))]
+# A saved search's alert there too: saved, a question asked after, checked a quarter of an hour on.
+from notifications.models import Notification
+from rfis.services import rfi_create
+from search.services import saved_search_create, saved_searches_check
+saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="type=rfi", alert=True)
+rfi_create(review_id=demo["atlas_mini"].pk, actor=demo["lead_nsa"], subject="About zephyr", question="Is the zephyr channel signed?")
+found["alerted"] = [saved_searches_check(now=timezone.now() + timedelta(minutes=16)),
+                    list(Notification.objects.filter(verb="search.alert").values_list("recipient__email", "title"))]
 print(json.dumps(found))
 """
 
@@ -50,3 +59,4 @@ def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path
         for word, (kind, finders) in EXPECTED.items():
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
     assert found["folded"] == [1, 0, ["obsidian"]]
+    assert found["alerted"] == [1, [[DEMO_USERS["reviewer_nsa"], "New for your saved search \u201czephyr\u201d: 1 question"]]]
