@@ -72,6 +72,7 @@ class SavedSearch(models.Model):
     alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "saved searches"
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["owner", "text", "params"], name="saved_search_unique")]
         indexes = [models.Index(fields=["checked_at"], condition=models.Q(alert=True), name="saved_search_due")]

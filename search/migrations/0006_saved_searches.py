@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_searches', to=settings.AUTH_USER_MODEL)),
             ],
             options={
+                'verbose_name_plural': 'saved searches',
                 'ordering': ['-created_at', '-id'],
                 'indexes': [models.Index(condition=models.Q(('alert', True)), fields=['checked_at'], name='saved_search_due')],
                 'constraints': [models.UniqueConstraint(fields=('owner', 'text', 'params'), name='saved_search_unique')],
