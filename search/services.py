@@ -165,12 +165,10 @@ CHECK_EVERY = timedelta(minutes=15)
 WINDOW_MARGIN = timedelta(days=1)
 
 
-def saved_search_form(saved: SavedSearch, **extra: str) -> SearchForm:
-    """The search form bound to a saved search's words and filters (and ``extra`` fields)."""
+def saved_search_form(saved: SavedSearch) -> SearchForm:
+    """The search form bound to a saved search's words and filters."""
     data = QueryDict(saved.params, mutable=True)
     data["q"] = saved.text
-    for name, value in extra.items():
-        data[name] = value
     return SearchForm(data)
 
 
@@ -296,9 +294,7 @@ def saved_search_check(*, saved_search_id: int, now: datetime | None = None) -> 
         return 0
     since = saved.checked_at
     found = _window_found(saved, since=since)
-    reported = set(saved.reported)
-    new = {kind: ([key for key in keys if key not in reported], capped) for kind, (keys, capped) in found.items()}
-    new = {kind: (keys, capped) for kind, (keys, capped) in new.items() if keys}
+    new = _new(found, reported=saved.reported)
     saved.reported = [key for keys, _ in found.values() for key in keys]
     saved.checked_at = now
     if new:
@@ -307,6 +303,24 @@ def saved_search_check(*, saved_search_id: int, now: datetime | None = None) -> 
     saved.full_clean()
     saved.save(update_fields=["reported", "checked_at", "alerted_at"])
     return 1 if new else 0
+
+
+def _new(found: dict[str, tuple[list[str], bool]], *, reported: list[str]) -> dict[str, tuple[list[str], bool]]:
+    """Per kind, the matches in ``found`` that are not ``reported``. Where a
+    kind's window held more than CAP matches, which CAP of them a search
+    reads first is the plan's and may change from one check to the next; there
+    only rows newer (by id) than every one of that kind reported count, so a
+    match that merely came back into the first CAP is not told as new."""
+    told = set(reported)
+    new = {}
+    for kind, (keys, capped) in found.items():
+        fresh = [key for key in keys if key not in told]
+        if capped:
+            newest = max((int(key.partition(":")[2]) for key in told if key.startswith(f"{kind}:")), default=0)
+            fresh = [key for key in fresh if int(key.partition(":")[2]) > newest]
+        if fresh:
+            new[kind] = (fresh, capped)
+    return new
 
 
 def _window_start(since: datetime):
@@ -339,7 +353,7 @@ def _alert(saved: SavedSearch, new: dict[str, tuple[list[str], bool]], *, start)
     """Tells the owner how many of each kind are new (counts only: no title or
     snippet leaves the portal in an e-mail), linking to the search narrowed to
     the window, and records it."""
-    counts = {KINDS[kind].lower(): f"{len(keys)}+" if capped else str(len(keys)) for kind, (keys, capped) in new.items()}
+    counts = {KINDS[kind].lower(): f"{len(keys)} or more" if capped else str(len(keys)) for kind, (keys, capped) in new.items()}
     told = ", ".join(f"{count} {label[:-1] if count == '1' else label}" for label, count in counts.items())
     saved_from = saved_search_form(saved)
     own_from = saved_from.cleaned_data.get("date_from") if saved_from.is_valid() else None
