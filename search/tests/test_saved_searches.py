@@ -192,6 +192,21 @@ def test_past_the_cap_only_rows_newer_than_every_one_reported_are_new(demo, monk
     assert SavedSearch.objects.get().reported == ["rfi:5", "rfi:6", "rfi:7", "rfi:9", "document:2"]
 
 
+def test_a_review_taken_away_tells_nothing_more_of_it(demo):
+    """Removed from Atlas-2, the reviewer is told of a new question on the
+    review she still has (Atlas-2 Mini), not of one on Atlas-2."""
+    from reviews.services import assignment_remove
+
+    services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
+    assignment = demo["atlas"].assignments.get(reviewer=demo["reviewer_nsa"])
+    assignment_remove(assignment_id=assignment.pk, actor=demo["lead_nsa"], reason="Moved to another review")
+    _ask(demo, "atlas", "lead_nsa", "zephyr")
+    kept = _ask(demo, "atlas_mini", "lead_nsa", "zephyr")
+    assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
+    assert [title for _, title, _ in _alerts()] == ["New for your saved search \u201czephyr\u201d: 1 question"]
+    assert SavedSearch.objects.get().reported == [f"rfi:{kept.pk}"]
+
+
 def test_an_alert_follows_the_owner_as_they_are_now(demo):
     saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
     quiet, _ = services.saved_search_create(owner=demo["reviewer_cisa"], text="zephyr", params="", alert=False)
