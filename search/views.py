@@ -1,4 +1,4 @@
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -66,7 +66,9 @@ def saved_search_save(request):
         messages.error(request, "The search was not saved: " + " ".join(
             f"{form.fields[name].label if name in form.fields else 'Search'}: {error}" for name, errors in form.errors.items() for error in errors
         ))
-        return redirect(reverse("search"))
+        # Back to the search as it was sent, where the search form shows the same refusal beside its field.
+        kept = [(name, value) for name, value in request.POST.items() if name in SearchForm.base_fields and name != "page" and value]
+        return redirect(reverse("search") + (f"?{urlencode(kept)}" if kept else ""))
     params = form.saved_params()
     try:
         saved, created = services.saved_search_create(

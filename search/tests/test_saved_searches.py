@@ -66,16 +66,18 @@ def test_a_search_is_saved_with_its_words_and_filters_and_opens_as_the_same_addr
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("fields", "message", "back_to"),
     [
-        ({"q": "", "type": "rfi"}, "The search was not saved: Search for: type the words to search for before saving the search."),
-        ({"q": "zephyr", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "The search was not saved: To: The end date is before the start date."),
-        ({"q": "zephyr", "type": "memo"}, "The search was not saved: Type: Select a valid choice. memo is not one of the available choices."),
+        ({"q": "", "type": "rfi", "alert": "on"}, "The search was not saved: Search for: type the words to search for before saving the search.", "/search/?type=rfi"),
+        ({"q": "zephyr", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "The search was not saved: To: The end date is before the start date.",
+         "/search/?q=zephyr&date_from=2026-02-01&date_to=2026-01-01"),
+        ({"q": "zephyr", "type": "memo"}, "The search was not saved: Type: Select a valid choice. memo is not one of the available choices.", "/search/?q=zephyr&type=memo"),
     ],
 )
-def test_a_search_that_cannot_be_saved_names_the_field_and_saves_nothing(demo, login, fields, message):
+def test_a_search_that_cannot_be_saved_names_the_field_and_saves_nothing(demo, login, fields, message, back_to):
     response = _save(login(demo["reviewer_nsa"]), **fields)
-    assert response.status_code == 302
+    # Back to the search as it was sent (the page shows the same refusal beside its field).
+    assert (response.status_code, response["Location"]) == (302, back_to)
     assert _messages(response) == [message]
     assert not SavedSearch.objects.exists()
 
