@@ -3,9 +3,18 @@ history is shown to those who may see the review, trimmed to their role."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, TextField
+from django.db.models.expressions import RawSQL
 
 from .models import AuditEvent
+
+# What the office's Search reads of each event, in one text: the expression of
+# the pg_trgm index of migration 0003 (the same text, so PostgreSQL uses it).
+SEARCHED_TEXT = (
+    '"audit_auditevent"."action" || \' \' || "audit_auditevent"."actor_label" || \' \' || "audit_auditevent"."target_label"'
+    ' || \' \' || "audit_auditevent"."request_id" || \' \' || ("audit_auditevent"."payload")::text'
+)
 
 # What a company may read on its own review's history: the engagement's
 # milestones and what was done with its material, never who at an agency did it.
@@ -44,11 +53,15 @@ def audit_event_list(*, user, actor: str = "", organisation: str = "", target: s
     if until:
         qs = qs.filter(at__lt=until)
     if q:
-        qs = qs.filter(
-            Q(action__icontains=q) | Q(actor_label__icontains=q) | Q(target_label__icontains=q) | Q(request_id=q)
-            # The details too: the words of a search ("search.run"), a value a change set.
-            | Q(payload__icontains=q)
-        )
+        # The action, the actor, the target, the request id and the details (the words of a
+        # search, a value a change set), case aside, anywhere in them.
+        if connection.vendor == "postgresql":
+            qs = qs.alias(searched_text=RawSQL(SEARCHED_TEXT, [], output_field=TextField())).filter(searched_text__icontains=q)
+        else:
+            qs = qs.filter(
+                Q(action__icontains=q) | Q(actor_label__icontains=q) | Q(target_label__icontains=q)
+                | Q(request_id__icontains=q) | Q(payload__icontains=q)
+            )
     return qs.order_by("-id")
 
 
