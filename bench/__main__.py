@@ -18,7 +18,9 @@ backlog, folded into the audit trail in batches and at once, rolled back:
 time, events a second, peak memory growth: bench/search_fold.py),
 saved-searches (saved-search alerts, rolled back: one check per user size
 and query shape, saving one, and a due backlog of 1,000 checked by one run:
-bench/saved_searches.py), load (10 users for 60 s against gunicorn, through
+bench/saved_searches.py), audit-search (the office's trail searched
+at a million events, rolled back: the count and first page per query, and
+the million's write time: bench/audit_search.py), load (10 users for 60 s against gunicorn, through
 locust: pip install -r requirements-bench.txt), sweep (one reminder sweep with
 100,000 deadlines due and one with none due), upload / download (a 1 GiB
 file through gunicorn: time, throughput, the worker's peak memory growth),
@@ -46,7 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SCENARIOS = ("seed", "pages", "search", "search-load", "search-shared-index", "search-fold", "saved-searches", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
+SCENARIOS = ("seed", "pages", "search", "search-load", "search-shared-index", "search-fold", "saved-searches", "audit-search", "load", "sweep", "upload", "download", "smtp-outage", "faults", "package")
 
 
 def machine() -> str:
@@ -183,6 +185,10 @@ def main(argv=None) -> int:
         run(emit)
     elif args.scenario == "search-fold":
         from .search_fold import run
+
+        run(emit)
+    elif args.scenario == "audit-search":
+        from .audit_search import run
 
         run(emit)
     elif args.scenario == "saved-searches":
