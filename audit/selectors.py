@@ -11,10 +11,22 @@ from .models import AuditEvent
 
 # What the office's Search reads of each event, in one text: the expression of
 # the pg_trgm index of migration 0003 (the same text, so PostgreSQL uses it).
-SEARCHED_TEXT = (
-    '"audit_auditevent"."action" || \' \' || "audit_auditevent"."actor_label" || \' \' || "audit_auditevent"."target_label"'
-    ' || \' \' || "audit_auditevent"."request_id" || \' \' || ("audit_auditevent"."payload")::text'
-)
+SEARCHED_TEXT = " || ' ' || ".join(
+    f'"audit_auditevent"."{column}"'
+    for column in ("action", "actor_label", "actor_organisation", "target_type", "target_label", "request_id")
+) + """ || ' ' || ("audit_auditevent"."payload")::text"""
+
+
+def _containing(qs, text: str):
+    """``qs`` narrowed to events whose searched text holds ``text`` (case
+    aside): on PostgreSQL through the trigram index, which a field's own
+    ``icontains`` then confirms; elsewhere nothing is narrowed here."""
+    if connection.vendor != "postgresql":
+        return qs
+    if "searched_text" not in qs.query.annotations:
+        qs = qs.alias(searched_text=RawSQL(SEARCHED_TEXT, [], output_field=TextField()))
+    return qs.filter(searched_text__icontains=text)
+
 
 # What a company may read on its own review's history: the engagement's
 # milestones and what was done with its material, never who at an agency did it.
@@ -36,16 +48,17 @@ def audit_event_list(*, user, actor: str = "", organisation: str = "", target: s
     if not (user.is_authenticated and user.is_active and user.is_program_admin):
         return AuditEvent.objects.none()
     qs = AuditEvent.objects.all()
+    # Each field's words are found through the searched text's index, then in the field itself.
     if actor:
-        qs = qs.filter(actor_label__icontains=actor)
+        qs = _containing(qs, actor).filter(actor_label__icontains=actor)
     if organisation:
-        qs = qs.filter(actor_organisation__icontains=organisation)
+        qs = _containing(qs, organisation).filter(actor_organisation__icontains=organisation)
     if target:
         if ":" in target:
             ttype, _, tid = target.partition(":")
             qs = qs.filter(target_type=ttype.strip(), target_id=tid.strip())
         else:
-            qs = qs.filter(Q(target_label__icontains=target) | Q(target_type__icontains=target))
+            qs = _containing(qs, target).filter(Q(target_label__icontains=target) | Q(target_type__icontains=target))
     if action:
         qs = qs.filter(action__startswith=action)
     if since:
@@ -56,7 +69,7 @@ def audit_event_list(*, user, actor: str = "", organisation: str = "", target: s
         # The action, the actor, the target, the request id and the details (the words of a
         # search, a value a change set), case aside, anywhere in them.
         if connection.vendor == "postgresql":
-            qs = qs.alias(searched_text=RawSQL(SEARCHED_TEXT, [], output_field=TextField())).filter(searched_text__icontains=q)
+            qs = _containing(qs, q)
         else:
             qs = qs.filter(
                 Q(action__icontains=q) | Q(actor_label__icontains=q) | Q(target_label__icontains=q)
