@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import pytest
 
 from documents.models import Document, DocumentText, DocumentVersion
@@ -80,3 +83,31 @@ def walk(request, monkeypatch):
     else:
         monkeypatch.setattr(probe, "walks_matches", lambda seen, reviews, cap: True)
     return request.param
+
+
+@contextmanager
+def held_by_another_connection(queryset):
+    """The rows of ``queryset`` locked (``SELECT … FOR UPDATE``) by another
+    connection in a thread, as another worker's run would hold them, until the
+    block ends."""
+    from django.db import connections, transaction
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(queryset.select_for_update())
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert locked.wait(timeout=30), "the other connection never locked the rows"
+        yield
+    finally:
+        release.set()
+        other.join(timeout=30)

@@ -4,13 +4,12 @@ when something new they may see matches it (search.services.saved_search_check).
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,8 @@ from rfis import services as rfi_services
 from search import services
 from search.models import SavedSearch
 from search.tasks import check_saved_searches
+
+from .conftest import held_by_another_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -281,25 +282,8 @@ def test_a_saved_search_another_run_holds_is_left_to_it(demo):
     instead of telling its owner twice."""
     saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
     _ask(demo, "atlas_mini", "lead_nsa", "zephyr")
-    locked, release = threading.Event(), threading.Event()
-
-    def other_run_holds_it():
-        try:
-            with transaction.atomic():
-                list(SavedSearch.objects.select_for_update().filter(pk=saved.pk))
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    other = threading.Thread(target=other_run_holds_it)
-    other.start()
-    try:
-        assert locked.wait(timeout=30)
+    with held_by_another_connection(SavedSearch.objects.filter(pk=saved.pk)):
         assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 0
-    finally:
-        release.set()
-        other.join(timeout=30)
     assert _alerts() == []
     assert SavedSearch.objects.get().checked_at == saved.checked_at
 

@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,8 @@ from audit.verify import verify_chain
 from search import services
 from search.models import SearchRecord
 from search.tasks import fold_search_records
+
+from .conftest import held_by_another_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -212,25 +213,8 @@ def test_records_another_fold_holds_are_left_to_it(demo):
     start = timezone.now() - timedelta(minutes=1)
     _record(demo["reviewer_nsa"], start, "obsidian")
     _record(demo["liaison_northwind"], start, "atlas")
-    locked, release = threading.Event(), threading.Event()
-
-    def other_fold_holds_the_liaison_s():
-        try:
-            with transaction.atomic():
-                list(SearchRecord.objects.select_for_update().filter(actor_label=demo["liaison_northwind"].email))
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    other = threading.Thread(target=other_fold_holds_the_liaison_s)
-    other.start()
-    try:
-        assert locked.wait(timeout=30)
+    with held_by_another_connection(SearchRecord.objects.filter(actor_label=demo["liaison_northwind"].email)):
         assert services.search_records_fold() == 1
-    finally:
-        release.set()
-        other.join(timeout=30)
     assert [(label, p["searched_for"]) for _, label, *_, p in _events()] == [(demo["reviewer_nsa"].email, "obsidian")]
     assert list(SearchRecord.objects.values_list("text", flat=True)) == ["atlas"]
     assert connection.vendor == "postgresql"
