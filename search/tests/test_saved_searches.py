@@ -276,6 +276,24 @@ def test_a_run_checks_every_due_search_page_by_page_and_stops_at_its_budget(demo
     assert SavedSearch.objects.filter(checked_at=later).count() == 3
 
 
+def test_the_tasks_own_time_limit_ends_the_run_instead_of_counting_as_one_search_failing(demo, monkeypatch, caplog):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    for role in ("reviewer_nsa", "lead_nsa"):
+        services.saved_search_create(owner=demo[role], text="zephyr", params="", alert=True)
+    tried = []
+
+    def out_of_time(**kwargs):
+        tried.append(kwargs["saved_search_id"])
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(services, "saved_search_check", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.saved_searches_check(now=timezone.now() + timedelta(minutes=16))
+    assert len(tried) == 1  # the second was not started
+    assert "the check failed" not in caplog.text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_saved_search_another_run_holds_is_left_to_it(demo):
     """A redelivered or overlapping run skips the row the first has locked
