@@ -44,6 +44,9 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     last_event_id = models.BigIntegerField(null=True, blank=True)
+    # How many events the chain holds, moved with every append under the same lock: the
+    # office's unfiltered trail counts from here instead of counting every event each visit.
+    events = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"audit head @ {self.last_event_id}"

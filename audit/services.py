@@ -104,7 +104,8 @@ def audit_record(
     ))
     event.save()
     head.last_event_id = event.pk
-    head.save(update_fields=["last_hash", "last_event_id"])
+    head.events += 1
+    head.save(update_fields=["last_hash", "last_event_id", "events"])
     return event
 
 
@@ -123,7 +124,8 @@ def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     # Ids follow the list (one statement, rows in order), so the chain reads in id order as it was hashed.
     AuditEvent.objects.bulk_create(events)
     head.last_event_id = events[-1].pk
-    head.save(update_fields=["last_hash", "last_event_id"])
+    head.events += len(events)
+    head.save(update_fields=["last_hash", "last_event_id", "events"])
     return events
 
 

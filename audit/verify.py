@@ -19,7 +19,9 @@ def verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
 
     An edited event no longer matches its own hash; a removed or re-ordered
     event leaves its successor pointing at a hash that is not the previous
-    one; a removed tail leaves the head pointing past the last event.
+    one; a removed tail leaves the head pointing past the last event; and the
+    head counts the events it chained, so a different number of events is a
+    break too.
     """
     expected_prev = GENESIS
     checked = 0
@@ -43,4 +45,6 @@ def verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and head.last_hash != last_hash:
         return checked, ChainBreak(head.last_event_id, "the newest events were removed (chain head points past the last event)")
+    if head is not None and head.events != checked:
+        return checked, ChainBreak(head.last_event_id, f"the chain head counts {head.events} events, the trail holds {checked}")
     return checked, None
