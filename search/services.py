@@ -30,7 +30,7 @@ from notifications.services import notification_send
 
 from .forms import SearchForm
 from .models import SavedSearch, SearchRecord
-from .selectors import CAP, KINDS, Results, saved_search_url, search
+from .selectors import CAP, KINDS, Filters, Results, saved_search_url, search
 
 logger = logging.getLogger(__name__)
 
@@ -165,13 +165,6 @@ CHECK_EVERY = timedelta(minutes=15)
 WINDOW_MARGIN = timedelta(days=1)
 
 
-def saved_search_form(saved: SavedSearch) -> SearchForm:
-    """The search form bound to a saved search's words and filters."""
-    data = QueryDict(saved.params, mutable=True)
-    data["q"] = saved.text
-    return SearchForm(data)
-
-
 @transaction.atomic
 def saved_search_create(*, owner, text: str, params: str, alert: bool = True, now: datetime | None = None) -> tuple[SavedSearch, bool]:
     """Keeps ``owner``'s search (``params``: its filters, as
@@ -292,14 +285,14 @@ def saved_search_check(*, saved_search_id: int, now: datetime | None = None) -> 
     )
     if saved is None or not saved.owner.is_active:
         return 0
-    since = saved.checked_at
-    found = _window_found(saved, since=since)
+    window = _window(saved, since=saved.checked_at)
+    found = _window_found(saved, filters=window) if window is not None else {}
     new = _new(found, reported=saved.reported)
     saved.reported = [key for keys, _ in found.values() for key in keys]
     saved.checked_at = now
     if new:
         saved.alerted_at = now
-        _alert(saved, new, start=_window_start(since))
+        _alert(saved, new, first_day=window.date_from)
     saved.full_clean()
     saved.save(update_fields=["reported", "checked_at", "alerted_at"])
     return 1 if new else 0
@@ -323,48 +316,47 @@ def _new(found: dict[str, tuple[list[str], bool]], *, reported: list[str]) -> di
     return new
 
 
-def _window_start(since: datetime):
-    """The first day a check looks at: the day a day before ``since`` (the active time zone's)."""
-    return timezone.localdate(since - WINDOW_MARGIN)
-
-
-def _window_found(saved: SavedSearch, *, since: datetime) -> dict[str, tuple[list[str], bool]]:
-    """Per kind, the "kind:id" of each match the owner may see that was
-    created from ``_window_start(since)`` on (the first CAP of a kind), and
-    whether there were more. Nothing when the saved filters no longer
-    validate or end before the window."""
-    form = saved_search_form(saved)
+def _window(saved: SavedSearch, *, since: datetime) -> Filters | None:
+    """The saved search's filters narrowed to what was created from the day a
+    day before ``since`` (the active time zone's) on, or from its own first
+    day if later; None when its filters no longer validate or end before."""
+    data = QueryDict(saved.params, mutable=True)
+    data["q"] = saved.text
+    form = SearchForm(data)
     if not form.is_valid() or not form.cleaned_data["q"]:
-        return {}
+        return None
     filters = form.filters()
-    start = _window_start(since)
+    start = timezone.localdate(since - WINDOW_MARGIN)
     if filters.date_to and filters.date_to < start:
-        return {}
-    filters = replace(filters, date_from=max(filters.date_from or start, start))
+        return None
+    return replace(filters, date_from=max(filters.date_from or start, start))
+
+
+def _window_found(saved: SavedSearch, *, filters: Filters) -> dict[str, tuple[list[str], bool]]:
+    """Per kind, the "kind:id" of each match the owner may see within
+    ``filters`` (the first CAP of a kind), and whether there were more."""
     results = search(user=saved.owner, text=saved.text, filters=filters, limit=CAP)
     return {section.kind: ([f"{section.kind}:{hit.pk}" for hit in section.hits], section.capped) for section in results.sections}
 
 
 def _window_keys(saved: SavedSearch, *, since: datetime) -> list[str]:
-    return [key for keys, _ in _window_found(saved, since=since).values() for key in keys]
+    window = _window(saved, since=since)
+    return [key for keys, _ in _window_found(saved, filters=window).values() for key in keys] if window is not None else []
 
 
-def _alert(saved: SavedSearch, new: dict[str, tuple[list[str], bool]], *, start) -> None:
+def _alert(saved: SavedSearch, new: dict[str, tuple[list[str], bool]], *, first_day) -> None:
     """Tells the owner how many of each kind are new (counts only: no title or
     snippet leaves the portal in an e-mail), linking to the search narrowed to
-    the window, and records it."""
+    the window's days, and records it."""
     counts = {KINDS[kind].lower(): f"{len(keys)} or more" if capped else str(len(keys)) for kind, (keys, capped) in new.items()}
     told = ", ".join(f"{count} {label[:-1] if count == '1' else label}" for label, count in counts.items())
-    saved_from = saved_search_form(saved)
-    own_from = saved_from.cleaned_data.get("date_from") if saved_from.is_valid() else None
-    url = saved_search_url(saved, date_from=max(own_from or start, start).isoformat())
     notification_send(
         recipients=[saved.owner], verb="search.alert", title=f"New for your saved search \u201c{saved.text}\u201d: {told}",
-        body=f"Matches you may see, created since {start:%-d %B %Y}, that were not there at the last check. "
+        body=f"Matches you may see, created since {first_day:%-d %B %Y}, that were not there at the last check. "
         "The link opens the search narrowed to them.",
-        url=url, email_kind="search_alert",
+        url=saved_search_url(saved, date_from=first_day.isoformat()), email_kind="search_alert",
     )
     audit_record(
         action="search.alerted", actor=saved.owner,
-        payload={"searched_for": saved.text, "filters": dict(QueryDict(saved.params).items()), "new": counts, "since": start.isoformat()},
+        payload={"searched_for": saved.text, "filters": dict(QueryDict(saved.params).items()), "new": counts, "since": first_day.isoformat()},
     )

@@ -189,7 +189,7 @@ def test_past_the_cap_only_rows_newer_than_every_one_reported_are_new(demo, monk
     saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
     SavedSearch.objects.filter(pk=saved.pk).update(reported=["rfi:3", "rfi:6", "document:4"])
     found = {"rfi": (["rfi:5", "rfi:6", "rfi:7", "rfi:9"], True), "document": (["document:2"], False)}
-    monkeypatch.setattr(services, "_window_found", lambda saved, since: found)
+    monkeypatch.setattr(services, "_window_found", lambda saved, filters: found)
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
     assert [title for _, title, _ in _alerts()] == ["New for your saved search \u201czephyr\u201d: 2 or more questions, 1 document"]
     assert SavedSearch.objects.get().reported == ["rfi:5", "rfi:6", "rfi:7", "rfi:9", "document:2"]
