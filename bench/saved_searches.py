@@ -43,19 +43,24 @@ class _Undo(Exception):
     pass
 
 
-def _recent(emit, now) -> None:
-    from django.db import connection
-
+def _tables() -> list[str]:
+    """The tables of the kinds a saved search finds (made recent, then vacuumed)."""
     from documents.models import Document
     from findings.models import Finding
     from reviews.models import Review
     from rfis.models import InformationRequest
 
+    return [model._meta.db_table for model in (Review, Document, InformationRequest, Finding)]
+
+
+def _recent(emit, now) -> None:
+    from django.db import connection
+
     made = 0
     with connection.cursor() as cursor:
-        for model in (Review, Document, InformationRequest, Finding):
+        for table in _tables():
             cursor.execute(
-                f'UPDATE "{model._meta.db_table}" SET created_at = %s WHERE id %% %s = 0',  # noqa: S608 — table names from the models
+                f'UPDATE "{table}" SET created_at = %s WHERE id %% %s = 0',  # noqa: S608 — table names from the models
                 [now - timedelta(hours=1), RECENT_ONE_IN],
             )
             made += cursor.rowcount
@@ -150,11 +155,6 @@ def _vacuum() -> None:
     autovacuum to come: vacuumed here."""
     from django.db import connection
 
-    from documents.models import Document
-    from findings.models import Finding
-    from reviews.models import Review
-    from rfis.models import InformationRequest
-
     with connection.cursor() as cursor:
-        for model in (Review, Document, InformationRequest, Finding):
-            cursor.execute(f'VACUUM (ANALYZE) "{model._meta.db_table}"')
+        for table in _tables():
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
