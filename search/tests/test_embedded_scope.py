@@ -41,6 +41,9 @@ from search.services import search_record, search_records_fold
 search_record(user=demo["reviewer_nsa"], results=search(user=demo["reviewer_nsa"], text="obsidian"), filters={}, via="page")
 found["folded"] = [search_records_fold(now=timezone.now() + timedelta(seconds=11)), SearchRecord.objects.count(),
                    list(AuditEvent.objects.filter(action="search.run").values_list("payload__searched_for", flat=True))]
+# The office's trail search finds it there too, by its words, case aside (SQLite: each column in turn).
+from audit.selectors import audit_event_list
+found["trail"] = list(audit_event_list(user=demo["admin"], q="OBSIDIAN").values_list("action", flat=True))
 # A saved search's alert there too: saved, a question asked after, checked a quarter of an hour on.
 from notifications.models import Notification
 from rfis.services import rfi_create
@@ -59,4 +62,5 @@ def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path
         for word, (kind, finders) in EXPECTED.items():
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
     assert found["folded"] == [1, 0, ["obsidian"]]
+    assert found["trail"] == ["search.run"]
     assert found["alerted"] == [1, [[DEMO_USERS["reviewer_nsa"], "New for your saved search \u201czephyr\u201d: 1 question"]]]
