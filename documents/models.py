@@ -126,6 +126,8 @@ class DocumentVersion(models.Model):
 
     class Meta:
         ordering = ["document", "-number"]
+        # A saved search's alert reads the versions of its window (search.selectors.activity).
+        indexes = [models.Index(fields=["uploaded_at"], name="document_version_uploaded_idx")]
         constraints = [
             models.UniqueConstraint(fields=["document", "number"], name="document_version_number_unique"),
             models.CheckConstraint(name="document_version_not_empty", condition=Q(size__gt=0)),

@@ -150,6 +150,8 @@ class RfiMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # A saved search's alert reads the replies of its window (search.selectors.activity).
+        indexes = [models.Index(fields=["created_at"], name="rfi_message_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on RFI {self.rfi_id}"

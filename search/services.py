@@ -30,7 +30,7 @@ from notifications.services import notification_send
 
 from .forms import SearchForm
 from .models import SavedSearch, SearchRecord
-from .selectors import CAP, KINDS, Filters, Results, saved_search_url, search
+from .selectors import ACTIVITY, CAP, KINDS, Filters, Results, activity_found, saved_search_url, search
 
 logger = logging.getLogger(__name__)
 
@@ -334,9 +334,12 @@ def _window(saved: SavedSearch, *, since: datetime) -> Filters | None:
 
 def _window_found(saved: SavedSearch, *, filters: Filters) -> dict[str, tuple[list[str], bool]]:
     """Per kind, the "kind:id" of each match the owner may see within
-    ``filters`` (the first CAP of a kind), and whether there were more."""
+    ``filters`` (the first CAP of a kind), and whether there were more; and
+    per activity on older rows (a reply in a question's thread, a document's
+    later version: ``selectors.activity_found``), its newest CAP."""
     results = search(user=saved.owner, text=saved.text, filters=filters, limit=CAP)
-    return {section.kind: ([f"{section.kind}:{hit.pk}" for hit in section.hits], section.capped) for section in results.sections}
+    found = {section.kind: ([f"{section.kind}:{hit.pk}" for hit in section.hits], section.capped) for section in results.sections}
+    return found | activity_found(user=saved.owner, text=saved.text, filters=filters)
 
 
 def _window_keys(saved: SavedSearch, *, since: datetime) -> list[str]:
@@ -344,17 +347,32 @@ def _window_keys(saved: SavedSearch, *, since: datetime) -> list[str]:
     return [key for keys, _ in _window_found(saved, filters=window).values() for key in keys] if window is not None else []
 
 
+# What an alert calls each kind of match, one and many.
+NOUNS = {kind: (label.lower()[:-1], label.lower()) for kind, label in KINDS.items()} | ACTIVITY
+
+
 def _alert(saved: SavedSearch, new: dict[str, tuple[list[str], bool]], *, first_day) -> None:
     """Tells the owner how many of each kind are new (counts only: no title or
-    snippet leaves the portal in an e-mail), linking to the search narrowed to
-    the window's days, and records it."""
-    counts = {KINDS[kind].lower(): f"{len(keys)} or more" if capped else str(len(keys)) for kind, (keys, capped) in new.items()}
-    told = ", ".join(f"{count} {label[:-1] if count == '1' else label}" for label, count in counts.items())
+    snippet leaves the portal in an e-mail) and records it. The link opens the
+    search narrowed to the window's days when every new match was created in
+    them; a reply or a later version belongs to a question or a document made
+    before, which the narrowed search would not show, so then the link opens
+    the whole saved search (a question shows its newest matching reply, a
+    document its newest matching version)."""
+    shown = {kind: f"{len(keys)} or more" if capped else str(len(keys)) for kind, (keys, capped) in new.items()}
+    told = ", ".join(f"{n} {NOUNS[kind][0] if n == '1' else NOUNS[kind][1]}" for kind, n in shown.items())
+    counts = {NOUNS[kind][1]: n for kind, n in shown.items()}
+    if set(new) <= set(KINDS):
+        url = saved_search_url(saved, date_from=first_day.isoformat())
+        body = (f"Matches you may see, created since {first_day:%-d %B %Y}, that were not there at the last check. "
+                "The link opens the search narrowed to them.")
+    else:
+        url = saved_search_url(saved)
+        body = (f"Matches you may see, new since {first_day:%-d %B %Y}, that were not there at the last check, among them "
+                "replies to questions or new versions of documents made earlier. The link opens the whole search.")
     notification_send(
         recipients=[saved.owner], verb="search.alert", title=f"New for your saved search \u201c{saved.text}\u201d: {told}",
-        body=f"Matches you may see, created since {first_day:%-d %B %Y}, that were not there at the last check. "
-        "The link opens the search narrowed to them.",
-        url=saved_search_url(saved, date_from=first_day.isoformat()), email_kind="search_alert",
+        body=body, url=url, email_kind="search_alert",
     )
     audit_record(
         action="search.alerted", actor=saved.owner,

@@ -15,7 +15,8 @@ and file names); on SQLite it is a case-insensitive match of every word.
 
 The package: ``common`` (filters, results, matching, the walk), one module
 per kind (``reviews``, ``documents``, ``material`` for questions and
-findings) and ``choices`` (the filter options).
+findings), ``choices`` (the filter options), ``saved`` (the saved-search list)
+and ``activity`` (what a saved search's alert tells besides new rows).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from portal.parallel import side_by_side
 from .. import probe
 from ..query import parse
 from . import common
+from .activity import ACTIVITY, activity_found
 from .choices import CHOICES_TTL, filter_choices, review_named
 from .common import CAP, KINDS, Filters, Hit, Results, Section
 from .documents import _documents, document_branches, first_reads as _document_reads
@@ -34,7 +36,7 @@ from .material import _findings, _rfis, finding_first_reads, rfi_first_reads
 from .reviews import _reviews, first_reads as _review_reads
 from .saved import SavedRow, saved_search_list, saved_search_url
 
-__all__ = ["CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "SavedRow", "Section", "document_branches", "filter_choices", "review_named", "saved_search_list", "saved_search_url", "search"]
+__all__ = ["ACTIVITY", "CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "SavedRow", "Section", "activity_found", "document_branches", "filter_choices", "review_named", "saved_search_list", "saved_search_url", "search"]
 
 
 def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0) -> Results:

@@ -18,7 +18,8 @@ import pytest
 from documents.models import Document, DocumentText, DocumentVersion
 
 
-def _text_version(review, *, word: str, scan_status: str) -> DocumentVersion:
+def text_version(review, *, word: str, scan_status: str) -> DocumentVersion:
+    """A new version of the review's first document, with a text holding ``word``."""
     document = Document.objects.filter(review=review, purpose="review").order_by("id").first()
     base = document.versions.order_by("-number").first()
     version = DocumentVersion.objects.create(
@@ -57,10 +58,10 @@ def make_material(demo) -> dict:
     from rfis import services as rfi_services
 
     return {
-        "zircon": _text_version(demo["helix"], word="zircon", scan_status="clean"),
-        "quagmire": _text_version(demo["atlas"], word="quagmire", scan_status="pending"),
-        "tamarind": _text_version(demo["atlas"], word="tamarind", scan_status="infected"),
-        "obsidian": _text_version(demo["atlas"], word="obsidian", scan_status="clean"),
+        "zircon": text_version(demo["helix"], word="zircon", scan_status="clean"),
+        "quagmire": text_version(demo["atlas"], word="quagmire", scan_status="pending"),
+        "tamarind": text_version(demo["atlas"], word="tamarind", scan_status="infected"),
+        "obsidian": text_version(demo["atlas"], word="obsidian", scan_status="clean"),
         "marmalade": rfi_services.rfi_create(
             review_id=demo["atlas_mini"].pk, actor=demo["reviewer_cisa"], subject="Update signing",
             question="Is the marmalade update channel signed?", private=True,

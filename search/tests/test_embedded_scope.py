@@ -44,12 +44,15 @@ found["folded"] = [search_records_fold(now=timezone.now() + timedelta(seconds=11
 # The office's trail search finds it there too, by its words, case aside (SQLite: each column in turn).
 from audit.selectors import audit_event_list
 found["trail"] = list(audit_event_list(user=demo["admin"], q="OBSIDIAN").values_list("action", flat=True))
-# A saved search's alert there too: saved, a question asked after, checked a quarter of an hour on.
+# A saved search's alert there too: saved, a question asked after and an earlier one answered, checked a quarter of an hour on
+# (the earlier question, asked today, is in the window and now matches by its answer: a new match too).
 from notifications.models import Notification
-from rfis.services import rfi_create
+from rfis.services import rfi_answer, rfi_create
 from search.services import saved_search_create, saved_searches_check
+earlier = rfi_create(review_id=demo["atlas_mini"].pk, actor=demo["lead_nsa"], subject="About signing", question="Is the update channel signed?")
 saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="type=rfi", alert=True)
 rfi_create(review_id=demo["atlas_mini"].pk, actor=demo["lead_nsa"], subject="About zephyr", question="Is the zephyr channel signed?")
+rfi_answer(rfi_id=earlier.pk, actor=demo["liaison_northwind"], body="Yes, through the zephyr keys.")
 found["alerted"] = [saved_searches_check(now=timezone.now() + timedelta(minutes=16)),
                     list(Notification.objects.filter(verb="search.alert").values_list("recipient__email", "title"))]
 print(json.dumps(found))
@@ -63,4 +66,4 @@ def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
     assert found["folded"] == [1, 0, ["obsidian"]]
     assert found["trail"] == ["search.run"]
-    assert found["alerted"] == [1, [[DEMO_USERS["reviewer_nsa"], "New for your saved search \u201czephyr\u201d: 1 question"]]]
+    assert found["alerted"] == [1, [[DEMO_USERS["reviewer_nsa"], "New for your saved search \u201czephyr\u201d: 2 questions, 1 reply in a question's thread"]]]

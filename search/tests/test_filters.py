@@ -19,7 +19,7 @@ from rfis import services as rfi_services
 from rfis.models import InformationRequest
 from search.selectors import Filters, search
 
-from .conftest import _text_version
+from .conftest import text_version
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def late_material(demo):
     )
     rfi = rfi_services.rfi_create(review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], subject="Vermilion",
                                   question="Is the vermilion channel signed?")
-    version = _text_version(demo["atlas"], word="vermilion", scan_status="clean")
+    version = text_version(demo["atlas"], word="vermilion", scan_status="clean")
     Finding.objects.filter(pk=finding.pk).update(created_at=LATE)
     InformationRequest.objects.filter(pk=rfi.pk).update(created_at=LATE)
     Document.objects.filter(pk=version.document_id).update(created_at=LATE)

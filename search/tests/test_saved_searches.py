@@ -15,15 +15,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from documents.models import Document
 from findings import services as finding_services
 from findings.models import FindingCategory
 from notifications.models import Email, Notification
 from rfis import services as rfi_services
+from rfis.models import InformationRequest, RfiMessage
 from search import services
 from search.models import SavedSearch
 from search.tasks import check_saved_searches
 
-from .conftest import held_by_another_connection
+from .conftest import held_by_another_connection, text_version
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +181,47 @@ def test_an_alert_tells_the_owner_only_what_is_new_and_theirs_to_see(demo, login
     # Checked again: nothing new, nothing told twice.
     assert services.saved_searches_check(now=start + timedelta(minutes=32)) == 0
     assert services.saved_searches_check(now=start + timedelta(minutes=48)) == 0
+    assert len(_alerts()) == 1
+
+
+def test_a_reply_or_a_later_version_on_older_material_is_told_and_links_to_the_whole_search(demo, login):
+    """A question asked and a document handed over ten days ago are outside
+    every window; a company's answer in the question's thread and a later
+    version of the document that match are new, and told — but not an answer
+    in another agency's private thread, a version on a review the owner is not
+    on, or a version whose scan has not passed."""
+    old = timezone.now() - timedelta(days=10)
+    asked = _ask(demo, "atlas_mini", "reviewer_nsa", "signing")
+    private = _ask(demo, "atlas_mini", "reviewer_cisa", "signing", private=True)
+    InformationRequest.objects.filter(pk__in=[asked.pk, private.pk]).update(created_at=old)
+    RfiMessage.objects.filter(rfi__in=[asked, private]).update(created_at=old)
+    Document.objects.filter(review__in=[demo["atlas"], demo["helix"]]).update(created_at=old)
+    saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="", alert=True)
+    assert saved.reported == []
+
+    answer = rfi_services.rfi_answer(rfi_id=asked.pk, actor=demo["liaison_northwind"], body="Yes: the zephyr channel is signed.").messages.latest("id")
+    rfi_services.rfi_answer(rfi_id=private.pk, actor=demo["liaison_northwind"], body="The zephyr channel is signed too.")
+    version = text_version(demo["atlas"], word="zephyr", scan_status="clean")
+    text_version(demo["helix"], word="zephyr", scan_status="clean")  # NSA is not on Helix
+    text_version(demo["atlas"], word="zephyr", scan_status="pending")  # not scanned yet
+    new_question = _ask(demo, "atlas_mini", "lead_nsa", "zephyr")  # a question, not also a reply
+    assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
+    assert _alerts() == [(
+        demo["reviewer_nsa"].email,
+        "New for your saved search \u201czephyr\u201d: 1 question, 1 reply in a question's thread, 1 new document version",
+        "/search/?q=zephyr",  # the whole search: narrowed to the window's days it would show neither
+    )]
+    saved.refresh_from_db()
+    assert sorted(saved.reported) == sorted([f"rfi:{new_question.pk}", f"reply:{answer.pk}", f"version:{version.pk}"])
+    event = AuditEvent.objects.get(action="search.alerted")
+    assert event.payload["new"] == {"questions": "1", "replies in questions' threads": "1", "new document versions": "1"}
+    # The link shows both: the question at the answer that matched, the document at its new version.
+    page = login(demo["reviewer_nsa"]).get("/search/?q=zephyr")
+    hits = {section.kind: [hit.url for hit in section.hits] for section in page.context["results"].sections}
+    assert sorted(hits["rfi"]) == sorted([f"/rfis/{asked.pk}/#message-{answer.pk}", f"/rfis/{new_question.pk}/"])
+    assert hits["document"] == [f"/documents/{version.document_id}/#version-{version.number}"]
+    # Checked again: nothing told twice.
+    assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=32)) == 0
     assert len(_alerts()) == 1
 
 

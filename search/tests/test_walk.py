@@ -122,14 +122,14 @@ def _periwinkle(demo):
     """A reviewer's finding, question and document text with the same two words."""
     from rfis import services as rfi_services
 
-    from .conftest import _text_version
+    from .conftest import text_version
 
     cisa = demo["reviewer_cisa"]
     findings = _findings(demo, demo["atlas_mini"], 2, "periwinkle", share=True)
     rfi = rfi_services.rfi_create(
         review_id=demo["atlas_mini"].pk, actor=cisa, subject="Sandbox routes", question="Is the periwinkle path logged?", private=True,
     )
-    version = _text_version(demo["helix"], word="periwinkle path", scan_status="clean")
+    version = text_version(demo["helix"], word="periwinkle path", scan_status="clean")
     return cisa, {"finding": {f"/findings/{f.pk}/" for f in findings}, "rfi": {f"/rfis/{rfi.pk}/"},
                   "document": {f"/documents/{version.document_id}/#version-{version.number}"}}
 

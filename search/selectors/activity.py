@@ -1,0 +1,57 @@
+"""What a saved search's alert tells besides rows created in its window
+(``search.services.saved_search_check``): new matching activity on rows made
+earlier, which the window's search cannot see because it dates a question
+or a document by its own creation.
+
+* a **reply** in a question's thread: an answer, a reopening, a closing note
+  (the question's own first message is the question, told as a new question);
+* a **later version** of a document (its second or later), whose extracted
+  text matches and which the user may read.
+
+Scoped as the search page is: the questions through
+``InformationRequest.visible_to(user, material=True)`` (another agency's
+private question is never read), the versions through the documents
+selector's own reading rules (scan passed, marking and certificate gates).
+The review, company and agency filters narrow as on the page; the dates
+apply to the reply's or the version's own moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rfis.models import InformationRequest, RfiMessage
+
+from ..query import parse
+from .common import CAP, Filters, _dated, _matching, _postgres, _words, with_pairs
+from .documents import _readable_text_versions, _scoped_documents
+from .material import _scoped_material
+
+# Each activity's noun, one and many, as an alert names it.
+ACTIVITY = {"reply": ("reply in a question's thread", "replies in questions' threads"), "version": ("new document version", "new document versions")}
+
+
+def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dict[str, tuple[list[str], bool]]:
+    """Per activity, the "reply:<message id>" or "version:<version id>" keys
+    of the newest ``most`` matches ``user`` may see within ``filters`` (its
+    dates on the reply's or version's own moment), and whether there were
+    more; activities with none are left out."""
+    parsed = parse(text)
+    if parsed.empty:
+        return {}
+    parsed = with_pairs(parsed)
+    undated = replace(filters, date_from=None, date_to=None)
+    reads = {}
+    if filters.wants("rfi"):
+        questions = _scoped_material(InformationRequest, user, undated).values("pk")
+        replies = _dated(RfiMessage.objects.filter(rfi__in=questions).exclude(kind=RfiMessage.Kind.QUESTION), filters)
+        reads["reply"] = _matching(replies, parsed) if _postgres() else replies.filter(_words(["body"], parsed.words))
+    if filters.wants("document"):
+        versions = _scoped_documents(_readable_text_versions(user, parsed), user, undated, path="document__")
+        reads["version"] = _dated(versions.filter(number__gt=1), filters, path="uploaded_at")
+    found = {}
+    for name, qs in reads.items():
+        ids = list(qs.order_by("-pk").values_list("pk", flat=True)[: most + 1])
+        if ids:
+            found[name] = ([f"{name}:{pk}" for pk in ids[:most]], len(ids) > most)
+    return found
