@@ -11,6 +11,7 @@ from .views.modelaccess import AccessEndpointViewSet, CredentialViewSet
 from .views.organisations import AgencyViewSet, AIModelViewSet, CompanyViewSet
 from .views.reviews import ReviewViewSet
 from .views.rfis import RfiViewSet
+from .views.saved_searches import SavedSearchViewSet
 from .views.search import SearchView
 
 router = SimpleRouter()
@@ -25,6 +26,7 @@ router.register("findings", FindingViewSet, basename="finding")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("access-endpoints", AccessEndpointViewSet, basename="access-endpoint")
 router.register("credentials", CredentialViewSet, basename="credential")
+router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 
 
 

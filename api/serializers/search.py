@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import strip_tags
 from rest_framework import serializers
 
-from search.selectors import CAP
+from search.selectors import CAP, saved_search_url
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -52,3 +53,43 @@ class SearchResultsSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page's address, or null (as the API's lists give it).")
     previous = serializers.URLField(allow_null=True, help_text="The previous page's address, or null.")
     sections = SearchSectionSerializer(many=True)
+
+
+class SavedSearchSerializer(serializers.Serializer):
+    """One of the caller's saved searches."""
+
+    id = serializers.IntegerField()
+    q = serializers.CharField(source="text", help_text="The words searched for.")
+    filters = serializers.SerializerMethodField(help_text="The filters set, by name, as GET /api/v1/search/ takes them.")
+    alert = serializers.BooleanField(help_text="Whether the caller is told (notifications, e-mail by preference) of new matches.")
+    created_at = serializers.DateTimeField()
+    alerted_at = serializers.DateTimeField(allow_null=True, help_text="When the caller was last told of new matches.")
+    search = serializers.SerializerMethodField(help_text="The search in this API: GET it for the results.")
+    url = serializers.SerializerMethodField(help_text="The search page in the portal.")
+
+    def get_filters(self, saved) -> dict[str, str]:
+        return dict(QueryDict(saved.params).items())
+
+    def get_search(self, saved) -> str:
+        return self.context["request"].build_absolute_uri(f"{reverse('api:search')}?{saved_search_url(saved).partition('?')[2]}")
+
+    def get_url(self, saved) -> str:
+        return self.context["request"].build_absolute_uri(saved_search_url(saved))
+
+
+class SavedSearchCreateSerializer(serializers.Serializer):
+    """A search to keep (the schema of the request; the search form validates it, as on the page)."""
+
+    q = serializers.CharField(help_text="The words to search for.")
+    type = serializers.ChoiceField(choices=["review", "document", "rfi", "finding"], required=False)
+    review = serializers.IntegerField(required=False)
+    agency = serializers.IntegerField(required=False)
+    company = serializers.IntegerField(required=False)
+    marking = serializers.IntegerField(required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    alert = serializers.BooleanField(required=False, default=True, help_text="Be told of new matches (default true).")
+
+
+class SavedSearchAlertSerializer(serializers.Serializer):
+    alert = serializers.BooleanField(help_text="Alerts on (true) or off (false).")

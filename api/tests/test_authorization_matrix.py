@@ -9,6 +9,8 @@ detail and on every action, and changes nothing.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -27,6 +29,8 @@ from reviews.models import Review, ReviewTransition
 from reviews.services import terms_accept
 from rfis import services as rfi_services
 from rfis.models import InformationRequest, RfiFollow, RfiMessage
+from search.models import SavedSearch
+from search.services import saved_search_create
 
 from .conftest import ids
 
@@ -75,6 +79,7 @@ LISTS = {
     "notification-list": "notification",
     "access-endpoint-list": "access-endpoint",
     "credential-list": "credential",
+    "saved-search-list": "saved-search",
 }
 # Details (GET): 200 for each visible object, 404 for every other one.
 DETAILS = {name.replace("-list", "-detail"): kind for name, kind in LISTS.items()}
@@ -87,6 +92,7 @@ CREATES = {
     "access-endpoint-list": only(LIAISONS, 201, 403),
     "credential-list": only(LIAISONS, 201, 403),
     "finding-list": only(AGENCY_SIDE, 201, 403),
+    "saved-search-list": only(DEMO_ROLES, 201, 201),  # each their own (test_saved_search_is_changed_by_its_owner_only)
 }
 # Actions on an object: (kind, method, expected status per role on an object in scope).
 ACTIONS = {
@@ -178,6 +184,7 @@ def _matrix_world(module_rollback):
     finding_services.finding_share(finding_id=shared.pk, actor=demo["lead_cisa"], sharing="company")
     for role in DEMO_ROLES:
         Notification.objects.create(recipient=demo[role], verb="test", title=f"For {role}")
+        saved_search_create(owner=demo[role], text=f"logs of {role}", params="type=rfi", alert=True)
         if role in AGENCY_SIDE:
             for name in REVIEWS[role]:
                 terms_accept(review=demo[name], user=demo[role])
@@ -233,6 +240,8 @@ def expected(world, role, kind) -> set[int]:
         return {pk for name, pk in world["findings"].items() if role in FINDINGS[name]}
     if kind == "notification":
         return set(Notification.objects.filter(recipient=world[role]).values_list("id", flat=True))
+    if kind == "saved-search":
+        return set(SavedSearch.objects.filter(owner=world[role]).values_list("id", flat=True))
     if kind == "access-endpoint":
         return set(AccessEndpoint.objects.filter(review_id__in=reviews).values_list("id", flat=True))
     if kind == "credential":
@@ -248,7 +257,7 @@ def expected(world, role, kind) -> set[int]:
 MODELS = {
     "agency": Agency, "company": Company, "model": AIModel, "review": Review, "document": Document,
     "version": DocumentVersion, "rfi": InformationRequest, "finding": Finding, "notification": Notification,
-    "access-endpoint": AccessEndpoint, "credential": Credential,
+    "access-endpoint": AccessEndpoint, "credential": Credential, "saved-search": SavedSearch,
 }
 
 
@@ -268,6 +277,7 @@ def _state():
         Document.objects.count(),
         sorted(Credential.objects.values_list("id", "secret", "revealed_at", "revoked_at", "ended_at")),
         AccessEndpoint.objects.count(),
+        sorted(SavedSearch.objects.values_list("id", "alert", "reported")),
     )
 
 
@@ -360,6 +370,8 @@ def _body(name, world, role, review):
     if name == "finding-list":
         return {"review": review.pk, "title": "Jailbreak", "category": FindingCategory.objects.first().pk, "severity": "low",
                 "description": "D", "taxonomy": ["AML.T0054"]}, "json"
+    if name == "saved-search-list":
+        return {"q": "logs", "type": "rfi", "alert": True}, "json"
     if name == "finding-respond":
         return {"response": "acknowledged"}, "json"
     if name == "finding-retest":
@@ -436,6 +448,30 @@ def test_plain_endpoint_by_role(world, api, role, name):
     assert response.status_code == by_role[role], (name, role)
 
 
+@pytest.mark.parametrize("role", DEMO_ROLES)
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_saved_search_is_changed_by_its_owner_only(world, api, role, method):
+    """Alerts on or off (PATCH) and removal (DELETE) of a saved search: every
+    other reader's answers 404 and nothing changes; the owner's own is changed."""
+    client = api(world[role])
+    (own,) = expected(world, role, "saved-search")
+    body = {"alert": False} if method == "PATCH" else None
+    before = _state()
+    for pk in _out_of_scope(world, role, "saved-search") + [999_999]:
+        response = client.generic(method, _url("saved-search-detail", pk), json.dumps(body) if body else "", content_type="application/json")
+        assert response.status_code == 404, (method, role, pk)
+        assert response.json()["errors"][0]["code"] == "not_found"
+    assert _state() == before
+    response = client.generic(method, _url("saved-search-detail", own), json.dumps(body) if body else "", content_type="application/json")
+    if method == "PATCH":
+        assert (response.status_code, response.json()["alert"]) == (200, False)
+        assert list(SavedSearch.objects.filter(pk=own).values_list("alert", flat=True)) == [False]
+    else:
+        assert response.status_code == 204
+        assert not SavedSearch.objects.filter(pk=own).exists()
+    assert SavedSearch.objects.exclude(owner=world[role]).count() == len(DEMO_ROLES) - 1
+
+
 ALL_CHECKS = (
     [(name, "GET", None) for name in LISTS]
     + [(name, "GET", "pk") for name in DETAILS]
@@ -463,7 +499,7 @@ def test_without_a_token_every_endpoint_is_401(world, name, method, pk):
 # user who has not accepted the review's current terms: lists leave it out and
 # every detail and action on it answers 403 terms_required. Every kind is classified.
 MATERIAL_KINDS = {"document", "version", "rfi", "finding", "access-endpoint", "credential"}
-OPEN_KINDS = {"agency", "company", "model", "review", "notification"}
+OPEN_KINDS = {"agency", "company", "model", "review", "notification", "saved-search"}
 AGENCY_ROLES = sorted(AGENCY_SIDE)
 
 

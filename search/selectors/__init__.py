@@ -34,9 +34,9 @@ from .common import CAP, KINDS, Filters, Hit, Results, Section
 from .documents import _documents, document_branches, first_reads as _document_reads
 from .material import _findings, _rfis, finding_first_reads, rfi_first_reads
 from .reviews import _reviews, first_reads as _review_reads
-from .saved import SavedRow, saved_search_list, saved_search_url
+from .saved import SavedRow, saved_search_list, saved_search_url, saved_searches_of
 
-__all__ = ["ACTIVITY", "CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "SavedRow", "Section", "activity_found", "document_branches", "filter_choices", "review_named", "saved_search_list", "saved_search_url", "search"]
+__all__ = ["ACTIVITY", "CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "SavedRow", "Section", "activity_found", "document_branches", "filter_choices", "review_named", "saved_search_list", "saved_search_url", "saved_searches_of", "search"]
 
 
 def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0) -> Results:

@@ -32,12 +32,17 @@ def saved_search_url(saved: SavedSearch, **extra: str) -> str:
     return f"{reverse('search')}?{urlencode({'q': saved.text})}" + (f"&{data.urlencode()}" if data else "")
 
 
+def saved_searches_of(*, user):
+    """``user``'s own saved searches, newest first (nobody sees another's)."""
+    return SavedSearch.objects.filter(owner=user).order_by("-created_at", "-id")
+
+
 def saved_search_list(*, user) -> list[SavedRow]:
     """``user``'s own saved searches, newest first, each with its filters in
     words: agencies, companies, markings and reviews by the names the search
     page offers the user (``filter_choices``), else by number — a saved id
     names nothing the user may no longer see."""
-    saved = list(SavedSearch.objects.filter(owner=user).order_by("-created_at", "-id"))
+    saved = list(saved_searches_of(user=user))
     if not saved:
         return []
     choices = filter_choices(user=user)

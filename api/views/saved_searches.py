@@ -1,0 +1,78 @@
+"""``/api/v1/saved-searches/``: the caller's saved searches, as on the web's
+saved-search list (search.views): list, keep one, alerts on or off, remove.
+Nobody reads or changes another's: any other id answers 404."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.response import Response
+
+from search import selectors, services
+from search.forms import SaveSearchForm
+from search.models import SavedSearch
+
+from ..serializers.search import SavedSearchAlertSerializer, SavedSearchCreateSerializer, SavedSearchSerializer
+from .base import PortalViewSet
+
+
+class SavedSearchViewSet(PortalViewSet):
+    """The caller's own saved searches, newest first. With ``alert`` on, the
+    portal runs each again about every quarter of an hour as the caller and
+    tells them (counts only) of new matches."""
+
+    queryset = SavedSearch.objects.none()  # for the schema; requests use scoped_queryset()
+    serializer_class = SavedSearchSerializer
+    filter_backends = []  # noqa: RUF012 — no filters or ordering of its own: newest first
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # noqa: RUF012
+
+    def scoped_queryset(self):
+        return selectors.saved_searches_of(user=self.request.user)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(SavedSearchSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(SavedSearchSerializer(self.get_object(), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=SavedSearchCreateSerializer, responses={201: SavedSearchSerializer, 200: SavedSearchSerializer})
+    def create(self, request):
+        """Keeps a search: the words and filters as GET /api/v1/search/ takes
+        them. The same words and filters again answer 200 with the one kept;
+        past the most a reader keeps, 400."""
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"non_field_errors": [ErrorDetail("Send an object: the words (q) and the filters.", code="invalid")]})
+        data = {"alert": request.data.get("alert", True)}
+        for name, value in request.data.items():
+            if name not in SaveSearchForm.base_fields or name in ("page", "alert"):
+                continue
+            if isinstance(value, dict | list):
+                raise exceptions.ValidationError({name: [ErrorDetail("Send one value, not a list or an object.", code="invalid")]})
+            # As the page's form sends them: text (a number or a day in JSON is read as its text).
+            data[name] = "" if value is None else str(value)
+        form = SaveSearchForm(data)
+        if not form.is_valid():
+            raise exceptions.ValidationError({
+                field: [ErrorDetail(error["message"], code=error["code"]) for error in errors]
+                for field, errors in form.errors.get_json_data().items()
+            })
+        saved, created = services.saved_search_create(
+            owner=request.user, text=form.cleaned_data["q"], params=form.saved_params(), alert=form.cleaned_data["alert"]
+        )
+        body = SavedSearchSerializer(saved, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=SavedSearchAlertSerializer, responses={200: SavedSearchSerializer})
+    def partial_update(self, request, pk=None):
+        """Alerts on or off: turned on, only what matches after now is told."""
+        saved = self.get_object()
+        serializer = SavedSearchAlertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        saved = services.saved_search_alert_set(owner=request.user, saved_search_id=saved.pk, alert=serializer.validated_data["alert"])
+        return Response(SavedSearchSerializer(saved, context=self.get_serializer_context()).data)
+
+    def destroy(self, request, pk=None):
+        services.saved_search_delete(owner=request.user, saved_search_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
