@@ -9,7 +9,10 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from rest_framework import serializers
 
-from search.selectors import CAP, saved_search_url
+from search.query import MAX_LENGTH
+from search.selectors import CAP, KINDS, saved_search_url
+
+from .base import SingleLineField, StrictSerializer
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -77,19 +80,20 @@ class SavedSearchSerializer(serializers.Serializer):
         return self.context["request"].build_absolute_uri(saved_search_url(saved))
 
 
-class SavedSearchCreateSerializer(serializers.Serializer):
-    """A search to keep (the schema of the request; the search form validates it, as on the page)."""
+class SavedSearchCreateSerializer(StrictSerializer):
+    """A search to keep: the words and filters GET /api/v1/search/ takes (then
+    checked by the search page's own form, so a saved search is the page's)."""
 
-    q = serializers.CharField(help_text="The words to search for.")
-    type = serializers.ChoiceField(choices=["review", "document", "rfi", "finding"], required=False)
-    review = serializers.IntegerField(required=False)
-    agency = serializers.IntegerField(required=False)
-    company = serializers.IntegerField(required=False)
-    marking = serializers.IntegerField(required=False)
+    q = SingleLineField(max_length=MAX_LENGTH, help_text="The words to search for.")
+    type = serializers.ChoiceField(choices=list(KINDS), required=False)
+    review = serializers.IntegerField(required=False, min_value=1)
+    agency = serializers.IntegerField(required=False, min_value=1)
+    company = serializers.IntegerField(required=False, min_value=1)
+    marking = serializers.IntegerField(required=False, min_value=1)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
     alert = serializers.BooleanField(required=False, default=True, help_text="Be told of new matches (default true).")
 
 
-class SavedSearchAlertSerializer(serializers.Serializer):
+class SavedSearchAlertSerializer(StrictSerializer):
     alert = serializers.BooleanField(help_text="Alerts on (true) or off (false).")

@@ -17,7 +17,7 @@ URL = "/api/v1/saved-searches/"
 
 def test_a_search_is_kept_listed_and_run_from_its_address(demo, api):
     client = api(demo["reviewer_nsa"])
-    response = client.post(URL, {"q": "zephyr", "type": "rfi", "date_from": "2026-01-01", "review": demo["atlas"].pk, "page": 2}, format="json")
+    response = client.post(URL, {"q": "zephyr", "type": "rfi", "date_from": "2026-01-01", "review": demo["atlas"].pk}, format="json")
     assert response.status_code == 201, response.content
     saved = SavedSearch.objects.get()
     assert (saved.owner, saved.text, saved.params, saved.alert) == (demo["reviewer_nsa"], "zephyr", f"type=rfi&review={demo['atlas'].pk}&date_from=2026-01-01", True)
@@ -46,11 +46,14 @@ def test_alerts_default_on_and_are_kept_off_when_asked(demo, api):
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"type": "rfi"}, "q", "type the words to search for before saving the search."),
+        ({"type": "rfi"}, "q", "This field is required."),
+        ({"q": "zephyr\nlogs"}, "q", "Q must be on one line: remove the line break."),
         ({"q": "zephyr", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "date_to", "The end date is before the start date."),
-        ({"q": "zephyr", "type": "memo"}, "type", "Select a valid choice. memo is not one of the available choices."),
-        ({"q": "zephyr", "review": [1, 2]}, "review", "Send one value, not a list or an object."),
-        ({"q": "zephyr", "date_from": 20260101}, "date_from", "Enter a valid date."),
+        ({"q": "zephyr", "type": "memo"}, "type", '"memo" is not a valid choice.'),
+        ({"q": "zephyr", "review": [1, 2]}, "review", "A valid integer is required."),
+        ({"q": "zephyr", "date_from": "1 January"}, "date_from", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+        ({"q": "zephyr", "page": 2}, "page", "Unknown field."),
+        (["zephyr"], None, "Invalid data. Expected a dictionary, but got list."),
     ],
 )
 def test_bad_input_names_the_field_and_keeps_nothing(demo, api, body, field, message):

@@ -42,16 +42,10 @@ class SavedSearchViewSet(PortalViewSet):
         """Keeps a search: the words and filters as GET /api/v1/search/ takes
         them. The same words and filters again answer 200 with the one kept;
         past the most a reader keeps, 400."""
-        if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"non_field_errors": [ErrorDetail("Send an object: the words (q) and the filters.", code="invalid")]})
-        data = {"alert": request.data.get("alert", True)}
-        for name, value in request.data.items():
-            if name not in SaveSearchForm.base_fields or name in ("page", "alert"):
-                continue
-            if isinstance(value, dict | list):
-                raise exceptions.ValidationError({name: [ErrorDetail("Send one value, not a list or an object.", code="invalid")]})
-            # As the page's form sends them: text (a number or a day in JSON is read as its text).
-            data[name] = "" if value is None else str(value)
+        shape = SavedSearchCreateSerializer(data=request.data)
+        shape.is_valid(raise_exception=True)  # the fields and their types (an unknown field, a list, a line break: 400)
+        # Then the page's own form, as the page sends it (text), for the rest (the dates' order …).
+        data = {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in shape.validated_data.items()}
         form = SaveSearchForm(data)
         if not form.is_valid():
             raise exceptions.ValidationError({
