@@ -40,6 +40,10 @@ from .common import (
 
 
 _RFI_EXACT, _FINDING_EXACT = ("subject",), ("title",)
+# What a finding is searched by (its vector on PostgreSQL: search migration 0007), all
+# shown to whoever sees the finding: the agency's title, description and evidence, the
+# company's response rationale.
+_FINDING_TEXT = ("title", "description", "evidence", "response_rationale")
 
 
 def rfi_first_reads(parsed: Parsed) -> list[tuple[tuple, object]]:
@@ -166,7 +170,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
     else:
         ids, count = _found_ids([
             exact_branch("findings.exact", Finding, scoped, _FINDING_EXACT, user=user, parsed=parsed, filters=filters),
-            scoped().filter(_words(["title", "description"], parsed.words)).values_list("pk", flat=True),
+            scoped().filter(_words(list(_FINDING_TEXT), parsed.words)).values_list("pk", flat=True),
         ])
     if not ids:
         return 0, []
@@ -176,12 +180,16 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         order = ("-exact", "-rank", "-created_at", "-id")
         qs = first_rows(Finding, ids, limit, order, offset, exact=_exact(F("title"), p), rank=rank)
         if _postgres():
-            qs = qs.annotate(snippet=_headline(Concat("title", Value(". "), Left("description", 20000)), p))
+            qs = qs.annotate(snippet=_headline(Concat(
+                "title", Value(". "), Left("description", 20000), Value(" "), Left("evidence", 10000), Value(" "), Left("response_rationale", 10000),
+            ), p))
         return qs.select_related("review__model", "review__company").order_by(*order)
 
     hits = []
     for finding in kept("rows", ("findings.rows", limit, offset), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
-        snippet = _mark(finding.snippet) if _postgres() else _excerpt(f"{finding.title}. {finding.description}", parsed.words)
+        snippet = _mark(finding.snippet) if _postgres() else _excerpt(
+            f"{finding.title}. {finding.description} {finding.evidence} {finding.response_rationale}", parsed.words
+        )
         hits.append(
             Hit("finding", finding.title, pk_url("finding_detail", finding.pk), finding.review, snippet,
                 finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}", pk=finding.pk)

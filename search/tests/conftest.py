@@ -5,7 +5,9 @@
 * ``tamarind``: the text of a quarantined version of an Atlas-2 document;
 * ``marmalade``: an agency-private question of CISA on Atlas-2 Mini (NSA and CISA);
 * ``lanthanum``: a finding of NSA on Atlas-2 Mini, internal to NSA;
-* ``obsidian``: the text of a clean version of an Atlas-2 document (Northwind, NSA only).
+* ``obsidian``: the text of a clean version of an Atlas-2 document (Northwind, NSA only);
+* ``basalt``: the evidence of another NSA finding on Atlas-2 Mini, internal to NSA;
+* ``feldspar``: Northwind's response rationale to an NSA finding on Atlas-2 shared with it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,15 @@ def make_material(demo) -> dict:
     from findings.models import FindingCategory
     from rfis import services as rfi_services
 
+    category = FindingCategory.objects.first()
+    shared = finding_services.finding_create(
+        review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], title="Unfiltered tool output", category=category, severity="medium",
+        description="Tool output reaches the user unfiltered.",
+    )
+    finding_services.finding_share(finding_id=shared.pk, actor=demo["lead_nsa"], sharing="company")
+    shared = finding_services.finding_respond(
+        finding_id=shared.pk, actor=demo["liaison_northwind"], response="acknowledged", rationale="The feldspar filter ships in the next release.",
+    )
     return {
         "zircon": text_version(demo["helix"], word="zircon", scan_status="clean"),
         "quagmire": text_version(demo["atlas"], word="quagmire", scan_status="pending"),
@@ -68,8 +79,13 @@ def make_material(demo) -> dict:
         ),
         "lanthanum": finding_services.finding_create(
             review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Classifier bypass",
-            category=FindingCategory.objects.first(), severity="low", description="A lanthanum prompt bypasses the classifier.",
+            category=category, severity="low", description="A lanthanum prompt bypasses the classifier.",
         ),
+        "basalt": finding_services.finding_create(
+            review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Tool misuse", category=category, severity="low",
+            description="The agent calls tools it was not given.", evidence="Transcript 14: the basalt tool was called twice.",
+        ),
+        "feldspar": shared,
     }
 
 

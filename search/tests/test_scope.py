@@ -20,6 +20,8 @@ EXPECTED = {
     "obsidian": ("document", {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}),
     "marmalade": ("rfi", {"admin", "lead_cisa", "reviewer_cisa", "liaison_northwind"}),
     "lanthanum": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),
+    "basalt": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),  # in its evidence
+    "feldspar": ("finding", {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}),  # in the company's response
 }
 
 
@@ -48,7 +50,7 @@ def test_search_finds_only_what_the_role_may_see(demo, material, role, walk):
 # word -> a phrase of it in its material (search/tests/conftest.py)
 PHRASES = {
     "zircon": '"zircon result"', "quagmire": '"quagmire result"', "tamarind": '"tamarind result"', "obsidian": '"obsidian result"',
-    "marmalade": '"marmalade update"', "lanthanum": '"lanthanum prompt"',
+    "marmalade": '"marmalade update"', "lanthanum": '"lanthanum prompt"', "basalt": '"basalt tool"', "feldspar": '"feldspar filter"',
 }
 
 
