@@ -230,6 +230,8 @@ class FindingEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # A saved search's alert reads the responses of its window (search.selectors.activity).
+        indexes = [models.Index(fields=["at"], name="finding_event_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} on finding {self.finding_id}"

@@ -6,12 +6,16 @@ or a document by its own creation.
 * a **reply** in a question's thread: an answer, a reopening, a closing note
   (the question's own first message is the question, told as a new question);
 * a **later version** of a document (its second or later), whose extracted
-  text matches and which the user may read.
+  text matches and which the user may read;
+* a company's **response** to a finding, whose rationale matches (a finding
+  is searched by its rationale too: search migration 0007).
 
 Scoped as the search page is: the questions through
 ``InformationRequest.visible_to(user, material=True)`` (another agency's
-private question is never read), the versions through the documents
-selector's own reading rules (scan passed, marking and certificate gates).
+private question is never read), the findings through
+``Finding.visible_to(user, material=True)`` (another agency's internal
+finding never), the versions through the documents selector's own reading
+rules (scan passed, marking and certificate gates).
 The review, company and agency filters narrow as on the page; the dates
 apply to the reply's or the version's own moment.
 """
@@ -20,19 +24,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from django.contrib.postgres.search import SearchVector
+from django.db.models import BooleanField, Func
+
+from findings.models import Finding, FindingEvent
 from rfis.models import InformationRequest, RfiMessage
 
-from ..query import parse
+from ..query import CONFIG, parse
 from .common import CAP, Filters, _dated, _matching, _postgres, _words, with_pairs
 from .documents import _readable_text_versions, _scoped_documents
 from .material import _scoped_material
 
 # Each activity's noun, one and many, as an alert names it.
-ACTIVITY = {"reply": ("reply in a question's thread", "replies in questions' threads"), "version": ("new document version", "new document versions")}
+ACTIVITY = {
+    "reply": ("reply in a question's thread", "replies in questions' threads"),
+    "version": ("new document version", "new document versions"),
+    "response": ("company response to a finding", "company responses to findings"),
+}
 
 
 def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dict[str, tuple[list[str], bool]]:
-    """Per activity, the "reply:<message id>" or "version:<version id>" keys
+    """Per activity, the "reply:<message id>", "version:<version id>" or "response:<event id>" keys
     of the newest ``most`` matches ``user`` may see within ``filters`` (its
     dates on the reply's or version's own moment), and whether there were
     more; activities with none are left out."""
@@ -49,6 +61,15 @@ def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dic
     if filters.wants("document"):
         versions = _scoped_documents(_readable_text_versions(user, parsed), user, undated, path="document__")
         reads["version"] = _dated(versions.filter(number__gt=1), filters, path="uploaded_at")
+    if filters.wants("finding"):
+        findings = _scoped_material(Finding, user, undated).values("pk")
+        responses = _dated(FindingEvent.objects.filter(name="respond", finding__in=findings), filters, path="at")
+        if _postgres():
+            # The event's own rationale, checked row by row: the window holds few responses.
+            matches = Func(SearchVector("comment", config=CONFIG), parsed.tsquery(), function="ts_match_vq", output_field=BooleanField())
+            reads["response"] = responses.alias(_m=matches).filter(_m=True)
+        else:
+            reads["response"] = responses.filter(_words(["comment"], parsed.words))
     found = {}
     for name, qs in reads.items():
         ids = list(qs.order_by("-pk").values_list("pk", flat=True)[: most + 1])

@@ -17,7 +17,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from documents.models import Document
 from findings import services as finding_services
-from findings.models import FindingCategory
+from findings.models import Finding, FindingCategory
 from notifications.models import Email, Notification
 from rfis import services as rfi_services
 from rfis.models import InformationRequest, RfiMessage
@@ -184,13 +184,24 @@ def test_an_alert_tells_the_owner_only_what_is_new_and_theirs_to_see(demo, login
     assert len(_alerts()) == 1
 
 
-def test_a_reply_or_a_later_version_on_older_material_is_told_and_links_to_the_whole_search(demo, login):
-    """A question asked and a document handed over ten days ago are outside
-    every window; a company's answer in the question's thread and a later
-    version of the document that match are new, and told — but not an answer
-    in another agency's private thread, a version on a review the owner is not
-    on, or a version whose scan has not passed."""
+def test_new_activity_on_older_material_is_told_and_links_to_the_whole_search(demo, login):
+    """A question asked, a document handed over and a finding shared ten days
+    ago are outside every window; a company's answer in the question's thread,
+    a later version of the document and the company's response to the finding
+    that match are new, and told — but not an answer in another agency's
+    private thread, a version or a response on a review the owner is not on,
+    or a version whose scan has not passed."""
     old = timezone.now() - timedelta(days=10)
+    category = FindingCategory.objects.first()
+    findings = {}
+    for name, review, author, lead in (
+        ("atlas", "atlas", "reviewer_nsa", "lead_nsa"), ("atlas_other", "atlas", "reviewer_nsa", "lead_nsa"), ("helix", "helix", "reviewer_cisa", "lead_cisa"),
+    ):
+        finding = finding_services.finding_create(
+            review_id=demo[review].pk, actor=demo[author], title="Unfiltered output", category=category, severity="low", description="D",
+        )
+        findings[name] = finding_services.finding_share(finding_id=finding.pk, actor=demo[lead], sharing="company")
+    Finding.objects.filter(pk__in=[f.pk for f in findings.values()]).update(created_at=old)
     asked = _ask(demo, "atlas_mini", "reviewer_nsa", "signing")
     private = _ask(demo, "atlas_mini", "reviewer_cisa", "signing", private=True)
     InformationRequest.objects.filter(pk__in=[asked.pk, private.pk]).update(created_at=old)
@@ -205,21 +216,30 @@ def test_a_reply_or_a_later_version_on_older_material_is_told_and_links_to_the_w
     text_version(demo["helix"], word="zephyr", scan_status="clean")  # NSA is not on Helix
     text_version(demo["atlas"], word="zephyr", scan_status="pending")  # not scanned yet
     new_question = _ask(demo, "atlas_mini", "lead_nsa", "zephyr")  # a question, not also a reply
+    respond = finding_services.finding_respond
+    response = respond(finding_id=findings["atlas"].pk, actor=demo["liaison_northwind"], response="disputed", rationale="The zephyr filter covers it.")
+    respond(finding_id=findings["helix"].pk, actor=demo["liaison_contoso"], response="disputed", rationale="Our zephyr filter covers it.")
+    respond(finding_id=findings["atlas_other"].pk, actor=demo["liaison_northwind"], response="disputed", rationale="Not reproducible.")
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
     assert _alerts() == [(
         demo["reviewer_nsa"].email,
-        "New for your saved search \u201czephyr\u201d: 1 question, 1 reply in a question's thread, 1 new document version",
+        "New for your saved search \u201czephyr\u201d: 1 question, 1 reply in a question's thread, 1 new document version, "
+        "1 company response to a finding",
         "/search/?q=zephyr",  # the whole search: narrowed to the window's days it would show neither
     )]
     saved.refresh_from_db()
-    assert sorted(saved.reported) == sorted([f"rfi:{new_question.pk}", f"reply:{answer.pk}", f"version:{version.pk}"])
+    event_id = response.events.get(name="respond").pk
+    assert sorted(saved.reported) == sorted([f"rfi:{new_question.pk}", f"reply:{answer.pk}", f"version:{version.pk}", f"response:{event_id}"])
     event = AuditEvent.objects.get(action="search.alerted")
-    assert event.payload["new"] == {"questions": "1", "replies in questions' threads": "1", "new document versions": "1"}
+    assert event.payload["new"] == {
+        "questions": "1", "replies in questions' threads": "1", "new document versions": "1", "company responses to findings": "1",
+    }
     # The link shows both: the question at the answer that matched, the document at its new version.
     page = login(demo["reviewer_nsa"]).get("/search/?q=zephyr")
     hits = {section.kind: [hit.url for hit in section.hits] for section in page.context["results"].sections}
     assert sorted(hits["rfi"]) == sorted([f"/rfis/{asked.pk}/#message-{answer.pk}", f"/rfis/{new_question.pk}/"])
     assert hits["document"] == [f"/documents/{version.document_id}/#version-{version.number}"]
+    assert hits["finding"] == [f"/findings/{response.pk}/"]
     # Checked again: nothing told twice.
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=32)) == 0
     assert len(_alerts()) == 1
