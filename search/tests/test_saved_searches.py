@@ -245,6 +245,39 @@ def test_new_activity_on_older_material_is_told_and_links_to_the_whole_search(de
     assert len(_alerts()) == 1
 
 
+@pytest.mark.parametrize(
+    ("params", "told"),
+    [
+        ("type=rfi", ["reply"]),
+        ("type=document", ["version"]),
+        ("type=finding", ["response"]),
+        ("marking={marking}", ["version"]),  # a handling marking is a document's
+        ("review={mini}", []),  # all three are on Atlas-2
+    ],
+)
+def test_new_activity_is_told_only_within_the_saved_searchs_filters(demo, params, told):
+    """The filters of the saved search narrow the activity as they narrow the page."""
+    old = timezone.now() - timedelta(days=10)
+    asked = _ask(demo, "atlas", "reviewer_nsa", "signing")
+    finding = finding_services.finding_create(
+        review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], title="Unfiltered output", category=FindingCategory.objects.first(),
+        severity="low", description="D",
+    )
+    finding_services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing="company")
+    InformationRequest.objects.filter(pk=asked.pk).update(created_at=old)
+    Finding.objects.filter(pk=finding.pk).update(created_at=old)
+    Document.objects.filter(review=demo["atlas"]).update(created_at=old)
+    document = Document.objects.filter(review=demo["atlas"], purpose="review").order_by("id").first()
+    params = params.format(marking=document.marking_id, mini=demo["atlas_mini"].pk)
+    saved, _ = services.saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params=params, alert=True)
+    rfi_services.rfi_answer(rfi_id=asked.pk, actor=demo["liaison_northwind"], body="The zephyr channel is signed.")
+    text_version(demo["atlas"], word="zephyr", scan_status="clean")
+    finding_services.finding_respond(finding_id=finding.pk, actor=demo["liaison_northwind"], response="disputed", rationale="A zephyr filter covers it.")
+    assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == (1 if told else 0)
+    saved.refresh_from_db()
+    assert sorted({key.partition(":")[0] for key in saved.reported}) == told
+
+
 def test_past_the_cap_only_rows_newer_than_every_one_reported_are_new(demo, monkeypatch):
     """A window of more than CAP matches of a kind: which CAP a search reads
     first may change between checks, so one that only came back into them is
