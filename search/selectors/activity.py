@@ -16,8 +16,9 @@ private question is never read), the findings through
 ``Finding.visible_to(user, material=True)`` (another agency's internal
 finding never), the versions through the documents selector's own reading
 rules (scan passed, marking and certificate gates).
-The review, company and agency filters narrow as on the page; the dates
-apply to the reply's or the version's own moment.
+The type, review, company, agency and marking filters narrow as on the
+page; the dates apply to the reply's, the version's or the response's own
+moment.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ ACTIVITY = {
 def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dict[str, tuple[list[str], bool]]:
     """Per activity, the "reply:<message id>", "version:<version id>" or "response:<event id>" keys
     of the newest ``most`` matches ``user`` may see within ``filters`` (its
-    dates on the reply's or version's own moment), and whether there were
-    more; activities with none are left out."""
+    dates on the activity's own moment), and whether there were more;
+    activities with none are left out. One statement per activity the
+    filters' type admits (a marking admits only versions)."""
     parsed = parse(text)
     if parsed.empty:
         return {}
