@@ -3,8 +3,15 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.migration_operations import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    """A saved search's alert reads the versions of its window
+    (search.selectors.activity) by their upload; built CONCURRENTLY (uploads go
+    on while it builds)."""
+
+    atomic = False
 
     dependencies = [
         ('documents', '0011_documenttext_vector_inline'),
@@ -12,7 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='documentversion',
             index=models.Index(fields=['uploaded_at'], name='document_version_uploaded_idx'),
         ),

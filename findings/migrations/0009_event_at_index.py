@@ -3,8 +3,15 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.migration_operations import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    """A saved search's alert reads the responses of its window
+    (search.selectors.activity) by their moment; built CONCURRENTLY (findings'
+    events go on being written)."""
+
+    atomic = False
 
     dependencies = [
         ('findings', '0008_created_index'),
@@ -12,7 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='findingevent',
             index=models.Index(fields=['at'], name='finding_event_at_idx'),
         ),

@@ -3,8 +3,15 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.migration_operations import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    """A saved search's alert reads the replies of its window
+    (search.selectors.activity) by their moment; built CONCURRENTLY (questions'
+    threads go on being written)."""
+
+    atomic = False
 
     dependencies = [
         ('documents', '0012_activity_index'),
@@ -13,7 +20,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='rfimessage',
             index=models.Index(fields=['created_at'], name='rfi_message_created_idx'),
         ),
