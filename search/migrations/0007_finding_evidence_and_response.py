@@ -8,7 +8,7 @@ PostgreSQL 15 cannot change a generated column's expression, so the vector
 and its phrase pairs (0002) are dropped and added again, and with them the
 three indexes on them (0001, 0002, 0004). The table is rewritten under an
 exclusive lock: 24 s at 100,000 findings (bench scale), while findings
-wait to be written.
+wait to be read or written (README, Upgrading).
 """
 
 from django.db import migrations
