@@ -21,6 +21,16 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from portal.errors import NotAllowed, Refused
 
 
+def form_refused(form) -> exceptions.ValidationError:
+    """A bound, invalid Django form's errors as the API's 400, field by field
+    with each error's own code (the search and saved-search endpoints validate
+    with the web page's form)."""
+    return exceptions.ValidationError({
+        field: [exceptions.ErrorDetail(error["message"], code=error["code"]) for error in errors]
+        for field, errors in form.errors.get_json_data().items()
+    })
+
+
 class BodyTooLarge(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "too_large"

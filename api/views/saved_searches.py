@@ -5,14 +5,14 @@ Nobody reads or changes another's: any other id answers 404."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
-from rest_framework.exceptions import ErrorDetail
+from rest_framework import status
 from rest_framework.response import Response
 
 from search import selectors, services
 from search.forms import SaveSearchForm
 from search.models import SavedSearch
 
+from ..exceptions import form_refused
 from ..serializers.search import SavedSearchAlertSerializer, SavedSearchCreateSerializer, SavedSearchSerializer
 from .base import PortalViewSet
 
@@ -48,10 +48,7 @@ class SavedSearchViewSet(PortalViewSet):
         data = {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in shape.validated_data.items()}
         form = SaveSearchForm(data)
         if not form.is_valid():
-            raise exceptions.ValidationError({
-                field: [ErrorDetail(error["message"], code=error["code"]) for error in errors]
-                for field, errors in form.errors.get_json_data().items()
-            })
+            raise form_refused(form)
         saved, created = services.saved_search_create(
             owner=request.user, text=form.cleaned_data["q"], params=form.saved_params(), alert=form.cleaned_data["alert"]
         )

@@ -13,6 +13,7 @@ from search import selectors, services
 from search.forms import PAGES, SearchForm
 from search.models import SearchRecord
 
+from ..exceptions import form_refused
 from ..serializers.search import SearchResultsSerializer
 
 _PARAMETERS = [
@@ -38,10 +39,7 @@ class SearchView(APIView):
     def get(self, request):
         form = SearchForm(request.query_params)
         if not form.is_valid():
-            raise exceptions.ValidationError({
-                field: [ErrorDetail(error["message"], code=error["code"]) for error in errors]
-                for field, errors in form.errors.get_json_data().items()
-            })
+            raise form_refused(form)
         text = form.cleaned_data["q"]
         if not text:
             raise exceptions.ValidationError({"q": [ErrorDetail("Say what to search for.", code="required")]})
