@@ -181,14 +181,19 @@ class Finding(RowLoaded):
 
 class FindingCommentQuerySet(models.QuerySet):
     def visible_to(self, user, *, review=None):
-        """Comments on findings the user sees; an internal comment stays within
-        its author's agency (companies never see one)."""
-        qs = self.filter(finding__in=Finding.objects.visible_to(user, review=review).values("id"))
+        """Comments on findings the user sees, on the user's side (``on_side_of``)."""
+        return self.filter(finding__in=Finding.objects.visible_to(user, review=review).values("id")).on_side_of(user)
+
+    def on_side_of(self, user):
+        """The comments ``user`` may read on a finding they see: an internal
+        comment stays within its author's agency (companies never see one).
+        Search reads a finding's comments through this too (it confirms the
+        finding in scope apart), so the page and the search agree."""
         if getattr(user, "is_program_admin", False):
-            return qs
+            return self
         if getattr(user, "agency_id", None):
-            return qs.filter(Q(internal=False) | Q(agency_id=user.agency_id))
-        return qs.filter(internal=False)
+            return self.filter(Q(internal=False) | Q(agency_id=user.agency_id))
+        return self.filter(internal=False)
 
 
 class FindingComment(models.Model):
@@ -210,6 +215,8 @@ class FindingComment(models.Model):
         constraints = [
             models.CheckConstraint(name="finding_comment_company_not_internal", condition=~Q(side="company", internal=True))
         ]
+        # A saved search's alert reads the comments of its window by their moment (search.selectors.activity).
+        indexes = [models.Index(fields=["created_at"], name="finding_comment_created_idx")]
 
     def __str__(self) -> str:
         return f"Comment on finding {self.finding_id}"
