@@ -213,8 +213,8 @@ def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded)
     from bench.seed import TAIL_WORDS
     from search.selectors import search
 
-    # Not watched: the questions' messages (none in this set: a scan of an empty
-    # table is right), and the unscoped read of title matches, whose plan on
+    # Not watched: the questions' messages and the findings' comments (none in
+    # this set: a scan of an empty table is right), and the unscoped read of title matches, whose plan on
     # these titles ("Bench document 12-3": every title shares its words, so any
     # other word looks common to the planner) is a scan; bench/search.py on the
     # 100,000-review set shows it reading the title GIN index.

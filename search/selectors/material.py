@@ -1,5 +1,6 @@
-"""Questions (with their threads) and findings matching a search, each through
-the model's ``visible_to(user, material=True)``: in scope and past the terms gate."""
+"""Questions (with their threads) and findings (with the comments the reader
+may read) matching a search, each through the model's ``visible_to(user,
+material=True)``: in scope and past the terms gate."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db.models import BigIntegerField, F, FloatField, Value
 from django.db.models.functions import Cast, Concat, Left
 from django.utils.safestring import SafeString, mark_safe
 
-from findings.models import Finding
+from findings.models import Finding, FindingComment
 from portal.links import pk_url
 from rfis.models import InformationRequest, RfiMessage
 
@@ -158,19 +159,29 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
 def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach | None = None, offset: int = 0):
     scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
+        comments = lambda p: _matching(_readable_comments(user), p)  # noqa: E731
+        confirm = lambda p, ids, among: (  # noqa: E731
+            _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
+        )
         ids, count = _found_ids([
             exact_branch("findings.exact", Finding, scoped, _FINDING_EXACT, user=user, parsed=parsed, filters=filters),
             _branch(
                 "findings", lambda p: _matching(scoped(), p).values_list("pk", flat=True), reach,
                 lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
-                lambda p, ids, among: _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True),
-                user=user, parsed=parsed, filters=filters,
+                confirm, user=user, parsed=parsed, filters=filters,
+            ),
+            # Its comments, each only where the reader may read it (an internal one within its agency).
+            _branch(
+                "findings.comments", lambda p: scoped().filter(pk__in=comments(p).values("finding_id")).values_list("pk", flat=True), reach,
+                lambda p: comments(p).values_list("finding_id", "finding__review_id"), confirm,
+                user=user, parsed=parsed, filters=filters, review_path="finding__review_id",
             ),
         ])
     else:
         ids, count = _found_ids([
             exact_branch("findings.exact", Finding, scoped, _FINDING_EXACT, user=user, parsed=parsed, filters=filters),
             scoped().filter(_words(list(_FINDING_TEXT), parsed.words)).values_list("pk", flat=True),
+            scoped().filter(pk__in=_readable_comments(user).filter(_words(["body"], parsed.words)).values("finding_id")).values_list("pk", flat=True),
         ])
     if not ids:
         return 0, []
@@ -180,18 +191,60 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         order = ("-exact", "-rank", "-created_at", "-id")
         qs = first_rows(Finding, ids, limit, order, offset, exact=_exact(F("title"), p), rank=rank)
         if _postgres():
-            qs = qs.annotate(snippet=_headline(Concat(
+            qs = qs.annotate(own_hit=SearchVectorExact(Vector(), p.tsquery()), snippet=_headline(Concat(
                 "title", Value(". "), Left("description", 20000), Value(" "), Left("evidence", 10000), Value(" "), Left("response_rationale", 10000),
             ), p))
         return qs.select_related("review__model", "review__company").order_by(*order)
 
+    rows = kept("rows", ("findings.rows", limit, offset), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids))
+    if not _postgres():
+        for finding in rows:  # the word match: every word in one of its own fields, or it was found by a comment
+            own = " ".join(getattr(finding, name) for name in _FINDING_TEXT).lower()
+            finding.own_hit = all(word.lower() in own for word in parsed.words)
+    comments = _comment_snippets(user, parsed, filters, [f.pk for f in rows if not f.own_hit])
     hits = []
-    for finding in kept("rows", ("findings.rows", limit, offset), rows, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(ids)):
-        snippet = _mark(finding.snippet) if _postgres() else _excerpt(
-            f"{finding.title}. {finding.description} {finding.evidence} {finding.response_rationale}", parsed.words
-        )
+    for finding in rows:
+        url = pk_url("finding_detail", finding.pk)
+        if finding.pk in comments:
+            snippet, comment_id = comments[finding.pk]
+            url = f"{url}#comment-{comment_id}"  # the comment that matched, on the finding's page
+        elif _postgres():
+            snippet = _mark(finding.snippet)
+        else:
+            snippet = _excerpt(f"{finding.title}. {finding.description} {finding.evidence} {finding.response_rationale}", parsed.words)
         hits.append(
-            Hit("finding", finding.title, pk_url("finding_detail", finding.pk), finding.review, snippet,
+            Hit("finding", finding.title, url, finding.review, snippet,
                 finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}", pk=finding.pk)
         )
     return count, hits
+
+
+def _readable_comments(user):
+    """Comments ``user`` may read on a finding they see (the finding's own
+    scope is confirmed apart, as the branch's ``confirm``): the finding page's
+    own rule (``FindingComment.objects.on_side_of``)."""
+    return FindingComment.objects.on_side_of(user).order_by()
+
+
+def _comment_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[int]) -> dict[int, tuple[SafeString, int]]:
+    """Findings found by a comment: the newest matching comment the reader may
+    read, highlighted, and its id (``finding_ids`` are findings the reader sees)."""
+    if not finding_ids:
+        return {}
+
+    def build(p, *, ids):
+        comments = _readable_comments(user).filter(finding_id__any_of_unplanned=ids)
+        if _postgres():
+            comments = comments.alias(v=Vector()).filter(v=p.tsquery()).annotate(snippet=_headline(Left("body", 20000), p))
+        else:
+            comments = comments.filter(_words(["body"], parsed.words)).annotate(snippet=F("body"))
+        return comments.order_by("finding_id", "-created_at", "-id").values_list("finding_id", "side", "snippet", "pk")
+
+    rows = kept("values", ("findings.comment_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(finding_ids))
+    found: dict[int, tuple[SafeString, int]] = {}
+    for finding_id, side, snippet, comment_id in rows:
+        if finding_id not in found:
+            label = "Company comment" if side == "company" else "Comment"
+            body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
+            found[finding_id] = (mark_safe(f"{label}: {body}"), comment_id)  # noqa: S308 — the label is ours, the body escaped
+    return found

@@ -7,7 +7,9 @@
 * ``lanthanum``: a finding of NSA on Atlas-2 Mini, internal to NSA;
 * ``obsidian``: the text of a clean version of an Atlas-2 document (Northwind, NSA only);
 * ``basalt``: the evidence of another NSA finding on Atlas-2 Mini, internal to NSA;
-* ``feldspar``: Northwind's response rationale to an NSA finding on Atlas-2 shared with it.
+* ``feldspar``: Northwind's response rationale to an NSA finding on Atlas-2 shared with it;
+* ``gneiss``: an NSA comment, internal to NSA, on an NSA finding on Atlas-2 Mini shared with the agencies (CISA sees the finding);
+* ``schist``: an NSA comment, not internal, on that finding.
 """
 
 from __future__ import annotations
@@ -68,6 +70,13 @@ def make_material(demo) -> dict:
     shared = finding_services.finding_respond(
         finding_id=shared.pk, actor=demo["liaison_northwind"], response="acknowledged", rationale="The feldspar filter ships in the next release.",
     )
+    relayed = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Prompt relay", category=category, severity="low",
+        description="Prompts are relayed to a second model.",
+    )
+    finding_services.finding_share(finding_id=relayed.pk, actor=demo["lead_nsa"], sharing="agencies")
+    finding_services.finding_comment(finding_id=relayed.pk, actor=demo["reviewer_nsa"], body="Seen again with the gneiss harness.", internal=True)
+    finding_services.finding_comment(finding_id=relayed.pk, actor=demo["lead_nsa"], body="The schist prompts reproduce it.", internal=False)
     return {
         "zircon": text_version(demo["helix"], word="zircon", scan_status="clean"),
         "quagmire": text_version(demo["atlas"], word="quagmire", scan_status="pending"),
@@ -86,6 +95,8 @@ def make_material(demo) -> dict:
             description="The agent calls tools it was not given.", evidence="Transcript 14: the basalt tool was called twice.",
         ),
         "feldspar": shared,
+        "gneiss": relayed,
+        "schist": relayed,
     }
 
 

@@ -22,6 +22,8 @@ EXPECTED = {
     "lanthanum": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),
     "basalt": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),  # in its evidence
     "feldspar": ("finding", {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}),  # in the company's response
+    "gneiss": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),  # in a comment internal to NSA (CISA sees the finding)
+    "schist": ("finding", {"admin", "lead_nsa", "reviewer_nsa", "lead_cisa", "reviewer_cisa"}),  # in its shared comment
 }
 
 
@@ -51,6 +53,7 @@ def test_search_finds_only_what_the_role_may_see(demo, material, role, walk):
 PHRASES = {
     "zircon": '"zircon result"', "quagmire": '"quagmire result"', "tamarind": '"tamarind result"', "obsidian": '"obsidian result"',
     "marmalade": '"marmalade update"', "lanthanum": '"lanthanum prompt"', "basalt": '"basalt tool"', "feldspar": '"feldspar filter"',
+    "gneiss": '"gneiss harness"', "schist": '"schist prompts"',
 }
 
 
@@ -95,6 +98,8 @@ def test_search_page_shows_no_link_out_of_scope(demo, login, material, role):
         "zircon": reverse("document_detail", kwargs={"pk": material["zircon"].document_id}),
         "marmalade": reverse("rfi_detail", kwargs={"pk": material["marmalade"].pk}),
         "lanthanum": reverse("finding_detail", kwargs={"pk": material["lanthanum"].pk}),
+        # Found by its internal comment: linked at that comment, for NSA only.
+        "gneiss": reverse("finding_detail", kwargs={"pk": material["gneiss"].pk}) + f"#comment-{material['gneiss'].comments.get(internal=True).pk}",
     }
     for word, link in links.items():
         response = client.get(reverse("search"), {"q": word})

@@ -46,3 +46,34 @@ def test_a_question_found_by_an_answer_links_to_that_message_in_its_thread(demo,
     page = login(reader, accept_terms_for=[demo["atlas"]]).get(f"/rfis/{rfi.pk}/").content.decode()
     (item,) = re.findall(rf'<li id="message-{answer.pk}">(.*?)</li>', page, re.S)
     assert "The tamarack team holds them in an HSM." in item
+
+
+def test_a_finding_found_by_a_comment_links_to_the_newest_comment_its_reader_may_read(demo, login):
+    """The snippet and link of a finding found by its comments come from the
+    newest matching comment the reader may read: NSA's internal comment for
+    NSA and the program office, the older shared one for CISA, who sees the
+    finding but never NSA's internal comments."""
+    from findings import services as finding_services
+    from findings.models import FindingCategory
+
+    finding = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Relay of prompts", category=FindingCategory.objects.first(),
+        severity="low", description="Prompts reach a second model.",
+    )
+    finding_services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing="agencies")
+    shared = finding_services.finding_comment(finding_id=finding.pk, actor=demo["lead_nsa"], body="The pumice samples show it.", internal=False)
+    internal = finding_services.finding_comment(
+        finding_id=finding.pk, actor=demo["reviewer_nsa"], body="Our own pumice harness confirms it.", internal=True,
+    )
+    expected = {"reviewer_nsa": internal, "admin": internal, "reviewer_cisa": shared, "lead_cisa": shared}
+    for role, comment in expected.items():
+        (hit,) = search(user=demo[role], text="pumice", filters=Filters(kinds=("finding",))).sections[0].hits
+        assert hit.url == f"/findings/{finding.pk}/#comment-{comment.pk}", role
+        assert str(hit.snippet).startswith("Comment: "), (role, hit.snippet)
+        assert ("harness" in hit.snippet) == (comment == internal), (role, hit.snippet)
+    (own,) = search(user=demo["reviewer_cisa"], text="relay", filters=Filters(kinds=("finding",))).sections[0].hits
+    assert own.url == f"/findings/{finding.pk}/"  # found by its own title: the finding's page
+    page = login(demo["reviewer_cisa"], accept_terms_for=[demo["atlas_mini"]]).get(f"/findings/{finding.pk}/").content.decode()
+    (item,) = re.findall(rf'<li id="comment-{shared.pk}">(.*?)</li>', page, re.S)
+    assert "The pumice samples show it." in item
+    assert f'id="comment-{internal.pk}"' not in page

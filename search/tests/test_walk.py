@@ -150,11 +150,11 @@ def _candidates(user, text):
 def test_texts_among_few_reviews_are_checked_row_by_row(demo):
     """Under ARRAY_REVIEWS reviews a word's candidates are read among the
     reviews' ids, each row's vector checked: questions, their messages,
-    findings and documents' texts (the index's matches of a rare word were
+    findings, their comments and documents' texts (the index's matches of a rare word were
     hashed against the reviews). The same results as through the index."""
     cisa, expected = _periwinkle(demo)
     found, among = _candidates(cisa, "periwinkle path")
-    assert set(among) == {'"rfis_informationrequest"', '"rfis_rfimessage"', '"findings_finding"', '"documents_documenttext"'}
+    assert set(among) == {'"rfis_informationrequest"', '"rfis_rfimessage"', '"findings_finding"', '"findings_findingcomment"', '"documents_documenttext"'}
     assert all(_row_by_row(sql) and not _asks_the_index(sql) for sql in among.values())
     assert found == expected
 
