@@ -8,7 +8,9 @@ or a document by its own creation.
 * a **later version** of a document (its second or later), whose extracted
   text matches and which the user may read;
 * a company's **response** to a finding, whose rationale matches (a finding
-  is searched by its rationale too: search migration 0007).
+  is searched by its rationale too: search migration 0007);
+* a **comment** on a finding, which the user may read (an internal comment
+  only within its agency: ``FindingComment.objects.on_side_of``).
 
 Scoped as the search page is: the questions through
 ``InformationRequest.visible_to(user, material=True)`` (another agency's
@@ -17,8 +19,8 @@ private question is never read), the findings through
 finding never), the versions through the documents selector's own reading
 rules (scan passed, marking and certificate gates).
 The type, review, company, agency and marking filters narrow as on the
-page; the dates apply to the reply's, the version's or the response's own
-moment.
+page; the dates apply to the reply's, the version's, the response's or the
+comment's own moment.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import replace
 from django.contrib.postgres.search import SearchVector
 from django.db.models import BooleanField, Func
 
-from findings.models import Finding, FindingEvent
+from findings.models import Finding, FindingComment, FindingEvent
 from rfis.models import InformationRequest, RfiMessage
 
 from ..query import CONFIG, parse
@@ -41,11 +43,13 @@ ACTIVITY = {
     "reply": ("reply in a question's thread", "replies in questions' threads"),
     "version": ("new document version", "new document versions"),
     "response": ("company response to a finding", "company responses to findings"),
+    "comment": ("comment on a finding", "comments on findings"),
 }
 
 
 def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dict[str, tuple[list[str], bool]]:
-    """Per activity, the "reply:<message id>", "version:<version id>" or "response:<event id>" keys
+    """Per activity, the "reply:<message id>", "version:<version id>", "response:<event id>" or
+    "comment:<comment id>" keys
     of the newest ``most`` matches ``user`` may see within ``filters`` (its
     dates on the activity's own moment), and whether there were more;
     activities with none are left out. One statement per activity the
@@ -72,6 +76,8 @@ def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dic
             reads["response"] = responses.alias(_m=matches).filter(_m=True)
         else:
             reads["response"] = responses.filter(_words(["comment"], parsed.words))
+        comments = _dated(FindingComment.objects.on_side_of(user).filter(finding__in=findings), filters)
+        reads["comment"] = _matching(comments, parsed) if _postgres() else comments.filter(_words(["body"], parsed.words))
     found = {}
     for name, qs in reads.items():
         ids = list(qs.order_by("-pk").values_list("pk", flat=True)[: most + 1])

@@ -187,15 +187,18 @@ def test_an_alert_tells_the_owner_only_what_is_new_and_theirs_to_see(demo, login
 def test_new_activity_on_older_material_is_told_and_links_to_the_whole_search(demo, login):
     """A question asked, a document handed over and a finding shared ten days
     ago are outside every window; a company's answer in the question's thread,
-    a later version of the document and the company's response to the finding
-    that match are new, and told — but not an answer in another agency's
-    private thread, a version or a response on a review the owner is not on,
-    or a version whose scan has not passed."""
+    a later version of the document, the company's response to the finding
+    and an internal comment of the owner's agency on a finding that match are
+    new, and told — but not an answer in another agency's private thread, a
+    version, a response or a comment on a review the owner is not on, another
+    agency's internal comment on a finding the owner sees, or a version whose
+    scan has not passed."""
     old = timezone.now() - timedelta(days=10)
     category = FindingCategory.objects.first()
     findings = {}
     for name, review, author, lead in (
         ("atlas", "atlas", "reviewer_nsa", "lead_nsa"), ("atlas_other", "atlas", "reviewer_nsa", "lead_nsa"), ("helix", "helix", "reviewer_cisa", "lead_cisa"),
+        ("mini", "atlas_mini", "reviewer_cisa", "lead_cisa"),
     ):
         finding = finding_services.finding_create(
             review_id=demo[review].pk, actor=demo[author], title="Unfiltered output", category=category, severity="low", description="D",
@@ -220,26 +223,32 @@ def test_new_activity_on_older_material_is_told_and_links_to_the_whole_search(de
     response = respond(finding_id=findings["atlas"].pk, actor=demo["liaison_northwind"], response="disputed", rationale="The zephyr filter covers it.")
     respond(finding_id=findings["helix"].pk, actor=demo["liaison_contoso"], response="disputed", rationale="Our zephyr filter covers it.")
     respond(finding_id=findings["atlas_other"].pk, actor=demo["liaison_northwind"], response="disputed", rationale="Not reproducible.")
+    comment = finding_services.finding_comment(finding_id=findings["atlas_other"].pk, actor=demo["lead_nsa"], body="Zephyr again.", internal=True)
+    finding_services.finding_comment(finding_id=findings["mini"].pk, actor=demo["lead_cisa"], body="Zephyr, CISA only.", internal=True)
+    finding_services.finding_comment(finding_id=findings["helix"].pk, actor=demo["lead_cisa"], body="Zephyr on Helix.", internal=False)
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
     assert _alerts() == [(
         demo["reviewer_nsa"].email,
         "New for your saved search \u201czephyr\u201d: 1 question, 1 reply in a question's thread, 1 new document version, "
-        "1 company response to a finding",
+        "1 company response to a finding, 1 comment on a finding",
         "/search/?q=zephyr",  # the whole search: narrowed to the window's days it would show neither
     )]
     saved.refresh_from_db()
     event_id = response.events.get(name="respond").pk
-    assert sorted(saved.reported) == sorted([f"rfi:{new_question.pk}", f"reply:{answer.pk}", f"version:{version.pk}", f"response:{event_id}"])
+    assert sorted(saved.reported) == sorted(
+        [f"rfi:{new_question.pk}", f"reply:{answer.pk}", f"version:{version.pk}", f"response:{event_id}", f"comment:{comment.pk}"]
+    )
     event = AuditEvent.objects.get(action="search.alerted")
     assert event.payload["new"] == {
         "questions": "1", "replies in questions' threads": "1", "new document versions": "1", "company responses to findings": "1",
+        "comments on findings": "1",
     }
     # The link shows both: the question at the answer that matched, the document at its new version.
     page = login(demo["reviewer_nsa"]).get("/search/?q=zephyr")
     hits = {section.kind: [hit.url for hit in section.hits] for section in page.context["results"].sections}
     assert sorted(hits["rfi"]) == sorted([f"/rfis/{asked.pk}/#message-{answer.pk}", f"/rfis/{new_question.pk}/"])
     assert hits["document"] == [f"/documents/{version.document_id}/#version-{version.number}"]
-    assert hits["finding"] == [f"/findings/{response.pk}/"]
+    assert sorted(hits["finding"]) == sorted([f"/findings/{response.pk}/", f"/findings/{comment.finding_id}/#comment-{comment.pk}"])
     # Checked again: nothing told twice.
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=32)) == 0
     assert len(_alerts()) == 1
@@ -250,7 +259,7 @@ def test_new_activity_on_older_material_is_told_and_links_to_the_whole_search(de
     [
         ("type=rfi", ["reply"]),
         ("type=document", ["version"]),
-        ("type=finding", ["response"]),
+        ("type=finding", ["comment", "response"]),
         ("marking={marking}", ["version"]),  # a handling marking is a document's
         ("review={mini}", []),  # all three are on Atlas-2
     ],
@@ -273,6 +282,7 @@ def test_new_activity_is_told_only_within_the_saved_searchs_filters(demo, params
     rfi_services.rfi_answer(rfi_id=asked.pk, actor=demo["liaison_northwind"], body="The zephyr channel is signed.")
     text_version(demo["atlas"], word="zephyr", scan_status="clean")
     finding_services.finding_respond(finding_id=finding.pk, actor=demo["liaison_northwind"], response="disputed", rationale="A zephyr filter covers it.")
+    finding_services.finding_comment(finding_id=finding.pk, actor=demo["lead_nsa"], body="The zephyr filter is not enough.", internal=False)
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == (1 if told else 0)
     saved.refresh_from_db()
     assert sorted({key.partition(":")[0] for key in saved.reported}) == told
