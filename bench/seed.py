@@ -282,6 +282,7 @@ def seed(cur, scale: float = 1.0, log=print) -> dict:
         document_versions=_one(cur, "SELECT count(*) FROM documents_documentversion")[0],
         rfis=_one(cur, "SELECT count(*) FROM rfis_informationrequest")[0],
         findings=_one(cur, "SELECT count(*) FROM findings_finding")[0],
+        finding_comments=_one(cur, "SELECT count(*) FROM findings_findingcomment")[0],
         user_grants=_one(cur, "SELECT count(*) FROM reviews_reviewuserobjectpermission")[0],
         group_grants=_one(cur, "SELECT count(*) FROM reviews_reviewgroupobjectpermission")[0],
         reach_rows=_one(cur, "SELECT count(*) FROM reviews_reviewreach")[0],
@@ -308,9 +309,24 @@ def _fetch(cur, sql, params=None):
     return cur.fetchall()
 
 
+def seed_finding_comments(cur, *, review0) -> None:
+    """Two comments (20 words each) on every finding of the reviews from
+    ``review0`` on, by its author: the first internal to the agency, the
+    second not (search reads them: search.selectors.material). Their vectors
+    are generated columns (search/migrations/0008)."""
+    cur.execute(
+        "INSERT INTO findings_findingcomment (finding_id, author_id, side, agency_id, internal, body, created_at) "
+        "SELECT f.id, f.author_id, 'agency', f.agency_id, k = 1, 'Bench comment: ' || w.words, f.created_at + k * interval '1 day' "
+        "FROM findings_finding f CROSS JOIN generate_series(1, 2) k "
+        f"CROSS JOIN LATERAL ({_words_sql('f.id * 2 + k', 20)}) w "
+        "WHERE f.review_id >= %(r0)s",
+        {"vocab": VOCABULARY, "r0": review0},
+    )
+
+
 def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> None:
     """Three documents (one version each, metadata only), two RFIs and one
-    finding per review. A document's uploader is a liaison of the review's
+    finding per review (with two comments: ``seed_finding_comments``). A document's uploader is a liaison of the review's
     company; RFIs and findings come from the lead of the review's first agency
     (users user0 .. user0+A-1 lead agencies agency0 .. agency0+A-1 in order)."""
     marking = _one(cur, "SELECT min(id) FROM documents_handlingmarking")[0]
@@ -359,6 +375,7 @@ def _seed_material(cur, *, review0, R, A, agency0, user0, company0, C, M) -> Non
         {"sev": severities, "sh": sharings, "a0": agency0, "A": A, "u0": user0, "r0": review0, "R": R, "cat": category,
          "vocab": VOCABULARY},
     )
+    seed_finding_comments(cur, review0=review0)
     # Every version's extracted text (60-120 words) with its search vector, as the
     # extraction task leaves it; the GIN index is rebuilt once afterwards.
     cur.execute("DROP INDEX IF EXISTS documenttext_vector_idx")

@@ -205,7 +205,7 @@ def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded)
     """Every statement of a search on the same set (30,000 documents with text),
     for a user who sees 500 reviews (the scope is walked) and one who sees
     20,000 (the matches are walked, search/probe.py): none reads a table of
-    documents, versions, texts, questions or findings sequentially, and the
+    documents, versions, texts, questions, findings or their comments sequentially, and the
     text match comes from a GIN index — the words' vectors, or for a phrase
     its adjacent-word pairs."""
     from django.test.utils import CaptureQueriesContext
@@ -213,13 +213,13 @@ def test_document_search_uses_the_gin_indexes_and_no_sequential_scan(db, seeded)
     from bench.seed import TAIL_WORDS
     from search.selectors import search
 
-    # Not watched: the questions' messages and the findings' comments (none in
-    # this set: a scan of an empty table is right), and the unscoped read of title matches, whose plan on
+    # Not watched: the questions' messages (none in this set: a scan of an empty
+    # table is right), and the unscoped read of title matches, whose plan on
     # these titles ("Bench document 12-3": every title shares its words, so any
     # other word looks common to the planner) is a scan; bench/search.py on the
     # 100,000-review set shows it reading the title GIN index.
     watched = {"documents_document", "documents_documentversion", "documents_documenttext", "rfis_informationrequest",
-               "findings_finding"}
+               "findings_finding", "findings_findingcomment"}
     words = (TAIL_WORDS[1500], f"{TAIL_WORDS[1400]} {TAIL_WORDS[1700]}", f'"{TAIL_WORDS[1200]} {TAIL_WORDS[1300]}"', TAIL_WORDS[1600][:4] + "*")
     sequential, without_gin = [], []
     for who in ("u500", "u20000"):
