@@ -23,7 +23,7 @@ from conftest import demo_objects
 from search.selectors import search
 from search.tests.conftest import make_material
 demo = demo_objects()
-make_material(demo)
+material = make_material(demo)
 found = {}
 for role in %(roles)r:
     for word in %(words)r:
@@ -53,8 +53,13 @@ earlier = rfi_create(review_id=demo["atlas_mini"].pk, actor=demo["lead_nsa"], su
 saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="type=rfi", alert=True)
 rfi_create(review_id=demo["atlas_mini"].pk, actor=demo["lead_nsa"], subject="About zephyr", question="Is the zephyr channel signed?")
 rfi_answer(rfi_id=earlier.pk, actor=demo["liaison_northwind"], body="Yes, through the zephyr keys.")
+# And one of findings, told of NSA's own internal comment on a finding CISA sees too, not of CISA's internal one there.
+from findings.services import finding_comment
+saved_search_create(owner=demo["reviewer_nsa"], text="zephyr", params="type=finding", alert=True)
+finding_comment(finding_id=material["gneiss"].pk, actor=demo["lead_nsa"], body="The zephyr harness again.", internal=True)
+finding_comment(finding_id=material["gneiss"].pk, actor=demo["lead_cisa"], body="Zephyr, for CISA only.", internal=True)
 found["alerted"] = [saved_searches_check(now=timezone.now() + timedelta(minutes=16)),
-                    list(Notification.objects.filter(verb="search.alert").values_list("recipient__email", "title"))]
+                    sorted(Notification.objects.filter(verb="search.alert").values_list("recipient__email", "title"))]
 print(json.dumps(found))
 """
 
@@ -66,4 +71,8 @@ def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
     assert found["folded"] == [1, 0, ["obsidian"]]
     assert found["trail"] == ["search.run"]
-    assert found["alerted"] == [1, [[DEMO_USERS["reviewer_nsa"], "New for your saved search \u201czephyr\u201d: 2 questions, 1 reply in a question's thread"]]]
+    assert found["alerted"] == [2, [
+        # The finding, made today, is in the window and now matches by the comment: a new match too.
+        [DEMO_USERS["reviewer_nsa"], "New for your saved search \u201czephyr\u201d: 1 finding, 1 comment on a finding"],
+        [DEMO_USERS["reviewer_nsa"], "New for your saved search \u201czephyr\u201d: 2 questions, 1 reply in a question's thread"],
+    ]]
