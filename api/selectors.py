@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Q
 
 from companies.models import AIModel, Company
 from documents.models import Document, DocumentVersion
-from findings.models import Finding, FindingEvent
+from findings.models import Finding, FindingComment, FindingEvent
 from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
 from reviews.models import Review
@@ -89,6 +89,14 @@ def finding_events(user=None):
     if user is not None and not getattr(user, "is_program_admin", False):
         qs = qs.exclude(Q(name="edit") & ~Q(finding__agency_id=getattr(user, "agency_id", None)))
     return Prefetch("events", queryset=qs)
+
+
+def finding_comments(user):
+    """A finding's comments the caller may read, oldest first: an internal one
+    only within its agency (``FindingComment.objects.on_side_of``, the
+    finding page's own rule); the findings themselves are scoped already."""
+    qs = FindingComment.objects.on_side_of(user).select_related("author__membership__agency", "author__membership__company")
+    return Prefetch("comments", queryset=qs.order_by("created_at", "id"))
 
 
 def notification_list(*, user):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from findings.models import SEVERITY_RUBRIC, Finding, FindingCategory, FindingEvent, Response, RetestResult, Severity
+from findings.models import SEVERITY_RUBRIC, Finding, FindingCategory, FindingComment, FindingEvent, Response, RetestResult, Severity
 from reviews.models import Review
 
 from .base import MULTI_LINE, SingleLineField, StrictSerializer
@@ -37,8 +37,29 @@ class FindingSerializer(serializers.ModelSerializer):
         ]
 
 
+class FindingCommentOutSerializer(serializers.ModelSerializer):
+    """A comment on the finding the caller may read: which side and organisation
+    wrote it (never the person, as the events), and whether it is internal to
+    that agency."""
+
+    organisation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FindingComment
+        fields = ["id", "side", "organisation", "internal", "body", "created_at"]
+
+    def get_organisation(self, comment) -> str:
+        from accounts.people import organisation_label
+
+        return organisation_label(comment.author)
+
+
 class FindingDetailSerializer(FindingSerializer):
     events = FindingEventSerializer(many=True, read_only=True)
+    comments = FindingCommentOutSerializer(
+        many=True, read_only=True,
+        help_text="The comments the caller may read, oldest first: an agency's internal comments only within that agency.",
+    )
     attachments = serializers.SerializerMethodField(
         help_text="Evidence files of the finding and its retests (whoever sees the finding sees them): the agency "
         "that added each (never the person), the latest version's name, size, SHA-256 and scan state, an "
@@ -46,7 +67,7 @@ class FindingDetailSerializer(FindingSerializer):
     )
 
     class Meta(FindingSerializer.Meta):
-        fields = [*FindingSerializer.Meta.fields, "events", "attachments"]
+        fields = [*FindingSerializer.Meta.fields, "events", "comments", "attachments"]
 
     def get_attachments(self, finding) -> list[dict]:
         from django.urls import reverse
@@ -97,6 +118,15 @@ class FindingRespondSerializer(StrictSerializer):
 class FindingRetestSerializer(StrictSerializer):
     result = serializers.ChoiceField(choices=RetestResult.choices)
     comment = serializers.CharField(style=MULTI_LINE, required=False, allow_blank=True, default="")
+
+
+class FindingCommentAddSerializer(StrictSerializer):
+    body = serializers.CharField(style=MULTI_LINE)
+    internal = serializers.BooleanField(
+        required=False, default=True,
+        help_text="An agency's comment: seen only within the agency (the default) or by everyone who sees the finding. "
+        "A company's comment is never internal.",
+    )
 
 
 class FindingCommentSerializer(StrictSerializer):

@@ -21,7 +21,7 @@ from conftest import DEMO_ROLES
 from documents.models import Document, DocumentAccess, DocumentVersion
 from documents.tests.factories import pdf_bytes
 from findings import services as finding_services
-from findings.models import Finding, FindingCategory, FindingEvent
+from findings.models import Finding, FindingCategory, FindingComment, FindingEvent
 from modelaccess import services as access_services
 from modelaccess.models import AccessEndpoint, Credential
 from notifications.models import Notification
@@ -111,6 +111,8 @@ ACTIONS = {
     "finding-respond": ("finding", "POST", only(LIAISONS, 200, 403)),
     "finding-retest": ("finding", "POST", only(AGENCY_SIDE, 400, 403)),  # nothing to retest before a response
     "finding-close": ("finding", "POST", only({"admin", "lead_nsa", "lead_cisa"}, 200, 403)),
+    # Agencies that see the finding comment; the company on a finding shared with it; the program office does not.
+    "finding-comments": ("finding", "POST", only(AGENCY_SIDE | LIAISONS, 201, 403)),
     "notification-read": ("notification", "POST", only(DEMO_ROLES, 200, 200)),
     # Liaisons revoke; a reviewer or lead who sees a credential's status may not (there is no reveal here at all).
     "credential-revoke": ("credential", "POST", only(LIAISONS, 200, 403)),
@@ -272,6 +274,7 @@ def _state():
         RfiFollow.objects.count(),
         sorted(Finding.objects.values_list("id", "status", "response", "retest_result")),
         FindingEvent.objects.count(),
+        FindingComment.objects.count(),
         sorted(Notification.objects.values_list("id", "read_at")),
         AIModel.objects.count(),
         Document.objects.count(),
@@ -376,6 +379,8 @@ def _body(name, world, role, review):
         return {"response": "acknowledged"}, "json"
     if name == "finding-retest":
         return {"result": "verified_fixed"}, "json"
+    if name == "finding-comments":
+        return {"body": "Reproduced on our side."}, "json"
     if name in ("finding-close", "finding-record"):
         return {"comment": "Done."}, "json"
     return {}, "json"

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +15,7 @@ from .. import selectors
 from ..filters import FindingFilter, NotificationFilter
 from ..serializers.findings import (
     CataloguesSerializer,
+    FindingCommentAddSerializer,
     FindingCommentSerializer,
     FindingCreateSerializer,
     FindingDetailSerializer,
@@ -44,13 +45,17 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
 
     def scoped_queryset(self):
         qs = super().scoped_queryset()
-        return qs.prefetch_related(selectors.finding_events(self.request.user)) if self.action != "list" else qs
+        if self.action == "list":
+            return qs
+        return qs.prefetch_related(selectors.finding_events(self.request.user), selectors.finding_comments(self.request.user))
 
     def get_serializer_class(self):
         return FindingSerializer if self.action == "list" else FindingDetailSerializer
 
     def _detail(self, pk: int, code=status.HTTP_200_OK):
-        finding = selectors.finding_list(user=self.request.user, material=False).prefetch_related(selectors.finding_events(self.request.user)).get(pk=pk)
+        finding = selectors.finding_list(user=self.request.user, material=False).prefetch_related(
+            selectors.finding_events(self.request.user), selectors.finding_comments(self.request.user),
+        ).get(pk=pk)
         return Response(FindingDetailSerializer(finding).data, status=code)
 
     @extend_schema(request=FindingCreateSerializer, responses={201: FindingDetailSerializer})
@@ -92,6 +97,23 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MaterialV
         serializer.is_valid(raise_exception=True)
         call(finding, serializer.validated_data)
         return self._detail(finding.pk)
+
+    @extend_schema(request=FindingCommentAddSerializer, responses={201: FindingDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def comments(self, request, pk=None):
+        """Adds a comment: an agency that sees the finding (internal to the agency unless ``internal`` is false),
+        or the company on a finding shared with it (never internal). Answers with the finding and its comments."""
+        finding = self.get_object()
+        side = self.standing.finding_comment_side(finding)
+        if side is None:
+            raise PermissionDenied("You cannot comment on this finding.")
+        serializer = FindingCommentAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if side == "company" and "internal" in request.data and data["internal"]:
+            raise ValidationError({"internal": "A company's comment is never internal: everyone who sees the finding reads it."})
+        finding_services.finding_comment(finding_id=finding.pk, actor=request.user, body=data["body"], internal=data["internal"])
+        return self._detail(finding.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=FindingCommentSerializer, responses={200: FindingDetailSerializer})
     @action(detail=True, methods=["post"])
