@@ -380,8 +380,13 @@ def module_rollback(django_db_setup, django_db_blocker):
     own transaction (``db``) is a savepoint inside it, so what a test changes
     is still undone after that test. The suite runs such modules first, each
     in one stretch on one worker (``pytest_collection_modifyitems``), so the
-    data is built once per run."""
-    from django.db import transaction
+    data is built once per run.
+
+    After the rollback the tables' statistics are read again: an ``ANALYZE``
+    of the module's data (the seeded bench set's is) leaves its row counts in
+    ``pg_class`` whatever the rollback undoes, and the next tests on the worker
+    would be planned for tables thousands of rows larger than they are."""
+    from django.db import connection, transaction
 
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
@@ -391,6 +396,9 @@ def module_rollback(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
 
 
 @pytest.fixture
