@@ -20,6 +20,7 @@ from .. import probe
 from ..query import Parsed
 from ..vectors import Vector
 from .common import (
+    CAP,
     Filters,
     Hit,
     _branch,
@@ -170,13 +171,21 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
                 lambda p: _matching(Finding.objects.order_by(), p).values_list("pk", "review_id"),
                 confirm, user=user, parsed=parsed, filters=filters,
             ),
+        ])
+        if count <= CAP:
             # Its comments, each only where the reader may read it (an internal one within its agency).
-            _branch(
+            # Not read once the finding's own words found more than CAP: the count shows "100+" either
+            # way, and which CAP + 1 matches are ranked is already any of them (each branch stops at
+            # CAP + 1 in no order). Reading them costs the most of the kind: a common word's comments
+            # are read from the heap, ~2,000 rows across as many pages, each with its finding (two
+            # common words at 20,000 reviews: 14 ms in the database, against 5 ms for the findings).
+            more, _ = _found_ids([_branch(
                 "findings.comments", lambda p: scoped().filter(pk__in=comments(p).values("finding_id")).values_list("pk", flat=True), reach,
                 lambda p: comments(p).values_list("finding_id", "finding__review_id"), confirm,
                 user=user, parsed=parsed, filters=filters, review_path="finding__review_id",
-            ),
-        ])
+            )])
+            ids |= more
+            count = CAP + 1 if len(ids) > CAP else len(ids)
     else:
         ids, count = _found_ids([
             exact_branch("findings.exact", Finding, scoped, _FINDING_EXACT, user=user, parsed=parsed, filters=filters),

@@ -253,3 +253,31 @@ def test_connections_start_every_scan_at_the_first_page(db):
             assert cursor.fetchone()[0] == "off"
     finally:
         fresh.close()
+
+
+def test_comments_are_read_only_while_the_findings_own_words_leave_room_under_the_cap(demo, monkeypatch):
+    """Past CAP findings found by their own words the count shows "CAP+" and
+    no comment is read (the statement that costs the kind most); below it a
+    finding found only by a comment is counted and shown."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.selectors import material
+
+    reviewer = demo["reviewer_nsa"]
+    own = _findings(demo, demo["atlas"], 2, "ilmenite", share=False)
+    commented = finding_services.finding_create(
+        review_id=demo["atlas"].pk, actor=reviewer, title="Other", category=own[0].category, severity="low", description="Other.",
+    )
+    finding_services.finding_comment(finding_id=commented.pk, actor=reviewer, body="Also ilmenite.", internal=True)
+
+    def found():
+        with CaptureQueriesContext(connection) as ctx:
+            (section,) = search(user=reviewer, text="ilmenite", filters=Filters(kinds=("finding",))).sections
+        read_comments = any("findings_findingcomment" in q["sql"] for q in ctx.captured_queries)
+        return section.count, {h.pk for h in section.hits}, read_comments
+
+    assert found() == (3, {f.pk for f in own} | {commented.pk}, True)
+    monkeypatch.setattr(material, "CAP", 1)  # the findings' own two are past it
+    count, hits, read_comments = found()
+    assert (count, read_comments) == (2, False) and hits == {f.pk for f in own}
