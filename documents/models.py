@@ -231,6 +231,9 @@ class DocumentText(models.Model):
     # keeps the texts on the user's reviews without joining version and
     # document for each match (search.probe).
     review = models.ForeignKey("reviews.Review", on_delete=models.CASCADE, related_name="+", editable=False)
+    # The text of an evidence file (its document's purpose, copied): search reads those texts
+    # off indexes of their own (documents migration 0013), not among every handed-over text.
+    evidence = models.BooleanField(default=False, db_default=False, editable=False)
 
     def __str__(self) -> str:
         return f"text of version {self.version_id} ({self.status})"

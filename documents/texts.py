@@ -13,7 +13,7 @@ from django.db import DataError, connection, transaction
 from django.utils import timezone
 
 from .extraction import Extracted, extract
-from .models import DocumentText, DocumentVersion, ScanStatus
+from .models import DocumentPurpose, DocumentText, DocumentVersion, ScanStatus
 
 # The versions whose text is extracted: scanned clean, or stored without a
 # scanner (who may then search it is decided at query time by readable_by).
@@ -66,6 +66,7 @@ def version_text_extract(*, version_id: int) -> DocumentText | None:
         row = DocumentText(
             version=locked,
             review_id=version.document.review_id,
+            evidence=version.document.purpose == DocumentPurpose.EVIDENCE,
             status=outcome.status,
             reason=outcome.reason[:300],
             text=outcome.text,
