@@ -8,11 +8,13 @@ import html
 
 from django.contrib.postgres.search import SearchRank, SearchVectorExact
 from django.db import connection
-from django.db.models import BigIntegerField, F, FloatField, Value
+from django.db.models import BigIntegerField, Exists, F, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat, Left
 from django.utils.safestring import SafeString, mark_safe
 
-from findings.models import Finding, FindingComment
+from documents.models import DocumentText, DocumentVersion
+from documents.querysets import readable_q
+from findings.models import Finding, FindingComment, FindingEvidence
 from portal.links import pk_url
 from rfis.models import InformationRequest, RfiMessage
 
@@ -21,6 +23,7 @@ from ..query import Parsed
 from ..vectors import Vector
 from .common import (
     CAP,
+    HEADLINE_CHARS,
     Filters,
     Hit,
     _branch,
@@ -161,6 +164,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
     scoped = lambda: _scoped_material(Finding, user, filters)  # noqa: E731 — built only if asked
     if _postgres():
         comments = lambda p: _matching(_readable_comments(user), p)  # noqa: E731
+        evidence = lambda p: _matching(_evidence_texts(user), p, F("search_vector"), "search_pairs")  # noqa: E731
         confirm = lambda p, ids, among: (  # noqa: E731
             _scoped_material(Finding, user, filters, among).filter(pk__any_of=ids).values_list("pk", flat=True)
         )
@@ -173,17 +177,29 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
             ),
         ])
         if count <= CAP:
-            # Its comments, each only where the reader may read it (an internal one within its agency).
-            # Not read once the finding's own words found more than CAP: the count shows "100+" either
-            # way, and which CAP + 1 matches are ranked is already any of them (each branch stops at
-            # CAP + 1 in no order). Reading them costs the most of the kind: a common word's comments
-            # are read from the heap, ~2,000 rows across as many pages, each with its finding (two
-            # common words at 20,000 reviews: 14 ms in the database, against 5 ms for the findings).
-            more, _ = _found_ids([_branch(
-                "findings.comments", lambda p: scoped().filter(pk__in=comments(p).values("finding_id")).values_list("pk", flat=True), reach,
-                lambda p: comments(p).values_list("finding_id", "finding__review_id"), confirm,
-                user=user, parsed=parsed, filters=filters, review_path="finding__review_id",
-            )])
+            # Its comments and its evidence files' text, each only where the reader may read it (an
+            # internal comment within its agency; an evidence file by its scan and marking). Not read
+            # once the finding's own words found more than CAP: the count shows "100+" either way,
+            # and which CAP + 1 matches are ranked is already any of them (each branch stops at
+            # CAP + 1 in no order). They cost the most of the kind: a common word's comments are read
+            # from the heap, ~2,000 rows across as many pages, each with its finding (two common
+            # words at 20,000 reviews: 14 ms in the database, against 5 ms for the findings).
+            more, _ = _found_ids([
+                _branch(
+                    "findings.comments", lambda p: scoped().filter(pk__in=comments(p).values("finding_id")).values_list("pk", flat=True),
+                    reach, lambda p: comments(p).values_list("finding_id", "finding__review_id"), confirm,
+                    user=user, parsed=parsed, filters=filters, review_path="finding__review_id",
+                ),
+                # Off the evidence texts' own indexes (documents migration 0013); the candidates are
+                # only texts the reader may read: an evidence file's reading rules hold alike for
+                # everyone who sees its finding, which is confirmed as for the others.
+                _branch(
+                    "findings.evidence",
+                    lambda p: scoped().filter(attachments__document_id__in=evidence(p).values("version__document_id")).values_list("pk", flat=True),
+                    reach, lambda p: evidence(p).annotate(finding=_evidence_of("version__document_id", "finding_id")).values_list("finding", "review_id"),
+                    confirm, user=user, parsed=parsed, filters=filters, review_path="review_id",
+                ),
+            ])
             ids |= more
             count = CAP + 1 if len(ids) > CAP else len(ids)
     else:
@@ -191,6 +207,8 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
             exact_branch("findings.exact", Finding, scoped, _FINDING_EXACT, user=user, parsed=parsed, filters=filters),
             scoped().filter(_words(list(_FINDING_TEXT), parsed.words)).values_list("pk", flat=True),
             scoped().filter(pk__in=_readable_comments(user).filter(_words(["body"], parsed.words)).values("finding_id")).values_list("pk", flat=True),
+            scoped().filter(attachments__document_id__in=_evidence_texts(user).filter(_words(["text"], parsed.words))
+                            .values("version__document_id")).values_list("pk", flat=True),
         ])
     if not ids:
         return 0, []
@@ -211,12 +229,16 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
             own = " ".join(getattr(finding, name) for name in _FINDING_TEXT).lower()
             finding.own_hit = all(word.lower() in own for word in parsed.words)
     comments = _comment_snippets(user, parsed, filters, [f.pk for f in rows if not f.own_hit])
+    files = _evidence_snippets(user, parsed, filters, [f.pk for f in rows if not f.own_hit and f.pk not in comments])
     hits = []
     for finding in rows:
         url = pk_url("finding_detail", finding.pk)
         if finding.pk in comments:
             snippet, comment_id = comments[finding.pk]
             url = f"{url}#comment-{comment_id}"  # the comment that matched, on the finding's page
+        elif finding.pk in files:
+            snippet, attachment_id = files[finding.pk]
+            url = f"{url}#evidence-{attachment_id}"  # the evidence file that matched
         elif _postgres():
             snippet = _mark(finding.snippet)
         else:
@@ -256,4 +278,51 @@ def _comment_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[
             label = "Company comment" if side == "company" else "Comment"
             body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
             found[finding_id] = (mark_safe(f"{label}: {body}"), comment_id)  # noqa: S308 — the label is ours, the body escaped
+    return found
+
+
+def _evidence_texts(user):
+    """The extracted texts of evidence files a reader of their finding may
+    search (``DocumentText.evidence``, answered by its own partial indexes):
+    each file's latest version, the one the finding's page serves, where the
+    reader may read it (``DocumentVersion.objects.readable_by``: the scan and
+    marking rules of fetching it), asked of each text's own version. Who sees
+    the finding is confirmed apart: an evidence file is visible exactly to
+    those who see its finding."""
+    later = DocumentVersion.objects.filter(document_id=OuterRef("version__document_id"), number__gt=OuterRef("version__number"))
+    return DocumentText.objects.filter(
+        readable_q(user, "version__"), ~Exists(later), evidence=True, status="extracted", version__document__purpose="evidence",
+    ).order_by()
+
+
+def _evidence_of(document_path: str, field: str):
+    """The evidence row's ``field`` (its finding, its own id) for the document at ``document_path``."""
+    return Subquery(FindingEvidence.objects.filter(document_id=OuterRef(document_path)).values(field)[:1])
+
+
+def _evidence_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[int]) -> dict[int, tuple[SafeString, int]]:
+    """Findings found by the text of an evidence file: the newest matching file
+    the reader may read (its name and a highlighted piece of its text) and its
+    evidence row's id (``finding_ids`` are findings the reader sees)."""
+    if not finding_ids:
+        return {}
+
+    def build(p, *, ids):
+        texts = _evidence_texts(user).filter(
+            version__document_id__in=FindingEvidence.objects.filter(finding_id__any_of_unplanned=ids).values("document_id"),
+        )
+        if _postgres():
+            texts = _matching(texts, p, F("search_vector"), "search_pairs").annotate(snippet=_headline(Left("text", HEADLINE_CHARS), p))
+        else:
+            texts = texts.filter(_words(["text"], parsed.words)).annotate(snippet=F("text"))
+        return texts.annotate(
+            finding=_evidence_of("version__document_id", "finding_id"), attachment=_evidence_of("version__document_id", "pk"),
+        ).order_by("finding", "-version__uploaded_at", "-version_id").values_list("finding", "version__original_name", "snippet", "attachment")
+
+    rows = kept("values", ("findings.evidence_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(finding_ids))
+    found: dict[int, tuple[SafeString, int]] = {}
+    for finding_id, name, snippet, attachment_id in rows:
+        if finding_id not in found:
+            body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
+            found[finding_id] = (mark_safe(f"Evidence file {html.escape(name)}: {body}"), attachment_id)  # noqa: S308 — both parts escaped
     return found

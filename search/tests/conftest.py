@@ -9,7 +9,10 @@
 * ``basalt``: the evidence of another NSA finding on Atlas-2 Mini, internal to NSA;
 * ``feldspar``: Northwind's response rationale to an NSA finding on Atlas-2 shared with it;
 * ``gneiss``: an NSA comment, internal to NSA, on an NSA finding on Atlas-2 Mini shared with the agencies (CISA sees the finding);
-* ``schist``: an NSA comment, not internal, on that finding.
+* ``schist``: an NSA comment, not internal, on that finding;
+* ``pyrite``: the text of an evidence file (scan passed) of the ``lanthanum`` finding, internal to NSA
+  (CISA, on the same review, sees its documents but not that finding);
+* ``realgar``: the text of an evidence file of the ``feldspar`` finding whose scan has not passed.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ def text_set(version, text: str) -> DocumentText:
     """A version's text as the extraction service stores it (vector included)."""
     from django.db import connection
 
-    row = DocumentText.objects.create(version=version, review_id=version.document.review_id, status="extracted", text=text)
+    row = DocumentText.objects.create(
+        version=version, review_id=version.document.review_id, status="extracted", text=text, evidence=version.document.purpose == "evidence",
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -77,6 +82,12 @@ def make_material(demo) -> dict:
     finding_services.finding_share(finding_id=relayed.pk, actor=demo["lead_nsa"], sharing="agencies")
     finding_services.finding_comment(finding_id=relayed.pk, actor=demo["reviewer_nsa"], body="Seen again with the gneiss harness.", internal=True)
     finding_services.finding_comment(finding_id=relayed.pk, actor=demo["lead_nsa"], body="The schist prompts reproduce it.", internal=False)
+    bypass = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Classifier bypass",
+        category=category, severity="low", description="A lanthanum prompt bypasses the classifier.",
+    )
+    evidence_file(bypass, demo["reviewer_nsa"], word="pyrite", scan_status="clean")
+    evidence_file(shared, demo["reviewer_nsa"], word="realgar", scan_status="pending")
     return {
         "zircon": text_version(demo["helix"], word="zircon", scan_status="clean"),
         "quagmire": text_version(demo["atlas"], word="quagmire", scan_status="pending"),
@@ -86,10 +97,7 @@ def make_material(demo) -> dict:
             review_id=demo["atlas_mini"].pk, actor=demo["reviewer_cisa"], subject="Update signing",
             question="Is the marmalade update channel signed?", private=True,
         ),
-        "lanthanum": finding_services.finding_create(
-            review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Classifier bypass",
-            category=category, severity="low", description="A lanthanum prompt bypasses the classifier.",
-        ),
+        "lanthanum": bypass,
         "basalt": finding_services.finding_create(
             review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Tool misuse", category=category, severity="low",
             description="The agent calls tools it was not given.", evidence="Transcript 14: the basalt tool was called twice.",
@@ -97,7 +105,25 @@ def make_material(demo) -> dict:
         "feldspar": shared,
         "gneiss": relayed,
         "schist": relayed,
+        "pyrite": bypass,
+        "realgar": shared,
     }
+
+
+def evidence_file(finding, actor, *, word: str, scan_status: str):
+    """An evidence file on ``finding`` with a text holding ``word``, its scan
+    ``scan_status`` (the scan and the extraction as their tasks leave them)."""
+    from documents.tests.factories import marking, upload
+    from findings import services as finding_services
+
+    evidence = finding_services.evidence_add(
+        finding_id=finding.pk, actor=actor, file=upload(f"{word}-log.txt", b"lab log\n", "text/plain"), original_name=f"{word}-log.txt",
+        marking=marking(),
+    )
+    version = evidence.document.versions.get()
+    DocumentVersion.objects.filter(pk=version.pk).update(scan_status=scan_status)
+    text_set(version, f"Lab log. The {word} sample was refused twice by the classifier.")
+    return evidence
 
 
 @pytest.fixture(params=["scope", "matches"])

@@ -24,6 +24,8 @@ EXPECTED = {
     "feldspar": ("finding", {"admin", "lead_nsa", "reviewer_nsa", "liaison_northwind"}),  # in the company's response
     "gneiss": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),  # in a comment internal to NSA (CISA sees the finding)
     "schist": ("finding", {"admin", "lead_nsa", "reviewer_nsa", "lead_cisa", "reviewer_cisa"}),  # in its shared comment
+    "pyrite": ("finding", {"admin", "lead_nsa", "reviewer_nsa"}),  # in an evidence file of NSA's internal finding
+    "realgar": ("finding", set()),  # in an evidence file not scanned yet (the finding is Northwind's to see too)
 }
 
 
@@ -53,7 +55,7 @@ def test_search_finds_only_what_the_role_may_see(demo, material, role, walk):
 PHRASES = {
     "zircon": '"zircon result"', "quagmire": '"quagmire result"', "tamarind": '"tamarind result"', "obsidian": '"obsidian result"',
     "marmalade": '"marmalade update"', "lanthanum": '"lanthanum prompt"', "basalt": '"basalt tool"', "feldspar": '"feldspar filter"',
-    "gneiss": '"gneiss harness"', "schist": '"schist prompts"',
+    "gneiss": '"gneiss harness"', "schist": '"schist prompts"', "pyrite": '"pyrite sample"', "realgar": '"realgar sample"',
 }
 
 

@@ -77,3 +77,19 @@ def test_a_finding_found_by_a_comment_links_to_the_newest_comment_its_reader_may
     (item,) = re.findall(rf'<li id="comment-{shared.pk}">(.*?)</li>', page, re.S)
     assert "The pumice samples show it." in item
     assert f'id="comment-{internal.pk}"' not in page
+
+
+def test_a_finding_found_by_an_evidence_files_text_links_to_that_file(demo, material, login):
+    """Its snippet names the file and shows the text that matched; its link opens
+    the finding at that file's row, where its download is."""
+    from findings.models import FindingEvidence
+
+    finding = material["pyrite"]
+    evidence = FindingEvidence.objects.get(finding=finding)
+    reader = demo["reviewer_nsa"]
+    (hit,) = search(user=reader, text="pyrite", filters=Filters(kinds=("finding",))).sections[0].hits
+    assert hit.url == f"/findings/{finding.pk}/#evidence-{evidence.pk}"
+    assert str(hit.snippet).startswith("Evidence file pyrite-log.txt: ") and "<mark>pyrite</mark>" in hit.snippet
+    page = login(reader, accept_terms_for=[demo["atlas_mini"]]).get(f"/findings/{finding.pk}/").content.decode()
+    (item,) = re.findall(rf'<li class="evidence-file" id="evidence-{evidence.pk}">(.*?)</li>', page, re.S)
+    assert f"/findings/evidence/{evidence.pk}/download/" in item
