@@ -47,8 +47,9 @@ def _readable_file(version: DocumentVersion) -> Extracted:
 def version_text_extract(*, version_id: int) -> DocumentText | None:
     """Extracts and stores the text of one version (re-extracting replaces it).
 
-    Returns None when the version is gone, is evidence of a finding (searched
-    with its finding, never here), or its scan has not passed. The file is
+    Returns None when the version is gone or its scan has not passed. An
+    evidence file's text is marked as such (``evidence``): search reads it
+    with its finding (search.selectors.material), never as a document. The file is
     read outside any transaction; the row is then written with the version
     locked. Side effects: the ``DocumentText`` row and, on PostgreSQL, its
     ``search_vector`` and ``search_pairs`` in the same transaction. An encrypted or malformed PDF
@@ -56,7 +57,7 @@ def version_text_extract(*, version_id: int) -> DocumentText | None:
     Raises OSError when storage cannot be read (the task retries).
     """
     version = DocumentVersion.objects.select_related("document").filter(pk=version_id).first()
-    if version is None or version.document.purpose != "review" or version.scan_status not in EXTRACTABLE:
+    if version is None or version.scan_status not in EXTRACTABLE:
         return None
     outcome = _readable_file(version)
     with transaction.atomic():

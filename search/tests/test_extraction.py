@@ -119,3 +119,29 @@ def test_a_version_whose_extraction_message_was_lost_is_offered_again_by_the_swe
     assert not DocumentText.objects.filter(version=fresh).exists()
     assert DocumentText.objects.filter(version=refused).values().get() == refused_row
     assert requeue_missing_texts() == 0
+
+
+def test_an_evidence_files_text_is_extracted_as_evidence_and_finds_its_finding(demo):
+    """The extraction marks an evidence file's text (search reads those apart,
+    documents 0013) and not a handed-over document's; the finding, internal to
+    NSA, is then found by it for NSA and not for CISA, on the same review."""
+    from documents.tests.factories import marking, upload
+    from findings import services as finding_services
+    from findings.models import FindingCategory
+
+    finding = finding_services.finding_create(
+        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Tool misuse", category=FindingCategory.objects.first(),
+        severity="low", description="The agent calls tools.",
+    )
+    evidence = finding_services.evidence_add(
+        finding_id=finding.pk, actor=demo["reviewer_nsa"], file=upload("run.pdf", _pdf("Run", ["The cinnabar tool was called."])),
+        original_name="run.pdf", marking=marking(),
+    )
+    version = evidence.document.versions.get()
+    DocumentVersion.objects.filter(pk=version.pk).update(scan_status="clean")
+    assert version_text_extract(version_id=version.pk).evidence is True
+    handed_over = _store(demo, _pdf("Card", ["A cinnabar card."]), "card.pdf")
+    assert version_text_extract(version_id=handed_over.pk).evidence is False
+    found = {s.kind: [h.url for h in s.hits] for s in search(user=demo["reviewer_nsa"], text="cinnabar").sections if s.count}
+    assert found["finding"] == [f"/findings/{finding.pk}/#evidence-{evidence.pk}"]
+    assert "finding" not in {s.kind for s in search(user=demo["reviewer_cisa"], text="cinnabar").sections if s.count}
