@@ -139,7 +139,11 @@ def test_an_evidence_files_text_is_extracted_as_evidence_and_finds_its_finding(d
     )
     version = evidence.document.versions.get()
     DocumentVersion.objects.filter(pk=version.pk).update(scan_status="clean")
+    from documents.texts import versions_missing_text
+
+    assert version.pk in versions_missing_text(limit=500, older_than_minutes=0)  # the sweep offers it until its text exists
     assert version_text_extract(version_id=version.pk).evidence is True
+    assert version.pk not in versions_missing_text(limit=500, older_than_minutes=0)
     handed_over = _store(demo, _pdf("Card", ["A cinnabar card."]), "card.pdf")
     assert version_text_extract(version_id=handed_over.pk).evidence is False
     found = {s.kind: [h.url for h in s.hits] for s in search(user=demo["reviewer_nsa"], text="cinnabar").sections if s.count}
