@@ -336,7 +336,7 @@ def _window_found(saved: SavedSearch, *, filters: Filters) -> dict[str, tuple[li
     """Per kind, the "kind:id" of each match the owner may see within
     ``filters`` (the first CAP of a kind), and whether there were more; and
     per activity on older rows (a reply in a question's thread, a document's
-    later version, a company's response to a finding, a comment on a finding:
+    later version, a company's response to a finding, a comment or an evidence file on a finding:
     ``selectors.activity_found``), its newest CAP."""
     results = search(user=saved.owner, text=saved.text, filters=filters, limit=CAP)
     found = {section.kind: ([f"{section.kind}:{hit.pk}" for hit in section.hits], section.capped) for section in results.sections}
@@ -356,11 +356,11 @@ def _alert(saved: SavedSearch, new: dict[str, tuple[list[str], bool]], *, first_
     """Tells the owner how many of each kind are new (counts only: no title or
     snippet leaves the portal in an e-mail) and records it. The link opens the
     search narrowed to the window's days when every new match was created in
-    them; a reply, a later version, a response or a comment belongs to a question, a
+    them; a reply, a later version, a response, a comment or an evidence file belongs to a question, a
     document or a finding made before, which the narrowed search would not
     show, so then the link opens the whole saved search (a question shows its
     newest matching reply, a document its newest matching version, a finding
-    its newest matching comment)."""
+    its newest matching comment or evidence file)."""
     shown = {kind: f"{len(keys)} or more" if capped else str(len(keys)) for kind, (keys, capped) in new.items()}
     told = ", ".join(f"{n} {NOUNS[kind][0] if n == '1' else NOUNS[kind][1]}" for kind, n in shown.items())
     counts = {NOUNS[kind][1]: n for kind, n in shown.items()}
@@ -371,7 +371,8 @@ def _alert(saved: SavedSearch, new: dict[str, tuple[list[str], bool]], *, first_
     else:
         url = saved_search_url(saved)
         body = (f"Matches you may see, new since {first_day:%-d %B %Y}, that were not there at the last check, among them "
-                "replies to questions, new versions of documents, responses to findings or comments on findings made earlier. "
+                "replies to questions, new versions of documents, responses to findings, comments on findings or evidence files "
+                "added to findings made earlier. "
                 "The link opens the whole search.")
     notification_send(
         recipients=[saved.owner], verb="search.alert", title=f"New for your saved search \u201c{saved.text}\u201d: {told}",

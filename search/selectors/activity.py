@@ -10,7 +10,9 @@ or a document by its own creation.
 * a company's **response** to a finding, whose rationale matches (a finding
   is searched by its rationale too: search migration 0007);
 * a **comment** on a finding, which the user may read (an internal comment
-  only within its agency: ``FindingComment.objects.on_side_of``).
+  only within its agency: ``FindingComment.objects.on_side_of``);
+* an **evidence file** added to a finding, whose extracted text matches and
+  which the user may download (``material._evidence_texts``).
 
 Scoped as the search page is: the questions through
 ``InformationRequest.visible_to(user, material=True)`` (another agency's
@@ -19,8 +21,8 @@ private question is never read), the findings through
 finding never), the versions through the documents selector's own reading
 rules (scan passed, marking and certificate gates).
 The type, review, company, agency and marking filters narrow as on the
-page; the dates apply to the reply's, the version's, the response's or the
-comment's own moment.
+page; the dates apply to the reply's, the version's, the response's, the
+comment's or the evidence file's own moment.
 """
 
 from __future__ import annotations
@@ -28,15 +30,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.contrib.postgres.search import SearchVector
-from django.db.models import BooleanField, Func
+from django.db.models import BooleanField, F, Func
 
-from findings.models import Finding, FindingComment, FindingEvent
+from findings.models import Finding, FindingComment, FindingEvent, FindingEvidence
 from rfis.models import InformationRequest, RfiMessage
 
 from ..query import CONFIG, parse
 from .common import CAP, Filters, _dated, _matching, _postgres, _words, with_pairs
 from .documents import _readable_text_versions, _scoped_documents
-from .material import _scoped_material
+from .material import _evidence_texts, _scoped_material
 
 # Each activity's noun, one and many, as an alert names it.
 ACTIVITY = {
@@ -44,12 +46,13 @@ ACTIVITY = {
     "version": ("new document version", "new document versions"),
     "response": ("company response to a finding", "company responses to findings"),
     "comment": ("comment on a finding", "comments on findings"),
+    "evidence": ("evidence file on a finding", "evidence files on findings"),
 }
 
 
 def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dict[str, tuple[list[str], bool]]:
     """Per activity, the "reply:<message id>", "version:<version id>", "response:<event id>" or
-    "comment:<comment id>" keys
+    "comment:<comment id>" or "evidence:<version id>" keys
     of the newest ``most`` matches ``user`` may see within ``filters`` (its
     dates on the activity's own moment), and whether there were more;
     activities with none are left out. One statement per activity the
@@ -78,6 +81,10 @@ def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dic
             reads["response"] = responses.filter(_words(["comment"], parsed.words))
         comments = _dated(FindingComment.objects.on_side_of(user).filter(finding__in=findings), filters)
         reads["comment"] = _matching(comments, parsed) if _postgres() else comments.filter(_words(["body"], parsed.words))
+        files = FindingEvidence.objects.filter(finding__in=findings).values("document_id")
+        texts = _dated(_evidence_texts(user).filter(version__document_id__in=files), filters, path="version__uploaded_at")
+        reads["evidence"] = (_matching(texts, parsed, F("search_vector"), "search_pairs") if _postgres()
+                             else texts.filter(_words(["text"], parsed.words)))
     found = {}
     for name, qs in reads.items():
         ids = list(qs.order_by("-pk").values_list("pk", flat=True)[: most + 1])

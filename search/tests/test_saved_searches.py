@@ -25,7 +25,7 @@ from search import services
 from search.models import SavedSearch
 from search.tasks import check_saved_searches
 
-from .conftest import held_by_another_connection, text_version
+from .conftest import evidence_file, held_by_another_connection, text_version
 
 pytestmark = pytest.mark.django_db
 
@@ -226,22 +226,26 @@ def test_new_activity_on_older_material_is_told_and_links_to_the_whole_search(de
     comment = finding_services.finding_comment(finding_id=findings["atlas_other"].pk, actor=demo["lead_nsa"], body="Zephyr again.", internal=True)
     finding_services.finding_comment(finding_id=findings["mini"].pk, actor=demo["lead_cisa"], body="Zephyr, CISA only.", internal=True)
     finding_services.finding_comment(finding_id=findings["helix"].pk, actor=demo["lead_cisa"], body="Zephyr on Helix.", internal=False)
+    evidence = evidence_file(findings["atlas_other"], demo["reviewer_nsa"], word="zephyr", scan_status="clean")
+    evidence_file(findings["atlas_other"], demo["reviewer_nsa"], word="zephyr", scan_status="pending")  # not scanned yet
+    evidence_file(findings["helix"], demo["reviewer_cisa"], word="zephyr", scan_status="clean")  # NSA is not on Helix
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == 1
     assert _alerts() == [(
         demo["reviewer_nsa"].email,
         "New for your saved search \u201czephyr\u201d: 1 question, 1 reply in a question's thread, 1 new document version, "
-        "1 company response to a finding, 1 comment on a finding",
+        "1 company response to a finding, 1 comment on a finding, 1 evidence file on a finding",
         "/search/?q=zephyr",  # the whole search: narrowed to the window's days it would show neither
     )]
     saved.refresh_from_db()
     event_id = response.events.get(name="respond").pk
     assert sorted(saved.reported) == sorted(
-        [f"rfi:{new_question.pk}", f"reply:{answer.pk}", f"version:{version.pk}", f"response:{event_id}", f"comment:{comment.pk}"]
+        [f"rfi:{new_question.pk}", f"reply:{answer.pk}", f"version:{version.pk}", f"response:{event_id}", f"comment:{comment.pk}",
+         f"evidence:{evidence.document.versions.get().pk}"]
     )
     event = AuditEvent.objects.get(action="search.alerted")
     assert event.payload["new"] == {
         "questions": "1", "replies in questions' threads": "1", "new document versions": "1", "company responses to findings": "1",
-        "comments on findings": "1",
+        "comments on findings": "1", "evidence files on findings": "1",
     }
     # The link shows both: the question at the answer that matched, the document at its new version.
     page = login(demo["reviewer_nsa"]).get("/search/?q=zephyr")
@@ -259,7 +263,7 @@ def test_new_activity_on_older_material_is_told_and_links_to_the_whole_search(de
     [
         ("type=rfi", ["reply"]),
         ("type=document", ["version"]),
-        ("type=finding", ["comment", "response"]),
+        ("type=finding", ["comment", "evidence", "response"]),
         ("marking={marking}", ["version"]),  # a handling marking is a document's
         ("review={mini}", []),  # all three are on Atlas-2
     ],
@@ -283,6 +287,7 @@ def test_new_activity_is_told_only_within_the_saved_searchs_filters(demo, params
     text_version(demo["atlas"], word="zephyr", scan_status="clean")
     finding_services.finding_respond(finding_id=finding.pk, actor=demo["liaison_northwind"], response="disputed", rationale="A zephyr filter covers it.")
     finding_services.finding_comment(finding_id=finding.pk, actor=demo["lead_nsa"], body="The zephyr filter is not enough.", internal=False)
+    evidence_file(finding, demo["reviewer_nsa"], word="zephyr", scan_status="clean")
     assert services.saved_searches_check(now=timezone.now() + timedelta(minutes=16)) == (1 if told else 0)
     saved.refresh_from_db()
     assert sorted({key.partition(":")[0] for key in saved.reported}) == told
