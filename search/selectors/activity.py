@@ -10,7 +10,7 @@ or a document by its own creation.
 * a company's **response** to a finding, whose rationale matches (a finding
   is searched by its rationale too: search migration 0007);
 * a **comment** on a finding, which the user may read (an internal comment
-  only within its agency: ``FindingComment.objects.on_side_of``);
+  only within its agency: ``material._readable_comments``);
 * an **evidence file** added to a finding, whose extracted text matches and
   which the user may download (``material._evidence_texts``).
 
@@ -32,13 +32,13 @@ from dataclasses import replace
 from django.contrib.postgres.search import SearchVector
 from django.db.models import BooleanField, F, Func
 
-from findings.models import Finding, FindingComment, FindingEvent, FindingEvidence
+from findings.models import Finding, FindingEvent, FindingEvidence
 from rfis.models import InformationRequest, RfiMessage
 
 from ..query import CONFIG, parse
 from .common import CAP, Filters, _dated, _matching, _postgres, _words, with_pairs
 from .documents import _readable_text_versions, _scoped_documents
-from .material import _evidence_texts, _scoped_material
+from .material import _evidence_texts, _readable_comments, _scoped_material
 
 # Each activity's noun, one and many, as an alert names it.
 ACTIVITY = {
@@ -79,7 +79,7 @@ def activity_found(*, user, text: str, filters: Filters, most: int = CAP) -> dic
             reads["response"] = responses.alias(_m=matches).filter(_m=True)
         else:
             reads["response"] = responses.filter(_words(["comment"], parsed.words))
-        comments = _dated(FindingComment.objects.on_side_of(user).filter(finding__in=findings), filters)
+        comments = _dated(_readable_comments(user).filter(finding__in=findings), filters)
         reads["comment"] = _matching(comments, parsed) if _postgres() else comments.filter(_words(["body"], parsed.words))
         files = FindingEvidence.objects.filter(finding__in=findings).values("document_id")
         texts = _dated(_evidence_texts(user).filter(version__document_id__in=files), filters, path="version__uploaded_at")

@@ -148,12 +148,18 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
         return messages.order_by("rfi_id", "-created_at", "-id").values_list("rfi_id", "kind", "snippet", "pk")
 
     rows = kept("values", ("rfis.thread_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(rfi_ids))
+    return _newest_each(rows, parsed, lambda kind: RfiMessage.Kind(kind).label)
+
+
+def _newest_each(rows, parsed: Parsed, label) -> dict[int, tuple[SafeString, int]]:
+    """Per parent (a question, a finding), the first of ``rows`` — (parent id,
+    what names the row, its text, its own id), newest first within each
+    parent — as "``label(what names it)``: its text, highlighted" and its id."""
     found: dict[int, tuple[SafeString, int]] = {}
-    for rfi_id, kind, snippet, message_id in rows:
-        if rfi_id not in found:
-            label = html.escape(RfiMessage.Kind(kind).label)
+    for parent_id, name, snippet, pk in rows:
+        if parent_id not in found:
             body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
-            found[rfi_id] = (mark_safe(f"{label}: {body}"), message_id)  # noqa: S308 — both parts escaped
+            found[parent_id] = (mark_safe(f"{html.escape(label(name))}: {body}"), pk)  # noqa: S308 — both parts escaped
     return found
 
 
@@ -272,13 +278,7 @@ def _comment_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[
         return comments.order_by("finding_id", "-created_at", "-id").values_list("finding_id", "side", "snippet", "pk")
 
     rows = kept("values", ("findings.comment_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(finding_ids))
-    found: dict[int, tuple[SafeString, int]] = {}
-    for finding_id, side, snippet, comment_id in rows:
-        if finding_id not in found:
-            label = "Company comment" if side == "company" else "Comment"
-            body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
-            found[finding_id] = (mark_safe(f"{label}: {body}"), comment_id)  # noqa: S308 — the label is ours, the body escaped
-    return found
+    return _newest_each(rows, parsed, lambda side: "Company comment" if side == "company" else "Comment")
 
 
 def _evidence_texts(user):
@@ -320,9 +320,4 @@ def _evidence_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list
         ).order_by("finding", "-version__uploaded_at", "-version_id").values_list("finding", "version__original_name", "snippet", "attachment")
 
     rows = kept("values", ("findings.evidence_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(finding_ids))
-    found: dict[int, tuple[SafeString, int]] = {}
-    for finding_id, name, snippet, attachment_id in rows:
-        if finding_id not in found:
-            body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
-            found[finding_id] = (mark_safe(f"Evidence file {html.escape(name)}: {body}"), attachment_id)  # noqa: S308 — both parts escaped
-    return found
+    return _newest_each(rows, parsed, lambda name: f"Evidence file {name}")
