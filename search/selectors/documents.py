@@ -104,7 +104,8 @@ def document_branches(user, parsed: Parsed, filters: Filters = Filters(), reach:
         _title_branch(user, parsed, filters, scoped),
         _branch(
             "documents.text", lambda p: texts_among(p).values_list("document_id", flat=True), reach,
-            lambda p: _matching(DocumentText.objects.filter(status="extracted").order_by(), p, F("search_vector"), "search_pairs")
+            # Not an evidence file's text (searched with its finding): it would only take a candidate's place.
+            lambda p: _matching(DocumentText.objects.filter(status="extracted", evidence=False).order_by(), p, F("search_vector"), "search_pairs")
             .values_list("version_id", "review_id"),
             lambda p, ids, among: texts_among(p, among, matched=True).filter(pk__any_of=ids).values_list("document_id", flat=True),
             user=user, parsed=parsed, filters=filters, array_reviews=DOCUMENT_ARRAY_REVIEWS,
