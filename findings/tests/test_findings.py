@@ -155,7 +155,7 @@ def test_internal_comment_stays_within_authors_agency(shared_world, demo):
         terms_accept(review=demo["atlas"], user=demo[role])
     services.finding_comment(finding_id=finding.pk, actor=demo["lead_nsa"], body="NSA only", internal=True)
     services.finding_comment(finding_id=finding.pk, actor=demo["lead_cisa"], body="CISA visible", internal=False)
-    seen = lambda role: set(FindingComment.objects.visible_to(demo[role]).values_list("body", flat=True))  # noqa: E731
+    seen = lambda role: set(FindingComment.objects.visible_to(demo[role]).filter(finding=finding).values_list("body", flat=True))  # noqa: E731
     assert seen("reviewer_nsa") == {"NSA only", "CISA visible"}
     assert seen("reviewer_cisa") == {"CISA visible"}
     assert seen("liaison_northwind") == set()  # not shared with the company

@@ -154,6 +154,41 @@ def test_seed_demo_builds_the_contract(demo):
 
 
 @pytest.mark.django_db
+def test_seed_demo_discussion_on_the_shared_finding_is_read_by_each_side_as_its_rule_says(demo):
+    """The demo shows a finding's discussion: NSA's comment on CISA's shared
+    finding, read by both agencies, and CISA's internal note, read by CISA
+    and the program office only (the company sees neither: the finding is
+    not shared with it). Search finds the finding by each comment for
+    exactly those readers."""
+    from findings.models import FindingComment
+    from search.selectors import search
+
+    finding = demo["atlas_mini"].findings.get(title="Safety classifier can be switched off by a config flag")
+    shared = "NSA reproduced this on build 2.0.3: the same flag also skips the signature check on safeguard updates."
+    internal = "Before sharing with Northwind, confirm whether the retail firmware ships with the flag readable."
+    read = {
+        who: set(FindingComment.objects.visible_to(demo[who]).filter(finding=finding).values_list("body", flat=True))
+        for who in ("admin", "lead_nsa", "reviewer_nsa", "lead_cisa", "reviewer_cisa", "liaison_northwind", "liaison_contoso")
+    }
+    assert read == {
+        "admin": {shared, internal}, "lead_nsa": {shared}, "reviewer_nsa": {shared},
+        "lead_cisa": {shared, internal}, "reviewer_cisa": {shared, internal},
+        "liaison_northwind": set(), "liaison_contoso": set(),
+    }
+    assert FindingComment.objects.get(body=shared).agency == demo["nsa"]
+    assert FindingComment.objects.get(body=internal).agency == demo["cisa"]
+
+    def found(who, text):
+        section = {s.kind: s for s in search(user=demo[who], text=text).sections}["finding"]
+        return [hit.pk for hit in section.hits]
+
+    assert found("reviewer_nsa", '"retail firmware"') == []
+    assert found("reviewer_cisa", '"retail firmware"') == [finding.pk]
+    assert found("reviewer_nsa", '"signature check"') == [finding.pk]
+    assert found("liaison_northwind", '"signature check"') == []
+
+
+@pytest.mark.django_db
 def test_seed_demo_password_only_in_demo_mode(settings):
     from accounts.models import User
 

@@ -234,6 +234,20 @@ class Command(BaseCommand):
             if share:
                 lead, sharing = share
                 finding_services.finding_share(finding_id=finding.pk, actor=users[lead], sharing=sharing)
+        # The discussion on CISA's shared finding: NSA's word all agencies on
+        # the finding read, and CISA's internal note that NSA never sees.
+        comments = [
+            ("Safety classifier can be switched off by a config flag", "reviewer.nsa@agency.example", False,
+             "NSA reproduced this on build 2.0.3: the same flag also skips the signature check on safeguard updates."),
+            ("Safety classifier can be switched off by a config flag", "reviewer.cisa@agency.example", True,
+             "Before sharing with Northwind, confirm whether the retail firmware ships with the flag readable."),
+        ]
+        for title, email, internal, body in comments:
+            finding = review.findings.filter(title=title).first()
+            if finding is None or finding.comments.filter(body=body).exists():
+                continue
+            comment = finding_services.finding_comment(finding_id=finding.pk, actor=users[email], body=body, internal=internal)
+            created.append(f"comment #{comment.pk} (Atlas-2 Mini, {users[email].organisation}{', internal' if internal else ''})")
 
     def _review_in_progress(self, model, liaison, admin, staff, *, days_left: int, summary: str) -> Review:
         """A review opened by the program admin whose window ends ``days_left``
