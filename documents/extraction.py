@@ -31,8 +31,14 @@ class Extracted:
     truncated: bool = False
 
 
+# Between a PDF's pages in its text (a form feed, as pdftotext writes): search
+# tells on which page a snippet is (the ``search_headline_paged`` function,
+# search migration 0009). Whitespace to the full text and to a snippet.
+PAGE_BREAK = "\f"
+
+
 def _clean(text: str) -> str:
-    # PostgreSQL text holds no NUL; other control characters are noise for search.
+    # PostgreSQL text holds no NUL; other control characters (a page's own form feeds among them) are noise for search.
     return _CONTROL.sub(" ", text)
 
 
@@ -70,7 +76,7 @@ def _pdf(fh) -> Extracted:
         count = len(reader.pages)
         parts, total, truncated = [], 0, count > max_pages
         for index in range(min(count, max_pages)):
-            text = reader.pages[index].extract_text() or ""
+            text = _clean(reader.pages[index].extract_text() or "")
             parts.append(text)
             total += len(text) + 1
             if total >= max_chars:
@@ -79,4 +85,4 @@ def _pdf(fh) -> Extracted:
     except Exception as exc:  # noqa: BLE001 — an untrusted file: any parser failure means "malformed"
         detail = str(exc).strip()[:200] or exc.__class__.__name__
         return Extracted("refused", f"The PDF is malformed and its text cannot be read ({detail}).")
-    return Extracted("extracted", text=_clean("\n".join(parts)[:max_chars]), pages=count, truncated=truncated)
+    return Extracted("extracted", text=PAGE_BREAK.join(parts)[:max_chars], pages=count, truncated=truncated)

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchHeadline
 from django.db import connection
-from django.db.models import BooleanField, Case, Func, Q, Value, When
+from django.db.models import BooleanField, Case, Func, Q, TextField, Value, When
 from django.db.models.lookups import Exact
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from documents.extraction import PAGE_BREAK
 from reviews.models import Review
 from portal.scoping import reader_key
 from portal.statements import cached_rows, cached_values, cached_values_together
@@ -242,6 +244,39 @@ def _matching(qs, parsed: Parsed, vector=None, pairs_path: str | None = None):
 
 def _headline(expression, parsed: Parsed):
     return SearchHeadline(expression, parsed.tsquery(), config="english", **HEADLINE_OPTIONS)
+
+
+class _PagedHeadline(SearchHeadline):
+    """``[headline, page]`` (search migration 0009): the page is of the
+    snippet's first marked word in a PDF's text, or None."""
+
+    function = "search_headline_paged"
+    output_field = ArrayField(TextField())
+
+    def as_sql(self, compiler, connection, function=None, template=None):
+        sql, params = super().as_sql(compiler, connection, function=function, template=template)
+        # The markers and the delimiter again, apart: the function finds the fragment by them.
+        return f"{sql[:-1]}, %s, %s, %s)", (*params, _OPEN, _CLOSE, HEADLINE_OPTIONS["fragment_delimiter"])
+
+
+def _paged_headline(expression, parsed: Parsed):
+    return _PagedHeadline(expression, parsed.tsquery(), config="english", **HEADLINE_OPTIONS)
+
+
+def _paged(value) -> tuple[SafeString, int | None]:
+    """A paged headline's snippet, marked, and its page."""
+    headline, page = value
+    return _mark(headline), int(page) if page else None
+
+
+def _excerpt_page(text: str, words: list[str]) -> int | None:
+    """SQLite: the page of the first word found in a PDF's text (``_excerpt``'s
+    piece), or None when the text holds no page break."""
+    if PAGE_BREAK not in (text or ""):
+        return None
+    lower = text.lower()
+    found = [lower.find(w) for w in words if lower.find(w) >= 0]
+    return text.count(PAGE_BREAK, 0, min(found)) + 1 if found else None
 
 
 def _exact(expression, parsed: Parsed):

@@ -26,11 +26,12 @@ from .common import (
     _dated,
     _exact,
     _excerpt,
+    _excerpt_page,
     _found_ids,
-    _headline,
     _in_review,
-    _mark,
     _matching,
+    _paged,
+    _paged_headline,
     _postgres,
     _words,
     among_matches,
@@ -201,8 +202,8 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
     for doc in rows:
         url = pk_url("document_detail", doc.pk)
         if doc.pk in snippets:
-            number, snippet = snippets[doc.pk]
-            detail = f"{doc.get_kind_display()} · text of version {number}"
+            number, snippet, page = snippets[doc.pk]
+            detail = f"{doc.get_kind_display()} · text of version {number}" + (f", page {page}" if page else "")
             url = f"{url}#version-{number}"  # its row on the document's page: View and Download of that version
         else:
             snippet = _title_mark(doc.title, parsed)
@@ -219,24 +220,28 @@ def _title_mark(title: str, parsed: Parsed) -> SafeString:
     return _excerpt(title, [w for w in parsed.words if len(w) > 1])
 
 
-def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[Document]) -> dict[int, tuple[int, SafeString]]:
-    """For documents found by their text: (version number, highlighted snippet)
-    from the newest matching version the user may read."""
+def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[Document]) -> dict[int, tuple[int, SafeString, int | None]]:
+    """For documents found by their text: (version number, highlighted snippet,
+    the page of a PDF it is on, or None) from the newest matching version the
+    user may read."""
     if not documents:
         return {}
 
     def build(p, *, among, ids):
         versions = _readable_text_versions(user, p, among).filter(document_id__any_of_unplanned=ids)
         if _postgres():
-            versions = versions.annotate(snippet=_headline(Left("text__text", HEADLINE_CHARS), p))
+            versions = versions.annotate(snippet=_paged_headline(Left("text__text", HEADLINE_CHARS), p))
         else:
             versions = versions.annotate(snippet=F("text__text"))
         return versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet")
 
     rows = kept("values", ("documents.snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters,
                 among=sorted({d.review_id for d in documents}), ids=sorted(d.pk for d in documents))
-    found: dict[int, tuple[int, SafeString]] = {}
+    found: dict[int, tuple[int, SafeString, int | None]] = {}
     for document_id, number, snippet in rows:
         if document_id not in found:
-            found[document_id] = (number, _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words))
+            if _postgres():
+                found[document_id] = (number, *_paged(snippet))
+            else:
+                found[document_id] = (number, _excerpt(snippet, parsed.words), _excerpt_page(snippet, parsed.words))
     return found

@@ -30,11 +30,14 @@ from .common import (
     _dated,
     _exact,
     _excerpt,
+    _excerpt_page,
     _found_ids,
     _headline,
     _in_review,
     _mark,
     _matching,
+    _paged,
+    _paged_headline,
     _postgres,
     _words,
     exact_branch,
@@ -151,15 +154,25 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
     return _newest_each(rows, parsed, lambda kind: RfiMessage.Kind(kind).label)
 
 
-def _newest_each(rows, parsed: Parsed, label) -> dict[int, tuple[SafeString, int]]:
+def _newest_each(rows, parsed: Parsed, label, *, paged: bool = False) -> dict[int, tuple[SafeString, int]]:
     """Per parent (a question, a finding), the first of ``rows`` — (parent id,
     what names the row, its text, its own id), newest first within each
-    parent — as "``label(what names it)``: its text, highlighted" and its id."""
+    parent — as "``label(what names it)``: its text, highlighted" and its id.
+    ``paged``: the text is a file's (``_paged_headline`` on PostgreSQL), and
+    the label names the PDF page it is on when known ("…, page 4")."""
     found: dict[int, tuple[SafeString, int]] = {}
     for parent_id, name, snippet, pk in rows:
         if parent_id not in found:
-            body = _mark(snippet) if _postgres() else _excerpt(snippet, parsed.words)
-            found[parent_id] = (mark_safe(f"{html.escape(label(name))}: {body}"), pk)  # noqa: S308 — both parts escaped
+            page = None
+            if paged and _postgres():
+                body, page = _paged(snippet)
+            elif _postgres():
+                body = _mark(snippet)
+            else:
+                body = _excerpt(snippet, parsed.words)
+                page = _excerpt_page(snippet, parsed.words) if paged else None
+            named = label(name) + (f", page {page}" if page else "")
+            found[parent_id] = (mark_safe(f"{html.escape(named)}: {body}"), pk)  # noqa: S308 — both parts escaped
     return found
 
 
@@ -312,7 +325,7 @@ def _evidence_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list
             version__document_id__in=FindingEvidence.objects.filter(finding_id__any_of_unplanned=ids).values("document_id"),
         )
         if _postgres():
-            texts = _matching(texts, p, F("search_vector"), "search_pairs").annotate(snippet=_headline(Left("text", HEADLINE_CHARS), p))
+            texts = _matching(texts, p, F("search_vector"), "search_pairs").annotate(snippet=_paged_headline(Left("text", HEADLINE_CHARS), p))
         else:
             texts = texts.filter(_words(["text"], parsed.words)).annotate(snippet=F("text"))
         return texts.annotate(
@@ -320,4 +333,4 @@ def _evidence_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list
         ).order_by("finding", "-version__uploaded_at", "-version_id").values_list("finding", "version__original_name", "snippet", "attachment")
 
     rows = kept("values", ("findings.evidence_snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters, ids=sorted(finding_ids))
-    return _newest_each(rows, parsed, lambda name: f"Evidence file {name}")
+    return _newest_each(rows, parsed, lambda name: f"Evidence file {name}", paged=True)

@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+
+from documents.extraction import PAGE_BREAK
+from documents.models import DocumentText
+from documents.tasks import extract_version_text
+
+
+class Command(BaseCommand):
+    help = (
+        "Queue text extraction again for PDFs of more than one page whose text was extracted before page "
+        "breaks were kept (search migration 0009), so search names the page a snippet is on. At most --limit "
+        "a run, by version id from --after; the last id queued is printed for the next run. Re-extracting "
+        "replaces a text and reads the stored file again (a worker's time), nothing else."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=1000, help="versions to queue this run (default 1000)")
+        parser.add_argument("--after", type=int, default=0, metavar="VERSION_ID", help="start after this version id")
+
+    def handle(self, *args, limit: int, after: int, **options):
+        ids = list(
+            DocumentText.objects.filter(status="extracted", pages__gt=1, version_id__gt=after)
+            .exclude(text__contains=PAGE_BREAK).order_by("version_id").values_list("version_id", flat=True)[:limit]
+        )
+        for pk in ids:
+            extract_version_text.delay(pk)
+        if ids:
+            self.stdout.write(f"Queued {len(ids)} version(s) for extraction; next run: --after {ids[-1]}")
+        else:
+            self.stdout.write("Every PDF text of more than one page keeps its page breaks: nothing to queue.")

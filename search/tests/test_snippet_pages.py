@@ -1,0 +1,137 @@
+"""A snippet from a PDF's text names the page it is on: extraction keeps the
+pages apart (a form feed between them), and the search tells the page of the
+snippet's first marked word — in a document hit's detail ("text of version
+1, page 3") and in an evidence file's label ("Evidence file log.pdf, page
+2: …"). A text with no page break (a text file, a one-page PDF) names none."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+
+from documents.extraction import PAGE_BREAK
+from documents.models import HandlingMarking
+from documents.services import document_create
+from documents.texts import version_text_extract
+from search.selectors import Filters, search
+from search.selectors.common import _excerpt_page
+
+from .conftest import text_set
+
+pytestmark = pytest.mark.django_db
+
+
+def _pages_pdf(pages: list[str]) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, invariant=1)
+    for text in pages:
+        c.drawString(72, 720, text)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _stored(demo, content: bytes, name: str):
+    version = document_create(
+        review=demo["atlas"], actor=demo["liaison_northwind"], kind="other", title=f"Range notes {name}",
+        marking=HandlingMarking.objects.get(is_default=True), file=ContentFile(content, name=name), original_name=name,
+    )
+    version_text_extract(version_id=version.pk)
+    return version
+
+
+PAGES = ["Setup of the lab range and a pangolin harness.", "Nothing of note on this page.", "The heliotrope chain escaped the sandbox."]
+
+
+def test_extraction_keeps_a_pdfs_pages_apart(demo):
+    row = version_text_extract(version_id=_stored(demo, _pages_pdf(PAGES), "three.pdf").pk)
+    assert (row.status, row.pages) == ("extracted", 3)
+    parts = row.text.split(PAGE_BREAK)
+    assert len(parts) == 3
+    assert ["pangolin" in p for p in parts] == [True, False, False]
+    assert ["heliotrope" in p for p in parts] == [False, False, True]
+
+
+def _document_hit(reader, word: str):
+    (hit,) = search(user=reader, text=word, filters=Filters(kinds=("document",))).sections[0].hits
+    return hit
+
+
+def test_a_document_found_in_a_pdfs_text_names_the_page_of_its_snippet(demo):
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    reader = demo["reviewer_nsa"]
+    third = _document_hit(reader, "heliotrope")
+    assert third.detail.split(" · ")[1] == f"text of version {version.number}, page 3"
+    assert "<mark>heliotrope</mark>" in third.snippet and "\f" not in third.snippet
+    assert _document_hit(reader, "pangolin").detail.split(" · ")[1] == f"text of version {version.number}, page 1"
+    assert _document_hit(reader, '"heliotrope chain"').detail.split(" · ")[1] == f"text of version {version.number}, page 3"
+
+
+def test_a_text_without_page_breaks_names_no_page(demo):
+    one_page = _stored(demo, _pages_pdf(["A single page about a marmoset harness."]), "one.pdf")
+    plain = _stored(demo, b"Plain notes.\fA quetzal run, after a form feed the file itself held.", "notes.txt")
+    assert _document_hit(demo["reviewer_nsa"], "marmoset").detail.split(" · ")[1] == f"text of version {one_page.number}"
+    assert _document_hit(demo["reviewer_nsa"], "quetzal").detail.split(" · ")[1] == f"text of version {plain.number}"
+
+
+def test_an_evidence_files_snippet_names_its_page(demo):
+    from documents.tests.factories import marking, upload
+    from findings import services as finding_services
+    from findings.models import FindingCategory
+
+    finding = finding_services.finding_create(
+        review_id=demo["atlas"].pk, actor=demo["reviewer_nsa"], title="Sandbox escape", category=FindingCategory.objects.first(),
+        severity="high", description="The agent left the sandbox.",
+    )
+    evidence = finding_services.evidence_add(
+        finding_id=finding.pk, actor=demo["reviewer_nsa"], file=upload("run.pdf", _pages_pdf(["x"]), "application/pdf"),
+        original_name="run.pdf", marking=marking(),
+    )
+    version = evidence.document.versions.get()
+    version.__class__.objects.filter(pk=version.pk).update(scan_status="clean")
+    text_set(version, PAGE_BREAK.join(["Run log, first page.", "The wolframite payload ran at step 12."]))
+    (hit,) = search(user=demo["reviewer_nsa"], text="wolframite", filters=Filters(kinds=("finding",))).sections[0].hits
+    assert str(hit.snippet).startswith("Evidence file run.pdf, page 2: ") and "<mark>wolframite</mark>" in hit.snippet
+
+
+def test_the_embedded_search_counts_pages_to_the_first_word_found():
+    text = PAGE_BREAK.join(["intro", "the Heliotrope run", "heliotrope again"])
+    assert _excerpt_page(text, ["heliotrope"]) == 2
+    assert _excerpt_page(text, ["absent"]) is None
+    assert _excerpt_page("no breaks heliotrope", ["heliotrope"]) is None
+
+
+def test_texts_paginate_reextracts_only_pdfs_extracted_without_their_page_breaks(demo):
+    """A PDF extracted before page breaks were kept names no page until the
+    command queues it again (run here by Celery in eager mode); a text that
+    keeps its breaks, a one-page PDF and a text file are not queued, and a
+    second run finds nothing."""
+    from django.core.management import call_command
+
+    from documents.models import DocumentText
+    from portal.celery import app
+
+    old = _stored(demo, _pages_pdf(PAGES), "old.pdf")
+    DocumentText.objects.filter(pk=old.pk).update(text=DocumentText.objects.get(pk=old.pk).text.replace(PAGE_BREAK, "\n"))
+    kept = _stored(demo, _pages_pdf(["Kept pages.", "Second page."]), "kept.pdf")
+    one = _stored(demo, _pages_pdf(["One page."]), "one.pdf")
+    plain = _stored(demo, b"A text file.", "notes.txt")
+    untouched = {pk: DocumentText.objects.filter(pk=pk).values().get() for pk in (kept.pk, one.pk, plain.pk)}
+    assert _document_hit(demo["reviewer_nsa"], "heliotrope").detail.split(" · ")[1] == f"text of version {old.number}"
+
+    out = io.StringIO()
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        call_command("texts_paginate", stdout=out)
+        again = io.StringIO()
+        call_command("texts_paginate", stdout=again)
+    finally:
+        app.conf.task_always_eager = eager
+    assert out.getvalue().strip() == f"Queued 1 version(s) for extraction; next run: --after {old.pk}"
+    assert "nothing to queue" in again.getvalue()
+    assert _document_hit(demo["reviewer_nsa"], "heliotrope").detail.split(" · ")[1] == f"text of version {old.number}, page 3"
+    assert {pk: DocumentText.objects.filter(pk=pk).values().get() for pk in untouched} == untouched
