@@ -7,7 +7,8 @@ import io
 from django.core.files.base import ContentFile
 
 
-def _pdf(title: str, lines: list[str]) -> bytes:
+def _pdf(title: str, lines: list[str], *, more_pages: tuple[list[str], ...] = ()) -> bytes:
+    """A small PDF: ``title`` and ``lines`` on its first page, then a page per item of ``more_pages``."""
     from reportlab.pdfgen import canvas
 
     buf = io.BytesIO()
@@ -18,6 +19,11 @@ def _pdf(title: str, lines: list[str]) -> bytes:
     for i, line in enumerate(lines):
         c.drawString(72, 690 - 16 * i, line)
     c.showPage()
+    for page in more_pages:
+        c.setFont("Helvetica", 11)
+        for i, line in enumerate(page):
+            c.drawString(72, 720 - 16 * i, line)
+        c.showPage()
     c.save()
     return buf.getvalue()
 
@@ -37,8 +43,13 @@ def demo_files(model_name: str) -> list[tuple[str, str, str, str, bytes]]:
                     "Intended use: general assistance, software engineering, security research.",
                     "Training data: public web, licensed code, synthetic tool-use traces.",
                     "Known limitations: may produce working exploit code for known CVEs.",
-                    "Safeguards: refusal training, cyber-misuse classifier, rate limits.",
+                    "Safeguards: refusal training and rate limits; details on page 2.",
                 ],
+                more_pages=([
+                    "Safeguards in detail",
+                    "The cyber-misuse classifier screens every request for exploit development against",
+                    "unpatched systems; a refused request is logged for the provider's abuse team.",
+                ],),
             ),
         ),
         (

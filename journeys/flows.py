@@ -332,7 +332,13 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.get_by_label("Use single-key shortcuts")).to_be_checked()
     session.checkpoint(page, "keyboard-reviewer")
 
-    # The header's search box, from any page: questions, documents, findings she may see.
+    # The header's search box, from any page: questions, documents, findings she may see;
+    # a snippet from a PDF names the page it is on.
+    page.get_by_role("searchbox", name="Find anything in the portal").fill("misuse classifier")
+    page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
+    expect(page.locator(".search-hits")).to_contain_text("text of version 1, page 2")
+    session.checkpoint(page, "search-page-reviewer")
     page.get_by_role("searchbox", name="Find anything in the portal").fill("tool-call logs")
     page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")
     expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
