@@ -25,6 +25,9 @@ class SearchHitSerializer(serializers.Serializer):
     snippet = serializers.SerializerMethodField(help_text="Where the words matched, as plain text.")
     snippet_html = serializers.CharField(source="snippet", help_text="The same, HTML-escaped, with the matched words in <mark>.")
     detail = serializers.CharField(help_text="What the web page shows under the title: kind, status, marking …")
+    text_page = serializers.IntegerField(
+        allow_null=True, help_text="The page of the PDF the snippet is on (a document's text, a finding's evidence file), or null.",
+    )
     created_at = serializers.DateTimeField(source="at")
 
     def get_url(self, hit) -> str:

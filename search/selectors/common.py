@@ -71,6 +71,7 @@ class Hit:
     at: datetime
     detail: str = ""
     pk: int = 0  # the found row's id (the API's object id: /api/v1/<kind>s/<pk>/)
+    text_page: int | None = None  # the PDF page its snippet is on (a document's text, an evidence file's)
 
 
 @dataclass

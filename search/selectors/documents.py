@@ -201,6 +201,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
     hits = []
     for doc in rows:
         url = pk_url("document_detail", doc.pk)
+        page = None
         if doc.pk in snippets:
             number, snippet, page = snippets[doc.pk]
             detail = f"{doc.get_kind_display()} · text of version {number}" + (f", page {page}" if page else "")
@@ -210,7 +211,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
             detail = doc.get_kind_display()
         hits.append(
             Hit("document", doc.title, url, doc.review, snippet, doc.created_at,
-                detail=f"{detail} · {doc.marking.short_label or doc.marking}", pk=doc.pk)
+                detail=f"{detail} · {doc.marking.short_label or doc.marking}", pk=doc.pk, text_page=page)
         )
     return count, hits
 

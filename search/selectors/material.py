@@ -123,7 +123,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
     for rfi in rows:
         url = pk_url("rfi_detail", rfi.pk)
         if rfi.pk in answers:
-            snippet, message_id = answers[rfi.pk]
+            snippet, message_id, _ = answers[rfi.pk]
             url = f"{url}#message-{message_id}"  # the message that matched, in the thread
         elif _postgres():
             snippet = _mark(rfi.snippet)
@@ -154,13 +154,14 @@ def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int])
     return _newest_each(rows, parsed, lambda kind: RfiMessage.Kind(kind).label)
 
 
-def _newest_each(rows, parsed: Parsed, label, *, paged: bool = False) -> dict[int, tuple[SafeString, int]]:
+def _newest_each(rows, parsed: Parsed, label, *, paged: bool = False) -> dict[int, tuple[SafeString, int, int | None]]:
     """Per parent (a question, a finding), the first of ``rows`` — (parent id,
     what names the row, its text, its own id), newest first within each
-    parent — as "``label(what names it)``: its text, highlighted" and its id.
-    ``paged``: the text is a file's (``_paged_headline`` on PostgreSQL), and
-    the label names the PDF page it is on when known ("…, page 4")."""
-    found: dict[int, tuple[SafeString, int]] = {}
+    parent — as "``label(what names it)``: its text, highlighted", its id and
+    the page it is on. ``paged``: the text is a file's (``_paged_headline`` on
+    PostgreSQL); the label names the PDF page when known ("…, page 4"),
+    otherwise the page is None."""
+    found: dict[int, tuple[SafeString, int, int | None]] = {}
     for parent_id, name, snippet, pk in rows:
         if parent_id not in found:
             page = None
@@ -172,7 +173,7 @@ def _newest_each(rows, parsed: Parsed, label, *, paged: bool = False) -> dict[in
                 body = _excerpt(snippet, parsed.words)
                 page = _excerpt_page(snippet, parsed.words) if paged else None
             named = label(name) + (f", page {page}" if page else "")
-            found[parent_id] = (mark_safe(f"{html.escape(named)}: {body}"), pk)  # noqa: S308 — both parts escaped
+            found[parent_id] = (mark_safe(f"{html.escape(named)}: {body}"), pk, page)  # noqa: S308 — both parts escaped
     return found
 
 
@@ -252,11 +253,12 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
     hits = []
     for finding in rows:
         url = pk_url("finding_detail", finding.pk)
+        text_page = None
         if finding.pk in comments:
-            snippet, comment_id = comments[finding.pk]
+            snippet, comment_id, _ = comments[finding.pk]
             url = f"{url}#comment-{comment_id}"  # the comment that matched, on the finding's page
         elif finding.pk in files:
-            snippet, attachment_id = files[finding.pk]
+            snippet, attachment_id, text_page = files[finding.pk]
             url = f"{url}#evidence-{attachment_id}"  # the evidence file that matched
         elif _postgres():
             snippet = _mark(finding.snippet)
@@ -264,7 +266,8 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
             snippet = _excerpt(f"{finding.title}. {finding.description} {finding.evidence} {finding.response_rationale}", parsed.words)
         hits.append(
             Hit("finding", finding.title, url, finding.review, snippet,
-                finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}", pk=finding.pk)
+                finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}", pk=finding.pk,
+                text_page=text_page)
         )
     return count, hits
 

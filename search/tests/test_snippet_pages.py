@@ -65,7 +65,7 @@ def test_a_document_found_in_a_pdfs_text_names_the_page_of_its_snippet(demo):
     version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
     reader = demo["reviewer_nsa"]
     third = _document_hit(reader, "heliotrope")
-    assert third.detail.split(" · ")[1] == f"text of version {version.number}, page 3"
+    assert third.detail.split(" · ")[1] == f"text of version {version.number}, page 3" and third.text_page == 3
     assert "<mark>heliotrope</mark>" in third.snippet and "\f" not in third.snippet
     assert _document_hit(reader, "pangolin").detail.split(" · ")[1] == f"text of version {version.number}, page 1"
     assert _document_hit(reader, '"heliotrope chain"').detail.split(" · ")[1] == f"text of version {version.number}, page 3"
@@ -76,6 +76,7 @@ def test_a_text_without_page_breaks_names_no_page(demo):
     plain = _stored(demo, b"Plain notes.\fA quetzal run, after a form feed the file itself held.", "notes.txt")
     assert _document_hit(demo["reviewer_nsa"], "marmoset").detail.split(" · ")[1] == f"text of version {one_page.number}"
     assert _document_hit(demo["reviewer_nsa"], "quetzal").detail.split(" · ")[1] == f"text of version {plain.number}"
+    assert _document_hit(demo["reviewer_nsa"], "marmoset").text_page is None
 
 
 def test_an_evidence_files_snippet_names_its_page(demo):
@@ -96,6 +97,7 @@ def test_an_evidence_files_snippet_names_its_page(demo):
     text_set(version, PAGE_BREAK.join(["Run log, first page.", "The wolframite payload ran at step 12."]))
     (hit,) = search(user=demo["reviewer_nsa"], text="wolframite", filters=Filters(kinds=("finding",))).sections[0].hits
     assert str(hit.snippet).startswith("Evidence file run.pdf, page 2: ") and "<mark>wolframite</mark>" in hit.snippet
+    assert hit.text_page == 2
 
 
 def test_the_embedded_search_counts_pages_to_the_first_word_found():
