@@ -137,3 +137,19 @@ def test_texts_paginate_reextracts_only_pdfs_extracted_without_their_page_breaks
     assert "nothing to queue" in again.getvalue()
     assert _document_hit(demo["reviewer_nsa"], "heliotrope").detail.split(" · ")[1] == f"text of version {old.number}, page 3"
     assert {pk: DocumentText.objects.filter(pk=pk).values().get() for pk in untouched} == untouched
+
+
+def test_a_match_past_the_part_a_snippet_is_cut_from_names_no_page(demo):
+    """A long text's snippet is cut from its first HEADLINE_CHARS characters:
+    a word only past them is shown by the text's opening, unmarked, and no
+    page is named for it (the opening's page is not the match's)."""
+    from documents.models import DocumentText
+    from search.selectors.common import HEADLINE_CHARS
+
+    version = _stored(demo, b"placeholder", "long.txt")
+    DocumentText.objects.filter(pk=version.pk).delete()
+    pages = ["lorem ipsum dolor " * 200] * (HEADLINE_CHARS // 3600 + 2)  # ~3,600 characters a page
+    text_set(version, PAGE_BREAK.join([*pages, "The heliotrope chain escaped the sandbox."]))
+    hit = _document_hit(demo["reviewer_nsa"], "heliotrope")
+    assert "<mark>" not in hit.snippet
+    assert (hit.detail.split(" · ")[1], hit.text_page) == (f"text of version {version.number}", None)
