@@ -33,7 +33,7 @@ from ..vectors import Pairs, Vector
 
 KINDS = {"review": "Reviews", "document": "Documents", "rfi": "Questions", "finding": "Findings"}
 CAP = 100  # counts above this show as "100+" (each kind's search stops there)
-# ts_headline reads the text it highlights; a document's snippet comes from its first part.
+# ts_headline reads the text it highlights: a document's snippet comes from its first part, or around its first match past it (search migration 0009).
 HEADLINE_CHARS = 60_000
 _OPEN, _CLOSE = "\u27e6", "\u27e7"  # highlight markers, turned into <mark> after escaping
 HEADLINE_OPTIONS = {"start_sel": _OPEN, "stop_sel": _CLOSE, "max_words": 30, "min_words": 12, "max_fragments": 2, "fragment_delimiter": " … "}
@@ -248,16 +248,18 @@ def _headline(expression, parsed: Parsed):
 
 
 class _PagedHeadline(SearchHeadline):
-    """``[headline, page]`` (search migration 0009): the page is of the
-    snippet's first marked word in a PDF's text, or None."""
+    """``[headline, page]`` (search migration 0009) of a whole text: the
+    snippet cut from its first HEADLINE_CHARS characters, or around its first
+    match past them; the page is of the snippet's first marked word in a
+    PDF's text, or None."""
 
     function = "search_headline_paged"
     output_field = ArrayField(TextField())
 
     def as_sql(self, compiler, connection, function=None, template=None):
         sql, params = super().as_sql(compiler, connection, function=function, template=template)
-        # The markers and the delimiter again, apart: the function finds the fragment by them.
-        return f"{sql[:-1]}, %s, %s, %s)", (*params, _OPEN, _CLOSE, HEADLINE_OPTIONS["fragment_delimiter"])
+        # The markers and the delimiter again, apart (the function finds the fragment by them), and the window.
+        return f"{sql[:-1]}, %s, %s, %s, %s)", (*params, _OPEN, _CLOSE, HEADLINE_OPTIONS["fragment_delimiter"], HEADLINE_CHARS)
 
 
 def _paged_headline(expression, parsed: Parsed):

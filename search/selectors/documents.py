@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchVectorExact
 from django.db.models import BooleanField, Case, F, Value, When
-from django.db.models.functions import Left
 from django.utils.safestring import SafeString
 
 from documents.models import Document, DocumentText, DocumentVersion
@@ -19,7 +18,6 @@ from ..query import Parsed
 from ..vectors import Vector
 from .common import (
     DOCUMENT_ARRAY_REVIEWS,
-    HEADLINE_CHARS,
     Filters,
     Hit,
     _branch,
@@ -231,7 +229,7 @@ def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[D
     def build(p, *, among, ids):
         versions = _readable_text_versions(user, p, among).filter(document_id__any_of_unplanned=ids)
         if _postgres():
-            versions = versions.annotate(snippet=_paged_headline(Left("text__text", HEADLINE_CHARS), p))
+            versions = versions.annotate(snippet=_paged_headline(F("text__text"), p))
         else:
             versions = versions.annotate(snippet=F("text__text"))
         return versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet")

@@ -23,7 +23,6 @@ from ..query import Parsed
 from ..vectors import Vector
 from .common import (
     CAP,
-    HEADLINE_CHARS,
     Filters,
     Hit,
     _branch,
@@ -328,7 +327,7 @@ def _evidence_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list
             version__document_id__in=FindingEvidence.objects.filter(finding_id__any_of_unplanned=ids).values("document_id"),
         )
         if _postgres():
-            texts = _matching(texts, p, F("search_vector"), "search_pairs").annotate(snippet=_paged_headline(Left("text", HEADLINE_CHARS), p))
+            texts = _matching(texts, p, F("search_vector"), "search_pairs").annotate(snippet=_paged_headline(F("text"), p))
         else:
             texts = texts.filter(_words(["text"], parsed.words)).annotate(snippet=F("text"))
         return texts.annotate(

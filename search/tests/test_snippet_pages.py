@@ -139,17 +139,22 @@ def test_texts_paginate_reextracts_only_pdfs_extracted_without_their_page_breaks
     assert {pk: DocumentText.objects.filter(pk=pk).values().get() for pk in untouched} == untouched
 
 
-def test_a_match_past_the_part_a_snippet_is_cut_from_names_no_page(demo):
-    """A long text's snippet is cut from its first HEADLINE_CHARS characters:
-    a word only past them is shown by the text's opening, unmarked, and no
-    page is named for it (the opening's page is not the match's)."""
+def test_a_match_past_the_opening_of_a_long_text_is_shown_on_its_page(demo):
+    """A long text's snippet is cut from its first HEADLINE_CHARS characters,
+    or, nothing matching there, around the first place a word of the query is
+    written past them: the match on a late page is shown and its page named.
+    A word whose stem is not written as such ("happi" of "happy") leaves the
+    opening, unmarked, on no page."""
     from documents.models import DocumentText
     from search.selectors.common import HEADLINE_CHARS
 
     version = _stored(demo, b"placeholder", "long.txt")
     DocumentText.objects.filter(pk=version.pk).delete()
     pages = ["lorem ipsum dolor " * 200] * (HEADLINE_CHARS // 3600 + 2)  # ~3,600 characters a page
-    text_set(version, PAGE_BREAK.join([*pages, "The heliotrope chain escaped the sandbox."]))
-    hit = _document_hit(demo["reviewer_nsa"], "heliotrope")
-    assert "<mark>" not in hit.snippet
-    assert (hit.detail.split(" · ")[1], hit.text_page) == (f"text of version {version.number}", None)
+    text_set(version, PAGE_BREAK.join([*pages, "The Heliotrope chain escaped the sandbox, a happy accident."]))
+    late = _document_hit(demo["reviewer_nsa"], "heliotrope")
+    assert "<mark>Heliotrope</mark> chain" in late.snippet
+    assert (late.detail.split(" · ")[1], late.text_page) == (f"text of version {version.number}, page {len(pages) + 1}", len(pages) + 1)
+    stem = _document_hit(demo["reviewer_nsa"], "happy")
+    assert "<mark>" not in stem.snippet and str(stem.snippet).startswith("lorem ipsum")
+    assert (stem.detail.split(" · ")[1], stem.text_page) == (f"text of version {version.number}", None)
