@@ -155,6 +155,11 @@ def _vacuum() -> None:
     autovacuum to come: vacuumed here."""
     from django.db import connection
 
+    from reviews.models import ReviewReach
+
     with connection.cursor() as cursor:
-        for table in _tables():
+        # The reach rows too: they copy a review's creation moment (a trigger), so the
+        # reviews' rolled-back updates left a dead version of ~20,000 of them (the
+        # 20,000-review reader's agency-filtered search: 15 -> 25 ms in the database after).
+        for table in [*_tables(), ReviewReach._meta.db_table]:
             cursor.execute(f'VACUUM (ANALYZE) "{table}"')
