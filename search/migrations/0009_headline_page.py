@@ -40,15 +40,14 @@ BEGIN
     -- Nothing marked in the opening of a longer text: cut again around the first
     -- place past it where one of the query's lexemes is written (case aside).
     full_text := body;
-    BEGIN
-      SELECT min(p) INTO first_seen FROM (
-        SELECT regexp_instr(full_text, regexp_replace(m[1], '([.^$*+?()[\]{}|\\-])', '\\\1', 'g'),
-                            greatest(window_chars - 100, 1), 1, 0, 'i') AS p
-        FROM regexp_matches(query::text, '''([^'']+)''', 'g') AS m
-      ) s WHERE p > 0;
-    EXCEPTION WHEN others THEN
-      first_seen := NULL;  -- a lexeme no pattern could be made of: the opening stays
-    END;
+    -- Each lexeme as a literal pattern: every character but a letter or digit escaped
+    -- (a backslash before any other character is that character), so no lexeme can
+    -- make a pattern that fails.
+    SELECT min(p) INTO first_seen FROM (
+      SELECT regexp_instr(full_text, regexp_replace(m[1], '([^[:alnum:]])', '\\\1', 'g'),
+                          greatest(window_chars - 100, 1), 1, 0, 'i') AS p
+      FROM regexp_matches(query::text, '''([^'']+)''', 'g') AS m
+    ) s WHERE p > 0;
     IF first_seen IS NOT NULL THEN
       moved := ts_headline(config, substr(full_text, first_seen - window_chars / 4, window_chars), query, options);
       IF strpos(split_part(moved, delimiter, 1), start_sel) > 0 THEN

@@ -151,10 +151,12 @@ def test_a_match_past_the_opening_of_a_long_text_is_shown_on_its_page(demo):
     version = _stored(demo, b"placeholder", "long.txt")
     DocumentText.objects.filter(pk=version.pk).delete()
     pages = ["lorem ipsum dolor " * 200] * (HEADLINE_CHARS // 3600 + 2)  # ~3,600 characters a page
-    text_set(version, PAGE_BREAK.join([*pages, "The Heliotrope chain escaped the sandbox, a happy accident."]))
+    text_set(version, PAGE_BREAK.join([*pages, "The Heliotrope chain escaped the sandbox of build v1.2, a happy accident."]))
     late = _document_hit(demo["reviewer_nsa"], "heliotrope")
     assert "<mark>Heliotrope</mark> chain" in late.snippet
     assert (late.detail.split(" · ")[1], late.text_page) == (f"text of version {version.number}, page {len(pages) + 1}", len(pages) + 1)
+    # A lexeme with a pattern's characters in it is looked for as written.
+    assert _document_hit(demo["reviewer_nsa"], "v1.2").text_page == len(pages) + 1
     stem = _document_hit(demo["reviewer_nsa"], "happy")
     assert "<mark>" not in stem.snippet and str(stem.snippet).startswith("lorem ipsum")
     assert (stem.detail.split(" · ")[1], stem.text_page) == (f"text of version {version.number}", None)
