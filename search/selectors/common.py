@@ -152,12 +152,20 @@ def _mark(headline: str | None) -> SafeString:
 
 
 def _excerpt(text: str, words: list[str], width: int = 220) -> SafeString:
-    """SQLite: an excerpt around the first word found, every word marked."""
+    """SQLite: an excerpt around the first word found, every word marked; cut
+    at spaces, so it neither starts nor ends inside a word."""
     text = " ".join((text or "").split())
     lower = text.lower()
     found = [lower.find(w) for w in words if lower.find(w) >= 0]
-    start = max(0, min(found) - width // 3) if found else 0
+    first = min(found) if found else 0
+    start = max(0, first - width // 3)
+    if start:
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
     piece = text[start : start + width]
+    if start + width < len(text) and text[start + width] != " ":
+        space = piece.rfind(" ")
+        piece = piece[:space] if space > first - start else piece
     out = html.escape(piece)
     alternatives = "|".join(re.escape(html.escape(w)) for w in sorted(set(words), key=len, reverse=True) if w)
     if alternatives:  # one pass, so a mark is never marked again

@@ -96,3 +96,17 @@ def test_the_counts_line_is_one_live_region_filled_out_of_band_as_one_types(demo
     assert 'role="status"' not in part and "aria-live" not in part
     error = client.get("/search/", {"q": "atlas", "date_from": "tomorrow"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results").content.decode()
     assert '<p id="search-status" hx-swap-oob="innerHTML"></p>' in error and 'role="alert"' in error
+
+
+def test_the_embedded_excerpt_starts_and_ends_on_whole_words():
+    """SQLite's excerpt is cut around the first word found at spaces: no
+    "… ining" of a word cut in two at either end."""
+    from search.selectors.common import _excerpt
+
+    text = " ".join(f"training{n}" for n in range(40)) + " the heliotrope chain " + " ".join(f"limits{n}" for n in range(60))
+    excerpt = str(_excerpt(text, ["heliotrope"]))
+    assert excerpt.startswith("… ") and excerpt.endswith(" …") and "<mark>heliotrope</mark>" in excerpt
+    inner = excerpt[2:-2].split(" ")
+    words = set(text.split(" ")) | {"<mark>heliotrope</mark>"}
+    assert inner and all(word in words for word in inner), inner
+    assert _excerpt("short heliotrope text", ["heliotrope"]) == "short <mark>heliotrope</mark> text"
