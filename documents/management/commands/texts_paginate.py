@@ -1,8 +1,13 @@
 from django.core.management.base import BaseCommand
+from django.db.models import Value
+from django.db.models.functions import Left, StrIndex
 
 from documents.extraction import PAGE_BREAK
 from documents.models import DocumentText
 from documents.tasks import extract_version_text
+
+
+OPENING = 20_000  # characters: a first page's text is seldom longer
 
 
 class Command(BaseCommand):
@@ -18,9 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--after", type=int, default=0, metavar="VERSION_ID", help="start after this version id")
 
     def handle(self, *args, limit: int, after: int, **options):
+        # The first break is looked for in a text's opening only (a compressed text is read that far, not
+        # whole): a first page longer than that is extracted again for nothing, which changes nothing.
         ids = list(
             DocumentText.objects.filter(status="extracted", pages__gt=1, version_id__gt=after)
-            .exclude(text__contains=PAGE_BREAK).order_by("version_id").values_list("version_id", flat=True)[:limit]
+            .alias(first_break=StrIndex(Left("text", OPENING), Value(PAGE_BREAK))).filter(first_break=0)
+            .order_by("version_id").values_list("version_id", flat=True)[:limit]
         )
         for pk in ids:
             extract_version_text.delay(pk)
