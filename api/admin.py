@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from portal.admin import ViewOnlyAdmin
+
 from .models import ApiToken
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ViewOnlyAdmin):
     """Read-only: tokens are created and revoked by their owners (services record each in the audit trail)."""
 
     list_display = ["name", "prefix", "user", "created_at", "expires_at", "revoked_at", "last_used_at"]
@@ -13,12 +15,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     # The hash is never shown, not even here.
     fields = readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

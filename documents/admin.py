@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from portal.admin import ViewOnlyAdmin  # documents, versions and access records are evidence
+
 from .models import Document, DocumentAccess, DocumentVersion, HandlingMarking
 
 
@@ -9,31 +11,18 @@ class HandlingMarkingAdmin(admin.ModelAdmin):
     list_editable = ("ordering",)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Documents, versions and access records are evidence: admins read them, never change or delete them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Document)
-class DocumentAdmin(ReadOnlyAdmin):
+class DocumentAdmin(ViewOnlyAdmin):
     list_display = ("title", "kind", "review", "marking", "created_at")
     list_filter = ("kind", "marking")
 
 
 @admin.register(DocumentVersion)
-class DocumentVersionAdmin(ReadOnlyAdmin):
+class DocumentVersionAdmin(ViewOnlyAdmin):
     list_display = ("document", "number", "original_name", "size", "content_type", "scan_status", "uploaded_at")
     list_filter = ("scan_status",)
 
 
 @admin.register(DocumentAccess)
-class DocumentAccessAdmin(ReadOnlyAdmin):
+class DocumentAccessAdmin(ViewOnlyAdmin):
     list_display = ("version", "user", "agency", "action", "at", "client_address")

@@ -186,8 +186,10 @@ class PortalAdminConfig(AdminConfig):
 
 class ViewOnlyAdmin(admin.ModelAdmin):
     """An admin that shows rows and changes none: for what only a service may
-    write (grants, assignments, reviews, transitions, invitations, groups),
-    so that each change keeps its record (AccessChange, audit event, reach rows)."""
+    write (grants, assignments, reviews, transitions, invitations, groups;
+    documents, versions and access records, which are evidence; API tokens;
+    saved searches, which only their owner changes), so that each change
+    keeps its record (AccessChange, audit event, reach rows)."""
 
     def has_add_permission(self, request, obj=None):
         return False

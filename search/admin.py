@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from portal.admin import ViewOnlyAdmin
+
 from .models import SavedSearch
 
 
 @admin.register(SavedSearch)
-class SavedSearchAdmin(admin.ModelAdmin):
+class SavedSearchAdmin(ViewOnlyAdmin):
     """Saved searches, read-only, for the program office's support: whose
     alerts are on, when each was last run and last told of something new (a
     ``checked_at`` far behind says the alert worker is not keeping up). What
@@ -20,12 +22,3 @@ class SavedSearchAdmin(admin.ModelAdmin):
     exclude = ["reported"]  # the ids last told: the alert's own bookkeeping
     readonly_fields = [f.name for f in SavedSearch._meta.fields if f.name != "reported"]
     ordering = ["checked_at", "pk"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
