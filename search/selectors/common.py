@@ -155,10 +155,9 @@ def _excerpt(text: str, words: list[str], width: int = 220) -> SafeString:
     """SQLite: an excerpt around the first word found, every word marked; cut
     at spaces, so it neither starts nor ends inside a word."""
     text = " ".join((text or "").split())
-    lower = text.lower()
-    found = [lower.find(w) for w in words if lower.find(w) >= 0]
-    first = min(found) if found else 0
-    start = max(0, first - width // 3)
+    first = _first_found(text, words)
+    start = max(0, first - width // 3) if first is not None else 0
+    first = first or 0
     if start:
         space = text.find(" ", start, first)
         start = space + 1 if space >= 0 else start
@@ -285,9 +284,15 @@ def _excerpt_page(text: str, words: list[str]) -> int | None:
     piece), or None when the text holds no page break."""
     if PAGE_BREAK not in (text or ""):
         return None
+    first = _first_found(text, words)
+    return text.count(PAGE_BREAK, 0, first) + 1 if first is not None else None
+
+
+def _first_found(text: str, words: list[str]) -> int | None:
+    """SQLite: where the first of ``words`` found in ``text`` is (case aside), or None."""
     lower = text.lower()
-    found = [lower.find(w) for w in words if lower.find(w) >= 0]
-    return text.count(PAGE_BREAK, 0, min(found)) + 1 if found else None
+    found = [at for at in (lower.find(w) for w in words) if at >= 0]
+    return min(found) if found else None
 
 
 def _exact(expression, parsed: Parsed):

@@ -135,7 +135,7 @@ def _rfis(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.Reach
     return count, hits
 
 
-def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int]) -> dict[int, tuple[SafeString, int]]:
+def _thread_snippets(user, parsed: Parsed, filters: Filters, rfi_ids: list[int]) -> dict[int, tuple[SafeString, int, int | None]]:
     """Questions found by their thread: the newest matching message, highlighted,
     and its id (every message of a question is shown to whoever sees the question)."""
     if not rfi_ids:
@@ -278,7 +278,7 @@ def _readable_comments(user):
     return FindingComment.objects.on_side_of(user).order_by()
 
 
-def _comment_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[int]) -> dict[int, tuple[SafeString, int]]:
+def _comment_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[int]) -> dict[int, tuple[SafeString, int, int | None]]:
     """Findings found by a comment: the newest matching comment the reader may
     read, highlighted, and its id (``finding_ids`` are findings the reader sees)."""
     if not finding_ids:
@@ -315,10 +315,11 @@ def _evidence_of(document_path: str, field: str):
     return Subquery(FindingEvidence.objects.filter(document_id=OuterRef(document_path)).values(field)[:1])
 
 
-def _evidence_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[int]) -> dict[int, tuple[SafeString, int]]:
+def _evidence_snippets(user, parsed: Parsed, filters: Filters, finding_ids: list[int]) -> dict[int, tuple[SafeString, int, int | None]]:
     """Findings found by the text of an evidence file: the newest matching file
-    the reader may read (its name and a highlighted piece of its text) and its
-    evidence row's id (``finding_ids`` are findings the reader sees)."""
+    the reader may read (its name, the PDF page when known, and a highlighted
+    piece of its text), its evidence row's id and that page (``finding_ids``
+    are findings the reader sees)."""
     if not finding_ids:
         return {}
 
