@@ -338,6 +338,8 @@ def reviewer_journey(session: Session) -> dict:
     page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")
     expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
     expect(page.locator(".search-hits")).to_contain_text("text of version 1, page 2")
+    # …and opens that version in the browser's PDF viewer at that page.
+    expect(page.get_by_role("link", name="Open at page 2")).to_have_attribute("href", re.compile(r"^/documents/versions/\d+/view/#page=2$"))
     session.checkpoint(page, "search-page-reviewer")
     page.get_by_role("searchbox", name="Find anything in the portal").fill("tool-call logs")
     page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")

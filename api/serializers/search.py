@@ -28,7 +28,13 @@ class SearchHitSerializer(serializers.Serializer):
     text_page = serializers.IntegerField(
         allow_null=True, help_text="The page of the PDF the snippet is on (a document's text, a finding's evidence file), or null.",
     )
+    text_page_url = serializers.SerializerMethodField(
+        help_text="Opens that page of a document's PDF in the browser (the version's inline view, #page=N), or null.",
+    )
     created_at = serializers.DateTimeField(source="at")
+
+    def get_text_page_url(self, hit) -> str | None:
+        return self.context["request"].build_absolute_uri(hit.page_url) if hit.page_url else None
 
     def get_url(self, hit) -> str:
         return self.context["request"].build_absolute_uri(hit.url)

@@ -199,17 +199,21 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
     hits = []
     for doc in rows:
         url = pk_url("document_detail", doc.pk)
-        page = None
+        page, page_url = None, ""
         if doc.pk in snippets:
-            number, snippet, page = snippets[doc.pk]
+            number, snippet, page, version_id = snippets[doc.pk]
             detail = f"{doc.get_kind_display()} · text of version {number}" + (f", page {page}" if page else "")
             url = f"{url}#version-{number}"  # its row on the document's page: View and Download of that version
+            if page:
+                # Only PDFs have pages. The view asks every rule again (scan, marking, step-up, watermark size);
+                # the fragment is the PDF open parameter the browsers' viewers read.
+                page_url = f"{pk_url('version_view', version_id)}#page={page}"
         else:
             snippet = _title_mark(doc.title, parsed)
             detail = doc.get_kind_display()
         hits.append(
             Hit("document", doc.title, url, doc.review, snippet, doc.created_at,
-                detail=f"{detail} · {doc.marking.short_label or doc.marking}", pk=doc.pk, text_page=page)
+                detail=f"{detail} · {doc.marking.short_label or doc.marking}", pk=doc.pk, text_page=page, page_url=page_url)
         )
     return count, hits
 
@@ -219,10 +223,10 @@ def _title_mark(title: str, parsed: Parsed) -> SafeString:
     return _excerpt(title, [w for w in parsed.words if len(w) > 1])
 
 
-def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[Document]) -> dict[int, tuple[int, SafeString, int | None]]:
+def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[Document]) -> dict[int, tuple[int, SafeString, int | None, int]]:
     """For documents found by their text: (version number, highlighted snippet,
-    the page of a PDF it is on, or None) from the newest matching version the
-    user may read."""
+    the page of a PDF it is on or None, the version's id) from the newest
+    matching version the user may read."""
     if not documents:
         return {}
 
@@ -232,15 +236,15 @@ def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[D
             versions = versions.annotate(snippet=_paged_headline(F("text__text"), p))
         else:
             versions = versions.annotate(snippet=F("text__text"))
-        return versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet")
+        return versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet", "pk")
 
     rows = kept("values", ("documents.snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters,
                 among=sorted({d.review_id for d in documents}), ids=sorted(d.pk for d in documents))
-    found: dict[int, tuple[int, SafeString, int | None]] = {}
-    for document_id, number, snippet in rows:
+    found: dict[int, tuple[int, SafeString, int | None, int]] = {}
+    for document_id, number, snippet, version_id in rows:
         if document_id not in found:
             if _postgres():
-                found[document_id] = (number, *_paged(snippet))
+                found[document_id] = (number, *_paged(snippet), version_id)
             else:
-                found[document_id] = (number, _excerpt(snippet, parsed.words), _excerpt_page(snippet, parsed.words))
+                found[document_id] = (number, _excerpt(snippet, parsed.words), _excerpt_page(snippet, parsed.words), version_id)
     return found

@@ -71,6 +71,33 @@ def test_a_document_found_in_a_pdfs_text_names_the_page_of_its_snippet(demo):
     assert _document_hit(reader, '"heliotrope chain"').detail.split(" · ")[1] == f"text of version {version.number}, page 3"
 
 
+def test_a_pdf_hit_opens_the_newest_matching_version_at_its_page(demo, login):
+    """Beside "page 2", a link that opens that version in the browser's PDF
+    viewer at that page (``#page=2``, the viewers' open parameter); the link
+    is the version's own inline view, which asks every rule again."""
+    from django.urls import reverse
+
+    from documents.services import version_create
+
+    first = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    newer = version_create(
+        document=first.document, actor=demo["liaison_northwind"], original_name="three.pdf",
+        file=ContentFile(_pages_pdf(["Revised setup.", "The heliotrope chain, now contained."]), name="three.pdf"),
+    )
+    version_text_extract(version_id=newer.pk)
+    reader = demo["reviewer_nsa"]
+    hit = _document_hit(reader, "heliotrope")
+    view = reverse("version_view", kwargs={"pk": newer.pk})
+    assert (hit.text_page, hit.page_url) == (2, f"{view}#page=2")
+    html = login(reader).get(reverse("search"), {"q": "heliotrope", "type": "document"}).content.decode()
+    assert html.count("Open at page") == 1 and f'<a href="{view}#page=2">Open at page 2</a>' in html
+    opened = login(reader).get(view)
+    assert (opened.status_code, opened["Content-Type"], opened["Content-Disposition"].split(";")[0]) == (200, "application/pdf", "inline")
+    # A hit with no page (found by its title) has no link to open.
+    titled = _document_hit(reader, '"Range notes three.pdf"')
+    assert (titled.text_page, titled.page_url) == (None, "")
+
+
 def test_a_text_without_page_breaks_names_no_page(demo):
     one_page = _stored(demo, _pages_pdf(["A single page about a marmoset harness."]), "one.pdf")
     plain = _stored(demo, b"Plain notes.\fA quetzal run, after a form feed the file itself held.", "notes.txt")
