@@ -166,6 +166,56 @@ def test_texts_paginate_reextracts_only_pdfs_extracted_without_their_page_breaks
     assert {pk: DocumentText.objects.filter(pk=pk).values().get() for pk in untouched} == untouched
 
 
+def test_texts_paginate_with_the_broker_gone_midway_says_where_to_go_on(demo):
+    """The broker going away after the first of three messages (a
+    redis-server of the test's own, stopped as the second is about to be
+    sent) stops the run with an error naming that version and the --after
+    that goes on without queueing the first again; no text is changed, and
+    the run from there queues the other two."""
+    from celery.signals import before_task_publish
+    from django.core.management import CommandError, call_command
+
+    from accounts.tests.test_redis_outage import _start, _stop
+    from documents.models import DocumentText
+    from notifications.tests.support import free_port
+    from portal.celery import app
+
+    olds = [_stored(demo, _pages_pdf(PAGES), f"old{n}.pdf") for n in range(3)]
+    for old in olds:
+        DocumentText.objects.filter(pk=old.pk).update(text=DocumentText.objects.get(pk=old.pk).text.replace(PAGE_BREAK, "\n"))
+    before = list(DocumentText.objects.order_by("pk").values())
+    port = free_port()
+    server, sent = _start(port), []
+
+    def gone_after_the_first(**kwargs):
+        sent.append(kwargs["body"][0])
+        if len(sent) == 2:
+            _stop(server)
+
+    def point_at(url):  # the app's producer pool is made again from the URL
+        app.conf.broker_url, app._pool = url, None
+        app.__dict__.pop("amqp", None)
+
+    broker = app.conf.broker_url
+    point_at(f"redis://127.0.0.1:{port}/0")
+    before_task_publish.connect(gone_after_the_first)
+    try:
+        with pytest.raises(CommandError) as refused:
+            call_command("texts_paginate")
+    finally:
+        before_task_publish.disconnect(gone_after_the_first)
+        point_at(broker)
+        if server.poll() is None:
+            _stop(server)
+    assert sent == [(olds[0].pk,), (olds[1].pk,)]
+    assert str(refused.value).startswith(f"The broker refused version {olds[1].pk} (")
+    assert str(refused.value).endswith(f"1 version(s) queued before it. When the broker is back, run again with --after {olds[0].pk}.")
+    assert list(DocumentText.objects.order_by("pk").values()) == before
+    again = io.StringIO()
+    call_command("texts_paginate", "--after", str(olds[0].pk), stdout=again)
+    assert again.getvalue().strip() == f"Queued 2 version(s) for extraction; next run: --after {olds[2].pk}"
+
+
 def test_a_match_past_the_opening_of_a_long_text_is_shown_on_its_page(demo):
     """A long text's snippet is cut from its first HEADLINE_CHARS characters,
     or, nothing matching there, around the first place a word of the query is

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Value
 from django.db.models.functions import Left, StrIndex
 
@@ -14,8 +14,9 @@ class Command(BaseCommand):
     help = (
         "Queue text extraction again for PDFs of more than one page whose text was extracted before page "
         "breaks were kept (search migration 0009), so search names the page a snippet is on. At most --limit "
-        "a run, by version id from --after; the last id queued is printed for the next run. Re-extracting "
-        "replaces a text and reads the stored file again (a worker's time), nothing else."
+        "a run, by version id from --after; the last id queued is printed for the next run (if the broker refuses a "
+        "message, the --after that goes on from there). Re-extracting replaces a text and reads the stored file again "
+        "(a worker's time), nothing else."
     )
 
     def add_arguments(self, parser):
@@ -30,8 +31,17 @@ class Command(BaseCommand):
             .alias(first_break=StrIndex(Left("text", OPENING), Value(PAGE_BREAK))).filter(first_break=0)
             .order_by("version_id").values_list("version_id", flat=True)[:limit]
         )
+        queued = 0
         for pk in ids:
-            extract_version_text.delay(pk)
+            try:
+                extract_version_text.delay(pk)
+            except Exception as error:  # noqa: BLE001 — the broker (kombu's OperationalError and kin): said, with where to go on
+                resume = ids[queued - 1] if queued else after
+                raise CommandError(
+                    f"The broker refused version {pk} ({error}); {queued} version(s) queued before it. "
+                    f"When the broker is back, run again with --after {resume}."
+                ) from error
+            queued += 1
         if ids:
             self.stdout.write(f"Queued {len(ids)} version(s) for extraction; next run: --after {ids[-1]}")
         else:
