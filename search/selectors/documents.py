@@ -236,12 +236,12 @@ def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[D
             versions = versions.annotate(snippet=_paged_headline(F("text__text"), p))
         else:
             versions = versions.annotate(snippet=F("text__text"))
-        return versions.order_by("document_id", "-number").values_list("document_id", "number", "snippet", "pk")
+        return versions.order_by("document_id", "-number").values_list("document_id", "number", "pk", "snippet")
 
     rows = kept("values", ("documents.snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters,
                 among=sorted({d.review_id for d in documents}), ids=sorted(d.pk for d in documents))
     found: dict[int, tuple[int, SafeString, int | None, int]] = {}
-    for document_id, number, snippet, version_id in rows:
+    for document_id, number, version_id, snippet in rows:  # the annotation last: a kept statement's columns as asked (portal.statements)
         if document_id not in found:
             if _postgres():
                 found[document_id] = (number, *_paged(snippet), version_id)
