@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from django.http import Http404
+
+from portal.errors import MaterialReturned
 from reviews.models import Review
 from reviews.querysets import get_in_visible_review_or_404
+from reviews.selectors import material_returned_to, standing_get
 
 from .models import EXPECTED_KINDS, Document, DocumentAccess, DocumentChange, DocumentVersion, HandlingMarking
 
@@ -58,6 +62,28 @@ def document_get(*, user, pk: int) -> Document:
     return get_in_visible_review_or_404(
         Document.objects.select_related("review__model", "review__company", "marking", "created_by"), user=user, pk=pk
     )
+
+
+def gone_or_404(*, user, review_id) -> None:
+    """Raises: out of scope is 404 — except for an agency user whose access ended
+    with their agency's certificate of return or destruction: they see why
+    (``MaterialReturned``)."""
+    if material_returned_to(user=user, review_id=review_id):
+        raise MaterialReturned(review_id)
+    raise Http404
+
+
+def document_in_scope(*, user, pk: int):
+    """The document and the reader's ``Standing`` on its review, past the
+    documents' gate (the access terms, the agency's certificate); 404 out of
+    scope (``gone_or_404``). Every page about one document starts here."""
+    try:
+        document = document_get(user=user, pk=pk)
+    except Http404:
+        gone_or_404(user=user, review_id=Document.objects.filter(pk=pk).values_list("review_id", flat=True).first())
+    standing = standing_get(user=user, review=document.review_id)
+    standing.require_documents()
+    return document, standing
 
 
 def version_get(*, user, pk: int) -> DocumentVersion:

@@ -19,7 +19,7 @@ from portal.http import client_address
 
 from . import selectors, services
 from .forms import DocumentEditForm, DocumentUploadForm, VersionUploadForm
-from .models import EXPECTED_KINDS, AccessKind, Document, DocumentKind, DocumentVersion
+from .models import EXPECTED_KINDS, AccessKind, DocumentKind, DocumentVersion
 from .permissions import fetch_refusal
 from .storage import StorageFault
 from .delivery import fetch_response
@@ -27,13 +27,7 @@ from .uploads import RawNameMultiPartParser
 
 
 def _gone_or_404(user, review_id):
-    """Out of scope is 404 — except for an agency user whose access ended with their
-    agency's certificate of return or destruction: they see why (``MaterialReturned``)."""
-    from portal.errors import MaterialReturned
-
-    if review_selectors.material_returned_to(user=user, review_id=review_id):
-        raise MaterialReturned(review_id)
-    raise Http404
+    selectors.gone_or_404(user=user, review_id=review_id)
 
 
 def _review_id_of(model, pk, path="review_id"):
@@ -161,14 +155,7 @@ def review_documents(request, pk: int):
 
 
 def _document_in_scope(request, pk: int):
-    """The document and the reader's standing, past the documents' gate (terms, certificate); 404 out of scope."""
-    try:
-        document = selectors.document_get(user=request.user, pk=pk)
-    except Http404:
-        _gone_or_404(request.user, _review_id_of(Document, pk))
-    standing = review_selectors.standing_get(user=request.user, review=document.review_id)
-    standing.require_documents()
-    return document, standing
+    return selectors.document_in_scope(user=request.user, pk=pk)
 
 
 def _detail_page(request, document, standing, *, version_form=None, status: int = 200):
