@@ -341,6 +341,14 @@ def reviewer_journey(session: Session) -> dict:
     # …and opens that version in the browser's PDF viewer at that page.
     expect(page.get_by_role("link", name="Open at page 2")).to_have_attribute("href", re.compile(r"^/documents/versions/\d+/view/#page=2$"))
     session.checkpoint(page, "search-page-reviewer")
+    # Where else in that report? The document's own find: every page that holds the words.
+    page.locator(".search-hits").get_by_role("link", name="Atlas-2 model card").click()
+    page.get_by_label("Find in this document’s text").fill("safeguards")
+    page.get_by_label("Find in this document’s text").press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Find in Atlas-2 model card")).to_be_visible()
+    expect(page.get_by_role("heading", level=2)).to_have_text("2 pages of version 1 for “safeguards”")
+    expect(page.get_by_role("link", name=re.compile(r"^Open at page [12]$"))).to_have_count(2)
+    session.checkpoint(page, "document-find-reviewer")
     page.get_by_role("searchbox", name="Find anything in the portal").fill("tool-call logs")
     page.get_by_role("searchbox", name="Find anything in the portal").press("Enter")
     expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()

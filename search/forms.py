@@ -101,3 +101,9 @@ class SaveSearchForm(SearchForm):
         if not self.cleaned_data.get("q"):
             raise forms.ValidationError("type the words to search for before saving the search.")
         return self.cleaned_data["q"]
+
+
+class FindInDocumentForm(forms.Form):
+    """The words to find in one document's text (its page: search.views.document_find)."""
+
+    q = SingleLineField(label="Find in this document", required=False, max_length=MAX_LENGTH, strip=True)

@@ -8,8 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from documents.selectors import document_in_scope
+
 from . import selectors, services
-from .forms import SaveSearchForm, SearchForm
+from .forms import FindInDocumentForm, SaveSearchForm, SearchForm
 from .models import SavedSearch, SearchRecord
 
 
@@ -46,6 +48,29 @@ def search_page(request):
         # Drawn, so recorded before it is sent (folded into the audit trail once the reader stops
         # typing): a page that failed to draw records nothing, and a record refused sends nothing.
         services.search_record(user=request.user, results=results, filters=form.chosen(), via=SearchRecord.VIA_PAGE)
+    return response
+
+
+@login_required
+@require_GET
+def document_find(request, pk: int):
+    """Every page of one document's text that holds the words (its newest
+    version the reader may read), each with its snippet and a link that opens
+    the PDF at that page; recorded like every search. Out of scope: 404."""
+    document, standing = document_in_scope(user=request.user, pk=pk)
+    form = FindInDocumentForm(request.GET or None)
+    found = None
+    if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
+        found = selectors.document_pages_found(user=request.user, document=document, text=form.cleaned_data["q"])
+    response = render(request, "search/document_find.html", {
+        "form": form, "document": document, "review": document.review, "standing": standing, "found": found,
+        "shown": selectors.PAGES_SHOWN,
+    }, status=400 if form.errors else 200)
+    if found is not None:
+        # As the search page: drawn, then recorded (the trail shows the document among the filters).
+        services.search_record(user=request.user, results=selectors.Results(found.query, [
+            selectors.Section("page", "Pages", found.total),
+        ]), filters={"document": document.pk}, via=SearchRecord.VIA_PAGE)
     return response
 
 

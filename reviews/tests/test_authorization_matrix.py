@@ -105,6 +105,8 @@ OBJECT = {
     # review's terms (see _makers); without that every document URL sends them to the review.
     "review_documents": ("review_documents", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_detail": ("document", "GET", {}, {r: 200 for r in DEMO_ROLES}),
+    # Find in one document's text (search/tests/test_document_find.py: what each role finds there).
+    "document_find": ("document", "GET", {}, {r: 200 for r in DEMO_ROLES}),
     "document_version_upload": ("document", "POST", {}, {"admin": 404, "lead_nsa": 404, "lead_cisa": 404, "reviewer_nsa": 404, "reviewer_cisa": 404, "liaison_northwind": 302, "liaison_contoso": 302}),
     # Correcting a document's title, kind and marking: the company's liaisons, while the review is open.
     "document_edit": ("document", "GET", {}, {r: (200 if r.startswith("liaison") else 404) for r in DEMO_ROLES}),
@@ -477,7 +479,7 @@ def test_anonymous_is_sent_to_login(client, demo, name):
 # test_every_object_url_is_classified_for_the_terms_gate, so a view that forgets
 # the gate cannot pass unnoticed.
 TERMS_GATED = {
-    "review_documents", "document_detail", "document_edit", "document_version_upload", "version_download", "version_view",
+    "review_documents", "document_detail", "document_find", "document_edit", "document_version_upload", "version_download", "version_view",
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
     "rfi_assign", "rfi_publish_faq", "review_faq",
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",

@@ -15,8 +15,8 @@ and file names); on SQLite it is a case-insensitive match of every word.
 
 The package: ``common`` (filters, results, matching, the walk), one module
 per kind (``reviews``, ``documents``, ``material`` for questions and
-findings), ``choices`` (the filter options), ``saved`` (the saved-search list)
-and ``activity`` (what a saved search's alert tells besides new rows).
+findings), ``choices`` (the filter options), ``saved`` (the saved-search list),
+``within`` (find in one document: its matching pages) and ``activity`` (what a saved search's alert tells besides new rows).
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ from .documents import _documents, document_branches, first_reads as _document_r
 from .material import _findings, _rfis, finding_first_reads, rfi_first_reads
 from .reviews import _reviews, first_reads as _review_reads
 from .saved import SavedRow, saved_search_list, saved_search_url, saved_searches_of
+from .within import PAGES_SHOWN, FoundInDocument, document_pages_found
 
-__all__ = ["ACTIVITY", "CAP", "CHOICES_TTL", "KINDS", "Filters", "Hit", "Results", "SavedRow", "Section", "activity_found", "document_branches", "filter_choices", "review_named", "saved_search_list", "saved_search_url", "saved_searches_of", "search"]
+__all__ = ["ACTIVITY", "CAP", "CHOICES_TTL", "KINDS", "PAGES_SHOWN", "FoundInDocument", "Filters", "Hit", "Results", "SavedRow", "Section", "activity_found",
+           "document_branches", "document_pages_found", "filter_choices", "review_named", "saved_search_list", "saved_search_url", "saved_searches_of", "search"]
 
 
 def search(*, user, text: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0) -> Results:

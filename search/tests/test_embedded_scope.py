@@ -23,6 +23,16 @@ from conftest import demo_objects
 from search.selectors import search
 from search.tests.conftest import make_material
 demo = demo_objects()
+# Find in one document there too: the demo model card (v1) names its safeguards on both of its pages.
+from documents.models import Document
+from search.selectors import document_pages_found
+def within(text):
+    card = Document.objects.get(review=demo["atlas"], title="Atlas-2 model card")
+    found_in = document_pages_found(user=demo["reviewer_nsa"], document=card, text=text)
+    return [found_in.version.number, [[hit.page, f"<mark>{text.lower()}</mark>" in hit.snippet.lower()] for hit in found_in.pages], found_in.total]
+from documents.texts import version_text_extract
+version_text_extract(version_id=Document.objects.get(review=demo["atlas"], title="Atlas-2 model card").versions.get(number=1).pk)
+card_pages = within("Safeguards")
 material = make_material(demo)
 found = {}
 for role in %(roles)r:
@@ -60,6 +70,8 @@ finding_comment(finding_id=material["gneiss"].pk, actor=demo["lead_nsa"], body="
 finding_comment(finding_id=material["gneiss"].pk, actor=demo["lead_cisa"], body="Zephyr, for CISA only.", internal=True)
 found["alerted"] = [saved_searches_check(now=timezone.now() + timedelta(minutes=16)),
                     sorted(Notification.objects.filter(verb="search.alert").values_list("recipient__email", "title"))]
+# The material's versions of Atlas-2's card: its newest, v4, is clean and read; v2 pending and v3 quarantined are not.
+found["within"] = [card_pages, within("obsidian"), within("quagmire")]
 print(json.dumps(found))
 """
 
@@ -70,6 +82,7 @@ def test_the_embedded_defaults_search_finds_only_what_each_role_may_see(tmp_path
         for word, (kind, finders) in EXPECTED.items():
             assert found[f"{role} {word}"] == ({kind: [1, 1, True]} if role in finders else {}), (role, word)
     assert found["folded"] == [1, 0, ["obsidian"]]
+    assert found["within"] == [[1, [[1, True], [2, True]], 2], [4, [[1, True]], 1], [4, [], 0]]
     assert found["trail"] == ["search.run"]
     assert found["alerted"] == [2, [
         # The finding, made today, is in the window and now matches by the comment: a new match too.

@@ -1,0 +1,126 @@
+"""Find in one document (``/documents/<id>/find/``): every page of the text
+of its newest version the reader may read that holds the words, in page
+order, each with its snippet and a link that opens the PDF at that page;
+recorded like every search. Out of scope: 404, nothing recorded."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from documents.models import DocumentVersion
+from documents.services import version_create
+from documents.texts import version_text_extract
+from search.models import SearchRecord
+from search.selectors import document_pages_found
+
+from .test_snippet_pages import _pages_pdf, _stored
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["The heliotrope harness is set up.", "Nothing of note on this page.", "The heliotrope chain escaped the sandbox."]
+
+
+def _pages(reader, version, text):
+    found = document_pages_found(user=reader, document=version.document, text=text)
+    return found.version, [hit.page for hit in found.pages], found.total
+
+
+def test_find_lists_every_page_that_holds_the_words_in_page_order(demo):
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    reader = demo["reviewer_nsa"]
+    assert _pages(reader, version, "heliotrope") == (version, [1, 3], 2)
+    assert _pages(reader, version, '"heliotrope chain"') == (version, [3], 1)
+    assert _pages(reader, version, "helio* sandbox") == (version, [3], 1)
+    assert _pages(reader, version, "heliotrope or note") == (version, [1, 2, 3], 3)
+    assert _pages(reader, version, "obsidian") == (version, [], 0)
+    found = document_pages_found(user=reader, document=version.document, text="heliotrope")
+    # Each page's own snippet (ts_headline's fragments start at the match).
+    assert [str(hit.snippet).startswith(start) for hit, start in zip(found.pages, (
+        "<mark>heliotrope</mark> harness", "<mark>heliotrope</mark> chain escaped the sandbox",
+    ), strict=True)] == [True, True]
+    # At most ``most`` pages, and how many more.
+    few = document_pages_found(user=reader, document=version.document, text="heliotrope or note", most=2)
+    assert ([hit.page for hit in few.pages], few.total, few.more) == ([1, 2], 3, 1)
+
+
+def test_find_reads_the_newest_version_the_reader_may_read(demo):
+    """A newer version waiting for its scan or quarantined is passed over for
+    the one before it; once clean, it is the one read."""
+    first = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    newer = version_create(
+        document=first.document, actor=demo["liaison_northwind"], original_name="three.pdf",
+        file=ContentFile(_pages_pdf(["The heliotrope chain, now contained.", "Appendix."]), name="three.pdf"),
+    )
+    version_text_extract(version_id=newer.pk)
+    reader = demo["reviewer_nsa"]
+    assert _pages(reader, newer, "heliotrope") == (newer, [1], 1)
+    for status in ("pending", "infected"):
+        DocumentVersion.objects.filter(pk=newer.pk).update(scan_status=status)
+        assert _pages(reader, newer, "heliotrope") == (first, [1, 3], 2), status
+    DocumentVersion.objects.filter(pk=newer.pk).update(scan_status="clean")
+    assert _pages(reader, newer, "heliotrope") == (newer, [1], 1)
+
+
+def test_the_find_page_links_each_page_into_the_pdf_and_is_recorded(demo, login):
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    reader = demo["reviewer_nsa"]
+    url = reverse("document_find", kwargs={"pk": version.document_id})
+    client = login(reader, accept_terms_for=[demo["atlas"]])
+    assert client.get(reverse("document_detail", kwargs={"pk": version.document_id})).content.decode().count(f'action="{url}"') == 1
+    assert client.get(url).status_code == 200 and not SearchRecord.objects.exists()  # the form alone: no search
+    html = client.get(url, {"q": "heliotrope"}).content.decode()
+    view = reverse("version_view", kwargs={"pk": version.pk})
+    assert "2 pages of version 1 for “heliotrope”" in html
+    assert html.count("Open at page") == 2
+    assert f'<a href="{view}#page=1">Open at page 1</a>' in html and f'<a href="{view}#page=3">Open at page 3</a>' in html
+    assert list(SearchRecord.objects.values_list("user_id", "text", "filters", "found", "via")) == [
+        (reader.pk, "heliotrope", {"document": version.document_id}, {"pages": "2"}, "page"),
+    ]
+    html = client.get(url, {"q": "obsidian"}).content.decode()
+    assert "0 pages of version 1 for “obsidian”" in html and "No page of version 1 holds these words." in html
+
+
+def test_a_text_file_is_one_page_with_nothing_to_open_at(demo, login):
+    version = _stored(demo, b"Notes: the heliotrope harness, again.", "notes.txt")
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+    html = client.get(reverse("document_find", kwargs={"pk": version.document_id}), {"q": "heliotrope"}).content.decode()
+    assert "1 page of version 1 for “heliotrope”" in html and "Page 1" in html and "Open at page" not in html
+
+
+def test_find_out_of_scope_is_404_and_records_nothing(demo, login):
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")  # Atlas-2: NSA's review, not CISA's
+    response = login(demo["reviewer_cisa"]).get(reverse("document_find", kwargs={"pk": version.document_id}), {"q": "heliotrope"})
+    assert response.status_code == 404
+    assert "heliotrope" not in response.content.decode()
+    assert not SearchRecord.objects.exists()
+
+
+def test_find_refuses_words_too_long_naming_the_field_and_records_nothing(demo, login):
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+    response = client.get(reverse("document_find", kwargs={"pk": version.document_id}), {"q": "heliotrope " * 30})
+    assert response.status_code == 400
+    assert "Find in this document: Ensure this value has at most 200 characters" in response.content.decode()
+    assert not SearchRecord.objects.exists()
+
+
+def test_the_find_page_runs_the_same_queries_for_one_page_found_as_for_fifty(demo, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    one = _stored(demo, _pages_pdf(["A quasar.", "Nothing."]), "one.pdf")
+    many = _stored(demo, _pages_pdf([f"Quasar number {n}." for n in range(60)]), "many.pdf")
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+
+    def queries(version):
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse("document_find", kwargs={"pk": version.document_id}), {"q": "quasar"}).content.decode()
+        return len(ctx.captured_queries), html
+
+    client.get(reverse("document_find", kwargs={"pk": one.document_id}), {"q": "quasar"})  # warm: the session, the bell
+    few, html_few = queries(one)
+    lots, html_lots = queries(many)
+    assert (html_few.count("Open at page"), html_lots.count("Open at page")) == (1, 50) and lots == few
+    assert "more page" not in html_few and "10 more pages match; the first 50 are shown." in html_lots
