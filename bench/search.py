@@ -3,7 +3,9 @@ included) per user size and query shape (and one word narrowed to a review,
 the last seven days, a company or an agency: ``filtered``), the database time of the scoped
 search (EXPLAIN ANALYZE of every statement it runs), each page's p95 as a
 ratio to the floor measured interleaved, the process's CPU time of both
-(``cpu_p50``, ``floor_cpu_p50``), and indexing a 100-page PDF."""
+(``cpu_p50``, ``floor_cpu_p50``), indexing a 100-page PDF, and finding the
+pages of one document that hold the words at the text limits (200 pages,
+2,000,000 characters: ``_find_in_document``)."""
 
 from __future__ import annotations
 
@@ -160,6 +162,7 @@ def run(emit) -> None:
                 emit(f"{key}.search_{label}.db_planning", round(planning, 2), "ms")
                 emit(f"{key}.search_{label}.statements", statements, "queries")
         _index_pdf(emit)
+        _find_in_document(emit, users["admin"])
 
 
 def run_load(emit, *, searchers: int = 4, seconds: int = 20) -> None:
@@ -221,3 +224,49 @@ def run_load(emit, *, searchers: int = 4, seconds: int = 20) -> None:
         if times:
             emit(f"search_load.{label}.p50", round(statistics.median(times), 1), "ms")
             emit(f"search_load.{label}.p95", round(percentile(times, 95), 1), "ms")
+
+
+class _Undo(Exception):
+    pass
+
+
+def _find_in_document(emit, reader) -> None:
+    """Find in one document (``search.selectors.document_pages_found``) on a
+    dense 100-page report (the size of ``_hundred_page_pdf``'s text, ~4,800
+    characters a page) and on a text at the extraction's limits (200 pages,
+    2,000,000 characters), each put in place of one seeded version's text in
+    a transaction rolled back: every page is split off and matched, the first
+    50 matching get a headline."""
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from documents.extraction import PAGE_BREAK
+    from documents.models import DocumentText
+    from search.selectors import document_pages_found
+
+    from .seed import TAIL_WORDS, VOCABULARY
+
+    row = DocumentText.objects.filter(status="extracted").select_related("version__document").order_by("pk").first()
+    sizes = {"report_100_pages": (100, 484_000), "at_limits": (settings.PORTAL_SEARCH_TEXT_MAX_PAGES, settings.PORTAL_SEARCH_TEXT_MAX_CHARS)}
+    for size, (pages, chars) in sizes.items():
+        per_page = chars // pages
+        words = [VOCABULARY[(n * 31) % len(VOCABULARY)] for n in range(per_page // 6)]
+        text = PAGE_BREAK.join(" ".join(words[n:] + words[:n])[:per_page - 1] for n in range(pages))
+        shapes = {"one_word": VOCABULARY[0], "absent_word": TAIL_WORDS[1500] + "zz", "phrase": f'"{words[1]} {words[2]}"'}
+        emit(f"find_in_document.{size}.chars", len(text), "chars")
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("UPDATE documents_documenttext SET text = %s WHERE version_id = %s", [text, row.version_id])
+                for label, query in shapes.items():
+                    times, found = [], None
+                    for _ in range(7):
+                        t = time.perf_counter()
+                        found = document_pages_found(user=reader, document=row.version.document, text=query)
+                        times.append((time.perf_counter() - t) * 1000)
+                    assert found.version is not None and found.version.pk == row.version_id, label
+                    emit(f"find_in_document.{size}.{label}.pages_matching", found.total, "pages")
+                    emit(f"find_in_document.{size}.{label}.p50", round(statistics.median(times), 1), "ms")
+                raise _Undo
+        except _Undo:
+            pass
