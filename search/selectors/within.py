@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 
 from documents.extraction import PAGE_BREAK
 from documents.models import Document, DocumentText, DocumentVersion
+from documents.permissions import fetch_refusal
 
 from ..query import CONFIG, Parsed, parse
 from .common import HEADLINE_OPTIONS, _excerpt, _mark, _postgres
@@ -42,6 +43,7 @@ class FoundInDocument:
     version: DocumentVersion | None  # the newest version whose text the reader may search; None: none has
     pages: list[PageFound] = field(default_factory=list)
     total: int = 0  # pages that match, PAGES_SHOWN or not
+    opens_at_pages: bool = False  # a PDF the reader may open in the browser: each page links into it
 
     @property
     def more(self) -> int:
@@ -80,9 +82,11 @@ def document_pages_found(*, user, document: Document, text: str, most: int = PAG
     version = (
         DocumentVersion.objects.filter(document=document).readable_by(user)
         .filter(scan_status__in=["clean", "not_scanned"], text__status="extracted")
-        .order_by("-number").first()
+        .select_related("marking", "document__review").order_by("-number").first()
     )
     found = FoundInDocument(parsed, version)
+    # The view's own refusal (a PDF too large to watermark, say): then no page links into it.
+    found.opens_at_pages = version is not None and version.is_pdf and fetch_refusal(user, version, inline=True) is None
     if version is None or parsed.empty:
         return found
     if _postgres():

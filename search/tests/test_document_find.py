@@ -124,3 +124,18 @@ def test_the_find_page_runs_the_same_queries_for_one_page_found_as_for_fifty(dem
     lots, html_lots = queries(many)
     assert (html_few.count("Open at page"), html_lots.count("Open at page")) == (1, 50) and lots == few
     assert "more page" not in html_few and "10 more pages match; the first 50 are shown." in html_lots
+
+
+def test_pages_of_a_pdf_the_reader_may_not_open_link_nowhere(demo, login, settings):
+    """A PDF its marking has watermarked, too large to stamp, is refused by the
+    view: its pages are still listed, with no link that would only be refused."""
+    from documents.models import HandlingMarking
+
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    DocumentVersion.objects.filter(pk=version.pk).update(marking=HandlingMarking.objects.filter(watermark_pdf=True).first())
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+    url = reverse("document_find", kwargs={"pk": version.document_id})
+    assert client.get(url, {"q": "heliotrope"}).content.decode().count("Open at page") == 2
+    settings.PORTAL_WATERMARK_MAX_BYTES = version.size - 1
+    html = client.get(url, {"q": "heliotrope"}).content.decode()
+    assert "2 pages of version 1" in html and "Page 3" in html and "Open at page" not in html
