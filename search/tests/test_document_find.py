@@ -6,16 +6,13 @@ recorded like every search. Out of scope: 404, nothing recorded."""
 from __future__ import annotations
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from documents.models import DocumentVersion
-from documents.services import version_create
-from documents.texts import version_text_extract
 from search.models import SearchRecord
 from search.selectors import document_pages_found
 
-from .test_snippet_pages import _pages_pdf, _stored
+from .test_snippet_pages import _newer, _pages_pdf, _stored
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +46,7 @@ def test_find_reads_the_newest_version_the_reader_may_read(demo):
     """A newer version waiting for its scan or quarantined is passed over for
     the one before it; once clean, it is the one read."""
     first = _stored(demo, _pages_pdf(PAGES), "three.pdf")
-    newer = version_create(
-        document=first.document, actor=demo["liaison_northwind"], original_name="three.pdf",
-        file=ContentFile(_pages_pdf(["The heliotrope chain, now contained.", "Appendix."]), name="three.pdf"),
-    )
-    version_text_extract(version_id=newer.pk)
+    newer = _newer(demo, first, ["The heliotrope chain, now contained.", "Appendix."])
     reader = demo["reviewer_nsa"]
     assert _pages(reader, newer, "heliotrope") == (newer, [1], 1)
     for status in ("pending", "infected"):

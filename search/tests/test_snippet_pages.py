@@ -56,6 +56,18 @@ def test_extraction_keeps_a_pdfs_pages_apart(demo):
     assert ["heliotrope" in p for p in parts] == [False, False, True]
 
 
+def _newer(demo, first, pages: list[str]):
+    """A new version of ``first``'s document (same file name), its text extracted."""
+    from documents.services import version_create
+
+    newer = version_create(
+        document=first.document, actor=demo["liaison_northwind"], original_name=first.original_name,
+        file=ContentFile(_pages_pdf(pages), name=first.original_name),
+    )
+    version_text_extract(version_id=newer.pk)
+    return newer
+
+
 def _document_hit(reader, word: str):
     (hit,) = search(user=reader, text=word, filters=Filters(kinds=("document",))).sections[0].hits
     return hit
@@ -77,14 +89,8 @@ def test_a_pdf_hit_opens_the_newest_matching_version_at_its_page(demo, login):
     is the version's own inline view, which asks every rule again."""
     from django.urls import reverse
 
-    from documents.services import version_create
-
     first = _stored(demo, _pages_pdf(PAGES), "three.pdf")
-    newer = version_create(
-        document=first.document, actor=demo["liaison_northwind"], original_name="three.pdf",
-        file=ContentFile(_pages_pdf(["Revised setup.", "The heliotrope chain, now contained."]), name="three.pdf"),
-    )
-    version_text_extract(version_id=newer.pk)
+    newer = _newer(demo, first, ["Revised setup.", "The heliotrope chain, now contained."])
     reader = demo["reviewer_nsa"]
     hit = _document_hit(reader, "heliotrope")
     view = reverse("version_view", kwargs={"pk": newer.pk})
