@@ -27,7 +27,8 @@ class DocumentVersionQuerySet(models.QuerySet):
         scan rules of ``permissions.fetch_refusal`` (never a quarantined one; a
         pending one, or one stored without a scan, only for the uploading
         company unless the unscanned opt-out is on), and for a view-only
-        marking only PDFs, which open in the browser. Full-text search of a
+        marking — the version's own, as the fetch reads it — only PDFs, which
+        open in the browser. Full-text search of a
         version's text (and its snippets) goes through here; scope (the
         review) and the terms/certificate gate are applied by the caller."""
         return self.filter(readable_q(user))
@@ -49,7 +50,7 @@ def readable_q(user, path: str = ""):
     if getattr(user, "is_company_liaison", False) and user.company_id:
         own = at(document__purpose="review", document__review__company_id=user.company_id)
         readable |= own & at(scan_status__in=["pending", "not_scanned"])
-    too_large_to_stamp = at(
-        document__marking__watermark_pdf=True, content_type="application/pdf", size__gt=settings.PORTAL_WATERMARK_MAX_BYTES
-    )
-    return readable & (at(document__marking__downloads_allowed=True) | at(content_type="application/pdf")) & ~too_large_to_stamp
+    # The version's own marking, as fetch_refusal reads it: a document's marking changes its current
+    # version and those to come, and an earlier version keeps the one it was handed over under.
+    too_large_to_stamp = at(marking__watermark_pdf=True, content_type="application/pdf", size__gt=settings.PORTAL_WATERMARK_MAX_BYTES)
+    return readable & (at(marking__downloads_allowed=True) | at(content_type="application/pdf")) & ~too_large_to_stamp

@@ -119,9 +119,10 @@ def test_the_find_page_runs_the_same_queries_for_one_page_found_as_for_fifty(dem
     assert "more page" not in html_few and "10 more pages match; the first 50 are shown." in html_lots
 
 
-def test_pages_of_a_pdf_the_reader_may_not_open_link_nowhere(demo, login, settings):
-    """A PDF its marking has watermarked, too large to stamp, is refused by the
-    view: its pages are still listed, with no link that would only be refused."""
+def test_a_pdf_the_reader_may_not_open_is_not_searched_within(demo, login, settings):
+    """A PDF whose own marking watermarks it, too large to stamp, is refused by
+    the view; its text is not read either (``readable_by``, as the view):
+    no page, no snippet, no link that would only be refused."""
     from documents.models import HandlingMarking
 
     version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
@@ -131,4 +132,4 @@ def test_pages_of_a_pdf_the_reader_may_not_open_link_nowhere(demo, login, settin
     assert client.get(url, {"q": "heliotrope"}).content.decode().count("Open at page") == 2
     settings.PORTAL_WATERMARK_MAX_BYTES = version.size - 1
     html = client.get(url, {"q": "heliotrope"}).content.decode()
-    assert "2 pages of version 1" in html and "Page 3" in html and "Open at page" not in html
+    assert "No text to search" in html and "heliotrope</mark>" not in html and "Open at page" not in html
