@@ -23,7 +23,6 @@ from django.utils.safestring import SafeString
 
 from documents.extraction import PAGE_BREAK
 from documents.models import Document, DocumentText, DocumentVersion
-from documents.permissions import fetch_refusal
 
 from ..query import CONFIG, Parsed, parse
 from .common import HEADLINE_OPTIONS, _excerpt, _mark, _postgres
@@ -43,7 +42,7 @@ class FoundInDocument:
     version: DocumentVersion | None  # the newest version whose text the reader may search; None: none has
     pages: list[PageFound] = field(default_factory=list)
     total: int = 0  # pages that match, PAGES_SHOWN or not
-    opens_at_pages: bool = False  # a PDF the reader may open in the browser: each page links into it
+    opens_at_pages: bool = False  # a PDF (the reader may open it in the browser): each page links into it
 
     @property
     def more(self) -> int:
@@ -82,11 +81,11 @@ def document_pages_found(*, user, document: Document, text: str, most: int = PAG
     version = (
         DocumentVersion.objects.filter(document=document).readable_by(user)
         .filter(scan_status__in=["clean", "not_scanned"], text__status="extracted")
-        .select_related("marking", "document__review").order_by("-number").first()
+        .order_by("-number").first()
     )
     found = FoundInDocument(parsed, version)
-    # The view's own refusal (a PDF too large to watermark, say): then no page links into it.
-    found.opens_at_pages = version is not None and version.is_pdf and fetch_refusal(user, version, inline=True) is None
+    # A readable PDF opens in the browser: readable_by holds the inline view's rules (scan, the version's marking, stamping size).
+    found.opens_at_pages = version is not None and version.is_pdf
     if version is None or parsed.empty:
         return found
     if _postgres():
