@@ -199,9 +199,10 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
     hits = []
     for doc in rows:
         url = pk_url("document_detail", doc.pk)
-        page, page_url = None, ""
+        page, page_url, marking = None, "", doc.marking.short_label or doc.marking
         if doc.pk in snippets:
-            number, snippet, page, version_id = snippets[doc.pk]
+            # The marking shown is the one the snippet's text is under: an earlier version keeps its own.
+            number, snippet, page, version_id, marking = snippets[doc.pk]
             detail = f"{doc.get_kind_display()} · text of version {number}" + (f", page {page}" if page else "")
             url = f"{url}#version-{number}"  # its row on the document's page: View and Download of that version
             if page:
@@ -213,7 +214,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
             detail = doc.get_kind_display()
         hits.append(
             Hit("document", doc.title, url, doc.review, snippet, doc.created_at,
-                detail=f"{detail} · {doc.marking.short_label or doc.marking}", pk=doc.pk, text_page=page, page_url=page_url)
+                detail=f"{detail} · {marking}", pk=doc.pk, text_page=page, page_url=page_url)
         )
     return count, hits
 
@@ -223,10 +224,10 @@ def _title_mark(title: str, parsed: Parsed) -> SafeString:
     return _excerpt(title, [w for w in parsed.words if len(w) > 1])
 
 
-def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[Document]) -> dict[int, tuple[int, SafeString, int | None, int]]:
+def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[Document]) -> dict[int, tuple[int, SafeString, int | None, int, str]]:
     """For documents found by their text: (version number, highlighted snippet,
-    the page of a PDF it is on or None, the version's id) from the newest
-    matching version the user may read."""
+    the page of a PDF it is on or None, the version's id, the version's
+    marking label) from the newest matching version the user may read."""
     if not documents:
         return {}
 
@@ -236,15 +237,19 @@ def _document_snippets(user, parsed: Parsed, filters: Filters, documents: list[D
             versions = versions.annotate(snippet=_paged_headline(F("text__text"), p))
         else:
             versions = versions.annotate(snippet=F("text__text"))
-        return versions.order_by("document_id", "-number").values_list("document_id", "number", "pk", "snippet")
+        return versions.order_by("document_id", "-number").values_list(
+            "document_id", "number", "pk", "marking__short_label", "marking__name", "snippet",
+        )
 
     rows = kept("values", ("documents.snippets",), build, by_ids=True, user=user, parsed=parsed, filters=filters,
                 among=sorted({d.review_id for d in documents}), ids=sorted(d.pk for d in documents))
-    found: dict[int, tuple[int, SafeString, int | None, int]] = {}
-    for document_id, number, version_id, snippet in rows:  # the annotation last: a kept statement's columns as asked (portal.statements)
+    found: dict[int, tuple[int, SafeString, int | None, int, str]] = {}
+    # The annotation last: a kept statement's columns as asked (portal.statements).
+    for document_id, number, version_id, short_label, name, snippet in rows:
         if document_id not in found:
+            marking = short_label or name  # the version's own: the one its text was handed over under
             if _postgres():
-                found[document_id] = (number, *_paged(snippet), version_id)
+                found[document_id] = (number, *_paged(snippet), version_id, marking)
             else:
-                found[document_id] = (number, _excerpt(snippet, parsed.words), _excerpt_page(snippet, parsed.words), version_id)
+                found[document_id] = (number, _excerpt(snippet, parsed.words), _excerpt_page(snippet, parsed.words), version_id, marking)
     return found

@@ -81,7 +81,7 @@ def document_pages_found(*, user, document: Document, text: str, most: int = PAG
     version = (
         DocumentVersion.objects.filter(document=document).readable_by(user)
         .filter(scan_status__in=["clean", "not_scanned"], text__status="extracted")
-        .order_by("-number").first()
+        .select_related("marking").order_by("-number").first()
     )
     found = FoundInDocument(parsed, version)
     # A readable PDF opens in the browser: readable_by holds the inline view's rules (scan, the version's marking, stamping size).

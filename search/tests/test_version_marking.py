@@ -51,3 +51,36 @@ def test_an_earlier_view_only_text_file_stays_unfound_after_the_document_allows_
     assert _documents_found(reader, "revised") == (1, [first.document_id])
     within = document_pages_found(user=reader, document=first.document, text="heliotrope")
     assert (within.version, within.total) == (newer, 0)
+
+
+def test_a_snippet_is_shown_under_its_own_versions_marking(demo, login):
+    """Text found in an earlier version is labelled with that version's
+    marking, not the one the document has since been given — on a search hit
+    and on the document's find page."""
+    from django.urls import reverse
+
+    first_marking = HandlingMarking.objects.get(is_default=True)
+    later_marking = HandlingMarking.objects.create(name="Later marking (test)", short_label="LATER // TEST", ordering=31)
+    first = document_create(
+        review=demo["atlas"], actor=demo["liaison_northwind"], kind="other", title="Range log", marking=first_marking,
+        file=ContentFile(b"Range log: the heliotrope chain escaped the sandbox.", name="log.txt"), original_name="log.txt",
+    )
+    version_text_extract(version_id=first.pk)
+    newer = version_create(
+        document=first.document, actor=demo["liaison_northwind"], original_name="log.txt", marking=later_marking,
+        file=ContentFile(b"Range log, revised: nothing escaped.", name="log.txt"),
+    )
+    version_text_extract(version_id=newer.pk)
+    reader = demo["reviewer_nsa"]
+
+    def detail(word):
+        (section,) = search(user=reader, text=word, filters=Filters(kinds=("document",))).sections
+        (hit,) = section.hits
+        return hit.detail
+
+    assert detail("heliotrope") == f"Other · text of version 1 · {first_marking.short_label or first_marking.name}"
+    assert detail("revised") == "Other · text of version 2 · LATER // TEST"
+    assert detail('"Range log"') == "Other · LATER // TEST"  # found by its title: the document's own marking
+    client = login(reader, accept_terms_for=[demo["atlas"]])
+    html = client.get(reverse("document_find", kwargs={"pk": first.document_id}), {"q": "revised"}).content.decode()
+    assert "Version 2 is marked <strong>Later marking (test)</strong>." in html
