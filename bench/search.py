@@ -234,14 +234,16 @@ def _find_in_document(emit, reader) -> None:
     """Find in one document (``search.selectors.document_pages_found``) on a
     dense 100-page report (the size of ``_hundred_page_pdf``'s text, ~4,800
     characters a page) and on a text at the extraction's limits (200 pages,
-    2,000,000 characters), each put in place of one seeded version's text in
-    a transaction rolled back: every page is split off and matched, the first
-    50 matching get a headline."""
+    2,000,000 characters), each put in place of one seeded version's text (and
+    its vector made as the extraction makes it) in a transaction rolled back:
+    every page is split off and matched, the first 50 matching get a headline
+    — unless the stored vector says no page can match (an absent word)."""
     from django.conf import settings
     from django.db import connection, transaction
 
     from documents.extraction import PAGE_BREAK
     from documents.models import DocumentText
+    from documents.texts import _index
     from search.selectors import document_pages_found
 
     from .seed import TAIL_WORDS, VOCABULARY
@@ -258,6 +260,8 @@ def _find_in_document(emit, reader) -> None:
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("UPDATE documents_documenttext SET text = %s WHERE version_id = %s", [text, row.version_id])
+                row.refresh_from_db(fields=["text"])
+                indexed = _index(row)  # its vector, as the extraction makes it (the whole text, or its first part)
                 for label, query in shapes.items():
                     times, found = [], None
                     for _ in range(7):
@@ -267,6 +271,7 @@ def _find_in_document(emit, reader) -> None:
                     assert found.version is not None and found.version.pk == row.version_id, label
                     emit(f"find_in_document.{size}.{label}.pages_matching", found.total, "pages")
                     emit(f"find_in_document.{size}.{label}.p50", round(statistics.median(times), 1), "ms")
+                emit(f"find_in_document.{size}.vector_covers", indexed, "chars")
                 raise _Undo
         except _Undo:
             pass

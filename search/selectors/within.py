@@ -57,13 +57,21 @@ def _options(connection) -> str:
 
 
 # Pages are numbered by their order in the text; only matching pages get a headline (the window's
-# count is taken first, the headline made for the rows the limit lets through).
+# count is taken first, the headline made for the rows the limit lets through). Parsing every page's
+# words is the cost (~2 ms a 10,000-character page), so a text whose stored vector cannot match is not
+# split at all — only where that says nothing false: the query has no phrase or hyphenated word (the
+# vector's positions stop at 16,383, so a late phrase would not match it) and no negation (a page may
+# lack a word the text holds), and the vector covers the whole text (``indexed_chars``: a vector too
+# large is made of the text's first part; measured in bytes, so a text of multi-byte characters is
+# always split).
 _PAGES_SQL = """
 SELECT p.n, ts_headline(%(config)s::regconfig, p.page, q.q, %(options)s), count(*) OVER ()
 FROM documents_documenttext t
 CROSS JOIN LATERAL (SELECT {function}(%(config)s::regconfig, %(terms)s) AS q) q
 CROSS JOIN LATERAL regexp_split_to_table(t.text, %(page_break)s) WITH ORDINALITY AS p(page, n)
-WHERE t.version_id = %(version)s AND t.status = 'extracted' AND to_tsvector(%(config)s::regconfig, p.page) @@ q.q
+WHERE t.version_id = %(version)s AND t.status = 'extracted'
+  AND (q.q::text ~ '[<!]' OR t.search_vector IS NULL OR t.indexed_chars < octet_length(t.text) OR t.search_vector @@ q.q)
+  AND to_tsvector(%(config)s::regconfig, p.page) @@ q.q
 ORDER BY p.n
 LIMIT %(most)s
 """

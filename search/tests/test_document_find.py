@@ -42,6 +42,29 @@ def test_find_lists_every_page_that_holds_the_words_in_page_order(demo):
     assert ([hit.page for hit in few.pages], few.total, few.more) == ([1, 2], 3, 1)
 
 
+def test_find_answers_no_page_from_the_stored_vector_only_where_that_is_sound(demo):
+    """A text whose stored vector cannot match is not split into pages — but
+    a page may lack a word the text holds (a negation), and a vector made of
+    a text's first part says nothing of its tail: those are read page by page."""
+    from django.db import connection
+
+    from documents.models import DocumentText
+
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    reader = demo["reviewer_nsa"]
+    assert DocumentText.objects.get(pk=version.pk).indexed_chars == len(DocumentText.objects.get(pk=version.pk).text)
+    assert _pages(reader, version, "obsidian") == (version, [], 0)
+    assert _pages(reader, version, "heliotrope -sandbox") == (version, [1], 1)
+    assert _pages(reader, version, "heliotrope -harness") == (version, [3], 1)
+    # The vector of only the first page's words (as for a text too large for one vector).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE documents_documenttext SET search_vector = to_tsvector('english', left(text, 30)), indexed_chars = 30 WHERE version_id = %s",
+            [version.pk],
+        )
+    assert _pages(reader, version, "sandbox") == (version, [3], 1)
+
+
 def test_find_reads_the_newest_version_the_reader_may_read(demo):
     """A newer version waiting for its scan or quarantined is passed over for
     the one before it; once clean, it is the one read."""
