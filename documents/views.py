@@ -260,7 +260,7 @@ def document_version_upload(request, pk: int):
     return _report(request, results, reverse("document_detail", kwargs={"pk": document.pk}))
 
 
-def _fetch(request, pk: int, *, inline: bool):
+def _fetch(request, pk: int, *, inline: bool, page: int | None = None):
     try:
         version = selectors.version_get(user=request.user, pk=pk)
     except Http404:
@@ -276,6 +276,9 @@ def _fetch(request, pk: int, *, inline: bool):
     if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
         # View-only or stricter handling: a step-up act (accounts.stepup); back here afterwards.
         return step_up_redirect(request)
+    if page is not None and version.is_pdf:
+        # Every rule has passed: the same view, now with the viewer's page as its fragment (served and recorded there).
+        return redirect(f"{reverse('version_view', kwargs={'pk': version.pk})}#page={page}")
     return fetch_response(request, version, inline=inline)
 
 
@@ -288,4 +291,9 @@ def version_download(request, pk: int):
 @login_required
 @require_GET
 def version_view(request, pk: int):
-    return _fetch(request, pk, inline=True)
+    """The version in the browser. ``?page=N`` (a search hit's or a find's
+    page): once every rule has passed — a view-only marking's fresh sign-in
+    included, which would lose a fragment on its way back — the same address
+    with ``#page=N``, the open parameter the browsers' PDF viewers read."""
+    page = request.GET.get("page", "")
+    return _fetch(request, pk, inline=True, page=int(page) if page.isdigit() and 0 < int(page) <= 100_000 else None)

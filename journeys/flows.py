@@ -339,7 +339,7 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.get_by_role("heading", level=1, name="Search")).to_be_visible()
     expect(page.locator(".search-hits")).to_contain_text("text of version 1, page 2")
     # …and opens that version in the browser's PDF viewer at that page.
-    expect(page.get_by_role("link", name="Open at page 2")).to_have_attribute("href", re.compile(r"^/documents/versions/\d+/view/#page=2$"))
+    expect(page.get_by_role("link", name="Open at page 2")).to_have_attribute("href", re.compile(r"^/documents/versions/\d+/view/\?page=2$"))
     session.checkpoint(page, "search-page-reviewer")
     # Where else in that report? The document's own find: every page that holds the words.
     page.locator(".search-hits").get_by_role("link", name="Atlas-2 model card").click()

@@ -119,6 +119,6 @@ def test_a_pdf_snippets_page_is_a_field_of_its_hit(demo, api):
     client = api(demo["reviewer_nsa"])
     (hit,) = client.get("/api/v1/search/", {"q": "heliotrope", "type": "document"}).json()["sections"][0]["results"]
     assert (hit["id"], hit["text_page"]) == (version.document_id, 3)
-    assert hit["text_page_url"] == f"http://testserver/documents/versions/{version.pk}/view/#page=3"
+    assert hit["text_page_url"] == f"http://testserver/documents/versions/{version.pk}/view/?page=3"
     titled = client.get("/api/v1/search/", {"q": "Range notes", "type": "document"}).json()["sections"][0]["results"]
     assert [(h["id"], h["text_page"], h["text_page_url"]) for h in titled] == [(version.document_id, None, None)]

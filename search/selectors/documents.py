@@ -206,9 +206,9 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
             detail = f"{doc.get_kind_display()} · text of version {number}" + (f", page {page}" if page else "")
             url = f"{url}#version-{number}"  # its row on the document's page: View and Download of that version
             if page:
-                # Only PDFs have pages. The view asks every rule again (scan, marking, step-up, watermark size);
-                # the fragment is the PDF open parameter the browsers' viewers read.
-                page_url = f"{pk_url('version_view', version_id)}#page={page}"
+                # Only PDFs have pages. The view asks every rule again (scan, marking, step-up, watermark size),
+                # then sends the browser on with the page as the fragment its PDF viewer reads.
+                page_url = f"{pk_url('version_view', version_id)}?page={page}"
         else:
             snippet = _title_mark(doc.title, parsed)
             detail = doc.get_kind_display()

@@ -90,7 +90,7 @@ def test_the_find_page_links_each_page_into_the_pdf_and_is_recorded(demo, login)
     view = reverse("version_view", kwargs={"pk": version.pk})
     assert "2 pages of version 1 for “heliotrope”" in html
     assert html.count("Open at page") == 2
-    assert f'<a href="{view}#page=1">Open at page 1</a>' in html and f'<a href="{view}#page=3">Open at page 3</a>' in html
+    assert f'<a href="{view}?page=1">Open at page 1</a>' in html and f'<a href="{view}?page=3">Open at page 3</a>' in html
     assert list(SearchRecord.objects.values_list("user_id", "text", "filters", "found", "via")) == [
         (reader.pk, "heliotrope", {"document": version.document_id}, {"pages": "2"}, "page"),
     ]
@@ -156,3 +156,42 @@ def test_a_pdf_the_reader_may_not_open_is_not_searched_within(demo, login, setti
     settings.PORTAL_WATERMARK_MAX_BYTES = version.size - 1
     html = client.get(url, {"q": "heliotrope"}).content.decode()
     assert "No text to search" in html and "heliotrope</mark>" not in html and "Open at page" not in html
+
+
+def test_opening_a_pdf_at_a_page_goes_on_to_the_page_after_every_rule_and_a_step_up(demo, login):
+    """``?page=N`` on a version's view: once every rule has passed, the same
+    address with ``#page=N`` (the viewers' open parameter), recorded only when
+    the bytes go out; through a view-only marking's fresh sign-in the page
+    survives (a fragment would not); a page that is no number is ignored, and
+    a file that is no PDF is refused as before."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from accounts.tests.test_step_up import _stale
+    from documents.models import DocumentAccess, HandlingMarking
+
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    text_file = _stored(demo, b"Notes, one page.", "notes.txt")
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+    view = reverse("version_view", kwargs={"pk": version.pk})
+    before = DocumentAccess.objects.count()
+    onward = client.get(view, {"page": 3})
+    assert (onward.status_code, onward["Location"]) == (302, f"{view}#page=3")
+    assert DocumentAccess.objects.count() == before  # nothing served yet
+    assert client.get(view).status_code == 200 and DocumentAccess.objects.count() == before + 1
+    for odd in ("0", "abc", "-2", "100001"):
+        assert client.get(view, {"page": odd})["Content-Type"] == "application/pdf", odd
+    # A text file does not open in the browser, page or not: refused as before, back to its document.
+    refused = client.get(reverse("version_view", kwargs={"pk": text_file.pk}), {"page": 2})
+    assert refused["Location"] == reverse("document_detail", kwargs={"pk": text_file.document_id})
+
+    view_only = HandlingMarking.objects.create(name="View only (test)", downloads_allowed=False, ordering=30)
+    DocumentVersion.objects.filter(pk=version.pk).update(marking=view_only)
+    traveller = _stale(client)
+    try:
+        asked = client.get(view, {"page": 3})
+        assert asked.status_code == 302 and asked["Location"].startswith(reverse("mfa_reauthenticate"))
+        assert parse_qs(urlsplit(asked["Location"]).query)["next"] == [f"{view}?page=3"]
+    finally:
+        traveller.stop()
+    # Signed in again (the sign-in fresh once more): the page it came for.
+    assert client.get(f"{view}?page=3")["Location"] == f"{view}#page=3"

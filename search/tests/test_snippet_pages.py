@@ -94,9 +94,9 @@ def test_a_pdf_hit_opens_the_newest_matching_version_at_its_page(demo, login):
     reader = demo["reviewer_nsa"]
     hit = _document_hit(reader, "heliotrope")
     view = reverse("version_view", kwargs={"pk": newer.pk})
-    assert (hit.text_page, hit.page_url) == (2, f"{view}#page=2")
+    assert (hit.text_page, hit.page_url) == (2, f"{view}?page=2")
     html = login(reader).get(reverse("search"), {"q": "heliotrope", "type": "document"}).content.decode()
-    assert html.count("Open at page") == 1 and f'<a href="{view}#page=2">Open at page 2</a>' in html
+    assert html.count("Open at page") == 1 and f'<a href="{view}?page=2">Open at page 2</a>' in html
     opened = login(reader).get(view)
     assert (opened.status_code, opened["Content-Type"], opened["Content-Disposition"].split(";")[0]) == (200, "application/pdf", "inline")
     # A hit with no page (found by its title) has no link to open.
