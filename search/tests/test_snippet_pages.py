@@ -85,7 +85,7 @@ def test_a_document_found_in_a_pdfs_text_names_the_page_of_its_snippet(demo):
 
 def test_a_pdf_hit_opens_the_newest_matching_version_at_its_page(demo, login):
     """Beside "page 2", a link that opens that version in the browser's PDF
-    viewer at that page (``#page=2``, the viewers' open parameter); the link
+    viewer at that page (``?page=2``, on to ``#page=2``, the viewers' open parameter); the link
     is the version's own inline view, which asks every rule again."""
     from django.urls import reverse
 
