@@ -26,10 +26,6 @@ from .delivery import fetch_response
 from .uploads import RawNameMultiPartParser
 
 
-def _gone_or_404(user, review_id):
-    selectors.gone_or_404(user=user, review_id=review_id)
-
-
 def _review_id_of(model, pk, path="review_id"):
     return model.objects.filter(pk=pk).values_list(path, flat=True).first()
 
@@ -104,7 +100,7 @@ def review_documents(request, pk: int):
     try:
         review, standing = review_selectors.review_page_get(user=request.user, pk=pk)
     except Http404:
-        _gone_or_404(request.user, pk)
+        selectors.gone_or_404(user=request.user, review_id=pk)
     standing.require_documents()
     upload_allowed = standing.may_upload
     if request.method == "POST":
@@ -154,10 +150,6 @@ def review_documents(request, pk: int):
     )
 
 
-def _document_in_scope(request, pk: int):
-    return selectors.document_in_scope(user=request.user, pk=pk)
-
-
 def _detail_page(request, document, standing, *, version_form=None, status: int = 200):
     versions = list(document.versions.select_related("uploaded_by", "marking").order_by("-number"))
     for version in versions:
@@ -196,7 +188,7 @@ def _detail_page(request, document, standing, *, version_form=None, status: int 
 @login_required
 @require_GET
 def document_detail(request, pk: int):
-    document, standing = _document_in_scope(request, pk)
+    document, standing = selectors.document_in_scope(user=request.user, pk=pk)
     return _detail_page(request, document, standing)
 
 
@@ -204,7 +196,7 @@ def document_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def document_edit(request, pk: int):
     """The company's liaison corrects a document's title, kind and marking (recorded on its page)."""
-    document, standing = _document_in_scope(request, pk)
+    document, standing = selectors.document_in_scope(user=request.user, pk=pk)
     if not standing.may_edit_documents:
         raise Http404
     form = DocumentEditForm.for_document(document, request.POST or None)
@@ -264,7 +256,7 @@ def _fetch(request, pk: int, *, inline: bool, page: int | None = None):
     try:
         version = selectors.version_get(user=request.user, pk=pk)
     except Http404:
-        _gone_or_404(request.user, _review_id_of(DocumentVersion, pk, "document__review_id"))
+        selectors.gone_or_404(user=request.user, review_id=_review_id_of(DocumentVersion, pk, "document__review_id"))
     document = version.document
     # The terms, and the agency's certificate: no view, download or watermarked copy after it.
     review_selectors.standing_get(user=request.user, review=document.review_id).require_documents()
