@@ -24,20 +24,28 @@ def _documents_found(reader, word):
     return section.count, [hit.pk for hit in section.hits]
 
 
-def test_an_earlier_view_only_text_file_stays_unfound_after_the_document_allows_downloads(demo):
-    view_only = HandlingMarking.objects.create(name="View only (test)", downloads_allowed=False, ordering=30)
-    downloadable = HandlingMarking.objects.get(is_default=True)
-    assert downloadable.downloads_allowed
+def _log_in_two_markings(demo, first_marking, later_marking):
+    """A text file's two versions: the first (with "heliotrope") under
+    ``first_marking``, the newer (with "revised") under ``later_marking``,
+    which becomes the document's; both texts extracted."""
     first = document_create(
-        review=demo["atlas"], actor=demo["liaison_northwind"], kind="other", title="Range log", marking=view_only,
+        review=demo["atlas"], actor=demo["liaison_northwind"], kind="other", title="Range log", marking=first_marking,
         file=ContentFile(b"Range log: the heliotrope chain escaped the sandbox.", name="log.txt"), original_name="log.txt",
     )
     version_text_extract(version_id=first.pk)
     newer = version_create(
-        document=first.document, actor=demo["liaison_northwind"], original_name="log.txt", marking=downloadable,
+        document=first.document, actor=demo["liaison_northwind"], original_name="log.txt", marking=later_marking,
         file=ContentFile(b"Range log, revised: nothing escaped.", name="log.txt"),
     )
     version_text_extract(version_id=newer.pk)
+    return first, newer
+
+
+def test_an_earlier_view_only_text_file_stays_unfound_after_the_document_allows_downloads(demo):
+    view_only = HandlingMarking.objects.create(name="View only (test)", downloads_allowed=False, ordering=30)
+    downloadable = HandlingMarking.objects.get(is_default=True)
+    assert downloadable.downloads_allowed
+    first, newer = _log_in_two_markings(demo, view_only, downloadable)
     first.refresh_from_db()
     first.document.refresh_from_db()
     assert (first.document.marking, newer.marking, first.marking) == (downloadable, downloadable, view_only)
@@ -61,16 +69,7 @@ def test_a_snippet_is_shown_under_its_own_versions_marking(demo, login):
 
     first_marking = HandlingMarking.objects.get(is_default=True)
     later_marking = HandlingMarking.objects.create(name="Later marking (test)", short_label="LATER // TEST", ordering=31)
-    first = document_create(
-        review=demo["atlas"], actor=demo["liaison_northwind"], kind="other", title="Range log", marking=first_marking,
-        file=ContentFile(b"Range log: the heliotrope chain escaped the sandbox.", name="log.txt"), original_name="log.txt",
-    )
-    version_text_extract(version_id=first.pk)
-    newer = version_create(
-        document=first.document, actor=demo["liaison_northwind"], original_name="log.txt", marking=later_marking,
-        file=ContentFile(b"Range log, revised: nothing escaped.", name="log.txt"),
-    )
-    version_text_extract(version_id=newer.pk)
+    first, newer = _log_in_two_markings(demo, first_marking, later_marking)
     reader = demo["reviewer_nsa"]
 
     def detail(word):
