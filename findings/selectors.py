@@ -1,9 +1,12 @@
 """Reads of findings, always through ``visible_to``."""
 
 
-from reviews.querysets import get_in_visible_review_or_404
-
+from django.db.models import Prefetch
 from django.http import Http404
+
+from documents.models import DocumentVersion
+from documents.permissions import fetch_refusal
+from reviews.querysets import get_in_visible_review_or_404
 
 from .models import Finding, FindingComment, FindingEvent, FindingEvidence, FindingRevision, Sharing
 
@@ -105,20 +108,30 @@ def duplicate_hints(*, standing, review) -> list[tuple[Finding, Finding, list[st
     return hints
 
 
-def finding_attachments(*, finding) -> list[FindingEvidence]:
+def finding_attachments(*, finding, user=None) -> list[FindingEvidence]:
     """The finding's evidence (its own and its retests'), each with its document's
-    latest version as ``version``; whoever sees the finding sees its evidence."""
-    return attachments_by_finding(finding_ids=[getattr(finding, "pk", finding)]).get(getattr(finding, "pk", finding), [])
+    latest version as ``version``; whoever sees the finding sees its evidence.
+    With ``user``: each with ``view_refusal`` and ``download_refusal`` — why
+    that reader may not open the file in the browser or download it (None:
+    they may), as the fetch views will answer (``fetch_refusal``), so the
+    page offers only what will be served."""
+    attachments = attachments_by_finding(finding_ids=[getattr(finding, "pk", finding)]).get(getattr(finding, "pk", finding), [])
+    if user is not None:
+        for attachment in attachments:
+            version = attachment.version
+            attachment.view_refusal = fetch_refusal(user, version, inline=True) if version else "No file."
+            attachment.download_refusal = fetch_refusal(user, version, inline=False) if version else "No file."
+    return attachments
 
 
 def attachments_by_finding(*, finding_ids) -> dict[int, list[FindingEvidence]]:
     """The evidence of these findings (ids the caller read within the user's
-    scope), per finding, oldest first, each with ``version``: two statements
-    whatever the number of findings."""
+    scope), per finding, oldest first, each with ``version`` (and its own
+    marking): two statements whatever the number of findings."""
     attachments = list(
         FindingEvidence.objects.filter(finding_id__in=list(finding_ids))
         .select_related("document__marking", "agency", "added_by__membership__agency", "added_by__membership__company")
-        .prefetch_related("document__versions")
+        .prefetch_related(Prefetch("document__versions", queryset=DocumentVersion.objects.select_related("marking")))
         .order_by("added_at", "id")
     )
     by_finding: dict[int, list[FindingEvidence]] = {}

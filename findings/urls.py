@@ -12,4 +12,5 @@ urlpatterns = [
     path("findings/<int:pk>/move/<slug:name>/", views.finding_transition, name="finding_transition"),
     path("findings/<int:pk>/evidence/", views.finding_evidence_add, name="finding_evidence_add"),
     path("findings/evidence/<int:pk>/download/", views.finding_evidence_download, name="finding_evidence_download"),
+    path("findings/evidence/<int:pk>/view/", views.finding_evidence_view, name="finding_evidence_view"),
 ]

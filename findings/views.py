@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -95,7 +96,7 @@ def finding_detail(request, pk: int):
             "moves": [(t, TRANSITION_FORMS[t.name](prefix=t.name)) for t in workflow.available(finding=finding, standing=standing)],
             "may_edit": standing.may_edit_finding(finding),
             "linked": selectors.finding_links(user=request.user, finding=finding),
-            "attachments": selectors.finding_attachments(finding=finding),
+            "attachments": selectors.finding_attachments(finding=finding, user=request.user),
             "evidence_form": (
                 EvidenceForm() if standing.may_attach_evidence(finding) or standing.may_attach_evidence(finding, retest=True) else None
             ),
@@ -270,6 +271,21 @@ def finding_evidence_add(request, pk: int):
 def finding_evidence_download(request, pk: int):
     """The evidence file, for exactly those who see its finding (else 404); the
     documents app's checks (scan, marking, step-up) and access log apply."""
+    return _evidence_fetch(request, pk, inline=False)
+
+
+@login_required
+@require_GET
+def finding_evidence_view(request, pk: int):
+    """The evidence file in the browser (PDFs and images; a view-only
+    marking's only way to it), for exactly those who see its finding.
+    ``?page=N`` (a search hit's page): once every rule has passed, the same
+    address with ``#page=N``, as a document version's view does."""
+    page = request.GET.get("page", "")
+    return _evidence_fetch(request, pk, inline=True, page=int(page) if page.isdigit() and 0 < int(page) <= 100_000 else None)
+
+
+def _evidence_fetch(request, pk: int, *, inline: bool, page: int | None = None):
     from documents.delivery import fetch_response
     from documents.permissions import fetch_refusal
 
@@ -279,11 +295,14 @@ def finding_evidence_download(request, pk: int):
     version = evidence.document.versions.select_related("document__marking", "document__review", "marking").order_by("-number").first()
     if version is None:
         raise Http404
-    refusal = fetch_refusal(request.user, version, inline=False)
+    refusal = fetch_refusal(request.user, version, inline=inline)
     if refusal:
         messages.error(request, refusal)
-        return redirect("finding_detail", pk=evidence.finding_id)
+        return redirect(f"{reverse('finding_detail', kwargs={'pk': evidence.finding_id})}#evidence-{evidence.pk}")
     marking = version.marking
     if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
         return step_up_redirect(request)
-    return fetch_response(request, version, inline=False)
+    if page is not None and version.is_pdf:
+        # Every rule has passed (a fresh sign-in would have lost a fragment): now the viewer's page.
+        return redirect(f"{reverse('finding_evidence_view', kwargs={'pk': evidence.pk})}#page={page}")
+    return fetch_response(request, version, inline=inline)

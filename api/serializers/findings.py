@@ -76,7 +76,8 @@ class FindingDetailSerializer(FindingSerializer):
 
         return [
             {**attachment_record(a), "log_summary": a.log_summary or None,
-             "download_url": reverse("finding_evidence_download", kwargs={"pk": a.pk})}
+             "download_url": reverse("finding_evidence_download", kwargs={"pk": a.pk}),
+             "view_url": reverse("finding_evidence_view", kwargs={"pk": a.pk}) if a.version and a.version.opens_inline else None}
             for a in finding_attachments(finding=finding)
         ]
 

@@ -289,5 +289,6 @@ def test_evidence_listed_in_the_api_finding_for_exactly_those_who_see_it(demo, s
             assert row["file_name"] == "transcript.txt" and row["size"] == len(content)
             assert row["sha256"] == hashlib.sha256(content).hexdigest()
             assert row["download_url"] == reverse("finding_evidence_download", kwargs={"pk": evidence.pk})
+            assert row["view_url"] is None  # a text file does not open in the browser
             assert "added_by" not in row and demo["reviewer_nsa"].email not in json.dumps(response.json())
     assert seen == expected

@@ -65,7 +65,7 @@ EVERY_ONE = {"review_detail"}
 ADMIN_PER_KIND = 1
 # GET URLs of the matrix that answer files, not pages (the test checks they are not HTML).
 NOT_PAGES = {
-    "audit_export", "export_schema", "version_download", "version_view", "finding_evidence_download",
+    "audit_export", "export_schema", "version_download", "version_view", "finding_evidence_download", "finding_evidence_view",
     "review_report", "review_export_json", "review_oscal", "package_download",
 }
 # Never followed: leaving the session, and downloads.

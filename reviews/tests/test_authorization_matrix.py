@@ -156,6 +156,8 @@ OBJECT = {
     # downloading, whoever sees the finding (findings/tests/test_evidence.py: per sharing level).
     "finding_evidence_add": ("finding", "POST", {}, {"admin": 404, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 302, "reviewer_cisa": 302}),
     "finding_evidence_download": ("evidence", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
+    # In the browser: a PDF (a text file is refused as a document version's is).
+    "finding_evidence_view": ("evidence_pdf", "GET", {}, {"admin": 200, "lead_nsa": 200, "lead_cisa": 200, "reviewer_nsa": 200, "reviewer_cisa": 200}),
     "finding_transition": ("finding", "POST", {"name": "close"}, {"admin": 302, "lead_nsa": 302, "lead_cisa": 302, "reviewer_nsa": 404, "reviewer_cisa": 404}),
     # Personal API tokens: one's own only; anyone else's answers 404.
     "api_token_revoke": ("api_token", "POST", {}, ALL_302),
@@ -277,8 +279,8 @@ def _makers(demo, role, kind):
         if role.startswith("liaison"):
             return (lambda: None), (lambda: finding(mine))  # internal: never visible to the company
         return (lambda: finding(mine)), (lambda: (None if role == "admin" else finding(other)))
-    if kind == "evidence":
-        from documents.tests.factories import marking, upload
+    if kind in ("evidence", "evidence_pdf"):
+        from documents.tests.factories import marking, pdf_bytes, upload
 
         def evidence(review):
             if review == demo["atlas"]:
@@ -290,10 +292,8 @@ def _makers(demo, role, kind):
                     severity="low", description="D",
                 )
             services.terms_accept(review=review, user=author)
-            return finding_services.evidence_add(
-                finding_id=finding.pk, actor=author, file=upload("log.txt", b"evidence\n"), original_name="log.txt",
-                marking=marking(),
-            )
+            name, file = ("run.pdf", upload("run.pdf", pdf_bytes(), "application/pdf")) if kind == "evidence_pdf" else ("log.txt", upload("log.txt", b"evidence\n"))
+            return finding_services.evidence_add(finding_id=finding.pk, actor=author, file=file, original_name=name, marking=marking())
 
         if role.startswith("liaison"):
             return (lambda: None), (lambda: evidence(mine))  # an internal finding's evidence: never visible to the company
@@ -483,7 +483,7 @@ TERMS_GATED = {
     "review_rfis", "rfi_detail", "rfi_answer", "rfi_reopen", "rfi_close", "review_rfis_similar", "rfi_follow",
     "rfi_assign", "rfi_publish_faq", "review_faq",
     "review_findings", "finding_detail", "finding_share", "finding_comment", "finding_edit", "finding_transition",
-    "finding_link", "finding_evidence_add", "finding_evidence_download",
+    "finding_link", "finding_evidence_add", "finding_evidence_download", "finding_evidence_view",
     "review_checklist", "checklist_item_answer", "review_report", "review_extension_request", "review_sign_off",
     "extension_position",
     "review_export_json", "review_oscal", "review_package", "review_package_request", "package_download",
