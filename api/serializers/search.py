@@ -29,7 +29,7 @@ class SearchHitSerializer(serializers.Serializer):
         allow_null=True, help_text="The page of the PDF the snippet is on (a document's text, a finding's evidence file), or null.",
     )
     text_page_url = serializers.SerializerMethodField(
-        help_text="Opens that page of a document's PDF in the browser (the version's inline view with ?page=N, which goes on to #page=N), or null.",
+        help_text="Opens that page of the PDF in the browser (a document version's or an evidence file's inline view with ?page=N, which goes on to #page=N), or null.",
     )
     created_at = serializers.DateTimeField(source="at")
 

@@ -252,13 +252,16 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
     hits = []
     for finding in rows:
         url = pk_url("finding_detail", finding.pk)
-        text_page = None
+        text_page, page_url = None, ""
         if finding.pk in comments:
             snippet, comment_id, _ = comments[finding.pk]
             url = f"{url}#comment-{comment_id}"  # the comment that matched, on the finding's page
         elif finding.pk in files:
             snippet, attachment_id, text_page = files[finding.pk]
             url = f"{url}#evidence-{attachment_id}"  # the evidence file that matched
+            if text_page:
+                # A PDF's page: the file's own inline view asks every rule again, then opens it there.
+                page_url = f"{pk_url('finding_evidence_view', attachment_id)}?page={text_page}"
         elif _postgres():
             snippet = _mark(finding.snippet)
         else:
@@ -266,7 +269,7 @@ def _findings(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.R
         hits.append(
             Hit("finding", finding.title, url, finding.review, snippet,
                 finding.created_at, detail=f"{finding.get_severity_display()} · {finding.get_status_display()}", pk=finding.pk,
-                text_page=text_page)
+                text_page=text_page, page_url=page_url)
         )
     return count, hits
 

@@ -112,7 +112,12 @@ def test_a_text_without_page_breaks_names_no_page(demo):
     assert _document_hit(demo["reviewer_nsa"], "marmoset").text_page is None
 
 
-def test_an_evidence_files_snippet_names_its_page(demo):
+def test_an_evidence_files_snippet_names_its_page_and_opens_there(demo, login):
+    """The snippet names the page; beside it, *Open at page 2*: the evidence
+    file's own inline view with ``?page=2`` (which asks every rule again and
+    goes on to ``#page=2``), on the page and in the API."""
+    from django.urls import reverse
+
     from documents.tests.factories import marking, upload
     from findings import services as finding_services
     from findings.models import FindingCategory
@@ -130,7 +135,24 @@ def test_an_evidence_files_snippet_names_its_page(demo):
     text_set(version, PAGE_BREAK.join(["Run log, first page.", "The wolframite payload ran at step 12."]))
     (hit,) = search(user=demo["reviewer_nsa"], text="wolframite", filters=Filters(kinds=("finding",))).sections[0].hits
     assert str(hit.snippet).startswith("Evidence file run.pdf, page 2: ") and "<mark>wolframite</mark>" in hit.snippet
-    assert hit.text_page == 2
+    view = reverse("finding_evidence_view", kwargs={"pk": evidence.pk})
+    assert (hit.text_page, hit.page_url) == (2, f"{view}?page=2")
+    client = login(demo["reviewer_nsa"], accept_terms_for=[demo["atlas"]])
+    html = client.get(reverse("search"), {"q": "wolframite", "type": "finding"}).content.decode()
+    assert html.count("Open at page") == 1 and f'<a href="{view}?page=2">Open at page 2</a>' in html
+    from rest_framework.test import APIClient
+
+    from api.services import token_create
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(user=demo['reviewer_nsa'], name='tests')[1]}")
+    (section,) = api.get("/api/v1/search/", {"q": "wolframite", "type": "finding"}).json()["sections"]
+    (api_hit,) = section["results"]
+    assert api_hit["text_page_url"] == f"http://testserver{view}?page=2"
+    assert client.get(hit.page_url)["Location"] == f"{view}#page=2"
+    # Found by the finding's own words, there is no file and no page to open.
+    (own,) = search(user=demo["reviewer_nsa"], text="sandbox", filters=Filters(kinds=("finding",))).sections[0].hits
+    assert (own.text_page, own.page_url) == (None, "")
 
 
 def test_the_embedded_search_counts_pages_to_the_first_word_found():
