@@ -281,6 +281,16 @@ def reviewer_journey(session: Session) -> dict:
     page.get_by_role("button", name="Record finding").click()
     expect(page.get_by_role("heading", level=1, name="Refusals weaker on exploit requests")).to_be_visible()
     session.checkpoint(page, "finding-reviewer")
+    # The lab run's transcript as an evidence file: a PDF opens in the browser (View) as well as downloads.
+    from demo.files import _pdf
+
+    transcript = _pdf("Lab run 2026-11-26", ["Transcript 3: the Edge build's proof of concept."], more_pages=(["Transcript 7."],))
+    page.locator("#evidence-file").set_input_files({"name": "lab-run-transcripts.pdf", "mimeType": "application/pdf", "buffer": transcript})
+    page.get_by_role("button", name="Attach evidence").click()
+    row = page.locator(".evidence-file", has_text="lab-run-transcripts.pdf")
+    expect(row.get_by_role("link", name="View", exact=True)).to_have_attribute("href", re.compile(r"^/findings/evidence/\d+/view/$"))
+    expect(row.get_by_role("link", name="Download", exact=True)).to_be_visible()
+    session.checkpoint(page, "finding-evidence-reviewer")
 
     # Fill the readiness checklist, criterion by criterion.
     page.goto(url(session, f"/reviews/{mini.pk}/readiness/"))

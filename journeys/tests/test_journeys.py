@@ -50,7 +50,10 @@ def test_reviewer_journey(journey):
     assignment = Assignment.objects.get(review=mini, reviewer__email="reviewer.nsa@agency.example")
     assert assignment.status == "accepted" and assignment.coi_declaration
     assert mini.clock_stops.filter(resumed_at__isnull=True).exists()
-    assert Finding.objects.filter(review=mini, title="Refusals weaker on exploit requests").exists()
+    finding = Finding.objects.get(review=mini, title="Refusals weaker on exploit requests")
+    # Its evidence file, attached through the page: a PDF of two pages, stored as the finding's.
+    (evidence,) = finding.attachments.all()
+    assert list(evidence.document.versions.values_list("original_name", "content_type")) == [("lab-run-transcripts.pdf", "application/pdf")]
     assert not ChecklistItem.objects.filter(review=mini, answer="").exists()
     # Her saved search told her of the lead's new question, once.
     from notifications.models import Notification
