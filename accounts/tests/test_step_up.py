@@ -25,6 +25,20 @@ def _stale(client):
     return traveller
 
 
+def assert_a_stale_sign_in_steps_up_back_to(client, address: str) -> None:
+    """With the sign-in stale, ``address`` (a path with its query) sends to
+    the re-authentication, whose ``next`` is that same address, query kept."""
+    from urllib.parse import parse_qs, urlsplit
+
+    traveller = _stale(client)
+    try:
+        asked = client.get(address)
+    finally:
+        traveller.stop()
+    assert asked.status_code == 302 and asked["Location"].startswith(reverse("mfa_reauthenticate"))
+    assert parse_qs(urlsplit(asked["Location"]).query)["next"] == [address]
+
+
 def test_revoking_access_with_a_stale_sign_in_asks_to_reauthenticate_first(demo, login):
     client = login(demo["lead_nsa"])
     atlas = demo["atlas"]

@@ -127,25 +127,35 @@ def test_evidence_download_is_logged(demo, login):
     ("agencies", {"admin": 200, "reviewer_nsa": 200, "reviewer_cisa": 200, "liaison_northwind": 404}),
     ("company", {"admin": 200, "reviewer_nsa": 200, "reviewer_cisa": 200, "liaison_northwind": 200}),
 ])
-def test_evidence_download_only_for_those_who_see_the_finding(demo, client, sharing, expected):
+def test_evidence_download_and_view_only_for_those_who_see_the_finding(demo, client, sharing, expected):
+    """The file's download and its view in the browser (a PDF), and its row
+    on the finding's page, for exactly those who see the finding; each
+    served fetch recorded for its reader."""
     from conftest import force_login_mfa
+    from documents.tests.factories import pdf_bytes
     from reviews.services import terms_accept
 
     finding = _finding(demo)
-    evidence = _attach(demo, finding)
+    evidence = _attach(demo, finding, name="transcript.pdf", content=pdf_bytes("Transcript"))
     if sharing != "internal":
         services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing=sharing)
-    url = reverse("finding_evidence_download", kwargs={"pk": evidence.pk})
+    urls = [reverse(name, kwargs={"pk": evidence.pk}) for name in ("finding_evidence_download", "finding_evidence_view")]
     seen = {}
     for role in expected:
         force_login_mfa(client, demo[role])
         if role != "admin":
             terms_accept(review=demo["atlas_mini"], user=demo[role])
-        seen[role] = client.get(url).status_code
+        download, view = (client.get(url).status_code for url in urls)
+        assert view == download, role
+        seen[role] = download
         detail = client.get(reverse("finding_detail", kwargs={"pk": finding.pk}))
-        assert (b"transcript.txt" in detail.content) == (seen[role] == 200), role
+        assert (b"transcript.pdf" in detail.content) == (seen[role] == 200), role
         client.logout()
     assert seen == expected
+    readers = [demo[role].email for role, code in expected.items() if code == 200]
+    assert sorted(DocumentAccess.objects.values_list("user__email", "action")) == sorted(
+        [(email, "download") for email in readers] + [(email, "view") for email in readers]
+    )
 
 
 def test_evidence_never_in_the_review_documents(demo, login):

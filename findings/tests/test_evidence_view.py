@@ -6,7 +6,6 @@ from a search hit. The finding's page offers only what will be served."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
@@ -111,7 +110,7 @@ def test_a_pdf_waiting_for_its_scan_offers_nothing_and_says_so(demo, login):
 
 
 def test_opening_at_a_page_goes_on_to_the_page_after_every_rule_and_a_step_up(demo, login):
-    from accounts.tests.test_step_up import _stale
+    from accounts.tests.test_step_up import assert_a_stale_sign_in_steps_up_back_to
     from documents.models import DocumentVersion
 
     finding = _finding(demo)
@@ -126,45 +125,8 @@ def test_opening_at_a_page_goes_on_to_the_page_after_every_rule_and_a_step_up(de
     assert DocumentAccess.objects.count() == 3
 
     DocumentVersion.objects.filter(document=evidence.document).update(marking=_view_only())
-    traveller = _stale(client)
-    try:
-        asked = client.get(view, {"page": 3})
-        assert asked.status_code == 302 and asked["Location"].startswith(reverse("mfa_reauthenticate"))
-        assert parse_qs(urlsplit(asked["Location"]).query)["next"] == [f"{view}?page=3"]
-    finally:
-        traveller.stop()
+    assert_a_stale_sign_in_steps_up_back_to(client, f"{view}?page=3")
     assert client.get(f"{view}?page=3")["Location"] == f"{view}#page=3"
-
-
-@pytest.mark.parametrize("sharing,expected", [
-    ("internal", {"admin": 200, "reviewer_nsa": 200, "reviewer_cisa": 404, "liaison_northwind": 404}),
-    ("company", {"admin": 200, "reviewer_nsa": 200, "reviewer_cisa": 200, "liaison_northwind": 200}),
-])
-def test_the_view_is_for_exactly_those_who_see_the_finding(demo, client, sharing, expected):
-    """On Atlas-2 Mini, which NSA and CISA share: NSA's internal finding's file
-    is NSA's and the office's alone; shared with the company, everyone's."""
-    from conftest import force_login_mfa
-    from reviews.services import terms_accept
-
-    finding = services.finding_create(
-        review_id=demo["atlas_mini"].pk, actor=demo["reviewer_nsa"], title="Recon uplift",
-        category=FindingCategory.objects.first(), severity="high", description="Finds open services reliably.",
-    )
-    evidence = _attach(demo, finding, "run.pdf", pdf_bytes("Lab run"), "application/pdf")
-    if sharing != "internal":
-        services.finding_share(finding_id=finding.pk, actor=demo["lead_nsa"], sharing=sharing)
-    url = reverse("finding_evidence_view", kwargs={"pk": evidence.pk})
-    seen = {}
-    for role in expected:
-        force_login_mfa(client, demo[role])
-        if role != "admin":
-            terms_accept(review=demo["atlas_mini"], user=demo[role])
-        seen[role] = client.get(url).status_code
-        client.logout()
-    assert seen == expected
-    assert sorted(DocumentAccess.objects.values_list("user__email", flat=True)) == sorted(
-        demo[role].email for role, code in expected.items() if code == 200
-    )
 
 
 @pytest.mark.parametrize("files", [1, 3])

@@ -164,9 +164,7 @@ def test_opening_a_pdf_at_a_page_goes_on_to_the_page_after_every_rule_and_a_step
     the bytes go out; through a view-only marking's fresh sign-in the page
     survives (a fragment would not); a page that is no number is ignored, and
     a file that is no PDF is refused as before."""
-    from urllib.parse import parse_qs, urlsplit
-
-    from accounts.tests.test_step_up import _stale
+    from accounts.tests.test_step_up import assert_a_stale_sign_in_steps_up_back_to
     from documents.models import DocumentAccess, HandlingMarking
 
     version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
@@ -186,12 +184,6 @@ def test_opening_a_pdf_at_a_page_goes_on_to_the_page_after_every_rule_and_a_step
 
     view_only = HandlingMarking.objects.create(name="View only (test)", downloads_allowed=False, ordering=30)
     DocumentVersion.objects.filter(pk=version.pk).update(marking=view_only)
-    traveller = _stale(client)
-    try:
-        asked = client.get(view, {"page": 3})
-        assert asked.status_code == 302 and asked["Location"].startswith(reverse("mfa_reauthenticate"))
-        assert parse_qs(urlsplit(asked["Location"]).query)["next"] == [f"{view}?page=3"]
-    finally:
-        traveller.stop()
+    assert_a_stale_sign_in_steps_up_back_to(client, f"{view}?page=3")
     # Signed in again (the sign-in fresh once more): the page it came for.
     assert client.get(f"{view}?page=3")["Location"] == f"{view}#page=3"
