@@ -19,7 +19,7 @@ from itertools import groupby
 from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -79,9 +79,15 @@ def search_records_fold(*, now: datetime | None = None, rows_at_once: int = 5000
     both as they were; a backlog left by a stopped worker is never read into
     memory at once). A full batch leaves its last run to the next, which reads
     it whole, unless that run is all the batch holds (a run of more requests
-    than ``rows_at_once`` is written in parts). Records locked by a fold
-    running at the same time are skipped, so two folds never write one record
-    twice (a run they share may be written in two parts).
+    than ``rows_at_once`` is written in parts). One fold writes at a time:
+    each batch first takes a transaction-level advisory lock (PostgreSQL),
+    and a fold that finds it taken — a second worker's, or a redelivered
+    task, while a backlog is being folded — returns at once, leaving the
+    backlog to the fold that holds it, which reads on until none is left.
+    Otherwise the second would take the records after the first's locked
+    batch and write the rest of a run the first holds the start of as an
+    event of its own. Records locked by anything else are skipped
+    (``skip_locked``), so no record is ever written twice.
 
     The event names no review (``review_id`` stays empty, the filter is in its
     payload): what a reader searched for is shown to the program office's
@@ -92,6 +98,8 @@ def search_records_fold(*, now: datetime | None = None, rows_at_once: int = 5000
     written = 0
     while True:
         with transaction.atomic():
+            if not _fold_lock():
+                return written
             records = list(
                 SearchRecord.objects.select_for_update(skip_locked=True)
                 .filter(at__lt=cutoff).exclude(user_id__in=typing)
@@ -106,6 +114,16 @@ def search_records_fold(*, now: datetime | None = None, rows_at_once: int = 5000
             audit_record_many([_run_event(run, actor=users.get(user_id)) for user_id, run in runs])
             written += len(runs)
             SearchRecord.objects.filter(pk__in=[r.pk for _, run in runs for r in run]).delete()
+
+
+def _fold_lock() -> bool:
+    """The fold's lock for the current transaction: False when another fold
+    holds it. SQLite (the embedded default) lets one writer in at a time anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('search_records_fold'))")
+        return cursor.fetchone()[0]
 
 
 def _runs(records: list[SearchRecord]) -> list[list[SearchRecord]]:

@@ -4,8 +4,9 @@ from celery import shared_task
 @shared_task(acks_late=True, ignore_result=True)
 def fold_search_records() -> int:
     """Periodic (every minute): settled searches become audit events
-    (``services.search_records_fold``: one transaction, locked rows skipped, so
-    a redelivered or overlapping run writes nothing twice). Returns the events
+    (``services.search_records_fold``: a transaction per batch, one fold at
+    a time — an overlapping or redelivered run leaves the backlog to the one
+    folding it — so nothing is written twice or split). Returns the events
     written."""
     from .services import search_records_fold
 

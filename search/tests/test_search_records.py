@@ -220,6 +220,50 @@ def test_records_another_fold_holds_are_left_to_it(demo):
     assert connection.vendor == "postgresql"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_fold_while_another_is_writing_leaves_the_backlog_to_it_and_no_run_is_split(demo, monkeypatch):
+    """Two workers fold at once (a backlog after an outage outlasts the minute):
+    the first holds a batch of two records, the first run and the start of the
+    second, which it leaves for its next batch; the second fold returns at once
+    instead of taking the rest of that run and writing it as an event of its own."""
+    import threading
+
+    from django.db import connections
+
+    start = timezone.now() - timedelta(minutes=1)
+    _record(demo["reviewer_nsa"], start, "obsidian")
+    _record(demo["reviewer_nsa"], start + timedelta(seconds=30), "atlas")  # a new run: 30 s after the last request
+    _record(demo["reviewer_nsa"], start + timedelta(seconds=31), "atlas mini")
+    real, in_batch, release, written = services.audit_record_many, threading.Event(), threading.Event(), []
+
+    def held(entries):
+        events = real(entries)
+        if not in_batch.is_set():  # the first fold's first batch: written, not yet committed
+            in_batch.set()
+            release.wait(timeout=10)
+        return events
+
+    def first_fold():
+        try:
+            written.append(services.search_records_fold(rows_at_once=2))
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(services, "audit_record_many", held)
+    first = threading.Thread(target=first_fold)
+    first.start()
+    try:
+        assert in_batch.wait(timeout=10)
+        assert services.search_records_fold() == 0
+    finally:
+        release.set()
+        first.join(timeout=30)
+    assert written == [2]
+    assert [p.get("typed", [p["searched_for"]]) for *_, p in _events()] == [["obsidian"], ["atlas", "atlas mini"]]
+    assert not SearchRecord.objects.exists()
+    assert verify_chain()[1] is None
+
+
 def test_the_office_reads_searches_in_the_audit_trail_and_no_review_history_shows_them(demo, login, material):
     reviewer = login(demo["reviewer_nsa"])
     reviewer.get(reverse("search"), {"q": "obsidian", "review": demo["atlas"].pk})
