@@ -350,6 +350,8 @@ def reviewer_journey(session: Session) -> dict:
     expect(page.locator(".search-hits")).to_contain_text("text of version 1, page 2")
     # …and opens that version in the browser's PDF viewer at that page.
     expect(page.get_by_role("link", name="Open at page 2")).to_have_attribute("href", re.compile(r"^/documents/versions/\d+/view/\?page=2$"))
+    # …and lists every page of that report with the same words.
+    expect(page.get_by_role("link", name="Every page that matches")).to_have_attribute("href", re.compile(r"^/documents/\d+/find/\?q=misuse\+classifier$"))
     session.checkpoint(page, "search-page-reviewer")
     # Where else in that report? The document's own find: every page that holds the words.
     page.locator(".search-hits").get_by_role("link", name="Atlas-2 model card").click()

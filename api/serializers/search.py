@@ -31,10 +31,16 @@ class SearchHitSerializer(serializers.Serializer):
     text_page_url = serializers.SerializerMethodField(
         help_text="Opens that page of the PDF in the browser (a document version's or an evidence file's inline view with ?page=N, which goes on to #page=N), or null.",
     )
+    text_find_url = serializers.SerializerMethodField(
+        help_text="A document found on a page of its PDF's text: its find page, every page that holds the same words (web), or null.",
+    )
     created_at = serializers.DateTimeField(source="at")
 
     def get_text_page_url(self, hit) -> str | None:
         return self.context["request"].build_absolute_uri(hit.page_url) if hit.page_url else None
+
+    def get_text_find_url(self, hit) -> str | None:
+        return self.context["request"].build_absolute_uri(hit.find_url) if hit.find_url else None
 
     def get_url(self, hit) -> str:
         return self.context["request"].build_absolute_uri(hit.url)

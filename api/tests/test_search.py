@@ -112,7 +112,8 @@ def test_an_api_search_is_recorded_as_the_api_s_and_a_refused_one_is_not(demo, a
 
 def test_a_pdf_snippets_page_is_a_field_of_its_hit(demo, api):
     """``text_page``: the page of the PDF a document's snippet is on, and
-    ``text_page_url`` the version opened at it; null for a hit that has none."""
+    ``text_page_url`` the version opened at it, ``text_find_url`` every page
+    of the document that holds the words; null for a hit that has none."""
     from search.tests.test_snippet_pages import PAGES, _pages_pdf, _stored
 
     version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
@@ -120,5 +121,6 @@ def test_a_pdf_snippets_page_is_a_field_of_its_hit(demo, api):
     (hit,) = client.get("/api/v1/search/", {"q": "heliotrope", "type": "document"}).json()["sections"][0]["results"]
     assert (hit["id"], hit["text_page"]) == (version.document_id, 3)
     assert hit["text_page_url"] == f"http://testserver/documents/versions/{version.pk}/view/?page=3"
+    assert hit["text_find_url"] == f"http://testserver/documents/{version.document_id}/find/?q=heliotrope"
     titled = client.get("/api/v1/search/", {"q": "Range notes", "type": "document"}).json()["sections"][0]["results"]
-    assert [(h["id"], h["text_page"], h["text_page_url"]) for h in titled] == [(version.document_id, None, None)]
+    assert [(h["id"], h["text_page"], h["text_page_url"], h["text_find_url"]) for h in titled] == [(version.document_id, None, None, None)]

@@ -73,6 +73,7 @@ class Hit:
     pk: int = 0  # the found row's id (the API's object id: /api/v1/<kind>s/<pk>/)
     text_page: int | None = None  # the PDF page its snippet is on (a document's text, an evidence file's)
     page_url: str = ""  # the PDF (a document's version, an evidence file) opened in the browser at that page (``?page=``, on to ``#page=``), when there is one
+    find_url: str = ""  # a document found on a page of its PDF's text: its own find, every page that holds the words
 
 
 @dataclass

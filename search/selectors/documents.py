@@ -4,6 +4,8 @@ search/probe.py), with the newest matching version's snippet."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.postgres.search import SearchVectorExact
 from django.db.models import BooleanField, Case, F, Value, When
 from django.utils.safestring import SafeString
@@ -199,7 +201,7 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
     hits = []
     for doc in rows:
         url = pk_url("document_detail", doc.pk)
-        page, page_url, marking = None, "", doc.marking.short_label or doc.marking
+        page, page_url, find_url, marking = None, "", "", doc.marking.short_label or doc.marking
         if doc.pk in snippets:
             # The marking shown is the one the snippet's text is under: an earlier version keeps its own.
             number, snippet, page, version_id, marking = snippets[doc.pk]
@@ -209,12 +211,14 @@ def _documents(user, parsed: Parsed, filters: Filters, limit: int, reach: probe.
                 # Only PDFs have pages. The view asks every rule again (scan, marking, step-up, watermark size),
                 # then sends the browser on with the page as the fragment its PDF viewer reads.
                 page_url = f"{pk_url('version_view', version_id)}?page={page}"
+                # Where else in it: the document's find lists every page that holds the same words.
+                find_url = f"{pk_url('document_find', doc.pk)}?{urlencode({'q': parsed.raw})}"
         else:
             snippet = _title_mark(doc.title, parsed)
             detail = doc.get_kind_display()
         hits.append(
             Hit("document", doc.title, url, doc.review, snippet, doc.created_at,
-                detail=f"{detail} · {marking}", pk=doc.pk, text_page=page, page_url=page_url)
+                detail=f"{detail} · {marking}", pk=doc.pk, text_page=page, page_url=page_url, find_url=find_url)
         )
     return count, hits
 

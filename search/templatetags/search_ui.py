@@ -77,6 +77,7 @@ def search_hits(section):
             f'<p class="search-hit-title"><span class="badge">{badge}</span> <a href="{escape(hit.url)}">{escape(str(hit.title))}</a></p>'
             f'<p class="search-hit-meta small">{where}{escape(str(hit.detail))} &middot; {short_date(hit.at, clock)}'
             + (f' &middot; <a href="{escape(hit.page_url)}">Open at page {hit.text_page}</a>' if hit.page_url else "")
+            + (f' &middot; <a href="{escape(hit.find_url)}">Every page that matches</a>' if hit.find_url else "")
             + "</p>"
             f'<p class="search-hit-snippet">{conditional_escape(hit.snippet)}</p>'
             "</li>"

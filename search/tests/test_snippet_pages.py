@@ -97,11 +97,16 @@ def test_a_pdf_hit_opens_the_newest_matching_version_at_its_page(demo, login):
     assert (hit.text_page, hit.page_url) == (2, f"{view}?page=2")
     html = login(reader).get(reverse("search"), {"q": "heliotrope", "type": "document"}).content.decode()
     assert html.count("Open at page") == 1 and f'<a href="{view}?page=2">Open at page 2</a>' in html
+    # Beside it, where else in the report: the document's find, with the same words, lists that page.
+    find = reverse("document_find", kwargs={"pk": newer.document_id})
+    assert hit.find_url == f"{find}?q=heliotrope" and f'<a href="{find}?q=heliotrope">Every page that matches</a>' in html
+    found = login(reader, accept_terms_for=[demo["atlas"]]).get(hit.find_url)
+    assert found.context["found"].version == newer and [p.page for p in found.context["found"].pages] == [2]
     opened = login(reader).get(view)
     assert (opened.status_code, opened["Content-Type"], opened["Content-Disposition"].split(";")[0]) == (200, "application/pdf", "inline")
     # A hit with no page (found by its title) has no link to open.
     titled = _document_hit(reader, '"Range notes three.pdf"')
-    assert (titled.text_page, titled.page_url) == (None, "")
+    assert (titled.text_page, titled.page_url, titled.find_url) == (None, "", "")
 
 
 def test_a_text_without_page_breaks_names_no_page(demo):
