@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.core.files.storage import default_storage
-from django.db import DataError, connection, transaction
+from django.db import DataError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .extraction import Extracted, extract
@@ -100,10 +100,17 @@ def _index(row: DocumentText) -> int:
                     [length, length, row.pk],
                 )
             return length
-        except DataError:
-            if length < 1000:
+        except (DataError, OperationalError) as error:
+            if length < 1000 or not _too_long(error):
                 raise
             length //= 2
+
+
+def _too_long(error: Exception) -> bool:
+    """A vector past 1 MiB: "string is too long for tsvector" is SQLSTATE
+    54000 (program limit exceeded), which Django raises as an OperationalError,
+    not a DataError; a lost connection is an OperationalError too, and is not this."""
+    return isinstance(error, DataError) or getattr(error.__cause__, "sqlstate", None) == "54000"
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5, soft_time_limit=300, time_limit=360)

@@ -81,6 +81,22 @@ def test_extract_keeps_within_the_page_limit(demo, settings):
     assert "firstpage" in row.text and "secondpage" not in row.text
 
 
+def test_a_text_whose_vector_would_not_fit_is_indexed_from_its_start(demo):
+    """A log of unique tokens (here 120,000 hashes, ~1.6 million characters):
+    its vector would pass a tsvector's 1 MiB — which PostgreSQL refuses with
+    SQLSTATE 54000, an OperationalError in Django, where the halving waited
+    for a DataError and the extraction failed. Now it is indexed from its
+    start (halving until it fits), and the text is kept whole."""
+    import hashlib
+
+    dump = " ".join(hashlib.sha256(str(n).encode()).hexdigest()[:12] for n in range(120_000))
+    row = version_text_extract(version_id=_store(demo, f"Run log kinkajou. {dump} quetzal\n".encode(), "hashes.txt").pk)
+    assert row.status == "extracted" and row.text.rstrip().endswith("quetzal")
+    assert 1000 < DocumentText.objects.get(pk=row.pk).indexed_chars < len(row.text)
+    found = lambda word: [s.count for s in search(user=demo["reviewer_nsa"], text=word).sections if s.kind == "document"]  # noqa: E731
+    assert (found("kinkajou"), found("quetzal")) == ([1], [0])  # past the indexed start: not found
+
+
 def test_extract_skips_a_version_whose_scan_has_not_passed(demo):
     version = _store(demo, b"pending words here\n", "notes.txt")
     DocumentVersion.objects.filter(pk=version.pk).update(scan_status="pending")
