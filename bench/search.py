@@ -235,9 +235,11 @@ def _find_in_document(emit, reader) -> None:
     dense 100-page report (the size of ``_hundred_page_pdf``'s text, ~4,800
     characters a page) and on a text at the extraction's limits (200 pages,
     2,000,000 characters), each put in place of one seeded version's text (and
-    its vector made as the extraction makes it) in a transaction rolled back:
-    every page is split off and matched, the first 50 matching get a headline
-    — unless the stored vector says no page can match (an absent word)."""
+    its vectors made as the extraction makes them) in a transaction rolled
+    back: every page is matched against its stored vector (and, ``.parsed``,
+    as a text extracted before those: every page's words parsed), the first
+    50 matching get a headline — unless the stored whole-text vector says no
+    page can match (an absent word)."""
     from django.conf import settings
     from django.db import connection, transaction
 
@@ -253,24 +255,34 @@ def _find_in_document(emit, reader) -> None:
     for size, (pages, chars) in sizes.items():
         per_page = chars // pages
         words = [VOCABULARY[(n * 31) % len(VOCABULARY)] for n in range(per_page // 6)]
-        text = PAGE_BREAK.join(" ".join(words[n:] + words[:n])[:per_page - 1] for n in range(pages))
-        shapes = {"one_word": VOCABULARY[0], "absent_word": TAIL_WORDS[1500] + "zz", "phrase": f'"{words[1]} {words[2]}"'}
+        text = PAGE_BREAK.join(
+            ("quokka " if n == pages // 2 else "") + " ".join(words[n:] + words[:n])[:per_page - 1] for n in range(pages)
+        )
+        shapes = {
+            "one_word": VOCABULARY[0], "one_page_word": "quokka", "absent_word": TAIL_WORDS[1500] + "zz",
+            "phrase": f'"{words[1]} {words[2]}"',
+        }
         emit(f"find_in_document.{size}.chars", len(text), "chars")
         try:
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("UPDATE documents_documenttext SET text = %s WHERE version_id = %s", [text, row.version_id])
                 row.refresh_from_db(fields=["text"])
-                indexed = _index(row)  # its vector, as the extraction makes it (the whole text, or its first part)
-                for label, query in shapes.items():
-                    times, found = [], None
-                    for _ in range(7):
-                        t = time.perf_counter()
-                        found = document_pages_found(user=reader, document=row.version.document, text=query)
-                        times.append((time.perf_counter() - t) * 1000)
-                    assert found.version is not None and found.version.pk == row.version_id, label
-                    emit(f"find_in_document.{size}.{label}.pages_matching", found.total, "pages")
-                    emit(f"find_in_document.{size}.{label}.p50", round(statistics.median(times), 1), "ms")
+                indexed = _index(row)  # its vectors, as the extraction makes them (the whole text, or its first part; each page's)
+                # With each page's stored vector (documents/0014), then as a text extracted before them is read: every page parsed.
+                for pages_read in ("", ".parsed"):
+                    if pages_read:
+                        with connection.cursor() as cursor:
+                            cursor.execute("UPDATE documents_documenttext SET page_vectors = NULL WHERE version_id = %s", [row.version_id])
+                    for label, query in shapes.items():
+                        times, found = [], None
+                        for _ in range(7):
+                            t = time.perf_counter()
+                            found = document_pages_found(user=reader, document=row.version.document, text=query)
+                            times.append((time.perf_counter() - t) * 1000)
+                        assert found.version is not None and found.version.pk == row.version_id, label
+                        emit(f"find_in_document.{size}.{label}{pages_read}.pages_matching", found.total, "pages")
+                        emit(f"find_in_document.{size}.{label}{pages_read}.p50", round(statistics.median(times), 1), "ms")
                 emit(f"find_in_document.{size}.vector_covers", indexed, "chars")
                 raise _Undo
         except _Undo:

@@ -35,6 +35,11 @@ class Extracted:
 # tells on which page a snippet is (the ``search_headline_paged`` function,
 # search migration 0009). Whitespace to the full text and to a snippet.
 PAGE_BREAK = "\f"
+# A page's own vector (find in one document) is made of its first this many
+# characters: a real page holds 3,000-10,000, and a tsvector at most 1 MiB — a
+# page of unique tokens (a hash dump) reaches ~700 KB at 150,000 characters of
+# three-byte script (measured), where the whole page would raise.
+PAGE_VECTOR_CHARS = 150_000
 
 
 def _clean(text: str) -> str:

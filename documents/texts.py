@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import DataError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from .extraction import Extracted, extract
+from .extraction import PAGE_BREAK, PAGE_VECTOR_CHARS, Extracted, extract
 from .models import DocumentPurpose, DocumentText, DocumentVersion, ScanStatus
 
 # The versions whose text is extracted: scanned clean, or stored without a
@@ -83,9 +83,10 @@ def version_text_extract(*, version_id: int) -> DocumentText | None:
 
 
 def _index(row: DocumentText) -> int:
-    """Sets the row's English ``tsvector`` (PostgreSQL). A tsvector holds at
-    most 1 MiB; text whose vector would not fit is indexed from its start,
-    halving until it does. Returns how many characters the vector covers."""
+    """Sets the row's English ``tsvector`` (PostgreSQL), and its pages' own
+    (``_index_pages``). A tsvector holds at most 1 MiB; text whose vector
+    would not fit is indexed from its start, halving until it does. Returns
+    how many characters the vector covers."""
     if connection.vendor != "postgresql":
         return 0
     length = len(row.text)
@@ -99,11 +100,13 @@ def _index(row: DocumentText) -> int:
                     "  indexed_chars = %s WHERE version_id = %s",
                     [length, length, row.pk],
                 )
-            return length
+            break
         except (DataError, OperationalError) as error:
             if length < 1000 or not _too_long(error):
                 raise
             length //= 2
+    _index_pages(row)
+    return length
 
 
 def _too_long(error: Exception) -> bool:
@@ -111,6 +114,21 @@ def _too_long(error: Exception) -> bool:
     54000 (program limit exceeded), which Django raises as an OperationalError,
     not a DataError; a lost connection is an OperationalError too, and is not this."""
     return isinstance(error, DataError) or getattr(error.__cause__, "sqlstate", None) == "54000"
+
+
+def _index_pages(row: DocumentText) -> None:
+    """A text of more than one page also keeps a vector per page, in page
+    order (``page_vectors``, documents/0014), so find in one document matches
+    pages without parsing them again; None for a single page. Each is made of
+    the page's first ``PAGE_VECTOR_CHARS`` characters, so it always fits."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE documents_documenttext SET page_vectors = CASE WHEN strpos(text, %s) > 0 THEN ARRAY("
+            "  SELECT to_tsvector('english'::regconfig, left(p.page, %s)) "
+            "  FROM unnest(string_to_array(text, %s)) WITH ORDINALITY AS p(page, n) ORDER BY p.n) END "
+            "WHERE version_id = %s",
+            [PAGE_BREAK, PAGE_VECTOR_CHARS, PAGE_BREAK, row.pk],
+        )
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5, soft_time_limit=300, time_limit=360)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.db import connections
 from django.utils.safestring import SafeString
 
-from documents.extraction import PAGE_BREAK
+from documents.extraction import PAGE_BREAK, PAGE_VECTOR_CHARS
 from documents.models import Document, DocumentText, DocumentVersion
 
 from ..query import CONFIG, Parsed, parse
@@ -57,21 +57,26 @@ def _options(connection) -> str:
 
 
 # Pages are numbered by their order in the text; only matching pages get a headline (the window's
-# count is taken first, the headline made for the rows the limit lets through). Parsing every page's
-# words is the cost (~2 ms a 10,000-character page), so a text whose stored vector cannot match is not
-# split at all — only where that says nothing false: the query has no phrase or hyphenated word (the
-# vector's positions stop at 16,383, so a late phrase would not match it) and no negation (a page may
-# lack a word the text holds), and the vector covers the whole text (``indexed_chars``: a vector too
-# large is made of the text's first part; measured in bytes, so a text of multi-byte characters is
-# always split).
+# count is taken first, the headline made for the rows the limit lets through). A page is matched
+# against its stored vector (``page_vectors``: the extraction keeps one per page of a multi-page
+# text, documents/0014). The two arrays are zipped, so a page without a stored vector (a single
+# page, a text extracted before the column) has its words parsed here instead: ~1 ms a
+# 5,000-character page, its first ``PAGE_VECTOR_CHARS`` as the stored vector would be, so a page
+# of a hash dump cannot overflow a tsvector. A text whose stored whole-text vector cannot match is
+# not read at all — only where that says nothing false: the query has no phrase or hyphenated word
+# (the vector's positions stop at 16,383, so a late phrase would not match it) and no negation (a
+# page may lack a word the text holds), and the vector covers the whole text (``indexed_chars``: a
+# vector too large is made of the text's first part; measured in bytes, so a text of multi-byte
+# characters is always split).
 _PAGES_SQL = """
 SELECT p.n, ts_headline(%(config)s::regconfig, p.page, q.q, %(options)s), count(*) OVER ()
 FROM documents_documenttext t
 CROSS JOIN LATERAL (SELECT {function}(%(config)s::regconfig, %(terms)s) AS q) q
-CROSS JOIN LATERAL regexp_split_to_table(t.text, %(page_break)s) WITH ORDINALITY AS p(page, n)
+CROSS JOIN LATERAL unnest(t.page_vectors, string_to_array(t.text, %(page_break)s)) WITH ORDINALITY AS p(vector, page, n)
 WHERE t.version_id = %(version)s AND t.status = 'extracted'
   AND (q.q::text ~ '[<!]' OR t.search_vector IS NULL OR t.indexed_chars < octet_length(t.text) OR t.search_vector @@ q.q)
-  AND to_tsvector(%(config)s::regconfig, p.page) @@ q.q
+  AND p.page IS NOT NULL
+  AND coalesce(p.vector, to_tsvector(%(config)s::regconfig, left(p.page, %(page_chars)s))) @@ q.q
 ORDER BY p.n
 LIMIT %(most)s
 """
@@ -101,6 +106,7 @@ def document_pages_found(*, user, document: Document, text: str, most: int = PAG
         with connection.cursor() as cursor:
             cursor.execute(_PAGES_SQL.format(function="to_tsquery" if parsed.prefix else "websearch_to_tsquery"), {
                 "config": CONFIG, "options": _options(connection), "terms": parsed.terms, "page_break": PAGE_BREAK,
+                "page_chars": PAGE_VECTOR_CHARS,
                 "version": version.pk, "most": most,
             })
             rows = cursor.fetchall()

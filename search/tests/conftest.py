@@ -39,8 +39,10 @@ def text_version(review, *, word: str, scan_status: str) -> DocumentVersion:
 
 
 def text_set(version, text: str) -> DocumentText:
-    """A version's text as the extraction service stores it (vector included)."""
+    """A version's text as the extraction service stores it (vectors included)."""
     from django.db import connection
+
+    from documents.texts import _index_pages
 
     row = DocumentText.objects.create(
         version=version, review_id=version.document.review_id, status="extracted", text=text, evidence=version.document.purpose == "evidence",
@@ -51,6 +53,7 @@ def text_set(version, text: str) -> DocumentText:
                 "UPDATE documents_documenttext SET search_vector = to_tsvector('english', text), "
                 "search_pairs = search_pairs(to_tsvector('english', text)) WHERE version_id = %s", [version.pk]
             )
+        _index_pages(row)
     return row
 
 

@@ -65,6 +65,105 @@ def test_find_answers_no_page_from_the_stored_vector_only_where_that_is_sound(de
     assert _pages(reader, version, "sandbox") == (version, [3], 1)
 
 
+def test_find_matches_each_pages_stored_vector_and_the_same_pages_without_them(demo):
+    """The extraction keeps a vector per page of a multi-page text (none for a
+    single page); find matches pages against them, and a text without them
+    (extracted before the column) finds the same pages by parsing its pages."""
+    from django.db import connection
+
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    one_page = _stored(demo, _pages_pdf(["A single page about a heliotrope harness."]), "one.pdf")
+    reader = demo["reviewer_nsa"]
+
+    def stored(pk):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT array_length(page_vectors, 1), array(SELECT v = to_tsvector('english', p) "
+                "FROM unnest(page_vectors, string_to_array(text, E'\\f')) AS u(v, p)) FROM documents_documenttext WHERE version_id = %s",
+                [pk],
+            )
+            return cursor.fetchone()
+
+    assert stored(version.pk) == (3, [True, True, True])
+    assert stored(one_page.pk) == (None, [None])  # no stored vector: the page is parsed
+    queries = ["heliotrope", '"heliotrope chain"', "helio* sandbox", "heliotrope or note", "heliotrope -sandbox", "obsidian"]
+    with_vectors = [_pages(reader, version, q) for q in queries]
+    assert [pages for _, pages, _ in with_vectors] == [[1, 3], [3], [3], [1, 2, 3], [1], []]
+    # What is matched is the stored vector: page 2's made to hold a word its text does not (a negation
+    # reads past the whole-text vector, which lacks the word).
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE documents_documenttext SET page_vectors[2] = to_tsvector('english', 'quokka') WHERE version_id = %s", [version.pk])
+    assert _pages(reader, version, "quokka -obsidian") == (version, [2], 1)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE documents_documenttext SET page_vectors = NULL WHERE version_id = %s", [version.pk])
+    assert [_pages(reader, version, q) for q in queries] == with_vectors
+    assert _pages(reader, version, "quokka -obsidian") == (version, [], 0)
+    assert _pages(reader, one_page, "heliotrope") == (one_page, [1], 1)
+
+
+def test_texts_page_vectors_stores_them_for_texts_extracted_before_the_column(demo):
+    """``manage.py texts_page_vectors``: a multi-page text without its page
+    vectors gets them (one per page, as the extraction makes them); a
+    single page and a text that has them are left alone; a second run finds
+    nothing to do."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+
+
+    old = _stored(demo, _pages_pdf(PAGES), "old.pdf")
+    kept = _stored(demo, _pages_pdf(["Kept pages.", "Second page."]), "kept.pdf")
+    one = _stored(demo, _pages_pdf(["One page."]), "one.pdf")
+
+    def vectors():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT version_id, page_vectors::text[] FROM documents_documenttext WHERE version_id IN (%s, %s, %s) ORDER BY version_id",
+                [old.pk, kept.pk, one.pk],
+            )
+            return cursor.fetchall()
+
+    extracted = vectors()
+    assert [(pk, len(v) if v else None) for pk, v in extracted] == [(old.pk, 3), (kept.pk, 2), (one.pk, None)]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE documents_documenttext SET page_vectors = NULL WHERE version_id = %s", [old.pk])
+    out, again = io.StringIO(), io.StringIO()
+    call_command("texts_page_vectors", stdout=out)
+    call_command("texts_page_vectors", stdout=again)
+    assert out.getvalue().strip() == f"Stored page vectors of 1 text(s); next run: --after {old.pk}"
+    assert "nothing to do" in again.getvalue()
+    assert vectors() == extracted
+
+
+def test_a_page_of_a_hash_dump_is_matched_by_its_opening_and_never_overflows_a_vector(demo):
+    """A page whose words would not fit a tsvector (1 MiB: here 120,000 unique
+    tokens) neither fails the extraction nor the find: its vector, stored or
+    made at the find, is of its first ``PAGE_VECTOR_CHARS`` characters."""
+    import hashlib
+
+    from django.db import connection
+
+    from documents.extraction import PAGE_BREAK, PAGE_VECTOR_CHARS
+    from documents.models import DocumentText
+    from documents.texts import _index
+
+    version = _stored(demo, _pages_pdf(PAGES), "three.pdf")
+    dump = " ".join(hashlib.sha256(str(n).encode()).hexdigest()[:12] for n in range(120_000))
+    row = DocumentText.objects.get(pk=version.pk)
+    row.text = PAGE_BREAK.join(["The heliotrope harness.", f"Hashes: {dump} quetzal", "The heliotrope chain."])
+    row.save(update_fields=["text"])
+    assert _index(row) < len(row.text)  # the whole text's vector is of its first part (it would not fit)
+    assert len(dump) > PAGE_VECTOR_CHARS
+    reader = demo["reviewer_nsa"]
+    for vectors in ("stored", "none"):
+        assert _pages(reader, version, "heliotrope") == (version, [1, 3], 2), vectors
+        assert _pages(reader, version, "hashes") == (version, [2], 1), vectors
+        assert _pages(reader, version, "quetzal") == (version, [], 0), vectors  # past the page's opening
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE documents_documenttext SET page_vectors = NULL WHERE version_id = %s", [version.pk])
+
+
 def test_find_reads_the_newest_version_the_reader_may_read(demo):
     """A newer version waiting for its scan or quarantined is passed over for
     the one before it; once clean, it is the one read."""
