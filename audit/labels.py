@@ -9,6 +9,8 @@ finds every code the code base emits and fails when one has no label here.
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 
 ACTION_LABELS: dict[str, str] = {
     # Signing in
@@ -151,9 +153,27 @@ def field_label(key: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+# A moment written into a payload as ISO 8601 with its offset (a search's
+# "from" and "until", an audit search's bounds, in UTC): shown as the page
+# shows each event's time, in the reader's zone; a bare date stays as written.
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
+
+
+def _moment_text(value: str) -> str | None:
+    from django.utils import dateformat, timezone
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return dateformat.format(timezone.localtime(moment), "Y-m-d H:i:s T")
+
+
 def _value_text(value) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, str) and _MOMENT.fullmatch(value):
+        return _moment_text(value) or value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):

@@ -80,6 +80,21 @@ def test_audit_filters_read_dates_in_the_readers_zone(demo, login):
     assert listed(since=local - minute)
 
 
+def test_a_moment_in_a_payload_reads_in_the_readers_zone_like_the_events_time(demo, login):
+    """A search's "from" and "until" are written in UTC (ISO 8601): the page
+    shows them as it shows the event's time, in the reader's zone; the CSV
+    keeps the payload as written. A date without a time stays as it is."""
+    client = login(_admin_in(demo, "Asia/Tokyo"))
+    payload = {"searched_for": "atlas", "from": "2026-12-06T11:13:48+00:00", "until": "2026-12-06T23:59:59+00:00", "since": "2026-12-01"}
+    event = audit_record(action="search.run", actor=demo["reviewer_nsa"], payload=payload)
+    row = _row(client.get(reverse("audit_index"), {"action": "search.run"}).content.decode(), event)
+    assert sorted(re.findall(r"<dt>([^<]+)</dt> <dd>([^<]+)</dd>", row)) == [
+        ("From", "2026-12-06 20:13:48 JST"), ("Searched for", "atlas"), ("Since", "2026-12-01"), ("Until", "2026-12-07 08:59:59 JST"),
+    ]
+    csv_row = _csv_rows(client.get(reverse("audit_export"), {"action": "search.run"}))[str(event.pk)]
+    assert json.loads(csv_row["payload"]) == payload
+
+
 def test_audit_payload_reads_as_fields_and_the_csv_carries_json(demo, login):
     client = login(demo["admin"])
     payload = {"role": "agency_reviewer", "groups": ["NSA leads", "Staff"], "is_staff": False, "before": {"role": None, "agency_id": 3}}
