@@ -288,6 +288,14 @@ def reviewer_journey(session: Session) -> dict:
     page.locator("#evidence-file").set_input_files({"name": "lab-run-transcripts.pdf", "mimeType": "application/pdf", "buffer": transcript})
     page.get_by_role("button", name="Attach evidence").click()
     row = page.locator(".evidence-file", has_text="lab-run-transcripts.pdf")
+    # Where a scanner runs (the production-like topology: clamd through a worker), the file opens once it
+    # is scanned, and its row says so meanwhile; the page is read again until then.
+    for _ in range(120):
+        if row.get_by_role("link", name="View", exact=True).count():
+            break
+        expect(row).to_contain_text("This version is waiting for its virus scan; it opens once the scan finds it clean.")
+        page.wait_for_timeout(500)
+        page.reload()
     expect(row.get_by_role("link", name="View", exact=True)).to_have_attribute("href", re.compile(r"^/findings/evidence/\d+/view/$"))
     expect(row.get_by_role("link", name="Download", exact=True)).to_be_visible()
     session.checkpoint(page, "finding-evidence-reviewer")
