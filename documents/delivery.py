@@ -61,6 +61,42 @@ def accel_target(name: str) -> str:
     return f"{prefix}/{name}"
 
 
+def requested_page(request) -> int | None:
+    """The PDF page a view is asked to open at (``?page=N``: a search hit's or
+    a find's), or None: anything but a number from 1 to 100,000 is ignored."""
+    page = request.GET.get("page", "")
+    return int(page) if page.isdigit() and 0 < int(page) <= 100_000 else None
+
+
+def web_fetch(request, version: DocumentVersion, *, inline: bool, back: str, page: int | None = None):
+    """A web page's fetch of ``version`` (a document's version, a finding's
+    evidence file), after the rules every such fetch asks, in this order:
+    ``fetch_refusal`` (its reason shown on ``back``); a fresh sign-in for a
+    view-only or stamped marking (accounts.stepup: the request is replayed
+    afterwards, query included); then, asked at ``page`` for a PDF, the same
+    address with ``#page=N`` — the open parameter the browsers' PDF viewers
+    read, which a sign-in's round trip would have lost — whose request
+    serves the bytes and is recorded. Callers have checked scope, the terms
+    and the certificate."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from accounts.stepup import recently_authenticated, step_up_redirect
+
+    from .permissions import fetch_refusal
+
+    refusal = fetch_refusal(request.user, version, inline=inline)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(back)
+    marking = version.marking
+    if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
+        return step_up_redirect(request)
+    if page is not None and version.is_pdf:
+        return redirect(f"{request.path}#page={page}")
+    return fetch_response(request, version, inline=inline)
+
+
 def fetch_response(request, version: DocumentVersion, *, inline: bool, user=None):
     """Records the view or download of ``version`` and returns the streaming response.
 

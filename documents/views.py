@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reviews import selectors as review_selectors
 
-from accounts.stepup import recently_authenticated, step_up_redirect
 from portal.db import prepared_page
 from portal.errors import Refused
 from portal.forms import add_service_errors, show_refusal
@@ -22,7 +21,7 @@ from .forms import DocumentEditForm, DocumentUploadForm, VersionUploadForm
 from .models import EXPECTED_KINDS, AccessKind, DocumentKind, DocumentVersion
 from .permissions import fetch_refusal
 from .storage import StorageFault
-from .delivery import fetch_response
+from .delivery import requested_page, web_fetch
 from .uploads import RawNameMultiPartParser
 
 
@@ -260,18 +259,7 @@ def _fetch(request, pk: int, *, inline: bool, page: int | None = None):
     document = version.document
     # The terms, and the agency's certificate: no view, download or watermarked copy after it.
     review_selectors.standing_get(user=request.user, review=document.review_id).require_documents()
-    refusal = fetch_refusal(request.user, version, inline=inline)
-    if refusal:
-        messages.error(request, refusal)
-        return redirect("document_detail", pk=document.pk)
-    marking = version.marking
-    if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
-        # View-only or stricter handling: a step-up act (accounts.stepup); back here afterwards.
-        return step_up_redirect(request)
-    if page is not None and version.is_pdf:
-        # Every rule has passed: the same view, now with the viewer's page as its fragment (served and recorded there).
-        return redirect(f"{reverse('version_view', kwargs={'pk': version.pk})}#page={page}")
-    return fetch_response(request, version, inline=inline)
+    return web_fetch(request, version, inline=inline, page=page, back=reverse("document_detail", kwargs={"pk": document.pk}))
 
 
 @login_required
@@ -287,5 +275,4 @@ def version_view(request, pk: int):
     page): once every rule has passed — a view-only marking's fresh sign-in
     included, which would lose a fragment on its way back — the same address
     with ``#page=N``, the open parameter the browsers' PDF viewers read."""
-    page = request.GET.get("page", "")
-    return _fetch(request, pk, inline=True, page=int(page) if page.isdigit() and 0 < int(page) <= 100_000 else None)
+    return _fetch(request, pk, inline=True, page=requested_page(request))

@@ -281,13 +281,13 @@ def finding_evidence_view(request, pk: int):
     marking's only way to it), for exactly those who see its finding.
     ``?page=N`` (a search hit's page): once every rule has passed, the same
     address with ``#page=N``, as a document version's view does."""
-    page = request.GET.get("page", "")
-    return _evidence_fetch(request, pk, inline=True, page=int(page) if page.isdigit() and 0 < int(page) <= 100_000 else None)
+    from documents.delivery import requested_page
+
+    return _evidence_fetch(request, pk, inline=True, page=requested_page(request))
 
 
 def _evidence_fetch(request, pk: int, *, inline: bool, page: int | None = None):
-    from documents.delivery import fetch_response
-    from documents.permissions import fetch_refusal
+    from documents.delivery import web_fetch
 
     evidence = selectors.evidence_get(user=request.user, pk=pk)
     standing = review_selectors.standing_get(user=request.user, review=evidence.finding.review_id)
@@ -295,14 +295,5 @@ def _evidence_fetch(request, pk: int, *, inline: bool, page: int | None = None):
     version = evidence.document.versions.select_related("document__marking", "document__review", "marking").order_by("-number").first()
     if version is None:
         raise Http404
-    refusal = fetch_refusal(request.user, version, inline=inline)
-    if refusal:
-        messages.error(request, refusal)
-        return redirect(f"{reverse('finding_detail', kwargs={'pk': evidence.finding_id})}#evidence-{evidence.pk}")
-    marking = version.marking
-    if (not marking.downloads_allowed or marking.watermark_pdf) and not recently_authenticated(request):
-        return step_up_redirect(request)
-    if page is not None and version.is_pdf:
-        # Every rule has passed (a fresh sign-in would have lost a fragment): now the viewer's page.
-        return redirect(f"{reverse('finding_evidence_view', kwargs={'pk': evidence.pk})}#page={page}")
-    return fetch_response(request, version, inline=inline)
+    back = f"{reverse('finding_detail', kwargs={'pk': evidence.finding_id})}#evidence-{evidence.pk}"
+    return web_fetch(request, version, inline=inline, page=page, back=back)
