@@ -12,6 +12,8 @@ import json
 import re
 from datetime import datetime
 
+from django.utils import dateformat, timezone
+
 ACTION_LABELS: dict[str, str] = {
     # Signing in
     "auth.login": "Signed in",
@@ -160,8 +162,6 @@ _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 
 
 def _moment_text(value: str) -> str | None:
-    from django.utils import dateformat, timezone
-
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
